@@ -1,0 +1,132 @@
+package io.flashsale;
+
+import io.flashsale.checkout.Checkout;
+import io.flashsale.config.AppConfig;
+import io.flashsale.http.ApiServices;
+import io.flashsale.http.BearerAuth;
+import io.flashsale.http.HttpServerVerticle;
+import io.flashsale.infra.Migrations;
+import io.flashsale.infra.Stores;
+import io.flashsale.inventory.DirectPurchase;
+import io.flashsale.inventory.Reservations;
+import io.flashsale.inventory.StockGate;
+import io.flashsale.lifecycle.LifecycleVerticle;
+import io.flashsale.lifecycle.SaleTimeline;
+import io.flashsale.payment.PaymentGateway;
+import io.flashsale.payment.SimulatedPaymentGateway;
+import io.flashsale.sale.FlashSale;
+import io.flashsale.sale.NewSale;
+import io.flashsale.sale.OrderRepository;
+import io.flashsale.sale.QueuePolicy;
+import io.flashsale.sale.SaleCatalog;
+import io.flashsale.sale.SaleRepository;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Logger;
+
+/**
+ * One running engine on a given Vert.x instance: migrations, stores, services, verticles.
+ * {@link Main} runs it for real; tests start several against their own databases.
+ */
+public final class FlashSaleApp {
+
+  private static final Logger LOG = Logger.getLogger(FlashSaleApp.class.getName());
+
+  private final Vertx vertx;
+  private final AppConfig config;
+  private final PrometheusMeterRegistry metrics;
+  private final List<String> deployments = new ArrayList<>();
+  private Stores stores;
+  private ApiServices services;
+  private PaymentGateway gateway;
+  private StockGate stockGate;
+
+  public FlashSaleApp(Vertx vertx, AppConfig config, PrometheusMeterRegistry metrics) {
+    this.vertx = vertx;
+    this.config = config;
+    this.metrics = metrics;
+  }
+
+  public FlashSaleApp(Vertx vertx, AppConfig config) {
+    this(vertx, config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+  }
+
+  /** Migrates the schema, connects, loads scripts and stock, then deploys the verticles. */
+  public Future<FlashSaleApp> start() {
+    return vertx.executeBlocking(() -> Migrations.migrate(config.pgUrl()))
+        .compose(migrated -> {
+          LOG.info("schema at version " + migrated.targetSchemaVersion + " (" + migrated.migrationsExecuted + " applied now)");
+          wire();
+          return stockGate.loadScripts();
+        })
+        .compose(loaded -> services.timeline().warmUp())
+        .compose(warm -> deploy(() -> new LifecycleVerticle(services.timeline(), config.lifecycleTick()), 1))
+        .compose(done -> deploy(() -> new HttpServerVerticle(services, config.httpPort()), config.effectiveHttpInstances()))
+        .map(this);
+  }
+
+  private void wire() {
+    Clock clock = Clock.systemUTC();
+    stores = Stores.connect(vertx, config.redisUrl(), config.redisPoolSize(), config.pgUrl(), config.pgPoolSize());
+    SaleRepository sales = new SaleRepository();
+    OrderRepository orders = new OrderRepository();
+    stockGate = new StockGate(stores.redis());
+    Reservations reservations = new Reservations(stores.pg(), stockGate, sales, orders, metrics);
+    SaleCatalog catalog = new SaleCatalog(stores.pg(), sales, clock, 1_000);
+    gateway = new SimulatedPaymentGateway(vertx, config.payment().simulatedLatency(), config.payment().simulatedDeclineRate());
+    services = new ApiServices(
+        new BearerAuth(vertx, config.jwtSecret()),
+        stores.pg(),
+        stores.redis(),
+        sales,
+        orders,
+        new SaleTimeline(stores.pg(), sales, stockGate),
+        new DirectPurchase(catalog, reservations, clock),
+        new Checkout(stores.pg(), orders, reservations, gateway, config.payment().timeout(), clock, metrics),
+        metrics);
+  }
+
+  private Future<Void> deploy(java.util.function.Supplier<io.vertx.core.Deployable> verticle, int instances) {
+    return vertx.deployVerticle(verticle, new DeploymentOptions().setInstances(instances))
+        .onSuccess(deployments::add)
+        .mapEmpty();
+  }
+
+  /** A sale open now for an hour: 1,000 units, one per buyer, no waiting room. */
+  public Future<FlashSale> createDemoSale() {
+    Instant now = Instant.now();
+    return services.timeline().create(new NewSale("SKU-DEMO-1", "Demo sneakers, limited run", 1_000, 4_999, "EUR",
+        now, now.plus(Duration.ofHours(1)), 1, 500, 600, false, QueuePolicy.RANDOMIZED_PREQUEUE));
+  }
+
+  /** Undeploys the verticles and closes the stores. */
+  public Future<Void> stop() {
+    List<Future<Void>> undeployed = deployments.stream().map(vertx::undeploy).toList();
+    return Future.join(undeployed)
+        .transform(done -> stores == null ? Future.<Void>succeededFuture() : stores.close());
+  }
+
+  public AppConfig config() {
+    return config;
+  }
+
+  public ApiServices services() {
+    return services;
+  }
+
+  public PaymentGateway gateway() {
+    return gateway;
+  }
+
+  public StockGate stockGate() {
+    return stockGate;
+  }
+}

@@ -1,0 +1,75 @@
+package io.flashsale;
+
+import io.flashsale.config.AppConfig;
+import io.flashsale.infra.EmbeddedStores;
+import io.flashsale.sale.FlashSale;
+import io.vertx.core.Future;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/** Reads the configuration, starts embedded stores when no URL is set, and runs the engine. */
+public final class Main {
+
+  private static final Logger LOG = Logger.getLogger(Main.class.getName());
+
+  private Main() {}
+
+  private static void printDemo(FlashSaleApp app, FlashSale sale) {
+    String base = "http://localhost:" + app.config().httpPort();
+    String buyer = app.services().auth().issue("demo-buyer", false, 86_400);
+    String admin = app.services().auth().issue("demo-admin", true, 86_400);
+    LOG.info(String.join(System.lineSeparator(),
+        "Demo sale " + sale.saleId() + ": " + sale.quantityAvailable() + " x " + sale.productName(),
+        "  buyer token: " + buyer,
+        "  admin token: " + admin,
+        "  try: curl -s -X POST -H 'Authorization: Bearer " + buyer + "' -H 'Content-Type: application/json'"
+            + " -d '{\"quantity\":1}' " + base + "/api/sales/" + sale.saleId() + "/purchase"));
+  }
+
+  public static void main(String[] args) {
+    if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+      System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tF %1$tT.%1$tL %4$-7s [%3$s] %5$s%6$s%n");
+    }
+    AppConfig configured = AppConfig.load();
+    EmbeddedStores embedded = new EmbeddedStores();
+    AppConfig config = configured.withStores(
+        configured.redisUrl().isBlank() ? embedded.startRedis() : configured.redisUrl(),
+        configured.pgUrl().isBlank() ? embedded.startPostgres() : configured.pgUrl());
+
+    PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Vertx vertx = Vertx.builder()
+        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
+        .withMetrics(new MicrometerMetricsFactory(metrics))
+        .build();
+    FlashSaleApp app = new FlashSaleApp(vertx, config, metrics);
+
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      LOG.info("shutting down");
+      CountDownLatch stopped = new CountDownLatch(1);
+      app.stop().eventually(vertx::close).onComplete(done -> stopped.countDown());
+      try {
+        stopped.await(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      embedded.close();
+    }, "flashsale-shutdown"));
+
+    app.start()
+        .compose(started -> config.demo()
+            ? app.createDemoSale().onSuccess(sale -> printDemo(app, sale)).map(started)
+            : Future.succeededFuture(started))
+        .onSuccess(started -> LOG.info("Flash Sale Engine listening on http://localhost:" + config.httpPort()))
+        .onFailure(e -> {
+          e.printStackTrace();
+          System.exit(1);
+        });
+  }
+}

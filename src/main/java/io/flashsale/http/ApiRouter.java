@@ -1,0 +1,145 @@
+package io.flashsale.http;
+
+import io.flashsale.sale.ErrorCode;
+import io.flashsale.sale.FlashSale;
+import io.flashsale.sale.FlashSaleException;
+import io.flashsale.sale.NewSale;
+import io.flashsale.sale.QueuePolicy;
+import io.flashsale.sale.SaleOrder;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+
+/** The routes of the public API, the admin API, health and metrics. */
+public final class ApiRouter {
+
+  public static final int MAX_BODY_BYTES = 64 * 1024;
+  private static final int MAX_QUANTITY = 1_000;
+  private static final int LIST_LIMIT = 100;
+
+  private ApiRouter() {}
+
+  public static Router create(Vertx vertx, ApiServices services) {
+    Router router = Router.router(vertx);
+    router.route().failureHandler(Problems::handleFailure);
+    for (int status : List.of(400, 401, 403, 404, 405, 413, 415, 500)) {
+      router.errorHandler(status, Problems::handleStatus);
+    }
+
+    router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
+    router.get("/health/ready").handler(ctx -> ready(ctx, services));
+    router.get("/metrics").handler(PrometheusScrapingHandler.create(services.metrics()));
+
+    router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
+    router.route("/api/*").handler(services.auth()::authenticate);
+    router.route("/api/admin/*").handler(BearerAuth::requireAdmin);
+
+    router.post("/api/admin/sales").handler(ctx -> createSale(ctx, services));
+    router.get("/api/sales").handler(ctx -> services.sales().listNewestFirst(services.pool(), LIST_LIMIT)
+        .onSuccess(sales -> json(ctx, 200, new JsonObject().put("sales",
+            new JsonArray(sales.stream().map(FlashSale::toJson).toList()))))
+        .onFailure(ctx::fail));
+    router.get("/api/sales/:saleId").handler(ctx -> {
+      UUID saleId = JsonInput.pathId(ctx.pathParam("saleId"), "sale");
+      services.sales().find(services.pool(), saleId)
+          .map(found -> found.orElseThrow(() -> new FlashSaleException(ErrorCode.NOT_FOUND, "no sale " + saleId)))
+          .onSuccess(sale -> json(ctx, 200, sale.toJson()))
+          .onFailure(ctx::fail);
+    });
+    router.post("/api/sales/:saleId/purchase").handler(ctx -> {
+      UUID saleId = JsonInput.pathId(ctx.pathParam("saleId"), "sale");
+      int quantity = JsonInput.of(ctx.body().buffer()).integer("quantity", 1, 1, MAX_QUANTITY);
+      reply(ctx, 201, services.directPurchase().purchase(Caller.of(ctx).userId(), saleId, quantity));
+    });
+
+    router.get("/api/me/orders").handler(ctx -> services.orders().listOwn(services.pool(), Caller.of(ctx).userId(), LIST_LIMIT)
+        .onSuccess(orders -> json(ctx, 200, new JsonObject().put("orders",
+            new JsonArray(orders.stream().map(SaleOrder::toJson).toList()))))
+        .onFailure(ctx::fail));
+    router.get("/api/orders/:orderId").handler(ctx -> {
+      UUID orderId = JsonInput.pathId(ctx.pathParam("orderId"), "order");
+      reply(ctx, 200, services.orders().findOwn(services.pool(), orderId, Caller.of(ctx).userId())
+          .map(found -> found.orElseThrow(() -> new FlashSaleException(ErrorCode.NOT_FOUND, "no order " + orderId))));
+    });
+    router.post("/api/orders/:orderId/checkout").handler(ctx -> {
+      UUID orderId = JsonInput.pathId(ctx.pathParam("orderId"), "order");
+      reply(ctx, 200, services.checkout().checkout(Caller.of(ctx).userId(), orderId));
+    });
+    router.post("/api/orders/:orderId/cancel").handler(ctx -> {
+      UUID orderId = JsonInput.pathId(ctx.pathParam("orderId"), "order");
+      reply(ctx, 200, services.checkout().cancel(Caller.of(ctx).userId(), orderId));
+    });
+    return router;
+  }
+
+  private static void createSale(RoutingContext ctx, ApiServices services) {
+    JsonInput input = JsonInput.of(ctx.body().buffer());
+    Instant start = input.instant("startTime", Instant.now());
+    Instant end = input.instant("endTime", start.plus(Duration.ofHours(1)));
+    if (!end.isAfter(start)) {
+      throw JsonInput.invalid("endTime must be after startTime");
+    }
+    if (!end.isAfter(Instant.now())) {
+      throw JsonInput.invalid("endTime must be in the future");
+    }
+    String currency = input.text("currency", 3);
+    if (!currency.matches("[A-Z]{3}")) {
+      throw JsonInput.invalid("currency must be an ISO-4217 code such as EUR");
+    }
+    NewSale sale = new NewSale(
+        input.text("productId", 100),
+        input.text("productName", 200),
+        input.integer("quantity", 1, 10_000_000),
+        input.longInteger("priceCents", -1, 0, 100_000_000_000L),
+        currency,
+        start,
+        end,
+        input.integer("perUserLimit", 1, 1, MAX_QUANTITY),
+        input.integer("admissionRatePerSecond", 500, 1, 1_000_000),
+        input.integer("checkoutTtlSeconds", 600, 5, 86_400),
+        input.bool("waitingRoom", false),
+        input.choice("queuePolicy", QueuePolicy.class, QueuePolicy.RANDOMIZED_PREQUEUE));
+    if (sale.priceCents() < 0) {
+      throw JsonInput.invalid("priceCents is required");
+    }
+    services.timeline().create(sale)
+        .onSuccess(created -> ctx.response().putHeader("Location", "/api/sales/" + created.saleId()))
+        .onSuccess(created -> json(ctx, 201, created.toJson()))
+        .onFailure(ctx::fail);
+  }
+
+  private static void ready(RoutingContext ctx, ApiServices services) {
+    Future<Boolean> pg = services.pool().query("SELECT count(*) AS applied FROM flyway_schema_history WHERE success")
+        .execute()
+        .map(rows -> rows.iterator().next().getLong("applied") > 0);
+    Future<Boolean> redis = services.redis().send(Request.cmd(Command.PING)).map(pong -> true);
+    Future.join(pg, redis).onComplete(done -> {
+      boolean pgUp = pg.succeeded() && pg.result();
+      boolean redisUp = redis.succeeded();
+      JsonObject body = new JsonObject()
+          .put("status", pgUp && redisUp ? "UP" : "DOWN")
+          .put("postgres", pgUp ? "UP" : "DOWN")
+          .put("redis", redisUp ? "UP" : "DOWN");
+      json(ctx, pgUp && redisUp ? 200 : 503, body);
+    });
+  }
+
+  private static void reply(RoutingContext ctx, int status, Future<SaleOrder> order) {
+    order.onSuccess(result -> json(ctx, status, result.toJson())).onFailure(ctx::fail);
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+  }
+}

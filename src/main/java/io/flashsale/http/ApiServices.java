@@ -1,0 +1,22 @@
+package io.flashsale.http;
+
+import io.flashsale.checkout.Checkout;
+import io.flashsale.inventory.DirectPurchase;
+import io.flashsale.lifecycle.SaleTimeline;
+import io.flashsale.sale.OrderRepository;
+import io.flashsale.sale.SaleRepository;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.redis.client.Redis;
+import io.vertx.sqlclient.Pool;
+
+/** Everything the HTTP layer calls into, built once per process and shared by the server verticles. */
+public record ApiServices(
+    BearerAuth auth,
+    Pool pool,
+    Redis redis,
+    SaleRepository sales,
+    OrderRepository orders,
+    SaleTimeline timeline,
+    DirectPurchase directPurchase,
+    Checkout checkout,
+    PrometheusMeterRegistry metrics) {}

@@ -1,0 +1,29 @@
+package io.flashsale.http;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+
+/** One HTTP server instance; deployed once per core, all sharing the port. */
+public final class HttpServerVerticle extends VerticleBase {
+
+  private final ApiServices services;
+  private final int port;
+
+  public HttpServerVerticle(ApiServices services, int port) {
+    this.services = services;
+    this.port = port;
+  }
+
+  @Override
+  public Future<?> start() {
+    return vertx.createHttpServer(new HttpServerOptions()
+            .setPort(port)
+            .setCompressionSupported(false)
+            .setTcpNoDelay(true))
+        .requestHandler(ApiRouter.create(vertx, services))
+        .listen()
+        .map(HttpServer::actualPort);
+  }
+}

@@ -1,0 +1,73 @@
+package io.flashsale.infra;
+
+import io.vertx.core.Future;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * One Redis script from {@code resources/lua/}: loaded once, called by SHA, and reloaded
+ * when Redis answers NOSCRIPT (a restart or failover wipes the script cache).
+ */
+public final class LuaScript {
+
+  private final String name;
+  private final String source;
+  private volatile String sha;
+
+  private LuaScript(String name, String source) {
+    this.name = name;
+    this.source = source;
+  }
+
+  public static LuaScript fromResource(String name) {
+    String path = "lua/" + name + ".lua";
+    try (InputStream in = LuaScript.class.getClassLoader().getResourceAsStream(path)) {
+      if (in == null) {
+        throw new IllegalStateException("missing Redis script " + path);
+      }
+      return new LuaScript(name, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public Future<Void> load(Redis redis) {
+    return redis.send(Request.cmd(Command.SCRIPT).arg("LOAD").arg(source))
+        .map(reply -> {
+          sha = reply.toString();
+          return null;
+        });
+  }
+
+  public Future<Response> run(Redis redis, List<String> keys, List<String> args) {
+    if (sha == null) {
+      return load(redis).compose(loaded -> run(redis, keys, args));
+    }
+    return redis.send(request(Command.EVALSHA, sha, keys, args))
+        .recover(failure -> {
+          String message = String.valueOf(failure.getMessage());
+          if (message.startsWith("NOSCRIPT")) {
+            return load(redis).compose(reloaded -> redis.send(request(Command.EVALSHA, sha, keys, args)));
+          }
+          return Future.failedFuture(failure);
+        });
+  }
+
+  private static Request request(Command command, String script, List<String> keys, List<String> args) {
+    Request request = Request.cmd(command).arg(script).arg(keys.size());
+    keys.forEach(request::arg);
+    args.forEach(request::arg);
+    return request;
+  }
+}

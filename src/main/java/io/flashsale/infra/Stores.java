@@ -1,0 +1,32 @@
+package io.flashsale.infra;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+
+/** The shared PostgreSQL pool and Redis client of one server process. */
+public record Stores(Pool pg, Redis redis) {
+
+  public static Stores connect(Vertx vertx, String redisUrl, int redisPoolSize, String pgUrl, int pgPoolSize) {
+    Pool pool = PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(pgPoolSize).setMaxWaitQueueSize(10_000))
+        .connectingTo(PgUrls.connectOptions(pgUrl).setCachePreparedStatements(true).setPipeliningLimit(1))
+        .using(vertx)
+        .build();
+    Redis redis = Redis.createClient(vertx, new RedisOptions()
+        .setConnectionString(redisUrl)
+        .setMaxPoolSize(redisPoolSize)
+        .setMaxPoolWaiting(100_000)
+        .setMaxWaitingHandlers(100_000));
+    return new Stores(pool, redis);
+  }
+
+  public Future<Void> close() {
+    redis.close();
+    return pg.close();
+  }
+}

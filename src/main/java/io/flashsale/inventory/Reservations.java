@@ -1,0 +1,138 @@
+package io.flashsale.inventory;
+
+import io.flashsale.sale.ErrorCode;
+import io.flashsale.sale.FlashSale;
+import io.flashsale.sale.FlashSaleException;
+import io.flashsale.sale.OrderRepository;
+import io.flashsale.sale.OrderStatus;
+import io.flashsale.sale.SaleOrder;
+import io.flashsale.sale.SaleRepository;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlConnection;
+import java.util.UUID;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Reserving and releasing units: the Redis gate first (it keeps the herd off the database),
+ * then the reservation transaction whose guard decides, and the unit back to Redis whenever
+ * the database says no.
+ */
+public final class Reservations {
+
+  private static final Logger LOG = Logger.getLogger(Reservations.class.getName());
+
+  private final Pool pool;
+  private final StockGate gate;
+  private final SaleRepository sales;
+  private final OrderRepository orders;
+  private final MeterRegistry metrics;
+
+  public Reservations(Pool pool, StockGate gate, SaleRepository sales, OrderRepository orders, MeterRegistry metrics) {
+    this.pool = pool;
+    this.gate = gate;
+    this.sales = sales;
+    this.orders = orders;
+    this.metrics = metrics;
+  }
+
+  /** Takes {@code quantity} units for {@code userId}; fails with a {@link FlashSaleException} saying why not. */
+  public Future<SaleOrder> reserve(FlashSale sale, String userId, int quantity) {
+    return takeFromGate(sale, userId, quantity, true)
+        .compose(taken -> reserveInDatabase(sale, userId, quantity)
+            .recover(refused -> gate.giveBack(sale.saleId(), userId, quantity)
+                .transform(returned -> {
+                  if (returned.failed()) {
+                    // The reconciliation job finds and repairs this drift; the buyer still gets the real reason.
+                    LOG.log(Level.SEVERE, "could not return " + quantity + " unit(s) of sale " + sale.saleId()
+                        + " to Redis after the database refused them", returned.cause());
+                  }
+                  return Future.<SaleOrder>failedFuture(refused);
+                })))
+        .onComplete(result -> metrics.counter("flashsale.reservations",
+            "outcome", result.succeeded() ? "RESERVED" : outcomeOf(result.cause())).increment());
+  }
+
+  private Future<Void> takeFromGate(FlashSale sale, String userId, int quantity, boolean mayLoad) {
+    return gate.tryTake(sale.saleId(), userId, quantity, sale.perUserLimit()).compose(take -> switch (take.outcome()) {
+      case TAKEN -> Future.succeededFuture();
+      case SOLD_OUT -> Future.failedFuture(new FlashSaleException(ErrorCode.SOLD_OUT,
+          "all " + sale.quantityAvailable() + " units are taken"));
+      case LIMIT -> Future.failedFuture(limitReached(sale, take.number(), quantity));
+      case NOT_LOADED -> mayLoad
+          ? loadStock(sale.saleId()).compose(loaded -> takeFromGate(sale, userId, quantity, false))
+          : Future.failedFuture(new FlashSaleException(ErrorCode.SALE_NOT_ACTIVE, "sale stock is not loaded"));
+    });
+  }
+
+  /** Puts the database's count of free units into Redis if the counter is missing. */
+  public Future<Void> loadStock(String saleId) {
+    return sales.find(pool, UUID.fromString(saleId))
+        .compose(found -> found
+            .map(sale -> gate.loadIfAbsent(saleId, sale.remaining()).<Void>mapEmpty())
+            .orElseGet(Future::succeededFuture));
+  }
+
+  private Future<SaleOrder> reserveInDatabase(FlashSale sale, String userId, int quantity) {
+    UUID saleId = UUID.fromString(sale.saleId());
+    return pool.withTransaction(conn -> orders.addPurchased(conn, userId, saleId, quantity, sale.perUserLimit())
+        .compose(total -> total.isPresent()
+            ? orders.insertReserved(conn, UUID.randomUUID(), saleId, userId, quantity)
+            : orders.purchased(conn, userId, saleId)
+                .compose(held -> Future.failedFuture(limitReached(sale, held, quantity))))
+        .compose(order -> sales.addSold(conn, saleId, quantity)
+            .compose(counted -> counted
+                ? Future.succeededFuture(order)
+                : whyRefused(conn, saleId))));
+  }
+
+  /** The guard refused: tell sold out apart from a sale that has closed. Rolls the transaction back. */
+  private Future<SaleOrder> whyRefused(SqlConnection conn, UUID saleId) {
+    return sales.find(conn, saleId).compose(found -> {
+      FlashSale now = found.orElseThrow();
+      boolean open = now.isOpenAt(java.time.Instant.now());
+      return Future.failedFuture(open
+          ? new FlashSaleException(ErrorCode.SOLD_OUT, "all " + now.quantityAvailable() + " units are taken")
+          : new FlashSaleException(ErrorCode.SALE_NOT_ACTIVE, "sale is " + now.status()));
+    });
+  }
+
+  private static FlashSaleException limitReached(FlashSale sale, int held, int asked) {
+    return held >= sale.perUserLimit()
+        ? new FlashSaleException(ErrorCode.ALREADY_PURCHASED,
+            "you already hold " + held + " of the " + sale.perUserLimit() + " unit(s) allowed per buyer")
+        : new FlashSaleException(ErrorCode.LIMIT_EXCEEDED,
+            "you hold " + held + " unit(s); " + asked + " more would pass the limit of " + sale.perUserLimit());
+  }
+
+  /**
+   * Closes a RESERVED order as CANCELLED or EXPIRED inside the caller's transaction, which must
+   * hold the order's row lock: the units leave quantity_sold and the buyer's count.
+   * Call {@link #returnToPool} after the transaction commits.
+   */
+  public Future<SaleOrder> releaseInTransaction(SqlConnection conn, SaleOrder held, OrderStatus finalStatus) {
+    UUID saleId = UUID.fromString(held.saleId());
+    return orders.close(conn, UUID.fromString(held.orderId()), finalStatus)
+        .compose(closed -> closed
+            .map(order -> sales.subtractSold(conn, saleId, order.quantity())
+                .compose(done -> orders.subtractPurchased(conn, order.userId(), saleId, order.quantity()))
+                .map(order))
+            .orElseGet(() -> Future.failedFuture(
+                new FlashSaleException(ErrorCode.CONFLICT, "order " + held.orderId() + " is no longer held"))));
+  }
+
+  /** After a release committed: the units go back to the Redis gate for the next buyer. */
+  public Future<Void> returnToPool(SaleOrder released) {
+    return gate.giveBack(released.saleId(), released.userId(), released.quantity())
+        .onFailure(e -> LOG.log(Level.SEVERE, "released order " + released.orderId()
+            + " committed but its units did not reach Redis; reconciliation will repair", e))
+        .otherwiseEmpty()
+        .mapEmpty();
+  }
+
+  private static String outcomeOf(Throwable failure) {
+    return failure instanceof FlashSaleException domain ? domain.code().name() : "ERROR";
+  }
+}

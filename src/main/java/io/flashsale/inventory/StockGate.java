@@ -1,0 +1,57 @@
+package io.flashsale.inventory;
+
+import io.flashsale.infra.LuaScript;
+import io.flashsale.infra.SaleKeys;
+import io.vertx.core.Future;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.util.List;
+
+/** Layer 1: the sale's stock counter in Redis, taken and returned only by atomic scripts. */
+public final class StockGate {
+
+  public enum Outcome { TAKEN, LIMIT, SOLD_OUT, NOT_LOADED }
+
+  /** {@code number} is the stock left after TAKEN or SOLD_OUT, the units already held after LIMIT. */
+  public record Take(Outcome outcome, int number) {}
+
+  private final Redis redis;
+  private final LuaScript take = LuaScript.fromResource("take_stock");
+  private final LuaScript giveBack = LuaScript.fromResource("return_stock");
+
+  public StockGate(Redis redis) {
+    this.redis = redis;
+  }
+
+  public Future<Void> loadScripts() {
+    return Future.all(take.load(redis), giveBack.load(redis)).mapEmpty();
+  }
+
+  public Future<Take> tryTake(String saleId, String userId, int quantity, int perUserLimit) {
+    SaleKeys keys = new SaleKeys(saleId);
+    return take.run(redis, List.of(keys.stock(), keys.buyers()),
+            List.of(userId, Integer.toString(quantity), Integer.toString(perUserLimit)))
+        .map(reply -> new Take(Outcome.valueOf(reply.get(0).toString()), reply.get(1).toInteger()));
+  }
+
+  /** Returns units taken by {@link #tryTake}; resolves to the stock after, or -1 if Redis had lost it. */
+  public Future<Integer> giveBack(String saleId, String userId, int quantity) {
+    SaleKeys keys = new SaleKeys(saleId);
+    return giveBack.run(redis, List.of(keys.stock(), keys.buyers()), List.of(userId, Integer.toString(quantity)))
+        .map(Response::toInteger);
+  }
+
+  /** Puts the sale's free units into Redis unless a counter is already there. */
+  public Future<Boolean> loadIfAbsent(String saleId, int freeUnits) {
+    return redis.send(Request.cmd(Command.SET).arg(new SaleKeys(saleId).stock()).arg(freeUnits).arg("NX"))
+        .map(reply -> reply != null);
+  }
+
+  /** The counter as Redis has it, or -1 when it is not loaded. */
+  public Future<Integer> stock(String saleId) {
+    return redis.send(Request.cmd(Command.GET).arg(new SaleKeys(saleId).stock()))
+        .map(reply -> reply == null ? -1 : reply.toInteger());
+  }
+}

@@ -1,0 +1,16 @@
+package io.flashsale.sale;
+
+/** A failure with a domain meaning; the HTTP layer turns it into problem+json in one place. */
+public class FlashSaleException extends RuntimeException {
+
+  private final ErrorCode code;
+
+  public FlashSaleException(ErrorCode code, String detail) {
+    super(detail, null, false, false);
+    this.code = code;
+  }
+
+  public ErrorCode code() {
+    return code;
+  }
+}

@@ -1,0 +1,125 @@
+package io.flashsale.sale;
+
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/** SQL for flash_sales. Every method takes the client to run on, so callers choose the transaction. */
+public final class SaleRepository {
+
+  public Future<FlashSale> insert(SqlClient client, NewSale sale) {
+    return client.preparedQuery("""
+            INSERT INTO flash_sales (sale_id, product_id, product_name, quantity_available, price_cents,
+              currency, start_time, end_time, status, per_user_limit, admission_rate_per_second,
+              checkout_ttl_seconds, waiting_room, queue_policy)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
+              CASE WHEN $7 <= now() THEN 'ACTIVE' ELSE 'SCHEDULED' END, $9, $10, $11, $12, $13)
+            RETURNING """ + " " + FlashSale.COLUMNS)
+        .execute(Tuple.tuple()
+            .addUUID(UUID.randomUUID())
+            .addString(sale.productId())
+            .addString(sale.productName())
+            .addInteger(sale.quantity())
+            .addLong(sale.priceCents())
+            .addString(sale.currency())
+            .addOffsetDateTime(sale.startTime().atOffset(ZoneOffset.UTC))
+            .addOffsetDateTime(sale.endTime().atOffset(ZoneOffset.UTC))
+            .addInteger(sale.perUserLimit())
+            .addInteger(sale.admissionRatePerSecond())
+            .addInteger(sale.checkoutTtlSeconds())
+            .addBoolean(sale.waitingRoom())
+            .addString(sale.queuePolicy().name()))
+        .map(rows -> FlashSale.fromRow(rows.iterator().next()));
+  }
+
+  public Future<Optional<FlashSale>> find(SqlClient client, UUID saleId) {
+    return client.preparedQuery("SELECT " + FlashSale.COLUMNS + " FROM flash_sales WHERE sale_id = $1")
+        .execute(Tuple.of(saleId))
+        .map(SaleRepository::first);
+  }
+
+  public Future<List<FlashSale>> listNewestFirst(SqlClient client, int limit) {
+    return client.preparedQuery("SELECT " + FlashSale.COLUMNS + " FROM flash_sales ORDER BY start_time DESC LIMIT $1")
+        .execute(Tuple.of(limit))
+        .map(SaleRepository::all);
+  }
+
+  /** Sales whose stock must be in Redis: everything not yet ended. */
+  public Future<List<FlashSale>> listNotEnded(SqlClient client) {
+    return client.query("SELECT " + FlashSale.COLUMNS + " FROM flash_sales WHERE status <> 'ENDED'")
+        .execute()
+        .map(SaleRepository::all);
+  }
+
+  /**
+   * Layer 2 of the oversell defence: counts {@code quantity} more units as sold only if they fit
+   * and the sale is open. Returns false when the database refuses.
+   */
+  public Future<Boolean> addSold(SqlClient client, UUID saleId, int quantity) {
+    return client.preparedQuery("""
+            UPDATE flash_sales
+               SET quantity_sold = quantity_sold + $2,
+                   status = CASE WHEN quantity_sold + $2 = quantity_available THEN 'SOLD_OUT' ELSE 'ACTIVE' END,
+                   updated_at = now()
+             WHERE sale_id = $1
+               AND status <> 'ENDED' AND start_time <= now() AND end_time > now()
+               AND quantity_sold + $2 <= quantity_available""")
+        .execute(Tuple.of(saleId, quantity))
+        .map(result -> result.rowCount() == 1);
+  }
+
+  /** Gives released units back; a sold-out sale becomes buyable again. */
+  public Future<Void> subtractSold(SqlClient client, UUID saleId, int quantity) {
+    return client.preparedQuery("""
+            UPDATE flash_sales
+               SET quantity_sold = quantity_sold - $2,
+                   status = CASE WHEN status = 'SOLD_OUT' THEN 'ACTIVE' ELSE status END,
+                   updated_at = now()
+             WHERE sale_id = $1""")
+        .execute(Tuple.of(saleId, quantity))
+        .mapEmpty();
+  }
+
+  /** SCHEDULED → ACTIVE at start_time. Idempotent, so every instance may run it. */
+  public Future<List<String>> activateDue(SqlClient client) {
+    return client.query("""
+            UPDATE flash_sales SET status = 'ACTIVE', updated_at = now()
+             WHERE status = 'SCHEDULED' AND start_time <= now() AND end_time > now()
+            RETURNING sale_id""")
+        .execute()
+        .map(SaleRepository::ids);
+  }
+
+  /** SCHEDULED, ACTIVE or SOLD_OUT → ENDED at end_time. Idempotent. */
+  public Future<List<String>> endDue(SqlClient client) {
+    return client.query("""
+            UPDATE flash_sales SET status = 'ENDED', updated_at = now()
+             WHERE status <> 'ENDED' AND end_time <= now()
+            RETURNING sale_id""")
+        .execute()
+        .map(SaleRepository::ids);
+  }
+
+  private static Optional<FlashSale> first(RowSet<Row> rows) {
+    return rows.size() == 0 ? Optional.empty() : Optional.of(FlashSale.fromRow(rows.iterator().next()));
+  }
+
+  private static List<FlashSale> all(RowSet<Row> rows) {
+    List<FlashSale> sales = new ArrayList<>(rows.size());
+    rows.forEach(row -> sales.add(FlashSale.fromRow(row)));
+    return sales;
+  }
+
+  private static List<String> ids(RowSet<Row> rows) {
+    List<String> ids = new ArrayList<>(rows.size());
+    rows.forEach(row -> ids.add(row.getUUID("sale_id").toString()));
+    return ids;
+  }
+}

@@ -1,0 +1,8 @@
+package io.flashsale.sale;
+
+public enum SaleStatus {
+  SCHEDULED,
+  ACTIVE,
+  SOLD_OUT,
+  ENDED
+}

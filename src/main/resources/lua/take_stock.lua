@@ -1,0 +1,27 @@
+-- Layer 1 of the oversell defence: take q units if, and only if, q are left.
+-- The buyer's own count is checked first, so an ineligible buyer never touches the stock,
+-- and the counter never goes below zero, not even for an instant.
+-- KEYS[1] sale:{id}:stock   KEYS[2] sale:{id}:buyers (hash user -> units held)
+-- ARGV[1] user id           ARGV[2] quantity         ARGV[3] per-user limit
+-- Returns {outcome, number}: TAKEN/remaining, LIMIT/units already held,
+-- SOLD_OUT/units left, NOT_LOADED/0.
+local quantity = tonumber(ARGV[2])
+local limit = tonumber(ARGV[3])
+
+local held = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+if held + quantity > limit then
+  return {'LIMIT', held}
+end
+
+local stock = redis.call('GET', KEYS[1])
+if not stock then
+  return {'NOT_LOADED', 0}
+end
+stock = tonumber(stock)
+if stock < quantity then
+  return {'SOLD_OUT', stock}
+end
+
+redis.call('DECRBY', KEYS[1], quantity)
+redis.call('HINCRBY', KEYS[2], ARGV[1], quantity)
+return {'TAKEN', stock - quantity}

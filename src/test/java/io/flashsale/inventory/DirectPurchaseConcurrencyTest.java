@@ -1,0 +1,121 @@
+package io.flashsale.inventory;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.flashsale.support.Await;
+import io.flashsale.support.Invariants;
+import io.flashsale.support.Invariants.SaleFigures;
+import io.flashsale.support.TestServer;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import java.sql.Connection;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Real concurrent HTTP purchases against one server; the verdict comes from PostgreSQL and Redis. */
+class DirectPurchaseConcurrencyTest {
+
+  private static Vertx vertx;
+  private static TestServer server;
+
+  @BeforeAll
+  static void start() {
+    vertx = Vertx.vertx();
+    server = Await.result(TestServer.start(vertx));
+  }
+
+  @AfterAll
+  static void stop() {
+    Await.result(server.stop().eventually(vertx::close));
+  }
+
+  @Test
+  void sellsExactlyTheStockToFiveThousandConcurrentBuyers() throws Exception {
+    String saleId = Await.result(server.createSale(500, new JsonObject())).getString("saleId");
+    List<String> attempts = new ArrayList<>();
+    for (int i = 0; i < 5_000; i++) {
+      attempts.add("buyer-" + i);
+    }
+    // Some buyers press the button again, at the same time as everyone else.
+    for (int i = 0; i < 5_000; i += 7) {
+      attempts.add("buyer-" + i);
+    }
+    Collections.shuffle(attempts, new Random(42));
+
+    Map<String, Integer> replies = fire(saleId, attempts, user -> 1);
+
+    assertThat(replies).containsEntry("201", 500);
+    assertThat(replies.keySet()).as("every other reply is a 409 with the right code")
+        .allMatch(outcome -> outcome.equals("201") || outcome.equals("409 SOLD_OUT")
+            || outcome.equals("409 ALREADY_PURCHASED"));
+    assertThat(replies.values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(attempts.size());
+    try (Connection db = server.database()) {
+      SaleFigures figures = Invariants.assertNoOversell(db, saleId);
+      assertThat(figures.quantitySold()).isEqualTo(500);
+      assertThat(figures.status()).isEqualTo("SOLD_OUT");
+      assertThat(Invariants.count(db, "SELECT count(*) FROM sale_orders WHERE sale_id = ? AND status = 'RESERVED'",
+          UUID.fromString(saleId))).isEqualTo(500);
+    }
+    assertThat(Await.result(server.app().stockGate().stock(saleId))).as("Redis stock").isZero();
+  }
+
+  @Test
+  void respectsALimitOfTwoWhenBuyersAskForOneOrTwoUnits() throws Exception {
+    String saleId = Await.result(server.createSale(500, new JsonObject().put("perUserLimit", 2))).getString("saleId");
+    Random random = new Random(7);
+    List<String> attempts = new ArrayList<>();
+    Map<String, Integer> asks = new TreeMap<>();
+    for (int i = 0; i < 3_000; i++) {
+      String user = "pair-buyer-" + i;
+      attempts.add(user);
+      asks.put(user, 1 + random.nextInt(2));
+    }
+    // A tenth of the buyers come back for more while the burst is still going.
+    for (int i = 0; i < 3_000; i += 10) {
+      attempts.add("pair-buyer-" + i);
+    }
+    Collections.shuffle(attempts, random);
+
+    Map<String, Integer> replies = fire(saleId, attempts, asks::get);
+
+    assertThat(replies.keySet()).allMatch(outcome -> outcome.equals("201") || outcome.equals("409 SOLD_OUT")
+        || outcome.equals("409 ALREADY_PURCHASED") || outcome.equals("409 LIMIT_EXCEEDED"));
+    try (Connection db = server.database()) {
+      SaleFigures figures = Invariants.assertNoOversell(db, saleId);
+      assertThat(figures.quantitySold()).as("every unit sold, none twice").isEqualTo(500);
+      assertThat(figures.maxPerUser()).isLessThanOrEqualTo(2);
+    }
+    assertThat(Await.result(server.app().stockGate().stock(saleId))).as("Redis stock").isZero();
+  }
+
+  /** Fires all attempts at once and tallies the replies as "status CODE". */
+  private static Map<String, Integer> fire(String saleId, List<String> users,
+                                           java.util.function.Function<String, Integer> quantityOf) {
+    List<Future<HttpResponse<Buffer>>> inFlight = new ArrayList<>(users.size());
+    for (String user : users) {
+      inFlight.add(server.purchase(saleId, user, quantityOf.apply(user)));
+    }
+    Await.result(Future.join(inFlight), java.time.Duration.ofMinutes(3));
+    Map<String, Integer> tally = new TreeMap<>();
+    for (Future<HttpResponse<Buffer>> reply : inFlight) {
+      assertThat(reply.succeeded()).as("request completed: %s", reply.cause()).isTrue();
+      HttpResponse<Buffer> response = reply.result();
+      String outcome = response.statusCode() == 201
+          ? "201"
+          : response.statusCode() + " " + response.bodyAsJsonObject().getString("code");
+      tally.merge(outcome, 1, Integer::sum);
+    }
+    return tally;
+  }
+}

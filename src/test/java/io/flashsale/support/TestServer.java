@@ -1,0 +1,129 @@
+package io.flashsale.support;
+
+import io.flashsale.FlashSaleApp;
+import io.flashsale.config.AppConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.core.buffer.Buffer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
+import java.util.Map;
+
+/** A whole engine on a free port with a database of its own, plus a client and token minting. */
+public final class TestServer {
+
+  public static final String JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-keys";
+
+  private final FlashSaleApp app;
+  private final String pgUrl;
+  private final WebClient client;
+  private final int port;
+
+  private TestServer(FlashSaleApp app, String pgUrl, WebClient client, int port) {
+    this.app = app;
+    this.pgUrl = pgUrl;
+    this.client = client;
+    this.port = port;
+  }
+
+  public static Future<TestServer> start(Vertx vertx) {
+    return start(vertx, Map.of());
+  }
+
+  /** {@code overrides} use the environment-variable names, as in production. */
+  public static Future<TestServer> start(Vertx vertx, Map<String, String> overrides) {
+    TestStores stores = TestStores.get();
+    String pgUrl = stores.freshDatabase();
+    int port = freePort();
+    Map<String, String> env = new HashMap<>();
+    env.put("FLASHSALE_CONFIG", "/nonexistent");
+    env.put("FLASHSALE_HTTP_PORT", Integer.toString(port));
+    env.put("FLASHSALE_HTTP_INSTANCES", "2");
+    env.put("FLASHSALE_REDIS_URL", stores.redisUrl());
+    env.put("FLASHSALE_PG_URL", pgUrl);
+    env.put("FLASHSALE_JWT_SECRET", JWT_SECRET);
+    env.put("FLASHSALE_PAYMENT_SIMULATED_LATENCY_MS", "0");
+    env.putAll(overrides);
+    FlashSaleApp app = new FlashSaleApp(vertx, AppConfig.load(env));
+    WebClient client = WebClient.create(vertx, new WebClientOptions()
+        .setDefaultHost("127.0.0.1").setDefaultPort(port).setKeepAlive(true),
+        new PoolOptions().setHttp1MaxSize(200).setMaxWaitQueueSize(-1));
+    return app.start().map(started -> new TestServer(started, pgUrl, client, port));
+  }
+
+  public FlashSaleApp app() {
+    return app;
+  }
+
+  public WebClient client() {
+    return client;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public String token(String userId) {
+    return app.services().auth().issue(userId, false, 3_600);
+  }
+
+  public String adminToken() {
+    return app.services().auth().issue("admin-" + port, true, 3_600);
+  }
+
+  public Connection database() throws SQLException {
+    return TestStores.jdbc(pgUrl);
+  }
+
+  /** A sale open now, created through the admin API; {@code extra} overrides any field. */
+  public Future<JsonObject> createSale(int quantity, JsonObject extra) {
+    JsonObject body = new JsonObject()
+        .put("productId", "SKU-" + quantity)
+        .put("productName", "Test product")
+        .put("quantity", quantity)
+        .put("priceCents", 1_999)
+        .put("currency", "EUR")
+        .put("startTime", Instant.now().minus(1, ChronoUnit.SECONDS).toString())
+        .put("endTime", Instant.now().plus(1, ChronoUnit.HOURS).toString())
+        .mergeIn(extra);
+    return client.post("/api/admin/sales")
+        .bearerTokenAuthentication(adminToken())
+        .sendJsonObject(body)
+        .map(response -> {
+          if (response.statusCode() != 201) {
+            throw new IllegalStateException("sale not created: " + response.statusCode() + " " + response.bodyAsString());
+          }
+          return response.bodyAsJsonObject();
+        });
+  }
+
+  public Future<HttpResponse<Buffer>> purchase(String saleId, String userId, int quantity) {
+    return client.post("/api/sales/" + saleId + "/purchase")
+        .bearerTokenAuthentication(token(userId))
+        .sendJsonObject(new JsonObject().put("quantity", quantity));
+  }
+
+  public Future<Void> stop() {
+    client.close();
+    return app.stop();
+  }
+
+  private static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
