@@ -107,7 +107,7 @@ public final class ApiRouter {
         end,
         input.integer("perUserLimit", 1, 1, MAX_QUANTITY),
         input.integer("admissionRatePerSecond", 500, 1, 1_000_000),
-        input.integer("checkoutTtlSeconds", 600, 5, 86_400),
+        input.integer("checkoutTtlSeconds", 600, 1, 86_400),
         input.bool("waitingRoom", false),
         input.choice("queuePolicy", QueuePolicy.class, QueuePolicy.RANDOMIZED_PREQUEUE));
     if (sale.priceCents() < 0) {

@@ -1,0 +1,174 @@
+package io.flashsale.checkout;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.flashsale.payment.SimulatedPaymentGateway;
+import io.flashsale.payment.SimulatedPaymentGateway.State;
+import io.flashsale.support.Await;
+import io.flashsale.support.Invariants;
+import io.flashsale.support.TestServer;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import java.sql.Connection;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class CheckoutAndCancelTest {
+
+  private static Vertx vertx;
+  private static TestServer server;
+  private static TestServer decliningServer;
+
+  @BeforeAll
+  static void start() {
+    vertx = Vertx.vertx();
+    server = Await.result(TestServer.start(vertx, Map.of("FLASHSALE_LIFECYCLE_TICK_MS", "100")));
+    decliningServer = Await.result(TestServer.start(vertx, Map.of("FLASHSALE_PAYMENT_SIMULATED_DECLINE_RATE", "1.0")));
+  }
+
+  @AfterAll
+  static void stop() {
+    Await.result(Future.join(server.stop(), decliningServer.stop()).eventually(vertx::close));
+  }
+
+  @Test
+  void checkoutPaysOnceEvenWhenRetriedConcurrently() {
+    String saleId = sale(server, 3, new JsonObject());
+    String orderId = Await.result(server.purchase(saleId, "payer", 1)).bodyAsJsonObject().getString("orderId");
+
+    List<Future<HttpResponse<Buffer>>> retries = List.of(
+        post(server, "/api/orders/" + orderId + "/checkout", "payer"),
+        post(server, "/api/orders/" + orderId + "/checkout", "payer"),
+        post(server, "/api/orders/" + orderId + "/checkout", "payer"));
+    Await.result(Future.all(retries));
+
+    for (Future<HttpResponse<Buffer>> retry : retries) {
+      assertThat(retry.result().statusCode()).isEqualTo(200);
+      assertThat(retry.result().bodyAsJsonObject().getString("status")).isEqualTo("PAID");
+    }
+    SimulatedPaymentGateway gateway = (SimulatedPaymentGateway) server.app().gateway();
+    assertThat(gateway.ledger().values().stream().filter(entry -> entry.userId().equals("payer")))
+        .singleElement()
+        .satisfies(entry -> {
+          assertThat(entry.state()).isEqualTo(State.CAPTURED);
+          assertThat(entry.captures()).isEqualTo(1);
+          assertThat(entry.amountCents()).isEqualTo(1_999);
+        });
+    HttpResponse<Buffer> cancel = Await.result(post(server, "/api/orders/" + orderId + "/cancel", "payer"));
+    assertThat(cancel.statusCode()).isEqualTo(409);
+    assertThat(cancel.bodyAsJsonObject().getString("code")).isEqualTo("CONFLICT");
+  }
+
+  @Test
+  void aCancelledUnitCanBeBoughtByTheNextBuyer() throws Exception {
+    String saleId = sale(server, 1, new JsonObject());
+    String orderId = Await.result(server.purchase(saleId, "first", 1)).bodyAsJsonObject().getString("orderId");
+    assertThat(code(Await.result(server.purchase(saleId, "second", 1)))).isEqualTo("SOLD_OUT");
+
+    HttpResponse<Buffer> cancelled = Await.result(post(server, "/api/orders/" + orderId + "/cancel", "first"));
+    assertThat(cancelled.bodyAsJsonObject().getString("status")).isEqualTo("CANCELLED");
+    assertThat(Await.result(post(server, "/api/orders/" + orderId + "/cancel", "first")).statusCode())
+        .as("cancelling twice is harmless").isEqualTo(200);
+    HttpResponse<Buffer> checkoutCancelled = Await.result(post(server, "/api/orders/" + orderId + "/checkout", "first"));
+    assertThat(code(checkoutCancelled)).isEqualTo("CONFLICT");
+
+    assertThat(Await.result(server.purchase(saleId, "second", 1)).statusCode()).isEqualTo(201);
+    try (Connection db = server.database()) {
+      assertThat(Invariants.assertNoOversell(db, saleId).quantitySold()).isEqualTo(1);
+    }
+    assertThat(Await.result(server.app().stockGate().stock(saleId))).isZero();
+  }
+
+  @Test
+  void aDeclinedCardCancelsTheOrderAndFreesTheUnit() throws Exception {
+    String saleId = sale(decliningServer, 1, new JsonObject());
+    String orderId = Await.result(decliningServer.purchase(saleId, "broke", 1)).bodyAsJsonObject().getString("orderId");
+
+    HttpResponse<Buffer> declined = Await.result(post(decliningServer, "/api/orders/" + orderId + "/checkout", "broke"));
+
+    assertThat(declined.statusCode()).isEqualTo(402);
+    assertThat(code(declined)).isEqualTo("PAYMENT_DECLINED");
+    try (Connection db = decliningServer.database()) {
+      assertThat(Invariants.assertNoOversell(db, saleId).quantitySold()).isZero();
+    }
+    assertThat(Await.result(decliningServer.app().stockGate().stock(saleId))).isEqualTo(1);
+    HttpResponse<Buffer> order = Await.result(decliningServer.client().get("/api/orders/" + orderId)
+        .bearerTokenAuthentication(decliningServer.token("broke")).send());
+    assertThat(order.bodyAsJsonObject().getString("status")).isEqualTo("CANCELLED");
+  }
+
+  @Test
+  void anExpiredHoldCannotBeCheckedOut() throws Exception {
+    String saleId = sale(server, 2, new JsonObject().put("checkoutTtlSeconds", 1));
+    String orderId = Await.result(server.purchase(saleId, "slow", 1)).bodyAsJsonObject().getString("orderId");
+    Thread.sleep(1_300);
+
+    HttpResponse<Buffer> late = Await.result(post(server, "/api/orders/" + orderId + "/checkout", "slow"));
+
+    assertThat(code(late)).isEqualTo("HOLD_EXPIRED");
+    SimulatedPaymentGateway gateway = (SimulatedPaymentGateway) server.app().gateway();
+    assertThat(gateway.ledger().values()).noneMatch(entry -> entry.userId().equals("slow"));
+  }
+
+  @Test
+  void listsOnlyTheCallersOwnOrders() {
+    String saleId = sale(server, 5, new JsonObject());
+    Await.result(server.purchase(saleId, "lister", 1));
+    Await.result(server.purchase(saleId, "other-lister", 1));
+
+    JsonObject mine = Await.result(server.client().get("/api/me/orders")
+        .bearerTokenAuthentication(server.token("lister")).send()).bodyAsJsonObject();
+
+    assertThat(mine.getJsonArray("orders")).hasSize(1);
+    assertThat(mine.getJsonArray("orders").getJsonObject(0).getString("saleId")).isEqualTo(saleId);
+  }
+
+  @Test
+  void aScheduledSaleOpensAtItsStartAndClosesAtItsEnd() throws Exception {
+    Instant start = Instant.now().plusMillis(1_500);
+    String saleId = sale(server, 5, new JsonObject()
+        .put("startTime", start.toString())
+        .put("endTime", start.plusMillis(1_500).toString()));
+    assertThat(status(saleId)).isEqualTo("SCHEDULED");
+    assertThat(code(Await.result(server.purchase(saleId, "early", 1)))).isEqualTo("SALE_NOT_ACTIVE");
+
+    awaitStatus(saleId, "ACTIVE");
+    assertThat(Await.result(server.purchase(saleId, "early", 1)).statusCode()).isEqualTo(201);
+
+    awaitStatus(saleId, "ENDED");
+    assertThat(code(Await.result(server.purchase(saleId, "late", 1)))).isEqualTo("SALE_NOT_ACTIVE");
+  }
+
+  /** The scheduler ticks every 100 ms; a loaded machine may be late, so poll with a generous bound. */
+  private static void awaitStatus(String saleId, String expected) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + 10_000;
+    while (!status(saleId).equals(expected) && System.currentTimeMillis() < deadline) {
+      Thread.sleep(50);
+    }
+    assertThat(status(saleId)).isEqualTo(expected);
+  }
+
+  private static String status(String saleId) {
+    return Await.result(server.client().get("/api/sales/" + saleId)
+        .bearerTokenAuthentication(server.token("viewer")).send()).bodyAsJsonObject().getString("status");
+  }
+
+  private static String sale(TestServer target, int quantity, JsonObject extra) {
+    return Await.result(target.createSale(quantity, extra)).getString("saleId");
+  }
+
+  private static Future<HttpResponse<Buffer>> post(TestServer target, String path, String user) {
+    return target.client().post(path).bearerTokenAuthentication(target.token(user)).send();
+  }
+
+  private static String code(HttpResponse<Buffer> response) {
+    return response.bodyAsJsonObject().getString("code");
+  }
+}
