@@ -17,12 +17,16 @@ public record Stores(Pool pg, Redis redis) {
         .connectingTo(PgUrls.connectOptions(pgUrl).setCachePreparedStatements(true).setPipeliningLimit(1))
         .using(vertx)
         .build();
-    Redis redis = Redis.createClient(vertx, new RedisOptions()
+    return new Stores(pool, Redis.createClient(vertx, redisOptions(redisUrl, redisPoolSize)));
+  }
+
+  /** Waiting queues sized for a herd: a burst waits for a connection instead of failing. */
+  public static RedisOptions redisOptions(String redisUrl, int poolSize) {
+    return new RedisOptions()
         .setConnectionString(redisUrl)
-        .setMaxPoolSize(redisPoolSize)
+        .setMaxPoolSize(poolSize)
         .setMaxPoolWaiting(100_000)
-        .setMaxWaitingHandlers(100_000));
-    return new Stores(pool, redis);
+        .setMaxWaitingHandlers(100_000);
   }
 
   public Future<Void> close() {

@@ -1,0 +1,53 @@
+package io.flashsale.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.flashsale.support.Await;
+import io.flashsale.support.TestServer;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class HealthAndMetricsTest {
+
+  private static Vertx vertx;
+  private static TestServer server;
+
+  @BeforeAll
+  static void start() {
+    vertx = Vertx.vertx();
+    server = Await.result(TestServer.start(vertx));
+  }
+
+  @AfterAll
+  static void stop() {
+    Await.result(server.stop().eventually(vertx::close));
+  }
+
+  @Test
+  void isReadyWhenRedisAndMigratedPostgresAnswer() {
+    var live = Await.result(server.client().get("/health/live").send());
+    var ready = Await.result(server.client().get("/health/ready").send());
+
+    assertThat(live.statusCode()).isEqualTo(200);
+    assertThat(ready.statusCode()).isEqualTo(200);
+    assertThat(ready.bodyAsJsonObject()).isEqualTo(new JsonObject()
+        .put("status", "UP").put("postgres", "UP").put("redis", "UP"));
+  }
+
+  @Test
+  void countsReservationsByOutcomeInPrometheusFormat() {
+    String saleId = Await.result(server.createSale(1, new JsonObject())).getString("saleId");
+    Await.result(server.purchase(saleId, "metered-1", 1));
+    Await.result(server.purchase(saleId, "metered-2", 1));
+
+    var metrics = Await.result(server.client().get("/metrics").send());
+
+    assertThat(metrics.statusCode()).isEqualTo(200);
+    assertThat(metrics.bodyAsString())
+        .containsPattern("flashsale_reservations_total\\{outcome=\"RESERVED\"} [1-9]")
+        .containsPattern("flashsale_reservations_total\\{outcome=\"SOLD_OUT\"} [1-9]");
+  }
+}

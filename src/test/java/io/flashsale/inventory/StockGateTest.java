@@ -1,0 +1,98 @@
+package io.flashsale.inventory;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.flashsale.inventory.StockGate.Outcome;
+import io.flashsale.infra.Stores;
+import io.flashsale.support.Await;
+import io.flashsale.support.TestStores;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The Redis gate alone, against a real Redis. */
+class StockGateTest {
+
+  private static Vertx vertx;
+  private static Redis redis;
+  private static StockGate gate;
+
+  @BeforeAll
+  static void connect() {
+    vertx = Vertx.vertx();
+    redis = Redis.createClient(vertx, Stores.redisOptions(TestStores.get().redisUrl(), 4));
+    gate = new StockGate(redis);
+    Await.result(gate.loadScripts());
+  }
+
+  @AfterAll
+  static void close() {
+    redis.close();
+    Await.result(vertx.close());
+  }
+
+  @Test
+  void neverGoesBelowZeroUnderConcurrentTakes() {
+    String saleId = UUID.randomUUID().toString();
+    Await.result(gate.loadIfAbsent(saleId, 10));
+    List<Future<StockGate.Take>> takes = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      takes.add(gate.tryTake(saleId, "user-" + i, 1 + i % 3, 3));
+    }
+    Await.result(Future.all(takes));
+
+    int taken = 0;
+    for (int i = 0; i < takes.size(); i++) {
+      if (takes.get(i).result().outcome() == Outcome.TAKEN) {
+        taken += 1 + i % 3;
+      }
+    }
+    assertThat(takes).extracting(f -> f.result().outcome()).containsOnly(Outcome.TAKEN, Outcome.SOLD_OUT);
+    assertThat(takes).allMatch(f -> f.result().number() >= 0);
+    int remaining = Await.result(gate.stock(saleId));
+    assertThat(remaining + taken).as("nothing lost, nothing invented").isEqualTo(10);
+    assertThat(remaining).as("what is left is too little for any further ask").isBetween(0, 2);
+  }
+
+  @Test
+  void checksTheBuyersOwnCountBeforeTheStock() {
+    String saleId = UUID.randomUUID().toString();
+    Await.result(gate.loadIfAbsent(saleId, 5));
+    assertThat(Await.result(gate.tryTake(saleId, "ann", 2, 2)).outcome()).isEqualTo(Outcome.TAKEN);
+
+    StockGate.Take again = Await.result(gate.tryTake(saleId, "ann", 1, 2));
+
+    assertThat(again).isEqualTo(new StockGate.Take(Outcome.LIMIT, 2));
+    assertThat(Await.result(gate.stock(saleId))).isEqualTo(3);
+    Await.result(gate.giveBack(saleId, "ann", 2));
+    assertThat(Await.result(gate.stock(saleId))).isEqualTo(5);
+    assertThat(Await.result(gate.tryTake(saleId, "ann", 2, 2)).outcome()).isEqualTo(Outcome.TAKEN);
+  }
+
+  @Test
+  void reloadsItsScriptsWhenRedisForgetsThem() {
+    String saleId = UUID.randomUUID().toString();
+    Await.result(gate.loadIfAbsent(saleId, 1));
+    Await.result(redis.send(Request.cmd(Command.SCRIPT).arg("FLUSH")));
+
+    assertThat(Await.result(gate.tryTake(saleId, "bob", 1, 1)).outcome()).isEqualTo(Outcome.TAKEN);
+    assertThat(Await.result(gate.tryTake(saleId, "cat", 1, 1)).outcome()).isEqualTo(Outcome.SOLD_OUT);
+  }
+
+  @Test
+  void reportsAMissingCounterInsteadOfInventingStock() {
+    String saleId = UUID.randomUUID().toString();
+
+    assertThat(Await.result(gate.tryTake(saleId, "dan", 1, 1)).outcome()).isEqualTo(Outcome.NOT_LOADED);
+    assertThat(Await.result(gate.giveBack(saleId, "dan", 1))).isEqualTo(-1);
+    assertThat(Await.result(gate.stock(saleId))).isEqualTo(-1);
+  }
+}
