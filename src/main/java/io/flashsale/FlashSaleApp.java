@@ -25,6 +25,16 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.flashsale.antibot.Blacklist;
+import io.flashsale.audit.SaleAudit;
+import io.flashsale.config.AppConfig.WaitingRoomConfig;
+import io.flashsale.waitingroom.AdmissionTicker;
+import io.flashsale.waitingroom.AdmissionTokens;
+import io.flashsale.waitingroom.Admissions;
+import io.flashsale.waitingroom.PrequeueShuffle;
+import io.flashsale.waitingroom.WaitingRoom;
+import java.security.SecureRandom;
+import java.util.Random;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -48,6 +58,8 @@ public final class FlashSaleApp {
   private ApiServices services;
   private PaymentGateway gateway;
   private StockGate stockGate;
+  private Admissions admissions;
+  private PrequeueShuffle prequeue;
 
   public FlashSaleApp(Vertx vertx, AppConfig config, PrometheusMeterRegistry metrics) {
     this.vertx = vertx;
@@ -65,10 +77,13 @@ public final class FlashSaleApp {
         .compose(migrated -> {
           LOG.info("schema at version " + migrated.targetSchemaVersion + " (" + migrated.migrationsExecuted + " applied now)");
           wire();
-          return stockGate.loadScripts();
+          return Future.all(stockGate.loadScripts(), services.waitingRoom().loadScripts(), admissions.loadScripts(),
+              prequeue.loadScripts());
         })
         .compose(loaded -> services.timeline().warmUp())
         .compose(warm -> deploy(() -> new LifecycleVerticle(services.timeline(), config.lifecycleTick()), 1))
+        .compose(done -> deploy(() -> new AdmissionTicker(stores.pg(), services.sales(), admissions, prequeue,
+            Clock.systemUTC(), config.waitingRoom().tickMillis()), 1))
         .compose(done -> deploy(() -> new HttpServerVerticle(services, config.httpPort()), config.effectiveHttpInstances()))
         .map(this);
   }
@@ -82,15 +97,27 @@ public final class FlashSaleApp {
     Reservations reservations = new Reservations(stores.pg(), stockGate, sales, orders, metrics);
     SaleCatalog catalog = new SaleCatalog(stores.pg(), sales, clock, 1_000);
     gateway = new SimulatedPaymentGateway(vertx, config.payment().simulatedLatency(), config.payment().simulatedDeclineRate());
+    WaitingRoomConfig room = config.waitingRoom();
+    AdmissionTokens admissionTokens = new AdmissionTokens(vertx, config.jwtSecret(), room.admissionTokenSeconds());
+    admissions = new Admissions(stores.redis(), reservations, vertx.eventBus(), metrics, room.tickMillis());
+    prequeue = new PrequeueShuffle(stores.redis(),
+        room.shuffleSeed().isBlank() ? new SecureRandom() : new Random(Long.parseLong(room.shuffleSeed())));
+    Blacklist blacklist = new Blacklist(stores.pg(), stores.redis(), sales);
     services = new ApiServices(
         new BearerAuth(vertx, config.jwtSecret()),
         stores.pg(),
         stores.redis(),
         sales,
+        catalog,
         orders,
-        new SaleTimeline(stores.pg(), sales, stockGate),
+        new SaleTimeline(stores.pg(), sales, stockGate, blacklist),
         new DirectPurchase(catalog, reservations, clock),
         new Checkout(stores.pg(), orders, reservations, gateway, config.payment().timeout(), clock, metrics),
+        new WaitingRoom(stores.redis(), stores.pg(), catalog, orders, admissionTokens, room.prequeueWindow(), clock, metrics),
+        admissionTokens,
+        blacklist,
+        new SaleAudit(stores.pg(), stores.redis()),
+        room.livePushMillis(),
         metrics);
   }
 

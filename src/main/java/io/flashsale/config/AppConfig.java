@@ -29,10 +29,15 @@ public record AppConfig(
     String jwtSecret,
     boolean demo,
     PaymentConfig payment,
-    Duration lifecycleTick) {
+    Duration lifecycleTick,
+    WaitingRoomConfig waitingRoom) {
 
   public static final String ENV_PREFIX = "FLASHSALE_";
   private static final String DEFAULTS_RESOURCE = "conf/flashsale.properties";
+
+  /** {@code shuffleSeed} empty: the pre-queue is drawn with a SecureRandom. */
+  public record WaitingRoomConfig(int tickMillis, Duration prequeueWindow, long livePushMillis,
+                                  int admissionTokenSeconds, String shuffleSeed) {}
 
   public record PaymentConfig(Duration simulatedLatency, double simulatedDeclineRate, Duration timeout) {}
 
@@ -92,13 +97,19 @@ public record AppConfig(
             Duration.ofMillis(s.integer("payment.simulated.latency-ms")),
             s.decimal("payment.simulated.decline-rate"),
             Duration.ofMillis(s.integer("payment.timeout-ms"))),
-        Duration.ofMillis(s.integer("lifecycle.tick-ms")));
+        Duration.ofMillis(s.integer("lifecycle.tick-ms")),
+        new WaitingRoomConfig(
+            s.integer("waitingroom.tick-ms"),
+            Duration.ofSeconds(s.integer("waitingroom.prequeue-seconds")),
+            s.integer("waitingroom.live-push-ms"),
+            s.integer("waitingroom.admission-token-seconds"),
+            s.text("waitingroom.shuffle-seed")));
   }
 
   /** Same settings with Redis and PostgreSQL pointed elsewhere (used once embedded servers run). */
   public AppConfig withStores(String redis, String pg) {
     return new AppConfig(httpPort, httpInstances, redis, redisPoolSize, pg, pgPoolSize, jwtSecret,
-        demo, payment, lifecycleTick);
+        demo, payment, lifecycleTick, waitingRoom);
   }
 
   public int effectiveHttpInstances() {

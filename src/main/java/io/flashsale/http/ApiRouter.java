@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
+import io.flashsale.waitingroom.LiveFeed;
 
 /** The routes of the public API, the admin API, health and metrics. */
 public final class ApiRouter {
@@ -30,7 +31,7 @@ public final class ApiRouter {
 
   private ApiRouter() {}
 
-  public static Router create(Vertx vertx, ApiServices services) {
+  public static Router create(Vertx vertx, ApiServices services, LiveFeed live) {
     Router router = Router.router(vertx);
     router.route().failureHandler(Problems::handleFailure);
     for (int status : List.of(400, 401, 403, 404, 405, 413, 415, 500)) {
@@ -40,6 +41,9 @@ public final class ApiRouter {
     router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
     router.get("/health/ready").handler(ctx -> ready(ctx, services));
     router.get("/metrics").handler(PrometheusScrapingHandler.create(services.metrics()));
+
+    // Browsers cannot set headers on a WebSocket, so the live feed takes its token from the query.
+    router.get("/api/sales/:saleId/live").handler(ctx -> openLiveFeed(ctx, services, live));
 
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
     router.route("/api/*").handler(services.auth()::authenticate);
@@ -61,6 +65,58 @@ public final class ApiRouter {
       UUID saleId = JsonInput.pathId(ctx.pathParam("saleId"), "sale");
       int quantity = JsonInput.of(ctx.body().buffer()).integer("quantity", 1, 1, MAX_QUANTITY);
       reply(ctx, 201, services.directPurchase().purchase(Caller.of(ctx).userId(), saleId, quantity));
+    });
+
+    router.post("/api/sales/:saleId/queue").handler(ctx -> {
+      UUID saleId = JsonInput.pathId(ctx.pathParam("saleId"), "sale");
+      int quantity = JsonInput.of(ctx.body().buffer()).integer("quantity", 1, 1, MAX_QUANTITY);
+      services.waitingRoom().join(Caller.of(ctx).userId(), saleId, quantity)
+          .onSuccess(view -> json(ctx, 202, view.toJson()))
+          .onFailure(ctx::fail);
+    });
+    router.get("/api/sales/:saleId/queue/me").handler(ctx -> {
+      UUID saleId = JsonInput.pathId(ctx.pathParam("saleId"), "sale");
+      services.waitingRoom().status(Caller.of(ctx).userId(), saleId)
+          .onSuccess(view -> json(ctx, 200, view.toJson()))
+          .onFailure(ctx::fail);
+    });
+    router.post("/api/admission/verify").handler(ctx -> {
+      String token = JsonInput.of(ctx.body().buffer()).text("admissionToken", 4_096);
+      services.admissionTokens().verify(token, Caller.of(ctx).userId())
+          .onSuccess(admission -> json(ctx, 200, admission.toJson()))
+          .onFailure(ctx::fail);
+    });
+
+    router.get("/api/admin/blacklist").handler(ctx -> services.blacklist().list()
+        .onSuccess(entries -> json(ctx, 200, new JsonObject().put("accounts", new JsonArray(entries))))
+        .onFailure(ctx::fail));
+    router.post("/api/admin/blacklist").handler(ctx -> {
+      JsonInput input = JsonInput.of(ctx.body().buffer());
+      String userId = input.text("userId", 128);
+      services.blacklist().add(userId, input.text("reason", 500), Caller.of(ctx).userId())
+          .onSuccess(added -> json(ctx, added ? 201 : 200, new JsonObject().put("userId", userId).put("blacklisted", true)))
+          .onFailure(ctx::fail);
+    });
+    router.delete("/api/admin/blacklist/:userId").handler(ctx -> services.blacklist().remove(ctx.pathParam("userId"))
+        .onSuccess(removed -> {
+          if (removed) {
+            ctx.response().setStatusCode(204).end();
+          } else {
+            ctx.fail(new FlashSaleException(ErrorCode.NOT_FOUND, "account is not blacklisted"));
+          }
+        })
+        .onFailure(ctx::fail));
+    router.get("/api/admin/sales/:saleId/report").handler(ctx -> {
+      UUID saleId = JsonInput.pathId(ctx.pathParam("saleId"), "sale");
+      services.audit().report(saleId)
+          .onSuccess(report -> {
+            if (report == null) {
+              ctx.fail(new FlashSaleException(ErrorCode.NOT_FOUND, "no sale " + saleId));
+            } else {
+              json(ctx, 200, report);
+            }
+          })
+          .onFailure(ctx::fail);
     });
 
     router.get("/api/me/orders").handler(ctx -> services.orders().listOwn(services.pool(), Caller.of(ctx).userId(), LIST_LIMIT)
@@ -116,6 +172,18 @@ public final class ApiRouter {
     services.timeline().create(sale)
         .onSuccess(created -> ctx.response().putHeader("Location", "/api/sales/" + created.saleId()))
         .onSuccess(created -> json(ctx, 201, created.toJson()))
+        .onFailure(ctx::fail);
+  }
+
+  private static void openLiveFeed(RoutingContext ctx, ApiServices services, LiveFeed live) {
+    UUID saleId = JsonInput.pathId(ctx.pathParam("saleId"), "sale");
+    String token = ctx.request().getParam("access_token");
+    // The upgrade happens after asynchronous checks: the request must not end under us meanwhile.
+    ctx.request().pause();
+    services.auth().verify(token)
+        .compose(caller -> services.catalog().get(saleId).compose(sale -> sale.waitingRoom()
+            ? ctx.request().toWebSocket().onSuccess(socket -> live.attach(socket, caller.userId(), sale))
+            : Future.failedFuture(new FlashSaleException(ErrorCode.CONFLICT, "this sale has no waiting room"))))
         .onFailure(ctx::fail);
   }
 

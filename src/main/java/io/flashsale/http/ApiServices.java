@@ -1,10 +1,15 @@
 package io.flashsale.http;
 
+import io.flashsale.antibot.Blacklist;
+import io.flashsale.audit.SaleAudit;
 import io.flashsale.checkout.Checkout;
 import io.flashsale.inventory.DirectPurchase;
 import io.flashsale.lifecycle.SaleTimeline;
 import io.flashsale.sale.OrderRepository;
+import io.flashsale.sale.SaleCatalog;
 import io.flashsale.sale.SaleRepository;
+import io.flashsale.waitingroom.AdmissionTokens;
+import io.flashsale.waitingroom.WaitingRoom;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.redis.client.Redis;
 import io.vertx.sqlclient.Pool;
@@ -15,8 +20,14 @@ public record ApiServices(
     Pool pool,
     Redis redis,
     SaleRepository sales,
+    SaleCatalog catalog,
     OrderRepository orders,
     SaleTimeline timeline,
     DirectPurchase directPurchase,
     Checkout checkout,
+    WaitingRoom waitingRoom,
+    AdmissionTokens admissionTokens,
+    Blacklist blacklist,
+    SaleAudit audit,
+    long livePushMillis,
     PrometheusMeterRegistry metrics) {}

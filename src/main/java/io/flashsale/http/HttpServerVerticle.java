@@ -1,11 +1,12 @@
 package io.flashsale.http;
 
+import io.flashsale.waitingroom.LiveFeed;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 
-/** One HTTP server instance; deployed once per core, all sharing the port. */
+/** One HTTP server instance with its own live feed; deployed once per core, all sharing the port. */
 public final class HttpServerVerticle extends VerticleBase {
 
   private final ApiServices services;
@@ -18,12 +19,13 @@ public final class HttpServerVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    return vertx.createHttpServer(new HttpServerOptions()
+    LiveFeed live = new LiveFeed(vertx, services.redis(), services.waitingRoom(), services.livePushMillis());
+    return live.start().compose(ready -> vertx.createHttpServer(new HttpServerOptions()
             .setPort(port)
             .setCompressionSupported(false)
             .setTcpNoDelay(true))
-        .requestHandler(ApiRouter.create(vertx, services))
+        .requestHandler(ApiRouter.create(vertx, services, live))
         .listen()
-        .map(HttpServer::actualPort);
+        .map(HttpServer::actualPort));
   }
 }

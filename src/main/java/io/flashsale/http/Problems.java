@@ -20,6 +20,10 @@ final class Problems {
   private Problems() {}
 
   static void send(RoutingContext ctx, ErrorCode code, String detail) {
+    send(ctx, code, detail, null);
+  }
+
+  static void send(RoutingContext ctx, ErrorCode code, String detail, JsonObject extensions) {
     if (ctx.response().headWritten()) {
       ctx.response().reset();
       return;
@@ -31,6 +35,9 @@ final class Problems {
         .put("code", code.name())
         .put("detail", detail)
         .put("instance", ctx.request().path());
+    if (extensions != null) {
+      body.mergeIn(extensions);
+    }
     if (code == ErrorCode.UNAUTHORIZED) {
       ctx.response().putHeader("WWW-Authenticate", "Bearer");
     }
@@ -44,7 +51,7 @@ final class Problems {
   static void handleFailure(RoutingContext ctx) {
     Throwable failure = ctx.failure();
     if (failure instanceof FlashSaleException domain) {
-      send(ctx, domain.code(), domain.getMessage());
+      send(ctx, domain.code(), domain.getMessage(), domain.extensions());
     } else if (failure instanceof DecodeException) {
       send(ctx, ErrorCode.VALIDATION_FAILED, "the body is not valid JSON");
     } else if (failure == null) {

@@ -15,6 +15,51 @@ public record SaleKeys(String saleId) {
     return prefix() + "buyers";
   }
 
+  /** Hash user id → ticket, one per buyer who joined the waiting room. */
+  public String tickets() {
+    return prefix() + "tickets";
+  }
+
+  /** Zset user id → queue number, the buyers still waiting, in line order. */
+  public String line() {
+    return prefix() + "line";
+  }
+
+  /** The last queue number handed out. */
+  public String sequence() {
+    return prefix() + "seq";
+  }
+
+  /** Set of buyers who joined before T-0 and wait to be shuffled into the line. */
+  public String prequeue() {
+    return prefix() + "prequeue";
+  }
+
+  /** Exists once the pre-queue has been shuffled into the line. */
+  public String sealed() {
+    return prefix() + "sealed";
+  }
+
+  /** Lease held by the instance shuffling the pre-queue. */
+  public String sealLease() {
+    return prefix() + "seal-lease";
+  }
+
+  /** The admission token bucket: tokens and the Redis time they were counted at. */
+  public String bucket() {
+    return prefix() + "bucket";
+  }
+
+  /** The queue number of the last buyer admitted. */
+  public String cursor() {
+    return prefix() + "cursor";
+  }
+
+  /** Set of user ids flagged for abuse, checked before any stock work. */
+  public String blacklist() {
+    return prefix() + "blacklist";
+  }
+
   private String prefix() {
     return "sale:{" + saleId + "}:";
   }

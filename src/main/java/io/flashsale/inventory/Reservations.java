@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
+import java.util.List;
 import java.util.UUID;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -73,6 +74,63 @@ public final class Reservations {
         .compose(found -> found
             .map(sale -> gate.loadIfAbsent(saleId, sale.remaining()).<Void>mapEmpty())
             .orElseGet(Future::succeededFuture));
+  }
+
+  /** Units a buyer already took from the Redis gate and now needs a reservation for. */
+  public record Claim(String userId, int quantity) {}
+
+  /** What the database said to one claim: the order, or why not (its units are back in Redis then). */
+  public record ClaimOutcome(Claim claim, SaleOrder order, FlashSaleException refusal) {}
+
+  /**
+   * Reservations for buyers whose units were already taken in Redis (the waiting room's
+   * admission step). One transaction for the whole batch, so the hot flash_sales row is
+   * updated once; if the batch is refused as a whole, each claim is retried alone so one bad
+   * claim cannot sink the others. Refused claims' units go back to Redis.
+   */
+  public Future<List<ClaimOutcome>> reserveClaimed(FlashSale sale, List<Claim> claims) {
+    if (claims.isEmpty()) {
+      return Future.succeededFuture(List.of());
+    }
+    UUID saleId = UUID.fromString(sale.saleId());
+    String[] users = claims.stream().map(Claim::userId).toArray(String[]::new);
+    Integer[] quantities = claims.stream().map(Claim::quantity).toArray(Integer[]::new);
+    UUID[] orderIds = claims.stream().map(claim -> UUID.randomUUID()).toArray(UUID[]::new);
+    int total = claims.stream().mapToInt(Claim::quantity).sum();
+    return pool.withTransaction(conn -> orders.addPurchasedBatch(conn, saleId, users, quantities, sale.perUserLimit())
+            .compose(accepted -> accepted.size() == claims.size()
+                ? orders.insertReservedBatch(conn, saleId, orderIds, users, quantities)
+                : Future.failedFuture(new FlashSaleException(ErrorCode.LIMIT_EXCEEDED, "a buyer of the batch is over the limit")))
+            .compose(inserted -> sales.addSold(conn, saleId, total)
+                .compose(counted -> counted
+                    ? Future.succeededFuture(inserted)
+                    : Future.failedFuture(new FlashSaleException(ErrorCode.SOLD_OUT, "the batch does not fit")))))
+        .map(inserted -> {
+          metrics.counter("flashsale.reservations", "outcome", "RESERVED").increment(inserted.size());
+          return inserted.stream().map(order -> new ClaimOutcome(claimOf(claims, order.userId()), order, null)).toList();
+        })
+        .recover(batchRefused -> {
+          LOG.log(Level.WARNING, "batch of " + claims.size() + " reservations for sale " + sale.saleId()
+              + " refused (" + batchRefused + "); reserving one by one");
+          return Future.all(claims.stream().map(claim -> reserveClaimedAlone(sale, claim)).toList())
+              .map(all -> all.<ClaimOutcome>list());
+        });
+  }
+
+  private Future<ClaimOutcome> reserveClaimedAlone(FlashSale sale, Claim claim) {
+    return reserveInDatabase(sale, claim.userId(), claim.quantity())
+        .map(order -> new ClaimOutcome(claim, order, null))
+        .recover(refused -> gate.giveBack(sale.saleId(), claim.userId(), claim.quantity())
+            .otherwiseEmpty()
+            .map(returned -> new ClaimOutcome(claim, null, refused instanceof FlashSaleException domain
+                ? domain
+                : new FlashSaleException(ErrorCode.UNAVAILABLE, "the reservation could not be written"))))
+        .onSuccess(outcome -> metrics.counter("flashsale.reservations",
+            "outcome", outcome.order() != null ? "RESERVED" : outcome.refusal().code().name()).increment());
+  }
+
+  private static Claim claimOf(List<Claim> claims, String userId) {
+    return claims.stream().filter(claim -> claim.userId().equals(userId)).findFirst().orElseThrow();
   }
 
   private Future<SaleOrder> reserveInDatabase(FlashSale sale, String userId, int quantity) {

@@ -1,5 +1,6 @@
 package io.flashsale.lifecycle;
 
+import io.flashsale.antibot.Blacklist;
 import io.flashsale.inventory.StockGate;
 import io.flashsale.sale.FlashSale;
 import io.flashsale.sale.NewSale;
@@ -17,24 +18,28 @@ public final class SaleTimeline {
   private final Pool pool;
   private final SaleRepository sales;
   private final StockGate gate;
+  private final Blacklist blacklist;
 
-  public SaleTimeline(Pool pool, SaleRepository sales, StockGate gate) {
+  public SaleTimeline(Pool pool, SaleRepository sales, StockGate gate, Blacklist blacklist) {
     this.pool = pool;
     this.sales = sales;
     this.gate = gate;
+    this.blacklist = blacklist;
   }
 
-  /** Creates the sale and loads its stock into Redis before anyone can see its id. */
+  /** Creates the sale and loads its stock and the blacklist into Redis before anyone can see its id. */
   public Future<FlashSale> create(NewSale newSale) {
-    return sales.insert(pool, newSale)
-        .compose(sale -> gate.loadIfAbsent(sale.saleId(), sale.remaining()).map(sale));
+    return sales.insert(pool, newSale).compose(this::warm);
   }
 
-  /** At start-up: every sale not yet ended gets its counter, from the database, if Redis lacks one. */
+  private Future<FlashSale> warm(FlashSale sale) {
+    return Future.all(gate.loadIfAbsent(sale.saleId(), sale.remaining()), blacklist.loadInto(sale.saleId()))
+        .map(sale);
+  }
+
+  /** At start-up: every sale not yet ended gets its counter (from the database, if Redis lacks one) and the blacklist. */
   public Future<Integer> warmUp() {
-    return sales.listNotEnded(pool).compose(open -> Future.all(open.stream()
-            .map(sale -> gate.loadIfAbsent(sale.saleId(), sale.remaining()))
-            .toList())
+    return sales.listNotEnded(pool).compose(open -> Future.all(open.stream().map(this::warm).toList())
         .map(loaded -> {
           if (!open.isEmpty()) {
             LOG.info("stock counters checked for " + open.size() + " open sale(s)");

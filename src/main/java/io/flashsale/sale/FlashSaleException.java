@@ -13,4 +13,9 @@ public class FlashSaleException extends RuntimeException {
   public ErrorCode code() {
     return code;
   }
+
+  /** Extra members for the problem document (RFC 9457 extensions); none by default. */
+  public io.vertx.core.json.JsonObject extensions() {
+    return null;
+  }
 }

@@ -31,6 +31,46 @@ public final class OrderRepository {
             : Optional.of(rows.iterator().next().getInteger("quantity_purchased")));
   }
 
+  /**
+   * The per-user guard for a batch of distinct buyers; returns the buyers it accepted. A buyer
+   * missing from the answer would pass the limit.
+   */
+  public Future<List<String>> addPurchasedBatch(SqlClient client, UUID saleId, String[] userIds, Integer[] quantities,
+                                                int limit) {
+    return client.preparedQuery("""
+            INSERT INTO user_sale_eligibility AS e (user_id, sale_id, quantity_purchased)
+            SELECT b.user_id, $1, b.quantity FROM unnest($2::text[], $3::integer[]) AS b(user_id, quantity)
+            ON CONFLICT (user_id, sale_id) DO UPDATE
+               SET quantity_purchased = e.quantity_purchased + EXCLUDED.quantity_purchased, updated_at = now()
+             WHERE e.quantity_purchased + EXCLUDED.quantity_purchased <= $4
+            RETURNING user_id""")
+        .execute(Tuple.of(saleId, userIds, quantities, limit))
+        .map(rows -> {
+          List<String> accepted = new ArrayList<>(rows.size());
+          rows.forEach(row -> accepted.add(row.getString("user_id")));
+          return accepted;
+        });
+  }
+
+  /** Inserts one RESERVED order per buyer of a batch, priced from the sale row. */
+  public Future<List<SaleOrder>> insertReservedBatch(SqlClient client, UUID saleId, UUID[] orderIds, String[] userIds,
+                                                     Integer[] quantities) {
+    return client.preparedQuery("""
+            INSERT INTO sale_orders (order_id, sale_id, user_id, quantity, status, amount_cents, currency,
+              reserved_at, expires_at)
+            SELECT b.order_id, s.sale_id, b.user_id, b.quantity, 'RESERVED', s.price_cents * b.quantity, s.currency,
+                   now(), now() + make_interval(secs => s.checkout_ttl_seconds)
+              FROM unnest($2::uuid[], $3::text[], $4::integer[]) AS b(order_id, user_id, quantity)
+              JOIN flash_sales s ON s.sale_id = $1
+            RETURNING """ + " " + SaleOrder.COLUMNS)
+        .execute(Tuple.of(saleId, orderIds, userIds, quantities))
+        .map(rows -> {
+          List<SaleOrder> orders = new ArrayList<>(rows.size());
+          rows.forEach(row -> orders.add(SaleOrder.fromRow(row)));
+          return orders;
+        });
+  }
+
   public Future<Integer> purchased(SqlClient client, String userId, UUID saleId) {
     return client.preparedQuery(
             "SELECT quantity_purchased FROM user_sale_eligibility WHERE user_id = $1 AND sale_id = $2")

@@ -43,8 +43,16 @@ public final class TestServer {
 
   /** {@code overrides} use the environment-variable names, as in production. */
   public static Future<TestServer> start(Vertx vertx, Map<String, String> overrides) {
+    return start(vertx, overrides, TestStores.get().freshDatabase());
+  }
+
+  /** A second instance on the same database and Redis, as in a scaled deployment. */
+  public static Future<TestServer> startBeside(Vertx vertx, TestServer first, Map<String, String> overrides) {
+    return start(vertx, overrides, first.pgUrl);
+  }
+
+  private static Future<TestServer> start(Vertx vertx, Map<String, String> overrides, String pgUrl) {
     TestStores stores = TestStores.get();
-    String pgUrl = stores.freshDatabase();
     int port = freePort();
     Map<String, String> env = new HashMap<>();
     env.put("FLASHSALE_CONFIG", "/nonexistent");
@@ -112,6 +120,21 @@ public final class TestServer {
     return client.post("/api/sales/" + saleId + "/purchase")
         .bearerTokenAuthentication(token(userId))
         .sendJsonObject(new JsonObject().put("quantity", quantity));
+  }
+
+  public Future<HttpResponse<Buffer>> join(String saleId, String userId, int quantity) {
+    return client.post("/api/sales/" + saleId + "/queue")
+        .bearerTokenAuthentication(token(userId))
+        .sendJsonObject(new JsonObject().put("quantity", quantity));
+  }
+
+  public Future<HttpResponse<Buffer>> queueStatus(String saleId, String userId) {
+    return client.get("/api/sales/" + saleId + "/queue/me").bearerTokenAuthentication(token(userId)).send();
+  }
+
+  public Future<JsonObject> report(String saleId) {
+    return client.get("/api/admin/sales/" + saleId + "/report").bearerTokenAuthentication(adminToken()).send()
+        .map(HttpResponse::bodyAsJsonObject);
   }
 
   public Future<Void> stop() {

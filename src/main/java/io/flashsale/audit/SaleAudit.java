@@ -1,0 +1,157 @@
+package io.flashsale.audit;
+
+import io.flashsale.infra.SaleKeys;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * One sale's books: PostgreSQL's figures, Redis' figures, the admission timeline and the
+ * winners with their queue numbers, and SPEC section 10's invariants judged on them.
+ */
+public final class SaleAudit {
+
+  private static final int MAX_WINNERS_LISTED = 10_000;
+
+  private final Pool pool;
+  private final Redis redis;
+
+  public SaleAudit(Pool pool, Redis redis) {
+    this.pool = pool;
+    this.redis = redis;
+  }
+
+  /** Empty if there is no such sale. */
+  public Future<JsonObject> report(UUID saleId) {
+    return pool.preparedQuery("""
+            SELECT s.quantity_available, s.quantity_sold, s.per_user_limit, s.status, s.admission_rate_per_second,
+                   coalesce(sum(o.quantity) FILTER (WHERE o.status IN ('RESERVED', 'PAID')), 0) AS held_or_paid,
+                   coalesce(sum(o.quantity) FILTER (WHERE o.status = 'RESERVED'), 0) AS held,
+                   coalesce(sum(o.quantity) FILTER (WHERE o.status = 'PAID'), 0) AS paid,
+                   count(o.order_id) FILTER (WHERE o.status = 'CANCELLED') AS cancelled,
+                   count(o.order_id) FILTER (WHERE o.status = 'EXPIRED') AS expired,
+                   count(o.order_id) AS orders,
+                   min(o.reserved_at) AS first_reserved, max(o.reserved_at) AS last_reserved,
+                   (SELECT coalesce(max(u.units), 0) FROM (
+                      SELECT sum(quantity) AS units FROM sale_orders
+                       WHERE sale_id = s.sale_id AND status IN ('RESERVED', 'PAID') GROUP BY user_id) u) AS max_per_user
+              FROM flash_sales s LEFT JOIN sale_orders o ON o.sale_id = s.sale_id
+             WHERE s.sale_id = $1
+             GROUP BY s.sale_id""")
+        .execute(Tuple.of(saleId))
+        .compose(rows -> rows.size() == 0
+            ? Future.succeededFuture(null)
+            : withRedis(saleId, rows.iterator().next()));
+  }
+
+  private Future<JsonObject> withRedis(UUID saleId, Row db) {
+    SaleKeys keys = new SaleKeys(saleId.toString());
+    Future<List<Response>> figures = redis.batch(List.of(
+        Request.cmd(Command.GET).arg(keys.stock()),
+        Request.cmd(Command.ZCARD).arg(keys.line()),
+        Request.cmd(Command.SCARD).arg(keys.prequeue()),
+        Request.cmd(Command.HLEN).arg(keys.tickets()),
+        Request.cmd(Command.GET).arg(keys.cursor())));
+    Future<List<Winner>> winners = winners(saleId, keys);
+    return Future.all(figures, winners).map(all -> judge(db, figures.result(), winners.result()));
+  }
+
+  private record Winner(String userId, int quantity, long queueNumber) {}
+
+  private Future<List<Winner>> winners(UUID saleId, SaleKeys keys) {
+    return pool.preparedQuery("""
+            SELECT user_id, sum(quantity) AS units FROM sale_orders
+             WHERE sale_id = $1 AND status IN ('RESERVED', 'PAID')
+             GROUP BY user_id ORDER BY min(reserved_at) LIMIT $2""")
+        .execute(Tuple.of(saleId, MAX_WINNERS_LISTED))
+        .compose(rows -> {
+          List<String> users = new ArrayList<>(rows.size());
+          List<Integer> units = new ArrayList<>(rows.size());
+          rows.forEach(row -> {
+            users.add(row.getString("user_id"));
+            units.add(row.getLong("units").intValue());
+          });
+          if (users.isEmpty()) {
+            return Future.succeededFuture(List.of());
+          }
+          Request tickets = Request.cmd(Command.HMGET).arg(keys.tickets());
+          users.forEach(tickets::arg);
+          return redis.send(tickets).map(reply -> {
+            List<Winner> winners = new ArrayList<>(users.size());
+            for (int i = 0; i < users.size(); i++) {
+              Response ticket = reply.get(i);
+              long number = ticket == null ? 0 : Long.parseLong(ticket.toString().split("\\|", -1)[1]);
+              winners.add(new Winner(users.get(i), units.get(i), number));
+            }
+            return winners;
+          });
+        });
+  }
+
+  private static JsonObject judge(Row db, List<Response> redisFigures, List<Winner> winners) {
+    int available = db.getInteger("quantity_available");
+    int sold = db.getInteger("quantity_sold");
+    long heldOrPaid = db.getLong("held_or_paid");
+    long maxPerUser = db.getLong("max_per_user");
+    int limit = db.getInteger("per_user_limit");
+    long stock = redisFigures.get(0) == null ? -1 : redisFigures.get(0).toLong();
+    long orders = db.getLong("orders");
+    OffsetDateTime first = db.getOffsetDateTime("first_reserved");
+    OffsetDateTime last = db.getOffsetDateTime("last_reserved");
+    double admissionSeconds = first == null ? 0 : Duration.between(first, last).toNanos() / 1e9;
+
+    long queued = winners.stream().filter(w -> w.queueNumber() > 0).count();
+    long maxWinnerNumber = winners.stream().mapToLong(Winner::queueNumber).max().orElse(0);
+    JsonArray winnerList = new JsonArray();
+    winners.forEach(w -> winnerList.add(new JsonObject().put("userId", w.userId()).put("units", w.quantity())
+        .put("queueNumber", w.queueNumber())));
+
+    return new JsonObject()
+        .put("database", new JsonObject()
+            .put("status", db.getString("status"))
+            .put("quantityAvailable", available)
+            .put("quantitySold", sold)
+            .put("heldOrPaidUnits", heldOrPaid)
+            .put("heldUnits", db.getLong("held"))
+            .put("paidUnits", db.getLong("paid"))
+            .put("cancelledOrders", db.getLong("cancelled"))
+            .put("expiredOrders", db.getLong("expired"))
+            .put("orders", orders)
+            .put("maxUnitsPerUser", maxPerUser)
+            .put("perUserLimit", limit))
+        .put("redis", new JsonObject()
+            .put("stock", stock)
+            .put("waiting", redisFigures.get(1).toLong())
+            .put("prequeue", redisFigures.get(2).toLong())
+            .put("tickets", redisFigures.get(3).toLong())
+            .put("lastAdmittedQueueNumber", redisFigures.get(4) == null ? 0 : redisFigures.get(4).toLong()))
+        .put("admission", new JsonObject()
+            .put("configuredPerSecond", db.getInteger("admission_rate_per_second"))
+            .put("firstReservedAt", first == null ? null : first.toInstant().toString())
+            .put("lastReservedAt", last == null ? null : last.toInstant().toString())
+            .put("measuredPerSecond", admissionSeconds > 0 ? Math.round((orders - 1) / admissionSeconds * 10) / 10.0 : null))
+        .put("fairness", new JsonObject()
+            .put("winners", winners.size())
+            .put("winnersFromTheLine", queued)
+            .put("highestWinningQueueNumber", maxWinnerNumber)
+            .put("winnersAreHeadOfLine", queued == winners.size() && maxWinnerNumber == winners.size()))
+        .put("winners", winnerList)
+        .put("invariants", new JsonObject()
+            .put("I1", heldOrPaid <= available && heldOrPaid == sold)
+            .put("I2", maxPerUser <= limit)
+            .put("I3", sold == available)
+            .put("I4", stock >= 0 && stock + sold == available));
+  }
+}

@@ -1,0 +1,85 @@
+package io.flashsale.waitingroom;
+
+import io.flashsale.sale.FlashSale;
+import io.flashsale.sale.QueuePolicy;
+import io.flashsale.sale.SaleRepository;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.sqlclient.Pool;
+import java.time.Clock;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Ticks every few milliseconds and runs one admission step per open waiting-room sale. Every
+ * instance runs one: the admit script's token bucket keeps the total at the sale's rate, so
+ * a duplicate tick admits nobody extra and a dead instance leaves nothing half done in Redis.
+ */
+public final class AdmissionTicker extends VerticleBase {
+
+  private static final Logger LOG = Logger.getLogger(AdmissionTicker.class.getName());
+  private static final long SALE_LIST_REFRESH_MILLIS = 1_000;
+
+  private final Pool pool;
+  private final SaleRepository sales;
+  private final Admissions admissions;
+  private final PrequeueShuffle prequeue;
+  private final Clock clock;
+  private final int tickMillis;
+  private final Set<String> busy = new HashSet<>();
+  private final Set<String> sealed = new HashSet<>();
+  private List<FlashSale> open = List.of();
+  private long listedAt;
+  private boolean listing;
+
+  public AdmissionTicker(Pool pool, SaleRepository sales, Admissions admissions, PrequeueShuffle prequeue,
+                         Clock clock, int tickMillis) {
+    this.pool = pool;
+    this.sales = sales;
+    this.admissions = admissions;
+    this.prequeue = prequeue;
+    this.clock = clock;
+    this.tickMillis = tickMillis;
+  }
+
+  @Override
+  public Future<?> start() {
+    vertx.setPeriodic(tickMillis, id -> tick());
+    return Future.succeededFuture();
+  }
+
+  private void tick() {
+    long now = clock.millis();
+    if (!listing && now - listedAt >= SALE_LIST_REFRESH_MILLIS) {
+      listing = true;
+      sales.listNotEnded(pool)
+          .onSuccess(all -> {
+            open = all.stream().filter(FlashSale::waitingRoom).toList();
+            listedAt = clock.millis();
+          })
+          .onFailure(e -> LOG.log(Level.WARNING, "could not list open sales; admitting from the last list", e))
+          .onComplete(done -> listing = false);
+    }
+    for (FlashSale sale : open) {
+      if (now >= sale.startTime().toEpochMilli() && now < sale.endTime().toEpochMilli() && busy.add(sale.saleId())) {
+        admitOnce(sale).onComplete(done -> busy.remove(sale.saleId()));
+      }
+    }
+  }
+
+  private Future<?> admitOnce(FlashSale sale) {
+    Future<Boolean> ready = sale.queuePolicy() == QueuePolicy.FIFO || sealed.contains(sale.saleId())
+        ? Future.succeededFuture(true)
+        : prequeue.ensureSealed(sale.saleId()).onSuccess(done -> {
+          if (done) {
+            sealed.add(sale.saleId());
+          }
+        });
+    return ready
+        .compose(go -> go ? admissions.step(sale) : Future.succeededFuture())
+        .onFailure(e -> LOG.log(Level.WARNING, "admission step failed for sale " + sale.saleId(), e));
+  }
+}

@@ -1,0 +1,118 @@
+package io.flashsale.waitingroom;
+
+import io.flashsale.infra.LuaScript;
+import io.flashsale.infra.SaleKeys;
+import io.flashsale.inventory.Reservations;
+import io.flashsale.inventory.Reservations.Claim;
+import io.flashsale.inventory.Reservations.ClaimOutcome;
+import io.flashsale.sale.FlashSale;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One admission step for one sale: the admit script lets the head of the line out at the
+ * sale's rate and takes their units, then one database transaction reserves the whole batch,
+ * then tickets and live connections learn the outcome.
+ */
+public final class Admissions {
+
+  /** What one step did, for the ticker and the metrics. */
+  public record Step(int admitted, long stockLeft, long waiting) {}
+
+  private record Admitted(String userId, String ticketId, long number, int quantity) {
+    static Admitted parse(String encoded) {
+      String[] parts = encoded.split("\\|", -1);
+      return new Admitted(parts[0], parts[1], Long.parseLong(parts[2]), Integer.parseInt(parts[3]));
+    }
+
+    Ticket ticket(TicketState state, String orderId) {
+      return new Ticket(ticketId, number, quantity, state, orderId);
+    }
+  }
+
+  private final Redis redis;
+  private final Reservations reservations;
+  private final EventBus eventBus;
+  private final MeterRegistry metrics;
+  private final int tickMillis;
+  private final LuaScript admit = LuaScript.fromResource("admit");
+  private final Map<String, AtomicLong> waitingGauges = new ConcurrentHashMap<>();
+
+  public Admissions(Redis redis, Reservations reservations, EventBus eventBus, MeterRegistry metrics, int tickMillis) {
+    this.redis = redis;
+    this.reservations = reservations;
+    this.eventBus = eventBus;
+    this.metrics = metrics;
+    this.tickMillis = tickMillis;
+  }
+
+  public Future<Void> loadScripts() {
+    return admit.load(redis);
+  }
+
+  public Future<Step> step(FlashSale sale) {
+    SaleKeys keys = new SaleKeys(sale.saleId());
+    int rate = sale.admissionRatePerSecond();
+    // A tenth of a second of tokens, and at least two ticks' worth: enough to ride out a
+    // late tick, too little to release a visible burst.
+    int capacity = Math.max(1, Math.max(rate / 10, 2 * rate * tickMillis / 1_000));
+    return admit.run(redis,
+            List.of(keys.line(), keys.tickets(), keys.stock(), keys.buyers(), keys.bucket(), keys.cursor()),
+            List.of(Integer.toString(rate), Integer.toString(capacity), Integer.toString(capacity)))
+        .compose(reply -> {
+          long stockLeft = reply.get(0).toLong();
+          long waiting = reply.get(1).toLong();
+          waitingGauge(sale.saleId()).set(waiting);
+          List<Admitted> admitted = new ArrayList<>(reply.size() - 2);
+          for (int i = 2; i < reply.size(); i++) {
+            admitted.add(Admitted.parse(reply.get(i).toString()));
+          }
+          if (stockLeft == 0 && waiting > 0 && !admitted.isEmpty()) {
+            eventBus.publish(WaitingRoomAddresses.SOLD_OUT, new JsonObject().put("saleId", sale.saleId()));
+          }
+          if (admitted.isEmpty()) {
+            return Future.succeededFuture(new Step(0, stockLeft, waiting));
+          }
+          metrics.counter("flashsale.admissions", "sale", sale.saleId()).increment(admitted.size());
+          return reserve(sale, keys, admitted).map(done -> new Step(admitted.size(), stockLeft, waiting));
+        });
+  }
+
+  private Future<Void> reserve(FlashSale sale, SaleKeys keys, List<Admitted> admitted) {
+    Map<String, Admitted> byUser = new HashMap<>();
+    admitted.forEach(buyer -> byUser.put(buyer.userId(), buyer));
+    List<Claim> claims = admitted.stream().map(buyer -> new Claim(buyer.userId(), buyer.quantity())).toList();
+    return reservations.reserveClaimed(sale, claims).compose(outcomes -> {
+      Request tickets = Request.cmd(Command.HSET).arg(keys.tickets());
+      for (ClaimOutcome outcome : outcomes) {
+        Admitted buyer = byUser.get(outcome.claim().userId());
+        TicketState state = outcome.order() != null ? TicketState.RESERVED : TicketState.REFUSED;
+        String orderId = outcome.order() != null ? outcome.order().orderId() : null;
+        tickets.arg(buyer.userId()).arg(buyer.ticket(state, orderId).encode());
+        eventBus.publish(WaitingRoomAddresses.OUTCOME, new JsonObject()
+            .put("saleId", sale.saleId())
+            .put("userId", buyer.userId())
+            .put("state", state.name())
+            .put("orderId", orderId));
+      }
+      return redis.send(tickets).<Void>mapEmpty();
+    });
+  }
+
+  private AtomicLong waitingGauge(String saleId) {
+    return waitingGauges.computeIfAbsent(saleId,
+        id -> metrics.gauge("flashsale.queue.waiting", List.of(io.micrometer.core.instrument.Tag.of("sale", id)),
+            new AtomicLong()));
+  }
+}

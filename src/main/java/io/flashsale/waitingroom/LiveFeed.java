@@ -1,0 +1,208 @@
+package io.flashsale.waitingroom;
+
+import io.flashsale.infra.LuaScript;
+import io.flashsale.infra.SaleKeys;
+import io.flashsale.sale.FlashSale;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Redis;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Live positions and outcomes over WebSocket, for the connections of one HTTP verticle.
+ * Per sale, one Redis read per push interval gives the admission cursor and the stock; every
+ * connection derives its own position from its queue number, so a waiting buyer costs no
+ * Redis call per tick. A buyer's own state is read again only when the cursor passes them,
+ * when an admission on this instance names them, or once the pre-queue is shuffled.
+ */
+public final class LiveFeed {
+
+  private final Vertx vertx;
+  private final Redis redis;
+  private final WaitingRoom room;
+  private final long pushMillis;
+  private final LuaScript pulse = LuaScript.fromResource("sale_pulse");
+  private final Map<String, SaleChannel> channels = new HashMap<>();
+  private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
+
+  public LiveFeed(Vertx vertx, Redis redis, WaitingRoom room, long pushMillis) {
+    this.vertx = vertx;
+    this.redis = redis;
+    this.room = room;
+    this.pushMillis = pushMillis;
+  }
+
+  /** Registers the event-bus consumers; call from the owning verticle so everything runs on its event loop. */
+  public Future<Void> start() {
+    consumers.add(vertx.eventBus().<JsonObject>consumer(WaitingRoomAddresses.OUTCOME, message -> {
+      SaleChannel channel = channels.get(message.body().getString("saleId"));
+      if (channel != null) {
+        channel.connectionsOf(message.body().getString("userId")).forEach(channel::resolve);
+      }
+    }));
+    consumers.add(vertx.eventBus().<JsonObject>consumer(WaitingRoomAddresses.SOLD_OUT, message -> {
+      SaleChannel channel = channels.get(message.body().getString("saleId"));
+      if (channel != null) {
+        channel.soldOut();
+      }
+    }));
+    return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).mapEmpty();
+  }
+
+  public void attach(ServerWebSocket socket, String userId, FlashSale sale) {
+    SaleChannel channel = channels.computeIfAbsent(sale.saleId(), id -> new SaleChannel(sale));
+    Connection connection = new Connection(socket, userId);
+    channel.add(connection);
+    socket.closeHandler(closed -> channel.remove(connection));
+    channel.resolve(connection);
+  }
+
+  public int connections() {
+    return channels.values().stream().mapToInt(channel -> channel.connections.size()).sum();
+  }
+
+  private static final class Connection {
+    final ServerWebSocket socket;
+    final String userId;
+    long number;
+    String lastState;
+    long lastPosition = -1;
+    long lastPushMillis;
+    boolean resolving;
+    boolean answered;
+
+    Connection(ServerWebSocket socket, String userId) {
+      this.socket = socket;
+      this.userId = userId;
+    }
+  }
+
+  private final class SaleChannel {
+    final FlashSale sale;
+    final SaleKeys keys;
+    final List<Connection> connections = new ArrayList<>();
+    long timerId = -1;
+    long cursor;
+    long stock = -1;
+    boolean sealed;
+    boolean pulsing;
+
+    SaleChannel(FlashSale sale) {
+      this.sale = sale;
+      this.keys = new SaleKeys(sale.saleId());
+    }
+
+    void add(Connection connection) {
+      connections.add(connection);
+      if (timerId < 0) {
+        timerId = vertx.setPeriodic(pushMillis, id -> pulse());
+      }
+    }
+
+    void remove(Connection connection) {
+      connections.remove(connection);
+      if (connections.isEmpty()) {
+        vertx.cancelTimer(timerId);
+        channels.remove(sale.saleId());
+      }
+    }
+
+    List<Connection> connectionsOf(String userId) {
+      return connections.stream().filter(c -> c.userId.equals(userId)).toList();
+    }
+
+    void pulse() {
+      if (pulsing) {
+        return;
+      }
+      pulsing = true;
+      pulse.run(redis, List.of(keys.cursor(), keys.stock(), keys.line(), keys.sealed()), List.of())
+          .onSuccess(reply -> {
+            cursor = reply.get(0).toLong();
+            stock = reply.get(1).toLong();
+            boolean nowSealed = reply.get(3).toInteger() == 1;
+            boolean justSealed = nowSealed && !sealed;
+            sealed = nowSealed;
+            long now = System.currentTimeMillis();
+            for (Connection connection : List.copyOf(connections)) {
+              if (connection.answered || connection.resolving) {
+                continue;
+              }
+              if ((connection.number == 0 && justSealed) || (connection.number > 0 && connection.number <= cursor)) {
+                resolve(connection);
+              } else if (connection.number > 0) {
+                pushPosition(connection, now);
+              } else if (now - connection.lastPushMillis >= 1_000) {
+                resolve(connection);
+              }
+            }
+          })
+          .onComplete(done -> pulsing = false);
+    }
+
+    void soldOut() {
+      stock = 0;
+      long now = System.currentTimeMillis();
+      connections.stream().filter(c -> !c.answered && !c.resolving && c.number > cursor)
+          .forEach(c -> pushPosition(c, now));
+    }
+
+    /** The cheap path: position from the cursor, state from the stock. */
+    void pushPosition(Connection connection, long now) {
+      long position = Math.max(1, connection.number - cursor);
+      String state = stock == 0 ? TicketState.SOLD_OUT.name() : TicketState.QUEUED.name();
+      if (position == connection.lastPosition && state.equals(connection.lastState)
+          && now - connection.lastPushMillis < 1_000) {
+        return;
+      }
+      int rate = sale.admissionRatePerSecond();
+      send(connection, now, new JsonObject()
+          .put("type", state.equals(connection.lastState) ? "position" : "state")
+          .put("saleId", sale.saleId())
+          .put("state", state)
+          .put("position", position)
+          .put("ahead", position - 1)
+          .put("queueNumber", connection.number)
+          .put("estimatedWaitSeconds", stock == 0 ? 0 : (position + rate - 1) / rate));
+      connection.lastPosition = position;
+      connection.lastState = state;
+    }
+
+    /** The buyer's own ticket, read once when something about them changed. */
+    void resolve(Connection connection) {
+      if (connection.resolving) {
+        return;
+      }
+      connection.resolving = true;
+      room.status(connection.userId, UUID.fromString(sale.saleId()))
+          .onSuccess(view -> {
+            connection.number = view.queueNumber();
+            boolean waiting = view.state().waiting();
+            boolean changed = !view.state().name().equals(connection.lastState);
+            connection.answered = !waiting && view.state() != TicketState.ADMITTED;
+            if (changed || waiting) {
+              send(connection, System.currentTimeMillis(),
+                  view.toJson().put("type", waiting ? "position" : "outcome"));
+              connection.lastState = view.state().name();
+              connection.lastPosition = view.position();
+            }
+          })
+          .onFailure(e -> connection.socket.close((short) 4404, "not in this sale's line"))
+          .onComplete(done -> connection.resolving = false);
+    }
+
+    private void send(Connection connection, long now, JsonObject message) {
+      if (!connection.socket.isClosed()) {
+        connection.socket.writeTextMessage(message.encode());
+        connection.lastPushMillis = now;
+      }
+    }
+  }
+}

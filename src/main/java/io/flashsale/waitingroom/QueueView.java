@@ -1,0 +1,41 @@
+package io.flashsale.waitingroom;
+
+import io.vertx.core.json.JsonObject;
+
+/**
+ * What a buyer is told about their place: {@code position} counts from 1 at the head of the
+ * line; before the pre-queue is shuffled it is an upper bound and {@code prequeue} is true.
+ */
+public record QueueView(
+    String saleId,
+    String ticketId,
+    long queueNumber,
+    long position,
+    long ahead,
+    TicketState state,
+    long estimatedWaitSeconds,
+    boolean prequeue,
+    String orderId,
+    String admissionToken) {
+
+  public JsonObject toJson() {
+    JsonObject json = new JsonObject()
+        .put("saleId", saleId)
+        .put("ticketId", ticketId)
+        .put("state", state.name())
+        .put("position", position)
+        .put("ahead", ahead)
+        .put("estimatedWaitSeconds", estimatedWaitSeconds)
+        .put("prequeue", prequeue);
+    if (queueNumber > 0) {
+      json.put("queueNumber", queueNumber);
+    }
+    if (orderId != null) {
+      json.put("orderId", orderId);
+    }
+    if (admissionToken != null) {
+      json.put("admissionToken", admissionToken);
+    }
+    return json;
+  }
+}

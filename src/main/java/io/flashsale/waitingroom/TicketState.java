@@ -1,0 +1,24 @@
+package io.flashsale.waitingroom;
+
+/** Where a buyer stands. QUEUED and SOLD_OUT are both "still in line"; the rest are answers. */
+public enum TicketState {
+  /** In line, units left. */
+  QUEUED,
+  /** In line while nothing is left: waitlisted for a unit that comes back. */
+  SOLD_OUT,
+  /** Let out of the line with units taken; the reservation is being written. */
+  ADMITTED,
+  /** Holds a reservation ({@code orderId}). */
+  RESERVED,
+  PAID,
+  CANCELLED,
+  EXPIRED,
+  /** Admitted, but the database refused the reservation; the units went back. */
+  REFUSED,
+  /** The sale ended while the buyer was still in line. */
+  ENDED;
+
+  public boolean waiting() {
+    return this == QUEUED || this == SOLD_OUT;
+  }
+}

@@ -1,0 +1,172 @@
+package io.flashsale.waitingroom;
+
+import io.flashsale.infra.LuaScript;
+import io.flashsale.infra.SaleKeys;
+import io.flashsale.sale.ErrorCode;
+import io.flashsale.sale.FlashSale;
+import io.flashsale.sale.FlashSaleException;
+import io.flashsale.sale.OrderRepository;
+import io.flashsale.sale.QueuePolicy;
+import io.flashsale.sale.SaleCatalog;
+import io.flashsale.sale.SaleOrder;
+import io.flashsale.sale.SaleStatus;
+import io.flashsale.waitingroom.AdmissionTokens.Admission;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Response;
+import io.vertx.sqlclient.Pool;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+
+/** Joining a sale's line and asking where one stands. Redis only, apart from winners' order status. */
+public final class WaitingRoom {
+
+  private final Redis redis;
+  private final Pool pool;
+  private final SaleCatalog catalog;
+  private final OrderRepository orders;
+  private final AdmissionTokens admissionTokens;
+  private final Duration prequeueWindow;
+  private final Clock clock;
+  private final MeterRegistry metrics;
+  private final LuaScript join = LuaScript.fromResource("join_queue");
+  private final LuaScript status = LuaScript.fromResource("queue_status");
+
+  public WaitingRoom(Redis redis, Pool pool, SaleCatalog catalog, OrderRepository orders,
+                     AdmissionTokens admissionTokens, Duration prequeueWindow, Clock clock, MeterRegistry metrics) {
+    this.redis = redis;
+    this.pool = pool;
+    this.catalog = catalog;
+    this.orders = orders;
+    this.admissionTokens = admissionTokens;
+    this.prequeueWindow = prequeueWindow;
+    this.clock = clock;
+    this.metrics = metrics;
+  }
+
+  public Future<Void> loadScripts() {
+    return Future.all(join.load(redis), status.load(redis)).mapEmpty();
+  }
+
+  /** Puts the buyer in line. A second join is refused with the buyer's existing ticket in the problem. */
+  public Future<QueueView> join(String userId, UUID saleId, int quantity) {
+    return catalog.get(saleId).compose(sale -> {
+      FlashSaleException refusal = precheck(sale, quantity);
+      if (refusal != null) {
+        return Future.failedFuture(refusal);
+      }
+      SaleKeys keys = new SaleKeys(sale.saleId());
+      boolean shuffles = sale.queuePolicy() == QueuePolicy.RANDOMIZED_PREQUEUE;
+      return join.run(redis,
+              List.of(keys.tickets(), keys.blacklist(), keys.sequence(), keys.line(), keys.prequeue(), keys.sealed()),
+              List.of(userId, Integer.toString(quantity), UUID.randomUUID().toString(), shuffles ? "1" : "0"))
+          .compose(reply -> switch (reply.get(0).toString()) {
+            case "BLACKLISTED" -> Future.failedFuture(
+                new FlashSaleException(ErrorCode.FORBIDDEN, "this account may not join this sale"));
+            case "EXISTING" -> status(userId, sale).compose(view -> Future.failedFuture(new AlreadyQueuedException(view)));
+            default -> status(userId, sale);
+          })
+          .onComplete(result -> metrics.counter("flashsale.queue.joins",
+              "outcome", result.succeeded() ? "JOINED" : outcomeOf(result.cause())).increment());
+    });
+  }
+
+  public Future<QueueView> status(String userId, UUID saleId) {
+    return catalog.get(saleId).compose(sale -> sale.waitingRoom()
+        ? status(userId, sale)
+        : Future.failedFuture(noWaitingRoom()));
+  }
+
+  private Future<QueueView> status(String userId, FlashSale sale) {
+    SaleKeys keys = new SaleKeys(sale.saleId());
+    return status.run(redis, List.of(keys.tickets(), keys.line(), keys.stock(), keys.prequeue(), keys.sealed()),
+            List.of(userId))
+        .compose(reply -> {
+          String encoded = reply.get(0).toString();
+          if (encoded.isEmpty()) {
+            return Future.failedFuture(new FlashSaleException(ErrorCode.NOT_FOUND, "you have not joined this sale's line"));
+          }
+          return view(sale, userId, Ticket.decode(encoded), reply);
+        });
+  }
+
+  private Future<QueueView> view(FlashSale sale, String userId, Ticket ticket, Response reply) {
+    long ahead = reply.get(1).toLong();
+    long stock = reply.get(2).toLong();
+    long prequeueSize = reply.get(3).toLong();
+    Instant now = clock.instant();
+    if (ticket.state().waiting()) {
+      boolean prequeue = !ticket.numbered();
+      long position = prequeue ? prequeueSize : ahead + 1;
+      TicketState state = sale.status() == SaleStatus.ENDED || !now.isBefore(sale.endTime())
+          ? TicketState.ENDED
+          : stock == 0 ? TicketState.SOLD_OUT : TicketState.QUEUED;
+      long untilStart = Math.max(0, Duration.between(now, sale.startTime()).toSeconds());
+      long eta = state == TicketState.QUEUED
+          ? untilStart + (position + sale.admissionRatePerSecond() - 1) / sale.admissionRatePerSecond()
+          : 0;
+      return Future.succeededFuture(new QueueView(sale.saleId(), ticket.ticketId(), ticket.number(), position,
+          Math.max(0, position - 1), state, eta, prequeue, null, null));
+    }
+    if (ticket.state() != TicketState.RESERVED) {
+      return Future.succeededFuture(answered(sale, userId, ticket, ticket.state()));
+    }
+    // Only winners get here: their order's own status says whether they paid, cancelled or let it expire.
+    return orders.findOwn(pool, UUID.fromString(ticket.orderId()), userId)
+        .map(order -> answered(sale, userId, ticket,
+            order.map(SaleOrder::status).map(status -> TicketState.valueOf(status.name())).orElse(TicketState.RESERVED)));
+  }
+
+  private QueueView answered(FlashSale sale, String userId, Ticket ticket, TicketState state) {
+    String token = ticket.orderId() == null ? null
+        : admissionTokens.issue(new Admission(userId, sale.saleId(), ticket.ticketId(), ticket.orderId()));
+    return new QueueView(sale.saleId(), ticket.ticketId(), ticket.number(), 0, 0, state, 0, false,
+        ticket.orderId(), token);
+  }
+
+  private FlashSaleException precheck(FlashSale sale, int quantity) {
+    Instant now = clock.instant();
+    if (!sale.waitingRoom()) {
+      return noWaitingRoom();
+    }
+    Instant opens = sale.startTime().minus(prequeueWindow);
+    if (now.isBefore(opens)) {
+      return new FlashSaleException(ErrorCode.SALE_NOT_ACTIVE, "the waiting room opens at " + opens);
+    }
+    if (sale.status() == SaleStatus.ENDED || !now.isBefore(sale.endTime())) {
+      return new FlashSaleException(ErrorCode.SALE_NOT_ACTIVE, "the sale has ended");
+    }
+    if (quantity > sale.perUserLimit()) {
+      return new FlashSaleException(ErrorCode.LIMIT_EXCEEDED, "at most " + sale.perUserLimit() + " unit(s) per buyer");
+    }
+    return null;
+  }
+
+  private static FlashSaleException noWaitingRoom() {
+    return new FlashSaleException(ErrorCode.CONFLICT, "this sale has no waiting room; buy directly");
+  }
+
+  private static String outcomeOf(Throwable failure) {
+    return failure instanceof FlashSaleException domain ? domain.code().name() : "ERROR";
+  }
+
+  /** A second join: refused as a conflict, carrying the ticket the buyer already has. */
+  public static final class AlreadyQueuedException extends FlashSaleException {
+    private final QueueView existing;
+
+    AlreadyQueuedException(QueueView existing) {
+      super(ErrorCode.CONFLICT, "you are already in this sale's line");
+      this.existing = existing;
+    }
+
+    @Override
+    public JsonObject extensions() {
+      return new JsonObject().put("ticket", existing.toJson());
+    }
+  }
+}

@@ -1,0 +1,29 @@
+-- A buyer joins a sale's waiting room. Atomic: dedupe, blacklist, number, enqueue.
+-- KEYS[1] sale:{id}:tickets   hash user -> ticket "ticketId|number|quantity|state|orderId"
+-- KEYS[2] sale:{id}:blacklist set of flagged user ids
+-- KEYS[3] sale:{id}:seq       last queue number handed out
+-- KEYS[4] sale:{id}:line      zset user -> queue number, buyers still waiting
+-- KEYS[5] sale:{id}:prequeue  set of buyers who joined before the pre-queue was sealed
+-- KEYS[6] sale:{id}:sealed    exists once the pre-queue has been shuffled into the line
+-- ARGV[1] user id  ARGV[2] quantity  ARGV[3] new ticket id  ARGV[4] '1' if the sale shuffles its pre-queue
+-- Returns {outcome, ticket}: JOINED or EXISTING with the ticket, BLACKLISTED with ''.
+local existing = redis.call('HGET', KEYS[1], ARGV[1])
+if existing then
+  return {'EXISTING', existing}
+end
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then
+  return {'BLACKLISTED', ''}
+end
+
+local ticket
+if ARGV[4] == '1' and redis.call('EXISTS', KEYS[6]) == 0 then
+  -- Pre-queue: no number yet; everyone here is shuffled into the line at T-0.
+  redis.call('SADD', KEYS[5], ARGV[1])
+  ticket = ARGV[3] .. '|0|' .. ARGV[2] .. '|QUEUED|'
+else
+  local number = redis.call('INCR', KEYS[3])
+  redis.call('ZADD', KEYS[4], number, ARGV[1])
+  ticket = ARGV[3] .. '|' .. number .. '|' .. ARGV[2] .. '|QUEUED|'
+end
+redis.call('HSET', KEYS[1], ARGV[1], ticket)
+return {'JOINED', ticket}

@@ -1,0 +1,127 @@
+package io.flashsale.waitingroom;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.flashsale.support.Await;
+import io.flashsale.support.Invariants;
+import io.flashsale.support.Poll;
+import io.flashsale.support.TestServer;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import java.sql.Connection;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Positions and outcomes over the WebSocket, waitlist recirculation, and the admission token. */
+class WaitingRoomLiveTest {
+
+  private static Vertx vertx;
+  private static TestServer server;
+  private static WebSocketClient sockets;
+
+  @BeforeAll
+  static void start() {
+    vertx = Vertx.vertx();
+    server = Await.result(TestServer.start(vertx, Map.of("FLASHSALE_WAITINGROOM_LIVE_PUSH_MS", "100")));
+    sockets = vertx.createWebSocketClient();
+  }
+
+  @AfterAll
+  static void stop() {
+    Await.result(sockets.close().eventually(server::stop).eventually(vertx::close));
+  }
+
+  @Test
+  void aWaitingBuyerSeesTheLineMoveThenSoldOutWhileAWinnerHearsOfTheReservationAtOnce() throws Exception {
+    Instant start = Instant.now().plusSeconds(2);
+    String saleId = sale(2, 4, start);
+    for (int i = 1; i <= 6; i++) {
+      assertThat(Await.result(server.join(saleId, "live-" + i, 1)).statusCode()).isEqualTo(202);
+    }
+    List<JsonObject> first = listen(saleId, "live-1");
+    List<JsonObject> last = listen(saleId, "live-6");
+
+    JsonObject reserved = Poll.until(() -> first.stream().filter(m -> "RESERVED".equals(m.getString("state")))
+        .findFirst().orElse(null), m -> m != null, Duration.ofSeconds(20));
+    Poll.until(() -> last.stream().anyMatch(m -> "SOLD_OUT".equals(m.getString("state"))), done -> done,
+        Duration.ofSeconds(20));
+
+    assertThat(reserved.getString("type")).isEqualTo("outcome");
+    assertThat(reserved.getString("orderId")).isNotBlank();
+    assertThat(last.get(0).getLong("position")).as("first message: place in line").isEqualTo(6);
+    assertThat(last.stream().filter(m -> m.containsKey("position")).map(m -> m.getLong("position")).toList())
+        .as("positions only go down").isSortedAccordingTo((a, b) -> Long.compare(b, a));
+
+    HttpResponse<Buffer> verified = Await.result(server.client().post("/api/admission/verify")
+        .bearerTokenAuthentication(server.token("live-1"))
+        .sendJsonObject(new JsonObject().put("admissionToken", reserved.getString("admissionToken"))));
+    assertThat(verified.statusCode()).isEqualTo(200);
+    assertThat(verified.bodyAsJsonObject().getString("orderId")).isEqualTo(reserved.getString("orderId"));
+  }
+
+  @Test
+  void aUnitThatComesBackGoesToTheNextBuyerInLineWhoIsToldSo() throws Exception {
+    String saleId = sale(1, 50, Instant.now().minusSeconds(1));
+    for (String buyer : List.of("wl-1", "wl-2", "wl-3")) {
+      Await.result(server.join(saleId, buyer, 1));
+    }
+    JsonObject winner = Poll.until(() -> status(saleId, "wl-1"), v -> v.getString("state").equals("RESERVED"),
+        Duration.ofSeconds(20));
+    Poll.until(() -> status(saleId, "wl-2"), v -> v.getString("state").equals("SOLD_OUT"), Duration.ofSeconds(20));
+    List<JsonObject> second = listen(saleId, "wl-2");
+
+    Await.result(server.client().post("/api/orders/" + winner.getString("orderId") + "/cancel")
+        .bearerTokenAuthentication(server.token("wl-1")).send());
+
+    Poll.until(() -> second.stream().anyMatch(m -> "RESERVED".equals(m.getString("state"))), told -> told,
+        Duration.ofSeconds(20));
+    assertThat(status(saleId, "wl-2").getString("state")).isEqualTo("RESERVED");
+    assertThat(status(saleId, "wl-3").getString("state")).isEqualTo("SOLD_OUT");
+    assertThat(status(saleId, "wl-1").getString("state")).isEqualTo("CANCELLED");
+    try (Connection db = server.database()) {
+      assertThat(Invariants.assertNoOversell(db, saleId).quantitySold()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aSocketWithoutAValidTokenIsRefusedBeforeTheUpgrade() {
+    String saleId = sale(1, 10, Instant.now());
+    for (String token : new String[] {"", "forged.token.value", server.token("x") + "tampered"}) {
+      var refused = sockets.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(server.port())
+          .setURI("/api/sales/" + saleId + "/live?access_token=" + token));
+      Await.result(refused.transform(done -> io.vertx.core.Future.succeededFuture()));
+      assertThat(refused.failed()).isTrue();
+      assertThat(refused.cause().getMessage()).contains("401");
+    }
+  }
+
+  private static String sale(int units, int rate, Instant start) {
+    return Await.result(server.createSale(units, new JsonObject()
+        .put("waitingRoom", true).put("queuePolicy", "FIFO").put("admissionRatePerSecond", rate)
+        .put("startTime", start.toString()))).getString("saleId");
+  }
+
+  private static JsonObject status(String saleId, String user) {
+    return Await.result(server.queueStatus(saleId, user)).bodyAsJsonObject();
+  }
+
+  private static List<JsonObject> listen(String saleId, String user) {
+    List<JsonObject> messages = new CopyOnWriteArrayList<>();
+    WebSocket socket = Await.result(sockets.connect(new WebSocketConnectOptions().setHost("127.0.0.1")
+        .setPort(server.port()).setURI("/api/sales/" + saleId + "/live?access_token=" + server.token(user))));
+    socket.textMessageHandler(text -> messages.add(new JsonObject(text)));
+    Poll.until(() -> messages.size(), n -> n > 0, Duration.ofSeconds(10));
+    return messages;
+  }
+}
