@@ -6,7 +6,7 @@
 -- KEYS[4] sale:{id}:buyers  KEYS[5] sale:{id}:bucket   KEYS[6] sale:{id}:cursor
 -- ARGV[1] admissions per second  ARGV[2] bucket capacity  ARGV[3] most buyers in one step
 -- Returns {stock left, buyers still waiting, admitted...}; each admitted entry is
--- "user|ticketId|number|quantity". Stock -1 means the counter is not loaded.
+-- "user|ticketId|number|quantity|admittedAtMillis". Stock -1 means the counter is not loaded.
 local rate = tonumber(ARGV[1])
 local capacity = tonumber(ARGV[2])
 local most = tonumber(ARGV[3])
@@ -36,11 +36,11 @@ if stock > 0 then
       stock = stock - quantity
       redis.call('DECRBY', KEYS[3], quantity)
       redis.call('HINCRBY', KEYS[4], user, quantity)
-      redis.call('HSET', KEYS[2], user, id .. '|' .. number .. '|' .. quantity .. '|ADMITTED|')
+      redis.call('HSET', KEYS[2], user, id .. '|' .. number .. '|' .. quantity .. '|ADMITTED||' .. now)
       redis.call('ZREM', KEYS[1], user)
       redis.call('SET', KEYS[6], number)
       tokens = tokens - 1
-      admitted[#admitted + 1] = user .. '|' .. id .. '|' .. number .. '|' .. quantity
+      admitted[#admitted + 1] = user .. '|' .. id .. '|' .. number .. '|' .. quantity .. '|' .. now
     end
   end
 end

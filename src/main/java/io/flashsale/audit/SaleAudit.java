@@ -1,6 +1,7 @@
 package io.flashsale.audit;
 
 import io.flashsale.infra.SaleKeys;
+import io.flashsale.waitingroom.Ticket;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -11,7 +12,6 @@ import io.vertx.redis.client.Response;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
-import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,6 +44,8 @@ public final class SaleAudit {
                    count(o.order_id) FILTER (WHERE o.status = 'EXPIRED') AS expired,
                    count(o.order_id) AS orders,
                    min(o.reserved_at) AS first_reserved, max(o.reserved_at) AS last_reserved,
+                   percentile_cont(0.1) WITHIN GROUP (ORDER BY extract(epoch FROM o.reserved_at)) AS p10_epoch,
+                   percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM o.reserved_at)) AS p90_epoch,
                    (SELECT coalesce(max(u.units), 0) FROM (
                       SELECT sum(quantity) AS units FROM sale_orders
                        WHERE sale_id = s.sale_id AND status IN ('RESERVED', 'PAID') GROUP BY user_id) u) AS max_per_user
@@ -68,7 +70,7 @@ public final class SaleAudit {
     return Future.all(figures, winners).map(all -> judge(db, figures.result(), winners.result()));
   }
 
-  private record Winner(String userId, int quantity, long queueNumber) {}
+  private record Winner(String userId, int quantity, long queueNumber, long admittedAtMillis) {}
 
   private Future<List<Winner>> winners(UUID saleId, SaleKeys keys) {
     return pool.preparedQuery("""
@@ -91,13 +93,24 @@ public final class SaleAudit {
           return redis.send(tickets).map(reply -> {
             List<Winner> winners = new ArrayList<>(users.size());
             for (int i = 0; i < users.size(); i++) {
-              Response ticket = reply.get(i);
-              long number = ticket == null ? 0 : Long.parseLong(ticket.toString().split("\\|", -1)[1]);
-              winners.add(new Winner(users.get(i), units.get(i), number));
+              Ticket ticket = reply.get(i) == null ? null : Ticket.decode(reply.get(i).toString());
+              winners.add(new Winner(users.get(i), units.get(i), ticket == null ? 0 : ticket.number(),
+                  ticket == null ? 0 : ticket.admittedAtMillis()));
             }
             return winners;
           });
         });
+  }
+
+  /**
+   * The steady rate: the middle 80% of events over the time they took, so neither a first
+   * batch nor the stragglers of the last one skew it. Null when there is too little to measure.
+   */
+  private static Double steadyRate(long events, Double p10Seconds, Double p90Seconds) {
+    if (p10Seconds == null || p90Seconds == null || p90Seconds <= p10Seconds) {
+      return null;
+    }
+    return Math.round(0.8 * events / (p90Seconds - p10Seconds) * 10) / 10.0;
   }
 
   private static JsonObject judge(Row db, List<Response> redisFigures, List<Winner> winners) {
@@ -110,7 +123,10 @@ public final class SaleAudit {
     long orders = db.getLong("orders");
     OffsetDateTime first = db.getOffsetDateTime("first_reserved");
     OffsetDateTime last = db.getOffsetDateTime("last_reserved");
-    double admissionSeconds = first == null ? 0 : Duration.between(first, last).toNanos() / 1e9;
+    Double reservationRate = steadyRate(orders, db.getDouble("p10_epoch"), db.getDouble("p90_epoch"));
+    long[] admittedAt = winners.stream().mapToLong(Winner::admittedAtMillis).filter(t -> t > 0).sorted().toArray();
+    Double admissionRate = admittedAt.length < 10 ? null : steadyRate(admittedAt.length,
+        admittedAt[admittedAt.length / 10] / 1000.0, admittedAt[admittedAt.length * 9 / 10] / 1000.0);
 
     long queued = winners.stream().filter(w -> w.queueNumber() > 0).count();
     long maxWinnerNumber = winners.stream().mapToLong(Winner::queueNumber).max().orElse(0);
@@ -141,7 +157,9 @@ public final class SaleAudit {
             .put("configuredPerSecond", db.getInteger("admission_rate_per_second"))
             .put("firstReservedAt", first == null ? null : first.toInstant().toString())
             .put("lastReservedAt", last == null ? null : last.toInstant().toString())
-            .put("measuredPerSecond", admissionSeconds > 0 ? Math.round((orders - 1) / admissionSeconds * 10) / 10.0 : null))
+            .put("measuredPerSecond", admissionRate != null ? admissionRate : reservationRate)
+            .put("admissionsPerSecond", admissionRate)
+            .put("reservationsPerSecond", reservationRate))
         .put("fairness", new JsonObject()
             .put("winners", winners.size())
             .put("winnersFromTheLine", queued)

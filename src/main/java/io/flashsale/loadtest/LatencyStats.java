@@ -28,12 +28,6 @@ record LatencyStats(String name, long requests, long errors, double seconds, His
         .put("maxMs", round(histogram.getMaxValue() / 1_000.0));
   }
 
-  String toText() {
-    return String.format("%-12s %8d req %6d err %9.0f req/s   p50 %7.2f ms  p90 %7.2f ms  p99 %7.2f ms  max %8.2f ms",
-        name, requests, errors, perSecond(), percentileMillis(50), percentileMillis(90), percentileMillis(99),
-        histogram.getMaxValue() / 1_000.0);
-  }
-
   static Histogram newHistogram() {
     return new Histogram(TimeUnit.MINUTES.toMicros(2), 3);
   }

@@ -2,39 +2,47 @@ package io.flashsale.loadtest;
 
 import io.flashsale.config.AppConfig;
 import io.flashsale.http.BearerAuth;
-import io.flashsale.loadtest.HttpLoad.Reply;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
-import io.vertx.core.http.RequestOptions;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * Replays a direct-purchase flash sale against a running server: creates a sale, lets
- * {@code --buyers} distinct buyers press "Buy" with {@code --concurrency} requests in flight,
- * measures a hello-world route ({@code /health/live}) of the same server in the same run,
- * then checks the sale's figures.
+ * Replays a flash sale against a running server. {@code queue} mode (the default): buyers
+ * join the waiting room as fast as the connection pool allows, optionally holding WebSockets,
+ * and the run waits for the sale to settle. {@code direct} mode: buyers press "Buy" on a sale
+ * without a waiting room. Both measure a hello-world route of the same server in the same run
+ * and end with the server's own audit of the sale (invariants read from PostgreSQL and Redis).
  */
 @Command(name = "loadtest", mixinStandardHelpOptions = true,
-    description = "Replays a flash sale against a running Flash Sale Engine and reports throughput, latency and invariants.")
+    description = "Replays a flash sale against a running Flash Sale Engine and reports throughput, latency, "
+        + "sell-out time, fairness and the invariants.")
 public final class LoadTest implements Callable<Integer> {
+
+  enum Mode { queue, direct }
 
   @Option(names = "--url", description = "server base URL (default: ${DEFAULT-VALUE})")
   String url = "http://127.0.0.1:8080";
@@ -42,26 +50,48 @@ public final class LoadTest implements Callable<Integer> {
   @Option(names = "--jwt-secret", description = "the server's HS256 secret (default: from conf/ and FLASHSALE_JWT_SECRET)")
   String jwtSecret;
 
+  @Option(names = "--mode", description = "queue or direct (default: ${DEFAULT-VALUE})")
+  Mode mode = Mode.queue;
+
   @Option(names = "--buyers", description = "distinct buyers (default: ${DEFAULT-VALUE})")
-  int buyers = 20_000;
+  int buyers = 100_000;
 
   @Option(names = "--units", description = "units on sale (default: ${DEFAULT-VALUE})")
   int units = 1_000;
 
+  @Option(names = "--rate", description = "admissions per second of the sale (queue mode; default: ${DEFAULT-VALUE})")
+  int rate = 500;
+
+  @Option(names = "--policy", description = "FIFO or RANDOMIZED_PREQUEUE (queue mode; default: ${DEFAULT-VALUE})")
+  String policy = "FIFO";
+
+  @Option(names = "--websockets", description = "buyers, spread over the line, who hold a live WebSocket (default: ${DEFAULT-VALUE})")
+  int websockets = 0;
+
   @Option(names = "--concurrency", description = "requests in flight (default: ${DEFAULT-VALUE})")
   int concurrency = 256;
 
-  @Option(names = "--baseline-requests", description = "hello-world requests (default: as many as buyers)")
+  @Option(names = "--baseline-requests", description = "hello-world requests (default: as many as buyers, at most 50,000)")
   Integer baselineRequests;
 
   @Option(names = "--warmup", description = "requests sent before measuring, to warm both JVMs (default: ${DEFAULT-VALUE})")
   int warmup = 5_000;
 
+  @Option(names = "--settle-timeout", description = "seconds to wait for the sale to settle (default: ${DEFAULT-VALUE})")
+  int settleTimeoutSeconds = 300;
+
   @Option(names = "--json", description = "also write the report as JSON to this file")
   Path jsonFile;
 
+  @Option(names = "--html", description = "also write a self-contained HTML chart to this file")
+  Path htmlFile;
+
   public static void main(String[] args) {
-    System.exit(new CommandLine(new LoadTest()).execute(args));
+    System.exit(run(args));
+  }
+
+  public static int run(String[] args) {
+    return new CommandLine(new LoadTest()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
   }
 
   @Override
@@ -71,128 +101,181 @@ public final class LoadTest implements Callable<Integer> {
     Vertx vertx = Vertx.vertx();
     try {
       BearerAuth tokens = new BearerAuth(vertx, secret);
-      HttpClient client = vertx.createHttpClient(
+      LoadTarget target = new LoadTarget(vertx.createHttpClient(
           new HttpClientOptions().setDefaultHost(base.getHost()).setDefaultPort(base.getPort()).setKeepAlive(true),
-          new PoolOptions().setHttp1MaxSize(concurrency).setMaxWaitQueueSize(-1));
-      JsonObject report = run(client, tokens).toCompletionStage().toCompletableFuture().get(30, TimeUnit.MINUTES);
-      System.out.println(report.getString("text"));
+          new PoolOptions().setHttp1MaxSize(concurrency).setMaxWaitQueueSize(-1)),
+          tokens.issue("loadtest-admin", true, 3_600));
+      Run run = new Run(vertx, target, tokens, base);
+      JsonObject report = run.execute().toCompletionStage().toCompletableFuture()
+          .get(settleTimeoutSeconds + 600L, TimeUnit.SECONDS);
+      System.out.println(ReportText.render(report));
       if (jsonFile != null) {
-        report.remove("text");
         Files.writeString(jsonFile, report.encodePrettily());
       }
-      return report.getJsonObject("invariants").getBoolean("held") ? 0 : 2;
+      if (htmlFile != null) {
+        Files.writeString(htmlFile, ReportChart.render(report));
+      }
+      return report.getJsonObject("verdict").getBoolean("held") ? 0 : 2;
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
   }
 
-  private Future<JsonObject> run(HttpClient client, BearerAuth tokens) {
-    String admin = tokens.issue("loadtest-admin", true, 3_600);
-    String[] buyerTokens = new String[buyers];
-    String runId = Long.toString(System.currentTimeMillis(), 36);
-    for (int i = 0; i < buyers; i++) {
-      buyerTokens[i] = tokens.issue("lt-" + runId + "-" + i, false, 3_600);
-    }
-    int helloRequests = baselineRequests != null ? baselineRequests : buyers;
-    Map<String, Integer> outcomes = new ConcurrentHashMap<>();
-    AtomicLong lastUnitSoldNanos = new AtomicLong();
-    long[] purchaseStartNanos = new long[1];
+  /** One replay: state shared by its phases. */
+  private final class Run {
+    final Vertx vertx;
+    final LoadTarget target;
+    final URI base;
+    final String[] buyerIds = new String[buyers];
+    final String[] buyerTokens = new String[buyers];
+    final Map<String, Integer> outcomes = new ConcurrentHashMap<>();
+    final JsonArray timeline = new JsonArray();
+    final AtomicInteger liveMessages = new AtomicInteger();
+    final Map<Integer, String> liveStates = new ConcurrentHashMap<>();
+    final Promise<JsonObject> settled = Promise.promise();
+    long startNanos;
+    Instant startedAt;
 
-    return HttpLoad.run("warmup", client, warmup, concurrency, i -> hello(), (i, reply) -> {})
-        .compose(warm -> createSale(client, admin))
-        .compose(saleId -> HttpLoad.run("hello-world", client, helloRequests, concurrency, i -> hello(), (i, reply) -> {})
-            .compose(hello -> {
-              purchaseStartNanos[0] = System.nanoTime();
-              Buffer body = new JsonObject().put("quantity", 1).toBuffer();
-              return HttpLoad.run("purchase", client, buyers, concurrency,
-                      i -> c -> send(c, HttpMethod.POST, "/api/sales/" + saleId + "/purchase", buyerTokens[i], body),
-                      (i, reply) -> {
-                        outcomes.merge(outcome(reply), 1, Integer::sum);
-                        if (reply.status() == 201) {
-                          lastUnitSoldNanos.accumulateAndGet(System.nanoTime(), Math::max);
-                        }
-                      })
-                  .compose(purchase -> send(client, HttpMethod.GET, "/api/sales/" + saleId, admin, null)
-                      .map(sale -> report(saleId, hello, purchase, new TreeMap<>(outcomes),
-                          (lastUnitSoldNanos.get() - purchaseStartNanos[0]) / 1e9, sale.body().toJsonObject())));
-            }));
-  }
-
-  private JsonObject report(String saleId, LatencyStats hello, LatencyStats purchase, Map<String, Integer> outcomes,
-                            double sellOutSeconds, JsonObject sale) {
-    int sold = outcomes.getOrDefault("201", 0);
-    int expectedSold = Math.min(units, buyers);
-    boolean noServerErrors = purchase.errors() == 0;
-    boolean held = sold == expectedSold && sale.getInteger("quantitySold") == expectedSold && noServerErrors;
-    double ratio = purchase.perSecond() / hello.perSecond();
-    String text = String.join(System.lineSeparator(),
-        "Flash sale " + saleId + ": " + buyers + " buyers, " + units + " units, " + concurrency + " in flight",
-        hello.toText(),
-        purchase.toText(),
-        String.format("purchase/hello-world throughput ratio: %.3f", ratio),
-        String.format("sell-out time: %.3f s", sellOutSeconds),
-        "replies: " + outcomes,
-        "invariants: " + (held ? "HELD" : "BROKEN") + " (201 replies " + sold + ", quantitySold "
-            + sale.getInteger("quantitySold") + ", expected " + expectedSold + ", 5xx/transport errors "
-            + purchase.errors() + ")");
-    return new JsonObject()
-        .put("text", text)
-        .put("at", Instant.now().toString())
-        .put("saleId", saleId)
-        .put("buyers", buyers)
-        .put("units", units)
-        .put("concurrency", concurrency)
-        .put("helloWorld", hello.toJson())
-        .put("purchase", purchase.toJson())
-        .put("throughputRatio", Math.round(ratio * 1000) / 1000.0)
-        .put("sellOutSeconds", Math.round(sellOutSeconds * 1000) / 1000.0)
-        .put("replies", new JsonObject(new TreeMap<>(outcomes)))
-        .put("invariants", new JsonObject().put("held", held).put("sold", sold)
-            .put("quantitySold", sale.getInteger("quantitySold")).put("expected", expectedSold));
-  }
-
-  private Future<String> createSale(HttpClient client, String admin) {
-    JsonObject sale = new JsonObject()
-        .put("productId", "LOADTEST")
-        .put("productName", "Load test sale")
-        .put("quantity", units)
-        .put("priceCents", 1_000)
-        .put("currency", "EUR")
-        .put("startTime", Instant.now().minusSeconds(1).toString())
-        .put("endTime", Instant.now().plusSeconds(3_600).toString());
-    return send(client, HttpMethod.POST, "/api/admin/sales", admin, sale.toBuffer()).map(reply -> {
-      if (reply.status() != 201) {
-        throw new IllegalStateException("could not create the sale: " + reply.status() + " " + reply.body());
+    Run(Vertx vertx, LoadTarget target, BearerAuth tokens, URI base) {
+      this.vertx = vertx;
+      this.target = target;
+      this.base = base;
+      String runId = Long.toString(System.currentTimeMillis(), 36);
+      for (int i = 0; i < buyers; i++) {
+        buyerIds[i] = "lt-" + runId + "-" + i;
+        buyerTokens[i] = tokens.issue(buyerIds[i], false, 7_200);
       }
-      return reply.body().toJsonObject().getString("saleId");
-    });
-  }
-
-  private static HttpLoad.Call hello() {
-    return client -> send(client, HttpMethod.GET, "/health/live", null, null);
-  }
-
-  private static Future<Reply> send(HttpClient client, HttpMethod method, String path, String token, Buffer body) {
-    RequestOptions options = new RequestOptions().setMethod(method).setURI(path);
-    if (token != null) {
-      options.putHeader("Authorization", "Bearer " + token);
     }
-    if (body != null) {
-      options.putHeader("Content-Type", "application/json");
-    }
-    return client.request(options)
-        .compose(request -> body == null ? request.send() : request.send(body))
-        .compose(Reply::of);
-  }
 
-  private static String outcome(Reply reply) {
-    if (reply.status() == 201 || reply.status() < 0) {
-      return Integer.toString(reply.status());
+    Future<JsonObject> execute() {
+      int helloRequests = baselineRequests != null ? baselineRequests : Math.min(buyers, 50_000);
+      return HttpLoad.run("warmup", target.client(), warmup, concurrency, i -> target.hello(), (i, r) -> {})
+          .compose(warm -> HttpLoad.run("hello-world", target.client(), helloRequests, concurrency,
+              i -> target.hello(), (i, r) -> {}))
+          .compose(hello -> (mode == Mode.queue ? queueSale() : directSale())
+              .compose(phase -> settled.future().map(audit -> assemble(hello, phase, audit))));
     }
-    try {
-      return reply.status() + " " + reply.body().toJsonObject().getString("code");
-    } catch (RuntimeException notJson) {
-      return Integer.toString(reply.status());
+
+    record Phase(String saleId, LatencyStats stats) {}
+
+    private Future<Phase> directSale() {
+      Buffer body = new JsonObject().put("quantity", 1).toBuffer();
+      return target.createSale(units, new JsonObject()).compose(saleId -> {
+        begin(saleId);
+        return HttpLoad.run("purchase", target.client(), buyers, concurrency,
+                i -> c -> target.send(HttpMethod.POST, "/api/sales/" + saleId + "/purchase", buyerTokens[i], body),
+                (i, reply) -> outcomes.merge(LoadTarget.outcome(reply), 1, Integer::sum))
+            .map(stats -> new Phase(saleId, stats));
+      });
+    }
+
+    private Future<Phase> queueSale() {
+      Buffer body = new JsonObject().put("quantity", 1).toBuffer();
+      JsonObject sale = new JsonObject().put("waitingRoom", true).put("queuePolicy", policy)
+          .put("admissionRatePerSecond", rate);
+      return target.createSale(units, sale).compose(saleId -> {
+        begin(saleId);
+        return HttpLoad.run("join", target.client(), buyers, concurrency,
+                i -> c -> target.send(HttpMethod.POST, "/api/sales/" + saleId + "/queue", buyerTokens[i], body),
+                (i, reply) -> outcomes.merge(LoadTarget.outcome(reply), 1, Integer::sum))
+            .compose(stats -> openSockets(saleId).map(new Phase(saleId, stats)));
+      });
+    }
+
+    /** Holds WebSockets for buyers spread evenly over the line; counts what they hear. */
+    private Future<Void> openSockets(String saleId) {
+      if (websockets <= 0) {
+        return Future.succeededFuture();
+      }
+      WebSocketClient sockets = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(websockets));
+      List<Future<?>> opened = new ArrayList<>();
+      int step = Math.max(1, buyers / websockets);
+      for (int i = 0; i < buyers && opened.size() < websockets; i += step) {
+        int buyer = i;
+        opened.add(sockets.connect(new WebSocketConnectOptions().setHost(base.getHost()).setPort(base.getPort())
+                .setURI("/api/sales/" + saleId + "/live?access_token=" + buyerTokens[buyer]))
+            .onSuccess(socket -> socket.textMessageHandler(text -> {
+              liveMessages.incrementAndGet();
+              liveStates.put(buyer, new JsonObject(text).getString("state"));
+            })));
+      }
+      return Future.join(opened).compose(all -> heardFromAll(opened.size(), System.nanoTime() + TimeUnit.SECONDS.toNanos(10)));
+    }
+
+    /** Each socket's first message is its current state; wait (bounded) until all have spoken. */
+    private Future<Void> heardFromAll(int sockets, long deadlineNanos) {
+      if (liveStates.size() >= sockets || System.nanoTime() > deadlineNanos) {
+        return Future.succeededFuture();
+      }
+      Promise<Void> later = Promise.promise();
+      vertx.setTimer(50, t -> heardFromAll(sockets, deadlineNanos).onComplete(later));
+      return later.future();
+    }
+
+    /** Starts the clock and the audit poller, which samples the chart while buyers arrive. */
+    private void begin(String saleId) {
+      startNanos = System.nanoTime();
+      startedAt = Instant.now();
+      settle(saleId);
+    }
+
+    /** Polls the server's audit until every unit is sold and every winner is recorded. */
+    private void settle(String saleId) {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(settleTimeoutSeconds);
+      int expected = Math.min(units, buyers);
+      vertx.setPeriodic(250, timer -> target.report(saleId).onSuccess(audit -> {
+        JsonObject db = audit.getJsonObject("database");
+        double t = (System.nanoTime() - startNanos) / 1e9;
+        timeline.add(new JsonObject().put("t", Math.round(t * 100) / 100.0)
+            .put("sold", db.getInteger("quantitySold"))
+            .put("waiting", audit.getJsonObject("redis").getLong("waiting")));
+        boolean done = db.getInteger("quantitySold") >= expected
+            && audit.getJsonObject("fairness").getInteger("winners") >= Math.min(expected, buyers);
+        if ((done || System.nanoTime() > deadline) && !settled.future().isComplete()) {
+          vertx.cancelTimer(timer);
+          settled.complete(audit.put("settled", done));
+        }
+      }));
+    }
+
+    private JsonObject assemble(LatencyStats hello, Phase phase, JsonObject audit) {
+      JsonObject invariants = audit.getJsonObject("invariants");
+      int expected = Math.min(units, buyers);
+      boolean fair = mode == Mode.direct || audit.getJsonObject("fairness").getBoolean("winnersAreHeadOfLine");
+      boolean noErrors = phase.stats().errors() == 0;
+      boolean held = invariants.getBoolean("I1") && invariants.getBoolean("I2") && invariants.getBoolean("I4")
+          && audit.getJsonObject("database").getInteger("quantitySold") == expected && fair && noErrors
+          && audit.getBoolean("settled");
+      JsonObject admission = audit.getJsonObject("admission");
+      // The last reservation's commit time, on the same machine's clock as the first request.
+      String lastReserved = admission.getString("lastReservedAt");
+      Double sellOut = audit.getBoolean("settled") && lastReserved != null
+          ? java.time.Duration.between(startedAt, Instant.parse(lastReserved)).toMillis() / 1000.0
+          : null;
+      audit.remove("winners");
+      Map<String, Integer> lastHeard = new TreeMap<>();
+      liveStates.values().forEach(state -> lastHeard.merge(state, 1, Integer::sum));
+      return new JsonObject()
+          .put("at", Instant.now().toString())
+          .put("mode", mode.name())
+          .put("saleId", phase.saleId())
+          .put("buyers", buyers)
+          .put("units", units)
+          .put("concurrency", concurrency)
+          .put("helloWorld", hello.toJson())
+          .put(phase.stats().name(), phase.stats().toJson())
+          .put("throughputRatio", Math.round(phase.stats().perSecond() / hello.perSecond() * 1000) / 1000.0)
+          .put("replies", new JsonObject(new TreeMap<>(outcomes)))
+          .put("sellOutSeconds", sellOut)
+          .put("admission", admission)
+          .put("live", new JsonObject().put("sockets", websockets).put("messages", liveMessages.get())
+              .put("lastStateHeard", new JsonObject(new TreeMap<>(lastHeard))))
+          .put("audit", audit)
+          .put("timeline", timeline)
+          .put("verdict", new JsonObject().put("held", held).put("I1", invariants.getBoolean("I1"))
+              .put("I2", invariants.getBoolean("I2")).put("I3", invariants.getBoolean("I3"))
+              .put("I4", invariants.getBoolean("I4")).put("I5", fair).put("noErrors", noErrors)
+              .put("settled", audit.getBoolean("settled")));
     }
   }
 }

@@ -30,14 +30,15 @@ public final class Admissions {
   /** What one step did, for the ticker and the metrics. */
   public record Step(int admitted, long stockLeft, long waiting) {}
 
-  private record Admitted(String userId, String ticketId, long number, int quantity) {
+  private record Admitted(String userId, String ticketId, long number, int quantity, long admittedAtMillis) {
     static Admitted parse(String encoded) {
       String[] parts = encoded.split("\\|", -1);
-      return new Admitted(parts[0], parts[1], Long.parseLong(parts[2]), Integer.parseInt(parts[3]));
+      return new Admitted(parts[0], parts[1], Long.parseLong(parts[2]), Integer.parseInt(parts[3]),
+          Long.parseLong(parts[4]));
     }
 
     Ticket ticket(TicketState state, String orderId) {
-      return new Ticket(ticketId, number, quantity, state, orderId);
+      return new Ticket(ticketId, number, quantity, state, orderId, admittedAtMillis);
     }
   }
 
@@ -64,9 +65,10 @@ public final class Admissions {
   public Future<Step> step(FlashSale sale) {
     SaleKeys keys = new SaleKeys(sale.saleId());
     int rate = sale.admissionRatePerSecond();
-    // A tenth of a second of tokens, and at least two ticks' worth: enough to ride out a
-    // late tick, too little to release a visible burst.
-    int capacity = Math.max(1, Math.max(rate / 10, 2 * rate * tickMillis / 1_000));
+    // A quarter second of tokens (and at least two ticks' worth): a tick delayed by a busy
+    // event loop or a slow batch catches up instead of losing admissions, and no more than a
+    // quarter second's worth can ever leave the line at once.
+    int capacity = Math.max(1, Math.max(rate / 4, 2 * rate * tickMillis / 1_000));
     return admit.run(redis,
             List.of(keys.line(), keys.tickets(), keys.stock(), keys.buyers(), keys.bucket(), keys.cursor()),
             List.of(Integer.toString(rate), Integer.toString(capacity), Integer.toString(capacity)))

@@ -63,13 +63,15 @@ public final class WaitingRoom {
       SaleKeys keys = new SaleKeys(sale.saleId());
       boolean shuffles = sale.queuePolicy() == QueuePolicy.RANDOMIZED_PREQUEUE;
       return join.run(redis,
-              List.of(keys.tickets(), keys.blacklist(), keys.sequence(), keys.line(), keys.prequeue(), keys.sealed()),
+              List.of(keys.tickets(), keys.blacklist(), keys.sequence(), keys.line(), keys.prequeue(), keys.sealed(),
+                  keys.stock()),
               List.of(userId, Integer.toString(quantity), UUID.randomUUID().toString(), shuffles ? "1" : "0"))
           .compose(reply -> switch (reply.get(0).toString()) {
             case "BLACKLISTED" -> Future.failedFuture(
                 new FlashSaleException(ErrorCode.FORBIDDEN, "this account may not join this sale"));
             case "EXISTING" -> status(userId, sale).compose(view -> Future.failedFuture(new AlreadyQueuedException(view)));
-            default -> status(userId, sale);
+            default -> Future.succeededFuture(waiting(sale, Ticket.decode(reply.get(1).toString()),
+                reply.get(2).toLong(), reply.get(3).toLong()));
           })
           .onComplete(result -> metrics.counter("flashsale.queue.joins",
               "outcome", result.succeeded() ? "JOINED" : outcomeOf(result.cause())).increment());
@@ -99,19 +101,8 @@ public final class WaitingRoom {
     long ahead = reply.get(1).toLong();
     long stock = reply.get(2).toLong();
     long prequeueSize = reply.get(3).toLong();
-    Instant now = clock.instant();
     if (ticket.state().waiting()) {
-      boolean prequeue = !ticket.numbered();
-      long position = prequeue ? prequeueSize : ahead + 1;
-      TicketState state = sale.status() == SaleStatus.ENDED || !now.isBefore(sale.endTime())
-          ? TicketState.ENDED
-          : stock == 0 ? TicketState.SOLD_OUT : TicketState.QUEUED;
-      long untilStart = Math.max(0, Duration.between(now, sale.startTime()).toSeconds());
-      long eta = state == TicketState.QUEUED
-          ? untilStart + (position + sale.admissionRatePerSecond() - 1) / sale.admissionRatePerSecond()
-          : 0;
-      return Future.succeededFuture(new QueueView(sale.saleId(), ticket.ticketId(), ticket.number(), position,
-          Math.max(0, position - 1), state, eta, prequeue, null, null));
+      return Future.succeededFuture(waiting(sale, ticket, ticket.numbered() ? ahead + 1 : prequeueSize, stock));
     }
     if (ticket.state() != TicketState.RESERVED) {
       return Future.succeededFuture(answered(sale, userId, ticket, ticket.state()));
@@ -120,6 +111,20 @@ public final class WaitingRoom {
     return orders.findOwn(pool, UUID.fromString(ticket.orderId()), userId)
         .map(order -> answered(sale, userId, ticket,
             order.map(SaleOrder::status).map(status -> TicketState.valueOf(status.name())).orElse(TicketState.RESERVED)));
+  }
+
+  /** A buyer still in line: QUEUED while units are left, SOLD_OUT (waitlisted) when none are, ENDED after the end. */
+  private QueueView waiting(FlashSale sale, Ticket ticket, long position, long stock) {
+    Instant now = clock.instant();
+    TicketState state = sale.status() == SaleStatus.ENDED || !now.isBefore(sale.endTime())
+        ? TicketState.ENDED
+        : stock == 0 ? TicketState.SOLD_OUT : TicketState.QUEUED;
+    long untilStart = Math.max(0, Duration.between(now, sale.startTime()).toSeconds());
+    long eta = state == TicketState.QUEUED
+        ? untilStart + (position + sale.admissionRatePerSecond() - 1) / sale.admissionRatePerSecond()
+        : 0;
+    return new QueueView(sale.saleId(), ticket.ticketId(), ticket.number(), position, Math.max(0, position - 1),
+        state, eta, !ticket.numbered(), null, null);
   }
 
   private QueueView answered(FlashSale sale, String userId, Ticket ticket, TicketState state) {
