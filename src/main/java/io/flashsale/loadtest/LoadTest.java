@@ -135,6 +135,7 @@ public final class LoadTest implements Callable<Integer> {
     final Promise<JsonObject> settled = Promise.promise();
     long startNanos;
     Instant startedAt;
+    volatile boolean arrivalsDone;
 
     Run(Vertx vertx, LoadTarget target, BearerAuth tokens, URI base) {
       this.vertx = vertx;
@@ -153,6 +154,7 @@ public final class LoadTest implements Callable<Integer> {
           .compose(warm -> HttpLoad.run("hello-world", target.client(), helloRequests, concurrency,
               i -> target.hello(), (i, r) -> {}))
           .compose(hello -> (mode == Mode.queue ? queueSale() : directSale())
+              .onComplete(arrived -> arrivalsDone = true)
               .compose(phase -> settled.future().map(audit -> assemble(hello, phase, audit))));
     }
 
@@ -219,7 +221,7 @@ public final class LoadTest implements Callable<Integer> {
       settle(saleId);
     }
 
-    /** Polls the server's audit until every unit is sold and every winner is recorded. */
+    /** Polls the server's audit until every buyer has arrived, every unit is sold and every winner is recorded. */
     private void settle(String saleId) {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(settleTimeoutSeconds);
       int expected = Math.min(units, buyers);
@@ -231,7 +233,8 @@ public final class LoadTest implements Callable<Integer> {
             .put("waiting", audit.getJsonObject("redis").getLong("waiting")));
         boolean done = db.getInteger("quantitySold") >= expected
             && audit.getJsonObject("fairness").getInteger("winners") >= Math.min(expected, buyers);
-        if ((done || System.nanoTime() > deadline) && !settled.future().isComplete()) {
+        // Sampling goes on until the last buyer has arrived, so the chart shows the whole herd.
+        if (((done && arrivalsDone) || System.nanoTime() > deadline) && !settled.future().isComplete()) {
           vertx.cancelTimer(timer);
           settled.complete(audit.put("settled", done));
         }
