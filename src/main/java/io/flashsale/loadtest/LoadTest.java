@@ -117,7 +117,8 @@ public final class LoadTest implements Callable<Integer> {
       }
       return report.getJsonObject("verdict").getBoolean("held") ? 0 : 2;
     } finally {
-      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      // The process exits right after; closing only releases connections early.
+      vertx.close();
     }
   }
 

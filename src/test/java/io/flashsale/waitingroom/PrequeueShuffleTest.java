@@ -3,8 +3,10 @@ package io.flashsale.waitingroom;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Random;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -13,60 +15,50 @@ import org.junit.jupiter.api.Test;
  */
 class PrequeueShuffleTest {
 
+  private static final int BUYERS = 10;
+  private static final int DRAWS = 50_000;
+  /** Chi-square critical value for 81 degrees of freedom ((10-1)²) at the 0.1% level. */
+  private static final double CRITICAL = 131.0;
+
   @Test
   void everyEarlyJoinerIsEquallyLikelyToLandInEveryPlace() {
-    int buyers = 10;
-    int draws = 50_000;
     PrequeueShuffle shuffle = new PrequeueShuffle(null, new Random(20261123));
-    long[][] landed = new long[buyers][buyers];
-    for (int draw = 0; draw < draws; draw++) {
-      List<String> order = new ArrayList<>();
-      for (int buyer = 0; buyer < buyers; buyer++) {
-        order.add(Integer.toString(buyer));
-      }
-      shuffle.shuffle(order);
-      for (int place = 0; place < buyers; place++) {
-        landed[Integer.parseInt(order.get(place))][place]++;
-      }
-    }
 
-    double expected = (double) draws / buyers;
-    double chiSquare = 0;
-    for (long[] row : landed) {
-      for (long count : row) {
-        chiSquare += (count - expected) * (count - expected) / expected;
-      }
-    }
-    // 81 degrees of freedom; 131.0 is the 0.1% critical value. A biased shuffle (say, one that
-    // kept arrival order a tenth of the time) scores in the thousands.
-    assertThat(chiSquare).isLessThan(131.0);
+    assertThat(chiSquare(shuffle::shuffle)).isLessThan(CRITICAL);
   }
 
   @Test
-  void theTestWouldCatchAShuffleThatFavoursEarlyArrivals() {
-    int buyers = 10;
-    int draws = 50_000;
+  void theTestWouldCatchAShuffleThatSometimesKeepsArrivalOrder() {
     Random random = new Random(20261123);
-    long[][] landed = new long[buyers][buyers];
-    for (int draw = 0; draw < draws; draw++) {
+    Consumer<List<String>> biased = order -> {
+      if (random.nextInt(10) != 0) {
+        Collections.shuffle(order, random);
+      }
+    };
+
+    assertThat(chiSquare(biased)).isGreaterThan(CRITICAL);
+  }
+
+  /** How far the places buyers land in stray from uniform, over many draws. */
+  private static double chiSquare(Consumer<List<String>> shuffle) {
+    long[][] landed = new long[BUYERS][BUYERS];
+    for (int draw = 0; draw < DRAWS; draw++) {
       List<String> order = new ArrayList<>();
-      for (int buyer = 0; buyer < buyers; buyer++) {
+      for (int buyer = 0; buyer < BUYERS; buyer++) {
         order.add(Integer.toString(buyer));
       }
-      if (random.nextInt(10) != 0) {
-        java.util.Collections.shuffle(order, random);
-      }
-      for (int place = 0; place < buyers; place++) {
+      shuffle.accept(order);
+      for (int place = 0; place < BUYERS; place++) {
         landed[Integer.parseInt(order.get(place))][place]++;
       }
     }
-    double expected = (double) draws / buyers;
+    double expected = (double) DRAWS / BUYERS;
     double chiSquare = 0;
     for (long[] row : landed) {
       for (long count : row) {
         chiSquare += (count - expected) * (count - expected) / expected;
       }
     }
-    assertThat(chiSquare).isGreaterThan(131.0);
+    return chiSquare;
   }
 }
