@@ -2,9 +2,14 @@
 -- Redis' own clock, so any number of instances calling this every tick admit at the sale's
 -- rate in total: a duplicate call finds no tokens. Each admitted buyer takes their units from
 -- the stock in the same step, in line order, so the winners are the head of the line.
+-- Only buyers whose card is pre-authorised are let out; one whose authorisation is still
+-- running keeps their place and is let out by a later step, so a slow card never stalls
+-- the line behind it. Declined buyers leave the line (they were told by the authoriser).
 -- KEYS[1] sale:{id}:line    KEYS[2] sale:{id}:tickets  KEYS[3] sale:{id}:stock
 -- KEYS[4] sale:{id}:buyers  KEYS[5] sale:{id}:bucket   KEYS[6] sale:{id}:cursor
+-- KEYS[7] sale:{id}:payment
 -- ARGV[1] admissions per second  ARGV[2] bucket capacity  ARGV[3] most buyers in one step
+-- ARGV[4] how far behind the head to look for authorised buyers
 -- Returns {stock left, buyers still waiting, admitted...}; each admitted entry is
 -- "user|ticketId|number|quantity|admittedAtMillis". Stock -1 means the counter is not loaded.
 local rate = tonumber(ARGV[1])
@@ -20,16 +25,18 @@ tokens = math.min(capacity, tokens + math.max(0, now - at) * rate / 1000)
 
 local stock = tonumber(redis.call('GET', KEYS[3]) or '-1')
 local admitted = {}
-if stock > 0 then
-  local batch = math.min(most, math.floor(tokens))
-  if batch > 0 then
-    local heads = redis.call('ZRANGE', KEYS[1], 0, batch - 1, 'WITHSCORES')
-    for i = 1, #heads, 2 do
-      if stock <= 0 then
-        break
-      end
-      local user = heads[i]
-      local number = heads[i + 1]
+local batch = math.min(most, math.floor(tokens))
+if stock > 0 and batch > 0 then
+  local cursor = tonumber(redis.call('GET', KEYS[6]) or '0')
+  local heads = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[4]) - 1, 'WITHSCORES')
+  for i = 1, #heads, 2 do
+    if stock <= 0 or #admitted >= batch then
+      break
+    end
+    local user = heads[i]
+    local number = tonumber(heads[i + 1])
+    local payment = redis.call('HGET', KEYS[7], user)
+    if payment == 'AUTHORIZED' then
       local id, wanted = string.match(redis.call('HGET', KEYS[2], user), '^([^|]*)|[^|]*|([^|]*)|')
       -- The last units go to the head of the line even if fewer than asked: nothing is left unsold.
       local quantity = math.min(tonumber(wanted), stock)
@@ -38,9 +45,14 @@ if stock > 0 then
       redis.call('HINCRBY', KEYS[4], user, quantity)
       redis.call('HSET', KEYS[2], user, id .. '|' .. number .. '|' .. quantity .. '|ADMITTED||' .. now)
       redis.call('ZREM', KEYS[1], user)
-      redis.call('SET', KEYS[6], number)
+      if number > cursor then
+        cursor = number
+        redis.call('SET', KEYS[6], number)
+      end
       tokens = tokens - 1
       admitted[#admitted + 1] = user .. '|' .. id .. '|' .. number .. '|' .. quantity .. '|' .. now
+    elseif payment == 'DECLINED' then
+      redis.call('ZREM', KEYS[1], user)
     end
   end
 end

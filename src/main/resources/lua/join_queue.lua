@@ -6,7 +6,8 @@
 -- KEYS[5] sale:{id}:prequeue  set of buyers who joined before the pre-queue was sealed
 -- KEYS[6] sale:{id}:sealed    exists once the pre-queue has been shuffled into the line
 -- ARGV[1] user id  ARGV[2] quantity  ARGV[3] new ticket id  ARGV[4] '1' if the sale shuffles its pre-queue
--- KEYS[7] sale:{id}:stock
+-- KEYS[7] sale:{id}:stock     KEYS[8] sale:{id}:authq  KEYS[9] sale:{id}:payment  KEYS[10] sale:{id}:pm
+-- ARGV[5] payment method to pre-authorise while the buyer waits
 -- Returns {outcome, ticket, position, stock}: JOINED with the new ticket, its place in line
 -- (for a pre-queue ticket: the pre-queue's size, an upper bound) and the stock left;
 -- EXISTING with the buyer's ticket; BLACKLISTED with ''.
@@ -25,11 +26,16 @@ if ARGV[4] == '1' and redis.call('EXISTS', KEYS[6]) == 0 then
   redis.call('SADD', KEYS[5], ARGV[1])
   ticket = ARGV[3] .. '|0|' .. ARGV[2] .. '|QUEUED||'
   position = redis.call('SCARD', KEYS[5])
+  redis.call('ZADD', KEYS[8], 0, ARGV[1])
 else
   local number = redis.call('INCR', KEYS[3])
   redis.call('ZADD', KEYS[4], number, ARGV[1])
   ticket = ARGV[3] .. '|' .. number .. '|' .. ARGV[2] .. '|QUEUED||'
   position = redis.call('ZRANK', KEYS[4], ARGV[1]) + 1
+  redis.call('ZADD', KEYS[8], number, ARGV[1])
 end
 redis.call('HSET', KEYS[1], ARGV[1], ticket)
+-- The card is pre-authorised while the buyer waits, head of the line first.
+redis.call('HSET', KEYS[9], ARGV[1], 'AUTHORIZING')
+redis.call('HSET', KEYS[10], ARGV[1], ARGV[5])
 return {'JOINED', ticket, position, tonumber(redis.call('GET', KEYS[7]) or '-1')}

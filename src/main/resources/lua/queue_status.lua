@@ -1,9 +1,9 @@
 -- Everything a buyer's "where am I?" needs, in one round trip.
 -- KEYS[1] sale:{id}:tickets  KEYS[2] sale:{id}:line  KEYS[3] sale:{id}:stock
--- KEYS[4] sale:{id}:prequeue KEYS[5] sale:{id}:sealed
+-- KEYS[4] sale:{id}:prequeue KEYS[5] sale:{id}:sealed  KEYS[6] sale:{id}:payment
 -- ARGV[1] user id
 -- Returns {ticket or '', buyers ahead or -1 if not in line, stock (-1 if not loaded),
---          pre-queue size, 1 if sealed}.
+--          pre-queue size, 1 if sealed, pre-authorisation state or ''}.
 local ticket = redis.call('HGET', KEYS[1], ARGV[1]) or ''
 local ahead = redis.call('ZRANK', KEYS[2], ARGV[1])
 return {
@@ -11,5 +11,6 @@ return {
   ahead or -1,
   tonumber(redis.call('GET', KEYS[3]) or '-1'),
   redis.call('SCARD', KEYS[4]),
-  redis.call('EXISTS', KEYS[5])
+  redis.call('EXISTS', KEYS[5]),
+  redis.call('HGET', KEYS[6], ARGV[1]) or ''
 }

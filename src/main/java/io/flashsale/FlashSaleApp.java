@@ -1,45 +1,59 @@
 package io.flashsale;
 
+import io.flashsale.antibot.Blacklist;
+import io.flashsale.audit.SaleAudit;
 import io.flashsale.checkout.Checkout;
+import io.flashsale.checkout.HoldExpiry;
+import io.flashsale.checkout.PreauthorizationVerticle;
+import io.flashsale.checkout.Preauthorizations;
+import io.flashsale.checkout.Voids;
 import io.flashsale.config.AppConfig;
+import io.flashsale.config.AppConfig.NotificationConfig;
+import io.flashsale.config.AppConfig.PaymentConfig;
+import io.flashsale.config.AppConfig.WaitingRoomConfig;
+import io.flashsale.lifecycle.MailNotifier;
+import io.flashsale.lifecycle.Notifier;
+import io.flashsale.lifecycle.WebhookNotifier;
+import io.flashsale.payment.HttpPaymentGateway;
 import io.flashsale.http.ApiServices;
 import io.flashsale.http.BearerAuth;
 import io.flashsale.http.HttpServerVerticle;
 import io.flashsale.infra.Migrations;
+import io.flashsale.infra.PeriodicVerticle;
 import io.flashsale.infra.Stores;
 import io.flashsale.inventory.DirectPurchase;
 import io.flashsale.inventory.Reservations;
 import io.flashsale.inventory.StockGate;
-import io.flashsale.lifecycle.LifecycleVerticle;
 import io.flashsale.lifecycle.SaleTimeline;
 import io.flashsale.payment.PaymentGateway;
 import io.flashsale.payment.SimulatedPaymentGateway;
+import io.flashsale.sale.AuthorizationRepository;
 import io.flashsale.sale.FlashSale;
 import io.flashsale.sale.NewSale;
+import io.flashsale.sale.OpenSales;
 import io.flashsale.sale.OrderRepository;
 import io.flashsale.sale.QueuePolicy;
 import io.flashsale.sale.SaleCatalog;
 import io.flashsale.sale.SaleRepository;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.vertx.core.DeploymentOptions;
-import io.vertx.core.Future;
-import io.vertx.core.Vertx;
-import io.flashsale.antibot.Blacklist;
-import io.flashsale.audit.SaleAudit;
-import io.flashsale.config.AppConfig.WaitingRoomConfig;
 import io.flashsale.waitingroom.AdmissionTicker;
 import io.flashsale.waitingroom.AdmissionTokens;
 import io.flashsale.waitingroom.Admissions;
 import io.flashsale.waitingroom.PrequeueShuffle;
 import io.flashsale.waitingroom.WaitingRoom;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Deployable;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import java.security.SecureRandom;
-import java.util.Random;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
+import java.util.function.Supplier;
 import java.util.logging.Logger;
 
 /**
@@ -53,6 +67,7 @@ public final class FlashSaleApp {
   private final Vertx vertx;
   private final AppConfig config;
   private final PrometheusMeterRegistry metrics;
+  private final Clock clock = Clock.systemUTC();
   private final List<String> deployments = new ArrayList<>();
   private Stores stores;
   private ApiServices services;
@@ -60,6 +75,10 @@ public final class FlashSaleApp {
   private StockGate stockGate;
   private Admissions admissions;
   private PrequeueShuffle prequeue;
+  private Preauthorizations preauthorizations;
+  private OpenSales openSales;
+  private HoldExpiry holdExpiry;
+  private Voids voids;
 
   public FlashSaleApp(Vertx vertx, AppConfig config, PrometheusMeterRegistry metrics) {
     this.vertx = vertx;
@@ -77,31 +96,42 @@ public final class FlashSaleApp {
         .compose(migrated -> {
           LOG.info("schema at version " + migrated.targetSchemaVersion + " (" + migrated.migrationsExecuted + " applied now)");
           wire();
-          return Future.all(stockGate.loadScripts(), services.waitingRoom().loadScripts(), admissions.loadScripts(),
-              prequeue.loadScripts());
+          return Future.all(List.of(stockGate.loadScripts(), services.waitingRoom().loadScripts(),
+              admissions.loadScripts(), prequeue.loadScripts(), preauthorizations.loadScripts()));
         })
         .compose(loaded -> services.timeline().warmUp())
-        .compose(warm -> deploy(() -> new LifecycleVerticle(services.timeline(), config.lifecycleTick()), 1))
-        .compose(done -> deploy(() -> new AdmissionTicker(stores.pg(), services.sales(), admissions, prequeue,
-            Clock.systemUTC(), config.waitingRoom().tickMillis()), 1))
+        .compose(warm -> deploy(() -> new PeriodicVerticle("sale timeline", config.lifecycle().tick(),
+            services.timeline()::tick), 1))
+        .compose(done -> deploy(() -> new AdmissionTicker(openSales, admissions, prequeue, clock,
+            config.waitingRoom().tickMillis()), 1))
+        .compose(done -> deploy(() -> new PreauthorizationVerticle(openSales, preauthorizations,
+            config.waitingRoom().prequeueWindow(), clock, config.payment().preauthConcurrency(),
+            config.waitingRoom().tickMillis()), 1))
+        .compose(done -> deploy(() -> new PeriodicVerticle("hold expiry", config.checkoutSweep(), holdExpiry::sweep), 1))
+        .compose(done -> deploy(() -> new PeriodicVerticle("authorisation voids", config.checkoutSweep(), voids::sweep), 1))
         .compose(done -> deploy(() -> new HttpServerVerticle(services, config.httpPort()), config.effectiveHttpInstances()))
         .map(this);
   }
 
   private void wire() {
-    Clock clock = Clock.systemUTC();
     stores = Stores.connect(vertx, config.redisUrl(), config.redisPoolSize(), config.pgUrl(), config.pgPoolSize());
     SaleRepository sales = new SaleRepository();
     OrderRepository orders = new OrderRepository();
+    AuthorizationRepository authorizations = new AuthorizationRepository();
     stockGate = new StockGate(stores.redis());
     Reservations reservations = new Reservations(stores.pg(), stockGate, sales, orders, metrics);
     SaleCatalog catalog = new SaleCatalog(stores.pg(), sales, clock, 1_000);
-    gateway = new SimulatedPaymentGateway(vertx, config.payment().simulatedLatency(), config.payment().simulatedDeclineRate());
+    openSales = new OpenSales(stores.pg(), sales, clock, 1_000);
+    gateway = paymentGateway(config.payment());
     WaitingRoomConfig room = config.waitingRoom();
     AdmissionTokens admissionTokens = new AdmissionTokens(vertx, config.jwtSecret(), room.admissionTokenSeconds());
     admissions = new Admissions(stores.redis(), reservations, vertx.eventBus(), metrics, room.tickMillis());
     prequeue = new PrequeueShuffle(stores.redis(),
         room.shuffleSeed().isBlank() ? new SecureRandom() : new Random(Long.parseLong(room.shuffleSeed())));
+    preauthorizations = new Preauthorizations(stores.redis(), stores.pg(), gateway, authorizations, vertx.eventBus(),
+        metrics);
+    holdExpiry = new HoldExpiry(stores.pg(), orders, authorizations, reservations, vertx.eventBus(), metrics);
+    voids = new Voids(stores.pg(), authorizations, gateway, metrics);
     Blacklist blacklist = new Blacklist(stores.pg(), stores.redis(), sales);
     services = new ApiServices(
         new BearerAuth(vertx, config.jwtSecret()),
@@ -110,10 +140,14 @@ public final class FlashSaleApp {
         sales,
         catalog,
         orders,
-        new SaleTimeline(stores.pg(), sales, stockGate, blacklist),
+        new SaleTimeline(stores.pg(), sales, stockGate, blacklist, notifier(config.notifications()),
+            new SaleTimeline.Leads(config.lifecycle().warmUpLead(), config.lifecycle().firstNoticeLead(),
+                config.lifecycle().lastNoticeLead()), clock),
         new DirectPurchase(catalog, reservations, clock),
-        new Checkout(stores.pg(), orders, reservations, gateway, config.payment().timeout(), clock, metrics),
-        new WaitingRoom(stores.redis(), stores.pg(), catalog, orders, admissionTokens, room.prequeueWindow(), clock, metrics),
+        new Checkout(stores.pg(), orders, authorizations, reservations, gateway, config.payment().timeout(),
+            vertx.eventBus(), clock, metrics),
+        new WaitingRoom(stores.redis(), stores.pg(), catalog, orders, admissionTokens, room.prequeueWindow(), clock,
+            metrics),
         admissionTokens,
         blacklist,
         new SaleAudit(stores.pg(), stores.redis()),
@@ -121,7 +155,37 @@ public final class FlashSaleApp {
         metrics);
   }
 
-  private Future<Void> deploy(java.util.function.Supplier<io.vertx.core.Deployable> verticle, int instances) {
+  private PaymentGateway paymentGateway(PaymentConfig payment) {
+    if (payment.gateway().equals("http")) {
+      return new HttpPaymentGateway(vertx, new HttpPaymentGateway.Settings(payment.httpUrl(), payment.httpApiKey(),
+          payment.httpAttemptTimeout(), payment.httpMaxAttempts(), payment.httpInitialBackoff(),
+          payment.httpBreakerFailures(), payment.httpBreakerReset()));
+    }
+    return new SimulatedPaymentGateway(vertx, payment.simulatedLatency(), payment.simulatedDeclineRate(),
+        payment.simulatedTimeoutRate());
+  }
+
+  private Notifier notifier(NotificationConfig notifications) {
+    List<Notifier> channels = new ArrayList<>();
+    if (!notifications.smtpHost().isBlank()) {
+      channels.add(new MailNotifier(vertx, new MailNotifier.Settings(notifications.smtpHost(), notifications.smtpPort(),
+          notifications.smtpFrom(), blankAsNull(notifications.smtpUsername()), blankAsNull(notifications.smtpPassword()))));
+    }
+    if (!notifications.webhookUrl().isBlank()) {
+      channels.add(new WebhookNotifier(vertx, notifications.webhookUrl(), notifications.webhookTimeout()));
+    }
+    if (channels.isEmpty()) {
+      LOG.info("no notification channel configured (notifications.smtp.host, notifications.webhook-url): "
+          + "countdown notices are recorded but not sent");
+    }
+    return Notifier.all(channels);
+  }
+
+  private static String blankAsNull(String value) {
+    return value.isBlank() ? null : value;
+  }
+
+  private Future<Void> deploy(Supplier<Deployable> verticle, int instances) {
     return vertx.deployVerticle(verticle, new DeploymentOptions().setInstances(instances))
         .onSuccess(deployments::add)
         .mapEmpty();

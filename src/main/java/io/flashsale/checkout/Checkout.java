@@ -3,45 +3,66 @@ package io.flashsale.checkout;
 import io.flashsale.inventory.Reservations;
 import io.flashsale.payment.PaymentGateway;
 import io.flashsale.payment.PaymentGateway.AuthorizationRequest;
+import io.flashsale.sale.AuthorizationRepository;
+import io.flashsale.sale.AuthorizationRepository.StoredAuthorization;
 import io.flashsale.sale.ErrorCode;
 import io.flashsale.sale.FlashSaleException;
 import io.flashsale.sale.OrderRepository;
 import io.flashsale.sale.OrderStatus;
 import io.flashsale.sale.SaleOrder;
+import io.flashsale.waitingroom.WaitingRoomAddresses;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
- * Paying for and cancelling holds. Each runs in one transaction that holds the order's row
- * lock, so a retried or concurrent checkout waits and then sees PAID: the gateway, called with
- * keys derived from the order id, never charges twice.
+ * Paying for and cancelling holds. Checkout is one call with no card data: it captures the
+ * amount pre-authorised while the buyer waited (or, for a sale without a waiting room,
+ * authorises and captures at once). Each runs in one transaction holding the order's and the
+ * authorisation's row locks, so a retried or concurrent checkout waits and then sees PAID, and
+ * the gateway, called with keys derived from the order id, never charges twice.
  */
 public final class Checkout {
 
-  /** A transaction's result: the order as committed, and whether its units must go back to the pool. */
+  private static final Logger LOG = Logger.getLogger(Checkout.class.getName());
+  /** The buyer's default saved card, for sales that did not pre-authorise one. */
+  private static final String DEFAULT_PAYMENT_METHOD = "default";
+
+  /** A transaction's result: the order as committed, whether its units go back, and the refusal to report. */
   private record Settled(SaleOrder order, boolean released, FlashSaleException refusal) {}
+
+  /** What the gateway said to a capture: the capture id, or why there is none. */
+  private record Charge(String authorizationId, String captureId, String failure) {}
 
   private final Pool pool;
   private final OrderRepository orders;
+  private final AuthorizationRepository authorizations;
   private final Reservations reservations;
   private final PaymentGateway gateway;
   private final Duration gatewayTimeout;
+  private final EventBus eventBus;
   private final Clock clock;
   private final MeterRegistry metrics;
 
-  public Checkout(Pool pool, OrderRepository orders, Reservations reservations, PaymentGateway gateway,
-                  Duration gatewayTimeout, Clock clock, MeterRegistry metrics) {
+  public Checkout(Pool pool, OrderRepository orders, AuthorizationRepository authorizations, Reservations reservations,
+                  PaymentGateway gateway, Duration gatewayTimeout, EventBus eventBus, Clock clock,
+                  MeterRegistry metrics) {
     this.pool = pool;
     this.orders = orders;
+    this.authorizations = authorizations;
     this.reservations = reservations;
     this.gateway = gateway;
     this.gatewayTimeout = gatewayTimeout;
+    this.eventBus = eventBus;
     this.clock = clock;
     this.metrics = metrics;
   }
@@ -50,7 +71,7 @@ public final class Checkout {
     return pool.withTransaction(conn -> lockOpenOrder(conn, userId, orderId)
             .compose(order -> order.status() == OrderStatus.PAID
                 ? Future.succeededFuture(new Settled(order, false, null))
-                : charge(conn, order)))
+                : pay(conn, order)))
         .compose(this::finish)
         .onComplete(result -> metrics.counter("flashsale.checkouts",
             "outcome", result.succeeded() ? "PAID" : outcomeOf(result.cause())).increment());
@@ -64,8 +85,7 @@ public final class Checkout {
                 case CANCELLED -> Future.succeededFuture(new Settled(order, false, null));
                 case PAID -> Future.failedFuture(new FlashSaleException(ErrorCode.CONFLICT, "order is paid"));
                 case EXPIRED -> Future.failedFuture(expired(order));
-                case RESERVED -> reservations.releaseInTransaction(conn, order, OrderStatus.CANCELLED)
-                    .map(released -> new Settled(released, true, null));
+                case RESERVED -> release(conn, order, null);
               };
             }))
         .compose(this::finish);
@@ -86,30 +106,79 @@ public final class Checkout {
     });
   }
 
-  private Future<Settled> charge(SqlConnection conn, SaleOrder order) {
-    String key = "order:" + order.orderId();
-    return gateway.authorize(new AuthorizationRequest(key + ":authorize", order.userId(), "default",
-            order.amountCents(), order.currency()))
-        .compose(auth -> auth.approved()
-            ? gateway.capture(auth.authorizationId(), order.amountCents(), key + ":capture")
-                .map(capture -> capture.approved() ? capture.captureId() : null)
-            : Future.succeededFuture((String) null))
-        .timeout(gatewayTimeout.toMillis(), TimeUnit.MILLISECONDS)
-        .recover(unreachable -> Future.failedFuture(new FlashSaleException(ErrorCode.UNAVAILABLE,
-            "payment gateway did not answer; the hold stands, retry checkout")))
-        .compose(captureId -> captureId != null
-            ? orders.markPaid(conn, UUID.fromString(order.orderId()), captureId).map(paid -> new Settled(paid, false, null))
-            : reservations.releaseInTransaction(conn, order, OrderStatus.CANCELLED)
-                .map(released -> new Settled(released, true,
-                    new FlashSaleException(ErrorCode.PAYMENT_DECLINED, "the card was declined; the order is cancelled"))));
+  private Future<Settled> pay(SqlConnection conn, SaleOrder order) {
+    UUID saleId = UUID.fromString(order.saleId());
+    return authorizations.lock(conn, saleId, order.userId())
+        .compose(preauthorized -> preauthorized.isPresent()
+            ? capturePreauthorized(order, preauthorized.get())
+            : authorizeAndCapture(order))
+        .compose(charge -> charge.captureId() != null
+            ? authorizations.recordCapture(conn, UUID.fromString(order.orderId()), charge.authorizationId(),
+                    charge.captureId(), order.amountCents(), order.currency())
+                .compose(recorded -> orders.markPaid(conn, UUID.fromString(order.orderId()), charge.captureId()))
+                .map(paid -> new Settled(paid, false, null))
+            : release(conn, order, new FlashSaleException(ErrorCode.PAYMENT_DECLINED,
+                charge.failure() + "; the order is cancelled and the unit goes to the next buyer")));
   }
 
-  /** After commit: released units return to the pool, then the buyer gets the order or the refusal. */
+  private Future<Charge> capturePreauthorized(SaleOrder order, StoredAuthorization authorization) {
+    if (!authorization.status().equals("AUTHORIZED")) {
+      return Future.failedFuture(new FlashSaleException(ErrorCode.CONFLICT,
+          "the card authorisation is " + authorization.status().toLowerCase() + "; nothing was charged"));
+    }
+    return capture(authorization.authorizationId(), order);
+  }
+
+  private Future<Charge> authorizeAndCapture(SaleOrder order) {
+    String key = "order:" + order.orderId();
+    return gateway.authorize(new AuthorizationRequest(key + ":authorize", order.userId(), DEFAULT_PAYMENT_METHOD,
+            order.amountCents(), order.currency()))
+        .timeout(gatewayTimeout.toMillis(), TimeUnit.MILLISECONDS)
+        .transform(auth -> {
+          if (auth.failed()) {
+            return Future.succeededFuture(new Charge(null, null, "the payment gateway did not answer"));
+          }
+          if (!auth.result().approved()) {
+            return Future.succeededFuture(new Charge(null, null, "the card was declined"));
+          }
+          String authorizationId = auth.result().authorizationId();
+          return capture(authorizationId, order).compose(charge -> charge.captureId() != null
+              ? Future.succeededFuture(charge)
+              // Not stored for a void sweep: release this authorisation right here.
+              : gateway.voidAuthorization(authorizationId, key + ":void").otherwiseEmpty().map(charge));
+        });
+  }
+
+  /** A decline and a gateway failure both end the hold: the unit must not wait on a card that will not pay. */
+  private Future<Charge> capture(String authorizationId, SaleOrder order) {
+    return gateway.capture(authorizationId, order.amountCents(), "capture:" + order.orderId())
+        .timeout(gatewayTimeout.toMillis(), TimeUnit.MILLISECONDS)
+        .map(capture -> capture.approved()
+            ? new Charge(authorizationId, capture.captureId(), null)
+            : new Charge(authorizationId, null, "the card was declined"))
+        .recover(unanswered -> {
+          LOG.log(Level.WARNING, "capture for order " + order.orderId() + " failed: " + unanswered);
+          return Future.succeededFuture(new Charge(authorizationId, null, "the payment could not be completed"));
+        });
+  }
+
+  /** Closes the hold as CANCELLED in this transaction and asks for the card's authorisation to be voided. */
+  private Future<Settled> release(SqlConnection conn, SaleOrder order, FlashSaleException refusal) {
+    return reservations.releaseInTransaction(conn, order, OrderStatus.CANCELLED)
+        .compose(released -> authorizations.requestVoid(conn, UUID.fromString(order.saleId()), order.userId())
+            .map(new Settled(released, true, refusal)));
+  }
+
+  /** After commit: released units return to the pool, live feeds hear of it, then the buyer gets the answer. */
   private Future<SaleOrder> finish(Settled settled) {
-    Future<Void> returned = settled.released() ? reservations.returnToPool(settled.order()) : Future.succeededFuture();
+    SaleOrder order = settled.order();
+    eventBus.publish(WaitingRoomAddresses.OUTCOME, new JsonObject()
+        .put("saleId", order.saleId()).put("userId", order.userId()).put("state", order.status().name())
+        .put("orderId", order.orderId()));
+    Future<Void> returned = settled.released() ? reservations.returnToPool(order) : Future.succeededFuture();
     return returned.compose(done -> settled.refusal() != null
         ? Future.failedFuture(settled.refusal())
-        : Future.succeededFuture(settled.order()));
+        : Future.succeededFuture(order));
   }
 
   private static FlashSaleException notFound(UUID orderId) {

@@ -29,7 +29,9 @@ public record AppConfig(
     String jwtSecret,
     boolean demo,
     PaymentConfig payment,
-    Duration lifecycleTick,
+    NotificationConfig notifications,
+    LifecycleConfig lifecycle,
+    Duration checkoutSweep,
     WaitingRoomConfig waitingRoom) {
 
   public static final String ENV_PREFIX = "FLASHSALE_";
@@ -39,7 +41,18 @@ public record AppConfig(
   public record WaitingRoomConfig(int tickMillis, Duration prequeueWindow, long livePushMillis,
                                   int admissionTokenSeconds, String shuffleSeed) {}
 
-  public record PaymentConfig(Duration simulatedLatency, double simulatedDeclineRate, Duration timeout) {}
+  /** {@code gateway} is "simulated" or "http"; the http* settings matter only for the latter. */
+  public record PaymentConfig(String gateway, Duration simulatedLatency, double simulatedDeclineRate,
+                              double simulatedTimeoutRate, Duration timeout, int preauthConcurrency,
+                              String httpUrl, String httpApiKey, Duration httpAttemptTimeout, int httpMaxAttempts,
+                              Duration httpInitialBackoff, int httpBreakerFailures, Duration httpBreakerReset) {}
+
+  /** Empty host or URL: that channel is off. */
+  public record NotificationConfig(String smtpHost, int smtpPort, String smtpFrom, String smtpUsername,
+                                   String smtpPassword, String webhookUrl, Duration webhookTimeout) {}
+
+  /** How long before a sale's start its warm-up and its two countdown notices are due. */
+  public record LifecycleConfig(Duration tick, Duration warmUpLead, Duration firstNoticeLead, Duration lastNoticeLead) {}
 
   public AppConfig {
     if (jwtSecret == null || jwtSecret.length() < 32) {
@@ -94,10 +107,33 @@ public record AppConfig(
         s.text("jwt.secret"),
         s.bool("demo"),
         new PaymentConfig(
+            s.choice("payment.gateway", "simulated", "http"),
             Duration.ofMillis(s.integer("payment.simulated.latency-ms")),
             s.decimal("payment.simulated.decline-rate"),
-            Duration.ofMillis(s.integer("payment.timeout-ms"))),
-        Duration.ofMillis(s.integer("lifecycle.tick-ms")),
+            s.decimal("payment.simulated.timeout-rate"),
+            Duration.ofMillis(s.integer("payment.timeout-ms")),
+            s.integer("payment.preauth-concurrency"),
+            s.text("payment.http.url"),
+            s.text("payment.http.api-key"),
+            Duration.ofMillis(s.integer("payment.http.attempt-timeout-ms")),
+            s.integer("payment.http.max-attempts"),
+            Duration.ofMillis(s.integer("payment.http.initial-backoff-ms")),
+            s.integer("payment.http.breaker-failures"),
+            Duration.ofMillis(s.integer("payment.http.breaker-reset-ms"))),
+        new NotificationConfig(
+            s.text("notifications.smtp.host"),
+            s.integer("notifications.smtp.port"),
+            s.text("notifications.smtp.from"),
+            s.text("notifications.smtp.username"),
+            s.text("notifications.smtp.password"),
+            s.text("notifications.webhook-url"),
+            Duration.ofMillis(s.integer("notifications.webhook-timeout-ms"))),
+        new LifecycleConfig(
+            Duration.ofMillis(s.integer("lifecycle.tick-ms")),
+            Duration.ofSeconds(s.integer("lifecycle.warm-up-seconds")),
+            Duration.ofSeconds(s.integer("lifecycle.first-notice-seconds")),
+            Duration.ofSeconds(s.integer("lifecycle.last-notice-seconds"))),
+        Duration.ofMillis(s.integer("checkout.sweep-ms")),
         new WaitingRoomConfig(
             s.integer("waitingroom.tick-ms"),
             Duration.ofSeconds(s.integer("waitingroom.prequeue-seconds")),
@@ -109,7 +145,7 @@ public record AppConfig(
   /** Same settings with Redis and PostgreSQL pointed elsewhere (used once embedded servers run). */
   public AppConfig withStores(String redis, String pg) {
     return new AppConfig(httpPort, httpInstances, redis, redisPoolSize, pg, pgPoolSize, jwtSecret,
-        demo, payment, lifecycleTick, waitingRoom);
+        demo, payment, notifications, lifecycle, checkoutSweep, waitingRoom);
   }
 
   public int effectiveHttpInstances() {
@@ -139,6 +175,14 @@ public record AppConfig(
       } catch (NumberFormatException e) {
         throw invalid(key, "a number");
       }
+    }
+
+    String choice(String key, String... allowed) {
+      String value = text(key);
+      if (!java.util.Arrays.asList(allowed).contains(value)) {
+        throw invalid(key, "one of " + String.join(", ", allowed));
+      }
+      return value;
     }
 
     boolean bool(String key) {

@@ -28,6 +28,8 @@ public final class ApiRouter {
   public static final int MAX_BODY_BYTES = 64 * 1024;
   private static final int MAX_QUANTITY = 1_000;
   private static final int LIST_LIMIT = 100;
+  /** The buyer's default saved card, as the shop's gateway customer knows it. */
+  private static final String DEFAULT_PAYMENT_METHOD = "default";
 
   private ApiRouter() {}
 
@@ -69,8 +71,10 @@ public final class ApiRouter {
 
     router.post("/api/sales/:saleId/queue").handler(ctx -> {
       UUID saleId = JsonInput.pathId(ctx.pathParam("saleId"), "sale");
-      int quantity = JsonInput.of(ctx.body().buffer()).integer("quantity", 1, 1, MAX_QUANTITY);
-      services.waitingRoom().join(Caller.of(ctx).userId(), saleId, quantity)
+      JsonInput input = JsonInput.of(ctx.body().buffer());
+      int quantity = input.integer("quantity", 1, 1, MAX_QUANTITY);
+      String paymentMethodId = input.token("paymentMethodId", DEFAULT_PAYMENT_METHOD, 128);
+      services.waitingRoom().join(Caller.of(ctx).userId(), saleId, quantity, paymentMethodId)
           .onSuccess(view -> json(ctx, 202, view.toJson()))
           .onFailure(ctx::fail);
     });
@@ -78,6 +82,17 @@ public final class ApiRouter {
       UUID saleId = JsonInput.pathId(ctx.pathParam("saleId"), "sale");
       services.waitingRoom().status(Caller.of(ctx).userId(), saleId)
           .onSuccess(view -> json(ctx, 200, view.toJson()))
+          .onFailure(ctx::fail);
+    });
+    router.post("/api/sales/:saleId/subscribe").handler(ctx -> {
+      UUID saleId = JsonInput.pathId(ctx.pathParam("saleId"), "sale");
+      String email = JsonInput.of(ctx.body().buffer()).text("email", 254);
+      if (!email.matches("[^@\\s]+@[^@\\s]+")) {
+        throw JsonInput.invalid("email must be an e-mail address");
+      }
+      services.catalog().get(saleId)
+          .compose(sale -> services.timeline().subscribe(sale.saleId(), Caller.of(ctx).userId(), email))
+          .onSuccess(done -> json(ctx, 201, new JsonObject().put("saleId", saleId.toString()).put("email", email)))
           .onFailure(ctx::fail);
     });
     router.post("/api/admission/verify").handler(ctx -> {

@@ -74,6 +74,18 @@ final class JsonInput {
     return text;
   }
 
+  /** An identifier such as a payment method id: letters, digits, '_' and '-' only. */
+  String token(String field, String fallback, int maxLength) {
+    Object value = body.getValue(field);
+    if (value == null) {
+      return fallback;
+    }
+    if (!(value instanceof String text) || !text.matches("[A-Za-z0-9_-]{1," + maxLength + "}")) {
+      throw invalid(field + " must be 1 to " + maxLength + " letters, digits, '_' or '-'");
+    }
+    return text;
+  }
+
   boolean bool(String field, boolean fallback) {
     Object value = body.getValue(field);
     if (value == null) {

@@ -55,6 +55,26 @@ public record SaleKeys(String saleId) {
     return prefix() + "cursor";
   }
 
+  /** Zset user id → queue number: buyers whose card pre-authorisation has not started, head first. */
+  public String preauthQueue() {
+    return prefix() + "authq";
+  }
+
+  /** Zset user id → lease deadline (ms): pre-authorisations in progress. */
+  public String preauthorizing() {
+    return prefix() + "authing";
+  }
+
+  /** Hash user id → AUTHORIZING, AUTHORIZED or DECLINED. */
+  public String payments() {
+    return prefix() + "payment";
+  }
+
+  /** Hash user id → the saved payment method to pre-authorise. */
+  public String paymentMethods() {
+    return prefix() + "pm";
+  }
+
   /** Set of user ids flagged for abuse, checked before any stock work. */
   public String blacklist() {
     return prefix() + "blacklist";

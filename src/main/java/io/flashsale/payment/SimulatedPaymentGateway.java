@@ -8,81 +8,117 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 /**
- * An in-process card gateway for the embedded default and the tests: answers after a latency,
- * declines a configurable share of authorisations, and keeps its own ledger so tests can check
- * that nothing was captured twice and every loser was voided.
+ * An in-process card gateway for the embedded default and the tests. It answers after a
+ * latency, declines or times out a configurable share of calls, honours test payment methods
+ * the way real gateways' test cards do, and keeps its own ledger so tests can check that
+ * nothing was captured twice and every loser was voided.
+ *
+ * <p>Test payment methods: {@code pm_card_declined} (authorisation declined),
+ * {@code pm_card_capture_declined} (capture declined), {@code pm_card_capture_error} (every
+ * capture fails with a gateway error). Anything else is a working card.
  */
 public final class SimulatedPaymentGateway implements PaymentGateway {
+
+  public static final String DECLINED_CARD = "pm_card_declined";
+  public static final String CAPTURE_DECLINED_CARD = "pm_card_capture_declined";
+  public static final String CAPTURE_ERROR_CARD = "pm_card_capture_error";
 
   public enum State { AUTHORIZED, DECLINED, CAPTURED, VOIDED }
 
   /** The gateway's own record of one authorisation. */
-  public record Ledger(String authorizationId, String userId, long amountCents, String currency,
-                       State state, int captures) {}
+  public record Ledger(String authorizationId, String userId, String paymentMethodId, long amountCents,
+                       String currency, State state, int captures) {
+    Ledger in(State next, int captureCount) {
+      return new Ledger(authorizationId, userId, paymentMethodId, amountCents, currency, next, captureCount);
+    }
+  }
 
   private final Vertx vertx;
   private final Duration latency;
   private final double declineRate;
+  private final double timeoutRate;
   private final Map<String, Authorization> authorizationsByKey = new ConcurrentHashMap<>();
   private final Map<String, Ledger> ledger = new ConcurrentHashMap<>();
   private final Map<String, Capture> capturesByKey = new ConcurrentHashMap<>();
+  private volatile long outageUntilMillis;
 
-  public SimulatedPaymentGateway(Vertx vertx, Duration latency, double declineRate) {
+  public SimulatedPaymentGateway(Vertx vertx, Duration latency, double declineRate, double timeoutRate) {
     this.vertx = vertx;
     this.latency = latency;
     this.declineRate = declineRate;
+    this.timeoutRate = timeoutRate;
   }
 
   @Override
   public Future<Authorization> authorize(AuthorizationRequest request) {
-    return afterLatency(() -> authorizationsByKey.computeIfAbsent(request.idempotencyKey(), key -> {
+    return answer(() -> authorizationsByKey.computeIfAbsent(request.idempotencyKey(), key -> {
       String id = "auth_" + UUID.randomUUID();
-      boolean approved = ThreadLocalRandom.current().nextDouble() >= declineRate;
-      ledger.put(id, new Ledger(id, request.userId(), request.amountCents(), request.currency(),
-          approved ? State.AUTHORIZED : State.DECLINED, 0));
+      boolean approved = !DECLINED_CARD.equals(request.paymentMethodId())
+          && ThreadLocalRandom.current().nextDouble() >= declineRate;
+      ledger.put(id, new Ledger(id, request.userId(), request.paymentMethodId(), request.amountCents(),
+          request.currency(), approved ? State.AUTHORIZED : State.DECLINED, 0));
       return new Authorization(id, approved, approved ? null : "card_declined");
     }));
   }
 
   @Override
   public Future<Capture> capture(String authorizationId, long amountCents, String idempotencyKey) {
-    return afterLatency(() -> capturesByKey.computeIfAbsent(idempotencyKey, key -> {
+    Ledger entry = ledger.get(authorizationId);
+    if (entry != null && CAPTURE_ERROR_CARD.equals(entry.paymentMethodId())) {
+      return afterLatency(() -> Future.failedFuture(new IllegalStateException("simulated gateway error on capture")));
+    }
+    return answer(() -> capturesByKey.computeIfAbsent(idempotencyKey, key -> {
       Ledger[] outcome = new Ledger[1];
-      ledger.computeIfPresent(authorizationId, (id, entry) -> {
-        outcome[0] = entry.state() == State.AUTHORIZED && amountCents <= entry.amountCents()
-            ? new Ledger(id, entry.userId(), entry.amountCents(), entry.currency(), State.CAPTURED, entry.captures() + 1)
-            : entry;
+      ledger.computeIfPresent(authorizationId, (id, current) -> {
+        boolean capturable = current.state() == State.AUTHORIZED && amountCents <= current.amountCents()
+            && !CAPTURE_DECLINED_CARD.equals(current.paymentMethodId());
+        outcome[0] = capturable ? current.in(State.CAPTURED, current.captures() + 1) : current;
         return outcome[0];
       });
       boolean captured = outcome[0] != null && outcome[0].state() == State.CAPTURED;
       return new Capture(captured ? "cap_" + UUID.randomUUID() : null, captured,
-          captured ? null : "authorization_not_capturable");
+          captured ? null : "capture_declined");
     }));
   }
 
   @Override
   public Future<Void> voidAuthorization(String authorizationId, String idempotencyKey) {
-    return afterLatency(() -> {
+    return answer(() -> {
       ledger.computeIfPresent(authorizationId, (id, entry) -> entry.state() == State.AUTHORIZED
-          ? new Ledger(id, entry.userId(), entry.amountCents(), entry.currency(), State.VOIDED, entry.captures())
+          ? entry.in(State.VOIDED, entry.captures())
           : entry);
       return null;
     });
+  }
+
+  /** Every call fails as a timeout until {@code duration} from now: a gateway outage. */
+  public void outageFor(Duration duration) {
+    outageUntilMillis = System.currentTimeMillis() + duration.toMillis();
   }
 
   public Map<String, Ledger> ledger() {
     return Map.copyOf(ledger);
   }
 
-  private <T> Future<T> afterLatency(Supplier<T> answer) {
+  /** A timed-out call changes nothing here: the caller retries with the same key. */
+  private <T> Future<T> answer(Supplier<T> answer) {
+    boolean timesOut = System.currentTimeMillis() < outageUntilMillis
+        || (timeoutRate > 0 && ThreadLocalRandom.current().nextDouble() < timeoutRate);
+    return afterLatency(() -> timesOut
+        ? Future.failedFuture(new TimeoutException("simulated gateway timeout"))
+        : Future.succeededFuture(answer.get()));
+  }
+
+  private <T> Future<T> afterLatency(Supplier<Future<T>> answer) {
     if (latency.isZero()) {
-      return Future.succeededFuture(answer.get());
+      return answer.get();
     }
     Promise<T> promise = Promise.promise();
-    vertx.setTimer(latency.toMillis(), timer -> promise.complete(answer.get()));
+    vertx.setTimer(latency.toMillis(), timer -> answer.get().onComplete(promise));
     return promise.future();
   }
 }

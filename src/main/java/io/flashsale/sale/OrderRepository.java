@@ -134,6 +134,29 @@ public final class OrderRepository {
         .map(rows -> SaleOrder.fromRow(rows.iterator().next()));
   }
 
+  /**
+   * Holds past their deadline, or of a sale that has ended, locked; rows another instance is
+   * already releasing are skipped, so every hold is released exactly once.
+   */
+  public Future<List<SaleOrder>> lockExpiredHolds(SqlClient client, int limit) {
+    return client.preparedQuery("SELECT " + prefixed("o") + """
+              FROM sale_orders o JOIN flash_sales s ON s.sale_id = o.sale_id
+             WHERE o.status = 'RESERVED' AND (o.expires_at <= now() OR s.status = 'ENDED')
+             ORDER BY o.expires_at
+             LIMIT $1
+               FOR UPDATE OF o SKIP LOCKED""")
+        .execute(Tuple.of(limit))
+        .map(rows -> {
+          List<SaleOrder> due = new ArrayList<>(rows.size());
+          rows.forEach(row -> due.add(SaleOrder.fromRow(row)));
+          return due;
+        });
+  }
+
+  private static String prefixed(String alias) {
+    return " " + alias + "." + SaleOrder.COLUMNS.replace(", ", ", " + alias + ".") + " ";
+  }
+
   /** RESERVED → {@code finalStatus} (CANCELLED or EXPIRED); empty if the order was no longer open. */
   public Future<Optional<SaleOrder>> close(SqlClient client, UUID orderId, OrderStatus finalStatus) {
     return client.preparedQuery("""

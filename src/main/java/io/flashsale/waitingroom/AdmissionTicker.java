@@ -2,13 +2,11 @@ package io.flashsale.waitingroom;
 
 import io.flashsale.sale.FlashSale;
 import io.flashsale.sale.QueuePolicy;
-import io.flashsale.sale.SaleRepository;
+import io.flashsale.sale.OpenSales;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.sqlclient.Pool;
 import java.time.Clock;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Set;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -21,24 +19,18 @@ import java.util.logging.Logger;
 public final class AdmissionTicker extends VerticleBase {
 
   private static final Logger LOG = Logger.getLogger(AdmissionTicker.class.getName());
-  private static final long SALE_LIST_REFRESH_MILLIS = 1_000;
 
-  private final Pool pool;
-  private final SaleRepository sales;
+  private final OpenSales openSales;
   private final Admissions admissions;
   private final PrequeueShuffle prequeue;
   private final Clock clock;
   private final int tickMillis;
   private final Set<String> busy = new HashSet<>();
   private final Set<String> sealed = new HashSet<>();
-  private List<FlashSale> open = List.of();
-  private long listedAt;
-  private boolean listing;
 
-  public AdmissionTicker(Pool pool, SaleRepository sales, Admissions admissions, PrequeueShuffle prequeue,
-                         Clock clock, int tickMillis) {
-    this.pool = pool;
-    this.sales = sales;
+  public AdmissionTicker(OpenSales openSales, Admissions admissions, PrequeueShuffle prequeue, Clock clock,
+                         int tickMillis) {
+    this.openSales = openSales;
     this.admissions = admissions;
     this.prequeue = prequeue;
     this.clock = clock;
@@ -53,17 +45,7 @@ public final class AdmissionTicker extends VerticleBase {
 
   private void tick() {
     long now = clock.millis();
-    if (!listing && now - listedAt >= SALE_LIST_REFRESH_MILLIS) {
-      listing = true;
-      sales.listNotEnded(pool)
-          .onSuccess(all -> {
-            open = all.stream().filter(FlashSale::waitingRoom).toList();
-            listedAt = clock.millis();
-          })
-          .onFailure(e -> LOG.log(Level.WARNING, "could not list open sales; admitting from the last list", e))
-          .onComplete(done -> listing = false);
-    }
-    for (FlashSale sale : open) {
+    for (FlashSale sale : openSales.withWaitingRoom()) {
       if (now >= sale.startTime().toEpochMilli() && now < sale.endTime().toEpochMilli() && busy.add(sale.saleId())) {
         admitOnce(sale).onComplete(done -> busy.remove(sale.saleId()));
       }

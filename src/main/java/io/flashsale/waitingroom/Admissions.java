@@ -70,8 +70,12 @@ public final class Admissions {
     // quarter second's worth can ever leave the line at once.
     int capacity = Math.max(1, Math.max(rate / 4, 2 * rate * tickMillis / 1_000));
     return admit.run(redis,
-            List.of(keys.line(), keys.tickets(), keys.stock(), keys.buyers(), keys.bucket(), keys.cursor()),
-            List.of(Integer.toString(rate), Integer.toString(capacity), Integer.toString(capacity)))
+            List.of(keys.line(), keys.tickets(), keys.stock(), keys.buyers(), keys.bucket(), keys.cursor(),
+                keys.payments()),
+            // Look a few steps' worth behind the head for authorised buyers: enough to pass a
+            // handful of slow cards, bounded so a step stays cheap.
+            List.of(Integer.toString(rate), Integer.toString(capacity), Integer.toString(capacity),
+                Integer.toString(Math.max(64, 4 * capacity))))
         .compose(reply -> {
           long stockLeft = reply.get(0).toLong();
           long waiting = reply.get(1).toLong();

@@ -64,7 +64,9 @@ public final class PrequeueShuffle {
     List<String> args = new ArrayList<>(to - from + 1);
     args.add(last ? "1" : "0");
     args.addAll(order.subList(from, to));
-    return seal.run(redis, List.of(keys.tickets(), keys.sequence(), keys.line(), keys.prequeue(), keys.sealed()), args)
+    return seal.run(redis,
+            List.of(keys.tickets(), keys.sequence(), keys.line(), keys.prequeue(), keys.sealed(), keys.preauthQueue()),
+            args)
         .compose(left -> {
           if (!last) {
             return sealInChunks(keys, order, to);

@@ -16,7 +16,8 @@ public record QueueView(
     long estimatedWaitSeconds,
     boolean prequeue,
     String orderId,
-    String admissionToken) {
+    String admissionToken,
+    String payment) {
 
   public JsonObject toJson() {
     JsonObject json = new JsonObject()
@@ -27,6 +28,9 @@ public record QueueView(
         .put("ahead", ahead)
         .put("estimatedWaitSeconds", estimatedWaitSeconds)
         .put("prequeue", prequeue);
+    if (payment != null && !payment.isEmpty()) {
+      json.put("payment", payment);
+    }
     if (queueNumber > 0) {
       json.put("queueNumber", queueNumber);
     }

@@ -13,6 +13,8 @@ public enum TicketState {
   PAID,
   CANCELLED,
   EXPIRED,
+  /** The card pre-authorisation was declined while the buyer waited; they left the line. */
+  DECLINED,
   /** Admitted, but the database refused the reservation; the units went back. */
   REFUSED,
   /** The sale ended while the buyer was still in line. */

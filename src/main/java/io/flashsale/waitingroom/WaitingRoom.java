@@ -54,7 +54,7 @@ public final class WaitingRoom {
   }
 
   /** Puts the buyer in line. A second join is refused with the buyer's existing ticket in the problem. */
-  public Future<QueueView> join(String userId, UUID saleId, int quantity) {
+  public Future<QueueView> join(String userId, UUID saleId, int quantity, String paymentMethodId) {
     return catalog.get(saleId).compose(sale -> {
       FlashSaleException refusal = precheck(sale, quantity);
       if (refusal != null) {
@@ -64,14 +64,15 @@ public final class WaitingRoom {
       boolean shuffles = sale.queuePolicy() == QueuePolicy.RANDOMIZED_PREQUEUE;
       return join.run(redis,
               List.of(keys.tickets(), keys.blacklist(), keys.sequence(), keys.line(), keys.prequeue(), keys.sealed(),
-                  keys.stock()),
-              List.of(userId, Integer.toString(quantity), UUID.randomUUID().toString(), shuffles ? "1" : "0"))
+                  keys.stock(), keys.preauthQueue(), keys.payments(), keys.paymentMethods()),
+              List.of(userId, Integer.toString(quantity), UUID.randomUUID().toString(), shuffles ? "1" : "0",
+                  paymentMethodId))
           .compose(reply -> switch (reply.get(0).toString()) {
             case "BLACKLISTED" -> Future.failedFuture(
                 new FlashSaleException(ErrorCode.FORBIDDEN, "this account may not join this sale"));
             case "EXISTING" -> status(userId, sale).compose(view -> Future.failedFuture(new AlreadyQueuedException(view)));
             default -> Future.succeededFuture(waiting(sale, Ticket.decode(reply.get(1).toString()),
-                reply.get(2).toLong(), reply.get(3).toLong()));
+                reply.get(2).toLong(), reply.get(3).toLong(), "AUTHORIZING"));
           })
           .onComplete(result -> metrics.counter("flashsale.queue.joins",
               "outcome", result.succeeded() ? "JOINED" : outcomeOf(result.cause())).increment());
@@ -86,7 +87,8 @@ public final class WaitingRoom {
 
   private Future<QueueView> status(String userId, FlashSale sale) {
     SaleKeys keys = new SaleKeys(sale.saleId());
-    return status.run(redis, List.of(keys.tickets(), keys.line(), keys.stock(), keys.prequeue(), keys.sealed()),
+    return status.run(redis,
+            List.of(keys.tickets(), keys.line(), keys.stock(), keys.prequeue(), keys.sealed(), keys.payments()),
             List.of(userId))
         .compose(reply -> {
           String encoded = reply.get(0).toString();
@@ -101,20 +103,22 @@ public final class WaitingRoom {
     long ahead = reply.get(1).toLong();
     long stock = reply.get(2).toLong();
     long prequeueSize = reply.get(3).toLong();
+    String payment = reply.get(5).toString();
     if (ticket.state().waiting()) {
-      return Future.succeededFuture(waiting(sale, ticket, ticket.numbered() ? ahead + 1 : prequeueSize, stock));
+      return Future.succeededFuture(waiting(sale, ticket, ticket.numbered() ? ahead + 1 : prequeueSize, stock, payment));
     }
     if (ticket.state() != TicketState.RESERVED) {
-      return Future.succeededFuture(answered(sale, userId, ticket, ticket.state()));
+      return Future.succeededFuture(answered(sale, userId, ticket, ticket.state(), payment));
     }
     // Only winners get here: their order's own status says whether they paid, cancelled or let it expire.
     return orders.findOwn(pool, UUID.fromString(ticket.orderId()), userId)
         .map(order -> answered(sale, userId, ticket,
-            order.map(SaleOrder::status).map(status -> TicketState.valueOf(status.name())).orElse(TicketState.RESERVED)));
+            order.map(SaleOrder::status).map(status -> TicketState.valueOf(status.name())).orElse(TicketState.RESERVED),
+            payment));
   }
 
   /** A buyer still in line: QUEUED while units are left, SOLD_OUT (waitlisted) when none are, ENDED after the end. */
-  private QueueView waiting(FlashSale sale, Ticket ticket, long position, long stock) {
+  private QueueView waiting(FlashSale sale, Ticket ticket, long position, long stock, String payment) {
     Instant now = clock.instant();
     TicketState state = sale.status() == SaleStatus.ENDED || !now.isBefore(sale.endTime())
         ? TicketState.ENDED
@@ -124,14 +128,14 @@ public final class WaitingRoom {
         ? untilStart + (position + sale.admissionRatePerSecond() - 1) / sale.admissionRatePerSecond()
         : 0;
     return new QueueView(sale.saleId(), ticket.ticketId(), ticket.number(), position, Math.max(0, position - 1),
-        state, eta, !ticket.numbered(), null, null);
+        state, eta, !ticket.numbered(), null, null, payment);
   }
 
-  private QueueView answered(FlashSale sale, String userId, Ticket ticket, TicketState state) {
+  private QueueView answered(FlashSale sale, String userId, Ticket ticket, TicketState state, String payment) {
     String token = ticket.orderId() == null ? null
         : admissionTokens.issue(new Admission(userId, sale.saleId(), ticket.ticketId(), ticket.orderId()));
     return new QueueView(sale.saleId(), ticket.ticketId(), ticket.number(), 0, 0, state, 0, false,
-        ticket.orderId(), token);
+        ticket.orderId(), token, payment);
   }
 
   private FlashSaleException precheck(FlashSale sale, int quantity) {

@@ -1,0 +1,67 @@
+package io.flashsale.checkout;
+
+import io.flashsale.sale.FlashSale;
+import io.flashsale.sale.OpenSales;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Keeps card pre-authorisations flowing for every open waiting room, with at most
+ * {@code maxInFlight} gateway calls from this instance at once: the gateway is protected from
+ * the herd, and the head of each line is served first.
+ */
+public final class PreauthorizationVerticle extends VerticleBase {
+
+  private static final Logger LOG = Logger.getLogger(PreauthorizationVerticle.class.getName());
+
+  private final OpenSales openSales;
+  private final Preauthorizations preauthorizations;
+  private final Duration prequeueWindow;
+  private final Clock clock;
+  private final int maxInFlight;
+  private final int pollMillis;
+  private final Map<String, Integer> inFlight = new HashMap<>();
+
+  public PreauthorizationVerticle(OpenSales openSales, Preauthorizations preauthorizations, Duration prequeueWindow,
+                                  Clock clock, int maxInFlight, int pollMillis) {
+    this.openSales = openSales;
+    this.preauthorizations = preauthorizations;
+    this.prequeueWindow = prequeueWindow;
+    this.clock = clock;
+    this.maxInFlight = maxInFlight;
+    this.pollMillis = pollMillis;
+  }
+
+  @Override
+  public Future<?> start() {
+    vertx.setPeriodic(pollMillis, id -> tick());
+    return Future.succeededFuture();
+  }
+
+  private void tick() {
+    long now = clock.millis();
+    List<FlashSale> open = openSales.withWaitingRoom().stream()
+        .filter(sale -> now >= sale.startTime().minus(prequeueWindow).toEpochMilli()
+            && now < sale.endTime().toEpochMilli())
+        .toList();
+    int free = maxInFlight - inFlight.values().stream().mapToInt(Integer::intValue).sum();
+    // An equal share each, so one sale's herd cannot starve another sale's line.
+    int share = open.isEmpty() ? 0 : Math.max(1, free / open.size());
+    for (FlashSale sale : open) {
+      if (free >= share && share > 0 && !inFlight.containsKey(sale.saleId())) {
+        inFlight.put(sale.saleId(), share);
+        free -= share;
+        preauthorizations.round(sale, share)
+            .onFailure(e -> LOG.log(Level.WARNING, "pre-authorisation round failed for sale " + sale.saleId(), e))
+            .onComplete(done -> inFlight.remove(sale.saleId()));
+      }
+    }
+  }
+}

@@ -1,0 +1,124 @@
+package io.flashsale.checkout;
+
+import io.flashsale.infra.LuaScript;
+import io.flashsale.infra.SaleKeys;
+import io.flashsale.payment.PaymentGateway;
+import io.flashsale.payment.PaymentGateway.AuthorizationRequest;
+import io.flashsale.sale.AuthorizationRepository;
+import io.flashsale.sale.AuthorizationRepository.Answer;
+import io.flashsale.sale.FlashSale;
+import io.flashsale.waitingroom.TicketState;
+import io.flashsale.waitingroom.WaitingRoomAddresses;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Redis;
+import io.vertx.sqlclient.Pool;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Pre-authorises the cards of buyers waiting in line, head first, so that winning is one
+ * click. One round claims a batch under a lease, asks the gateway for each (idempotent keys),
+ * records the answers in PostgreSQL, then tells Redis, which makes authorised buyers
+ * admissible and takes declined ones out of the line.
+ */
+public final class Preauthorizations {
+
+  private static final Logger LOG = Logger.getLogger(Preauthorizations.class.getName());
+  private static final int LEASE_MILLIS = 15_000;
+
+  private record Claimed(String userId, String ticketId, int quantity, String paymentMethodId) {
+    static Claimed parse(String encoded) {
+      String[] parts = encoded.split("\\|", -1);
+      return new Claimed(parts[0], parts[1], Integer.parseInt(parts[2]), parts[3]);
+    }
+  }
+
+  private final Redis redis;
+  private final Pool pool;
+  private final PaymentGateway gateway;
+  private final AuthorizationRepository authorizations;
+  private final EventBus eventBus;
+  private final MeterRegistry metrics;
+  private final LuaScript claim = LuaScript.fromResource("claim_preauthorizations");
+  private final LuaScript record = LuaScript.fromResource("record_preauthorizations");
+
+  public Preauthorizations(Redis redis, Pool pool, PaymentGateway gateway, AuthorizationRepository authorizations,
+                           EventBus eventBus, MeterRegistry metrics) {
+    this.redis = redis;
+    this.pool = pool;
+    this.gateway = gateway;
+    this.authorizations = authorizations;
+    this.eventBus = eventBus;
+    this.metrics = metrics;
+  }
+
+  public Future<Void> loadScripts() {
+    return Future.all(claim.load(redis), record.load(redis)).mapEmpty();
+  }
+
+  /** One round for one sale, at most {@code most} cards; resolves to how many were claimed. */
+  public Future<Integer> round(FlashSale sale, int most) {
+    SaleKeys keys = new SaleKeys(sale.saleId());
+    return claim.run(redis, List.of(keys.preauthQueue(), keys.preauthorizing(), keys.paymentMethods(), keys.tickets()),
+            List.of(Integer.toString(most), Integer.toString(LEASE_MILLIS)))
+        .compose(reply -> {
+          List<Claimed> claimed = new ArrayList<>(reply.size());
+          reply.forEach(entry -> claimed.add(Claimed.parse(entry.toString())));
+          if (claimed.isEmpty()) {
+            return Future.succeededFuture(0);
+          }
+          return Future.join(claimed.stream().map(buyer -> authorize(sale, buyer)).toList())
+              .compose(all -> {
+                List<Answer> answers = new ArrayList<>();
+                for (int i = 0; i < claimed.size(); i++) {
+                  if (all.succeeded(i)) {
+                    answers.add(all.resultAt(i));
+                  }
+                }
+                // Unanswered calls stay leased; the lease runs out and they are tried again.
+                return answers.isEmpty() ? Future.<Void>succeededFuture() : recordAnswers(sale, keys, answers);
+              })
+              .map(claimed.size());
+        });
+  }
+
+  private Future<Answer> authorize(FlashSale sale, Claimed buyer) {
+    String key = "preauth:" + sale.saleId() + ":" + buyer.userId() + ":" + buyer.ticketId();
+    long amount = sale.priceCents() * buyer.quantity();
+    return gateway.authorize(new AuthorizationRequest(key, buyer.userId(), buyer.paymentMethodId(), amount,
+            sale.currency()))
+        .map(auth -> new Answer(buyer.userId(), key, buyer.paymentMethodId(),
+            auth.authorizationId() != null ? auth.authorizationId() : key, amount,
+            auth.approved() ? null : String.valueOf(auth.declineReason())))
+        .onSuccess(answer -> metrics.counter("flashsale.preauthorizations",
+            "outcome", answer.declineReason() == null ? "AUTHORIZED" : "DECLINED").increment())
+        .onFailure(e -> {
+          metrics.counter("flashsale.preauthorizations", "outcome", "ERROR").increment();
+          LOG.log(Level.FINE, "pre-authorisation for " + buyer.userId() + " got no answer; will retry", e);
+        });
+  }
+
+  /** Database first: a buyer becomes admissible only once their authorisation can be captured or voided. */
+  private Future<Void> recordAnswers(FlashSale sale, SaleKeys keys, List<Answer> answers) {
+    List<String> args = new ArrayList<>(answers.size() * 2);
+    answers.forEach(answer -> {
+      args.add(answer.userId());
+      args.add(answer.declineReason() == null ? "AUTHORIZED" : "DECLINED");
+    });
+    return authorizations.recordAnswers(pool, UUID.fromString(sale.saleId()), sale.currency(), answers)
+        .compose(recorded -> record.run(redis,
+            List.of(keys.preauthorizing(), keys.payments(), keys.line(), keys.tickets(), keys.prequeue()), args))
+        .onSuccess(done -> answers.stream().filter(answer -> answer.declineReason() != null).forEach(declined ->
+            eventBus.publish(WaitingRoomAddresses.OUTCOME, new JsonObject()
+                .put("saleId", sale.saleId())
+                .put("userId", declined.userId())
+                .put("state", TicketState.DECLINED.name()))))
+        .mapEmpty();
+  }
+}
