@@ -1,0 +1,164 @@
+package io.flashsale.checkout;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.flashsale.payment.SimulatedPaymentGateway;
+import io.flashsale.payment.SimulatedPaymentGateway.Ledger;
+import io.flashsale.payment.SimulatedPaymentGateway.State;
+import io.flashsale.support.Await;
+import io.flashsale.support.Invariants;
+import io.flashsale.support.Poll;
+import io.flashsale.support.TestServer;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A whole queued sale with real-world trouble: declined cards, buyers who never check out,
+ * captures that fail. Units recirculate until exactly the stock is paid for; every card hold
+ * that did not become a sale is voided; the verdict comes from PostgreSQL, Redis and the
+ * gateway's own ledger.
+ */
+class PreauthorizedCheckoutTest {
+
+  private static final int UNITS = 100;
+  private static final int BUYERS = 1_000;
+
+  private static Vertx vertx;
+  private static TestServer server;
+
+  @BeforeAll
+  static void start() {
+    vertx = Vertx.vertx();
+    server = Await.result(TestServer.start(vertx, Map.of(
+        "FLASHSALE_CHECKOUT_SWEEP_MS", "200",
+        "FLASHSALE_LIFECYCLE_TICK_MS", "200")));
+  }
+
+  @AfterAll
+  static void stop() {
+    Await.result(server.stop().eventually(vertx::close));
+  }
+
+  /** Every fifth buyer's card is declined; one in ten fails at capture; three in ten never check out. */
+  private static String paymentMethodOf(int buyer) {
+    return switch (buyer % 10) {
+      case 0, 5 -> SimulatedPaymentGateway.DECLINED_CARD;
+      case 1 -> SimulatedPaymentGateway.CAPTURE_ERROR_CARD;
+      default -> "pm_card_visa";
+    };
+  }
+
+  private static boolean abandons(int buyer) {
+    return buyer % 10 == 2 || buyer % 10 == 3 || buyer % 10 == 4;
+  }
+
+  @Test
+  void unitsRecirculateUntilExactlyTheStockIsPaidAndEveryOtherHoldIsVoided() throws Exception {
+    Instant end = Instant.now().plusSeconds(25);
+    String saleId = Await.result(server.createSale(UNITS, new JsonObject()
+        .put("waitingRoom", true).put("queuePolicy", "FIFO").put("admissionRatePerSecond", 400)
+        .put("checkoutTtlSeconds", 2).put("endTime", end.toString()))).getString("saleId");
+
+    List<Future<HttpResponse<Buffer>>> joins = new ArrayList<>();
+    for (int i = 0; i < BUYERS; i++) {
+      joins.add(server.client().post("/api/sales/" + saleId + "/queue")
+          .bearerTokenAuthentication(server.token("card-" + i))
+          .sendJsonObject(new JsonObject().put("quantity", 1).put("paymentMethodId", paymentMethodOf(i))));
+    }
+    Await.result(Future.all(joins));
+    assertThat(joins).allMatch(join -> join.result().statusCode() == 202);
+
+    // The buyers: whoever holds a reservation checks out, unless they are one who walks away.
+    Set<String> attempted = new HashSet<>();
+    Poll.until(() -> {
+      try (Connection db = server.database(); Statement query = db.createStatement();
+           ResultSet held = query.executeQuery("SELECT order_id, user_id FROM sale_orders WHERE sale_id = '" + saleId
+               + "' AND status = 'RESERVED'")) {
+        List<Future<HttpResponse<Buffer>>> checkouts = new ArrayList<>();
+        while (held.next()) {
+          String orderId = held.getString("order_id");
+          String user = held.getString("user_id");
+          if (attempted.add(orderId) && !abandons(Integer.parseInt(user.substring("card-".length())))) {
+            checkouts.add(server.client().post("/api/orders/" + orderId + "/checkout")
+                .bearerTokenAuthentication(server.token(user)).send());
+          }
+        }
+        Await.result(Future.join(checkouts));
+        return Invariants.count(db, "SELECT count(*) FROM sale_orders WHERE sale_id = ? AND status = 'PAID'",
+            UUID.fromString(saleId));
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    }, paid -> paid == UNITS, Duration.ofSeconds(60));
+
+    // The sale ends; holds left expire and every authorisation that did not become a sale is voided.
+    Poll.until(() -> Await.result(server.report(saleId)).getJsonObject("database").getString("status"),
+        "ENDED"::equals, Duration.ofSeconds(60));
+    SimulatedPaymentGateway gateway = (SimulatedPaymentGateway) server.app().gateway();
+    Poll.until(() -> gateway.ledger().values().stream().filter(e -> e.state() == State.AUTHORIZED).count(),
+        open -> open == 0, Duration.ofSeconds(30));
+
+    try (Connection db = server.database()) {
+      Invariants.SaleFigures figures = Invariants.assertNoOversell(db, saleId);
+      assertThat(figures.quantitySold()).as("I3: every unit sold and paid").isEqualTo(UNITS);
+      Map<String, Integer> orders = new TreeMap<>();
+      try (Statement query = db.createStatement(); ResultSet rows = query.executeQuery(
+          "SELECT status, count(*) FROM sale_orders WHERE sale_id = '" + saleId + "' GROUP BY status")) {
+        while (rows.next()) {
+          orders.put(rows.getString(1), rows.getInt(2));
+        }
+      }
+      assertThat(orders.get("PAID")).isEqualTo(UNITS);
+      assertThat(orders.keySet()).as("every other order was cancelled or expired")
+          .isSubsetOf(Set.of("PAID", "CANCELLED", "EXPIRED"));
+      assertThat(orders.getOrDefault("EXPIRED", 0)).as("abandoned holds expired").isPositive();
+      assertThat(orders.getOrDefault("CANCELLED", 0)).as("failed captures cancelled").isPositive();
+      assertThat(Invariants.count(db, "SELECT count(*) FROM payments p JOIN sale_orders o ON o.order_id = p.order_id"
+          + " WHERE o.sale_id = ?", UUID.fromString(saleId))).isEqualTo(UNITS);
+      assertThat(Invariants.count(db, "SELECT count(*) FROM payment_authorizations WHERE sale_id = ?"
+          + " AND status = 'AUTHORIZED'", UUID.fromString(saleId))).as("no authorisation left open").isZero();
+    }
+
+    List<Ledger> cards = gateway.ledger().values().stream()
+        .filter(entry -> entry.userId().startsWith("card-")).toList();
+    assertThat(cards).hasSize(BUYERS);
+    assertThat(cards).filteredOn(entry -> entry.state() == State.CAPTURED).hasSize(UNITS)
+        .allMatch(entry -> entry.captures() == 1, "captured exactly once");
+    assertThat(cards).filteredOn(entry -> entry.paymentMethodId().equals(SimulatedPaymentGateway.DECLINED_CARD))
+        .allMatch(entry -> entry.state() == State.DECLINED);
+    assertThat(cards).as("every hold that did not become a sale was voided")
+        .allMatch(entry -> entry.state() == State.CAPTURED || entry.state() == State.VOIDED
+            || entry.state() == State.DECLINED);
+
+    JsonObject report = Await.result(server.report(saleId));
+    assertThat(report.getJsonObject("invariants").getBoolean("I4")).as("I4: Redis stock + sold = available").isTrue();
+
+    // I6: every buyer who joined has a final answer.
+    Map<String, Integer> answers = new TreeMap<>();
+    for (int i = 0; i < BUYERS; i++) {
+      answers.merge(Await.result(server.queueStatus(saleId, "card-" + i)).bodyAsJsonObject().getString("state"), 1,
+          Integer::sum);
+    }
+    assertThat(answers.keySet()).isSubsetOf(Set.of("PAID", "CANCELLED", "EXPIRED", "DECLINED", "ENDED"));
+    assertThat(answers.get("PAID")).isEqualTo(UNITS);
+    assertThat(answers.get("DECLINED")).isEqualTo(BUYERS / 5);
+  }
+}
