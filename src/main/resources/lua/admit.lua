@@ -9,7 +9,7 @@
 -- KEYS[4] sale:{id}:buyers  KEYS[5] sale:{id}:bucket   KEYS[6] sale:{id}:cursor
 -- KEYS[7] sale:{id}:payment
 -- ARGV[1] admissions per second  ARGV[2] bucket capacity  ARGV[3] most buyers in one step
--- ARGV[4] how far behind the head to look for authorised buyers
+-- ARGV[4] how many buyers still being authorised a step may pass before it stops looking
 -- Returns {stock left, buyers still waiting, admitted...}; each admitted entry is
 -- "user|ticketId|number|quantity|admittedAtMillis". Stock -1 means the counter is not loaded.
 local rate = tonumber(ARGV[1])
@@ -28,9 +28,11 @@ local admitted = {}
 local batch = math.min(most, math.floor(tokens))
 if stock > 0 and batch > 0 then
   local cursor = tonumber(redis.call('GET', KEYS[6]) or '0')
-  local heads = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[4]) - 1, 'WITHSCORES')
+  local passable = tonumber(ARGV[4])
+  local passed = 0
+  local heads = redis.call('ZRANGE', KEYS[1], 0, batch + passable - 1, 'WITHSCORES')
   for i = 1, #heads, 2 do
-    if stock <= 0 or #admitted >= batch then
+    if stock <= 0 or #admitted >= batch or passed > passable then
       break
     end
     local user = heads[i]
@@ -53,6 +55,8 @@ if stock > 0 and batch > 0 then
       admitted[#admitted + 1] = user .. '|' .. id .. '|' .. number .. '|' .. quantity .. '|' .. now
     elseif payment == 'DECLINED' then
       redis.call('ZREM', KEYS[1], user)
+    else
+      passed = passed + 1
     end
   end
 end

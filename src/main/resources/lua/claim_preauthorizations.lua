@@ -2,8 +2,12 @@
 -- each under a lease: if the instance working on it dies, the lease runs out and the buyer
 -- goes back to the front of the queue (the gateway call is idempotent by key, so a second
 -- attempt cannot hold money twice).
+-- Only buyers who can still win are authorised: those within twice the units left, plus a
+-- buffer, of the admission cursor. A buyer further back is authorised when the line has
+-- moved up to them, long before their turn; nobody far back has money held for nothing.
 -- KEYS[1] sale:{id}:authq  KEYS[2] sale:{id}:authing  KEYS[3] sale:{id}:pm  KEYS[4] sale:{id}:tickets
--- ARGV[1] how many  ARGV[2] lease in milliseconds
+-- KEYS[5] sale:{id}:cursor KEYS[6] sale:{id}:stock
+-- ARGV[1] how many  ARGV[2] lease in milliseconds  ARGV[3] buffer of places beyond the units left
 -- Returns entries "user|ticketId|quantity|paymentMethod".
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
@@ -14,10 +18,14 @@ for _, user in ipairs(stale) do
   redis.call('ZADD', KEYS[1], 0, user)
 end
 
+local cursor = tonumber(redis.call('GET', KEYS[5]) or '0')
+local stock = math.max(0, tonumber(redis.call('GET', KEYS[6]) or '0'))
+local reach = cursor + 2 * stock + tonumber(ARGV[3])
+
 local claimed = {}
-local popped = redis.call('ZPOPMIN', KEYS[1], tonumber(ARGV[1]))
-for i = 1, #popped, 2 do
-  local user = popped[i]
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', reach, 'LIMIT', 0, tonumber(ARGV[1]))
+for _, user in ipairs(due) do
+  redis.call('ZREM', KEYS[1], user)
   redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), user)
   local id, quantity = string.match(redis.call('HGET', KEYS[4], user), '^([^|]*)|[^|]*|([^|]*)|')
   claimed[#claimed + 1] = user .. '|' .. id .. '|' .. quantity .. '|' .. redis.call('HGET', KEYS[3], user)

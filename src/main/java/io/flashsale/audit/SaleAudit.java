@@ -70,12 +70,13 @@ public final class SaleAudit {
     return Future.all(figures, winners).map(all -> judge(db, figures.result(), winners.result()));
   }
 
+  /** A buyer who got an order: {@code units} still held or paid (0 if their orders ended). */
   private record Winner(String userId, int quantity, long queueNumber, long admittedAtMillis) {}
 
   private Future<List<Winner>> winners(UUID saleId, SaleKeys keys) {
     return pool.preparedQuery("""
-            SELECT user_id, sum(quantity) AS units FROM sale_orders
-             WHERE sale_id = $1 AND status IN ('RESERVED', 'PAID')
+            SELECT user_id, coalesce(sum(quantity) FILTER (WHERE status IN ('RESERVED', 'PAID')), 0) AS units
+              FROM sale_orders WHERE sale_id = $1
              GROUP BY user_id ORDER BY min(reserved_at) LIMIT $2""")
         .execute(Tuple.of(saleId, MAX_WINNERS_LISTED))
         .compose(rows -> {
@@ -113,7 +114,7 @@ public final class SaleAudit {
     return Math.round(0.8 * events / (p90Seconds - p10Seconds) * 10) / 10.0;
   }
 
-  private static JsonObject judge(Row db, List<Response> redisFigures, List<Winner> winners) {
+  private static JsonObject judge(Row db, List<Response> redisFigures, List<Winner> buyers) {
     int available = db.getInteger("quantity_available");
     int sold = db.getInteger("quantity_sold");
     long heldOrPaid = db.getLong("held_or_paid");
@@ -124,12 +125,16 @@ public final class SaleAudit {
     OffsetDateTime first = db.getOffsetDateTime("first_reserved");
     OffsetDateTime last = db.getOffsetDateTime("last_reserved");
     Double reservationRate = steadyRate(orders, db.getDouble("p10_epoch"), db.getDouble("p90_epoch"));
-    long[] admittedAt = winners.stream().mapToLong(Winner::admittedAtMillis).filter(t -> t > 0).sorted().toArray();
+    long[] admittedAt = buyers.stream().mapToLong(Winner::admittedAtMillis).filter(t -> t > 0).sorted().toArray();
     Double admissionRate = admittedAt.length < 10 ? null : steadyRate(admittedAt.length,
         admittedAt[admittedAt.length / 10] / 1000.0, admittedAt[admittedAt.length * 9 / 10] / 1000.0);
 
+    List<Winner> admitted = buyers;
+    List<Winner> winners = buyers.stream().filter(w -> w.quantity() > 0).toList();
     long queued = winners.stream().filter(w -> w.queueNumber() > 0).count();
     long maxWinnerNumber = winners.stream().mapToLong(Winner::queueNumber).max().orElse(0);
+    long maxAdmittedNumber = admitted.stream().mapToLong(Winner::queueNumber).max().orElse(0);
+    boolean admittedNumbered = admitted.stream().allMatch(w -> w.queueNumber() > 0);
     JsonArray winnerList = new JsonArray();
     winners.forEach(w -> winnerList.add(new JsonObject().put("userId", w.userId()).put("units", w.quantity())
         .put("queueNumber", w.queueNumber())));
@@ -164,7 +169,11 @@ public final class SaleAudit {
             .put("winners", winners.size())
             .put("winnersFromTheLine", queued)
             .put("highestWinningQueueNumber", maxWinnerNumber)
-            .put("winnersAreHeadOfLine", queued == winners.size() && maxWinnerNumber == winners.size()))
+            .put("winnersAreHeadOfLine", queued == winners.size() && maxWinnerNumber == winners.size())
+            // With units coming back, later buyers win too: what must hold is that everyone let
+            // out of the line was let out in line order, places 1..n with nobody skipped.
+            .put("admitted", admitted.size())
+            .put("admittedInLineOrder", admittedNumbered && maxAdmittedNumber == admitted.size()))
         .put("winners", winnerList)
         .put("invariants", new JsonObject()
             .put("I1", heldOrPaid <= available && heldOrPaid == sold)

@@ -6,9 +6,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -20,6 +18,7 @@ import java.util.logging.Logger;
 public final class PreauthorizationVerticle extends VerticleBase {
 
   private static final Logger LOG = Logger.getLogger(PreauthorizationVerticle.class.getName());
+  private static final int ROUND_SIZE = 32;
 
   private final OpenSales openSales;
   private final Preauthorizations preauthorizations;
@@ -27,7 +26,7 @@ public final class PreauthorizationVerticle extends VerticleBase {
   private final Clock clock;
   private final int maxInFlight;
   private final int pollMillis;
-  private final Map<String, Integer> inFlight = new HashMap<>();
+  private int inFlight;
 
   public PreauthorizationVerticle(OpenSales openSales, Preauthorizations preauthorizations, Duration prequeueWindow,
                                   Clock clock, int maxInFlight, int pollMillis) {
@@ -51,17 +50,20 @@ public final class PreauthorizationVerticle extends VerticleBase {
         .filter(sale -> now >= sale.startTime().minus(prequeueWindow).toEpochMilli()
             && now < sale.endTime().toEpochMilli())
         .toList();
-    int free = maxInFlight - inFlight.values().stream().mapToInt(Integer::intValue).sum();
-    // An equal share each, so one sale's herd cannot starve another sale's line.
-    int share = open.isEmpty() ? 0 : Math.max(1, free / open.size());
+    int free = maxInFlight - inFlight;
+    // An equal share each, so one sale's herd cannot starve another sale's line; a round per
+    // sale per tick, several rounds in flight, so gateway latency does not cap the throughput.
+    int share = open.isEmpty() ? 0 : Math.min(ROUND_SIZE, Math.max(1, free / open.size()));
     for (FlashSale sale : open) {
-      if (free >= share && share > 0 && !inFlight.containsKey(sale.saleId())) {
-        inFlight.put(sale.saleId(), share);
-        free -= share;
-        preauthorizations.round(sale, share)
-            .onFailure(e -> LOG.log(Level.WARNING, "pre-authorisation round failed for sale " + sale.saleId(), e))
-            .onComplete(done -> inFlight.remove(sale.saleId()));
+      if (share == 0 || free < share) {
+        return;
       }
+      free -= share;
+      inFlight += share;
+      int reserved = share;
+      preauthorizations.round(sale, reserved)
+          .onFailure(e -> LOG.log(Level.WARNING, "pre-authorisation round failed for sale " + sale.saleId(), e))
+          .onComplete(done -> inFlight -= reserved);
     }
   }
 }

@@ -22,8 +22,8 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Pre-authorises the cards of buyers waiting in line, head first, so that winning is one
- * click. One round claims a batch under a lease, asks the gateway for each (idempotent keys),
+ * Pre-authorises the cards of buyers waiting in line, head first and only as far back as can
+ * still win, so that winning is one click. One round claims a batch under a lease, asks the gateway for each (idempotent keys),
  * records the answers in PostgreSQL, then tells Redis, which makes authorised buyers
  * admissible and takes declined ones out of the line.
  */
@@ -65,8 +65,12 @@ public final class Preauthorizations {
   /** One round for one sale, at most {@code most} cards; resolves to how many were claimed. */
   public Future<Integer> round(FlashSale sale, int most) {
     SaleKeys keys = new SaleKeys(sale.saleId());
-    return claim.run(redis, List.of(keys.preauthQueue(), keys.preauthorizing(), keys.paymentMethods(), keys.tickets()),
-            List.of(Integer.toString(most), Integer.toString(LEASE_MILLIS)))
+    // Two seconds of admissions beyond the units left: enough that the line never waits on a card.
+    int buffer = Math.max(100, 2 * sale.admissionRatePerSecond());
+    return claim.run(redis,
+            List.of(keys.preauthQueue(), keys.preauthorizing(), keys.paymentMethods(), keys.tickets(), keys.cursor(),
+                keys.stock()),
+            List.of(Integer.toString(most), Integer.toString(LEASE_MILLIS), Integer.toString(buffer)))
         .compose(reply -> {
           List<Claimed> claimed = new ArrayList<>(reply.size());
           reply.forEach(entry -> claimed.add(Claimed.parse(entry.toString())));

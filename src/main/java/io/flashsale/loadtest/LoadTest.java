@@ -21,6 +21,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.HdrHistogram.Histogram;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
@@ -64,6 +66,15 @@ public final class LoadTest implements Callable<Integer> {
 
   @Option(names = "--policy", description = "FIFO or RANDOMIZED_PREQUEUE (queue mode; default: ${DEFAULT-VALUE})")
   String policy = "FIFO";
+
+  @Option(names = "--checkout", description = "queue mode: winners check out in one click; the run waits until every unit is PAID")
+  boolean checkout;
+
+  @Option(names = "--abandon-rate", description = "with --checkout: share of winners who never check out (default: ${DEFAULT-VALUE})")
+  double abandonRate = 0.0;
+
+  @Option(names = "--checkout-ttl", description = "with --checkout: the sale's checkout TTL in seconds (default: ${DEFAULT-VALUE})")
+  int checkoutTtlSeconds = 10;
 
   @Option(names = "--websockets", description = "buyers, spread over the line, who hold a live WebSocket (default: ${DEFAULT-VALUE})")
   int websockets = 0;
@@ -134,6 +145,11 @@ public final class LoadTest implements Callable<Integer> {
     final AtomicInteger liveMessages = new AtomicInteger();
     final Map<Integer, String> liveStates = new ConcurrentHashMap<>();
     final Promise<JsonObject> settled = Promise.promise();
+    final Set<String> seenWinners = ConcurrentHashMap.newKeySet();
+    final Map<String, Integer> checkoutOutcomes = new ConcurrentHashMap<>();
+    final AtomicInteger abandoned = new AtomicInteger();
+    final Histogram checkoutLatency = LatencyStats.newHistogram();
+    volatile Double paidSeconds;
     long startNanos;
     Instant startedAt;
     volatile boolean arrivalsDone;
@@ -176,6 +192,9 @@ public final class LoadTest implements Callable<Integer> {
       Buffer body = new JsonObject().put("quantity", 1).toBuffer();
       JsonObject sale = new JsonObject().put("waitingRoom", true).put("queuePolicy", policy)
           .put("admissionRatePerSecond", rate);
+      if (checkout) {
+        sale.put("checkoutTtlSeconds", checkoutTtlSeconds);
+      }
       return target.createSale(units, sale).compose(saleId -> {
         begin(saleId);
         return HttpLoad.run("join", target.client(), buyers, concurrency,
@@ -232,8 +251,16 @@ public final class LoadTest implements Callable<Integer> {
         timeline.add(new JsonObject().put("t", Math.round(t * 100) / 100.0)
             .put("sold", db.getInteger("quantitySold"))
             .put("waiting", audit.getJsonObject("redis").getLong("waiting")));
-        boolean done = db.getInteger("quantitySold") >= expected
-            && audit.getJsonObject("fairness").getInteger("winners") >= Math.min(expected, buyers);
+        if (checkout) {
+          checkOut(audit);
+        }
+        boolean sold = db.getInteger("quantitySold") >= expected
+            && audit.getJsonObject("fairness").getInteger("winners") >= expected;
+        boolean paid = db.getLong("paidUnits") >= expected;
+        if (paid && paidSeconds == null) {
+          paidSeconds = Math.round(t * 100) / 100.0;
+        }
+        boolean done = checkout ? paid : sold;
         // Sampling goes on until the last buyer has arrived, so the chart shows the whole herd.
         if (((done && arrivalsDone) || System.nanoTime() > deadline) && !settled.future().isComplete()) {
           vertx.cancelTimer(timer);
@@ -242,14 +269,55 @@ public final class LoadTest implements Callable<Integer> {
       }));
     }
 
+    /** The buyers' side: each new winner checks out in one click, or walks away. */
+    private void checkOut(JsonObject audit) {
+      for (Object entry : audit.getJsonArray("winners")) {
+        String userId = ((JsonObject) entry).getString("userId");
+        if (!seenWinners.add(userId)) {
+          continue;
+        }
+        int buyer = Integer.parseInt(userId.substring(userId.lastIndexOf('-') + 1));
+        // Decided by the buyer's index, so a rerun abandons the same buyers.
+        if (new java.util.SplittableRandom(buyer).nextDouble() < abandonRate) {
+          abandoned.incrementAndGet();
+          continue;
+        }
+        long sent = System.nanoTime();
+        target.send(HttpMethod.GET, "/api/me/orders", buyerTokens[buyer], null)
+            .compose(mine -> {
+              JsonObject order = mine.body().toJsonObject().getJsonArray("orders").getJsonObject(0);
+              return target.send(HttpMethod.POST, "/api/orders/" + order.getString("orderId") + "/checkout",
+                  buyerTokens[buyer], null);
+            })
+            .onComplete(reply -> {
+              synchronized (checkoutLatency) {
+                checkoutLatency.recordValue(Math.max(1, (System.nanoTime() - sent) / 1_000));
+              }
+              checkoutOutcomes.merge(reply.succeeded() ? LoadTarget.outcome(reply.result()) : "-1", 1, Integer::sum);
+            });
+      }
+    }
+
     private JsonObject assemble(LatencyStats hello, Phase phase, JsonObject audit) {
       JsonObject invariants = audit.getJsonObject("invariants");
       int expected = Math.min(units, buyers);
-      boolean fair = mode == Mode.direct || audit.getJsonObject("fairness").getBoolean("winnersAreHeadOfLine");
+      boolean fair = mode == Mode.direct || audit.getJsonObject("fairness").getBoolean("admittedInLineOrder");
       boolean noErrors = phase.stats().errors() == 0;
       boolean held = invariants.getBoolean("I1") && invariants.getBoolean("I2") && invariants.getBoolean("I4")
           && audit.getJsonObject("database").getInteger("quantitySold") == expected && fair && noErrors
           && audit.getBoolean("settled");
+      JsonObject db = audit.getJsonObject("database");
+      JsonObject checkoutReport = !checkout ? null : new JsonObject()
+          .put("abandonRate", abandonRate)
+          .put("checkoutTtlSeconds", checkoutTtlSeconds)
+          .put("winnersSeen", seenWinners.size())
+          .put("abandoned", abandoned.get())
+          .put("replies", new JsonObject(new TreeMap<>(checkoutOutcomes)))
+          .put("p50Ms", checkoutLatency.getValueAtPercentile(50) / 1000.0)
+          .put("p99Ms", checkoutLatency.getValueAtPercentile(99) / 1000.0)
+          .put("paidUnits", db.getLong("paidUnits"))
+          .put("secondsToFullyPaid", paidSeconds)
+          .put("unitsRecirculated", db.getLong("expiredOrders") + db.getLong("cancelledOrders"));
       JsonObject admission = audit.getJsonObject("admission");
       // The last reservation's commit time, on the same machine's clock as the first request.
       String lastReserved = admission.getString("lastReservedAt");
@@ -272,6 +340,7 @@ public final class LoadTest implements Callable<Integer> {
           .put("replies", new JsonObject(new TreeMap<>(outcomes)))
           .put("sellOutSeconds", sellOut)
           .put("admission", admission)
+          .put("checkout", checkoutReport)
           .put("live", new JsonObject().put("sockets", websockets).put("messages", liveMessages.get())
               .put("lastStateHeard", new JsonObject(new TreeMap<>(lastHeard))))
           .put("audit", audit)

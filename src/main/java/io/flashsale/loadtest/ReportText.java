@@ -25,6 +25,16 @@ final class ReportText {
       text.append("admission rate: measured ").append(admission.getValue("measuredPerSecond"))
           .append("/s, configured ").append(admission.getInteger("configuredPerSecond")).append("/s\n")
           .append("fairness: ").append(report.getJsonObject("audit").getJsonObject("fairness").encode()).append('\n');
+      JsonObject checkout = report.getJsonObject("checkout");
+      if (checkout != null) {
+        text.append("checkout: ").append(checkout.getInteger("winnersSeen")).append(" winners, ")
+            .append(checkout.getInteger("abandoned")).append(" walked away, replies ")
+            .append(checkout.getJsonObject("replies").encode()).append(String.format(", p50 %.2f ms, p99 %.2f ms%n",
+                checkout.getDouble("p50Ms"), checkout.getDouble("p99Ms")))
+            .append("fully paid after: ").append(checkout.getValue("secondsToFullyPaid")).append(" s; units recirculated: ")
+            .append(checkout.getLong("unitsRecirculated")).append(" (TTL ").append(checkout.getInteger("checkoutTtlSeconds"))
+            .append(" s)\n");
+      }
       JsonObject live = report.getJsonObject("live");
       if (live.getInteger("sockets") > 0) {
         text.append("live: ").append(live.getInteger("sockets")).append(" sockets heard ")

@@ -42,6 +42,8 @@ public final class Admissions {
     }
   }
 
+  private static final int PASSABLE_SLOW_CARDS = 32;
+
   private final Redis redis;
   private final Reservations reservations;
   private final EventBus eventBus;
@@ -72,10 +74,10 @@ public final class Admissions {
     return admit.run(redis,
             List.of(keys.line(), keys.tickets(), keys.stock(), keys.buyers(), keys.bucket(), keys.cursor(),
                 keys.payments()),
-            // Look a few steps' worth behind the head for authorised buyers: enough to pass a
-            // handful of slow cards, bounded so a step stays cheap.
+            // Pass a few slow cards to admit the authorised buyers behind them, but stop soon
+            // when the head of the line is still being authorised: a step must stay cheap.
             List.of(Integer.toString(rate), Integer.toString(capacity), Integer.toString(capacity),
-                Integer.toString(Math.max(64, 4 * capacity))))
+                Integer.toString(PASSABLE_SLOW_CARDS)))
         .compose(reply -> {
           long stockLeft = reply.get(0).toLong();
           long waiting = reply.get(1).toLong();
