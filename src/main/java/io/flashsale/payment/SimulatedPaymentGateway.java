@@ -19,13 +19,16 @@ import java.util.function.Supplier;
  *
  * <p>Test payment methods: {@code pm_card_declined} (authorisation declined),
  * {@code pm_card_capture_declined} (capture declined), {@code pm_card_capture_error} (every
- * capture fails with a gateway error). Anything else is a working card.
+ * capture fails with a gateway error), {@code pm_card_slow} (authorised after 3 s, a card
+ * whose bank takes its time). Anything else is a working card.
  */
 public final class SimulatedPaymentGateway implements PaymentGateway {
 
   public static final String DECLINED_CARD = "pm_card_declined";
   public static final String CAPTURE_DECLINED_CARD = "pm_card_capture_declined";
   public static final String CAPTURE_ERROR_CARD = "pm_card_capture_error";
+  public static final String SLOW_CARD = "pm_card_slow";
+  private static final Duration SLOW_CARD_LATENCY = Duration.ofMillis(3_000);
 
   public enum State { AUTHORIZED, DECLINED, CAPTURED, VOIDED }
 
@@ -55,7 +58,8 @@ public final class SimulatedPaymentGateway implements PaymentGateway {
 
   @Override
   public Future<Authorization> authorize(AuthorizationRequest request) {
-    return answer(() -> authorizationsByKey.computeIfAbsent(request.idempotencyKey(), key -> {
+    Duration wait = SLOW_CARD.equals(request.paymentMethodId()) ? SLOW_CARD_LATENCY : latency;
+    return answer(wait, () -> authorizationsByKey.computeIfAbsent(request.idempotencyKey(), key -> {
       String id = "auth_" + UUID.randomUUID();
       boolean approved = !DECLINED_CARD.equals(request.paymentMethodId())
           && ThreadLocalRandom.current().nextDouble() >= declineRate;
@@ -69,9 +73,9 @@ public final class SimulatedPaymentGateway implements PaymentGateway {
   public Future<Capture> capture(String authorizationId, long amountCents, String idempotencyKey) {
     Ledger entry = ledger.get(authorizationId);
     if (entry != null && CAPTURE_ERROR_CARD.equals(entry.paymentMethodId())) {
-      return afterLatency(() -> Future.failedFuture(new IllegalStateException("simulated gateway error on capture")));
+      return afterLatency(latency, () -> Future.failedFuture(new IllegalStateException("simulated gateway error on capture")));
     }
-    return answer(() -> capturesByKey.computeIfAbsent(idempotencyKey, key -> {
+    return answer(latency, () -> capturesByKey.computeIfAbsent(idempotencyKey, key -> {
       Ledger[] outcome = new Ledger[1];
       ledger.computeIfPresent(authorizationId, (id, current) -> {
         boolean capturable = current.state() == State.AUTHORIZED && amountCents <= current.amountCents()
@@ -87,7 +91,7 @@ public final class SimulatedPaymentGateway implements PaymentGateway {
 
   @Override
   public Future<Void> voidAuthorization(String authorizationId, String idempotencyKey) {
-    return answer(() -> {
+    return answer(latency, () -> {
       ledger.computeIfPresent(authorizationId, (id, entry) -> entry.state() == State.AUTHORIZED
           ? entry.in(State.VOIDED, entry.captures())
           : entry);
@@ -105,20 +109,20 @@ public final class SimulatedPaymentGateway implements PaymentGateway {
   }
 
   /** A timed-out call changes nothing here: the caller retries with the same key. */
-  private <T> Future<T> answer(Supplier<T> answer) {
+  private <T> Future<T> answer(Duration wait, Supplier<T> answer) {
     boolean timesOut = System.currentTimeMillis() < outageUntilMillis
         || (timeoutRate > 0 && ThreadLocalRandom.current().nextDouble() < timeoutRate);
-    return afterLatency(() -> timesOut
+    return afterLatency(wait, () -> timesOut
         ? Future.failedFuture(new TimeoutException("simulated gateway timeout"))
         : Future.succeededFuture(answer.get()));
   }
 
-  private <T> Future<T> afterLatency(Supplier<Future<T>> answer) {
-    if (latency.isZero()) {
+  private <T> Future<T> afterLatency(Duration wait, Supplier<Future<T>> answer) {
+    if (wait.isZero()) {
       return answer.get();
     }
     Promise<T> promise = Promise.promise();
-    vertx.setTimer(latency.toMillis(), timer -> answer.get().onComplete(promise));
+    vertx.setTimer(wait.toMillis(), timer -> answer.get().onComplete(promise));
     return promise.future();
   }
 }

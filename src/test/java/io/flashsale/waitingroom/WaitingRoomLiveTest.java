@@ -95,6 +95,32 @@ class WaitingRoomLiveTest {
   }
 
   @Test
+  void aSlowCardDoesNotStallTheLineAndItsOwnerIsLetOutAtTheirPlaceOnceAuthorised() throws Exception {
+    String saleId = sale(5, 100, Instant.now().plusSeconds(1));
+    for (int i = 1; i <= 6; i++) {
+      String card = i == 1 ? io.flashsale.payment.SimulatedPaymentGateway.SLOW_CARD : "pm_card_visa";
+      Await.result(server.client().post("/api/sales/" + saleId + "/queue")
+          .bearerTokenAuthentication(server.token("slow-" + i))
+          .sendJsonObject(new JsonObject().put("quantity", 1).put("paymentMethodId", card)));
+    }
+
+    Poll.until(() -> status(saleId, "slow-5"), v -> v.getString("state").equals("RESERVED"), Duration.ofSeconds(20));
+    Poll.until(() -> status(saleId, "slow-1"), v -> v.getString("state").equals("RESERVED"), Duration.ofSeconds(20));
+    Poll.until(() -> status(saleId, "slow-6"), v -> v.getString("state").equals("SOLD_OUT"), Duration.ofSeconds(20));
+
+    JsonObject fairness = Await.result(server.report(saleId)).getJsonObject("fairness");
+    assertThat(fairness.getBoolean("winnersAreHeadOfLine")).as("%s", fairness).isTrue();
+    try (Connection db = server.database(); var query = db.createStatement(); var order = query.executeQuery(
+        "SELECT user_id FROM sale_orders WHERE sale_id = '" + saleId + "' ORDER BY reserved_at, user_id")) {
+      List<String> reservedInOrder = new java.util.ArrayList<>();
+      while (order.next()) {
+        reservedInOrder.add(order.getString(1));
+      }
+      assertThat(reservedInOrder).as("the line went on past the slow card").startsWith("slow-2").endsWith("slow-1");
+    }
+  }
+
+  @Test
   void aSocketWithoutAValidTokenIsRefusedBeforeTheUpgrade() {
     String saleId = sale(1, 10, Instant.now());
     for (String token : new String[] {"", "forged.token.value", server.token("x") + "tampered"}) {
