@@ -3,8 +3,9 @@
 -- rate in total: a duplicate call finds no tokens. Each admitted buyer takes their units from
 -- the stock in the same step, in line order, so the winners are the head of the line.
 -- Only buyers whose card is pre-authorised are let out; one whose authorisation is still
--- running keeps their place and is let out by a later step, so a slow card never stalls
--- the line behind it. Declined buyers leave the line (they were told by the authoriser).
+-- running keeps their place, and the units they asked for, and is let out by a later step:
+-- a slow card never stalls the line behind it, nor loses its turn to it. Declined buyers
+-- leave the line (they were told by the authoriser).
 -- KEYS[1] sale:{id}:line    KEYS[2] sale:{id}:tickets  KEYS[3] sale:{id}:stock
 -- KEYS[4] sale:{id}:buyers  KEYS[5] sale:{id}:bucket   KEYS[6] sale:{id}:cursor
 -- KEYS[7] sale:{id}:payment
@@ -30,19 +31,22 @@ if stock > 0 and batch > 0 then
   local cursor = tonumber(redis.call('GET', KEYS[6]) or '0')
   local passable = tonumber(ARGV[4])
   local passed = 0
+  -- Units not promised to a buyer passed over on the way.
+  local free = stock
   local heads = redis.call('ZRANGE', KEYS[1], 0, batch + passable - 1, 'WITHSCORES')
   for i = 1, #heads, 2 do
-    if stock <= 0 or #admitted >= batch or passed > passable then
+    if free <= 0 or #admitted >= batch or passed > passable then
       break
     end
     local user = heads[i]
     local number = tonumber(heads[i + 1])
     local payment = redis.call('HGET', KEYS[7], user)
+    local id, wanted = string.match(redis.call('HGET', KEYS[2], user), '^([^|]*)|[^|]*|([^|]*)|')
     if payment == 'AUTHORIZED' then
-      local id, wanted = string.match(redis.call('HGET', KEYS[2], user), '^([^|]*)|[^|]*|([^|]*)|')
       -- The last units go to the head of the line even if fewer than asked: nothing is left unsold.
-      local quantity = math.min(tonumber(wanted), stock)
+      local quantity = math.min(tonumber(wanted), free)
       stock = stock - quantity
+      free = free - quantity
       redis.call('DECRBY', KEYS[3], quantity)
       redis.call('HINCRBY', KEYS[4], user, quantity)
       redis.call('HSET', KEYS[2], user, id .. '|' .. number .. '|' .. quantity .. '|ADMITTED||' .. now)
@@ -57,6 +61,7 @@ if stock > 0 and batch > 0 then
       redis.call('ZREM', KEYS[1], user)
     else
       passed = passed + 1
+      free = free - tonumber(wanted)
     end
   end
 end

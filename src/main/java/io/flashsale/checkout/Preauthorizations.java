@@ -77,17 +77,11 @@ public final class Preauthorizations {
           if (claimed.isEmpty()) {
             return Future.succeededFuture(0);
           }
-          return Future.join(claimed.stream().map(buyer -> authorize(sale, buyer)).toList())
-              .compose(all -> {
-                List<Answer> answers = new ArrayList<>();
-                for (int i = 0; i < claimed.size(); i++) {
-                  if (all.succeeded(i)) {
-                    answers.add(all.resultAt(i));
-                  }
-                }
-                // Unanswered calls stay leased; the lease runs out and they are tried again.
-                return answers.isEmpty() ? Future.<Void>succeededFuture() : recordAnswers(sale, keys, answers);
-              })
+          // Each answer is recorded as it comes: one slow bank must not hold back the others'.
+          // Unanswered calls stay leased; the lease runs out and they are tried again.
+          return Future.join(claimed.stream()
+                  .map(buyer -> authorize(sale, buyer).compose(answer -> recordAnswers(sale, keys, List.of(answer))))
+                  .toList())
               .map(claimed.size());
         });
   }
