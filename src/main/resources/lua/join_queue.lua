@@ -7,16 +7,22 @@
 -- KEYS[6] sale:{id}:sealed    exists once the pre-queue has been shuffled into the line
 -- ARGV[1] user id  ARGV[2] quantity  ARGV[3] new ticket id  ARGV[4] '1' if the sale shuffles its pre-queue
 -- KEYS[7] sale:{id}:stock     KEYS[8] sale:{id}:authq  KEYS[9] sale:{id}:payment  KEYS[10] sale:{id}:pm
--- ARGV[5] payment method to pre-authorise while the buyer waits
+-- KEYS[11] sale:{id}:blacklist-devices  KEYS[12] sale:{id}:rejections (hash reason -> count)
+-- ARGV[5] payment method to pre-authorise while the buyer waits  ARGV[6] device fingerprint or ''
 -- Returns {outcome, ticket, position, stock}: JOINED with the new ticket, its place in line
 -- (for a pre-queue ticket: the pre-queue's size, an upper bound) and the stock left;
--- EXISTING with the buyer's ticket; BLACKLISTED with ''.
+-- EXISTING with the buyer's ticket; BLACKLISTED or BLACKLISTED_DEVICE with ''.
 local existing = redis.call('HGET', KEYS[1], ARGV[1])
 if existing then
   return {'EXISTING', existing, 0, 0}
 end
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then
+  redis.call('HINCRBY', KEYS[12], 'BLACKLISTED', 1)
   return {'BLACKLISTED', '', 0, 0}
+end
+if ARGV[6] ~= '' and redis.call('SISMEMBER', KEYS[11], ARGV[6]) == 1 then
+  redis.call('HINCRBY', KEYS[12], 'BLACKLISTED_DEVICE', 1)
+  return {'BLACKLISTED_DEVICE', '', 0, 0}
 end
 
 local ticket

@@ -2,11 +2,22 @@
 -- The buyer's own count is checked first, so an ineligible buyer never touches the stock,
 -- and the counter never goes below zero, not even for an instant.
 -- KEYS[1] sale:{id}:stock   KEYS[2] sale:{id}:buyers (hash user -> units held)
+-- KEYS[3] sale:{id}:blacklist  KEYS[4] sale:{id}:blacklist-devices  KEYS[5] sale:{id}:rejections
 -- ARGV[1] user id           ARGV[2] quantity         ARGV[3] per-user limit
+-- ARGV[4] device fingerprint or ''
 -- Returns {outcome, number}: TAKEN/remaining, LIMIT/units already held,
--- SOLD_OUT/units left, NOT_LOADED/0.
+-- SOLD_OUT/units left, NOT_LOADED/0, BLACKLISTED/0 or BLACKLISTED_DEVICE/0.
 local quantity = tonumber(ARGV[2])
 local limit = tonumber(ARGV[3])
+
+if redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 1 then
+  redis.call('HINCRBY', KEYS[5], 'BLACKLISTED', 1)
+  return {'BLACKLISTED', 0}
+end
+if ARGV[4] ~= '' and redis.call('SISMEMBER', KEYS[4], ARGV[4]) == 1 then
+  redis.call('HINCRBY', KEYS[5], 'BLACKLISTED_DEVICE', 1)
+  return {'BLACKLISTED_DEVICE', 0}
+end
 
 local held = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
 if held + quantity > limit then

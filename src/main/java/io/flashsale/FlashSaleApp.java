@@ -8,7 +8,13 @@ import io.flashsale.checkout.PreauthorizationVerticle;
 import io.flashsale.checkout.Preauthorizations;
 import io.flashsale.checkout.Voids;
 import io.flashsale.config.AppConfig;
+import io.flashsale.antibot.BotDefence;
+import io.flashsale.antibot.CaptchaVerifier;
+import io.flashsale.antibot.ProofOfWork;
+import io.flashsale.antibot.RateLimits;
+import io.flashsale.config.AppConfig.AntibotConfig;
 import io.flashsale.config.AppConfig.NotificationConfig;
+import io.flashsale.http.ClientAddress;
 import io.flashsale.config.AppConfig.PaymentConfig;
 import io.flashsale.config.AppConfig.WaitingRoomConfig;
 import io.flashsale.lifecycle.MailNotifier;
@@ -77,6 +83,7 @@ public final class FlashSaleApp {
   private PrequeueShuffle prequeue;
   private Preauthorizations preauthorizations;
   private OpenSales openSales;
+  private RateLimits rateLimits;
   private HoldExpiry holdExpiry;
   private Voids voids;
 
@@ -97,7 +104,8 @@ public final class FlashSaleApp {
           LOG.info("schema at version " + migrated.targetSchemaVersion + " (" + migrated.migrationsExecuted + " applied now)");
           wire();
           return Future.all(List.of(stockGate.loadScripts(), services.waitingRoom().loadScripts(),
-              admissions.loadScripts(), prequeue.loadScripts(), preauthorizations.loadScripts()));
+              admissions.loadScripts(), prequeue.loadScripts(), preauthorizations.loadScripts(),
+              rateLimits.loadScripts()));
         })
         .compose(loaded -> services.timeline().warmUp())
         .compose(warm -> deploy(() -> new PeriodicVerticle("sale timeline", config.lifecycle().tick(),
@@ -143,13 +151,15 @@ public final class FlashSaleApp {
         new SaleTimeline(stores.pg(), sales, stockGate, blacklist, notifier(config.notifications()),
             new SaleTimeline.Leads(config.lifecycle().warmUpLead(), config.lifecycle().firstNoticeLead(),
                 config.lifecycle().lastNoticeLead()), clock),
-        new DirectPurchase(catalog, reservations, clock),
+        new DirectPurchase(reservations, clock),
         new Checkout(stores.pg(), orders, authorizations, reservations, gateway, config.payment().timeout(),
             vertx.eventBus(), clock, metrics),
         new WaitingRoom(stores.redis(), stores.pg(), catalog, orders, admissionTokens, room.prequeueWindow(), clock,
             metrics),
         admissionTokens,
         blacklist,
+        botDefence(config.antibot()),
+        new ClientAddress(config.antibot().trustedProxies()),
         new SaleAudit(stores.pg(), stores.redis()),
         room.livePushMillis(),
         metrics);
@@ -163,6 +173,17 @@ public final class FlashSaleApp {
     }
     return new SimulatedPaymentGateway(vertx, payment.simulatedLatency(), payment.simulatedDeclineRate(),
         payment.simulatedTimeoutRate());
+  }
+
+  private BotDefence botDefence(AntibotConfig antibot) {
+    rateLimits = new RateLimits(stores.redis(), new RateLimits.Settings(
+        new RateLimits.Limit(antibot.userPerSecond(), antibot.userBurst()),
+        new RateLimits.Limit(antibot.ipPerSecond(), antibot.ipBurst()),
+        new RateLimits.Limit(antibot.devicePerSecond(), antibot.deviceBurst())));
+    return new BotDefence(stores.redis(), rateLimits, new ProofOfWork(config.jwtSecret(), antibot.powValidity(), clock),
+        new CaptchaVerifier(vertx, new CaptchaVerifier.Settings(antibot.captchaVerifyUrl(), antibot.captchaSecret(),
+            antibot.captchaTimeout(), antibot.captchaHostname(), antibot.captchaAction())),
+        metrics);
   }
 
   private Notifier notifier(NotificationConfig notifications) {
@@ -195,7 +216,7 @@ public final class FlashSaleApp {
   public Future<FlashSale> createDemoSale() {
     Instant now = Instant.now();
     return services.timeline().create(new NewSale("SKU-DEMO-1", "Demo sneakers, limited run", 1_000, 4_999, "EUR",
-        now, now.plus(Duration.ofHours(1)), 1, 500, 600, false, QueuePolicy.RANDOMIZED_PREQUEUE));
+        now, now.plus(Duration.ofHours(1)), 1, 500, 600, false, QueuePolicy.RANDOMIZED_PREQUEUE, 0, false));
   }
 
   /** Undeploys the verticles and closes the stores. */

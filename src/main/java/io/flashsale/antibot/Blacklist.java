@@ -13,13 +13,36 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
- * Flagged accounts. PostgreSQL holds the list; every open sale has a Redis set copy, written
- * when the sale is created or warmed up and on every change, so the join script's check costs
- * one SISMEMBER.
+ * Flagged accounts and devices. PostgreSQL holds the lists; every open sale has Redis set
+ * copies, written when the sale is created or warmed up and on every change, so the join and
+ * purchase scripts check them with one SISMEMBER each, before any stock work.
  */
 public final class Blacklist {
+
+  /** What can be flagged: its table, its column, and its Redis set per sale. */
+  public enum Kind {
+    ACCOUNT("blacklisted_accounts", "user_id", "userId", SaleKeys::blacklist),
+    DEVICE("blacklisted_fingerprints", "fingerprint", "fingerprint", SaleKeys::blacklistedDevices);
+
+    private final String table;
+    private final String column;
+    private final String field;
+    private final Function<SaleKeys, String> redisSet;
+
+    Kind(String table, String column, String field, Function<SaleKeys, String> redisSet) {
+      this.table = table;
+      this.column = column;
+      this.field = field;
+      this.redisSet = redisSet;
+    }
+
+    public String field() {
+      return field;
+    }
+  }
 
   private static final int CHUNK = 1_000;
 
@@ -33,30 +56,29 @@ public final class Blacklist {
     this.sales = sales;
   }
 
-  /** Flags an account; returns false if it was already flagged. */
-  public Future<Boolean> add(String userId, String reason, String by) {
-    return pool.preparedQuery("""
-            INSERT INTO blacklisted_accounts (user_id, reason, created_by) VALUES ($1, $2, $3)
-            ON CONFLICT (user_id) DO NOTHING""")
-        .execute(Tuple.of(userId, reason, by))
-        .compose(inserted -> mirror(Command.SADD, userId).map(inserted.rowCount() == 1));
+  /** Flags an account or device; returns false if it was already flagged. */
+  public Future<Boolean> add(Kind kind, String subject, String reason, String by) {
+    return pool.preparedQuery("INSERT INTO " + kind.table + " (" + kind.column + ", reason, created_by) VALUES ($1, $2, $3)"
+            + " ON CONFLICT (" + kind.column + ") DO NOTHING")
+        .execute(Tuple.of(subject, reason, by))
+        .compose(inserted -> mirror(kind, Command.SADD, subject).map(inserted.rowCount() == 1));
   }
 
-  /** Clears an account; returns false if it was not flagged. */
-  public Future<Boolean> remove(String userId) {
-    return pool.preparedQuery("DELETE FROM blacklisted_accounts WHERE user_id = $1")
-        .execute(Tuple.of(userId))
-        .compose(deleted -> mirror(Command.SREM, userId).map(deleted.rowCount() == 1));
+  /** Clears an account or device; returns false if it was not flagged. */
+  public Future<Boolean> remove(Kind kind, String subject) {
+    return pool.preparedQuery("DELETE FROM " + kind.table + " WHERE " + kind.column + " = $1")
+        .execute(Tuple.of(subject))
+        .compose(deleted -> mirror(kind, Command.SREM, subject).map(deleted.rowCount() == 1));
   }
 
-  public Future<List<JsonObject>> list() {
-    return pool.query("SELECT user_id, reason, created_by, created_at FROM blacklisted_accounts ORDER BY created_at")
+  public Future<List<JsonObject>> list(Kind kind) {
+    return pool.query("SELECT " + kind.column + ", reason, created_by, created_at FROM " + kind.table + " ORDER BY created_at")
         .execute()
         .map(rows -> {
           List<JsonObject> entries = new ArrayList<>(rows.size());
           for (Row row : rows) {
             entries.add(new JsonObject()
-                .put("userId", row.getString("user_id"))
+                .put(kind.field, row.getString(kind.column))
                 .put("reason", row.getString("reason"))
                 .put("createdBy", row.getString("created_by"))
                 .put("createdAt", row.getOffsetDateTime("created_at").toInstant().toString()));
@@ -65,25 +87,29 @@ public final class Blacklist {
         });
   }
 
-  /** Copies the whole list into one sale's Redis set (creation and warm-up). */
+  /** Copies both lists into one sale's Redis sets (creation and warm-up). */
   public Future<Void> loadInto(String saleId) {
-    return pool.query("SELECT user_id FROM blacklisted_accounts").execute().compose(rows -> {
-      List<String> users = new ArrayList<>(rows.size());
-      rows.forEach(row -> users.add(row.getString("user_id")));
+    return Future.all(loadInto(saleId, Kind.ACCOUNT), loadInto(saleId, Kind.DEVICE)).mapEmpty();
+  }
+
+  private Future<Void> loadInto(String saleId, Kind kind) {
+    return pool.query("SELECT " + kind.column + " FROM " + kind.table).execute().compose(rows -> {
+      List<String> subjects = new ArrayList<>(rows.size());
+      rows.forEach(row -> subjects.add(row.getString(kind.column)));
       List<Future<?>> writes = new ArrayList<>();
-      for (int from = 0; from < users.size(); from += CHUNK) {
-        Request add = Request.cmd(Command.SADD).arg(new SaleKeys(saleId).blacklist());
-        users.subList(from, Math.min(users.size(), from + CHUNK)).forEach(add::arg);
+      for (int from = 0; from < subjects.size(); from += CHUNK) {
+        Request add = Request.cmd(Command.SADD).arg(kind.redisSet.apply(new SaleKeys(saleId)));
+        subjects.subList(from, Math.min(subjects.size(), from + CHUNK)).forEach(add::arg);
         writes.add(redis.send(add));
       }
       return Future.all(writes).mapEmpty();
     });
   }
 
-  private Future<Void> mirror(Command command, String userId) {
+  private Future<Void> mirror(Kind kind, Command command, String subject) {
     return sales.listNotEnded(pool).compose(open -> Future.all(open.stream()
             .map(FlashSale::saleId)
-            .map(saleId -> redis.send(Request.cmd(command).arg(new SaleKeys(saleId).blacklist()).arg(userId)))
+            .map(saleId -> redis.send(Request.cmd(command).arg(kind.redisSet.apply(new SaleKeys(saleId))).arg(subject)))
             .toList())
         .mapEmpty());
   }

@@ -32,7 +32,8 @@ public record AppConfig(
     NotificationConfig notifications,
     LifecycleConfig lifecycle,
     Duration checkoutSweep,
-    WaitingRoomConfig waitingRoom) {
+    WaitingRoomConfig waitingRoom,
+    AntibotConfig antibot) {
 
   public static final String ENV_PREFIX = "FLASHSALE_";
   private static final String DEFAULTS_RESOURCE = "conf/flashsale.properties";
@@ -50,6 +51,12 @@ public record AppConfig(
   /** Empty host or URL: that channel is off. */
   public record NotificationConfig(String smtpHost, int smtpPort, String smtpFrom, String smtpUsername,
                                    String smtpPassword, String webhookUrl, Duration webhookTimeout) {}
+
+  /** Rate limits are requests per second with a burst; a rate of 0 turns that limit off. */
+  public record AntibotConfig(Duration powValidity, double userPerSecond, int userBurst, double ipPerSecond,
+                              int ipBurst, double devicePerSecond, int deviceBurst, String captchaVerifyUrl,
+                              String captchaSecret, Duration captchaTimeout, String captchaHostname,
+                              String captchaAction, java.util.Set<String> trustedProxies) {}
 
   /** How long before a sale's start its warm-up and its two countdown notices are due. */
   public record LifecycleConfig(Duration tick, Duration warmUpLead, Duration firstNoticeLead, Duration lastNoticeLead) {}
@@ -139,13 +146,27 @@ public record AppConfig(
             Duration.ofSeconds(s.integer("waitingroom.prequeue-seconds")),
             s.integer("waitingroom.live-push-ms"),
             s.integer("waitingroom.admission-token-seconds"),
-            s.text("waitingroom.shuffle-seed")));
+            s.text("waitingroom.shuffle-seed")),
+        new AntibotConfig(
+            Duration.ofSeconds(s.integer("antibot.pow.validity-seconds")),
+            s.decimal("antibot.rate.user-per-second"),
+            s.integer("antibot.rate.user-burst"),
+            s.decimal("antibot.rate.ip-per-second"),
+            s.integer("antibot.rate.ip-burst"),
+            s.decimal("antibot.rate.device-per-second"),
+            s.integer("antibot.rate.device-burst"),
+            s.text("antibot.captcha.verify-url"),
+            s.text("antibot.captcha.secret"),
+            Duration.ofMillis(s.integer("antibot.captcha.timeout-ms")),
+            s.text("antibot.captcha.hostname"),
+            s.text("antibot.captcha.action"),
+            java.util.Set.of(s.text("http.trusted-proxies").split("\\s*,\\s*"))));
   }
 
   /** Same settings with Redis and PostgreSQL pointed elsewhere (used once embedded servers run). */
   public AppConfig withStores(String redis, String pg) {
     return new AppConfig(httpPort, httpInstances, redis, redisPoolSize, pg, pgPoolSize, jwtSecret,
-        demo, payment, notifications, lifecycle, checkoutSweep, waitingRoom);
+        demo, payment, notifications, lifecycle, checkoutSweep, waitingRoom, antibot);
   }
 
   public int effectiveHttpInstances() {

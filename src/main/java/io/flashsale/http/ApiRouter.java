@@ -21,6 +21,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 import io.flashsale.waitingroom.LiveFeed;
+import io.flashsale.antibot.BotDefence.Attempt;
+import io.flashsale.antibot.Blacklist.Kind;
 
 /** The routes of the public API, the admin API, health and metrics. */
 public final class ApiRouter {
@@ -65,8 +67,19 @@ public final class ApiRouter {
     });
     router.post("/api/sales/:saleId/purchase").handler(ctx -> {
       UUID saleId = JsonInput.pathId(ctx.pathParam("saleId"), "sale");
-      int quantity = JsonInput.of(ctx.body().buffer()).integer("quantity", 1, 1, MAX_QUANTITY);
-      reply(ctx, 201, services.directPurchase().purchase(Caller.of(ctx).userId(), saleId, quantity));
+      JsonInput input = JsonInput.of(ctx.body().buffer());
+      int quantity = input.integer("quantity", 1, 1, MAX_QUANTITY);
+      Attempt attempt = attempt(ctx, input, services);
+      reply(ctx, 201, services.catalog().get(saleId).compose(sale -> services.botDefence().check(sale, attempt)
+          .compose(human -> services.directPurchase().purchase(sale, attempt.userId(), attempt.device(), quantity))));
+    });
+    router.get("/api/sales/:saleId/challenge").handler(ctx -> {
+      UUID saleId = JsonInput.pathId(ctx.pathParam("saleId"), "sale");
+      Attempt attempt = attempt(ctx, JsonInput.of(null), services);
+      services.catalog().get(saleId)
+          .compose(sale -> services.botDefence().challenge(sale, attempt))
+          .onSuccess(challenge -> json(ctx, 200, challenge.toJson()))
+          .onFailure(ctx::fail);
     });
 
     router.post("/api/sales/:saleId/queue").handler(ctx -> {
@@ -74,7 +87,11 @@ public final class ApiRouter {
       JsonInput input = JsonInput.of(ctx.body().buffer());
       int quantity = input.integer("quantity", 1, 1, MAX_QUANTITY);
       String paymentMethodId = input.token("paymentMethodId", DEFAULT_PAYMENT_METHOD, 128);
-      services.waitingRoom().join(Caller.of(ctx).userId(), saleId, quantity, paymentMethodId)
+      Attempt attempt = attempt(ctx, input, services);
+      services.catalog().get(saleId)
+          .compose(sale -> services.botDefence().check(sale, attempt)
+              .compose(human -> services.waitingRoom().join(sale, attempt.userId(), attempt.device(), quantity,
+                  paymentMethodId)))
           .onSuccess(view -> json(ctx, 202, view.toJson()))
           .onFailure(ctx::fail);
     });
@@ -102,25 +119,25 @@ public final class ApiRouter {
           .onFailure(ctx::fail);
     });
 
-    router.get("/api/admin/blacklist").handler(ctx -> services.blacklist().list()
-        .onSuccess(entries -> json(ctx, 200, new JsonObject().put("accounts", new JsonArray(entries))))
+    router.get("/api/admin/blacklist").handler(ctx -> Future.all(services.blacklist().list(Kind.ACCOUNT),
+            services.blacklist().list(Kind.DEVICE))
+        .onSuccess(lists -> json(ctx, 200, new JsonObject()
+            .put("accounts", new JsonArray(lists.<List<JsonObject>>resultAt(0)))
+            .put("devices", new JsonArray(lists.<List<JsonObject>>resultAt(1)))))
         .onFailure(ctx::fail));
     router.post("/api/admin/blacklist").handler(ctx -> {
       JsonInput input = JsonInput.of(ctx.body().buffer());
-      String userId = input.text("userId", 128);
-      services.blacklist().add(userId, input.text("reason", 500), Caller.of(ctx).userId())
-          .onSuccess(added -> json(ctx, added ? 201 : 200, new JsonObject().put("userId", userId).put("blacklisted", true)))
+      Kind kind = input.has("fingerprint") ? Kind.DEVICE : Kind.ACCOUNT;
+      String subject = input.text(kind.field(), 128);
+      services.blacklist().add(kind, subject, input.text("reason", 500), Caller.of(ctx).userId())
+          .onSuccess(added -> json(ctx, added ? 201 : 200, new JsonObject().put(kind.field(), subject)
+              .put("blacklisted", true)))
           .onFailure(ctx::fail);
     });
-    router.delete("/api/admin/blacklist/:userId").handler(ctx -> services.blacklist().remove(ctx.pathParam("userId"))
-        .onSuccess(removed -> {
-          if (removed) {
-            ctx.response().setStatusCode(204).end();
-          } else {
-            ctx.fail(new FlashSaleException(ErrorCode.NOT_FOUND, "account is not blacklisted"));
-          }
-        })
-        .onFailure(ctx::fail));
+    router.delete("/api/admin/blacklist/:userId").handler(ctx -> unflag(ctx, services, Kind.ACCOUNT,
+        ctx.pathParam("userId")));
+    router.delete("/api/admin/blacklist/devices/:fingerprint").handler(ctx -> unflag(ctx, services, Kind.DEVICE,
+        ctx.pathParam("fingerprint")));
     router.get("/api/admin/sales/:saleId/report").handler(ctx -> {
       UUID saleId = JsonInput.pathId(ctx.pathParam("saleId"), "sale");
       services.audit().report(saleId)
@@ -180,13 +197,47 @@ public final class ApiRouter {
         input.integer("admissionRatePerSecond", 500, 1, 1_000_000),
         input.integer("checkoutTtlSeconds", 600, 1, 86_400),
         input.bool("waitingRoom", false),
-        input.choice("queuePolicy", QueuePolicy.class, QueuePolicy.RANDOMIZED_PREQUEUE));
+        input.choice("queuePolicy", QueuePolicy.class, QueuePolicy.RANDOMIZED_PREQUEUE),
+        input.integer("proofOfWorkDifficulty", 0, 0, 32),
+        input.bool("captchaRequired", false));
     if (sale.priceCents() < 0) {
       throw JsonInput.invalid("priceCents is required");
     }
     services.timeline().create(sale)
         .onSuccess(created -> ctx.response().putHeader("Location", "/api/sales/" + created.saleId()))
         .onSuccess(created -> json(ctx, 201, created.toJson()))
+        .onFailure(ctx::fail);
+  }
+
+  /** The header a client sends its device fingerprint in (e.g. a FingerprintJS visitor id). */
+  public static final String DEVICE_HEADER = "X-Device-Fingerprint";
+
+  /** What the bot defence needs to know about this request. */
+  private static Attempt attempt(RoutingContext ctx, JsonInput input, ApiServices services) {
+    String device = ctx.request().getHeader(DEVICE_HEADER);
+    if (device != null && !device.matches("[A-Za-z0-9_+/=.:-]{1,128}")) {
+      throw JsonInput.invalid(DEVICE_HEADER + " must be 1 to 128 letters, digits or _+/=.:-");
+    }
+    JsonObject work = input.object("proofOfWork");
+    return new Attempt(Caller.of(ctx).userId(), services.clientAddress().of(ctx), device == null ? "" : device,
+        work == null ? null : stringOrNull(work.getValue("challenge")),
+        work == null ? null : stringOrNull(work.getValue("solution")),
+        input.optionalText("captchaToken", 4_096));
+  }
+
+  private static String stringOrNull(Object value) {
+    return value instanceof String text ? text : null;
+  }
+
+  private static void unflag(RoutingContext ctx, ApiServices services, Kind kind, String subject) {
+    services.blacklist().remove(kind, subject)
+        .onSuccess(removed -> {
+          if (removed) {
+            ctx.response().setStatusCode(204).end();
+          } else {
+            ctx.fail(new FlashSaleException(ErrorCode.NOT_FOUND, "not blacklisted"));
+          }
+        })
         .onFailure(ctx::fail);
   }
 

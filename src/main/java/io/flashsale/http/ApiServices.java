@@ -1,6 +1,7 @@
 package io.flashsale.http;
 
 import io.flashsale.antibot.Blacklist;
+import io.flashsale.antibot.BotDefence;
 import io.flashsale.audit.SaleAudit;
 import io.flashsale.checkout.Checkout;
 import io.flashsale.inventory.DirectPurchase;
@@ -28,6 +29,8 @@ public record ApiServices(
     WaitingRoom waitingRoom,
     AdmissionTokens admissionTokens,
     Blacklist blacklist,
+    BotDefence botDefence,
+    ClientAddress clientAddress,
     SaleAudit audit,
     long livePushMillis,
     PrometheusMeterRegistry metrics) {}

@@ -37,6 +37,27 @@ final class JsonInput {
     return new JsonInput(object);
   }
 
+  boolean has(String field) {
+    return body.containsKey(field);
+  }
+
+  /** A nested object, or null when absent; anything else is refused. */
+  JsonObject object(String field) {
+    Object value = body.getValue(field);
+    if (value == null) {
+      return null;
+    }
+    if (!(value instanceof JsonObject object)) {
+      throw invalid(field + " must be an object");
+    }
+    return object;
+  }
+
+  /** A string that may be absent (null), never blank or longer than {@code maxLength}. */
+  String optionalText(String field, int maxLength) {
+    return body.containsKey(field) && body.getValue(field) != null ? text(field, maxLength) : null;
+  }
+
   int integer(String field, int min, int max) {
     if (!body.containsKey(field)) {
       throw invalid(field + " is required");

@@ -51,6 +51,9 @@ final class Problems {
   static void handleFailure(RoutingContext ctx) {
     Throwable failure = ctx.failure();
     if (failure instanceof FlashSaleException domain) {
+      if (domain.retryAfterSeconds() != null) {
+        ctx.response().putHeader("Retry-After", Integer.toString(domain.retryAfterSeconds()));
+      }
       send(ctx, domain.code(), domain.getMessage(), domain.extensions());
     } else if (failure instanceof DecodeException) {
       send(ctx, ErrorCode.VALIDATION_FAILED, "the body is not valid JSON");

@@ -80,6 +80,26 @@ public record SaleKeys(String saleId) {
     return prefix() + "blacklist";
   }
 
+  /** Set of device fingerprints flagged for abuse. */
+  public String blacklistedDevices() {
+    return prefix() + "blacklist-devices";
+  }
+
+  /** Hash reason → count of requests the bot defence refused. */
+  public String rejections() {
+    return prefix() + "rejections";
+  }
+
+  /** One GCRA limit: {@code dimension} is user, ip or device. */
+  public String rateLimit(String dimension, String subject) {
+    return prefix() + "rl:" + dimension + ":" + subject;
+  }
+
+  /** Marks a proof-of-work challenge as used. */
+  public String usedChallenge(String nonce) {
+    return prefix() + "pow:" + nonce;
+  }
+
   private String prefix() {
     return "sale:{" + saleId + "}:";
   }

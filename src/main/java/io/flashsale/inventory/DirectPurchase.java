@@ -3,30 +3,25 @@ package io.flashsale.inventory;
 import io.flashsale.sale.ErrorCode;
 import io.flashsale.sale.FlashSale;
 import io.flashsale.sale.FlashSaleException;
-import io.flashsale.sale.SaleCatalog;
 import io.flashsale.sale.SaleOrder;
 import io.vertx.core.Future;
 import java.time.Clock;
-import java.util.UUID;
 
 /** The buy-now path of a sale without a waiting room: pre-checks, then a reservation. */
 public final class DirectPurchase {
 
-  private final SaleCatalog catalog;
   private final Reservations reservations;
   private final Clock clock;
 
-  public DirectPurchase(SaleCatalog catalog, Reservations reservations, Clock clock) {
-    this.catalog = catalog;
+  public DirectPurchase(Reservations reservations, Clock clock) {
     this.reservations = reservations;
     this.clock = clock;
   }
 
-  public Future<SaleOrder> purchase(String userId, UUID saleId, int quantity) {
-    return catalog.get(saleId).compose(sale -> {
-      FlashSaleException refusal = precheck(sale, quantity);
-      return refusal != null ? Future.failedFuture(refusal) : reservations.reserve(sale, userId, quantity);
-    });
+  /** {@code device} is the buyer's device fingerprint, or "" if they sent none. */
+  public Future<SaleOrder> purchase(FlashSale sale, String userId, String device, int quantity) {
+    FlashSaleException refusal = precheck(sale, quantity);
+    return refusal != null ? Future.failedFuture(refusal) : reservations.reserve(sale, userId, device, quantity);
   }
 
   private FlashSaleException precheck(FlashSale sale, int quantity) {

@@ -40,8 +40,8 @@ public final class Reservations {
   }
 
   /** Takes {@code quantity} units for {@code userId}; fails with a {@link FlashSaleException} saying why not. */
-  public Future<SaleOrder> reserve(FlashSale sale, String userId, int quantity) {
-    return takeFromGate(sale, userId, quantity, true)
+  public Future<SaleOrder> reserve(FlashSale sale, String userId, String device, int quantity) {
+    return takeFromGate(sale, userId, device, quantity, true)
         .compose(taken -> reserveInDatabase(sale, userId, quantity)
             .recover(refused -> gate.giveBack(sale.saleId(), userId, quantity)
                 .transform(returned -> {
@@ -56,14 +56,16 @@ public final class Reservations {
             "outcome", result.succeeded() ? "RESERVED" : outcomeOf(result.cause())).increment());
   }
 
-  private Future<Void> takeFromGate(FlashSale sale, String userId, int quantity, boolean mayLoad) {
-    return gate.tryTake(sale.saleId(), userId, quantity, sale.perUserLimit()).compose(take -> switch (take.outcome()) {
+  private Future<Void> takeFromGate(FlashSale sale, String userId, String device, int quantity, boolean mayLoad) {
+    return gate.tryTake(sale.saleId(), userId, device, quantity, sale.perUserLimit()).compose(take -> switch (take.outcome()) {
       case TAKEN -> Future.succeededFuture();
       case SOLD_OUT -> Future.failedFuture(new FlashSaleException(ErrorCode.SOLD_OUT,
           "all " + sale.quantityAvailable() + " units are taken"));
       case LIMIT -> Future.failedFuture(limitReached(sale, take.number(), quantity));
+      case BLACKLISTED, BLACKLISTED_DEVICE -> Future.failedFuture(
+          new FlashSaleException(ErrorCode.FORBIDDEN, "this account or device may not buy in this sale"));
       case NOT_LOADED -> mayLoad
-          ? loadStock(sale.saleId()).compose(loaded -> takeFromGate(sale, userId, quantity, false))
+          ? loadStock(sale.saleId()).compose(loaded -> takeFromGate(sale, userId, device, quantity, false))
           : Future.failedFuture(new FlashSaleException(ErrorCode.SALE_NOT_ACTIVE, "sale stock is not loaded"));
     });
   }

@@ -12,7 +12,7 @@ import java.util.List;
 /** Layer 1: the sale's stock counter in Redis, taken and returned only by atomic scripts. */
 public final class StockGate {
 
-  public enum Outcome { TAKEN, LIMIT, SOLD_OUT, NOT_LOADED }
+  public enum Outcome { TAKEN, LIMIT, SOLD_OUT, NOT_LOADED, BLACKLISTED, BLACKLISTED_DEVICE }
 
   /** {@code number} is the stock left after TAKEN or SOLD_OUT, the units already held after LIMIT. */
   public record Take(Outcome outcome, int number) {}
@@ -29,10 +29,12 @@ public final class StockGate {
     return Future.all(take.load(redis), giveBack.load(redis)).mapEmpty();
   }
 
-  public Future<Take> tryTake(String saleId, String userId, int quantity, int perUserLimit) {
+  /** {@code device} is the buyer's device fingerprint, or "" if they sent none. */
+  public Future<Take> tryTake(String saleId, String userId, String device, int quantity, int perUserLimit) {
     SaleKeys keys = new SaleKeys(saleId);
-    return take.run(redis, List.of(keys.stock(), keys.buyers()),
-            List.of(userId, Integer.toString(quantity), Integer.toString(perUserLimit)))
+    return take.run(redis,
+            List.of(keys.stock(), keys.buyers(), keys.blacklist(), keys.blacklistedDevices(), keys.rejections()),
+            List.of(userId, Integer.toString(quantity), Integer.toString(perUserLimit), device))
         .map(reply -> new Take(Outcome.valueOf(reply.get(0).toString()), reply.get(1).toInteger()));
   }
 

@@ -21,12 +21,14 @@ public record FlashSale(
     int checkoutTtlSeconds,
     boolean waitingRoom,
     QueuePolicy queuePolicy,
+    int powDifficulty,
+    boolean captchaRequired,
     Instant createdAt,
     Instant updatedAt) {
 
   static final String COLUMNS = "sale_id, product_id, product_name, quantity_available, quantity_sold,"
       + " price_cents, currency, start_time, end_time, status, per_user_limit, admission_rate_per_second,"
-      + " checkout_ttl_seconds, waiting_room, queue_policy, created_at, updated_at";
+      + " checkout_ttl_seconds, waiting_room, queue_policy, pow_difficulty, captcha_required, created_at, updated_at";
 
   static FlashSale fromRow(Row row) {
     return new FlashSale(
@@ -45,6 +47,8 @@ public record FlashSale(
         row.getInteger("checkout_ttl_seconds"),
         row.getBoolean("waiting_room"),
         QueuePolicy.valueOf(row.getString("queue_policy")),
+        row.getInteger("pow_difficulty"),
+        row.getBoolean("captcha_required"),
         instant(row, "created_at"),
         instant(row, "updated_at"));
   }
@@ -81,6 +85,8 @@ public record FlashSale(
         .put("checkoutTtlSeconds", checkoutTtlSeconds)
         .put("waitingRoom", waitingRoom)
         .put("queuePolicy", queuePolicy.name())
+        .put("proofOfWorkDifficulty", powDifficulty)
+        .put("captchaRequired", captchaRequired)
         .put("createdAt", createdAt.toString())
         .put("updatedAt", updatedAt.toString());
   }

@@ -14,6 +14,11 @@ public class FlashSaleException extends RuntimeException {
     return code;
   }
 
+  /** Seconds after which the caller may try again (a Retry-After header); none by default. */
+  public Integer retryAfterSeconds() {
+    return null;
+  }
+
   /** Extra members for the problem document (RFC 9457 extensions); none by default. */
   public io.vertx.core.json.JsonObject extensions() {
     return null;

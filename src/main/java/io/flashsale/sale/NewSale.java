@@ -15,4 +15,6 @@ public record NewSale(
     int admissionRatePerSecond,
     int checkoutTtlSeconds,
     boolean waitingRoom,
-    QueuePolicy queuePolicy) {}
+    QueuePolicy queuePolicy,
+    int powDifficulty,
+    boolean captchaRequired) {}

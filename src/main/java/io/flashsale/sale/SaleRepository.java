@@ -18,9 +18,9 @@ public final class SaleRepository {
     return client.preparedQuery("""
             INSERT INTO flash_sales (sale_id, product_id, product_name, quantity_available, price_cents,
               currency, start_time, end_time, status, per_user_limit, admission_rate_per_second,
-              checkout_ttl_seconds, waiting_room, queue_policy)
+              checkout_ttl_seconds, waiting_room, queue_policy, pow_difficulty, captcha_required)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
-              CASE WHEN $7 <= now() THEN 'ACTIVE' ELSE 'SCHEDULED' END, $9, $10, $11, $12, $13)
+              CASE WHEN $7 <= now() THEN 'ACTIVE' ELSE 'SCHEDULED' END, $9, $10, $11, $12, $13, $14, $15)
             RETURNING """ + " " + FlashSale.COLUMNS)
         .execute(Tuple.tuple()
             .addUUID(UUID.randomUUID())
@@ -35,7 +35,9 @@ public final class SaleRepository {
             .addInteger(sale.admissionRatePerSecond())
             .addInteger(sale.checkoutTtlSeconds())
             .addBoolean(sale.waitingRoom())
-            .addString(sale.queuePolicy().name()))
+            .addString(sale.queuePolicy().name())
+            .addInteger(sale.powDifficulty())
+            .addBoolean(sale.captchaRequired()))
         .map(rows -> FlashSale.fromRow(rows.iterator().next()));
   }
 

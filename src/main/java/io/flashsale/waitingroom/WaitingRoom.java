@@ -53,30 +53,35 @@ public final class WaitingRoom {
     return Future.all(join.load(redis), status.load(redis)).mapEmpty();
   }
 
-  /** Puts the buyer in line. A second join is refused with the buyer's existing ticket in the problem. */
-  public Future<QueueView> join(String userId, UUID saleId, int quantity, String paymentMethodId) {
-    return catalog.get(saleId).compose(sale -> {
-      FlashSaleException refusal = precheck(sale, quantity);
-      if (refusal != null) {
-        return Future.failedFuture(refusal);
-      }
-      SaleKeys keys = new SaleKeys(sale.saleId());
-      boolean shuffles = sale.queuePolicy() == QueuePolicy.RANDOMIZED_PREQUEUE;
-      return join.run(redis,
-              List.of(keys.tickets(), keys.blacklist(), keys.sequence(), keys.line(), keys.prequeue(), keys.sealed(),
-                  keys.stock(), keys.preauthQueue(), keys.payments(), keys.paymentMethods()),
-              List.of(userId, Integer.toString(quantity), UUID.randomUUID().toString(), shuffles ? "1" : "0",
-                  paymentMethodId))
-          .compose(reply -> switch (reply.get(0).toString()) {
-            case "BLACKLISTED" -> Future.failedFuture(
-                new FlashSaleException(ErrorCode.FORBIDDEN, "this account may not join this sale"));
-            case "EXISTING" -> status(userId, sale).compose(view -> Future.failedFuture(new AlreadyQueuedException(view)));
-            default -> Future.succeededFuture(waiting(sale, Ticket.decode(reply.get(1).toString()),
-                reply.get(2).toLong(), reply.get(3).toLong(), "AUTHORIZING"));
-          })
-          .onComplete(result -> metrics.counter("flashsale.queue.joins",
-              "outcome", result.succeeded() ? "JOINED" : outcomeOf(result.cause())).increment());
-    });
+  /**
+   * Puts the buyer in line. A second join is refused with the buyer's existing ticket in the
+   * problem. {@code device} is the buyer's device fingerprint, or "" if they sent none.
+   */
+  public Future<QueueView> join(FlashSale sale, String userId, String device, int quantity, String paymentMethodId) {
+    FlashSaleException refusal = precheck(sale, quantity);
+    if (refusal != null) {
+      return Future.failedFuture(refusal);
+    }
+    SaleKeys keys = new SaleKeys(sale.saleId());
+    boolean shuffles = sale.queuePolicy() == QueuePolicy.RANDOMIZED_PREQUEUE;
+    return join.run(redis,
+            List.of(keys.tickets(), keys.blacklist(), keys.sequence(), keys.line(), keys.prequeue(), keys.sealed(),
+                keys.stock(), keys.preauthQueue(), keys.payments(), keys.paymentMethods(), keys.blacklistedDevices(),
+                keys.rejections()),
+            List.of(userId, Integer.toString(quantity), UUID.randomUUID().toString(), shuffles ? "1" : "0",
+                paymentMethodId, device))
+        .compose(reply -> switch (reply.get(0).toString()) {
+          case "BLACKLISTED", "BLACKLISTED_DEVICE" -> {
+            metrics.counter("flashsale.bot.rejections", "reason", reply.get(0).toString()).increment();
+            yield Future.failedFuture(
+                new FlashSaleException(ErrorCode.FORBIDDEN, "this account or device may not join this sale"));
+          }
+          case "EXISTING" -> status(userId, sale).compose(view -> Future.failedFuture(new AlreadyQueuedException(view)));
+          default -> Future.succeededFuture(waiting(sale, Ticket.decode(reply.get(1).toString()),
+              reply.get(2).toLong(), reply.get(3).toLong(), "AUTHORIZING"));
+        })
+        .onComplete(result -> metrics.counter("flashsale.queue.joins",
+            "outcome", result.succeeded() ? "JOINED" : outcomeOf(result.cause())).increment());
   }
 
   public Future<QueueView> status(String userId, UUID saleId) {

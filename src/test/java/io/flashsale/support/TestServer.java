@@ -62,6 +62,10 @@ public final class TestServer {
     env.put("FLASHSALE_PG_URL", pgUrl);
     env.put("FLASHSALE_JWT_SECRET", JWT_SECRET);
     env.put("FLASHSALE_PAYMENT_SIMULATED_LATENCY_MS", "0");
+    // Tests fire thousands of requests from one address; the bot tests turn the limits on.
+    env.put("FLASHSALE_ANTIBOT_RATE_USER_PER_SECOND", "0");
+    env.put("FLASHSALE_ANTIBOT_RATE_IP_PER_SECOND", "0");
+    env.put("FLASHSALE_ANTIBOT_RATE_DEVICE_PER_SECOND", "0");
     env.putAll(overrides);
     FlashSaleApp app = new FlashSaleApp(vertx, AppConfig.load(env));
     WebClient client = WebClient.create(vertx, new WebClientOptions()

@@ -1,0 +1,81 @@
+package io.flashsale.antibot;
+
+import io.flashsale.antibot.ProofOfWork.Challenge;
+import io.flashsale.antibot.ProofOfWork.Verified;
+import io.flashsale.infra.SaleKeys;
+import io.flashsale.sale.FlashSale;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+
+/**
+ * The checks a buyer passes before any stock or line work, cheapest first: the rate limits,
+ * then the sale's proof of work (one HMAC, one hash, one Redis write), then its CAPTCHA (an
+ * HTTP call). Every refusal is counted by reason, in metrics and in the sale's own tally.
+ */
+public final class BotDefence {
+
+  /** What the request claims about itself; the user id comes from the verified token. */
+  public record Attempt(String userId, String ip, String device, String powChallenge, String powSolution,
+                        String captchaToken) {}
+
+  private final Redis redis;
+  private final RateLimits rateLimits;
+  private final ProofOfWork proofOfWork;
+  private final CaptchaVerifier captcha;
+  private final MeterRegistry metrics;
+
+  public BotDefence(Redis redis, RateLimits rateLimits, ProofOfWork proofOfWork, CaptchaVerifier captcha,
+                    MeterRegistry metrics) {
+    this.redis = redis;
+    this.rateLimits = rateLimits;
+    this.proofOfWork = proofOfWork;
+    this.captcha = captcha;
+    this.metrics = metrics;
+  }
+
+  /** A challenge for this buyer, or a refusal if they ask too often or the sale has no proof of work. */
+  public Future<Challenge> challenge(FlashSale sale, Attempt attempt) {
+    return counted(sale, rateLimits.take(sale.saleId(), attempt.userId(), attempt.ip(), attempt.device()))
+        .map(allowed -> proofOfWork.issue(sale.saleId(), attempt.userId(), Math.max(sale.powDifficulty(), 0)));
+  }
+
+  public Future<Void> check(FlashSale sale, Attempt attempt) {
+    return counted(sale, rateLimits.take(sale.saleId(), attempt.userId(), attempt.ip(), attempt.device())
+        .compose(allowed -> sale.powDifficulty() > 0 ? spend(sale, attempt) : Future.succeededFuture())
+        .compose(worked -> sale.captchaRequired() ? captcha.verify(attempt.captchaToken(), attempt.ip())
+            : Future.succeededFuture()));
+  }
+
+  /** A solution counts once: the first request to mark its nonce wins, every replay is refused. */
+  private Future<Void> spend(FlashSale sale, Attempt attempt) {
+    Verified verified;
+    try {
+      verified = proofOfWork.verify(attempt.powChallenge(), attempt.powSolution(), sale.saleId(), attempt.userId(),
+          sale.powDifficulty());
+    } catch (Rejection.RejectedException refused) {
+      return Future.failedFuture(refused);
+    }
+    return redis.send(Request.cmd(Command.SET).arg(new SaleKeys(sale.saleId()).usedChallenge(verified.nonce()))
+            .arg("1").arg("NX").arg("PX").arg(verified.validForMillis()))
+        .compose(set -> set != null
+            ? Future.succeededFuture()
+            : Future.failedFuture(Rejection.POW_REPLAYED.exception("this challenge was already used")));
+  }
+
+  private <T> Future<T> counted(FlashSale sale, Future<T> checked) {
+    return checked.onFailure(refused -> {
+      if (refused instanceof Rejection.RejectedException rejected) {
+        count(sale.saleId(), rejected.reason());
+      }
+    });
+  }
+
+  /** Counts a refusal in metrics and in the sale's tally (the join script counts blacklist hits itself). */
+  public void count(String saleId, Rejection reason) {
+    metrics.counter("flashsale.bot.rejections", "reason", reason.name()).increment();
+    redis.send(Request.cmd(Command.HINCRBY).arg(new SaleKeys(saleId).rejections()).arg(reason.name()).arg(1));
+  }
+}
