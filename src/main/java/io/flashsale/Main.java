@@ -3,6 +3,7 @@ package io.flashsale;
 import io.flashsale.config.AppConfig;
 import io.flashsale.infra.EmbeddedStores;
 import io.flashsale.loadtest.LoadTest;
+import io.flashsale.loadtest.PowBenchmark;
 import io.flashsale.sale.FlashSale;
 import io.vertx.core.Future;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -37,6 +38,9 @@ public final class Main {
   public static void main(String[] args) {
     if (args.length > 0 && args[0].equals("loadtest")) {
       System.exit(LoadTest.run(java.util.Arrays.copyOfRange(args, 1, args.length)));
+    }
+    if (args.length > 0 && args[0].equals("pow-bench")) {
+      System.exit(PowBenchmark.run(java.util.Arrays.copyOfRange(args, 1, args.length)));
     }
     if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
       System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tF %1$tT.%1$tL %4$-7s [%3$s] %5$s%6$s%n");

@@ -65,7 +65,8 @@ public final class SaleAudit {
         Request.cmd(Command.ZCARD).arg(keys.line()),
         Request.cmd(Command.SCARD).arg(keys.prequeue()),
         Request.cmd(Command.HLEN).arg(keys.tickets()),
-        Request.cmd(Command.GET).arg(keys.cursor())));
+        Request.cmd(Command.GET).arg(keys.cursor()),
+        Request.cmd(Command.HGETALL).arg(keys.rejections())));
     Future<List<Winner>> winners = winners(saleId, keys);
     return Future.all(figures, winners).map(all -> judge(db, figures.result(), winners.result()));
   }
@@ -112,6 +113,14 @@ public final class SaleAudit {
       return null;
     }
     return Math.round(0.8 * events / (p90Seconds - p10Seconds) * 10) / 10.0;
+  }
+
+  private static JsonObject rejections(Response tally) {
+    JsonObject byReason = new JsonObject();
+    if (tally != null) {
+      tally.getKeys().forEach(reason -> byReason.put(reason, tally.get(reason).toLong()));
+    }
+    return byReason;
   }
 
   private static JsonObject judge(Row db, List<Response> redisFigures, List<Winner> buyers) {
@@ -174,6 +183,7 @@ public final class SaleAudit {
             // out of the line was let out in line order, places 1..n with nobody skipped.
             .put("admitted", admitted.size())
             .put("admittedInLineOrder", admittedNumbered && maxAdmittedNumber == admitted.size()))
+        .put("botRejections", rejections(redisFigures.get(5)))
         .put("winners", winnerList)
         .put("invariants", new JsonObject()
             .put("I1", heldOrPaid <= available && heldOrPaid == sold)

@@ -13,7 +13,12 @@ import java.time.Instant;
 record LoadTarget(HttpClient client, String adminToken) {
 
   Future<Reply> send(HttpMethod method, String path, String token, Buffer body) {
+    return send(method, path, token, body, java.util.Map.of());
+  }
+
+  Future<Reply> send(HttpMethod method, String path, String token, Buffer body, java.util.Map<String, String> headers) {
     RequestOptions options = new RequestOptions().setMethod(method).setURI(path);
+    headers.forEach(options::putHeader);
     if (token != null) {
       options.putHeader("Authorization", "Bearer " + token);
     }

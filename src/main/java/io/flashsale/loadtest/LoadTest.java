@@ -1,5 +1,7 @@
 package io.flashsale.loadtest;
 
+import io.flashsale.antibot.ProofOfWork;
+import io.flashsale.loadtest.HttpLoad.Reply;
 import io.flashsale.config.AppConfig;
 import io.flashsale.http.BearerAuth;
 import io.vertx.core.Future;
@@ -75,6 +77,10 @@ public final class LoadTest implements Callable<Integer> {
 
   @Option(names = "--checkout-ttl", description = "with --checkout: the sale's checkout TTL in seconds (default: ${DEFAULT-VALUE})")
   int checkoutTtlSeconds = 10;
+
+  @Option(names = "--pow-difficulty", description = "queue mode: the sale requires proof of work of this many bits; "
+      + "each buyer fetches a challenge and solves it before joining (default: ${DEFAULT-VALUE}, off)")
+  int powDifficulty = 0;
 
   @Option(names = "--websockets", description = "buyers, spread over the line, who hold a live WebSocket (default: ${DEFAULT-VALUE})")
   int websockets = 0;
@@ -191,17 +197,43 @@ public final class LoadTest implements Callable<Integer> {
     private Future<Phase> queueSale() {
       Buffer body = new JsonObject().put("quantity", 1).toBuffer();
       JsonObject sale = new JsonObject().put("waitingRoom", true).put("queuePolicy", policy)
-          .put("admissionRatePerSecond", rate);
+          .put("admissionRatePerSecond", rate).put("proofOfWorkDifficulty", powDifficulty);
       if (checkout) {
         sale.put("checkoutTtlSeconds", checkoutTtlSeconds);
       }
       return target.createSale(units, sale).compose(saleId -> {
         begin(saleId);
         return HttpLoad.run("join", target.client(), buyers, concurrency,
-                i -> c -> target.send(HttpMethod.POST, "/api/sales/" + saleId + "/queue", buyerTokens[i], body),
+                i -> c -> joinOnce(saleId, i, body),
                 (i, reply) -> outcomes.merge(LoadTarget.outcome(reply), 1, Integer::sum))
             .compose(stats -> openSockets(saleId).map(new Phase(saleId, stats)));
       });
+    }
+
+    /** One buyer's join: with proof of work on, first a challenge, solved here, then the join. */
+    private Future<Reply> joinOnce(String saleId, int buyer, Buffer plainBody) {
+      if (powDifficulty == 0) {
+        return target.send(HttpMethod.POST, "/api/sales/" + saleId + "/queue", buyerTokens[buyer], plainBody,
+            buyerHeaders(buyer));
+      }
+      return target.send(HttpMethod.GET, "/api/sales/" + saleId + "/challenge", buyerTokens[buyer], null,
+              buyerHeaders(buyer))
+          .compose(challenge -> {
+            if (challenge.status() != 200) {
+              return Future.succeededFuture(challenge);
+            }
+            String token = challenge.body().toJsonObject().getString("challenge");
+            JsonObject body = new JsonObject().put("quantity", 1).put("proofOfWork", new JsonObject()
+                .put("challenge", token).put("solution", ProofOfWork.solve(token, powDifficulty)));
+            return target.send(HttpMethod.POST, "/api/sales/" + saleId + "/queue", buyerTokens[buyer], body.toBuffer(),
+                buyerHeaders(buyer));
+          });
+    }
+
+    /** Each simulated buyer has an address and a device of their own, as real buyers do. */
+    private Map<String, String> buyerHeaders(int buyer) {
+      return Map.of("X-Forwarded-For", "10." + (buyer >> 16 & 0xff) + "." + (buyer >> 8 & 0xff) + "." + (buyer & 0xff),
+          "X-Device-Fingerprint", "loadtest-device-" + buyer);
     }
 
     /** Holds WebSockets for buyers spread evenly over the line; counts what they hear. */
