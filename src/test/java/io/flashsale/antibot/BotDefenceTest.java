@@ -161,6 +161,33 @@ class BotDefenceTest {
         .isEqualTo(401);
   }
 
+  @Test
+  void aBuyerWhoHammersIsToldWhenToComeBackAndAFlaggedDeviceCanBeClearedAgain() {
+    String saleId = Await.result(server.createSale(5, new JsonObject().put("waitingRoom", true))).getString("saleId");
+    List<Future<HttpResponse<Buffer>>> hammering = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      hammering.add(join(saleId, "hammer", "10.2.0.1", "device-hammer", null, null));
+    }
+    Await.result(Future.join(hammering));
+    HttpResponse<Buffer> limited = hammering.stream().map(Future::result)
+        .filter(response -> response.statusCode() == 429).findFirst().orElseThrow();
+    assertThat(limited.bodyAsJsonObject().getString("code")).isEqualTo("RATE_LIMITED");
+    assertThat(Integer.parseInt(limited.getHeader("Retry-After"))).isPositive();
+
+    var flag = Await.result(server.client().post("/api/admin/blacklist").bearerTokenAuthentication(server.adminToken())
+        .sendJsonObject(new JsonObject().put("fingerprint", "device-tainted").put("reason", "emulator farm")));
+    assertThat(flag.statusCode()).isEqualTo(201);
+    HttpResponse<Buffer> refused = Await.result(join(saleId, "tainted-user", "10.2.0.2", "device-tainted", null, null));
+    assertThat(refused.statusCode()).isEqualTo(403);
+    assertThat(refused.bodyAsJsonObject().getString("code")).isEqualTo("FORBIDDEN");
+
+    var cleared = Await.result(server.client().delete("/api/admin/blacklist/devices/device-tainted")
+        .bearerTokenAuthentication(server.adminToken()).send());
+    assertThat(cleared.statusCode()).isEqualTo(204);
+    assertThat(Await.result(join(saleId, "tainted-user", "10.2.0.2", "device-tainted", null, null)).statusCode())
+        .isEqualTo(202);
+  }
+
   private static List<Solved> solveAll(String saleId, String prefix, int count, Function<Integer, String> device) {
     List<Future<HttpResponse<Buffer>>> asked = new ArrayList<>();
     for (int i = 0; i < count; i++) {
