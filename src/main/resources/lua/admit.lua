@@ -8,7 +8,7 @@
 -- leave the line (they were told by the authoriser).
 -- KEYS[1] sale:{id}:line    KEYS[2] sale:{id}:tickets  KEYS[3] sale:{id}:stock
 -- KEYS[4] sale:{id}:buyers  KEYS[5] sale:{id}:bucket   KEYS[6] sale:{id}:cursor
--- KEYS[7] sale:{id}:payment
+-- KEYS[7] sale:{id}:payment  KEYS[8] sale:{id}:inflight (the ticket id is the order id to be)
 -- ARGV[1] admissions per second  ARGV[2] bucket capacity  ARGV[3] most buyers in one step
 -- ARGV[4] how many buyers still being authorised a step may pass before it stops looking
 -- Returns {stock left, buyers still waiting, admitted...}; each admitted entry is
@@ -51,6 +51,7 @@ if stock > 0 and batch > 0 then
       redis.call('HINCRBY', KEYS[4], user, quantity)
       redis.call('HSET', KEYS[2], user, id .. '|' .. number .. '|' .. quantity .. '|ADMITTED||' .. now)
       redis.call('ZREM', KEYS[1], user)
+      redis.call('HSET', KEYS[8], id, user .. '|' .. quantity .. '|' .. now)
       if number > cursor then
         cursor = number
         redis.call('SET', KEYS[6], number)

@@ -4,7 +4,10 @@
 -- KEYS[1] sale:{id}:stock   KEYS[2] sale:{id}:buyers (hash user -> units held)
 -- KEYS[3] sale:{id}:blacklist  KEYS[4] sale:{id}:blacklist-devices  KEYS[5] sale:{id}:rejections
 -- ARGV[1] user id           ARGV[2] quantity         ARGV[3] per-user limit
--- ARGV[4] device fingerprint or ''
+-- KEYS[6] sale:{id}:inflight (hash order id -> "user|quantity|takenAtMillis")
+-- ARGV[4] device fingerprint or ''  ARGV[5] the order id the units are taken for
+-- The in-flight entry records units taken here whose database write has not been confirmed:
+-- if the process dies in between, reconciliation finds the entry and settles it.
 -- Returns {outcome, number}: TAKEN/remaining, LIMIT/units already held,
 -- SOLD_OUT/units left, NOT_LOADED/0, BLACKLISTED/0 or BLACKLISTED_DEVICE/0.
 local quantity = tonumber(ARGV[2])
@@ -35,4 +38,7 @@ end
 
 redis.call('DECRBY', KEYS[1], quantity)
 redis.call('HINCRBY', KEYS[2], ARGV[1], quantity)
+local clock = redis.call('TIME')
+redis.call('HSET', KEYS[6], ARGV[5],
+  ARGV[1] .. '|' .. quantity .. '|' .. (tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)))
 return {'TAKEN', stock - quantity}

@@ -1,7 +1,10 @@
 package io.flashsale;
 
 import io.flashsale.antibot.Blacklist;
+import io.flashsale.audit.Reconciliation;
+import io.flashsale.audit.RedisRecovery;
 import io.flashsale.audit.SaleAudit;
+import io.vertx.ext.web.client.WebClient;
 import io.flashsale.checkout.Checkout;
 import io.flashsale.checkout.HoldExpiry;
 import io.flashsale.checkout.PreauthorizationVerticle;
@@ -84,6 +87,8 @@ public final class FlashSaleApp {
   private Preauthorizations preauthorizations;
   private OpenSales openSales;
   private RateLimits rateLimits;
+  private RedisRecovery recovery;
+  private Reconciliation reconciliation;
   private HoldExpiry holdExpiry;
   private Voids voids;
 
@@ -105,7 +110,7 @@ public final class FlashSaleApp {
           wire();
           return Future.all(List.of(stockGate.loadScripts(), services.waitingRoom().loadScripts(),
               admissions.loadScripts(), prequeue.loadScripts(), preauthorizations.loadScripts(),
-              rateLimits.loadScripts()));
+              rateLimits.loadScripts(), reconciliation.loadScripts()));
         })
         .compose(loaded -> services.timeline().warmUp())
         .compose(warm -> deploy(() -> new PeriodicVerticle("sale timeline", config.lifecycle().tick(),
@@ -117,6 +122,10 @@ public final class FlashSaleApp {
             config.waitingRoom().tickMillis()), 1))
         .compose(done -> deploy(() -> new PeriodicVerticle("hold expiry", config.checkoutSweep(), holdExpiry::sweep), 1))
         .compose(done -> deploy(() -> new PeriodicVerticle("authorisation voids", config.checkoutSweep(), voids::sweep), 1))
+        .compose(done -> deploy(() -> new PeriodicVerticle("redis recovery", config.audit().redisCheck(),
+            recovery::check), 1))
+        .compose(done -> deploy(() -> new PeriodicVerticle("reconciliation", config.audit().reconcileInterval(),
+            reconciliation::round), 1))
         .compose(done -> deploy(() -> new HttpServerVerticle(services, config.httpPort()), config.effectiveHttpInstances()))
         .map(this);
   }
@@ -141,6 +150,10 @@ public final class FlashSaleApp {
     holdExpiry = new HoldExpiry(stores.pg(), orders, authorizations, reservations, vertx.eventBus(), metrics);
     voids = new Voids(stores.pg(), authorizations, gateway, metrics);
     Blacklist blacklist = new Blacklist(stores.pg(), stores.redis(), sales);
+    recovery = new RedisRecovery(stores.pg(), stores.redis(), openSales, blacklist, clock, metrics);
+    reconciliation = new Reconciliation(stores.pg(), stores.redis(), openSales, WebClient.create(vertx),
+        new Reconciliation.Settings(config.audit().inflightStaleAfter(), config.audit().reconcileInterval(),
+            config.audit().alertWebhookUrl()), clock, metrics);
     services = new ApiServices(
         new BearerAuth(vertx, config.jwtSecret()),
         stores.pg(),
@@ -148,7 +161,7 @@ public final class FlashSaleApp {
         sales,
         catalog,
         orders,
-        new SaleTimeline(stores.pg(), sales, stockGate, blacklist, notifier(config.notifications()),
+        new SaleTimeline(stores.pg(), sales, stockGate, blacklist, recovery, notifier(config.notifications()),
             new SaleTimeline.Leads(config.lifecycle().warmUpLead(), config.lifecycle().firstNoticeLead(),
                 config.lifecycle().lastNoticeLead()), clock),
         new DirectPurchase(reservations, clock),

@@ -87,7 +87,9 @@ public final class Preauthorizations {
   }
 
   private Future<Answer> authorize(FlashSale sale, Claimed buyer) {
-    String key = "preauth:" + sale.saleId() + ":" + buyer.userId() + ":" + buyer.ticketId();
+    // One authorisation per buyer per sale, whatever their ticket: a buyer who joins again after
+    // an outage gets the same hold back, never a second one.
+    String key = "preauth:" + sale.saleId() + ":" + buyer.userId();
     long amount = sale.priceCents() * buyer.quantity();
     return gateway.authorize(new AuthorizationRequest(key, buyer.userId(), buyer.paymentMethodId(), amount,
             sale.currency()))

@@ -33,7 +33,8 @@ public record AppConfig(
     LifecycleConfig lifecycle,
     Duration checkoutSweep,
     WaitingRoomConfig waitingRoom,
-    AntibotConfig antibot) {
+    AntibotConfig antibot,
+    AuditConfig audit) {
 
   public static final String ENV_PREFIX = "FLASHSALE_";
   private static final String DEFAULTS_RESOURCE = "conf/flashsale.properties";
@@ -57,6 +58,10 @@ public record AppConfig(
                               int ipBurst, double devicePerSecond, int deviceBurst, String captchaVerifyUrl,
                               String captchaSecret, Duration captchaTimeout, String captchaHostname,
                               String captchaAction, java.util.Set<String> trustedProxies) {}
+
+  /** {@code alertWebhookUrl} empty: discrepancies are logged and counted, not posted. */
+  public record AuditConfig(Duration reconcileInterval, Duration inflightStaleAfter, Duration redisCheck,
+                            String alertWebhookUrl) {}
 
   /** How long before a sale's start its warm-up and its two countdown notices are due. */
   public record LifecycleConfig(Duration tick, Duration warmUpLead, Duration firstNoticeLead, Duration lastNoticeLead) {}
@@ -160,13 +165,18 @@ public record AppConfig(
             Duration.ofMillis(s.integer("antibot.captcha.timeout-ms")),
             s.text("antibot.captcha.hostname"),
             s.text("antibot.captcha.action"),
-            java.util.Set.of(s.text("http.trusted-proxies").split("\\s*,\\s*"))));
+            java.util.Set.of(s.text("http.trusted-proxies").split("\\s*,\\s*"))),
+        new AuditConfig(
+            Duration.ofMillis(s.integer("audit.reconcile-interval-ms")),
+            Duration.ofMillis(s.integer("audit.inflight-stale-ms")),
+            Duration.ofMillis(s.integer("audit.redis-check-ms")),
+            s.text("audit.alert-webhook-url")));
   }
 
   /** Same settings with Redis and PostgreSQL pointed elsewhere (used once embedded servers run). */
   public AppConfig withStores(String redis, String pg) {
     return new AppConfig(httpPort, httpInstances, redis, redisPoolSize, pg, pgPoolSize, jwtSecret,
-        demo, payment, notifications, lifecycle, checkoutSweep, waitingRoom, antibot);
+        demo, payment, notifications, lifecycle, checkoutSweep, waitingRoom, antibot, audit);
   }
 
   public int effectiveHttpInstances() {

@@ -15,6 +15,31 @@ public record SaleKeys(String saleId) {
     return prefix() + "buyers";
   }
 
+  /** Hash order id → "user|quantity|takenAtMillis": units taken whose database write is unconfirmed. */
+  public String inflight() {
+    return prefix() + "inflight";
+  }
+
+  /** Zset user id → admission time (ms): admitted buyers whose reservation is not yet recorded. */
+  public String admitted() {
+    return prefix() + "admitted";
+  }
+
+  /** Exists while Redis holds this sale's state; gone after a Redis restart without persistence. */
+  public String epoch() {
+    return prefix() + "epoch";
+  }
+
+  /** Set when this sale's state was rebuilt after Redis lost it: when the waiting line was lost. */
+  public String lineLost() {
+    return prefix() + "line-lost";
+  }
+
+  /** Lease held by the instance reconciling this sale. */
+  public String reconcileLease() {
+    return prefix() + "reconcile-lease";
+  }
+
   /** Hash user id → ticket, one per buyer who joined the waiting room. */
   public String tickets() {
     return prefix() + "tickets";

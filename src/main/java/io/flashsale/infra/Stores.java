@@ -13,8 +13,13 @@ public record Stores(Pool pg, Redis redis) {
 
   public static Stores connect(Vertx vertx, String redisUrl, int redisPoolSize, String pgUrl, int pgPoolSize) {
     Pool pool = PgBuilder.pool()
-        .with(new PoolOptions().setMaxSize(pgPoolSize).setMaxWaitQueueSize(10_000))
-        .connectingTo(PgUrls.connectOptions(pgUrl).setCachePreparedStatements(true).setPipeliningLimit(1))
+        // Fail fast while the database is away (503s, not a pile of waiting requests), and let no
+        // statement outlive the reconciliation's patience for work in flight.
+        .with(new PoolOptions().setMaxSize(pgPoolSize).setMaxWaitQueueSize(10_000).setConnectionTimeout(5)
+            .setConnectionTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS))
+        .connectingTo(PgUrls.connectOptions(pgUrl).setCachePreparedStatements(true).setPipeliningLimit(1)
+            .setProperties(java.util.Map.of("statement_timeout", "10000",
+                "idle_in_transaction_session_timeout", "15000")))
         .using(vertx)
         .build();
     return new Stores(pool, Redis.createClient(vertx, redisOptions(redisUrl, redisPoolSize)));

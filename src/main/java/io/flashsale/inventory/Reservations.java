@@ -41,9 +41,12 @@ public final class Reservations {
 
   /** Takes {@code quantity} units for {@code userId}; fails with a {@link FlashSaleException} saying why not. */
   public Future<SaleOrder> reserve(FlashSale sale, String userId, String device, int quantity) {
-    return takeFromGate(sale, userId, device, quantity, true)
-        .compose(taken -> reserveInDatabase(sale, userId, quantity)
-            .recover(refused -> gate.giveBack(sale.saleId(), userId, quantity)
+    UUID orderId = UUID.randomUUID();
+    return takeFromGate(sale, userId, device, quantity, orderId.toString(), true)
+        .compose(taken -> reserveInDatabase(sale, userId, quantity, orderId)
+            // Best effort: if this is lost, reconciliation finds the order and clears the entry.
+            .onSuccess(order -> gate.settled(sale.saleId(), order.orderId()))
+            .recover(refused -> gate.giveBack(sale.saleId(), userId, quantity, orderId.toString())
                 .transform(returned -> {
                   if (returned.failed()) {
                     // The reconciliation job finds and repairs this drift; the buyer still gets the real reason.
@@ -56,8 +59,10 @@ public final class Reservations {
             "outcome", result.succeeded() ? "RESERVED" : outcomeOf(result.cause())).increment());
   }
 
-  private Future<Void> takeFromGate(FlashSale sale, String userId, String device, int quantity, boolean mayLoad) {
-    return gate.tryTake(sale.saleId(), userId, device, quantity, sale.perUserLimit()).compose(take -> switch (take.outcome()) {
+  private Future<Void> takeFromGate(FlashSale sale, String userId, String device, int quantity, String orderId,
+                                    boolean mayLoad) {
+    return gate.tryTake(sale.saleId(), userId, device, quantity, sale.perUserLimit(), orderId)
+        .compose(take -> switch (take.outcome()) {
       case TAKEN -> Future.succeededFuture();
       case SOLD_OUT -> Future.failedFuture(new FlashSaleException(ErrorCode.SOLD_OUT,
           "all " + sale.quantityAvailable() + " units are taken"));
@@ -65,7 +70,7 @@ public final class Reservations {
       case BLACKLISTED, BLACKLISTED_DEVICE -> Future.failedFuture(
           new FlashSaleException(ErrorCode.FORBIDDEN, "this account or device may not buy in this sale"));
       case NOT_LOADED -> mayLoad
-          ? loadStock(sale.saleId()).compose(loaded -> takeFromGate(sale, userId, device, quantity, false))
+          ? loadStock(sale.saleId()).compose(loaded -> takeFromGate(sale, userId, device, quantity, orderId, false))
           : Future.failedFuture(new FlashSaleException(ErrorCode.SALE_NOT_ACTIVE, "sale stock is not loaded"));
     });
   }
@@ -78,8 +83,11 @@ public final class Reservations {
             .orElseGet(Future::succeededFuture));
   }
 
-  /** Units a buyer already took from the Redis gate and now needs a reservation for. */
-  public record Claim(String userId, int quantity) {}
+  /**
+   * Units a buyer already took from the Redis gate and now needs a reservation for, under the
+   * order id their in-flight entry names.
+   */
+  public record Claim(String userId, int quantity, UUID orderId) {}
 
   /** What the database said to one claim: the order, or why not (its units are back in Redis then). */
   public record ClaimOutcome(Claim claim, SaleOrder order, FlashSaleException refusal) {}
@@ -97,7 +105,7 @@ public final class Reservations {
     UUID saleId = UUID.fromString(sale.saleId());
     String[] users = claims.stream().map(Claim::userId).toArray(String[]::new);
     Integer[] quantities = claims.stream().map(Claim::quantity).toArray(Integer[]::new);
-    UUID[] orderIds = claims.stream().map(claim -> UUID.randomUUID()).toArray(UUID[]::new);
+    UUID[] orderIds = claims.stream().map(Claim::orderId).toArray(UUID[]::new);
     int total = claims.stream().mapToInt(Claim::quantity).sum();
     return pool.withTransaction(conn -> orders.addPurchasedBatch(conn, saleId, users, quantities, sale.perUserLimit())
             .compose(accepted -> accepted.size() == claims.size()
@@ -120,9 +128,9 @@ public final class Reservations {
   }
 
   private Future<ClaimOutcome> reserveClaimedAlone(FlashSale sale, Claim claim) {
-    return reserveInDatabase(sale, claim.userId(), claim.quantity())
+    return reserveInDatabase(sale, claim.userId(), claim.quantity(), claim.orderId())
         .map(order -> new ClaimOutcome(claim, order, null))
-        .recover(refused -> gate.giveBack(sale.saleId(), claim.userId(), claim.quantity())
+        .recover(refused -> gate.giveBack(sale.saleId(), claim.userId(), claim.quantity(), claim.orderId().toString())
             .otherwiseEmpty()
             .map(returned -> new ClaimOutcome(claim, null, refused instanceof FlashSaleException domain
                 ? domain
@@ -135,11 +143,11 @@ public final class Reservations {
     return claims.stream().filter(claim -> claim.userId().equals(userId)).findFirst().orElseThrow();
   }
 
-  private Future<SaleOrder> reserveInDatabase(FlashSale sale, String userId, int quantity) {
+  private Future<SaleOrder> reserveInDatabase(FlashSale sale, String userId, int quantity, UUID orderId) {
     UUID saleId = UUID.fromString(sale.saleId());
     return pool.withTransaction(conn -> orders.addPurchased(conn, userId, saleId, quantity, sale.perUserLimit())
         .compose(total -> total.isPresent()
-            ? orders.insertReserved(conn, UUID.randomUUID(), saleId, userId, quantity)
+            ? orders.insertReserved(conn, orderId, saleId, userId, quantity)
             : orders.purchased(conn, userId, saleId)
                 .compose(held -> Future.failedFuture(limitReached(sale, held, quantity))))
         .compose(order -> sales.addSold(conn, saleId, quantity)
@@ -185,7 +193,7 @@ public final class Reservations {
 
   /** After a release committed: the units go back to the Redis gate for the next buyer. */
   public Future<Void> returnToPool(SaleOrder released) {
-    return gate.giveBack(released.saleId(), released.userId(), released.quantity())
+    return gate.giveBack(released.saleId(), released.userId(), released.quantity(), "")
         .onFailure(e -> LOG.log(Level.SEVERE, "released order " + released.orderId()
             + " committed but its units did not reach Redis; reconciliation will repair", e))
         .otherwiseEmpty()

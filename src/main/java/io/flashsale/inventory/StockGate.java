@@ -30,19 +30,31 @@ public final class StockGate {
   }
 
   /** {@code device} is the buyer's device fingerprint, or "" if they sent none. */
-  public Future<Take> tryTake(String saleId, String userId, String device, int quantity, int perUserLimit) {
+  public Future<Take> tryTake(String saleId, String userId, String device, int quantity, int perUserLimit,
+                              String orderId) {
     SaleKeys keys = new SaleKeys(saleId);
     return take.run(redis,
-            List.of(keys.stock(), keys.buyers(), keys.blacklist(), keys.blacklistedDevices(), keys.rejections()),
-            List.of(userId, Integer.toString(quantity), Integer.toString(perUserLimit), device))
+            List.of(keys.stock(), keys.buyers(), keys.blacklist(), keys.blacklistedDevices(), keys.rejections(),
+                keys.inflight()),
+            List.of(userId, Integer.toString(quantity), Integer.toString(perUserLimit), device, orderId))
         .map(reply -> new Take(Outcome.valueOf(reply.get(0).toString()), reply.get(1).toInteger()));
   }
 
-  /** Returns units taken by {@link #tryTake}; resolves to the stock after, or -1 if Redis had lost it. */
-  public Future<Integer> giveBack(String saleId, String userId, int quantity) {
+  /**
+   * Returns units: those of a released order ({@code inflightOrderId} empty), or those taken by
+   * {@link #tryTake} for an order the database refused. Resolves to the stock after, -1 if Redis
+   * had lost it, -2 if reconciliation had already settled that in-flight take.
+   */
+  public Future<Integer> giveBack(String saleId, String userId, int quantity, String inflightOrderId) {
     SaleKeys keys = new SaleKeys(saleId);
-    return giveBack.run(redis, List.of(keys.stock(), keys.buyers()), List.of(userId, Integer.toString(quantity)))
+    return giveBack.run(redis, List.of(keys.stock(), keys.buyers(), keys.inflight()),
+            List.of(userId, Integer.toString(quantity), inflightOrderId))
         .map(Response::toInteger);
+  }
+
+  /** The database confirmed the order: its take is no longer in flight. */
+  public Future<Void> settled(String saleId, String orderId) {
+    return redis.send(Request.cmd(Command.HDEL).arg(new SaleKeys(saleId).inflight()).arg(orderId)).mapEmpty();
   }
 
   /** Puts the sale's free units into Redis unless a counter is already there. */

@@ -1,6 +1,7 @@
 package io.flashsale.lifecycle;
 
 import io.flashsale.antibot.Blacklist;
+import io.flashsale.audit.RedisRecovery;
 import io.flashsale.inventory.StockGate;
 import io.flashsale.lifecycle.StepClaims.Step;
 import io.flashsale.sale.FlashSale;
@@ -34,17 +35,19 @@ public final class SaleTimeline {
   private final SaleRepository sales;
   private final StockGate gate;
   private final Blacklist blacklist;
+  private final RedisRecovery recovery;
   private final Notifier notifier;
   private final Leads leads;
   private final Clock clock;
   private final StepClaims claims;
 
-  public SaleTimeline(Pool pool, SaleRepository sales, StockGate gate, Blacklist blacklist, Notifier notifier,
-                      Leads leads, Clock clock) {
+  public SaleTimeline(Pool pool, SaleRepository sales, StockGate gate, Blacklist blacklist, RedisRecovery recovery,
+                      Notifier notifier, Leads leads, Clock clock) {
     this.pool = pool;
     this.sales = sales;
     this.gate = gate;
     this.blacklist = blacklist;
+    this.recovery = recovery;
     this.notifier = notifier;
     this.leads = leads;
     this.clock = clock;
@@ -58,12 +61,17 @@ public final class SaleTimeline {
 
   private Future<FlashSale> warm(FlashSale sale) {
     return Future.all(gate.loadIfAbsent(sale.saleId(), sale.remaining()), blacklist.loadInto(sale.saleId()))
+        .compose(loaded -> recovery.markPresent(sale.saleId()))
         .map(sale);
   }
 
-  /** At start-up: every sale not yet ended gets its counter (from the database, if Redis lacks one) and the blacklist. */
+  /**
+   * At start-up: a sale whose state Redis lost while we were down is rebuilt from the database
+   * first; then every sale not yet ended gets its counter and the blacklists.
+   */
   public Future<Integer> warmUp() {
-    return sales.listNotEnded(pool).compose(open -> Future.all(open.stream().map(this::warm).toList())
+    return sales.listNotEnded(pool).compose(open -> recovery.check(open)
+        .compose(rebuilt -> Future.all(open.stream().map(this::warm).toList()))
         .map(loaded -> {
           if (!open.isEmpty()) {
             LOG.info("stock counters checked for " + open.size() + " open sale(s)");

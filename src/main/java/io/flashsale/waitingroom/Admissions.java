@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -73,7 +74,7 @@ public final class Admissions {
     int capacity = Math.max(1, Math.max(rate / 4, 2 * rate * tickMillis / 1_000));
     return admit.run(redis,
             List.of(keys.line(), keys.tickets(), keys.stock(), keys.buyers(), keys.bucket(), keys.cursor(),
-                keys.payments()),
+                keys.payments(), keys.inflight()),
             // Pass a few slow cards to admit the authorised buyers behind them, but stop soon
             // when the head of the line is still being authorised: a step must stay cheap.
             List.of(Integer.toString(rate), Integer.toString(capacity), Integer.toString(capacity),
@@ -100,21 +101,27 @@ public final class Admissions {
   private Future<Void> reserve(FlashSale sale, SaleKeys keys, List<Admitted> admitted) {
     Map<String, Admitted> byUser = new HashMap<>();
     admitted.forEach(buyer -> byUser.put(buyer.userId(), buyer));
-    List<Claim> claims = admitted.stream().map(buyer -> new Claim(buyer.userId(), buyer.quantity())).toList();
+    // A ticket is admitted at most once, so its id serves as the order id: the in-flight entry
+    // the admit script wrote under it tells reconciliation which order to look for.
+    List<Claim> claims = admitted.stream()
+        .map(buyer -> new Claim(buyer.userId(), buyer.quantity(), UUID.fromString(buyer.ticketId())))
+        .toList();
     return reservations.reserveClaimed(sale, claims).compose(outcomes -> {
       Request tickets = Request.cmd(Command.HSET).arg(keys.tickets());
+      Request settled = Request.cmd(Command.HDEL).arg(keys.inflight());
       for (ClaimOutcome outcome : outcomes) {
         Admitted buyer = byUser.get(outcome.claim().userId());
         TicketState state = outcome.order() != null ? TicketState.RESERVED : TicketState.REFUSED;
         String orderId = outcome.order() != null ? outcome.order().orderId() : null;
         tickets.arg(buyer.userId()).arg(buyer.ticket(state, orderId).encode());
+        settled.arg(buyer.ticketId());
         eventBus.publish(WaitingRoomAddresses.OUTCOME, new JsonObject()
             .put("saleId", sale.saleId())
             .put("userId", buyer.userId())
             .put("state", state.name())
             .put("orderId", orderId));
       }
-      return redis.send(tickets).<Void>mapEmpty();
+      return redis.batch(List.of(tickets, settled)).<Void>mapEmpty();
     });
   }
 

@@ -93,10 +93,16 @@ public final class WaitingRoom {
   private Future<QueueView> status(String userId, FlashSale sale) {
     SaleKeys keys = new SaleKeys(sale.saleId());
     return status.run(redis,
-            List.of(keys.tickets(), keys.line(), keys.stock(), keys.prequeue(), keys.sealed(), keys.payments()),
+            List.of(keys.tickets(), keys.line(), keys.stock(), keys.prequeue(), keys.sealed(), keys.payments(),
+                keys.lineLost()),
             List.of(userId))
         .compose(reply -> {
           String encoded = reply.get(0).toString();
+          String lostAt = reply.get(6).toString();
+          if (encoded.isEmpty() && !lostAt.isEmpty()) {
+            return Future.failedFuture(new FlashSaleException(ErrorCode.CONFLICT, "the waiting line was lost in an "
+                + "outage at " + lostAt + "; orders already made are kept, and you can join the line again"));
+          }
           if (encoded.isEmpty()) {
             return Future.failedFuture(new FlashSaleException(ErrorCode.NOT_FOUND, "you have not joined this sale's line"));
           }

@@ -45,7 +45,7 @@ class StockGateTest {
     Await.result(gate.loadIfAbsent(saleId, 10));
     List<Future<StockGate.Take>> takes = new ArrayList<>();
     for (int i = 0; i < 200; i++) {
-      takes.add(gate.tryTake(saleId, "user-" + i, "", 1 + i % 3, 3));
+      takes.add(gate.tryTake(saleId, "user-" + i, "", 1 + i % 3, 3, UUID.randomUUID().toString()));
     }
     Await.result(Future.all(takes));
 
@@ -66,15 +66,15 @@ class StockGateTest {
   void checksTheBuyersOwnCountBeforeTheStock() {
     String saleId = UUID.randomUUID().toString();
     Await.result(gate.loadIfAbsent(saleId, 5));
-    assertThat(Await.result(gate.tryTake(saleId, "ann", "", 2, 2)).outcome()).isEqualTo(Outcome.TAKEN);
+    assertThat(Await.result(gate.tryTake(saleId, "ann", "", 2, 2, UUID.randomUUID().toString())).outcome()).isEqualTo(Outcome.TAKEN);
 
-    StockGate.Take again = Await.result(gate.tryTake(saleId, "ann", "", 1, 2));
+    StockGate.Take again = Await.result(gate.tryTake(saleId, "ann", "", 1, 2, UUID.randomUUID().toString()));
 
     assertThat(again).isEqualTo(new StockGate.Take(Outcome.LIMIT, 2));
     assertThat(Await.result(gate.stock(saleId))).isEqualTo(3);
-    Await.result(gate.giveBack(saleId, "ann", 2));
+    Await.result(gate.giveBack(saleId, "ann", 2, ""));
     assertThat(Await.result(gate.stock(saleId))).isEqualTo(5);
-    assertThat(Await.result(gate.tryTake(saleId, "ann", "", 2, 2)).outcome()).isEqualTo(Outcome.TAKEN);
+    assertThat(Await.result(gate.tryTake(saleId, "ann", "", 2, 2, UUID.randomUUID().toString())).outcome()).isEqualTo(Outcome.TAKEN);
   }
 
   @Test
@@ -83,16 +83,30 @@ class StockGateTest {
     Await.result(gate.loadIfAbsent(saleId, 1));
     Await.result(redis.send(Request.cmd(Command.SCRIPT).arg("FLUSH")));
 
-    assertThat(Await.result(gate.tryTake(saleId, "bob", "", 1, 1)).outcome()).isEqualTo(Outcome.TAKEN);
-    assertThat(Await.result(gate.tryTake(saleId, "cat", "", 1, 1)).outcome()).isEqualTo(Outcome.SOLD_OUT);
+    assertThat(Await.result(gate.tryTake(saleId, "bob", "", 1, 1, UUID.randomUUID().toString())).outcome()).isEqualTo(Outcome.TAKEN);
+    assertThat(Await.result(gate.tryTake(saleId, "cat", "", 1, 1, UUID.randomUUID().toString())).outcome()).isEqualTo(Outcome.SOLD_OUT);
+  }
+
+  @Test
+  void aTakeIsInFlightUntilSettledAndItsUnitsComeBackOnlyOnce() {
+    String saleId = UUID.randomUUID().toString();
+    String orderId = UUID.randomUUID().toString();
+    Await.result(gate.loadIfAbsent(saleId, 3));
+    Await.result(gate.tryTake(saleId, "eve", "", 1, 1, orderId));
+    assertThat(Await.result(redis.send(Request.cmd(Command.HEXISTS).arg("sale:{" + saleId + "}:inflight").arg(orderId)))
+        .toInteger()).isEqualTo(1);
+
+    assertThat(Await.result(gate.giveBack(saleId, "eve", 1, orderId))).isEqualTo(3);
+    assertThat(Await.result(gate.giveBack(saleId, "eve", 1, orderId))).as("a second return is refused").isEqualTo(-2);
+    assertThat(Await.result(gate.stock(saleId))).isEqualTo(3);
   }
 
   @Test
   void reportsAMissingCounterInsteadOfInventingStock() {
     String saleId = UUID.randomUUID().toString();
 
-    assertThat(Await.result(gate.tryTake(saleId, "dan", "", 1, 1)).outcome()).isEqualTo(Outcome.NOT_LOADED);
-    assertThat(Await.result(gate.giveBack(saleId, "dan", 1))).isEqualTo(-1);
+    assertThat(Await.result(gate.tryTake(saleId, "dan", "", 1, 1, UUID.randomUUID().toString())).outcome()).isEqualTo(Outcome.NOT_LOADED);
+    assertThat(Await.result(gate.giveBack(saleId, "dan", 1, ""))).isEqualTo(-1);
     assertThat(Await.result(gate.stock(saleId))).isEqualTo(-1);
   }
 }

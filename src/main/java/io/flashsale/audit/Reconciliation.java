@@ -1,0 +1,208 @@
+package io.flashsale.audit;
+
+import io.flashsale.infra.LuaScript;
+import io.flashsale.infra.SaleKeys;
+import io.flashsale.sale.FlashSale;
+import io.flashsale.sale.OpenSales;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Layer 3 of the oversell defence: per open sale, settles takes left in flight by a process
+ * that died mid-write, then compares PostgreSQL (Σ RESERVED+PAID, quantity_sold) with Redis
+ * (stock + units in flight). A discrepancy seen twice with the same figures is real, not a
+ * write caught half-way: it is a gauge, an ERROR log line, an alert, and, when the database
+ * itself is consistent, Redis is repaired from it. One instance per sale per round (a Redis
+ * lease); a second one finding the lease held simply skips.
+ */
+public final class Reconciliation {
+
+  private static final Logger LOG = Logger.getLogger(Reconciliation.class.getName());
+
+  /** {@code alertWebhookUrl} empty: no alert hook. */
+  public record Settings(Duration staleAfter, Duration interval, String alertWebhookUrl) {}
+
+  private record InFlight(String orderId, String userId, int quantity, long takenAtMillis) {}
+
+  private record Figures(int available, int sold, long heldOrPaid, long stock, long inflight) {
+    long redisDrift() {
+      return stock + inflight + sold - available;
+    }
+
+    boolean databaseConsistent() {
+      return heldOrPaid == sold && sold <= available;
+    }
+  }
+
+  private final Pool pool;
+  private final Redis redis;
+  private final OpenSales openSales;
+  private final Settings settings;
+  private final Clock clock;
+  private final MeterRegistry metrics;
+  private final WebClient alerts;
+  private final String owner = UUID.randomUUID().toString();
+  private final LuaScript settle = LuaScript.fromResource("settle_inflight");
+  private final LuaScript repair = LuaScript.fromResource("repair_stock");
+  private final Map<String, Figures> suspicious = new ConcurrentHashMap<>();
+  private final Map<String, AtomicLong> driftGauges = new ConcurrentHashMap<>();
+
+  public Reconciliation(Pool pool, Redis redis, OpenSales openSales, WebClient alerts, Settings settings, Clock clock,
+                        MeterRegistry metrics) {
+    this.pool = pool;
+    this.redis = redis;
+    this.openSales = openSales;
+    this.alerts = alerts;
+    this.settings = settings;
+    this.clock = clock;
+    this.metrics = metrics;
+  }
+
+  public Future<Void> loadScripts() {
+    return Future.all(settle.load(redis), repair.load(redis)).mapEmpty();
+  }
+
+  /** One round over every open sale. */
+  public Future<Void> round() {
+    return Future.join(openSales.current().stream().map(this::reconcile).toList()).mapEmpty();
+  }
+
+  /** Reconciles one sale now (if no other instance holds its lease); resolves to its drift. */
+  public Future<Long> reconcile(FlashSale sale) {
+    SaleKeys keys = new SaleKeys(sale.saleId());
+    return redis.send(Request.cmd(Command.SET).arg(keys.reconcileLease()).arg(owner).arg("NX").arg("PX")
+            .arg(Math.max(1_000, settings.interval().toMillis() - 100)))
+        .compose(lease -> lease == null
+            ? Future.succeededFuture(0L)
+            : settleStale(sale, keys).compose(settled -> figures(sale, keys)).compose(figures -> judge(sale, keys, figures)));
+  }
+
+  private Future<Void> settleStale(FlashSale sale, SaleKeys keys) {
+    return redis.send(Request.cmd(Command.HGETALL).arg(keys.inflight())).compose(all -> {
+      long cutoff = clock.millis() - settings.staleAfter().toMillis();
+      List<InFlight> stale = new ArrayList<>();
+      for (String orderId : all.getKeys()) {
+        String[] parts = all.get(orderId).toString().split("\\|");
+        long takenAt = Long.parseLong(parts[parts.length - 1]);
+        if (takenAt < cutoff) {
+          stale.add(new InFlight(orderId, parts[0], Integer.parseInt(parts[parts.length - 2]), takenAt));
+        }
+      }
+      if (stale.isEmpty()) {
+        return Future.succeededFuture();
+      }
+      UUID[] ids = stale.stream().map(entry -> UUID.fromString(entry.orderId())).toArray(UUID[]::new);
+      return pool.preparedQuery("SELECT order_id FROM sale_orders WHERE order_id = ANY($1)")
+          .execute(Tuple.of(ids))
+          .compose(rows -> {
+            Set<String> written = new HashSet<>();
+            rows.forEach(row -> written.add(row.getUUID("order_id").toString()));
+            return Future.all(stale.stream().map(entry -> settle.run(redis,
+                    List.of(keys.inflight(), keys.stock(), keys.buyers(), keys.tickets(), keys.line()),
+                    List.of(entry.orderId(), written.contains(entry.orderId()) ? "1" : "0"))
+                .onSuccess(returned -> {
+                  if (returned.toInteger() > 0) {
+                    metrics.counter("flashsale.reconciliation.units.recovered").increment(returned.toInteger());
+                    LOG.warning("sale " + sale.saleId() + ": " + returned.toInteger() + " unit(s) of " + entry.userId()
+                        + " were taken but never written (order " + entry.orderId() + "); returned to the pool");
+                  }
+                })).toList()).mapEmpty();
+          });
+    });
+  }
+
+  private Future<Figures> figures(FlashSale sale, SaleKeys keys) {
+    Future<Row> database = pool.preparedQuery("""
+            SELECT s.quantity_available, s.quantity_sold,
+                   (SELECT coalesce(sum(quantity), 0) FROM sale_orders o
+                     WHERE o.sale_id = s.sale_id AND o.status IN ('RESERVED', 'PAID')) AS held_or_paid
+              FROM flash_sales s WHERE s.sale_id = $1""")
+        .execute(Tuple.of(UUID.fromString(sale.saleId())))
+        .map(rows -> rows.iterator().next());
+    Future<List<Response>> inRedis = redis.batch(List.of(
+        Request.cmd(Command.GET).arg(keys.stock()),
+        Request.cmd(Command.HVALS).arg(keys.inflight())));
+    return Future.all(database, inRedis).map(both -> {
+      Row row = database.result();
+      Response stock = inRedis.result().get(0);
+      long inflight = 0;
+      for (Response entry : inRedis.result().get(1)) {
+        String[] parts = entry.toString().split("\\|");
+        inflight += Integer.parseInt(parts[parts.length - 2]);
+      }
+      return new Figures(row.getInteger("quantity_available"), row.getInteger("quantity_sold"),
+          row.getLong("held_or_paid"), stock == null ? -1 : stock.toLong(), inflight);
+    });
+  }
+
+  private Future<Long> judge(FlashSale sale, SaleKeys keys, Figures figures) {
+    long drift = figures.stock() < 0 ? 0 : figures.redisDrift();
+    driftGauge(sale.saleId()).set(drift);
+    if (!figures.databaseConsistent()) {
+      String message = "sale " + sale.saleId() + ": the DATABASE is inconsistent: RESERVED+PAID = "
+          + figures.heldOrPaid() + ", quantity_sold = " + figures.sold() + ", available = " + figures.available();
+      LOG.severe(message);
+      return alert(sale, "DATABASE_INCONSISTENT", message, figures).map(drift);
+    }
+    if (drift == 0) {
+      suspicious.remove(sale.saleId());
+      return Future.succeededFuture(0L);
+    }
+    // A write caught half-way looks like drift for an instant; the same figures twice do not.
+    if (!figures.equals(suspicious.put(sale.saleId(), figures))) {
+      return Future.succeededFuture(drift);
+    }
+    suspicious.remove(sale.saleId());
+    String message = "sale " + sale.saleId() + ": Redis stock " + figures.stock() + " + in flight " + figures.inflight()
+        + " + sold " + figures.sold() + " != available " + figures.available() + " (drift " + drift
+        + "); repairing Redis from the database";
+    LOG.severe(message);
+    metrics.counter("flashsale.reconciliation.repairs").increment();
+    return repair.run(redis, List.of(keys.stock(), keys.inflight()),
+            List.of(Long.toString(figures.available() - figures.sold())))
+        .compose(repaired -> alert(sale, "REDIS_DRIFT_REPAIRED", message, figures))
+        .map(drift);
+  }
+
+  private Future<Void> alert(FlashSale sale, String kind, String message, Figures figures) {
+    metrics.counter("flashsale.reconciliation.discrepancies", "kind", kind).increment();
+    if (settings.alertWebhookUrl().isBlank()) {
+      return Future.succeededFuture();
+    }
+    JsonObject body = new JsonObject()
+        .put("kind", kind).put("saleId", sale.saleId()).put("message", message)
+        .put("quantityAvailable", figures.available()).put("quantitySold", figures.sold())
+        .put("heldOrPaid", figures.heldOrPaid()).put("redisStock", figures.stock()).put("inFlight", figures.inflight());
+    return alerts.postAbs(settings.alertWebhookUrl()).timeout(5_000).sendJsonObject(body)
+        .onFailure(e -> LOG.log(Level.WARNING, "alert hook did not answer", e))
+        .otherwiseEmpty()
+        .mapEmpty();
+  }
+
+  private AtomicLong driftGauge(String saleId) {
+    return driftGauges.computeIfAbsent(saleId, id -> metrics.gauge("flashsale.reconciliation.drift",
+        List.of(Tag.of("sale", id)), new AtomicLong()));
+  }
+}
