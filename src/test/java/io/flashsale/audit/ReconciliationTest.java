@@ -1,0 +1,123 @@
+package io.flashsale.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.flashsale.infra.SaleKeys;
+import io.flashsale.support.Await;
+import io.flashsale.support.Invariants;
+import io.flashsale.support.Poll;
+import io.flashsale.support.TestServer;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Layer 3 against the faults it exists for: a take whose database write never happened, a
+ * Redis counter that drifted, and Redis losing a sale's state. Each is produced directly in
+ * Redis, the way a crash or a restart would leave it, and the engine must put it right alone.
+ */
+class ReconciliationTest {
+
+  private static Vertx vertx;
+  private static TestServer server;
+  private static Redis redis;
+
+  @BeforeAll
+  static void start() {
+    vertx = Vertx.vertx();
+    server = Await.result(TestServer.start(vertx, Map.of(
+        "FLASHSALE_AUDIT_RECONCILE_INTERVAL_MS", "300",
+        "FLASHSALE_AUDIT_INFLIGHT_STALE_MS", "1000",
+        "FLASHSALE_AUDIT_REDIS_CHECK_MS", "200")));
+    redis = server.app().services().redis();
+  }
+
+  @AfterAll
+  static void stop() {
+    Await.result(server.stop().eventually(vertx::close));
+  }
+
+  @Test
+  void aUnitTakenByAProcessThatDiedBeforeItsDatabaseWriteComesBack() throws Exception {
+    String saleId = Await.result(server.createSale(1, new JsonObject())).getString("saleId");
+    // What a crash between the Redis take and the transaction leaves behind.
+    Await.result(server.app().stockGate().tryTake(saleId, "crashed-buyer", "", 1, 1, UUID.randomUUID().toString()));
+    assertThat(Await.result(server.purchase(saleId, "next-buyer", 1)).bodyAsJsonObject().getString("code"))
+        .isEqualTo("SOLD_OUT");
+
+    Poll.until(() -> Await.result(server.app().stockGate().stock(saleId)), stock -> stock == 1, Duration.ofSeconds(20));
+
+    assertThat(Await.result(server.purchase(saleId, "next-buyer", 1)).statusCode()).isEqualTo(201);
+    assertThat(Await.result(server.purchase(saleId, "crashed-buyer", 1)).bodyAsJsonObject().getString("code"))
+        .as("the crashed buyer's count was given back too, so the limit does not hold them").isEqualTo("SOLD_OUT");
+    try (Connection db = server.database()) {
+      assertThat(Invariants.assertNoOversell(db, saleId).quantitySold()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void anOrderWrittenWhoseBookkeepingWasLostIsNotReturnedTwice() throws Exception {
+    String saleId = Await.result(server.createSale(2, new JsonObject())).getString("saleId");
+    String orderId = Await.result(server.purchase(saleId, "lucky", 1)).bodyAsJsonObject().getString("orderId");
+    // The process died after the commit, before clearing its in-flight entry.
+    Await.result(redis.send(Request.cmd(Command.HSET).arg(new SaleKeys(saleId).inflight()).arg(orderId)
+        .arg("lucky|1|" + (System.currentTimeMillis() - 60_000))));
+
+    Poll.until(() -> Await.result(redis.send(Request.cmd(Command.HLEN).arg(new SaleKeys(saleId).inflight()))).toInteger(),
+        entries -> entries == 0, Duration.ofSeconds(20));
+
+    assertThat(Await.result(server.app().stockGate().stock(saleId))).as("the unit stays sold").isEqualTo(1);
+    assertThat(Await.result(server.report(saleId)).getJsonObject("invariants").getBoolean("I4")).isTrue();
+  }
+
+  @Test
+  void aDriftedCounterIsRepairedFromTheDatabaseAndReported() {
+    String saleId = Await.result(server.createSale(10, new JsonObject())).getString("saleId");
+    Await.result(server.purchase(saleId, "first", 1));
+    // Someone (or some bug) changed the counter behind the engine's back.
+    Await.result(redis.send(Request.cmd(Command.SET).arg(new SaleKeys(saleId).stock()).arg(42)));
+
+    Poll.until(() -> Await.result(server.app().stockGate().stock(saleId)), stock -> stock == 9, Duration.ofSeconds(20));
+
+    String metrics = Await.result(server.client().get("/metrics").send()).bodyAsString();
+    assertThat(metrics).containsPattern("flashsale_reconciliation_discrepancies_total\\{kind=\"REDIS_DRIFT_REPAIRED\"} [1-9]");
+    assertThat(metrics).contains("flashsale_reconciliation_drift{sale=\"" + saleId + "\"}");
+  }
+
+  @Test
+  void aSaleWhoseRedisStateWasLostIsRebuiltAndItsWaitingBuyersAreToldWhatHappened() throws Exception {
+    String saleId = Await.result(server.createSale(3, new JsonObject().put("waitingRoom", true).put("queuePolicy", "FIFO")
+        .put("admissionRatePerSecond", 100))).getString("saleId");
+    Await.result(server.join(saleId, "early-bird", 1));
+    Poll.until(() -> Await.result(server.queueStatus(saleId, "early-bird")).bodyAsJsonObject().getString("state"),
+        "RESERVED"::equals, Duration.ofSeconds(20));
+    Await.result(redis.send(Request.cmd(Command.HSET).arg(new SaleKeys(saleId).payments()).arg("waiting").arg("AUTHORIZING")));
+    Await.result(server.join(saleId, "waiting", 1).compose(joined -> server.join(saleId, "waiting-too", 1)));
+
+    // A Redis restart without persistence: every key of the sale is gone.
+    SaleKeys keys = new SaleKeys(saleId);
+    var all = Await.result(redis.send(Request.cmd(Command.KEYS).arg("sale:{" + saleId + "}:*")));
+    Request delete = Request.cmd(Command.DEL);
+    all.forEach(key -> delete.arg(key.toString()));
+    Await.result(redis.send(delete));
+
+    Poll.until(() -> Await.result(redis.send(Request.cmd(Command.EXISTS).arg(keys.epoch()))).toInteger(),
+        present -> present == 1, Duration.ofSeconds(20));
+    assertThat(Await.result(server.app().stockGate().stock(saleId))).as("stock from the database").isEqualTo(2);
+    assertThat(Await.result(server.queueStatus(saleId, "early-bird")).bodyAsJsonObject().getString("state"))
+        .as("a winner still sees their outcome").isEqualTo("RESERVED");
+    var lost = Await.result(server.queueStatus(saleId, "waiting-too"));
+    assertThat(lost.statusCode()).isEqualTo(409);
+    assertThat(lost.bodyAsJsonObject().getString("detail")).contains("waiting line was lost");
+    assertThat(Await.result(server.join(saleId, "waiting-too", 1)).statusCode()).as("and may join again").isEqualTo(202);
+  }
+}
