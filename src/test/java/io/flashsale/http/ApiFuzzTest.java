@@ -1,0 +1,210 @@
+package io.flashsale.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.flashsale.support.Await;
+import io.flashsale.support.TestServer;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.HttpResponse;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Thousands of malformed and adversarial requests from a seeded generator (so a failure
+ * replays exactly): wrong types, huge numbers, unicode, missing fields, duplicated keys,
+ * oversized bodies, random paths, methods and tokens. None may get a 5xx, every 4xx is
+ * problem+json, and PostgreSQL and Redis end exactly as they began.
+ */
+class ApiFuzzTest {
+
+  private static final long SEED = 20261123L;
+  private static final int REQUESTS = 4_000;
+
+  private static Vertx vertx;
+  private static TestServer server;
+  private static String saleId;
+  private static String queuedSaleId;
+  private static String orderId;
+
+  @BeforeAll
+  static void start() {
+    vertx = Vertx.vertx();
+    server = Await.result(TestServer.start(vertx));
+    saleId = Await.result(server.createSale(5, new JsonObject())).getString("saleId");
+    queuedSaleId = Await.result(server.createSale(5, new JsonObject().put("waitingRoom", true)
+        .put("startTime", java.time.Instant.now().plusSeconds(3_600).toString())
+        .put("endTime", java.time.Instant.now().plusSeconds(7_200).toString()))).getString("saleId");
+    orderId = Await.result(server.purchase(saleId, "owner", 1)).bodyAsJsonObject().getString("orderId");
+  }
+
+  @AfterAll
+  static void stop() {
+    Await.result(server.stop().eventually(vertx::close));
+  }
+
+  @Test
+  void noMalformedRequestGetsA5xxOrChangesAnything() throws Exception {
+    String before = state();
+    Random random = new Random(SEED);
+    List<Future<HttpResponse<Buffer>>> replies = new ArrayList<>(REQUESTS);
+    List<String> described = new ArrayList<>(REQUESTS);
+    for (int i = 0; i < REQUESTS; i++) {
+      HttpMethod method = pick(random, List.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.DELETE,
+          HttpMethod.PATCH, HttpMethod.POST, HttpMethod.POST));
+      String path = path(random);
+      String body = body(random);
+      String token = token(random);
+      HttpRequest<Buffer> request = server.client().request(method, path);
+      if (token != null) {
+        request.putHeader("Authorization", token);
+      }
+      if (random.nextInt(4) == 0) {
+        request.putHeader("X-Device-Fingerprint", headerText(random, 1 + random.nextInt(300)));
+      }
+      described.add(method + " " + path + " body=" + (body == null ? "-" : body.substring(0, Math.min(body.length(), 120))));
+      replies.add(body == null ? request.send() : request.putHeader("Content-Type", "application/json")
+          .sendBuffer(Buffer.buffer(body)));
+    }
+    Await.result(Future.join(replies), java.time.Duration.ofMinutes(3));
+
+    Map<Integer, Integer> statuses = new TreeMap<>();
+    for (int i = 0; i < REQUESTS; i++) {
+      assertThat(replies.get(i).succeeded()).as("answered: %s", described.get(i)).isTrue();
+      HttpResponse<Buffer> response = replies.get(i).result();
+      statuses.merge(response.statusCode(), 1, Integer::sum);
+      assertThat(response.statusCode()).as("no 5xx for %s: %s", described.get(i), response.bodyAsString())
+          .isLessThan(500);
+      if (response.statusCode() >= 400) {
+        assertThat(response.getHeader("Content-Type")).as(described.get(i)).isEqualTo("application/problem+json");
+        assertThat(response.bodyAsJsonObject().getString("code")).as(described.get(i)).isNotBlank();
+      }
+    }
+    assertThat(statuses.keySet()).as("the generator reaches many answers: %s", statuses).hasSizeGreaterThan(4);
+    assertThat(state()).as("PostgreSQL and Redis unchanged").isEqualTo(before);
+  }
+
+  private static String path(Random random) {
+    String sale = pick(random, List.of(saleId, queuedSaleId, UUID.randomUUID().toString(), "not-a-uuid",
+        "%00", "..%2F..%2Fetc%2Fpasswd", "' OR 1=1 --", text(random, 40)));
+    String order = pick(random, List.of(orderId, UUID.randomUUID().toString(), "x", "%F0%9F%92%A5"));
+    return pick(random, List.of(
+        "/api/sales/" + enc(sale) + "/purchase",
+        "/api/sales/" + enc(sale) + "/queue",
+        "/api/sales/" + enc(sale) + "/queue/me",
+        "/api/sales/" + enc(sale) + "/challenge",
+        "/api/sales/" + enc(sale) + "/subscribe",
+        "/api/sales/" + enc(sale),
+        "/api/orders/" + enc(order),
+        "/api/orders/" + enc(order) + "/checkout",
+        "/api/orders/" + enc(order) + "/cancel",
+        "/api/admin/sales",
+        "/api/admin/blacklist",
+        "/api/admission/verify",
+        "/api/" + enc(text(random, 12)),
+        "/" + enc(text(random, 20))));
+  }
+
+  /** Everything but a well-formed, valid body. */
+  private static String body(Random random) {
+    return switch (random.nextInt(14)) {
+      case 0 -> null;
+      case 1 -> "";
+      case 2 -> "{";
+      case 3 -> "[1,2,3]";
+      case 4 -> "{\"quantity\":" + pick(random, List.of("\"1\"", "1.5", "-1", "0", "1e309", "99999999999999999999",
+          "true", "null", "[]", "{}", "\"\\u0000\"")) + "}";
+      case 5 -> "{\"quantity\":1,\"quantity\":1000000}";
+      case 6 -> "{\"quantity\":2,\"paymentMethodId\":\"" + text(random, 200) + "\"}";
+      case 7 -> "{\"proofOfWork\":{\"challenge\":\"" + text(random, 60) + "\",\"solution\":" + random.nextLong() + "}}";
+      case 8 -> "{\"proofOfWork\":\"" + text(random, 10) + "\",\"captchaToken\":" + random.nextInt() + "}";
+      case 9 -> "{\"email\":\"" + text(random, 300) + "\"}";
+      case 10 -> "{\"admissionToken\":\"" + text(random, 5_000) + "\"}";
+      case 11 -> "{\"productId\":\"\",\"quantity\":-5,\"priceCents\":1e99,\"currency\":\"€€€\",\"startTime\":\"soon\"}";
+      case 12 -> "{\"pad\":\"" + "x".repeat(70_000) + "\"}";
+      default -> text(random, random.nextInt(200));
+    };
+  }
+
+  /** No token, garbage, a token for someone else, an admin-less token, or an expired one. */
+  private static String token(Random random) {
+    return switch (random.nextInt(6)) {
+      case 0 -> null;
+      case 1 -> "Bearer " + headerText(random, 30);
+      case 2 -> "Basic dXNlcjpwYXNz";
+      case 3 -> "Bearer " + server.token("fuzz-" + random.nextInt(50));
+      case 4 -> "Bearer " + io.flashsale.support.Tokens.hs256(TestServer.JWT_SECRET,
+          new JsonObject().put("sub", "late").put("exp", 1));
+      default -> "Bearer " + io.flashsale.support.Tokens.hs256(TestServer.JWT_SECRET,
+          new JsonObject().put("sub", pick(random, List.of("", "x".repeat(500), "ok-user"))).put("roles", 7));
+    };
+  }
+
+  private static String text(Random random, int length) {
+    StringBuilder text = new StringBuilder(length);
+    String alphabet = "abcXYZ019 _-./\\\"'{}[]<>%&;:,é漢字💥\u0000\u202e";
+    for (int i = 0; i < length; i++) {
+      text.append(alphabet.charAt(random.nextInt(alphabet.length())));
+    }
+    return text.toString();
+  }
+
+  /** Printable ASCII only: the HTTP client itself refuses control characters in headers. */
+  private static String headerText(Random random, int length) {
+    StringBuilder text = new StringBuilder(length);
+    for (int i = 0; i < length; i++) {
+      text.append((char) (33 + random.nextInt(94)));
+    }
+    return text.toString();
+  }
+
+  private static String enc(String segment) {
+    return java.net.URLEncoder.encode(segment, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20");
+  }
+
+  private static <T> T pick(Random random, List<T> options) {
+    return options.get(random.nextInt(options.size()));
+  }
+
+  private static String state() throws Exception {
+    StringBuilder state = new StringBuilder();
+    try (Connection db = server.database(); Statement statement = db.createStatement()) {
+      for (String sql : new String[] {
+          "SELECT count(*), coalesce(sum(quantity_sold), 0), string_agg(status, ',' ORDER BY sale_id) FROM flash_sales",
+          "SELECT count(*), string_agg(order_id || status, ',' ORDER BY order_id) FROM sale_orders",
+          "SELECT count(*), coalesce(sum(quantity_purchased), 0) FROM user_sale_eligibility",
+          "SELECT count(*) FROM sale_subscriptions",
+          "SELECT count(*) FROM blacklisted_accounts"}) {
+        try (ResultSet row = statement.executeQuery(sql)) {
+          row.next();
+          for (int column = 1; column <= row.getMetaData().getColumnCount(); column++) {
+            state.append(row.getString(column)).append('|');
+          }
+        }
+      }
+    }
+    for (String sale : List.of(saleId, queuedSaleId)) {
+      var keys = new io.flashsale.infra.SaleKeys(sale);
+      var replies = Await.result(server.app().services().redis().batch(List.of(
+          io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.GET).arg(keys.stock()),
+          io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.HLEN).arg(keys.tickets()),
+          io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.HLEN).arg(keys.buyers()))));
+      state.append(replies).append('|');
+    }
+    return state.toString();
+  }
+}
