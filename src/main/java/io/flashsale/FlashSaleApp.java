@@ -232,10 +232,15 @@ public final class FlashSaleApp {
         now, now.plus(Duration.ofHours(1)), 1, 500, 600, false, QueuePolicy.RANDOMIZED_PREQUEUE, 0, false));
   }
 
-  /** Undeploys the verticles and closes the stores. */
+  /**
+   * Graceful stop: the HTTP servers drain first (requests in progress finish, reservations
+   * included), then the tickers and sweeps stop, then the stores close.
+   */
   public Future<Void> stop() {
-    List<Future<Void>> undeployed = deployments.stream().map(vertx::undeploy).toList();
-    return Future.join(undeployed)
+    List<String> http = deployments.isEmpty() ? List.of() : List.of(deployments.get(deployments.size() - 1));
+    List<String> rest = deployments.isEmpty() ? List.of() : deployments.subList(0, deployments.size() - 1);
+    return Future.join(http.stream().map(vertx::undeploy).toList())
+        .transform(drained -> Future.join(rest.stream().map(vertx::undeploy).toList()))
         .transform(done -> stores == null ? Future.<Void>succeededFuture() : stores.close());
   }
 

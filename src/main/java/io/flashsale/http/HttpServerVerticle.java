@@ -5,12 +5,20 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import java.util.concurrent.TimeUnit;
 
-/** One HTTP server instance with its own live feed; deployed once per core, all sharing the port. */
+/**
+ * One HTTP server instance with its own live feed; deployed once per core, all sharing the port.
+ * Stopping drains: the server stops accepting connections and lets requests in progress (a
+ * reservation half-way through its transaction) finish, up to a grace period.
+ */
 public final class HttpServerVerticle extends VerticleBase {
+
+  private static final long DRAIN_SECONDS = 10;
 
   private final ApiServices services;
   private final int port;
+  private HttpServer server;
 
   public HttpServerVerticle(ApiServices services, int port) {
     this.services = services;
@@ -26,6 +34,12 @@ public final class HttpServerVerticle extends VerticleBase {
             .setTcpNoDelay(true))
         .requestHandler(ApiRouter.create(vertx, services, live))
         .listen()
+        .onSuccess(listening -> server = listening)
         .map(HttpServer::actualPort));
+  }
+
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture() : server.shutdown(DRAIN_SECONDS, TimeUnit.SECONDS);
   }
 }

@@ -1,0 +1,344 @@
+package io.flashsale.faults;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.flashsale.FlashSaleApp;
+import io.flashsale.config.AppConfig;
+import io.flashsale.http.BearerAuth;
+import io.flashsale.support.Await;
+import io.flashsale.support.Invariants;
+import io.flashsale.support.Invariants.SaleFigures;
+import io.flashsale.support.Poll;
+import io.flashsale.support.TestServer;
+import io.flashsale.support.TestStores;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.io.File;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.sql.Connection;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import redis.embedded.RedisServer;
+
+/**
+ * A sale of 300 units meets 3,000 buyers while something breaks: the server is killed with
+ * SIGKILL and restarted, or Redis restarts and loses everything. I1 and I2 are sampled from
+ * PostgreSQL throughout; after settling, exactly 300 units are sold (I3), Redis agrees with
+ * the database (I4), and no order is lost or duplicated. Loopback only, bounded in time.
+ */
+class FaultSuiteTest {
+
+  private static final int UNITS = 300;
+  private static final int BUYERS = 3_000;
+  private static final Map<String, String> FAST_RECOVERY = Map.of(
+      "FLASHSALE_AUDIT_RECONCILE_INTERVAL_MS", "300",
+      "FLASHSALE_AUDIT_INFLIGHT_STALE_MS", "1500",
+      "FLASHSALE_AUDIT_REDIS_CHECK_MS", "200",
+      "FLASHSALE_HTTP_INSTANCES", "1",
+      "FLASHSALE_ANTIBOT_RATE_USER_PER_SECOND", "0",
+      "FLASHSALE_ANTIBOT_RATE_IP_PER_SECOND", "0",
+      "FLASHSALE_ANTIBOT_RATE_DEVICE_PER_SECOND", "0");
+
+  private static Vertx vertx;
+
+  @BeforeAll
+  static void start() {
+    vertx = Vertx.vertx();
+  }
+
+  @AfterAll
+  static void stop() {
+    Await.result(vertx.close());
+  }
+
+  @Test
+  void theServerKilledMidSaleAndRestartedStillSellsExactlyTheStock() throws Exception {
+    String pgUrl = TestStores.get().freshDatabase();
+    int port = freePort();
+    Map<String, String> env = new HashMap<>(FAST_RECOVERY);
+    env.put("FLASHSALE_HTTP_PORT", Integer.toString(port));
+    env.put("FLASHSALE_REDIS_URL", TestStores.get().redisUrl());
+    env.put("FLASHSALE_PG_URL", pgUrl);
+    env.put("FLASHSALE_JWT_SECRET", TestServer.JWT_SECRET);
+    env.put("FLASHSALE_CONFIG", "/nonexistent");
+
+    Process server = launch(env);
+    Buyers buyers = new Buyers(port);
+    try {
+      String saleId = buyers.createSale();
+      try (Sampler sampler = new Sampler(pgUrl, saleId)) {
+        List<Future<HttpResponse<Buffer>>> first = buyers.press(saleId, 0, BUYERS / 2);
+        Poll.until(() -> sampler.last() == null ? 0 : sampler.last().quantitySold(), sold -> sold >= 50,
+            Duration.ofSeconds(60));
+        server.destroyForcibly().waitFor();
+        Await.result(Future.join(first).otherwiseEmpty(), Duration.ofMinutes(2));
+
+        server = launch(env);
+        buyers.press(saleId, BUYERS / 2, BUYERS).forEach(reply -> Await.result(reply.otherwiseEmpty()));
+        settle(buyers, saleId, sampler);
+        sampler.assertHeldThroughout();
+      }
+      assertSettled(pgUrl, saleId, buyers);
+    } finally {
+      server.destroyForcibly().waitFor();
+      buyers.close();
+    }
+  }
+
+  @Test
+  void aServerStoppedWithSigtermFinishesTheReservationsItStarted() throws Exception {
+    String pgUrl = TestStores.get().freshDatabase();
+    int port = freePort();
+    Map<String, String> env = new HashMap<>(FAST_RECOVERY);
+    env.put("FLASHSALE_HTTP_PORT", Integer.toString(port));
+    env.put("FLASHSALE_REDIS_URL", TestStores.get().redisUrl());
+    env.put("FLASHSALE_PG_URL", pgUrl);
+    env.put("FLASHSALE_JWT_SECRET", TestServer.JWT_SECRET);
+    env.put("FLASHSALE_CONFIG", "/nonexistent");
+    // Slow reconciliation: whatever is left in flight after the stop must be the stop's doing.
+    env.put("FLASHSALE_AUDIT_INFLIGHT_STALE_MS", "600000");
+    Process server = launch(env);
+    Buyers buyers = new Buyers(port);
+    try {
+      String saleId = buyers.createSale();
+      List<Future<HttpResponse<Buffer>>> burst = buyers.press(saleId, 0, 2_000);
+      Poll.until(() -> buyers.created201().size(), created -> created >= 50, Duration.ofSeconds(60));
+      server.destroy();
+      assertThat(server.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).as("exited after draining").isTrue();
+      Await.result(Future.join(burst).otherwiseEmpty(), Duration.ofMinutes(2));
+
+      var inflight = Await.result(io.vertx.redis.client.Redis.createClient(vertx, TestStores.get().redisUrl())
+          .send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.HLEN)
+              .arg(new io.flashsale.infra.SaleKeys(saleId).inflight())));
+      assertThat(inflight.toInteger()).as("no take left half-way").isZero();
+      assertThat(buyers.created201()).as("every 201 is an order").allMatch(orderId -> orderExists(pgUrl, orderId));
+      try (Connection db = TestStores.jdbc(pgUrl)) {
+        assertThat(Invariants.assertNoOversell(db, saleId).quantitySold()).isEqualTo(buyers.created201().size());
+      }
+    } finally {
+      server.destroyForcibly().waitFor();
+      buyers.close();
+    }
+  }
+
+  @Test
+  void redisRestartingWithItsDataLostMidSaleStillSellsExactlyTheStock() throws Exception {
+    int redisPort = freePort();
+    RedisServer redis = startRedis(redisPort);
+    String pgUrl = TestStores.get().freshDatabase();
+    int port = freePort();
+    Map<String, String> env = new HashMap<>(FAST_RECOVERY);
+    env.put("FLASHSALE_CONFIG", "/nonexistent");
+    env.put("FLASHSALE_HTTP_PORT", Integer.toString(port));
+    env.put("FLASHSALE_REDIS_URL", "redis://127.0.0.1:" + redisPort);
+    env.put("FLASHSALE_PG_URL", pgUrl);
+    env.put("FLASHSALE_JWT_SECRET", TestServer.JWT_SECRET);
+    env.put("FLASHSALE_PAYMENT_SIMULATED_LATENCY_MS", "0");
+    FlashSaleApp app = Await.result(new FlashSaleApp(vertx, AppConfig.load(env)).start());
+    Buyers buyers = new Buyers(port);
+    try {
+      String saleId = buyers.createSale();
+      try (Sampler sampler = new Sampler(pgUrl, saleId)) {
+        List<Future<HttpResponse<Buffer>>> first = buyers.press(saleId, 0, BUYERS / 2);
+        Poll.until(() -> sampler.last() == null ? 0 : sampler.last().quantitySold(), sold -> sold >= 50,
+            Duration.ofSeconds(60));
+        redis.stop();
+        redis = startRedis(redisPort);
+        Await.result(Future.join(first).otherwiseEmpty(), Duration.ofMinutes(2));
+
+        buyers.press(saleId, BUYERS / 2, BUYERS).forEach(reply -> Await.result(reply.otherwiseEmpty()));
+        settle(buyers, saleId, sampler);
+        sampler.assertHeldThroughout();
+      }
+      assertSettled(pgUrl, saleId, buyers);
+    } finally {
+      Await.result(app.stop());
+      redis.stop();
+      buyers.close();
+    }
+  }
+
+  /** Late buyers keep coming until every unit is sold and Redis agrees with the database. */
+  private static void settle(Buyers buyers, String saleId, Sampler sampler) {
+    int[] next = {BUYERS};
+    Poll.until(() -> {
+      JsonObject report = buyers.report(saleId);
+      if (report == null) {
+        return false;
+      }
+      boolean settled = report.getJsonObject("database").getInteger("quantitySold") == UNITS
+          && report.getJsonObject("invariants").getBoolean("I4");
+      if (!settled && report.getJsonObject("redis").getLong("stock") > 0) {
+        buyers.press(saleId, next[0], next[0] + 20).forEach(reply -> Await.result(reply.otherwiseEmpty()));
+        next[0] += 20;
+      }
+      return settled;
+    }, done -> done, Duration.ofSeconds(90));
+  }
+
+  private static void assertSettled(String pgUrl, String saleId, Buyers buyers) throws Exception {
+    try (Connection db = TestStores.jdbc(pgUrl)) {
+      SaleFigures figures = Invariants.assertNoOversell(db, saleId);
+      assertThat(figures.quantitySold()).as("I3: exactly the stock sold").isEqualTo(UNITS);
+      assertThat(Invariants.count(db, "SELECT count(*) FROM sale_orders WHERE sale_id = ? AND status = 'RESERVED'",
+          UUID.fromString(saleId))).as("one order per unit, none lost or duplicated").isEqualTo(UNITS);
+      assertThat(Invariants.count(db, "SELECT count(DISTINCT user_id) FROM sale_orders WHERE sale_id = ?",
+          UUID.fromString(saleId))).isEqualTo(UNITS);
+    }
+    assertThat(buyers.created201()).as("every 201 the buyers got is an order in the database")
+        .allMatch(orderId -> orderExists(pgUrl, orderId));
+  }
+
+  private static boolean orderExists(String pgUrl, String orderId) {
+    try (Connection db = TestStores.jdbc(pgUrl)) {
+      return Invariants.count(db, "SELECT count(*) FROM sale_orders WHERE order_id = ?", UUID.fromString(orderId)) == 1;
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  private static Process launch(Map<String, String> env) throws IOException {
+    ProcessBuilder builder = new ProcessBuilder(
+        System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
+        "-Xmx512m", "-cp", System.getProperty("java.class.path"), "io.flashsale.Main")
+        .redirectErrorStream(true)
+        .redirectOutput(new File("target/fault-suite-server.log"));
+    builder.environment().putAll(env);
+    Process process = builder.start();
+    WebClient probe = WebClient.create(vertx);
+    try {
+      Poll.until(() -> Await.result(probe.get(Integer.parseInt(env.get("FLASHSALE_HTTP_PORT")), "127.0.0.1", "/health/ready")
+              .send().map(HttpResponse::statusCode).otherwise(-1)),
+          status -> status == 200, Duration.ofSeconds(60));
+    } finally {
+      probe.close();
+    }
+    return process;
+  }
+
+  private static RedisServer startRedis(int port) throws IOException {
+    RedisServer server = RedisServer.newRedisServer().port(port).bind("127.0.0.1")
+        .setting("save \"\"").setting("appendonly no").build();
+    server.start();
+    return server;
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  /** The buyers, with their own tokens, talking to whatever server answers on the port. */
+  private static final class Buyers {
+    private final BearerAuth tokens = new BearerAuth(vertx, TestServer.JWT_SECRET);
+    private final WebClient client;
+    private final List<String> created = new CopyOnWriteArrayList<>();
+
+    Buyers(int port) {
+      client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port),
+          new PoolOptions().setHttp1MaxSize(64).setMaxWaitQueueSize(-1));
+    }
+
+    String createSale() {
+      JsonObject sale = new JsonObject().put("productId", "FAULT").put("productName", "Fault suite").put("quantity", UNITS)
+          .put("priceCents", 100).put("currency", "EUR").put("startTime", Instant.now().minusSeconds(1).toString())
+          .put("endTime", Instant.now().plusSeconds(3_600).toString());
+      return Await.result(client.post("/api/admin/sales").bearerTokenAuthentication(tokens.issue("admin", true, 3_600))
+          .sendJsonObject(sale)).bodyAsJsonObject().getString("saleId");
+    }
+
+    List<Future<HttpResponse<Buffer>>> press(String saleId, int from, int to) {
+      List<Future<HttpResponse<Buffer>>> replies = new ArrayList<>();
+      for (int i = from; i < to; i++) {
+        replies.add(client.post("/api/sales/" + saleId + "/purchase")
+            .bearerTokenAuthentication(tokens.issue("buyer-" + i, false, 3_600))
+            .sendJsonObject(new JsonObject().put("quantity", 1))
+            .onSuccess(response -> {
+              if (response.statusCode() == 201) {
+                created.add(response.bodyAsJsonObject().getString("orderId"));
+              }
+            }));
+      }
+      return replies;
+    }
+
+    JsonObject report(String saleId) {
+      return Await.result(client.get("/api/admin/sales/" + saleId + "/report")
+          .bearerTokenAuthentication(tokens.issue("admin", true, 3_600)).send()
+          .map(response -> response.statusCode() == 200 ? response.bodyAsJsonObject() : null)
+          .otherwise((JsonObject) null));
+    }
+
+    List<String> created201() {
+      return created;
+    }
+
+    void close() {
+      client.close();
+    }
+  }
+
+  /** Reads I1 and I2 from PostgreSQL every 100 ms on its own thread for the whole run. */
+  private static final class Sampler implements AutoCloseable {
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final List<String> violations = new CopyOnWriteArrayList<>();
+    private final Thread thread;
+    private volatile SaleFigures last;
+    private volatile int samples;
+
+    Sampler(String pgUrl, String saleId) {
+      thread = new Thread(() -> {
+        try (Connection db = TestStores.jdbc(pgUrl)) {
+          while (running.get()) {
+            SaleFigures figures = Invariants.figures(db, saleId);
+            if (figures.heldOrPaid() != figures.quantitySold() || figures.quantitySold() > figures.quantityAvailable()) {
+              violations.add("I1 " + figures);
+            }
+            if (figures.maxPerUser() > figures.perUserLimit()) {
+              violations.add("I2 " + figures);
+            }
+            last = figures;
+            samples++;
+            Thread.sleep(100);
+          }
+        } catch (Exception e) {
+          violations.add("sampler stopped: " + e);
+        }
+      }, "invariant-sampler");
+      thread.start();
+    }
+
+    SaleFigures last() {
+      return last;
+    }
+
+    void assertHeldThroughout() {
+      assertThat(samples).as("samples taken").isGreaterThan(10);
+      assertThat(violations).as("I1 and I2 at every sample").isEmpty();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      running.set(false);
+      thread.join(5_000);
+    }
+  }
+}
