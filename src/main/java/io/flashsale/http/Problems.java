@@ -96,7 +96,9 @@ final class Problems {
       if (cause instanceof ConnectException
           || cause instanceof java.util.concurrent.TimeoutException
           || (cause instanceof PgException pg && pg.getSqlState() != null && pg.getSqlState().startsWith("57P"))
-          || (cause instanceof VertxException && String.valueOf(cause.getMessage()).contains("Connection"))) {
+          || cause instanceof io.vertx.sqlclient.ClosedConnectionException
+          || (cause instanceof VertxException
+              && String.valueOf(cause.getMessage()).toLowerCase(java.util.Locale.ROOT).contains("connection"))) {
         return true;
       }
     }

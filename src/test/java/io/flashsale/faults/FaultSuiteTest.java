@@ -175,6 +175,60 @@ class FaultSuiteTest {
     }
   }
 
+  @Test
+  void postgresStoppedForAFewSecondsMidSaleMeansFastUnavailableAnswersThenExactlyTheStock() throws Exception {
+    java.nio.file.Path data = java.nio.file.Files.createTempDirectory("fault-pg");
+    int pgPort = freePort();
+    io.zonky.test.db.postgres.embedded.EmbeddedPostgres postgres = startPostgres(data, pgPort);
+    String pgUrl = "postgresql://postgres@127.0.0.1:" + pgPort + "/postgres";
+    int port = freePort();
+    Map<String, String> env = new HashMap<>(FAST_RECOVERY);
+    env.put("FLASHSALE_CONFIG", "/nonexistent");
+    env.put("FLASHSALE_HTTP_PORT", Integer.toString(port));
+    env.put("FLASHSALE_REDIS_URL", TestStores.get().redisUrl());
+    env.put("FLASHSALE_PG_URL", pgUrl);
+    env.put("FLASHSALE_JWT_SECRET", TestServer.JWT_SECRET);
+    FlashSaleApp app = Await.result(new FlashSaleApp(vertx, AppConfig.load(env)).start());
+    Buyers buyers = new Buyers(port);
+    try {
+      String saleId = buyers.createSale();
+      Sampler sampler = new Sampler(pgUrl, saleId);
+      List<Future<HttpResponse<Buffer>>> first = buyers.press(saleId, 0, BUYERS / 3);
+      Poll.until(() -> buyers.created201().size(), created -> created >= 50, Duration.ofSeconds(60));
+      postgres.close();
+      List<Future<HttpResponse<Buffer>>> duringOutage = buyers.press(saleId, BUYERS / 3, BUYERS / 3 + 200);
+      Await.result(Future.join(duringOutage).otherwiseEmpty(), Duration.ofMinutes(2));
+      postgres = startPostgres(data, pgPort);
+      Await.result(Future.join(first).otherwiseEmpty(), Duration.ofMinutes(2));
+
+      Map<String, Integer> outageReplies = new java.util.TreeMap<>();
+      for (Future<HttpResponse<Buffer>> reply : duringOutage) {
+        String outcome = reply.succeeded()
+            ? reply.result().statusCode() + " " + (reply.result().statusCode() == 201 ? ""
+                : reply.result().bodyAsJsonObject().getString("code"))
+            : "no answer";
+        outageReplies.merge(outcome.trim(), 1, Integer::sum);
+      }
+      assertThat(outageReplies).as("while the database is away: %s", outageReplies).containsKey("503 UNAVAILABLE");
+      assertThat(outageReplies.keySet()).allMatch(outcome -> !outcome.startsWith("500"));
+
+      buyers.press(saleId, BUYERS / 3 + 200, BUYERS).forEach(reply -> Await.result(reply.otherwiseEmpty()));
+      settle(buyers, saleId, sampler);
+      sampler.close();
+      sampler.assertHeldThroughout();
+      assertSettled(pgUrl, saleId, buyers);
+    } finally {
+      Await.result(app.stop());
+      postgres.close();
+    }
+  }
+
+  private static io.zonky.test.db.postgres.embedded.EmbeddedPostgres startPostgres(java.nio.file.Path data, int port)
+      throws IOException {
+    return io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder()
+        .setDataDirectory(data).setCleanDataDirectory(false).setPort(port).start();
+  }
+
   /** Late buyers keep coming until every unit is sold and Redis agrees with the database. */
   private static void settle(Buyers buyers, String saleId, Sampler sampler) {
     int[] next = {BUYERS};
@@ -306,21 +360,27 @@ class FaultSuiteTest {
 
     Sampler(String pgUrl, String saleId) {
       thread = new Thread(() -> {
-        try (Connection db = TestStores.jdbc(pgUrl)) {
-          while (running.get()) {
-            SaleFigures figures = Invariants.figures(db, saleId);
-            if (figures.heldOrPaid() != figures.quantitySold() || figures.quantitySold() > figures.quantityAvailable()) {
-              violations.add("I1 " + figures);
+        while (running.get()) {
+          // While the database itself is down there is nothing to observe; reconnect and go on.
+          try (Connection db = TestStores.jdbc(pgUrl)) {
+            while (running.get()) {
+              SaleFigures figures = Invariants.figures(db, saleId);
+              if (figures.heldOrPaid() != figures.quantitySold()
+                  || figures.quantitySold() > figures.quantityAvailable()) {
+                violations.add("I1 " + figures);
+              }
+              if (figures.maxPerUser() > figures.perUserLimit()) {
+                violations.add("I2 " + figures);
+              }
+              last = figures;
+              samples++;
+              Thread.sleep(100);
             }
-            if (figures.maxPerUser() > figures.perUserLimit()) {
-              violations.add("I2 " + figures);
-            }
-            last = figures;
-            samples++;
-            Thread.sleep(100);
+          } catch (java.sql.SQLException unavailable) {
+            pause();
+          } catch (InterruptedException e) {
+            return;
           }
-        } catch (Exception e) {
-          violations.add("sampler stopped: " + e);
         }
       }, "invariant-sampler");
       thread.start();
@@ -328,6 +388,14 @@ class FaultSuiteTest {
 
     SaleFigures last() {
       return last;
+    }
+
+    private static void pause() {
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
 
     void assertHeldThroughout() {
