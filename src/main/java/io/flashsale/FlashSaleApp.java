@@ -146,7 +146,7 @@ public final class FlashSaleApp {
     prequeue = new PrequeueShuffle(stores.redis(),
         room.shuffleSeed().isBlank() ? new SecureRandom() : new Random(Long.parseLong(room.shuffleSeed())));
     preauthorizations = new Preauthorizations(stores.redis(), stores.pg(), gateway, authorizations, vertx.eventBus(),
-        metrics);
+        metrics, config.payment().preauthLease());
     holdExpiry = new HoldExpiry(stores.pg(), orders, authorizations, reservations, vertx.eventBus(), metrics);
     voids = new Voids(stores.pg(), authorizations, gateway, metrics);
     Blacklist blacklist = new Blacklist(stores.pg(), stores.redis(), sales);

@@ -15,6 +15,7 @@ import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Redis;
 import io.vertx.sqlclient.Pool;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -30,7 +31,6 @@ import java.util.logging.Logger;
 public final class Preauthorizations {
 
   private static final Logger LOG = Logger.getLogger(Preauthorizations.class.getName());
-  private static final int LEASE_MILLIS = 15_000;
 
   private record Claimed(String userId, String ticketId, int quantity, String paymentMethodId) {
     static Claimed parse(String encoded) {
@@ -45,11 +45,13 @@ public final class Preauthorizations {
   private final AuthorizationRepository authorizations;
   private final EventBus eventBus;
   private final MeterRegistry metrics;
+  private final Duration lease;
   private final LuaScript claim = LuaScript.fromResource("claim_preauthorizations");
   private final LuaScript record = LuaScript.fromResource("record_preauthorizations");
 
   public Preauthorizations(Redis redis, Pool pool, PaymentGateway gateway, AuthorizationRepository authorizations,
-                           EventBus eventBus, MeterRegistry metrics) {
+                           EventBus eventBus, MeterRegistry metrics, Duration lease) {
+    this.lease = lease;
     this.redis = redis;
     this.pool = pool;
     this.gateway = gateway;
@@ -70,7 +72,7 @@ public final class Preauthorizations {
     return claim.run(redis,
             List.of(keys.preauthQueue(), keys.preauthorizing(), keys.paymentMethods(), keys.tickets(), keys.cursor(),
                 keys.stock()),
-            List.of(Integer.toString(most), Integer.toString(LEASE_MILLIS), Integer.toString(buffer)))
+            List.of(Integer.toString(most), Long.toString(lease.toMillis()), Integer.toString(buffer)))
         .compose(reply -> {
           List<Claimed> claimed = new ArrayList<>(reply.size());
           reply.forEach(entry -> claimed.add(Claimed.parse(entry.toString())));

@@ -46,6 +46,7 @@ public record AppConfig(
   /** {@code gateway} is "simulated" or "http"; the http* settings matter only for the latter. */
   public record PaymentConfig(String gateway, Duration simulatedLatency, double simulatedDeclineRate,
                               double simulatedTimeoutRate, Duration timeout, int preauthConcurrency,
+                              Duration preauthLease,
                               String httpUrl, String httpApiKey, Duration httpAttemptTimeout, int httpMaxAttempts,
                               Duration httpInitialBackoff, int httpBreakerFailures, Duration httpBreakerReset) {}
 
@@ -125,6 +126,7 @@ public record AppConfig(
             s.decimal("payment.simulated.timeout-rate"),
             Duration.ofMillis(s.integer("payment.timeout-ms")),
             s.integer("payment.preauth-concurrency"),
+            Duration.ofMillis(s.integer("payment.preauth-lease-ms")),
             s.text("payment.http.url"),
             s.text("payment.http.api-key"),
             Duration.ofMillis(s.integer("payment.http.attempt-timeout-ms")),

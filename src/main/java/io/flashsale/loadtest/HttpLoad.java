@@ -33,6 +33,9 @@ final class HttpLoad {
   static Future<LatencyStats> run(String name, HttpClient client, int total, int concurrency,
                                   IntFunction<Call> callAt, BiConsumer<Integer, Reply> onReply) {
     Histogram histogram = LatencyStats.newHistogram();
+    if (total == 0) {
+      return Future.succeededFuture(new LatencyStats(name, 0, 0, 0, histogram));
+    }
     AtomicInteger next = new AtomicInteger();
     AtomicInteger done = new AtomicInteger();
     AtomicLong errors = new AtomicLong();

@@ -8,7 +8,7 @@ import org.HdrHistogram.Histogram;
 record LatencyStats(String name, long requests, long errors, double seconds, Histogram histogram) {
 
   double perSecond() {
-    return requests / seconds;
+    return seconds == 0 ? 0 : requests / seconds;
   }
 
   double percentileMillis(double percentile) {
