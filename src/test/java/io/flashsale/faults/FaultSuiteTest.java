@@ -72,12 +72,7 @@ class FaultSuiteTest {
   void theServerKilledMidSaleAndRestartedStillSellsExactlyTheStock() throws Exception {
     String pgUrl = TestStores.get().freshDatabase();
     int port = freePort();
-    Map<String, String> env = new HashMap<>(FAST_RECOVERY);
-    env.put("FLASHSALE_HTTP_PORT", Integer.toString(port));
-    env.put("FLASHSALE_REDIS_URL", TestStores.get().redisUrl());
-    env.put("FLASHSALE_PG_URL", pgUrl);
-    env.put("FLASHSALE_JWT_SECRET", TestServer.JWT_SECRET);
-    env.put("FLASHSALE_CONFIG", "/nonexistent");
+    Map<String, String> env = serverEnv(port, TestStores.get().redisUrl(), pgUrl);
 
     Process server = launch(env);
     Buyers buyers = new Buyers(port);
@@ -106,12 +101,7 @@ class FaultSuiteTest {
   void aServerStoppedWithSigtermFinishesTheReservationsItStarted() throws Exception {
     String pgUrl = TestStores.get().freshDatabase();
     int port = freePort();
-    Map<String, String> env = new HashMap<>(FAST_RECOVERY);
-    env.put("FLASHSALE_HTTP_PORT", Integer.toString(port));
-    env.put("FLASHSALE_REDIS_URL", TestStores.get().redisUrl());
-    env.put("FLASHSALE_PG_URL", pgUrl);
-    env.put("FLASHSALE_JWT_SECRET", TestServer.JWT_SECRET);
-    env.put("FLASHSALE_CONFIG", "/nonexistent");
+    Map<String, String> env = serverEnv(port, TestStores.get().redisUrl(), pgUrl);
     // Slow reconciliation: whatever is left in flight after the stop must be the stop's doing.
     env.put("FLASHSALE_AUDIT_INFLIGHT_STALE_MS", "600000");
     Process server = launch(env);
@@ -144,12 +134,7 @@ class FaultSuiteTest {
     RedisServer redis = startRedis(redisPort);
     String pgUrl = TestStores.get().freshDatabase();
     int port = freePort();
-    Map<String, String> env = new HashMap<>(FAST_RECOVERY);
-    env.put("FLASHSALE_CONFIG", "/nonexistent");
-    env.put("FLASHSALE_HTTP_PORT", Integer.toString(port));
-    env.put("FLASHSALE_REDIS_URL", "redis://127.0.0.1:" + redisPort);
-    env.put("FLASHSALE_PG_URL", pgUrl);
-    env.put("FLASHSALE_JWT_SECRET", TestServer.JWT_SECRET);
+    Map<String, String> env = serverEnv(port, "redis://127.0.0.1:" + redisPort, pgUrl);
     env.put("FLASHSALE_PAYMENT_SIMULATED_LATENCY_MS", "0");
     FlashSaleApp app = Await.result(new FlashSaleApp(vertx, AppConfig.load(env)).start());
     Buyers buyers = new Buyers(port);
@@ -182,12 +167,7 @@ class FaultSuiteTest {
     io.zonky.test.db.postgres.embedded.EmbeddedPostgres postgres = startPostgres(data, pgPort);
     String pgUrl = "postgresql://postgres@127.0.0.1:" + pgPort + "/postgres";
     int port = freePort();
-    Map<String, String> env = new HashMap<>(FAST_RECOVERY);
-    env.put("FLASHSALE_CONFIG", "/nonexistent");
-    env.put("FLASHSALE_HTTP_PORT", Integer.toString(port));
-    env.put("FLASHSALE_REDIS_URL", TestStores.get().redisUrl());
-    env.put("FLASHSALE_PG_URL", pgUrl);
-    env.put("FLASHSALE_JWT_SECRET", TestServer.JWT_SECRET);
+    Map<String, String> env = serverEnv(port, TestStores.get().redisUrl(), pgUrl);
     FlashSaleApp app = Await.result(new FlashSaleApp(vertx, AppConfig.load(env)).start());
     Buyers buyers = new Buyers(port);
     try {
@@ -227,12 +207,7 @@ class FaultSuiteTest {
   void aPaymentGatewayTimingOutForAWhileStillEndsWithExactlyTheStockPaidAndNothingChargedTwice() throws Exception {
     String pgUrl = TestStores.get().freshDatabase();
     int port = freePort();
-    Map<String, String> env = new HashMap<>(FAST_RECOVERY);
-    env.put("FLASHSALE_CONFIG", "/nonexistent");
-    env.put("FLASHSALE_HTTP_PORT", Integer.toString(port));
-    env.put("FLASHSALE_REDIS_URL", TestStores.get().redisUrl());
-    env.put("FLASHSALE_PG_URL", pgUrl);
-    env.put("FLASHSALE_JWT_SECRET", TestServer.JWT_SECRET);
+    Map<String, String> env = serverEnv(port, TestStores.get().redisUrl(), pgUrl);
     env.put("FLASHSALE_PAYMENT_SIMULATED_LATENCY_MS", "1");
     env.put("FLASHSALE_PAYMENT_TIMEOUT_MS", "500");
     env.put("FLASHSALE_PAYMENT_PREAUTH_LEASE_MS", "1000");
@@ -271,6 +246,17 @@ class FaultSuiteTest {
       throws IOException {
     return io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder()
         .setDataDirectory(data).setCleanDataDirectory(false).setPort(port).start();
+  }
+
+  /** A server on {@code port} with quick recovery rhythms, on the given stores. */
+  private static Map<String, String> serverEnv(int port, String redisUrl, String pgUrl) {
+    Map<String, String> env = new HashMap<>(FAST_RECOVERY);
+    env.put("FLASHSALE_CONFIG", "/nonexistent");
+    env.put("FLASHSALE_HTTP_PORT", Integer.toString(port));
+    env.put("FLASHSALE_REDIS_URL", redisUrl);
+    env.put("FLASHSALE_PG_URL", pgUrl);
+    env.put("FLASHSALE_JWT_SECRET", TestServer.JWT_SECRET);
+    return env;
   }
 
   /** Late buyers keep coming until every unit is sold and Redis agrees with the database. */

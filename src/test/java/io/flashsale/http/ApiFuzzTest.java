@@ -3,6 +3,7 @@ package io.flashsale.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flashsale.support.Await;
+import io.flashsale.support.StoreSnapshot;
 import io.flashsale.support.TestServer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -11,9 +12,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -181,30 +179,6 @@ class ApiFuzzTest {
   }
 
   private static String state() throws Exception {
-    StringBuilder state = new StringBuilder();
-    try (Connection db = server.database(); Statement statement = db.createStatement()) {
-      for (String sql : new String[] {
-          "SELECT count(*), coalesce(sum(quantity_sold), 0), string_agg(status, ',' ORDER BY sale_id) FROM flash_sales",
-          "SELECT count(*), string_agg(order_id || status, ',' ORDER BY order_id) FROM sale_orders",
-          "SELECT count(*), coalesce(sum(quantity_purchased), 0) FROM user_sale_eligibility",
-          "SELECT count(*) FROM sale_subscriptions",
-          "SELECT count(*) FROM blacklisted_accounts"}) {
-        try (ResultSet row = statement.executeQuery(sql)) {
-          row.next();
-          for (int column = 1; column <= row.getMetaData().getColumnCount(); column++) {
-            state.append(row.getString(column)).append('|');
-          }
-        }
-      }
-    }
-    for (String sale : List.of(saleId, queuedSaleId)) {
-      var keys = new io.flashsale.infra.SaleKeys(sale);
-      var replies = Await.result(server.app().services().redis().batch(List.of(
-          io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.GET).arg(keys.stock()),
-          io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.HLEN).arg(keys.tickets()),
-          io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.HLEN).arg(keys.buyers()))));
-      state.append(replies).append('|');
-    }
-    return state.toString();
+    return StoreSnapshot.of(server, List.of(saleId, queuedSaleId));
   }
 }

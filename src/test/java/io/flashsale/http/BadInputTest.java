@@ -3,6 +3,7 @@ package io.flashsale.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flashsale.support.Await;
+import io.flashsale.support.StoreSnapshot;
 import io.flashsale.support.TestServer;
 import io.flashsale.support.Tokens;
 import io.vertx.core.Vertx;
@@ -11,10 +12,8 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Instant;
+import java.util.List;
 import java.util.UUID;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -145,23 +144,7 @@ class BadInputTest {
     assertThat(problem.getString("detail")).isNotBlank();
   }
 
-  /** Everything a bad request could have touched, as one comparable string. */
   private static String state() throws Exception {
-    StringBuilder state = new StringBuilder();
-    try (Connection db = server.database(); Statement statement = db.createStatement()) {
-      for (String sql : new String[] {
-          "SELECT count(*), coalesce(sum(quantity_sold), 0), string_agg(status, ',' ORDER BY sale_id) FROM flash_sales",
-          "SELECT count(*), string_agg(order_id || status, ',' ORDER BY order_id) FROM sale_orders",
-          "SELECT count(*), coalesce(sum(quantity_purchased), 0) FROM user_sale_eligibility"}) {
-        try (ResultSet row = statement.executeQuery(sql)) {
-          row.next();
-          for (int column = 1; column <= row.getMetaData().getColumnCount(); column++) {
-            state.append(row.getString(column)).append('|');
-          }
-        }
-      }
-    }
-    state.append("redis stock ").append(Await.result(server.app().stockGate().stock(saleId)));
-    return state.toString();
+    return StoreSnapshot.of(server, List.of(saleId));
   }
 }
