@@ -185,7 +185,7 @@ public final class FlashSaleApp {
           payment.httpBreakerFailures(), payment.httpBreakerReset()));
     }
     return new SimulatedPaymentGateway(vertx, payment.simulatedLatency(), payment.simulatedDeclineRate(),
-        payment.simulatedTimeoutRate());
+        payment.simulatedTimeoutRate(), payment.simulatedRetention());
   }
 
   private BotDefence botDefence(AntibotConfig antibot) {

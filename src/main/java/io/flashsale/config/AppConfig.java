@@ -45,7 +45,7 @@ public record AppConfig(
 
   /** {@code gateway} is "simulated" or "http"; the http* settings matter only for the latter. */
   public record PaymentConfig(String gateway, Duration simulatedLatency, double simulatedDeclineRate,
-                              double simulatedTimeoutRate, Duration timeout, int preauthConcurrency,
+                              double simulatedTimeoutRate, Duration simulatedRetention, Duration timeout, int preauthConcurrency,
                               Duration preauthLease,
                               String httpUrl, String httpApiKey, Duration httpAttemptTimeout, int httpMaxAttempts,
                               Duration httpInitialBackoff, int httpBreakerFailures, Duration httpBreakerReset) {}
@@ -124,6 +124,7 @@ public record AppConfig(
             Duration.ofMillis(s.integer("payment.simulated.latency-ms")),
             s.decimal("payment.simulated.decline-rate"),
             s.decimal("payment.simulated.timeout-rate"),
+            Duration.ofSeconds(s.integer("payment.simulated.retention-seconds")),
             Duration.ofMillis(s.integer("payment.timeout-ms")),
             s.integer("payment.preauth-concurrency"),
             Duration.ofMillis(s.integer("payment.preauth-lease-ms")),

@@ -11,7 +11,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -117,7 +119,9 @@ public final class Reservations {
                     : Future.failedFuture(new FlashSaleException(ErrorCode.SOLD_OUT, "the batch does not fit")))))
         .map(inserted -> {
           metrics.counter("flashsale.reservations", "outcome", "RESERVED").increment(inserted.size());
-          return inserted.stream().map(order -> new ClaimOutcome(claimOf(claims, order.userId()), order, null)).toList();
+          Map<String, Claim> byUser = new HashMap<>();
+          claims.forEach(claim -> byUser.put(claim.userId(), claim));
+          return inserted.stream().map(order -> new ClaimOutcome(byUser.get(order.userId()), order, null)).toList();
         })
         .recover(batchRefused -> {
           LOG.log(Level.WARNING, "batch of " + claims.size() + " reservations for sale " + sale.saleId()
@@ -137,10 +141,6 @@ public final class Reservations {
                 : new FlashSaleException(ErrorCode.UNAVAILABLE, "the reservation could not be written"))))
         .onSuccess(outcome -> metrics.counter("flashsale.reservations",
             "outcome", outcome.order() != null ? "RESERVED" : outcome.refusal().code().name()).increment());
-  }
-
-  private static Claim claimOf(List<Claim> claims, String userId) {
-    return claims.stream().filter(claim -> claim.userId().equals(userId)).findFirst().orElseThrow();
   }
 
   private Future<SaleOrder> reserveInDatabase(FlashSale sale, String userId, int quantity, UUID orderId) {

@@ -42,7 +42,6 @@ record LoadTarget(HttpClient client, String adminToken) {
         .put("priceCents", 1_000)
         .put("currency", "EUR")
         .put("startTime", Instant.now().minusSeconds(1).toString())
-        .put("endTime", Instant.now().plusSeconds(3_600).toString())
         .mergeIn(extra);
     return send(HttpMethod.POST, "/api/admin/sales", adminToken, sale.toBuffer()).map(reply -> {
       if (reply.status() != 201) {

@@ -82,6 +82,9 @@ public final class LoadTest implements Callable<Integer> {
       + "each buyer fetches a challenge and solves it before joining (default: ${DEFAULT-VALUE}, off)")
   int powDifficulty = 0;
 
+  @Option(names = "--sale-seconds", description = "how long the sale runs from its start (default: ${DEFAULT-VALUE})")
+  int saleSeconds = 3_600;
+
   @Option(names = "--websockets", description = "buyers, spread over the line, who hold a live WebSocket (default: ${DEFAULT-VALUE})")
   int websockets = 0;
 
@@ -185,7 +188,7 @@ public final class LoadTest implements Callable<Integer> {
 
     private Future<Phase> directSale() {
       Buffer body = new JsonObject().put("quantity", 1).toBuffer();
-      return target.createSale(units, new JsonObject()).compose(saleId -> {
+      return target.createSale(units, saleWindow()).compose(saleId -> {
         begin(saleId);
         return HttpLoad.run("purchase", target.client(), buyers, concurrency,
                 i -> c -> target.send(HttpMethod.POST, "/api/sales/" + saleId + "/purchase", buyerTokens[i], body),
@@ -196,7 +199,7 @@ public final class LoadTest implements Callable<Integer> {
 
     private Future<Phase> queueSale() {
       Buffer body = new JsonObject().put("quantity", 1).toBuffer();
-      JsonObject sale = new JsonObject().put("waitingRoom", true).put("queuePolicy", policy)
+      JsonObject sale = saleWindow().put("waitingRoom", true).put("queuePolicy", policy)
           .put("admissionRatePerSecond", rate).put("proofOfWorkDifficulty", powDifficulty);
       if (checkout) {
         sale.put("checkoutTtlSeconds", checkoutTtlSeconds);
@@ -208,6 +211,10 @@ public final class LoadTest implements Callable<Integer> {
                 (i, reply) -> outcomes.merge(LoadTarget.outcome(reply), 1, Integer::sum))
             .compose(stats -> openSockets(saleId).map(new Phase(saleId, stats)));
       });
+    }
+
+    private JsonObject saleWindow() {
+      return new JsonObject().put("endTime", Instant.now().plusSeconds(saleSeconds).toString());
     }
 
     /** One buyer's join: with proof of work on, first a challenge, solved here, then the join. */

@@ -44,16 +44,39 @@ public final class SimulatedPaymentGateway implements PaymentGateway {
   private final Duration latency;
   private final double declineRate;
   private final double timeoutRate;
-  private final Map<String, Authorization> authorizationsByKey = new ConcurrentHashMap<>();
+  /** An answer kept for replay under its idempotency key, with when it was given. */
+  private record Kept<T>(T answer, String authorizationId, long atMillis) {}
+
+  private final Map<String, Kept<Authorization>> authorizationsByKey = new ConcurrentHashMap<>();
   private final Map<String, Ledger> ledger = new ConcurrentHashMap<>();
-  private final Map<String, Capture> capturesByKey = new ConcurrentHashMap<>();
+  private final Map<String, Kept<Capture>> capturesByKey = new ConcurrentHashMap<>();
   private volatile long outageUntilMillis;
 
-  public SimulatedPaymentGateway(Vertx vertx, Duration latency, double declineRate, double timeoutRate) {
+  /**
+   * {@code retention}: how long settled holds (captured, voided, declined) and their replayable
+   * answers are kept; open authorisations are kept until they settle. Bounds the memory of a
+   * long-running embedded server.
+   */
+  public SimulatedPaymentGateway(Vertx vertx, Duration latency, double declineRate, double timeoutRate,
+                                 Duration retention) {
     this.vertx = vertx;
     this.latency = latency;
     this.declineRate = declineRate;
     this.timeoutRate = timeoutRate;
+    vertx.setPeriodic(Math.max(1_000, retention.toMillis() / 4), id -> forgetOlderThan(retention));
+  }
+
+  private void forgetOlderThan(Duration retention) {
+    long cutoff = System.currentTimeMillis() - retention.toMillis();
+    authorizationsByKey.values().removeIf(kept -> {
+      Ledger entry = ledger.get(kept.authorizationId());
+      if (kept.atMillis() >= cutoff || (entry != null && entry.state() == State.AUTHORIZED)) {
+        return false;
+      }
+      ledger.remove(kept.authorizationId());
+      return true;
+    });
+    capturesByKey.values().removeIf(kept -> kept.atMillis() < cutoff);
   }
 
   @Override
@@ -65,8 +88,9 @@ public final class SimulatedPaymentGateway implements PaymentGateway {
           && ThreadLocalRandom.current().nextDouble() >= declineRate;
       ledger.put(id, new Ledger(id, request.userId(), request.paymentMethodId(), request.amountCents(),
           request.currency(), approved ? State.AUTHORIZED : State.DECLINED, 0));
-      return new Authorization(id, approved, approved ? null : "card_declined");
-    }));
+      return new Kept<>(new Authorization(id, approved, approved ? null : "card_declined"), id,
+          System.currentTimeMillis());
+    }).answer());
   }
 
   @Override
@@ -84,9 +108,9 @@ public final class SimulatedPaymentGateway implements PaymentGateway {
         return outcome[0];
       });
       boolean captured = outcome[0] != null && outcome[0].state() == State.CAPTURED;
-      return new Capture(captured ? "cap_" + UUID.randomUUID() : null, captured,
-          captured ? null : "capture_declined");
-    }));
+      return new Kept<>(new Capture(captured ? "cap_" + UUID.randomUUID() : null, captured,
+          captured ? null : "capture_declined"), authorizationId, System.currentTimeMillis());
+    }).answer());
   }
 
   @Override
