@@ -2,12 +2,12 @@ package io.flashsale.http;
 
 import io.flashsale.sale.ErrorCode;
 import io.flashsale.sale.FlashSaleException;
-import io.vertx.core.VertxException;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.pgclient.PgException;
-import java.net.ConnectException;
+import java.io.IOException;
+import java.util.Locale;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -91,17 +91,23 @@ final class Problems {
     });
   }
 
+  /**
+   * A store that cannot be reached or dropped the connection: refused, reset, timed out,
+   * closed under us (the Redis client says CONNECTION_CLOSED), or PostgreSQL shutting down
+   * (SQLSTATE class 57P) or losing the connection (class 08).
+   */
   private static boolean isOutage(Throwable failure) {
     for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-      if (cause instanceof ConnectException
+      if (cause instanceof IOException
           || cause instanceof java.util.concurrent.TimeoutException
-          || (cause instanceof PgException pg && pg.getSqlState() != null && pg.getSqlState().startsWith("57P"))
           || cause instanceof io.vertx.sqlclient.ClosedConnectionException
-          || (cause instanceof VertxException
-              && String.valueOf(cause.getMessage()).toLowerCase(java.util.Locale.ROOT).contains("connection"))) {
+          || (cause instanceof PgException pg && pg.getSqlState() != null
+              && (pg.getSqlState().startsWith("57P") || pg.getSqlState().startsWith("08")))
+          || String.valueOf(cause.getMessage()).toLowerCase(Locale.ROOT).contains("connection")) {
         return true;
       }
     }
     return false;
   }
+
 }

@@ -288,6 +288,7 @@ class FaultSuiteTest {
     }
     assertThat(buyers.created201()).as("every 201 the buyers got is an order in the database")
         .allMatch(orderId -> orderExists(pgUrl, orderId));
+    assertThat(buyers.serverErrors()).as("outages answered 503, never another 5xx").isEmpty();
   }
 
   private static boolean orderExists(String pgUrl, String orderId) {
@@ -335,6 +336,7 @@ class FaultSuiteTest {
     private final BearerAuth tokens = new BearerAuth(vertx, TestServer.JWT_SECRET);
     private final WebClient client;
     private final List<String> created = new CopyOnWriteArrayList<>();
+    private final List<String> serverErrors = new CopyOnWriteArrayList<>();
 
     Buyers(int port) {
       client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port),
@@ -397,6 +399,8 @@ class FaultSuiteTest {
             .onSuccess(response -> {
               if (response.statusCode() == 201) {
                 created.add(response.bodyAsJsonObject().getString("orderId"));
+              } else if (response.statusCode() >= 500 && response.statusCode() != 503) {
+                serverErrors.add(response.statusCode() + " " + response.bodyAsString());
               }
             }));
       }
@@ -412,6 +416,11 @@ class FaultSuiteTest {
 
     List<String> created201() {
       return created;
+    }
+
+    /** Answers that were 5xx but not 503: a store outage must never look like a bug. */
+    List<String> serverErrors() {
+      return serverErrors;
     }
 
     void close() {
