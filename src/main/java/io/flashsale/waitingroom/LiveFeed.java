@@ -64,10 +64,6 @@ public final class LiveFeed {
     channel.resolve(connection);
   }
 
-  public int connections() {
-    return channels.values().stream().mapToInt(channel -> channel.connections.size()).sum();
-  }
-
   private static final class Connection {
     final ServerWebSocket socket;
     final String userId;

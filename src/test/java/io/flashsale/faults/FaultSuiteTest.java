@@ -200,6 +200,7 @@ class FaultSuiteTest {
     } finally {
       Await.result(app.stop());
       postgres.close();
+      buyers.close();
     }
   }
 
