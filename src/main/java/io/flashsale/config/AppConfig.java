@@ -23,11 +23,13 @@ public record AppConfig(
     int httpPort,
     int httpInstances,
     String redisUrl,
+    String redisMode,
     int redisPoolSize,
     String pgUrl,
     int pgPoolSize,
     String jwtSecret,
     boolean demo,
+    ClusterConfig cluster,
     PaymentConfig payment,
     NotificationConfig notifications,
     LifecycleConfig lifecycle,
@@ -38,6 +40,13 @@ public record AppConfig(
 
   public static final String ENV_PREFIX = "FLASHSALE_";
   private static final String DEFAULTS_RESOURCE = "conf/flashsale.properties";
+
+  /**
+   * Clustered mode. {@code discovery} is "tcp" ({@code members}, host:port each) or "kubernetes"
+   * (endpoints of {@code kubernetesService}); an empty {@code host} lets Hazelcast pick the interface.
+   */
+  public record ClusterConfig(boolean enabled, String discovery, java.util.List<String> members, int port,
+                              int eventBusPort, String host, String kubernetesService, String kubernetesNamespace) {}
 
   /** {@code shuffleSeed} empty: the pre-queue is drawn with a SecureRandom. */
   public record WaitingRoomConfig(int tickMillis, Duration prequeueWindow, long livePushMillis,
@@ -114,11 +123,21 @@ public record AppConfig(
         s.integer("http.port"),
         s.integer("http.instances"),
         s.text("redis.url"),
+        s.choice("redis.mode", "standalone", "cluster"),
         s.integer("redis.pool-size"),
         s.text("pg.url"),
         s.integer("pg.pool-size"),
         s.text("jwt.secret"),
         s.bool("demo"),
+        new ClusterConfig(
+            s.bool("cluster"),
+            s.choice("cluster.discovery", "tcp", "kubernetes"),
+            s.list("cluster.members"),
+            s.integer("cluster.port"),
+            s.integer("cluster.eventbus-port"),
+            s.text("cluster.host"),
+            s.text("cluster.kubernetes.service-name"),
+            s.text("cluster.kubernetes.namespace")),
         new PaymentConfig(
             s.choice("payment.gateway", "simulated", "http"),
             Duration.ofMillis(s.integer("payment.simulated.latency-ms")),
@@ -168,7 +187,7 @@ public record AppConfig(
             Duration.ofMillis(s.integer("antibot.captcha.timeout-ms")),
             s.text("antibot.captcha.hostname"),
             s.text("antibot.captcha.action"),
-            java.util.Set.of(s.text("http.trusted-proxies").split("\\s*,\\s*"))),
+            java.util.Set.copyOf(s.list("http.trusted-proxies"))),
         new AuditConfig(
             Duration.ofMillis(s.integer("audit.reconcile-interval-ms")),
             Duration.ofMillis(s.integer("audit.inflight-stale-ms")),
@@ -178,8 +197,8 @@ public record AppConfig(
 
   /** Same settings with Redis and PostgreSQL pointed elsewhere (used once embedded servers run). */
   public AppConfig withStores(String redis, String pg) {
-    return new AppConfig(httpPort, httpInstances, redis, redisPoolSize, pg, pgPoolSize, jwtSecret,
-        demo, payment, notifications, lifecycle, checkoutSweep, waitingRoom, antibot, audit);
+    return new AppConfig(httpPort, httpInstances, redis, redisMode, redisPoolSize, pg, pgPoolSize, jwtSecret,
+        demo, cluster, payment, notifications, lifecycle, checkoutSweep, waitingRoom, antibot, audit);
   }
 
   public int effectiveHttpInstances() {
@@ -201,6 +220,11 @@ public record AppConfig(
       } catch (NumberFormatException e) {
         throw invalid(key, "an integer");
       }
+    }
+
+    /** Comma-separated, blanks dropped. */
+    java.util.List<String> list(String key) {
+      return java.util.Arrays.stream(text(key).split(",")).map(String::trim).filter(v -> !v.isEmpty()).toList();
     }
 
     double decimal(String key) {

@@ -4,14 +4,17 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisClientType;
 import io.vertx.redis.client.RedisOptions;
+import io.vertx.redis.client.RedisReplicas;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 
 /** The shared PostgreSQL pool and Redis client of one server process. */
 public record Stores(Pool pg, Redis redis) {
 
-  public static Stores connect(Vertx vertx, String redisUrl, int redisPoolSize, String pgUrl, int pgPoolSize) {
+  public static Stores connect(Vertx vertx, String redisUrl, String redisMode, int redisPoolSize, String pgUrl,
+                               int pgPoolSize) {
     Pool pool = PgBuilder.pool()
         // Fail fast while the database is away (503s, not a pile of waiting requests), and let no
         // statement outlive the reconciliation's patience for work in flight.
@@ -22,13 +25,24 @@ public record Stores(Pool pg, Redis redis) {
                 "idle_in_transaction_session_timeout", "15000")))
         .using(vertx)
         .build();
-    return new Stores(pool, Redis.createClient(vertx, redisOptions(redisUrl, redisPoolSize)));
+    return new Stores(pool, Redis.createClient(vertx, redisOptions(redisUrl, redisMode, redisPoolSize)));
   }
 
-  /** Waiting queues sized for a herd: a burst waits for a connection instead of failing. */
-  public static RedisOptions redisOptions(String redisUrl, int poolSize) {
-    return new RedisOptions()
-        .setConnectionString(redisUrl)
+  /**
+   * Waiting queues sized for a herd: a burst waits for a connection instead of failing. In "cluster"
+   * mode {@code redisUrl} lists seed nodes, comma-separated; every key of one sale shares a hash slot.
+   */
+  public static RedisOptions redisOptions(String redisUrl, String mode, int poolSize) {
+    RedisOptions options = new RedisOptions();
+    if ("cluster".equals(mode)) {
+      options.setType(RedisClientType.CLUSTER).setUseReplicas(RedisReplicas.NEVER);
+      for (String endpoint : redisUrl.split(",")) {
+        options.addConnectionString(endpoint.trim());
+      }
+    } else {
+      options.setConnectionString(redisUrl);
+    }
+    return options
         .setMaxPoolSize(poolSize)
         .setMaxPoolWaiting(100_000)
         .setMaxWaitingHandlers(100_000);

@@ -28,7 +28,7 @@ class StockGateTest {
   @BeforeAll
   static void connect() {
     vertx = Vertx.vertx();
-    redis = Redis.createClient(vertx, Stores.redisOptions(TestStores.get().redisUrl(), 4));
+    redis = Redis.createClient(vertx, Stores.redisOptions(TestStores.get().redisUrl(), "standalone", 4));
     gate = new StockGate(redis);
     Await.result(gate.loadScripts());
   }
