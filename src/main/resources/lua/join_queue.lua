@@ -8,6 +8,7 @@
 -- ARGV[1] user id  ARGV[2] quantity  ARGV[3] new ticket id  ARGV[4] '1' if the sale shuffles its pre-queue
 -- KEYS[7] sale:{id}:stock     KEYS[8] sale:{id}:authq  KEYS[9] sale:{id}:payment  KEYS[10] sale:{id}:pm
 -- KEYS[11] sale:{id}:blacklist-devices  KEYS[12] sale:{id}:rejections (hash reason -> count)
+-- KEYS[13] sale:{id}:seen (a buyer who just joined is present)
 -- ARGV[5] payment method to pre-authorise while the buyer waits  ARGV[6] device fingerprint or ''
 -- Returns {outcome, ticket, position, stock}: JOINED with the new ticket, its place in line
 -- (for a pre-queue ticket: the pre-queue's size, an upper bound) and the stock left;
@@ -41,6 +42,8 @@ else
   redis.call('ZADD', KEYS[8], number, ARGV[1])
 end
 redis.call('HSET', KEYS[1], ARGV[1], ticket)
+local clock = redis.call('TIME')
+redis.call('ZADD', KEYS[13], tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000), ARGV[1])
 -- The card is pre-authorised while the buyer waits, head of the line first.
 redis.call('HSET', KEYS[9], ARGV[1], 'AUTHORIZING')
 redis.call('HSET', KEYS[10], ARGV[1], ARGV[5])

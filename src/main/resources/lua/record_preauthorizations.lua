@@ -4,6 +4,9 @@
 -- KEYS[1] sale:{id}:authing  KEYS[2] sale:{id}:payment  KEYS[3] sale:{id}:line
 -- KEYS[4] sale:{id}:tickets  KEYS[5] sale:{id}:prequeue
 -- ARGV pairs: user id, AUTHORIZED or DECLINED
+-- Returns the buyers authorised after they had left the line or been dropped: their new hold
+-- is to be voided at once.
+local gone = {}
 for i = 1, #ARGV, 2 do
   local user = ARGV[i]
   local state = ARGV[i + 1]
@@ -17,6 +20,11 @@ for i = 1, #ARGV, 2 do
     if head then
       redis.call('HSET', KEYS[4], user, head .. '|DECLINED|' .. rest)
     end
+  else
+    local ticket = redis.call('HGET', KEYS[4], user) or ''
+    if string.find(ticket, '|LEFT|', 1, true) or string.find(ticket, '|DROPPED|', 1, true) then
+      gone[#gone + 1] = user
+    end
   end
 end
-return #ARGV / 2
+return gone

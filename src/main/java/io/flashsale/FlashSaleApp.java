@@ -23,6 +23,9 @@ import io.flashsale.config.AppConfig.WaitingRoomConfig;
 import io.flashsale.lifecycle.MailNotifier;
 import io.flashsale.lifecycle.Notifier;
 import io.flashsale.lifecycle.WebhookNotifier;
+import io.flashsale.operator.OperatorLog;
+import io.flashsale.operator.SaleControls;
+import io.flashsale.operator.SaleExport;
 import io.flashsale.payment.HttpPaymentGateway;
 import io.flashsale.http.ApiServices;
 import io.flashsale.http.BearerAuth;
@@ -46,8 +49,11 @@ import io.flashsale.sale.SaleCatalog;
 import io.flashsale.sale.SaleRepository;
 import io.flashsale.waitingroom.AdmissionTicker;
 import io.flashsale.waitingroom.AdmissionTokens;
+import io.flashsale.waitingroom.AdmissionControl;
 import io.flashsale.waitingroom.Admissions;
 import io.flashsale.waitingroom.PrequeueShuffle;
+import io.flashsale.waitingroom.Presence;
+import io.flashsale.waitingroom.WaitingRoomAddresses;
 import io.flashsale.waitingroom.WaitingRoom;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -55,12 +61,14 @@ import io.vertx.core.Deployable;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.Random;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
@@ -112,7 +120,10 @@ public final class FlashSaleApp {
               admissions.loadScripts(), prequeue.loadScripts(), preauthorizations.loadScripts(),
               rateLimits.loadScripts(), reconciliation.loadScripts()));
         })
-        .compose(loaded -> services.timeline().warmUp())
+        .compose(loaded -> vertx.eventBus().<JsonObject>consumer(WaitingRoomAddresses.SALE_CHANGED,
+                changed -> services.catalog().forget(UUID.fromString(changed.body().getString("saleId"))))
+            .completion())
+        .compose(listening -> services.timeline().warmUp())
         .compose(warm -> deploy(() -> new PeriodicVerticle("sale timeline", config.lifecycle().tick(),
             services.timeline()::tick), 1))
         .compose(done -> deploy(() -> new AdmissionTicker(openSales, admissions, prequeue, clock,
@@ -142,7 +153,12 @@ public final class FlashSaleApp {
     gateway = paymentGateway(config.payment());
     WaitingRoomConfig room = config.waitingRoom();
     AdmissionTokens admissionTokens = new AdmissionTokens(vertx, config.jwtSecret(), room.admissionTokenSeconds());
-    admissions = new Admissions(stores.redis(), reservations, vertx.eventBus(), metrics, room.tickMillis());
+    Presence presence = new Presence(stores.redis(), new Presence.Settings(room.presence(), room.presenceWindow(),
+        room.presenceGrace()));
+    AdmissionControl admissionControl = new AdmissionControl(stores.redis());
+    OperatorLog operatorLog = new OperatorLog();
+    admissions = new Admissions(stores.redis(), stores.pg(), authorizations, presence.settings(), reservations,
+        vertx.eventBus(), metrics, room.tickMillis());
     prequeue = new PrequeueShuffle(stores.redis(),
         room.shuffleSeed().isBlank() ? new SecureRandom() : new Random(Long.parseLong(room.shuffleSeed())));
     preauthorizations = new Preauthorizations(stores.redis(), stores.pg(), gateway, authorizations, vertx.eventBus(),
@@ -161,19 +177,24 @@ public final class FlashSaleApp {
         sales,
         catalog,
         orders,
-        new SaleTimeline(stores.pg(), sales, stockGate, blacklist, recovery, notifier(config.notifications()),
+        new SaleTimeline(stores.pg(), sales, stockGate, blacklist, recovery, admissionControl,
+            notifier(config.notifications()),
             new SaleTimeline.Leads(config.lifecycle().warmUpLead(), config.lifecycle().firstNoticeLead(),
                 config.lifecycle().lastNoticeLead()), clock),
         new DirectPurchase(reservations, clock),
         new Checkout(stores.pg(), orders, authorizations, reservations, gateway, config.payment().timeout(),
             vertx.eventBus(), clock, metrics),
-        new WaitingRoom(stores.redis(), stores.pg(), catalog, orders, admissionTokens, room.prequeueWindow(), clock,
-            metrics),
+        new WaitingRoom(stores.redis(), stores.pg(), catalog, orders, authorizations, admissionTokens, presence,
+            room.prequeueWindow(), clock, metrics),
         admissionTokens,
         blacklist,
         botDefence(config.antibot()),
         new ClientAddress(config.antibot().trustedProxies()),
         new SaleAudit(stores.pg(), stores.redis()),
+        presence,
+        new SaleControls(stores.pg(), sales, catalog, admissionControl, operatorLog, vertx.eventBus(), metrics),
+        operatorLog,
+        new SaleExport(stores.pg(), stores.redis(), operatorLog),
         room.livePushMillis(),
         metrics);
   }

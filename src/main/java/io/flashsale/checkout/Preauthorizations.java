@@ -116,6 +116,13 @@ public final class Preauthorizations {
     return authorizations.recordAnswers(pool, UUID.fromString(sale.saleId()), sale.currency(), answers)
         .compose(recorded -> record.run(redis,
             List.of(keys.preauthorizing(), keys.payments(), keys.line(), keys.tickets(), keys.prequeue()), args))
+        // Approved after the buyer had left or been dropped: nobody will capture this hold.
+        .compose(gone -> {
+          List<Future<Void>> voids = new ArrayList<>();
+          gone.forEach(user -> voids.add(authorizations.requestVoid(pool, UUID.fromString(sale.saleId()),
+              user.toString())));
+          return Future.all(voids);
+        })
         .onSuccess(done -> answers.stream().filter(answer -> answer.declineReason() != null).forEach(declined ->
             eventBus.publish(WaitingRoomAddresses.OUTCOME, new JsonObject()
                 .put("saleId", sale.saleId())

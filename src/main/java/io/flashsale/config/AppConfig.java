@@ -50,7 +50,8 @@ public record AppConfig(
 
   /** {@code shuffleSeed} empty: the pre-queue is drawn with a SecureRandom. */
   public record WaitingRoomConfig(int tickMillis, Duration prequeueWindow, long livePushMillis,
-                                  int admissionTokenSeconds, String shuffleSeed) {}
+                                  int admissionTokenSeconds, String shuffleSeed, boolean presence,
+                                  Duration presenceWindow, Duration presenceGrace) {}
 
   /** {@code gateway} is "simulated" or "http"; the http* settings matter only for the latter. */
   public record PaymentConfig(String gateway, Duration simulatedLatency, double simulatedDeclineRate,
@@ -173,7 +174,10 @@ public record AppConfig(
             Duration.ofSeconds(s.integer("waitingroom.prequeue-seconds")),
             s.integer("waitingroom.live-push-ms"),
             s.integer("waitingroom.admission-token-seconds"),
-            s.text("waitingroom.shuffle-seed")),
+            s.text("waitingroom.shuffle-seed"),
+            s.bool("waitingroom.presence"),
+            Duration.ofSeconds(s.integer("waitingroom.presence-window-seconds")),
+            Duration.ofSeconds(s.integer("waitingroom.presence-grace-seconds"))),
         new AntibotConfig(
             Duration.ofSeconds(s.integer("antibot.pow.validity-seconds")),
             s.decimal("antibot.rate.user-per-second"),

@@ -101,6 +101,7 @@ public final class ApiRouter {
           .onSuccess(view -> json(ctx, 200, view.toJson()))
           .onFailure(ctx::fail);
     });
+    router.delete("/api/sales/:saleId/queue/:ticketId").handler(ctx -> leave(ctx, services));
     router.post("/api/sales/:saleId/subscribe").handler(ctx -> {
       UUID saleId = JsonInput.pathId(ctx.pathParam("saleId"), "sale");
       String email = JsonInput.of(ctx.body().buffer()).text("email", 254);
@@ -150,6 +151,8 @@ public final class ApiRouter {
           })
           .onFailure(ctx::fail);
     });
+
+    OperatorRoutes.mount(router, services);
 
     router.get("/api/me/orders").handler(ctx -> services.orders().listOwn(services.pool(), Caller.of(ctx).userId(), LIST_LIMIT)
         .onSuccess(orders -> json(ctx, 200, new JsonObject().put("orders",
@@ -269,11 +272,27 @@ public final class ApiRouter {
     });
   }
 
+  /** DELETE queue/me (or queue/{own ticket id}): out of the line, or the hold released. */
+  private static void leave(RoutingContext ctx, ApiServices services) {
+    UUID saleId = JsonInput.pathId(ctx.pathParam("saleId"), "sale");
+    String named = ctx.pathParam("ticketId");
+    String ticketId = named.equals("me") ? null : JsonInput.pathId(named, "ticket").toString();
+    String userId = Caller.of(ctx).userId();
+    services.waitingRoom().leave(userId, saleId, ticketId)
+        .compose(departure -> (departure.heldOrderId() == null
+            ? Future.succeededFuture(new JsonObject().put("state", departure.ticket().state().name()))
+            : services.checkout().cancel(userId, UUID.fromString(departure.heldOrderId()))
+                .map(order -> new JsonObject().put("state", order.status().name()).put("orderId", order.orderId())))
+            .map(answer -> answer.put("saleId", saleId.toString()).put("ticketId", departure.ticket().ticketId())))
+        .onSuccess(answer -> json(ctx, 200, answer))
+        .onFailure(ctx::fail);
+  }
+
   private static void reply(RoutingContext ctx, int status, Future<SaleOrder> order) {
     order.onSuccess(result -> json(ctx, status, result.toJson())).onFailure(ctx::fail);
   }
 
-  private static void json(RoutingContext ctx, int status, JsonObject body) {
+  static void json(RoutingContext ctx, int status, JsonObject body) {
     ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
   }
 }

@@ -6,10 +6,14 @@ import io.flashsale.audit.SaleAudit;
 import io.flashsale.checkout.Checkout;
 import io.flashsale.inventory.DirectPurchase;
 import io.flashsale.lifecycle.SaleTimeline;
+import io.flashsale.operator.OperatorLog;
+import io.flashsale.operator.SaleControls;
+import io.flashsale.operator.SaleExport;
 import io.flashsale.sale.OrderRepository;
 import io.flashsale.sale.SaleCatalog;
 import io.flashsale.sale.SaleRepository;
 import io.flashsale.waitingroom.AdmissionTokens;
+import io.flashsale.waitingroom.Presence;
 import io.flashsale.waitingroom.WaitingRoom;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.redis.client.Redis;
@@ -32,5 +36,9 @@ public record ApiServices(
     BotDefence botDefence,
     ClientAddress clientAddress,
     SaleAudit audit,
+    Presence presence,
+    SaleControls controls,
+    OperatorLog operatorLog,
+    SaleExport export,
     long livePushMillis,
     PrometheusMeterRegistry metrics) {}

@@ -27,7 +27,8 @@ public final class HttpServerVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    LiveFeed live = new LiveFeed(vertx, services.redis(), services.waitingRoom(), services.livePushMillis());
+    LiveFeed live = new LiveFeed(vertx, services.redis(), services.waitingRoom(), services.presence(),
+        services.livePushMillis());
     return live.start().compose(ready -> vertx.createHttpServer(new HttpServerOptions()
             .setPort(port)
             .setCompressionSupported(false)

@@ -125,6 +125,29 @@ public record SaleKeys(String saleId) {
     return prefix() + "pow:" + nonce;
   }
 
+  /** Zset user id → when they were last seen (ms, Redis' clock): an open WebSocket or a poll. */
+  public String seen() {
+    return prefix() + "seen";
+  }
+
+  /** Zset user id → when admission first skipped them for absence (ms): out of line until they return. */
+  public String away() {
+    return prefix() + "away";
+  }
+
+  /**
+   * List of queue numbers that left the line ahead of the cursor ("n") or came back ("-n"), in
+   * order: live feeds read only what is new to count the buyers really ahead of each connection.
+   */
+  public String departures() {
+    return prefix() + "departures";
+  }
+
+  /** Hash of operator controls every admission step obeys: paused, rate, ended. */
+  public String control() {
+    return prefix() + "control";
+  }
+
   private String prefix() {
     return "sale:{" + saleId + "}:";
   }

@@ -8,6 +8,7 @@ import io.flashsale.sale.FlashSale;
 import io.flashsale.sale.NewSale;
 import io.flashsale.sale.SaleRepository;
 import io.flashsale.sale.SaleStatus;
+import io.flashsale.waitingroom.AdmissionControl;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import java.time.Clock;
@@ -37,12 +38,14 @@ public final class SaleTimeline {
   private final Blacklist blacklist;
   private final RedisRecovery recovery;
   private final Notifier notifier;
+  private final AdmissionControl admissionControl;
   private final Leads leads;
   private final Clock clock;
   private final StepClaims claims;
 
   public SaleTimeline(Pool pool, SaleRepository sales, StockGate gate, Blacklist blacklist, RedisRecovery recovery,
-                      Notifier notifier, Leads leads, Clock clock) {
+                      AdmissionControl admissionControl, Notifier notifier, Leads leads, Clock clock) {
+    this.admissionControl = admissionControl;
     this.pool = pool;
     this.sales = sales;
     this.gate = gate;
@@ -60,7 +63,8 @@ public final class SaleTimeline {
   }
 
   private Future<FlashSale> warm(FlashSale sale) {
-    return Future.all(gate.loadIfAbsent(sale.saleId(), sale.remaining()), blacklist.loadInto(sale.saleId()))
+    return Future.all(gate.loadIfAbsent(sale.saleId(), sale.remaining()), blacklist.loadInto(sale.saleId()),
+            admissionControl.mirror(sale))
         .compose(loaded -> recovery.markPresent(sale.saleId()))
         .map(sale);
   }

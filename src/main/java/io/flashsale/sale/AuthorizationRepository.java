@@ -83,10 +83,15 @@ public final class AuthorizationRepository {
 
   /** Asks for the buyer's authorisation to be voided (their order ended without a payment). */
   public Future<Void> requestVoid(SqlClient client, UUID saleId, String userId) {
+    return requestVoids(client, saleId, List.of(userId));
+  }
+
+  /** The same for several buyers of one sale (they left the line, or were dropped from it). */
+  public Future<Void> requestVoids(SqlClient client, UUID saleId, List<String> userIds) {
     return client.preparedQuery("""
             UPDATE payment_authorizations SET void_requested_at = now(), updated_at = now()
-             WHERE sale_id = $1 AND user_id = $2 AND status = 'AUTHORIZED' AND void_requested_at IS NULL""")
-        .execute(Tuple.of(saleId, userId))
+             WHERE sale_id = $1 AND user_id = ANY($2) AND status = 'AUTHORIZED' AND void_requested_at IS NULL""")
+        .execute(Tuple.of(saleId).addArrayOfString(userIds.toArray(String[]::new)))
         .mapEmpty();
   }
 

@@ -18,6 +18,7 @@ public record FlashSale(
     SaleStatus status,
     int perUserLimit,
     int admissionRatePerSecond,
+    boolean admissionPaused,
     int checkoutTtlSeconds,
     boolean waitingRoom,
     QueuePolicy queuePolicy,
@@ -28,7 +29,7 @@ public record FlashSale(
 
   static final String COLUMNS = "sale_id, product_id, product_name, quantity_available, quantity_sold,"
       + " price_cents, currency, start_time, end_time, status, per_user_limit, admission_rate_per_second,"
-      + " checkout_ttl_seconds, waiting_room, queue_policy, pow_difficulty, captcha_required, created_at, updated_at";
+      + " admission_paused, checkout_ttl_seconds, waiting_room, queue_policy, pow_difficulty, captcha_required, created_at, updated_at";
 
   static FlashSale fromRow(Row row) {
     return new FlashSale(
@@ -44,6 +45,7 @@ public record FlashSale(
         SaleStatus.valueOf(row.getString("status")),
         row.getInteger("per_user_limit"),
         row.getInteger("admission_rate_per_second"),
+        row.getBoolean("admission_paused"),
         row.getInteger("checkout_ttl_seconds"),
         row.getBoolean("waiting_room"),
         QueuePolicy.valueOf(row.getString("queue_policy")),
@@ -82,6 +84,7 @@ public record FlashSale(
         .put("status", status.name())
         .put("perUserLimit", perUserLimit)
         .put("admissionRatePerSecond", admissionRatePerSecond)
+        .put("admissionPaused", admissionPaused)
         .put("checkoutTtlSeconds", checkoutTtlSeconds)
         .put("waitingRoom", waitingRoom)
         .put("queuePolicy", queuePolicy.name())

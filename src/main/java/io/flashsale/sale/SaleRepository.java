@@ -109,6 +109,42 @@ public final class SaleRepository {
         .map(SaleRepository::ids);
   }
 
+  /** Pauses or resumes admission; empty if the sale does not exist or has ended. */
+  public Future<Optional<FlashSale>> setAdmissionPaused(SqlClient client, UUID saleId, boolean paused) {
+    return client.preparedQuery("""
+            UPDATE flash_sales SET admission_paused = $2, updated_at = now()
+             WHERE sale_id = $1 AND status <> 'ENDED'
+            RETURNING""" + " " + FlashSale.COLUMNS)
+        .execute(Tuple.of(saleId, paused))
+        .map(SaleRepository::first);
+  }
+
+  /** Changes the admission rate of a sale not yet ended; empty if there is none. */
+  public Future<Optional<FlashSale>> setAdmissionRate(SqlClient client, UUID saleId, int perSecond) {
+    return client.preparedQuery("""
+            UPDATE flash_sales SET admission_rate_per_second = $2, updated_at = now()
+             WHERE sale_id = $1 AND status <> 'ENDED'
+            RETURNING""" + " " + FlashSale.COLUMNS)
+        .execute(Tuple.of(saleId, perSecond))
+        .map(SaleRepository::first);
+  }
+
+  /**
+   * Ends a sale now, whatever its end time said; empty if there is none or it had ended. A sale
+   * ended before its start keeps a window of one millisecond, so the row stays well-formed.
+   */
+  public Future<Optional<FlashSale>> endNow(SqlClient client, UUID saleId) {
+    return client.preparedQuery("""
+            UPDATE flash_sales
+               SET status = 'ENDED',
+                   end_time = GREATEST(LEAST(end_time, now()), start_time + interval '1 millisecond'),
+                   updated_at = now()
+             WHERE sale_id = $1 AND status <> 'ENDED'
+            RETURNING""" + " " + FlashSale.COLUMNS)
+        .execute(Tuple.of(saleId))
+        .map(SaleRepository::first);
+  }
+
   private static Optional<FlashSale> first(RowSet<Row> rows) {
     return rows.size() == 0 ? Optional.empty() : Optional.of(FlashSale.fromRow(rows.iterator().next()));
   }

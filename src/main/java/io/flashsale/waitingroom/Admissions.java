@@ -5,6 +5,7 @@ import io.flashsale.infra.SaleKeys;
 import io.flashsale.inventory.Reservations;
 import io.flashsale.inventory.Reservations.Claim;
 import io.flashsale.inventory.Reservations.ClaimOutcome;
+import io.flashsale.sale.AuthorizationRepository;
 import io.flashsale.sale.FlashSale;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -13,6 +14,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
+import io.vertx.sqlclient.Pool;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -31,6 +33,9 @@ public final class Admissions {
   /** What one step did, for the ticker and the metrics. */
   public record Step(int admitted, long stockLeft, long waiting) {}
 
+  /** Most absent buyers one step sets aside: a head of the line gone quiet clears in a few ticks. */
+  private static final int MOST_ABSENT_PER_STEP = 256;
+
   private record Admitted(String userId, String ticketId, long number, int quantity, long admittedAtMillis) {
     static Admitted parse(String encoded) {
       String[] parts = encoded.split("\\|", -1);
@@ -46,15 +51,22 @@ public final class Admissions {
   private static final int PASSABLE_SLOW_CARDS = 32;
 
   private final Redis redis;
+  private final Pool pool;
+  private final AuthorizationRepository authorizations;
+  private final Presence.Settings presence;
   private final Reservations reservations;
   private final EventBus eventBus;
   private final MeterRegistry metrics;
   private final int tickMillis;
   private final LuaScript admit = LuaScript.fromResource("admit");
-  private final Map<String, AtomicLong> waitingGauges = new ConcurrentHashMap<>();
+  private final Map<String, AtomicLong> gauges = new ConcurrentHashMap<>();
 
-  public Admissions(Redis redis, Reservations reservations, EventBus eventBus, MeterRegistry metrics, int tickMillis) {
+  public Admissions(Redis redis, Pool pool, AuthorizationRepository authorizations, Presence.Settings presence,
+                    Reservations reservations, EventBus eventBus, MeterRegistry metrics, int tickMillis) {
     this.redis = redis;
+    this.pool = pool;
+    this.authorizations = authorizations;
+    this.presence = presence;
     this.reservations = reservations;
     this.eventBus = eventBus;
     this.metrics = metrics;
@@ -67,35 +79,60 @@ public final class Admissions {
 
   public Future<Step> step(FlashSale sale) {
     SaleKeys keys = new SaleKeys(sale.saleId());
-    int rate = sale.admissionRatePerSecond();
-    // A quarter second of tokens (and at least two ticks' worth): a tick delayed by a busy
-    // event loop or a slow batch catches up instead of losing admissions, and no more than a
-    // quarter second's worth can ever leave the line at once.
-    int capacity = Math.max(1, Math.max(rate / 4, 2 * rate * tickMillis / 1_000));
     return admit.run(redis,
             List.of(keys.line(), keys.tickets(), keys.stock(), keys.buyers(), keys.bucket(), keys.cursor(),
-                keys.payments(), keys.inflight()),
+                keys.payments(), keys.inflight(), keys.seen(), keys.away(), keys.departures(), keys.control(),
+                keys.preauthQueue(), keys.preauthorizing()),
             // Pass a few slow cards to admit the authorised buyers behind them, but stop soon
             // when the head of the line is still being authorised: a step must stay cheap.
-            List.of(Integer.toString(rate), Integer.toString(capacity), Integer.toString(capacity),
-                Integer.toString(PASSABLE_SLOW_CARDS)))
+            List.of(Integer.toString(sale.admissionRatePerSecond()), Integer.toString(tickMillis),
+                Integer.toString(PASSABLE_SLOW_CARDS), Long.toString(presence.windowMillisForAdmission()),
+                Long.toString(presence.grace().toMillis()), Integer.toString(MOST_ABSENT_PER_STEP)))
         .compose(reply -> {
           long stockLeft = reply.get(0).toLong();
           long waiting = reply.get(1).toLong();
-          waitingGauge(sale.saleId()).set(waiting);
-          List<Admitted> admitted = new ArrayList<>(reply.size() - 2);
-          for (int i = 2; i < reply.size(); i++) {
+          gauge("flashsale.queue.waiting", sale.saleId()).set(waiting);
+          gauge("flashsale.queue.away", sale.saleId()).set(reply.get(2).toLong());
+          if (presence.enabled()) {
+            gauge("flashsale.queue.present", sale.saleId()).set(reply.get(3).toLong());
+          }
+          int skipped = reply.get(4).toInteger();
+          if (skipped > 0) {
+            metrics.counter("flashsale.admissions.skipped", "reason", "ABSENT").increment(skipped);
+          }
+          int droppedCount = reply.get(5).toInteger();
+          List<String> dropped = new ArrayList<>(droppedCount);
+          for (int i = 6; i < 6 + droppedCount; i++) {
+            dropped.add(reply.get(i).toString().split("\\|", 2)[0]);
+          }
+          List<Admitted> admitted = new ArrayList<>(reply.size() - 6 - droppedCount);
+          for (int i = 6 + droppedCount; i < reply.size(); i++) {
             admitted.add(Admitted.parse(reply.get(i).toString()));
           }
           if (stockLeft == 0 && waiting > 0 && !admitted.isEmpty()) {
             eventBus.publish(WaitingRoomAddresses.SOLD_OUT, new JsonObject().put("saleId", sale.saleId()));
           }
+          Future<Void> droppedSettled = drop(sale, dropped);
           if (admitted.isEmpty()) {
-            return Future.succeededFuture(new Step(0, stockLeft, waiting));
+            return droppedSettled.map(new Step(0, stockLeft, waiting));
           }
           metrics.counter("flashsale.admissions", "sale", sale.saleId()).increment(admitted.size());
-          return reserve(sale, keys, admitted).map(done -> new Step(admitted.size(), stockLeft, waiting));
+          return Future.all(droppedSettled, reserve(sale, keys, admitted))
+              .map(done -> new Step(admitted.size(), stockLeft, waiting));
         });
+  }
+
+  /** Buyers out of the line for good: their card holds are voided, and they are told if they are still listening. */
+  private Future<Void> drop(FlashSale sale, List<String> dropped) {
+    if (dropped.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    metrics.counter("flashsale.queue.dropped").increment(dropped.size());
+    dropped.forEach(userId -> eventBus.publish(WaitingRoomAddresses.OUTCOME, new JsonObject()
+        .put("saleId", sale.saleId())
+        .put("userId", userId)
+        .put("state", TicketState.DROPPED.name())));
+    return authorizations.requestVoids(pool, UUID.fromString(sale.saleId()), dropped);
   }
 
   private Future<Void> reserve(FlashSale sale, SaleKeys keys, List<Admitted> admitted) {
@@ -125,9 +162,8 @@ public final class Admissions {
     });
   }
 
-  private AtomicLong waitingGauge(String saleId) {
-    return waitingGauges.computeIfAbsent(saleId,
-        id -> metrics.gauge("flashsale.queue.waiting", List.of(io.micrometer.core.instrument.Tag.of("sale", id)),
-            new AtomicLong()));
+  private AtomicLong gauge(String name, String saleId) {
+    return gauges.computeIfAbsent(name + "/" + saleId,
+        key -> metrics.gauge(name, List.of(io.micrometer.core.instrument.Tag.of("sale", saleId)), new AtomicLong()));
   }
 }

@@ -27,15 +27,19 @@ public final class LiveFeed {
   private final Vertx vertx;
   private final Redis redis;
   private final WaitingRoom room;
+  private final Presence presence;
   private final long pushMillis;
   private final LuaScript pulse = LuaScript.fromResource("sale_pulse");
+  private static final int MOST_DEPARTURES_PER_PULSE = 10_000;
+
   private final Map<String, SaleChannel> channels = new HashMap<>();
   private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
 
-  public LiveFeed(Vertx vertx, Redis redis, WaitingRoom room, long pushMillis) {
+  public LiveFeed(Vertx vertx, Redis redis, WaitingRoom room, Presence presence, long pushMillis) {
     this.vertx = vertx;
     this.redis = redis;
     this.room = room;
+    this.presence = presence;
     this.pushMillis = pushMillis;
   }
 
@@ -45,6 +49,12 @@ public final class LiveFeed {
       SaleChannel channel = channels.get(message.body().getString("saleId"));
       if (channel != null) {
         channel.connectionsOf(message.body().getString("userId")).forEach(channel::resolve);
+      }
+    }));
+    consumers.add(vertx.eventBus().<JsonObject>consumer(WaitingRoomAddresses.SALE_CHANGED, message -> {
+      SaleChannel channel = channels.get(message.body().getString("saleId"));
+      if (channel != null) {
+        List.copyOf(channel.connections).forEach(channel::resolve);
       }
     }));
     consumers.add(vertx.eventBus().<JsonObject>consumer(WaitingRoomAddresses.SOLD_OUT, message -> {
@@ -59,6 +69,7 @@ public final class LiveFeed {
   public void attach(ServerWebSocket socket, String userId, FlashSale sale) {
     SaleChannel channel = channels.computeIfAbsent(sale.saleId(), id -> new SaleChannel(sale));
     Connection connection = new Connection(socket, userId);
+    // Opening the socket counts as being seen (resolve() asks for the status, which marks it).
     channel.add(connection);
     socket.closeHandler(closed -> channel.remove(connection));
     channel.resolve(connection);
@@ -85,7 +96,11 @@ public final class LiveFeed {
     final SaleKeys keys;
     final List<Connection> connections = new ArrayList<>();
     long timerId = -1;
+    long presenceTimerId = -1;
     long cursor;
+    /** Departures read from Redis so far, and the queue numbers gone from ahead of the cursor, sorted. */
+    long departuresRead;
+    long[] departedAhead = new long[0];
     long stock = -1;
     boolean sealed;
     boolean pulsing;
@@ -99,13 +114,21 @@ public final class LiveFeed {
       connections.add(connection);
       if (timerId < 0) {
         timerId = vertx.setPeriodic(pushMillis, id -> pulse());
+        presenceTimerId = vertx.setPeriodic(presence.settings().refresh().toMillis(), id -> refreshPresence());
       }
+    }
+
+    /** One write per sale per refresh interval for every buyer connected here. */
+    void refreshPresence() {
+      List<String> waiting = connections.stream().filter(c -> !c.answered).map(c -> c.userId).distinct().toList();
+      presence.seen(sale.saleId(), waiting);
     }
 
     void remove(Connection connection) {
       connections.remove(connection);
       if (connections.isEmpty()) {
         vertx.cancelTimer(timerId);
+        vertx.cancelTimer(presenceTimerId);
         channels.remove(sale.saleId());
       }
     }
@@ -119,10 +142,17 @@ public final class LiveFeed {
         return;
       }
       pulsing = true;
-      pulse.run(redis, List.of(keys.cursor(), keys.stock(), keys.line(), keys.sealed()), List.of())
+      pulse.run(redis, List.of(keys.cursor(), keys.stock(), keys.line(), keys.sealed(), keys.departures()),
+              List.of(Long.toString(departuresRead), Integer.toString(MOST_DEPARTURES_PER_PULSE)))
           .onSuccess(reply -> {
             cursor = reply.get(0).toLong();
             stock = reply.get(1).toLong();
+            departuresRead = reply.get(4).toLong();
+            List<Long> fresh = new ArrayList<>(reply.size() - 5);
+            for (int i = 5; i < reply.size(); i++) {
+              fresh.add(reply.get(i).toLong());
+            }
+            departedAhead = DeparturesAhead.update(departedAhead, fresh, cursor);
             boolean nowSealed = reply.get(3).toInteger() == 1;
             boolean justSealed = nowSealed && !sealed;
             sealed = nowSealed;
@@ -152,7 +182,7 @@ public final class LiveFeed {
 
     /** The cheap path: position from the cursor, state from the stock. */
     void pushPosition(Connection connection, long now) {
-      long position = Math.max(1, connection.number - cursor);
+      long position = Math.max(1, connection.number - cursor - DeparturesAhead.below(departedAhead, connection.number));
       String state = stock == 0 ? TicketState.SOLD_OUT.name() : TicketState.QUEUED.name();
       if (position == connection.lastPosition && state.equals(connection.lastState)
           && now - connection.lastPushMillis < 1_000) {

@@ -18,7 +18,11 @@ public enum TicketState {
   /** Admitted, but the database refused the reservation; the units went back. */
   REFUSED,
   /** The sale ended while the buyer was still in line. */
-  ENDED;
+  ENDED,
+  /** The buyer left the line themselves. */
+  LEFT,
+  /** Away when their turn came and not back within the grace period: out of the line. */
+  DROPPED;
 
   public boolean waiting() {
     return this == QUEUED || this == SOLD_OUT;

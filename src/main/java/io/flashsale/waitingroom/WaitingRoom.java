@@ -2,6 +2,7 @@ package io.flashsale.waitingroom;
 
 import io.flashsale.infra.LuaScript;
 import io.flashsale.infra.SaleKeys;
+import io.flashsale.sale.AuthorizationRepository;
 import io.flashsale.sale.ErrorCode;
 import io.flashsale.sale.FlashSale;
 import io.flashsale.sale.FlashSaleException;
@@ -36,10 +37,16 @@ public final class WaitingRoom {
   private final MeterRegistry metrics;
   private final LuaScript join = LuaScript.fromResource("join_queue");
   private final LuaScript status = LuaScript.fromResource("queue_status");
+  private final LuaScript leave = LuaScript.fromResource("leave_queue");
+  private final Presence presence;
+  private final AuthorizationRepository authorizations;
 
   public WaitingRoom(Redis redis, Pool pool, SaleCatalog catalog, OrderRepository orders,
-                     AdmissionTokens admissionTokens, Duration prequeueWindow, Clock clock, MeterRegistry metrics) {
+                     AuthorizationRepository authorizations, AdmissionTokens admissionTokens, Presence presence,
+                     Duration prequeueWindow, Clock clock, MeterRegistry metrics) {
     this.redis = redis;
+    this.authorizations = authorizations;
+    this.presence = presence;
     this.pool = pool;
     this.catalog = catalog;
     this.orders = orders;
@@ -50,7 +57,7 @@ public final class WaitingRoom {
   }
 
   public Future<Void> loadScripts() {
-    return Future.all(join.load(redis), status.load(redis)).mapEmpty();
+    return Future.all(join.load(redis), status.load(redis), leave.load(redis), presence.loadScripts()).mapEmpty();
   }
 
   /**
@@ -67,7 +74,7 @@ public final class WaitingRoom {
     return join.run(redis,
             List.of(keys.tickets(), keys.blacklist(), keys.sequence(), keys.line(), keys.prequeue(), keys.sealed(),
                 keys.stock(), keys.preauthQueue(), keys.payments(), keys.paymentMethods(), keys.blacklistedDevices(),
-                keys.rejections()),
+                keys.rejections(), keys.seen()),
             List.of(userId, Integer.toString(quantity), UUID.randomUUID().toString(), shuffles ? "1" : "0",
                 paymentMethodId, device))
         .compose(reply -> switch (reply.get(0).toString()) {
@@ -84,10 +91,63 @@ public final class WaitingRoom {
             "outcome", result.succeeded() ? "JOINED" : outcomeOf(result.cause())).increment());
   }
 
+  /** Where the buyer stands; asking counts as being present (and brings a buyer set aside back into line). */
   public Future<QueueView> status(String userId, UUID saleId) {
     return catalog.get(saleId).compose(sale -> sale.waitingRoom()
-        ? status(userId, sale)
+        ? presence.seen(sale.saleId(), List.of(userId)).compose(seen -> status(userId, sale))
         : Future.failedFuture(noWaitingRoom()));
+  }
+
+  /** What leaving did: the closed ticket, or the order the buyer held (the caller cancels it). */
+  public record Departure(Ticket ticket, String heldOrderId) {}
+
+  /**
+   * Takes the buyer out of the line: out of every queue at once, their card hold voided. A buyer
+   * already holding a reservation gets its order id back, for the caller to cancel. A non-null
+   * {@code ticketId} must name the caller's own ticket; nothing changes otherwise.
+   */
+  public Future<Departure> leave(String userId, UUID saleId, String ticketId) {
+    return catalog.get(saleId).compose(sale -> {
+      if (!sale.waitingRoom()) {
+        return Future.failedFuture(noWaitingRoom());
+      }
+      SaleKeys keys = new SaleKeys(sale.saleId());
+      return leave.run(redis,
+              List.of(keys.tickets(), keys.line(), keys.away(), keys.prequeue(), keys.preauthQueue(),
+                  keys.preauthorizing(), keys.departures(), keys.cursor(), keys.payments()),
+              List.of(userId, ticketId == null ? "" : ticketId))
+          .compose(reply -> departure(sale, userId, reply.get(0).toString(), reply.get(1).toString()));
+    });
+  }
+
+  private Future<Departure> departure(FlashSale sale, String userId, String outcome, String encoded) {
+    if (outcome.equals("NOT_IN_LINE")) {
+      return Future.failedFuture(new FlashSaleException(ErrorCode.NOT_FOUND, "you have not joined this sale's line"));
+    }
+    if (outcome.equals("NOT_YOURS")) {
+      return Future.failedFuture(new FlashSaleException(ErrorCode.FORBIDDEN, "that place in line is not yours"));
+    }
+    Ticket ticket = Ticket.decode(encoded);
+    return switch (outcome) {
+      case "LEFT" -> {
+        metrics.counter("flashsale.queue.leaves").increment();
+        yield authorizations.requestVoid(pool, UUID.fromString(sale.saleId()), userId)
+            .map(new Departure(ticket, null));
+      }
+      case "RESERVED" -> Future.succeededFuture(new Departure(ticket, ticket.orderId()));
+      case "ADMITTED" -> Future.failedFuture(new FlashSaleException(ErrorCode.CONFLICT,
+          "your reservation is being written right now; ask again in a moment to release it"));
+      default -> Future.failedFuture(alreadyAnswered(ticket));
+    };
+  }
+
+  private static FlashSaleException alreadyAnswered(Ticket ticket) {
+    return new FlashSaleException(ErrorCode.CONFLICT, switch (ticket.state()) {
+      case LEFT -> "you have already left this sale's line";
+      case DROPPED -> "you were away when your turn came and your place has been given up";
+      case DECLINED -> "your card was declined, so you are no longer in this sale's line";
+      default -> "your place in this sale's line already has its answer (" + ticket.state().name().toLowerCase() + ")";
+    });
   }
 
   private Future<QueueView> status(String userId, FlashSale sale) {

@@ -9,5 +9,8 @@ public final class WaitingRoomAddresses {
   /** A sale's stock reached zero with buyers still waiting: {@code saleId}. */
   public static final String SOLD_OUT = "flashsale.waitingroom.sold-out";
 
+  /** An operator changed the sale (ended it early, paused it): every live connection re-reads its state. */
+  public static final String SALE_CHANGED = "flashsale.waitingroom.sale-changed";
+
   private WaitingRoomAddresses() {}
 }

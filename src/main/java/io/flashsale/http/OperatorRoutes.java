@@ -1,0 +1,62 @@
+package io.flashsale.http;
+
+import io.flashsale.operator.SaleControls;
+import io.flashsale.operator.SaleExport.Part;
+import io.flashsale.sale.FlashSale;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.UUID;
+
+/** The admin API's controls of a running sale; {@code /api/admin/*} is admin-only already. */
+final class OperatorRoutes {
+
+  private OperatorRoutes() {}
+
+  static void mount(Router router, ApiServices services) {
+    router.post("/api/admin/sales/:saleId/pause").handler(ctx ->
+        control(ctx, services.controls().pause(saleId(ctx), actor(ctx))));
+    router.post("/api/admin/sales/:saleId/resume").handler(ctx ->
+        control(ctx, services.controls().resume(saleId(ctx), actor(ctx))));
+    router.post("/api/admin/sales/:saleId/rate").handler(ctx -> {
+      UUID saleId = saleId(ctx);
+      int rate = JsonInput.of(ctx.body().buffer()).integer("admissionRatePerSecond", 1, SaleControls.MAX_ADMISSION_RATE);
+      control(ctx, services.controls().setRate(saleId, actor(ctx), rate));
+    });
+    router.post("/api/admin/sales/:saleId/end").handler(ctx ->
+        control(ctx, services.controls().endEarly(saleId(ctx), actor(ctx))));
+    router.get("/api/admin/sales/:saleId/actions").handler(ctx -> {
+      UUID saleId = saleId(ctx);
+      services.catalog().get(saleId)
+          .compose(sale -> services.operatorLog().list(services.pool(), saleId))
+          .onSuccess(actions -> ApiRouter.json(ctx, 200, new JsonObject().put("saleId", saleId.toString())
+              .put("actions", actions)))
+          .onFailure(ctx::fail);
+    });
+    router.get("/api/admin/sales/:saleId/export/:part").handler(ctx -> {
+      UUID saleId = saleId(ctx);
+      Part part = Part.parse(ctx.pathParam("part").replaceFirst("\\.csv$", ""));
+      services.catalog().get(saleId)
+          .compose(sale -> services.export().csv(saleId, part, actor(ctx)))
+          .onSuccess(csv -> ctx.response()
+              .putHeader("Content-Type", "text/csv; charset=utf-8")
+              .putHeader("Content-Disposition", "attachment; filename=\"sale-" + saleId + "-"
+                  + part.name().toLowerCase() + ".csv\"")
+              .end(csv))
+          .onFailure(ctx::fail);
+    });
+  }
+
+  private static UUID saleId(RoutingContext ctx) {
+    return JsonInput.pathId(ctx.pathParam("saleId"), "sale");
+  }
+
+  private static String actor(RoutingContext ctx) {
+    return Caller.of(ctx).userId();
+  }
+
+  private static void control(RoutingContext ctx, Future<FlashSale> changed) {
+    changed.onSuccess(sale -> ApiRouter.json(ctx, 200, sale.toJson())).onFailure(ctx::fail);
+  }
+}

@@ -1,0 +1,61 @@
+package io.flashsale.waitingroom;
+
+import io.flashsale.infra.LuaScript;
+import io.flashsale.infra.SaleKeys;
+import io.vertx.core.Future;
+import io.vertx.redis.client.Redis;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * Who is still there. A buyer is present while their WebSocket is open or they polled within
+ * the window; presence lives in one sorted set per sale (user → last seen), written at most once
+ * per refresh interval per buyer, so it works across pods at the cost of a write every few seconds.
+ */
+public final class Presence {
+
+  /** {@code enabled} false: admission lets out whoever's turn it is, present or not. */
+  public record Settings(boolean enabled, Duration window, Duration grace) {
+    /** Often enough that a buyer who keeps polling never looks absent. */
+    public Duration refresh() {
+      return Duration.ofMillis(Math.max(100, Math.min(5_000, window.toMillis() / 3)));
+    }
+
+    /** What the admit script is told: a window of 0 switches the check off. */
+    long windowMillisForAdmission() {
+      return enabled ? window.toMillis() : 0;
+    }
+  }
+
+  private final Redis redis;
+  private final Settings settings;
+  private final LuaScript mark = LuaScript.fromResource("mark_present");
+
+  public Presence(Redis redis, Settings settings) {
+    this.redis = redis;
+    this.settings = settings;
+  }
+
+  public Future<Void> loadScripts() {
+    return mark.load(redis);
+  }
+
+  public Settings settings() {
+    return settings;
+  }
+
+  /** Marks {@code users} as seen now; any of them set aside for absence goes back into line. */
+  public Future<Void> seen(String saleId, Collection<String> users) {
+    if (!settings.enabled() || users.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    SaleKeys keys = new SaleKeys(saleId);
+    List<String> args = new ArrayList<>(users.size() + 1);
+    args.add(Long.toString(settings.refresh().toMillis()));
+    args.addAll(users);
+    return mark.run(redis, List.of(keys.seen(), keys.away(), keys.line(), keys.tickets(), keys.departures()), args)
+        .mapEmpty();
+  }
+}
