@@ -3,8 +3,8 @@
 -- KEYS[1] tickets  KEYS[2] line  KEYS[3] away  KEYS[4] prequeue  KEYS[5] authq  KEYS[6] authing
 -- KEYS[7] departures  KEYS[8] cursor  KEYS[9] payment
 -- ARGV[1] user id  ARGV[2] the ticket id the caller named, or '' (then theirs)
--- Returns {outcome, ticket, pre-authorisation state}: LEFT with the closed ticket; the ticket's
--- stored state (RESERVED, ADMITTED, LEFT, DROPPED, DECLINED, ...) if it was no longer waiting;
+-- Returns {outcome, ticket, pre-authorisation state}: LEFT with the closed ticket; NOT_WAITING
+-- with the ticket as it is (RESERVED, ADMITTED, LEFT, DROPPED, ...) if it was no longer waiting;
 -- NOT_IN_LINE with '' when the buyer never joined; NOT_YOURS when ARGV[2] is another ticket.
 local user = ARGV[1]
 local ticket = redis.call('HGET', KEYS[1], user)
@@ -17,7 +17,7 @@ if ARGV[2] ~= '' and ARGV[2] ~= id then
 end
 local payment = redis.call('HGET', KEYS[9], user) or ''
 if state ~= 'QUEUED' then
-  return {state, ticket, payment}
+  return {'NOT_WAITING', ticket, payment}
 end
 redis.call('ZREM', KEYS[2], user)
 redis.call('ZREM', KEYS[3], user)

@@ -7,6 +7,7 @@ import io.flashsale.sale.ErrorCode;
 import io.flashsale.sale.FlashSale;
 import io.flashsale.sale.FlashSaleException;
 import io.flashsale.sale.OrderRepository;
+import io.flashsale.sale.OrderStatus;
 import io.flashsale.sale.QueuePolicy;
 import io.flashsale.sale.SaleCatalog;
 import io.flashsale.sale.SaleOrder;
@@ -128,25 +129,29 @@ public final class WaitingRoom {
       return Future.failedFuture(new FlashSaleException(ErrorCode.FORBIDDEN, "that place in line is not yours"));
     }
     Ticket ticket = Ticket.decode(encoded);
-    return switch (outcome) {
-      case "LEFT" -> {
-        metrics.counter("flashsale.queue.leaves").increment();
-        yield authorizations.requestVoid(pool, UUID.fromString(sale.saleId()), userId)
-            .map(new Departure(ticket, null));
-      }
-      case "RESERVED" -> Future.succeededFuture(new Departure(ticket, ticket.orderId()));
-      case "ADMITTED" -> Future.failedFuture(new FlashSaleException(ErrorCode.CONFLICT,
+    if (outcome.equals("LEFT")) {
+      metrics.counter("flashsale.queue.leaves").increment();
+      return authorizations.requestVoid(pool, UUID.fromString(sale.saleId()), userId).map(new Departure(ticket, null));
+    }
+    return switch (ticket.state()) {
+      case ADMITTED -> Future.failedFuture(new FlashSaleException(ErrorCode.CONFLICT,
           "your reservation is being written right now; ask again in a moment to release it"));
-      default -> Future.failedFuture(alreadyAnswered(ticket));
+      // A winner leaving releases their hold, if it is still held.
+      case RESERVED -> orders.findOwn(pool, UUID.fromString(ticket.orderId()), userId).compose(order -> order
+          .filter(held -> held.status() == OrderStatus.RESERVED)
+          .map(held -> Future.succeededFuture(new Departure(ticket, held.orderId())))
+          .orElseGet(() -> Future.failedFuture(alreadyAnswered(order
+              .map(closed -> TicketState.valueOf(closed.status().name())).orElse(TicketState.RESERVED)))));
+      default -> Future.failedFuture(alreadyAnswered(ticket.state()));
     };
   }
 
-  private static FlashSaleException alreadyAnswered(Ticket ticket) {
-    return new FlashSaleException(ErrorCode.CONFLICT, switch (ticket.state()) {
+  private static FlashSaleException alreadyAnswered(TicketState state) {
+    return new FlashSaleException(ErrorCode.CONFLICT, switch (state) {
       case LEFT -> "you have already left this sale's line";
       case DROPPED -> "you were away when your turn came and your place has been given up";
       case DECLINED -> "your card was declined, so you are no longer in this sale's line";
-      default -> "your place in this sale's line already has its answer (" + ticket.state().name().toLowerCase() + ")";
+      default -> "your place in this sale's line already has its answer (" + state.name().toLowerCase() + ")";
     });
   }
 
