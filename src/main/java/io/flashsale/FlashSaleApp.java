@@ -27,6 +27,7 @@ import io.flashsale.payment.HttpPaymentGateway;
 import io.flashsale.http.ApiServices;
 import io.flashsale.http.BearerAuth;
 import io.flashsale.http.HttpServerVerticle;
+import io.flashsale.http.WebPages;
 import io.flashsale.infra.Migrations;
 import io.flashsale.infra.PeriodicVerticle;
 import io.flashsale.infra.Stores;
@@ -175,7 +176,8 @@ public final class FlashSaleApp {
         new ClientAddress(config.antibot().trustedProxies()),
         new SaleAudit(stores.pg(), stores.redis()),
         room.livePushMillis(),
-        metrics);
+        metrics,
+        new WebPages.Settings(config.demo(), room.prequeueWindow()));
   }
 
   private PaymentGateway paymentGateway(PaymentConfig payment) {

@@ -33,4 +33,5 @@ public record ApiServices(
     ClientAddress clientAddress,
     SaleAudit audit,
     long livePushMillis,
-    PrometheusMeterRegistry metrics) {}
+    PrometheusMeterRegistry metrics,
+    WebPages.Settings web) {}
