@@ -16,6 +16,8 @@
   let orderId = null;
   let live = null;
   let expiryCheck = null;
+  let knownSoldOut = false;
+  let lastPayment = null;
 
   const OUTCOMES = {
     ADMITTED: 'It is your turn! Your item is being reserved…',
@@ -46,7 +48,7 @@
     document.title = sale.productName + ' · Flash sales';
     $('price').textContent = Flash.money(sale.priceCents, sale.currency);
     $('stock').textContent = sale.remaining + ' of ' + sale.quantityAvailable;
-    $('sale-status').textContent = Flash.statusWords(sale.status);
+
     $('about').hidden = false;
     joinButton.textContent = sale.waitingRoom ? 'Join the line' : 'Buy now';
     tick();
@@ -59,6 +61,10 @@
     const end = Date.parse(sale.endTime);
     const opens = start - waitlistLead * 1000;
     const ended = sale.status === 'ENDED' || now >= end;
+    // The stored status follows the timeline's tick; the clock says it sooner.
+    const status = ended ? 'ENDED' : knownSoldOut ? 'SOLD_OUT'
+      : sale.status === 'SCHEDULED' && now >= start ? 'ACTIVE' : sale.status;
+    $('sale-status').textContent = Flash.statusWords(status);
     if (sale.waitingRoom) {
       $('countdown-waitlist').textContent = now < opens
         ? 'The waiting room opens in ' + Flash.duration((opens - now) / 1000) + '.'
@@ -99,9 +105,32 @@
     element.textContent = text;
   }
 
+  async function refreshSale() {
+    try {
+      sale = await Flash.api('GET', '/api/sales/' + encodeURIComponent(saleId));
+      knownSoldOut = false;
+      renderSale();
+    } catch (ignored) {
+      // The figures stay as they were; the buyer's own answer is what matters here.
+    }
+  }
+
+  let lastState = null;
+
   /** Renders a ticket view, whether it came from the join, the socket or a poll. */
   function show(view) {
     joined = true;
+    if (view.state !== lastState) {
+      lastState = view.state;
+      if (view.state === 'SOLD_OUT') {
+        // Known without asking: every waiting page learns this at once, and must not all ask.
+        knownSoldOut = true;
+        $('stock').textContent = '0 of ' + sale.quantityAvailable;
+      } else if (view.state !== 'QUEUED' && view.state !== 'ADMITTED') {
+        // An answer comes to one buyer at a time, so reading the sale again is cheap here.
+        refreshSale();
+      }
+    }
     $('status-panel').hidden = false;
     $('join-panel').hidden = true;
     const waiting = view.state === 'QUEUED' || view.state === 'SOLD_OUT';
@@ -133,7 +162,11 @@
       AUTHORIZING: 'Your card is being pre-authorised while you wait; nothing is charged yet.',
       AUTHORIZED: 'Your card is ready: paying will take one click.',
     };
-    $('payment-note').textContent = waiting ? (notes[view.payment] || '') : '';
+    // Position pushes leave the card's state out; it stays as last heard.
+    if (view.payment) {
+      lastPayment = view.payment;
+    }
+    $('payment-note').textContent = waiting ? (notes[lastPayment] || '') : '';
     if (view.state === 'RESERVED' && view.orderId) {
       showHold(view.orderId);
     } else {
@@ -198,6 +231,8 @@
   function watch() {
     if (!live) {
       live = new LiveTicket(saleId, show, connectionText);
+      // Reachable from the console (and the browser test), to see or break the connection.
+      window.liveTicket = live;
     }
     live.start();
   }
@@ -295,16 +330,13 @@
   setInterval(tick, 1000);
   // Stock and status change under the buyer's eyes; a slow refresh is enough, and it stops once
   // they are in line so a herd of waiting pages does not hammer the database.
-  setInterval(async () => {
-    if (!joined || !live || live.stopped) {
-      try {
-        sale = await Flash.api('GET', '/api/sales/' + encodeURIComponent(saleId));
-        renderSale();
-      } catch (ignored) {
-        // The next refresh tries again; the live view has its own errors.
-      }
+  const refreshLater = () => setTimeout(() => {
+    if (!joined) {
+      refreshSale();
     }
-  }, 10000);
+    refreshLater();
+  }, 20000 + Math.random() * 20000);
+  refreshLater();
 
   if (sale.waitingRoom) {
     try {

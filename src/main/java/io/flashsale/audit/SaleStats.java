@@ -43,7 +43,7 @@ public final class SaleStats {
             SELECT s.status, s.product_name, s.quantity_available, s.quantity_sold, s.start_time, s.end_time,
                    s.waiting_room, s.admission_rate_per_second,
                    o.orders, o.reserved, o.paid, o.cancelled, o.expired, o.held_or_paid_units,
-                   a.authorized, a.declined, a.captured, a.voided
+                   a.authorized, a.declined, a.voided, c.captured
               FROM flash_sales s
              CROSS JOIN LATERAL (
                    SELECT count(*) AS orders,
@@ -56,9 +56,14 @@ public final class SaleStats {
              CROSS JOIN LATERAL (
                    SELECT count(*) FILTER (WHERE status = 'AUTHORIZED') AS authorized,
                           count(*) FILTER (WHERE status = 'DECLINED') AS declined,
-                          count(*) FILTER (WHERE status = 'CAPTURED') AS captured,
                           count(*) FILTER (WHERE status = 'VOIDED') AS voided
                      FROM payment_authorizations WHERE sale_id = s.sale_id) a
+             -- Direct purchases are charged without a pre-authorisation row: captures are counted
+             -- from the payments themselves.
+             CROSS JOIN LATERAL (
+                   SELECT count(*) AS captured
+                     FROM payments p JOIN sale_orders po ON po.order_id = p.order_id
+                    WHERE po.sale_id = s.sale_id) c
              WHERE s.sale_id = $1""")
         .execute(Tuple.of(saleId))
         .map(rows -> rows.size() == 0 ? null : rows.iterator().next());
