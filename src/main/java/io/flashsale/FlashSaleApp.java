@@ -30,6 +30,7 @@ import io.flashsale.payment.HttpPaymentGateway;
 import io.flashsale.http.ApiServices;
 import io.flashsale.http.BearerAuth;
 import io.flashsale.http.HttpServerVerticle;
+import io.flashsale.http.WebPages;
 import io.flashsale.infra.Migrations;
 import io.flashsale.infra.PeriodicVerticle;
 import io.flashsale.infra.Stores;
@@ -196,7 +197,8 @@ public final class FlashSaleApp {
         operatorLog,
         new SaleExport(stores.pg(), stores.redis(), operatorLog),
         room.livePushMillis(),
-        metrics);
+        metrics,
+        new WebPages.Settings(config.demo(), room.prequeueWindow()));
   }
 
   private PaymentGateway paymentGateway(PaymentConfig payment) {

@@ -5,6 +5,10 @@ import io.flashsale.infra.EmbeddedStores;
 import io.flashsale.loadtest.LoadTest;
 import io.flashsale.loadtest.PowBenchmark;
 import io.flashsale.sale.FlashSale;
+import io.flashsale.sale.NewSale;
+import io.flashsale.sale.QueuePolicy;
+import java.time.Duration;
+import java.time.Instant;
 import io.vertx.core.Future;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -32,7 +36,21 @@ public final class Main {
         "  buyer token: " + buyer,
         "  admin token: " + admin,
         "  try: curl -s -X POST -H 'Authorization: Bearer " + buyer + "' -H 'Content-Type: application/json'"
-            + " -d '{\"quantity\":1}' " + base + "/api/sales/" + sale.saleId() + "/purchase"));
+            + " -d '{\"quantity\":1}' " + base + "/api/sales/" + sale.saleId() + "/purchase",
+        "  web: " + base + "/ (sign in with any name; tick 'admin' for the dashboard at " + base + "/admin)"));
+  }
+
+  /**
+   * A second demo sale that goes through the waiting room, starting a few minutes after the
+   * server so the countdowns, the pre-queue and a slowly moving line can be seen on the web page.
+   */
+  private static Future<FlashSale> createQueuedDemoSale(FlashSaleApp app) {
+    Instant start = Instant.now().plus(Duration.ofMinutes(3));
+    return app.services().timeline().create(new NewSale("SKU-DEMO-2", "Demo console, queued launch", 100, 29_900,
+            "EUR", start, start.plus(Duration.ofHours(1)), 1, 5, 120, true, QueuePolicy.RANDOMIZED_PREQUEUE, 14,
+            false))
+        .onSuccess(sale -> LOG.info("Demo queued sale " + sale.saleId() + ": " + sale.quantityAvailable() + " x "
+            + sale.productName() + ", starts " + sale.startTime() + ", 5 buyers let in per second, proof of work 14 bits"));
   }
 
   public static void main(String[] args) {
@@ -72,7 +90,8 @@ public final class Main {
 
     app.start()
         .compose(started -> config.demo()
-            ? app.createDemoSale().onSuccess(sale -> printDemo(app, sale)).map(started)
+            ? app.createDemoSale().onSuccess(sale -> printDemo(app, sale))
+                .compose(direct -> createQueuedDemoSale(app)).map(started)
             : Future.succeededFuture(started))
         .onSuccess(started -> LOG.info("Flash Sale Engine listening on http://localhost:" + config.httpPort()))
         .onFailure(e -> {

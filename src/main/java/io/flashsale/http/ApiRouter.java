@@ -48,6 +48,8 @@ public final class ApiRouter {
 
     // Browsers cannot set headers on a WebSocket, so the live feed takes its token from the query.
     router.get("/api/sales/:saleId/live").handler(ctx -> openLiveFeed(ctx, services, live));
+    // The web pages, the demo sign-in and the dashboard's figures: they say themselves what auth they need.
+    WebPages.mount(router, services);
 
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
     router.route("/api/*").handler(services.auth()::authenticate);

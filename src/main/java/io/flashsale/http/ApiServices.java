@@ -41,4 +41,5 @@ public record ApiServices(
     OperatorLog operatorLog,
     SaleExport export,
     long livePushMillis,
-    PrometheusMeterRegistry metrics) {}
+    PrometheusMeterRegistry metrics,
+    WebPages.Settings web) {}

@@ -51,6 +51,13 @@ public final class LoadTest implements Callable<Integer> {
   @Option(names = "--url", description = "server base URL (default: ${DEFAULT-VALUE})")
   String url = "http://127.0.0.1:8080";
 
+  @Option(names = "--sale", description = "replay against this existing sale (e.g. one created on the dashboard) "
+      + "instead of creating one; mode, units and proof of work are taken from the sale")
+  String existingSaleId;
+
+  @Option(names = "--admin-token", description = "an admin bearer token for the server (default: minted with the JWT secret)")
+  String adminToken;
+
   @Option(names = "--jwt-secret", description = "the server's HS256 secret (default: from conf/ and FLASHSALE_JWT_SECRET)")
   String jwtSecret;
 
@@ -124,7 +131,7 @@ public final class LoadTest implements Callable<Integer> {
       LoadTarget target = new LoadTarget(vertx.createHttpClient(
           new HttpClientOptions().setDefaultHost(base.getHost()).setDefaultPort(base.getPort()).setKeepAlive(true),
           new PoolOptions().setHttp1MaxSize(concurrency).setMaxWaitQueueSize(-1)),
-          tokens.issue("loadtest-admin", true, 3_600));
+          adminToken != null ? adminToken : tokens.issue("loadtest-admin", true, 3_600));
       Run run = new Run(vertx, target, tokens, base);
       JsonObject report = run.execute().toCompletionStage().toCompletableFuture()
           .get(settleTimeoutSeconds + 600L, TimeUnit.SECONDS);
@@ -176,7 +183,9 @@ public final class LoadTest implements Callable<Integer> {
 
     Future<JsonObject> execute() {
       int helloRequests = baselineRequests != null ? baselineRequests : Math.min(buyers, 50_000);
-      return HttpLoad.run("warmup", target.client(), warmup, concurrency, i -> target.hello(), (i, r) -> {})
+      return adoptExistingSale()
+          .compose(adopted -> HttpLoad.run("warmup", target.client(), warmup, concurrency, i -> target.hello(),
+              (i, r) -> {}))
           .compose(warm -> HttpLoad.run("hello-world", target.client(), helloRequests, concurrency,
               i -> target.hello(), (i, r) -> {}))
           .compose(hello -> (mode == Mode.queue ? queueSale() : directSale())
@@ -186,12 +195,35 @@ public final class LoadTest implements Callable<Integer> {
 
     record Phase(String saleId, LatencyStats stats) {}
 
+    /** With --sale, the run takes the sale as it is: its mode, what is left of it, its proof of work. */
+    private Future<Void> adoptExistingSale() {
+      if (existingSaleId == null) {
+        return Future.succeededFuture();
+      }
+      return target.send(HttpMethod.GET, "/api/sales/" + existingSaleId, target.adminToken(), null).map(reply -> {
+        if (reply.status() != 200) {
+          throw new IllegalStateException("no sale " + existingSaleId + " on " + url + ": " + reply.status() + " "
+              + reply.body());
+        }
+        JsonObject sale = reply.body().toJsonObject();
+        mode = sale.getBoolean("waitingRoom") ? Mode.queue : Mode.direct;
+        units = sale.getInteger("quantityAvailable");
+        powDifficulty = sale.getInteger("proofOfWorkDifficulty");
+        return null;
+      });
+    }
+
+    private Future<String> saleFor(JsonObject definition) {
+      return existingSaleId != null ? Future.succeededFuture(existingSaleId) : target.createSale(units, definition);
+    }
+
     private Future<Phase> directSale() {
       Buffer body = new JsonObject().put("quantity", 1).toBuffer();
-      return target.createSale(units, saleWindow()).compose(saleId -> {
+      return saleFor(saleWindow()).compose(saleId -> {
         begin(saleId);
         return HttpLoad.run("purchase", target.client(), buyers, concurrency,
-                i -> c -> target.send(HttpMethod.POST, "/api/sales/" + saleId + "/purchase", buyerTokens[i], body),
+                i -> c -> target.send(HttpMethod.POST, "/api/sales/" + saleId + "/purchase", buyerTokens[i], body,
+                    buyerHeaders(i)),
                 (i, reply) -> outcomes.merge(LoadTarget.outcome(reply), 1, Integer::sum))
             .map(stats -> new Phase(saleId, stats));
       });
@@ -204,7 +236,7 @@ public final class LoadTest implements Callable<Integer> {
       if (checkout) {
         sale.put("checkoutTtlSeconds", checkoutTtlSeconds);
       }
-      return target.createSale(units, sale).compose(saleId -> {
+      return saleFor(sale).compose(saleId -> {
         begin(saleId);
         return HttpLoad.run("join", target.client(), buyers, concurrency,
                 i -> c -> joinOnce(saleId, i, body),
@@ -375,7 +407,8 @@ public final class LoadTest implements Callable<Integer> {
           .put("concurrency", concurrency)
           .put("helloWorld", hello.toJson())
           .put(phase.stats().name(), phase.stats().toJson())
-          .put("throughputRatio", Math.round(phase.stats().perSecond() / hello.perSecond() * 1000) / 1000.0)
+          .put("throughputRatio", hello.perSecond() == 0 ? null
+              : Math.round(phase.stats().perSecond() / hello.perSecond() * 1000) / 1000.0)
           .put("replies", new JsonObject(new TreeMap<>(outcomes)))
           .put("sellOutSeconds", sellOut)
           .put("admission", admission)

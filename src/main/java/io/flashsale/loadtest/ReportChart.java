@@ -47,7 +47,7 @@ final class ReportChart {
           %s
           %s
         </table>
-        <p>%s / hello-world throughput ratio: %.3f. Sell-out: %s s.</p>
+        <p>%s / hello-world throughput ratio: %s. Sell-out: %s s.</p>
         <h2>Units sold and buyers waiting over time</h2>
         <svg role="img" aria-label="units sold and buyers waiting over time" width="%d" height="%d" viewBox="0 0 %d %d">
           <rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="#999"/>
@@ -63,7 +63,8 @@ final class ReportChart {
         report.getInteger("buyers"), report.getInteger("units"), report.getString("mode"), report.getString("at"),
         held ? "held" : "broken", held ? "invariants held" : "invariants broken",
         row("hello-world", report.getJsonObject("helloWorld")), row(phase, stats),
-        phase, report.getDouble("throughputRatio"), report.getValue("sellOutSeconds"),
+        phase, report.getDouble("throughputRatio") == null ? "n/a"
+            : String.format("%.3f", report.getDouble("throughputRatio")), report.getValue("sellOutSeconds"),
         WIDTH, HEIGHT, WIDTH, HEIGHT,
         MARGIN, MARGIN / 2, WIDTH - 2 * MARGIN, HEIGHT - 2 * MARGIN,
         sold, waiting,

@@ -17,7 +17,8 @@ final class ReportText {
         .append(" units, ").append(report.getInteger("concurrency")).append(" requests in flight\n")
         .append(line("hello-world", report.getJsonObject("helloWorld")))
         .append(line(phase, report.getJsonObject(phase)))
-        .append(String.format("%s / hello-world throughput ratio: %.3f%n", phase, report.getDouble("throughputRatio")))
+        .append(report.getDouble("throughputRatio") == null ? ""
+            : String.format("%s / hello-world throughput ratio: %.3f%n", phase, report.getDouble("throughputRatio")))
         .append("replies: ").append(report.getJsonObject("replies").encode()).append('\n')
         .append("sell-out time: ").append(report.getValue("sellOutSeconds") == null ? "not sold out"
             : report.getDouble("sellOutSeconds") + " s").append('\n');
