@@ -28,6 +28,9 @@
     DECLINED: 'Your card was declined while you waited, so you left the line. Nothing was charged.',
     REFUSED: 'We could not reserve your item after all. Nothing was charged.',
     ENDED: 'The sale has ended.',
+    LEFT: 'You left the line. Any hold on your card has been released.',
+    DROPPED: 'You were away when your turn came and did not come back in time, so your place was given up. '
+      + 'Any hold on your card has been released.',
   };
 
   function showError(error) {
@@ -311,6 +314,22 @@
   }
 
   joinButton.addEventListener('click', join);
+
+  // Leaving gives the place to everyone behind at once and releases the card hold.
+  $('leave').addEventListener('click', async () => {
+    $('leave').disabled = true;
+    try {
+      const answer = await Flash.api('DELETE', '/api/sales/' + encodeURIComponent(saleId) + '/queue/me');
+      if (live) {
+        live.stop();
+      }
+      show({ state: answer.state, orderId: answer.orderId });
+    } catch (error) {
+      showError(error);
+    } finally {
+      $('leave').disabled = false;
+    }
+  });
   payButton.addEventListener('click', pay);
 
   try {
