@@ -1,6 +1,7 @@
 package io.flashsale;
 
 import io.flashsale.config.AppConfig;
+import io.flashsale.infra.Clustering;
 import io.flashsale.infra.EmbeddedStores;
 import io.flashsale.loadtest.LoadTest;
 import io.flashsale.loadtest.PowBenchmark;
@@ -13,6 +14,7 @@ import io.vertx.core.Future;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
@@ -70,10 +72,19 @@ public final class Main {
         configured.pgUrl().isBlank() ? embedded.startPostgres() : configured.pgUrl());
 
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    Vertx vertx = Vertx.builder()
-        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
-        .withMetrics(new MicrometerMetricsFactory(metrics))
-        .build();
+    VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true));
+    VertxBuilder builder = Vertx.builder().withMetrics(new MicrometerMetricsFactory(metrics));
+    Vertx vertx;
+    if (config.cluster().enabled()) {
+      // Joining the cluster happens once, before anything is served: waiting here blocks no event loop.
+      vertx = builder.with(Clustering.eventBus(options, config.cluster()))
+          .withClusterManager(Clustering.manager(config.cluster()))
+          .buildClustered()
+          .toCompletionStage().toCompletableFuture().join();
+      LOG.info("joined the cluster (" + config.cluster().discovery() + " discovery)");
+    } else {
+      vertx = builder.with(options).build();
+    }
     FlashSaleApp app = new FlashSaleApp(vertx, config, metrics);
 
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -221,7 +221,9 @@ class FaultSuiteTest {
       Sampler sampler = new Sampler(pgUrl, saleId);
       Await.result(Future.join(buyers.join(saleId, 0, BUYERS)).otherwiseEmpty(), Duration.ofMinutes(3));
       java.util.Set<String> checkedOut = java.util.concurrent.ConcurrentHashMap.newKeySet();
-      // The first winners reach checkout while the gateway answers nothing at all.
+      // The first winners reach checkout while the gateway answers nothing at all: the outage
+      // starts once holds exist (a pre-authorisation in the outage would only delay them).
+      Poll.until(() -> reservedOrders(pgUrl, saleId), held -> held > 0, Duration.ofSeconds(60));
       gateway.outageFor(Duration.ofSeconds(3));
       Poll.until(() -> buyers.checkOutReserved(pgUrl, saleId, checkedOut), paid -> paid == UNITS,
           Duration.ofSeconds(120));
@@ -290,6 +292,15 @@ class FaultSuiteTest {
     assertThat(buyers.created201()).as("every 201 the buyers got is an order in the database")
         .allMatch(orderId -> orderExists(pgUrl, orderId));
     assertThat(buyers.serverErrors()).as("outages answered 503, never another 5xx").isEmpty();
+  }
+
+  private static int reservedOrders(String pgUrl, String saleId) {
+    try (Connection db = TestStores.jdbc(pgUrl)) {
+      return Invariants.count(db, "SELECT count(*) FROM sale_orders WHERE sale_id = ? AND status = 'RESERVED'",
+          UUID.fromString(saleId));
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
   }
 
   private static boolean orderExists(String pgUrl, String orderId) {

@@ -1,0 +1,225 @@
+package io.flashsale.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.flashsale.http.BearerAuth;
+import io.flashsale.support.Await;
+import io.flashsale.support.Invariants;
+import io.flashsale.support.Poll;
+import io.flashsale.support.TestServer;
+import io.flashsale.support.TestStores;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.io.File;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.sql.Connection;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Three server processes clustered over Hazelcast (TCP members on loopback) on one Redis and
+ * one PostgreSQL. A and B run admission; C runs none and never polls Redis for its live feed, so
+ * a WebSocket on C can only hear of an admission through the clustered event bus. B is killed
+ * with SIGKILL mid-sale.
+ */
+class ThreeNodeClusterTest {
+
+  private static final int UNITS = 300;
+  private static final int BUYERS = 30_000;
+  private static final int RATE = 50;
+
+  private static Vertx vertx;
+  private static WebClient client;
+  private static final List<Process> nodes = new ArrayList<>();
+
+  @BeforeAll
+  static void start() {
+    vertx = Vertx.vertx();
+    client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setKeepAlive(true),
+        new PoolOptions().setHttp1MaxSize(64).setMaxWaitQueueSize(-1));
+  }
+
+  @AfterAll
+  static void stop() throws InterruptedException {
+    for (Process node : nodes) {
+      node.destroyForcibly().waitFor();
+    }
+    client.close();
+    Await.result(vertx.close());
+  }
+
+  @Test
+  void threeNodesAdmitAtTheRateSellExactlyTheStockInOrderAndSurviveAKill() throws Exception {
+    String pgUrl = TestStores.get().freshDatabase();
+    int[] http = {freePort(), freePort(), freePort()};
+    int[] hazelcast = {freePort(), freePort(), freePort()};
+    String members = "127.0.0.1:" + hazelcast[0] + ",127.0.0.1:" + hazelcast[1] + ",127.0.0.1:" + hazelcast[2];
+    Process a = launch("a", env(http[0], hazelcast[0], members, pgUrl, Map.of()));
+    Process b = launch("b", env(http[1], hazelcast[1], members, pgUrl, Map.of()));
+    Process c = launch("c", env(http[2], hazelcast[2], members, pgUrl, Map.of(
+        "FLASHSALE_WAITINGROOM_TICK_MS", "3600000",
+        "FLASHSALE_WAITINGROOM_LIVE_PUSH_MS", "3600000")));
+    for (int i = 0; i < 3; i++) {
+      waitReady(http[i]);
+    }
+
+    BearerAuth tokens = new BearerAuth(vertx, TestServer.JWT_SECRET);
+    String admin = tokens.issue("operator", true, 3_600);
+    String saleId = Await.result(client.post(http[0], "127.0.0.1", "/api/admin/sales").bearerTokenAuthentication(admin)
+        .sendJsonObject(new JsonObject().put("productId", "CLUSTER").put("productName", "Clustered sale")
+            .put("quantity", UNITS).put("priceCents", 100).put("currency", "EUR")
+            .put("startTime", Instant.now().plusSeconds(2).toString())
+            .put("endTime", Instant.now().plusSeconds(3_600).toString())
+            .put("waitingRoom", true).put("queuePolicy", "FIFO").put("admissionRatePerSecond", RATE)))
+        .bodyAsJsonObject().getString("saleId");
+    // Held until the whole line has formed, so the rate is measured on a line, not on arrivals.
+    assertThat(control(http[1], saleId, "pause", admin)).isEqualTo(200);
+
+    String[] buyerTokens = new String[BUYERS];
+    List<Future<HttpResponse<Buffer>>> joins = new ArrayList<>(BUYERS);
+    for (int i = 0; i < BUYERS; i++) {
+      buyerTokens[i] = tokens.issue("cl-" + i, false, 3_600);
+      joins.add(client.post(http[i % 3], "127.0.0.1", "/api/sales/" + saleId + "/queue")
+          .bearerTokenAuthentication(buyerTokens[i]).sendJsonObject(new JsonObject().put("quantity", 1)));
+    }
+    Await.result(Future.all(joins), Duration.ofMinutes(4));
+    Map<Long, Integer> buyerByNumber = new HashMap<>();
+    for (int i = 0; i < BUYERS; i++) {
+      HttpResponse<Buffer> joined = joins.get(i).result();
+      assertThat(joined.statusCode()).isEqualTo(202);
+      buyerByNumber.put(joined.bodyAsJsonObject().getLong("queueNumber"), i);
+    }
+    assertThat(buyerByNumber).as("one queue order across the three nodes").hasSize(BUYERS)
+        .containsKeys(1L, (long) BUYERS);
+
+    int listener = buyerByNumber.get(200L);
+    List<JsonObject> heardOnC = new CopyOnWriteArrayList<>();
+    WebSocket socket = Await.result(vertx.createWebSocketClient().connect(new WebSocketConnectOptions()
+        .setHost("127.0.0.1").setPort(http[2]).setURI("/api/sales/" + saleId + "/live?access_token="
+            + buyerTokens[listener])));
+    socket.textMessageHandler(text -> heardOnC.add(new JsonObject(text)));
+    Poll.until(heardOnC::size, n -> n > 0, Duration.ofSeconds(10));
+
+    assertThat(control(http[2], saleId, "resume", admin)).isEqualTo(200);
+    Poll.until(() -> sold(pgUrl, saleId), sold -> sold >= UNITS / 3, Duration.ofSeconds(60));
+    b.destroyForcibly().waitFor();
+
+    Poll.until(() -> sold(pgUrl, saleId), sold -> sold == UNITS, Duration.ofSeconds(60));
+    JsonObject reserved = Poll.until(() -> heardOnC.stream().filter(m -> "RESERVED".equals(m.getString("state")))
+        .findFirst().orElse(null), m -> m != null, Duration.ofSeconds(10));
+    assertThat(reserved.getString("type")).as("pushed to C by the node that admitted").isEqualTo("outcome");
+
+    JsonObject report = Poll.until(() -> Await.result(client.get(http[0], "127.0.0.1",
+                "/api/admin/sales/" + saleId + "/report").bearerTokenAuthentication(admin).send()).bodyAsJsonObject(),
+        r -> r.getJsonObject("redis").getLong("stock") == 0, Duration.ofSeconds(30));
+    double measured = report.getJsonObject("admission").getDouble("measuredPerSecond");
+    assertThat(measured).as("admissions per second, all nodes together").isBetween(RATE * 0.95, RATE * 1.05);
+    assertThat(report.getJsonObject("fairness").getBoolean("winnersAreHeadOfLine")).as("FIFO: numbers 1..300").isTrue();
+    assertThat(report.getJsonObject("invariants").getBoolean("I4")).isTrue();
+    try (Connection db = TestStores.jdbc(pgUrl)) {
+      assertThat(Invariants.assertNoOversell(db, saleId).quantitySold()).as("I3: no unit lost").isEqualTo(UNITS);
+    }
+
+    // I6: every buyer, asking whichever node is left, has an answer: 300 reserved, the rest waitlisted.
+    Map<String, Integer> answers = new TreeMap<>();
+    List<Future<HttpResponse<Buffer>>> statuses = new ArrayList<>(BUYERS);
+    for (int i = 0; i < BUYERS; i++) {
+      statuses.add(client.get(i % 2 == 0 ? http[0] : http[2], "127.0.0.1", "/api/sales/" + saleId + "/queue/me")
+          .bearerTokenAuthentication(buyerTokens[i]).send());
+    }
+    Await.result(Future.all(statuses), Duration.ofMinutes(3));
+    statuses.forEach(s -> answers.merge(s.result().bodyAsJsonObject().getString("state"), 1, Integer::sum));
+    assertThat(answers).isEqualTo(Map.of("RESERVED", UNITS, "SOLD_OUT", BUYERS - UNITS));
+    Set<Integer> winners = new java.util.HashSet<>();
+    for (long number = 1; number <= UNITS; number++) {
+      winners.add(buyerByNumber.get(number));
+    }
+    for (int buyer : winners.stream().limit(20).collect(Collectors.toList())) {
+      assertThat(statuses.get(buyer).result().bodyAsJsonObject().getString("state")).isEqualTo("RESERVED");
+    }
+    socket.close();
+  }
+
+  private static int control(int port, String saleId, String action, String admin) {
+    return Await.result(client.post(port, "127.0.0.1", "/api/admin/sales/" + saleId + "/" + action)
+        .bearerTokenAuthentication(admin).send()).statusCode();
+  }
+
+  private static int sold(String pgUrl, String saleId) {
+    try (Connection db = TestStores.jdbc(pgUrl)) {
+      return Invariants.figures(db, saleId).quantitySold();
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  private static Map<String, String> env(int httpPort, int hazelcastPort, String members, String pgUrl,
+                                         Map<String, String> extra) {
+    Map<String, String> env = new HashMap<>();
+    env.put("FLASHSALE_CONFIG", "/nonexistent");
+    env.put("FLASHSALE_HTTP_PORT", Integer.toString(httpPort));
+    env.put("FLASHSALE_HTTP_INSTANCES", "1");
+    env.put("FLASHSALE_REDIS_URL", TestStores.get().redisUrl());
+    env.put("FLASHSALE_PG_URL", pgUrl);
+    env.put("FLASHSALE_PG_POOL_SIZE", "8");
+    env.put("FLASHSALE_JWT_SECRET", TestServer.JWT_SECRET);
+    env.put("FLASHSALE_CLUSTER", "true");
+    env.put("FLASHSALE_CLUSTER_HOST", "127.0.0.1");
+    env.put("FLASHSALE_CLUSTER_PORT", Integer.toString(hazelcastPort));
+    env.put("FLASHSALE_CLUSTER_MEMBERS", members);
+    env.put("FLASHSALE_PAYMENT_SIMULATED_LATENCY_MS", "0");
+    env.put("FLASHSALE_ANTIBOT_RATE_USER_PER_SECOND", "0");
+    env.put("FLASHSALE_ANTIBOT_RATE_IP_PER_SECOND", "0");
+    env.put("FLASHSALE_ANTIBOT_RATE_DEVICE_PER_SECOND", "0");
+    // The line forms over several seconds before it moves; nobody here polls.
+    env.put("FLASHSALE_WAITINGROOM_PRESENCE", "false");
+    env.put("FLASHSALE_AUDIT_RECONCILE_INTERVAL_MS", "500");
+    env.put("FLASHSALE_AUDIT_INFLIGHT_STALE_MS", "2000");
+    env.putAll(extra);
+    return env;
+  }
+
+  private static Process launch(String name, Map<String, String> env) throws IOException {
+    ProcessBuilder builder = new ProcessBuilder(
+        System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
+        "-Xmx384m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), "io.flashsale.Main")
+        .redirectErrorStream(true)
+        .redirectOutput(new File("target/cluster-node-" + name + ".log"));
+    builder.environment().putAll(env);
+    Process process = builder.start();
+    nodes.add(process);
+    return process;
+  }
+
+  private static void waitReady(int port) {
+    Poll.until(() -> Await.result(client.get(port, "127.0.0.1", "/health/ready").send()
+            .map(HttpResponse::statusCode).otherwise(-1)),
+        status -> status == 200, Duration.ofSeconds(90));
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+}
