@@ -9,6 +9,7 @@ import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
 import java.time.Clock;
@@ -63,12 +64,16 @@ public final class RedisRecovery {
     if (open.isEmpty()) {
       return Future.succeededFuture(0);
     }
-    return redis.batch(open.stream().map(sale -> Request.cmd(Command.EXISTS).arg(new SaleKeys(sale.saleId()).epoch()))
-            .toList())
-        .compose(present -> {
+    // One EXISTS per sale, not one batch: on Redis Cluster the sales' keys live on different masters,
+    // and a batch must stay on one node (the client refuses it with CROSSSLOT).
+    List<Future<Response>> present = open.stream()
+        .map(sale -> redis.send(Request.cmd(Command.EXISTS).arg(new SaleKeys(sale.saleId()).epoch())))
+        .toList();
+    return Future.all(present)
+        .compose(answered -> {
           List<Future<Void>> rebuilt = new ArrayList<>();
           for (int i = 0; i < open.size(); i++) {
-            if (present.get(i).toInteger() == 0) {
+            if (present.get(i).result().toInteger() == 0) {
               rebuilt.add(rebuild(open.get(i)));
             }
           }

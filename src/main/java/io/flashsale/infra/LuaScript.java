@@ -12,8 +12,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * One Redis script from {@code resources/lua/}: loaded once, called by SHA, and reloaded
- * when Redis answers NOSCRIPT (a restart or failover wipes the script cache).
+ * One Redis script from {@code resources/lua/}: loaded once, called by SHA, and sent whole
+ * when a node answers NOSCRIPT (a restart or failover wipes the script cache; on Redis Cluster
+ * each master has its own cache).
  */
 public final class LuaScript {
 
@@ -58,7 +59,10 @@ public final class LuaScript {
         .recover(failure -> {
           String message = String.valueOf(failure.getMessage());
           if (message.startsWith("NOSCRIPT")) {
-            return load(redis).compose(reloaded -> redis.send(request(Command.EVALSHA, sha, keys, args)));
+            // EVAL, not SCRIPT LOAD then EVALSHA: SCRIPT LOAD has no key, so a Redis Cluster client sends
+            // it to any node, while this script must be cached on the node owning its keys. EVAL is routed
+            // by the keys, runs there (NOSCRIPT means nothing ran yet) and caches the script on that node.
+            return redis.send(request(Command.EVAL, source, keys, args));
           }
           return Future.failedFuture(failure);
         });
