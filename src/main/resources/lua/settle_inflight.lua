@@ -5,27 +5,30 @@
 -- KEYS[1] sale:{id}:inflight  KEYS[2] sale:{id}:stock  KEYS[3] sale:{id}:buyers
 -- KEYS[4] sale:{id}:tickets   KEYS[5] sale:{id}:line
 -- ARGV[1] order id (for an admission, the ticket id)  ARGV[2] '1' if the order exists
--- Returns the units returned to the pool (0 if none or already settled).
+-- Returns {units returned to the pool (0 if none or already settled), the admitted buyer's
+-- ticket state now ('RESERVED', back in line 'QUEUED', or '' when no admission was settled)}:
+-- the buyer's live connections are told, since the process that would have told them is gone.
 local entry = redis.call('HGET', KEYS[1], ARGV[1])
 if not entry then
-  return 0
+  return {0, ''}
 end
 redis.call('HDEL', KEYS[1], ARGV[1])
 local user, quantity = string.match(entry, '^(.*)|([^|]*)|[^|]*$')
 quantity = tonumber(quantity)
 
 local ticket = redis.call('HGET', KEYS[4], user)
-local id, number, wanted, state
+local id, number, wanted, state, admittedAt
 if ticket then
-  id, number, wanted, state = string.match(ticket, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|')
+  id, number, wanted, state, admittedAt = string.match(ticket, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|[^|]*|(.*)$')
 end
 local admission = ticket and id == ARGV[1] and state == 'ADMITTED'
 
 if ARGV[2] == '1' then
   if admission then
-    redis.call('HSET', KEYS[4], user, id .. '|' .. number .. '|' .. wanted .. '|RESERVED|' .. ARGV[1] .. '|')
+    redis.call('HSET', KEYS[4], user, id .. '|' .. number .. '|' .. wanted .. '|RESERVED|' .. ARGV[1] .. '|' .. admittedAt)
+    return {0, 'RESERVED'}
   end
-  return 0
+  return {0, ''}
 end
 
 if redis.call('EXISTS', KEYS[2]) == 1 then
@@ -40,5 +43,6 @@ end
 if admission then
   redis.call('HSET', KEYS[4], user, id .. '|' .. number .. '|' .. wanted .. '|QUEUED||')
   redis.call('ZADD', KEYS[5], tonumber(number), user)
+  return {quantity, 'QUEUED'}
 end
-return quantity
+return {quantity, ''}

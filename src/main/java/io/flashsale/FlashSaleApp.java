@@ -168,7 +168,7 @@ public final class FlashSaleApp {
     voids = new Voids(stores.pg(), authorizations, gateway, metrics);
     Blacklist blacklist = new Blacklist(stores.pg(), stores.redis(), sales);
     recovery = new RedisRecovery(stores.pg(), stores.redis(), openSales, blacklist, clock, metrics);
-    reconciliation = new Reconciliation(stores.pg(), stores.redis(), openSales, WebClient.create(vertx),
+    reconciliation = new Reconciliation(stores.pg(), stores.redis(), openSales, WebClient.create(vertx), vertx.eventBus(),
         new Reconciliation.Settings(config.audit().inflightStaleAfter(), config.audit().reconcileInterval(),
             config.audit().alertWebhookUrl()), clock, metrics);
     services = new ApiServices(

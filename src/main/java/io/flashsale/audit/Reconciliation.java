@@ -4,9 +4,11 @@ import io.flashsale.infra.LuaScript;
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.sale.FlashSale;
 import io.flashsale.sale.OpenSales;
+import io.flashsale.waitingroom.WaitingRoomAddresses;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 import io.vertx.core.Future;
+import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.redis.client.Command;
@@ -63,15 +65,17 @@ public final class Reconciliation {
   private final Clock clock;
   private final MeterRegistry metrics;
   private final WebClient alerts;
+  private final EventBus eventBus;
   private final String owner = UUID.randomUUID().toString();
   private final LuaScript settle = LuaScript.fromResource("settle_inflight");
   private final LuaScript repair = LuaScript.fromResource("repair_stock");
   private final Map<String, Figures> suspicious = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> driftGauges = new ConcurrentHashMap<>();
 
-  public Reconciliation(Pool pool, Redis redis, OpenSales openSales, WebClient alerts, Settings settings, Clock clock,
-                        MeterRegistry metrics) {
+  public Reconciliation(Pool pool, Redis redis, OpenSales openSales, WebClient alerts, EventBus eventBus,
+                        Settings settings, Clock clock, MeterRegistry metrics) {
     this.pool = pool;
+    this.eventBus = eventBus;
     this.redis = redis;
     this.openSales = openSales;
     this.alerts = alerts;
@@ -122,11 +126,18 @@ public final class Reconciliation {
             return Future.all(stale.stream().map(entry -> settle.run(redis,
                     List.of(keys.inflight(), keys.stock(), keys.buyers(), keys.tickets(), keys.line()),
                     List.of(entry.orderId(), written.contains(entry.orderId()) ? "1" : "0"))
-                .onSuccess(returned -> {
-                  if (returned.toInteger() > 0) {
-                    metrics.counter("flashsale.reconciliation.units.recovered").increment(returned.toInteger());
-                    LOG.warning("sale " + sale.saleId() + ": " + returned.toInteger() + " unit(s) of " + entry.userId()
+                .onSuccess(settled -> {
+                  int returned = settled.get(0).toInteger();
+                  if (returned > 0) {
+                    metrics.counter("flashsale.reconciliation.units.recovered").increment(returned);
+                    LOG.warning("sale " + sale.saleId() + ": " + returned + " unit(s) of " + entry.userId()
                         + " were taken but never written (order " + entry.orderId() + "); returned to the pool");
+                  }
+                  String state = settled.get(1).toString();
+                  if (!state.isEmpty()) {
+                    eventBus.publish(WaitingRoomAddresses.OUTCOME, new JsonObject().put("saleId", sale.saleId())
+                        .put("userId", entry.userId()).put("state", state)
+                        .put("orderId", state.equals("RESERVED") ? entry.orderId() : null));
                   }
                 })).toList()).mapEmpty();
           });

@@ -83,6 +83,8 @@ public final class LiveFeed {
     long lastPosition = -1;
     long lastPushMillis;
     boolean resolving;
+    /** Something about the buyer changed while their state was being read: read it once more. */
+    boolean stale;
     boolean answered;
 
     Connection(ServerWebSocket socket, String userId) {
@@ -204,6 +206,7 @@ public final class LiveFeed {
     /** The buyer's own ticket, read once when something about them changed. */
     void resolve(Connection connection) {
       if (connection.resolving) {
+        connection.stale = true;
         return;
       }
       connection.resolving = true;
@@ -221,7 +224,13 @@ public final class LiveFeed {
             }
           })
           .onFailure(e -> connection.socket.close((short) 4404, "not in this sale's line"))
-          .onComplete(done -> connection.resolving = false);
+          .onComplete(done -> {
+            connection.resolving = false;
+            if (connection.stale && !connection.socket.isClosed()) {
+              connection.stale = false;
+              resolve(connection);
+            }
+          });
     }
 
     private void send(Connection connection, long now, JsonObject message) {
