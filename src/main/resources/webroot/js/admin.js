@@ -222,6 +222,56 @@
     });
   });
 
+  // ---- Operator controls: every one is audited on the server (who, when, what) ------------------
+
+  async function control(action, body, done) {
+    const saleId = dashboard.saleId;
+    if (!saleId) {
+      return;
+    }
+    try {
+      const sale = await Flash.api('POST', '/api/admin/sales/' + encodeURIComponent(saleId) + '/' + action, body);
+      set('control-result', done(sale));
+    } catch (e) {
+      set('control-result', e.message);
+    }
+  }
+
+  $('control-pause').addEventListener('click', () => control('pause', undefined,
+    () => 'Admission is paused on every server from the next tick.'));
+  $('control-resume').addEventListener('click', () => control('resume', undefined,
+    () => 'Admission goes on, in line order.'));
+  $('control-end').addEventListener('click', () => {
+    if (window.confirm('End this sale now? Holds expire, card holds are released and everyone waiting is told.')) {
+      control('end', undefined, () => 'The sale has ended; everyone waiting gets a final answer.');
+    }
+  });
+  $('control-rate-set').addEventListener('click', () => {
+    const rate = Number($('control-rate').value);
+    if (!Number.isInteger(rate) || rate < 1 || rate > 100000) {
+      set('control-result', 'The rate must be a whole number from 1 to 100,000 per second.');
+      return;
+    }
+    control('rate', { admissionRatePerSecond: rate },
+      (sale) => 'Now admitting ' + sale.admissionRatePerSecond.toLocaleString() + ' buyers per second.');
+  });
+  document.querySelectorAll('[data-export]').forEach((button) => button.addEventListener('click', async () => {
+    const saleId = dashboard.saleId;
+    const part = button.dataset.export;
+    // A plain link would not carry the bearer token, so the file is fetched and handed over as a blob.
+    const response = await fetch('/api/admin/sales/' + encodeURIComponent(saleId) + '/export/' + part + '.csv',
+      { headers: { Authorization: 'Bearer ' + Flash.session().token } });
+    if (!response.ok) {
+      set('control-result', 'The ' + part + ' file could not be made. Please try again.');
+      return;
+    }
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(await response.blob());
+    link.download = 'sale-' + saleId + '-' + part + '.csv';
+    link.click();
+    URL.revokeObjectURL(link.href);
+  }));
+
   // ---- Create a sale -------------------------------------------------------------------------
 
   const form = $('create');

@@ -241,6 +241,17 @@ class WebUiBrowserTest {
       assertThat(row.getInt(2)).isEqualTo(units);
       assertThat(row.getString(3)).isEqualTo("FIFO");
     }
+
+    // The operator pauses admission from the dashboard; the server records who did it.
+    browser.findElement(By.id("control-pause")).click();
+    waitOn(browser).until(ExpectedConditions.textToBePresentInElementLocated(By.id("control-result"), "paused"));
+    try (Connection db = server.database(); Statement query = db.createStatement();
+         ResultSet row = query.executeQuery("SELECT s.admission_paused, a.action FROM flash_sales s"
+             + " JOIN operator_actions a ON a.sale_id = s.sale_id WHERE s.sale_id = '" + saleId + "'")) {
+      assertThat(row.next()).isTrue();
+      assertThat(row.getBoolean(1)).isTrue();
+      assertThat(row.getString(2)).isEqualTo("PAUSE");
+    }
   }
 
   private static void signIn(WebDriver browser, String name, boolean admin, String next) {
