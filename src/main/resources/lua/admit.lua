@@ -70,48 +70,62 @@ if stock > 0 and batch > 0 then
   local passed = 0
   -- Units not promised to a buyer passed over on the way.
   local free = stock
-  local heads = redis.call('ZRANGE', KEYS[1], 0, batch + passable + mostAbsent - 1, 'WITHSCORES')
-  for i = 1, #heads, 2 do
-    if free <= 0 or #admitted >= batch or passed > passable then
-      break
-    end
-    local user = heads[i]
-    local number = tonumber(heads[i + 1])
-    local present = window == 0 or tonumber(redis.call('ZSCORE', KEYS[9], user) or '0') >= seenSince
-    if not present then
-      if skipped < mostAbsent then
-        skipped = skipped + 1
-        redis.call('ZREM', KEYS[1], user)
-        redis.call('ZADD', KEYS[10], now, user)
-        if number > cursor then
-          redis.call('RPUSH', KEYS[11], number)
-        end
+  local function finished()
+    return free <= 0 or #admitted >= batch or passed > passable
+  end
+  -- The head of the line, a page at a time: only a page that set absent buyers aside makes the
+  -- step read further, so a line of present buyers costs what it did before presence existed.
+  local after = '-inf'
+  while not finished() do
+    local heads = redis.call('ZRANGEBYSCORE', KEYS[1], after, '+inf', 'WITHSCORES', 'LIMIT', 0, batch + passable)
+    local setAside = 0
+    for i = 1, #heads, 2 do
+      if finished() then
+        break
       end
-    else
-      local payment = redis.call('HGET', KEYS[7], user)
-      local id, _, wanted = split(redis.call('HGET', KEYS[2], user))
-      if payment == 'AUTHORIZED' then
-        -- The last units go to the head of the line even if fewer than asked: nothing is left unsold.
-        local quantity = math.min(tonumber(wanted), free)
-        stock = stock - quantity
-        free = free - quantity
-        redis.call('DECRBY', KEYS[3], quantity)
-        redis.call('HINCRBY', KEYS[4], user, quantity)
-        redis.call('HSET', KEYS[2], user, id .. '|' .. number .. '|' .. quantity .. '|ADMITTED||' .. now)
-        redis.call('ZREM', KEYS[1], user)
-        redis.call('HSET', KEYS[8], id, user .. '|' .. quantity .. '|' .. now)
-        if number > cursor then
-          cursor = number
-          redis.call('SET', KEYS[6], number)
+      local user = heads[i]
+      local number = tonumber(heads[i + 1])
+      after = '(' .. number
+      local present = window == 0 or tonumber(redis.call('ZSCORE', KEYS[9], user) or '0') >= seenSince
+      if not present then
+        if skipped < mostAbsent then
+          skipped = skipped + 1
+          setAside = setAside + 1
+          redis.call('ZREM', KEYS[1], user)
+          redis.call('ZADD', KEYS[10], now, user)
+          if number > cursor then
+            redis.call('RPUSH', KEYS[11], number)
+          end
         end
-        tokens = tokens - 1
-        admitted[#admitted + 1] = user .. '|' .. id .. '|' .. number .. '|' .. quantity .. '|' .. now
-      elseif payment == 'DECLINED' then
-        redis.call('ZREM', KEYS[1], user)
       else
-        passed = passed + 1
-        free = free - tonumber(wanted)
+        local payment = redis.call('HGET', KEYS[7], user)
+        local id, _, wanted = split(redis.call('HGET', KEYS[2], user))
+        if payment == 'AUTHORIZED' then
+          -- The last units go to the head of the line even if fewer than asked: nothing is left unsold.
+          local quantity = math.min(tonumber(wanted), free)
+          stock = stock - quantity
+          free = free - quantity
+          redis.call('DECRBY', KEYS[3], quantity)
+          redis.call('HINCRBY', KEYS[4], user, quantity)
+          redis.call('HSET', KEYS[2], user, id .. '|' .. number .. '|' .. quantity .. '|ADMITTED||' .. now)
+          redis.call('ZREM', KEYS[1], user)
+          redis.call('HSET', KEYS[8], id, user .. '|' .. quantity .. '|' .. now)
+          if number > cursor then
+            cursor = number
+            redis.call('SET', KEYS[6], number)
+          end
+          tokens = tokens - 1
+          admitted[#admitted + 1] = user .. '|' .. id .. '|' .. number .. '|' .. quantity .. '|' .. now
+        elseif payment == 'DECLINED' then
+          redis.call('ZREM', KEYS[1], user)
+        else
+          passed = passed + 1
+          free = free - tonumber(wanted)
+        end
       end
+    end
+    if setAside == 0 or skipped >= mostAbsent then
+      break
     end
   end
 end

@@ -186,7 +186,7 @@ public final class FlashSaleApp {
         new Checkout(stores.pg(), orders, authorizations, reservations, gateway, config.payment().timeout(),
             vertx.eventBus(), clock, metrics),
         new WaitingRoom(stores.redis(), stores.pg(), catalog, orders, authorizations, admissionTokens, presence,
-            room.prequeueWindow(), clock, metrics),
+            vertx.eventBus(), room.prequeueWindow(), clock, metrics),
         admissionTokens,
         blacklist,
         botDefence(config.antibot()),

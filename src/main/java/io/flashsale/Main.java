@@ -74,19 +74,24 @@ public final class Main {
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true));
     VertxBuilder builder = Vertx.builder().withMetrics(new MicrometerMetricsFactory(metrics));
-    Vertx vertx;
-    if (config.cluster().enabled()) {
-      // Joining the cluster happens once, before anything is served: waiting here blocks no event loop.
-      vertx = builder.with(Clustering.eventBus(options, config.cluster()))
-          .withClusterManager(Clustering.manager(config.cluster()))
-          .buildClustered()
-          .toCompletionStage().toCompletableFuture().join();
-      LOG.info("joined the cluster (" + config.cluster().discovery() + " discovery)");
-    } else {
-      vertx = builder.with(options).build();
-    }
-    FlashSaleApp app = new FlashSaleApp(vertx, config, metrics);
+    Future<Vertx> vertx = config.cluster().enabled()
+        ? builder.with(Clustering.eventBus(options, config.cluster()))
+            .withClusterManager(Clustering.manager(config.cluster()))
+            .buildClustered()
+            .onSuccess(joined -> LOG.info("joined the cluster (" + config.cluster().discovery() + " discovery)"))
+        : Future.succeededFuture(builder.with(options).build());
+    vertx.compose(ready -> run(ready, config, metrics, embedded))
+        .onSuccess(started -> LOG.info("Flash Sale Engine listening on http://localhost:" + config.httpPort()))
+        .onFailure(e -> {
+          e.printStackTrace();
+          System.exit(1);
+        });
+  }
 
+  /** Starts the engine on {@code vertx}; a JVM shutdown stops it gracefully, then the embedded stores. */
+  private static Future<FlashSaleApp> run(Vertx vertx, AppConfig config, PrometheusMeterRegistry metrics,
+                                          EmbeddedStores embedded) {
+    FlashSaleApp app = new FlashSaleApp(vertx, config, metrics);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       LOG.info("shutting down");
       CountDownLatch stopped = new CountDownLatch(1);
@@ -98,16 +103,10 @@ public final class Main {
       }
       embedded.close();
     }, "flashsale-shutdown"));
-
-    app.start()
+    return app.start()
         .compose(started -> config.demo()
             ? app.createDemoSale().onSuccess(sale -> printDemo(app, sale))
                 .compose(direct -> createQueuedDemoSale(app)).map(started)
-            : Future.succeededFuture(started))
-        .onSuccess(started -> LOG.info("Flash Sale Engine listening on http://localhost:" + config.httpPort()))
-        .onFailure(e -> {
-          e.printStackTrace();
-          System.exit(1);
-        });
+            : Future.succeededFuture(started));
   }
 }

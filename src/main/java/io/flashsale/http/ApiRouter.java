@@ -21,7 +21,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 import io.flashsale.waitingroom.LiveFeed;
-import io.flashsale.waitingroom.WaitingRoomAddresses;
 import io.flashsale.antibot.BotDefence.Attempt;
 import io.flashsale.antibot.Blacklist.Kind;
 
@@ -287,12 +286,7 @@ public final class ApiRouter {
             : services.checkout().cancel(userId, UUID.fromString(departure.heldOrderId()))
                 .map(order -> new JsonObject().put("state", order.status().name()).put("orderId", order.orderId())))
             .map(answer -> answer.put("saleId", saleId.toString()).put("ticketId", departure.ticket().ticketId())))
-        .onSuccess(answer -> {
-          // The buyer's other tabs, on any instance, hear the answer rather than a stale position.
-          ctx.vertx().eventBus().publish(WaitingRoomAddresses.OUTCOME, new JsonObject().put("saleId", saleId.toString())
-              .put("userId", userId).put("state", answer.getString("state")));
-          json(ctx, 200, answer);
-        })
+        .onSuccess(answer -> json(ctx, 200, answer))
         .onFailure(ctx::fail);
   }
 

@@ -15,6 +15,7 @@ import io.flashsale.sale.SaleStatus;
 import io.flashsale.waitingroom.AdmissionTokens.Admission;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Response;
@@ -41,11 +42,13 @@ public final class WaitingRoom {
   private final LuaScript leave = LuaScript.fromResource("leave_queue");
   private final Presence presence;
   private final AuthorizationRepository authorizations;
+  private final EventBus eventBus;
 
   public WaitingRoom(Redis redis, Pool pool, SaleCatalog catalog, OrderRepository orders,
                      AuthorizationRepository authorizations, AdmissionTokens admissionTokens, Presence presence,
-                     Duration prequeueWindow, Clock clock, MeterRegistry metrics) {
+                     EventBus eventBus, Duration prequeueWindow, Clock clock, MeterRegistry metrics) {
     this.redis = redis;
+    this.eventBus = eventBus;
     this.authorizations = authorizations;
     this.presence = presence;
     this.pool = pool;
@@ -131,6 +134,9 @@ public final class WaitingRoom {
     Ticket ticket = Ticket.decode(encoded);
     if (outcome.equals("LEFT")) {
       metrics.counter("flashsale.queue.leaves").increment();
+      // The buyer's other tabs, on any instance, hear the answer rather than a stale position.
+      eventBus.publish(WaitingRoomAddresses.OUTCOME, new JsonObject().put("saleId", sale.saleId())
+          .put("userId", userId).put("state", TicketState.LEFT.name()));
       return authorizations.requestVoid(pool, UUID.fromString(sale.saleId()), userId).map(new Departure(ticket, null));
     }
     return switch (ticket.state()) {

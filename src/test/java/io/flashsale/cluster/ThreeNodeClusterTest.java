@@ -6,6 +6,7 @@ import io.flashsale.http.BearerAuth;
 import io.flashsale.support.Await;
 import io.flashsale.support.Invariants;
 import io.flashsale.support.Poll;
+import io.flashsale.support.ServerProcess;
 import io.flashsale.support.TestServer;
 import io.flashsale.support.TestStores;
 import io.vertx.core.Future;
@@ -18,9 +19,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
-import java.io.File;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
@@ -71,8 +70,8 @@ class ThreeNodeClusterTest {
   @Test
   void threeNodesAdmitAtTheRateSellExactlyTheStockInOrderAndSurviveAKill() throws Exception {
     String pgUrl = TestStores.get().freshDatabase();
-    int[] http = {freePort(), freePort(), freePort()};
-    int[] hazelcast = {freePort(), freePort(), freePort()};
+    int[] http = {ServerProcess.freePort(), ServerProcess.freePort(), ServerProcess.freePort()};
+    int[] hazelcast = {ServerProcess.freePort(), ServerProcess.freePort(), ServerProcess.freePort()};
     String members = "127.0.0.1:" + hazelcast[0] + ",127.0.0.1:" + hazelcast[1] + ",127.0.0.1:" + hazelcast[2];
     Process a = launch("a", env(http[0], hazelcast[0], members, pgUrl, Map.of()));
     Process b = launch("b", env(http[1], hazelcast[1], members, pgUrl, Map.of()));
@@ -80,7 +79,7 @@ class ThreeNodeClusterTest {
         "FLASHSALE_WAITINGROOM_TICK_MS", "3600000",
         "FLASHSALE_WAITINGROOM_LIVE_PUSH_MS", "3600000")));
     for (int i = 0; i < 3; i++) {
-      waitReady(http[i]);
+      ServerProcess.awaitReady(client, http[i]);
     }
 
     BearerAuth tokens = new BearerAuth(vertx, TestServer.JWT_SECRET);
@@ -200,26 +199,8 @@ class ThreeNodeClusterTest {
   }
 
   private static Process launch(String name, Map<String, String> env) throws IOException {
-    ProcessBuilder builder = new ProcessBuilder(
-        System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
-        "-Xmx384m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), "io.flashsale.Main")
-        .redirectErrorStream(true)
-        .redirectOutput(new File("target/cluster-node-" + name + ".log"));
-    builder.environment().putAll(env);
-    Process process = builder.start();
+    Process process = ServerProcess.start(env, "cluster-node-" + name, "-Xmx384m", "-XX:+UseSerialGC");
     nodes.add(process);
     return process;
-  }
-
-  private static void waitReady(int port) {
-    Poll.until(() -> Await.result(client.get(port, "127.0.0.1", "/health/ready").send()
-            .map(HttpResponse::statusCode).otherwise(-1)),
-        status -> status == 200, Duration.ofSeconds(90));
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 }

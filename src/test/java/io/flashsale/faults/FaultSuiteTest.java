@@ -9,6 +9,7 @@ import io.flashsale.support.Await;
 import io.flashsale.support.Invariants;
 import io.flashsale.support.Invariants.SaleFigures;
 import io.flashsale.support.Poll;
+import io.flashsale.support.ServerProcess;
 import io.flashsale.support.TestServer;
 import io.flashsale.support.TestStores;
 import io.vertx.core.Future;
@@ -19,9 +20,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
-import java.io.File;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
@@ -71,7 +70,7 @@ class FaultSuiteTest {
   @Test
   void theServerKilledMidSaleAndRestartedStillSellsExactlyTheStock() throws Exception {
     String pgUrl = TestStores.get().freshDatabase();
-    int port = freePort();
+    int port = ServerProcess.freePort();
     Map<String, String> env = serverEnv(port, TestStores.get().redisUrl(), pgUrl);
 
     Process server = launch(env);
@@ -100,7 +99,7 @@ class FaultSuiteTest {
   @Test
   void aServerStoppedWithSigtermFinishesTheReservationsItStarted() throws Exception {
     String pgUrl = TestStores.get().freshDatabase();
-    int port = freePort();
+    int port = ServerProcess.freePort();
     Map<String, String> env = serverEnv(port, TestStores.get().redisUrl(), pgUrl);
     // Slow reconciliation: whatever is left in flight after the stop must be the stop's doing.
     env.put("FLASHSALE_AUDIT_INFLIGHT_STALE_MS", "600000");
@@ -130,10 +129,10 @@ class FaultSuiteTest {
 
   @Test
   void redisRestartingWithItsDataLostMidSaleStillSellsExactlyTheStock() throws Exception {
-    int redisPort = freePort();
+    int redisPort = ServerProcess.freePort();
     RedisServer redis = startRedis(redisPort);
     String pgUrl = TestStores.get().freshDatabase();
-    int port = freePort();
+    int port = ServerProcess.freePort();
     Map<String, String> env = serverEnv(port, "redis://127.0.0.1:" + redisPort, pgUrl);
     env.put("FLASHSALE_PAYMENT_SIMULATED_LATENCY_MS", "0");
     FlashSaleApp app = Await.result(new FlashSaleApp(vertx, AppConfig.load(env)).start());
@@ -163,10 +162,10 @@ class FaultSuiteTest {
   @Test
   void postgresStoppedForAFewSecondsMidSaleMeansFastUnavailableAnswersThenExactlyTheStock() throws Exception {
     java.nio.file.Path data = java.nio.file.Files.createTempDirectory("fault-pg");
-    int pgPort = freePort();
+    int pgPort = ServerProcess.freePort();
     io.zonky.test.db.postgres.embedded.EmbeddedPostgres postgres = startPostgres(data, pgPort);
     String pgUrl = "postgresql://postgres@127.0.0.1:" + pgPort + "/postgres";
-    int port = freePort();
+    int port = ServerProcess.freePort();
     Map<String, String> env = serverEnv(port, TestStores.get().redisUrl(), pgUrl);
     FlashSaleApp app = Await.result(new FlashSaleApp(vertx, AppConfig.load(env)).start());
     Buyers buyers = new Buyers(port);
@@ -207,7 +206,7 @@ class FaultSuiteTest {
   @Test
   void aPaymentGatewayTimingOutForAWhileStillEndsWithExactlyTheStockPaidAndNothingChargedTwice() throws Exception {
     String pgUrl = TestStores.get().freshDatabase();
-    int port = freePort();
+    int port = ServerProcess.freePort();
     Map<String, String> env = serverEnv(port, TestStores.get().redisUrl(), pgUrl);
     env.put("FLASHSALE_PAYMENT_SIMULATED_LATENCY_MS", "1");
     env.put("FLASHSALE_PAYMENT_TIMEOUT_MS", "500");
@@ -312,18 +311,10 @@ class FaultSuiteTest {
   }
 
   private static Process launch(Map<String, String> env) throws IOException {
-    ProcessBuilder builder = new ProcessBuilder(
-        System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
-        "-Xmx512m", "-cp", System.getProperty("java.class.path"), "io.flashsale.Main")
-        .redirectErrorStream(true)
-        .redirectOutput(new File("target/fault-suite-server.log"));
-    builder.environment().putAll(env);
-    Process process = builder.start();
+    Process process = ServerProcess.start(env, "fault-suite-server", "-Xmx512m");
     WebClient probe = WebClient.create(vertx);
     try {
-      Poll.until(() -> Await.result(probe.get(Integer.parseInt(env.get("FLASHSALE_HTTP_PORT")), "127.0.0.1", "/health/ready")
-              .send().map(HttpResponse::statusCode).otherwise(-1)),
-          status -> status == 200, Duration.ofSeconds(60));
+      ServerProcess.awaitReady(probe, Integer.parseInt(env.get("FLASHSALE_HTTP_PORT")));
     } finally {
       probe.close();
     }
@@ -335,12 +326,6 @@ class FaultSuiteTest {
         .setting("save \"\"").setting("appendonly no").build();
     server.start();
     return server;
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 
   /** The buyers, with their own tokens, talking to whatever server answers on the port. */

@@ -1,0 +1,46 @@
+package io.flashsale.support;
+
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** A real server process (io.flashsale.Main on the test classpath), for tests that kill or cluster servers. */
+public final class ServerProcess {
+
+  private ServerProcess() {}
+
+  /** Starts the server with {@code env}; its output goes to target/{@code logName}.log. */
+  public static Process start(Map<String, String> env, String logName, String... jvmOptions) throws IOException {
+    List<String> command = new ArrayList<>();
+    command.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
+    command.addAll(List.of(jvmOptions));
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.flashsale.Main"));
+    ProcessBuilder builder = new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(new File("target/" + logName + ".log"));
+    builder.environment().putAll(env);
+    return builder.start();
+  }
+
+  /** Waits until the server on {@code port} says it is ready (PostgreSQL migrated, Redis answering). */
+  public static void awaitReady(WebClient client, int port) {
+    Poll.until(() -> Await.result(client.get(port, "127.0.0.1", "/health/ready").send()
+            .map(HttpResponse::statusCode).otherwise(-1)),
+        status -> status == 200, Duration.ofSeconds(90));
+  }
+
+  public static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
