@@ -38,7 +38,7 @@ public final class ApiRouter {
   public static Router create(Vertx vertx, ApiServices services, LiveFeed live) {
     Router router = Router.router(vertx);
     router.route().failureHandler(Problems::handleFailure);
-    for (int status : List.of(400, 401, 403, 404, 405, 413, 415, 500)) {
+    for (int status : List.of(400, 401, 403, 404, 405, 413, 414, 415, 416, 417, 431, 500)) {
       router.errorHandler(status, Problems::handleStatus);
     }
 
@@ -46,6 +46,7 @@ public final class ApiRouter {
     router.get("/health/ready").handler(ctx -> ready(ctx, services));
     router.get("/metrics").handler(PrometheusScrapingHandler.create(services.metrics()));
 
+    router.route("/api/*").handler(JsonOnly::check);
     // Browsers cannot set headers on a WebSocket, so the live feed takes its token from the query.
     router.get("/api/sales/:saleId/live").handler(ctx -> openLiveFeed(ctx, services, live));
     // The web pages, the demo sign-in and the dashboard's figures: they say themselves what auth they need.
@@ -248,6 +249,7 @@ public final class ApiRouter {
 
   private static void openLiveFeed(RoutingContext ctx, ApiServices services, LiveFeed live) {
     UUID saleId = JsonInput.pathId(ctx.pathParam("saleId"), "sale");
+    refuseBadHandshake(ctx);
     String token = ctx.request().getParam("access_token");
     // The upgrade happens after asynchronous checks: the request must not end under us meanwhile.
     ctx.request().pause();
@@ -256,6 +258,31 @@ public final class ApiRouter {
             ? ctx.request().toWebSocket().onSuccess(socket -> live.attach(socket, caller.userId(), sale))
             : Future.failedFuture(new FlashSaleException(ErrorCode.CONFLICT, "this sale has no waiting room"))))
         .onFailure(ctx::fail);
+  }
+
+  /**
+   * Checked before the asynchronous token and sale checks, so a request that cannot become a
+   * WebSocket is told why in problem+json (Vert.x's own refusal is a bare text line, sent after
+   * those checks have run). Only RFC 6455's version 13 is spoken, as every browser does.
+   */
+  private static void refuseBadHandshake(RoutingContext ctx) {
+    io.vertx.core.http.HttpServerRequest request = ctx.request();
+    String upgrade = request.getHeader("Upgrade");
+    String connection = request.getHeader("Connection");
+    if (upgrade == null || !upgrade.trim().equalsIgnoreCase("websocket")
+        || connection == null || !connection.toLowerCase(java.util.Locale.ROOT).contains("upgrade")) {
+      ctx.response().putHeader("Upgrade", "websocket");
+      throw new FlashSaleException(ErrorCode.UPGRADE_REQUIRED,
+          "the live feed is a WebSocket: send Upgrade: websocket and Connection: Upgrade");
+    }
+    if (!"13".equals(request.getHeader("Sec-WebSocket-Version"))) {
+      ctx.response().putHeader("Sec-WebSocket-Version", "13");
+      throw new FlashSaleException(ErrorCode.UPGRADE_REQUIRED, "only WebSocket version 13 is supported");
+    }
+    String key = request.getHeader("Sec-WebSocket-Key");
+    if (key == null || !key.trim().matches("[A-Za-z0-9+/]{22}==")) {
+      throw new FlashSaleException(ErrorCode.MALFORMED_REQUEST, "Sec-WebSocket-Key must be 16 bytes in base64");
+    }
   }
 
   private static void ready(RoutingContext ctx, ApiServices services) {

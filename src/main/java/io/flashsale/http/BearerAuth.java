@@ -37,6 +37,20 @@ public final class BearerAuth {
     return jwt.generateToken(claims, new JWTOptions().setAlgorithm("HS256").setExpiresInSeconds(validSeconds));
   }
 
+  /**
+   * A user id goes into Redis keys, pipe-delimited Lua records and SQL text: no control
+   * characters (PostgreSQL refuses NUL in text) and no '|', the records' delimiter.
+   */
+  static boolean isUsableUserId(String userId) {
+    for (int i = 0; i < userId.length(); i++) {
+      char c = userId.charAt(i);
+      if (Character.isISOControl(c) || c == '|') {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Verifies a raw token (also used by the WebSocket, whose browser API cannot send headers). */
   public Future<Caller> verify(String token) {
     if (token == null || token.isBlank()) {
@@ -48,6 +62,10 @@ public final class BearerAuth {
           Object subject = user.principal().getValue("sub");
           if (!(subject instanceof String userId) || userId.isBlank() || userId.length() > MAX_USER_ID_LENGTH) {
             return Future.failedFuture(unauthorized("the token has no usable subject"));
+          }
+          if (!isUsableUserId(userId)) {
+            return Future.failedFuture(unauthorized(
+                "the token's subject has a control character or '|', which the engine's records cannot hold"));
           }
           Object roles = user.principal().getValue("roles");
           boolean admin = roles instanceof JsonArray list && list.contains("admin");

@@ -33,7 +33,8 @@ public final class HttpServerVerticle extends VerticleBase {
             .setPort(port)
             .setCompressionSupported(false)
             .setTcpNoDelay(true))
-        .requestHandler(ApiRouter.create(vertx, services, live))
+        .requestHandler(new RequestGate(ApiRouter.create(vertx, services, live)))
+        .invalidRequestHandler(Problems::invalidRequest)
         .listen()
         .onSuccess(listening -> server = listening)
         .map(HttpServer::actualPort));

@@ -59,7 +59,7 @@ final class JsonInput {
   }
 
   int integer(String field, int min, int max) {
-    if (!body.containsKey(field)) {
+    if (body.getValue(field) == null) {
       throw invalid(field + " is required");
     }
     return integer(field, 0, min, max);
@@ -91,6 +91,9 @@ final class JsonInput {
     }
     if (text.length() > maxLength) {
       throw invalid(field + " must be at most " + maxLength + " characters");
+    }
+    if (text.indexOf('\0') >= 0) {
+      throw invalid(field + " must not contain a NUL character");
     }
     return text;
   }

@@ -13,6 +13,13 @@ public enum ErrorCode {
   UNAUTHORIZED(401, "Unauthorized"),
   FORBIDDEN(403, "Forbidden"),
   VALIDATION_FAILED(400, "Validation failed"),
+  /** The request itself is not well-formed HTTP: no Host, a bad percent-escape, a bad header or framing. */
+  MALFORMED_REQUEST(400, "Malformed request"),
+  URI_TOO_LONG(414, "URI too long"),
+  HEADERS_TOO_LARGE(431, "Request header fields too large"),
+  RANGE_NOT_SATISFIABLE(416, "Range not satisfiable"),
+  EXPECTATION_FAILED(417, "Expectation failed"),
+  UPGRADE_REQUIRED(426, "Upgrade required"),
   PAYLOAD_TOO_LARGE(413, "Payload too large"),
   METHOD_NOT_ALLOWED(405, "Method not allowed"),
   UNSUPPORTED_MEDIA_TYPE(415, "Unsupported media type"),

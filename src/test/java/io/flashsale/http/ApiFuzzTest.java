@@ -75,7 +75,11 @@ class ApiFuzzTest {
         request.putHeader("X-Device-Fingerprint", headerText(random, 1 + random.nextInt(300)));
       }
       described.add(method + " " + path + " body=" + (body == null ? "-" : body.substring(0, Math.min(body.length(), 120))));
-      replies.add(body == null ? request.send() : request.putHeader("Content-Type", "application/json")
+      String type = pick(random, List.of("application/json", "application/json", "application/json",
+          "application/json; charset=utf-8", "text/plain", "application/x-www-form-urlencoded",
+          "multipart/form-data; boundary=b"));
+      described.set(described.size() - 1, described.get(described.size() - 1) + " as " + type);
+      replies.add(body == null ? request.send() : request.putHeader("Content-Type", type)
           .sendBuffer(Buffer.buffer(body)));
     }
     Await.result(Future.join(replies), java.time.Duration.ofMinutes(3));
@@ -94,6 +98,85 @@ class ApiFuzzTest {
     }
     assertThat(statuses.keySet()).as("the generator reaches many answers: %s", statuses).hasSizeGreaterThan(4);
     assertThat(state()).as("PostgreSQL and Redis unchanged").isEqualTo(before);
+  }
+
+  /**
+   * Requests below what an HTTP client lets you send, each with the answer it must get: the
+   * status, problem+json with a code, and not a byte changed in either store. Netty refuses some
+   * before any route runs (framing, sizes), the gate in front of the router others (Host,
+   * escapes, Expect), the routes the rest (content types, handshakes, nulls, token subjects).
+   */
+  @Test
+  void rawRequestsGetAProblemAndChangeNothing() throws Exception {
+    String before = state();
+    String buyer = "Authorization: Bearer " + server.token("raw-buyer") + "\r\n";
+    String admin = "Authorization: Bearer " + server.adminToken() + "\r\n";
+    String purchase = "/api/sales/" + saleId + "/purchase";
+    String join = "/api/sales/" + queuedSaleId + "/queue";
+    String live = "/api/sales/" + queuedSaleId + "/live?access_token=" + server.token("raw-buyer");
+    String multipart = "--XyZ\r\nContent-Disposition: form-data; name=\"quantity\"\r\n\r\n5000\r\n--XyZ--\r\n";
+    String handshake = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+    Map<String, Object[]> cases = new java.util.LinkedHashMap<>();
+    cases.put("purchase as multipart", new Object[] {415, post(purchase, buyer,
+        "multipart/form-data; boundary=XyZ", multipart)});
+    cases.put("purchase as a form", new Object[] {415, post(purchase, buyer,
+        "application/x-www-form-urlencoded", "quantity=5000")});
+    cases.put("join as text/plain JSON", new Object[] {415, post(join, buyer, "text/plain", "{\"quantity\":2}")});
+    cases.put("join with a body and no Content-Type", new Object[] {415, "POST " + join + " HTTP/1.1\r\nHost: t\r\n"
+        + buyer + "Content-Length: 14\r\n\r\n{\"quantity\":2}"});
+    cases.put("new sale as a form", new Object[] {415, post("/api/admin/sales", admin,
+        "application/x-www-form-urlencoded", "productId=p&quantity=5")});
+    cases.put("application/jsonx is not JSON", new Object[] {415, post(purchase, buyer, "application/jsonx", "{}")});
+    cases.put("no Host", new Object[] {400, "GET /api/sales HTTP/1.1\r\n" + buyer + "\r\n"});
+    cases.put("malformed Host", new Object[] {400, "GET /api/sales HTTP/1.1\r\nHost: a b:c:d\r\n" + buyer + "\r\n"});
+    cases.put("bad escape in an API path", new Object[] {400, "GET /api/sales/%zz HTTP/1.1\r\nHost: t\r\n" + buyer + "\r\n"});
+    cases.put("bad escape in a page path", new Object[] {400, "GET /%zz HTTP/1.1\r\nHost: t\r\n\r\n"});
+    cases.put("cut escape at the end", new Object[] {400, "GET /api/sales/% HTTP/1.1\r\nHost: t\r\n" + buyer + "\r\n"});
+    cases.put("bad escape in the query", new Object[] {400, "GET /api/sales?x=%G1 HTTP/1.1\r\nHost: t\r\n" + buyer + "\r\n"});
+    cases.put("bad escape in the live token", new Object[] {400, "GET /api/sales/" + queuedSaleId
+        + "/live?access_token=%zz HTTP/1.1\r\nHost: t\r\n" + handshake + "Sec-WebSocket-Version: 13\r\n\r\n"});
+    cases.put("Expect other than 100-continue", new Object[] {417, "POST " + purchase + " HTTP/1.1\r\nHost: t\r\n"
+        + buyer + "Expect: banana\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"});
+    cases.put("unsatisfiable Range on a static file", new Object[] {416,
+        "GET /css/app.css HTTP/1.1\r\nHost: t\r\nRange: bytes=99999999-\r\n\r\n"});
+    cases.put("oversized header", new Object[] {431, "GET /health/live HTTP/1.1\r\nHost: t\r\nX-Big: "
+        + "a".repeat(70_000) + "\r\n\r\n"});
+    cases.put("over-long URI", new Object[] {414, "GET /" + "a".repeat(10_000) + " HTTP/1.1\r\nHost: t\r\n\r\n"});
+    cases.put("Content-Length not a number", new Object[] {400, "POST " + purchase + " HTTP/1.1\r\nHost: t\r\n"
+        + buyer + "Content-Type: application/json\r\nContent-Length: abc\r\n\r\n{}"});
+    cases.put("two Content-Lengths", new Object[] {400, "POST " + purchase + " HTTP/1.1\r\nHost: t\r\n" + buyer
+        + "Content-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}"});
+    cases.put("NUL in a header", new Object[] {400, "GET /health/live HTTP/1.1\r\nHost: t\r\nX-A: a\u0000b\r\n\r\n"});
+    cases.put("garbage request line", new Object[] {400, "GARBAGE\r\n\r\n"});
+    cases.put("live feed without upgrade headers", new Object[] {426, "GET " + live + " HTTP/1.1\r\nHost: t\r\n\r\n"});
+    cases.put("live feed, WebSocket version 8", new Object[] {426, "GET " + live + " HTTP/1.1\r\nHost: t\r\n"
+        + handshake + "Sec-WebSocket-Version: 8\r\n\r\n"});
+    cases.put("live feed, no WebSocket key", new Object[] {400, "GET " + live + " HTTP/1.1\r\nHost: t\r\n"
+        + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n"});
+    cases.put("new sale with a null quantity", new Object[] {400, post("/api/admin/sales", admin, "application/json",
+        "{\"productId\":\"p\",\"productName\":\"n\",\"quantity\":null,\"priceCents\":100,\"currency\":\"EUR\"}")});
+    cases.put("new sale with a NUL in its name", new Object[] {400, post("/api/admin/sales", admin, "application/json",
+        "{\"productId\":\"p\",\"productName\":\"a\\u0000b\",\"quantity\":3,\"priceCents\":100,\"currency\":\"EUR\"}")});
+    for (String sub : List.of("ctl\u0001user", "new\nline", "pipe|user")) {
+      String token = io.flashsale.support.Tokens.hs256(TestServer.JWT_SECRET, new JsonObject().put("sub", sub)
+          .put("exp", java.time.Instant.now().plusSeconds(600).getEpochSecond()));
+      cases.put("token subject " + sub.replaceAll("\\p{Cntrl}", "?"), new Object[] {401, post(purchase,
+          "Authorization: Bearer " + token + "\r\n", "application/json", "{\"quantity\":1}")});
+    }
+
+    for (Map.Entry<String, Object[]> c : cases.entrySet()) {
+      io.flashsale.support.RawHttp.Response response = io.flashsale.support.RawHttp.send(server.port(),
+          ((String) c.getValue()[1]).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      assertThat(response.status()).as("%s: %s", c.getKey(), response.body()).isEqualTo(c.getValue()[0]);
+      assertThat(response.header("Content-Type")).as(c.getKey()).isEqualTo("application/problem+json");
+      assertThat(new JsonObject(response.body()).getString("code")).as(c.getKey()).isNotBlank();
+    }
+    assertThat(state()).as("PostgreSQL and Redis unchanged").isEqualTo(before);
+  }
+
+  private static String post(String path, String authorization, String contentType, String body) {
+    return "POST " + path + " HTTP/1.1\r\nHost: t\r\n" + authorization + "Content-Type: " + contentType
+        + "\r\nContent-Length: " + body.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + "\r\n\r\n" + body;
   }
 
   private static String path(Random random) {
