@@ -271,6 +271,10 @@ public final class FlashSaleApp {
     return config;
   }
 
+  public Vertx vertx() {
+    return vertx;
+  }
+
   public ApiServices services() {
     return services;
   }
