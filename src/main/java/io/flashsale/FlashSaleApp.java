@@ -157,7 +157,7 @@ public final class FlashSaleApp {
     Presence presence = new Presence(stores.redis(), new Presence.Settings(room.presence(), room.presenceWindow(),
         room.presenceGrace()));
     AdmissionControl admissionControl = new AdmissionControl(stores.redis());
-    OperatorLog operatorLog = new OperatorLog();
+    OperatorLog operatorLog = new OperatorLog(metrics);
     admissions = new Admissions(stores.redis(), stores.pg(), authorizations, presence.settings(), reservations,
         vertx.eventBus(), metrics, room.tickMillis());
     prequeue = new PrequeueShuffle(stores.redis(),
@@ -193,7 +193,7 @@ public final class FlashSaleApp {
         new ClientAddress(config.antibot().trustedProxies()),
         new SaleAudit(stores.pg(), stores.redis()),
         presence,
-        new SaleControls(stores.pg(), sales, catalog, admissionControl, operatorLog, vertx.eventBus(), metrics),
+        new SaleControls(stores.pg(), sales, catalog, admissionControl, operatorLog, vertx.eventBus()),
         operatorLog,
         new SaleExport(stores.pg(), stores.redis(), operatorLog),
         room.livePushMillis(),
@@ -269,6 +269,10 @@ public final class FlashSaleApp {
 
   public AppConfig config() {
     return config;
+  }
+
+  public Vertx vertx() {
+    return vertx;
   }
 
   public ApiServices services() {

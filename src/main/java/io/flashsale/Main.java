@@ -18,7 +18,14 @@ import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Level;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
@@ -55,17 +62,57 @@ public final class Main {
             + sale.productName() + ", starts " + sale.startTime() + ", 5 buyers let in per second, proof of work 14 bits"));
   }
 
+  static final String USAGE = """
+      Usage: java -jar flash-sale.jar [COMMAND] [OPTIONS]
+
+      Commands:
+        server     (the default) runs the engine: HTTP API, pages, WebSocket, /health, /metrics;
+                   with no redis.url / pg.url it starts an embedded Redis and PostgreSQL
+        loadtest   replays a flash sale against a running server (loadtest --help for options)
+        pow-bench  measures proof-of-work solving and checking (pow-bench --help)
+        help       prints this (also -h, --help)
+
+      Configuration: conf/flashsale.properties (or the file named by FLASHSALE_CONFIG); every key
+      can be overridden by an environment variable: FLASHSALE_ + the key in upper case with '.'
+      and '-' turned into '_' (http.port -> FLASHSALE_HTTP_PORT). See README.md.
+      """;
+
   public static void main(String[] args) {
-    if (args.length > 0 && args[0].equals("loadtest")) {
-      System.exit(LoadTest.run(java.util.Arrays.copyOfRange(args, 1, args.length)));
+    String command = args.length == 0 ? "server" : args[0];
+    String[] rest = args.length == 0 ? args : Arrays.copyOfRange(args, 1, args.length);
+    switch (command) {
+      case "loadtest" -> System.exit(LoadTest.run(rest));
+      case "pow-bench" -> System.exit(PowBenchmark.run(rest));
+      case "help", "-h", "--help" -> {
+        System.out.print(USAGE);
+        System.exit(0);
+      }
+      case "server" -> {
+        if (rest.length > 0) {
+          refuse("the server takes no arguments (configure it in conf/ or with FLASHSALE_* variables): "
+              + String.join(" ", rest));
+        }
+        server();
+      }
+      default -> refuse("unknown command '" + command + "'");
     }
-    if (args.length > 0 && args[0].equals("pow-bench")) {
-      System.exit(PowBenchmark.run(java.util.Arrays.copyOfRange(args, 1, args.length)));
-    }
+  }
+
+  private static void refuse(String problem) {
+    System.err.println(problem);
+    System.err.print(USAGE);
+    System.exit(64);
+  }
+
+  private static void server() {
     if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
       System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tF %1$tT.%1$tL %4$-7s [%3$s] %5$s%6$s%n");
     }
     AppConfig configured = AppConfig.load();
+    // Before anything starts: a taken port is one line and an exit, not a stack trace after the stores.
+    if (portTaken(configured.httpPort())) {
+      exitPortInUse(configured.httpPort());
+    }
     EmbeddedStores embedded = new EmbeddedStores();
     AppConfig config = configured.withStores(
         configured.redisUrl().isBlank() ? embedded.startRedis() : configured.redisUrl(),
@@ -80,29 +127,63 @@ public final class Main {
             .buildClustered()
             .onSuccess(joined -> LOG.info("joined the cluster (" + config.cluster().discovery() + " discovery)"))
         : Future.succeededFuture(builder.with(options).build());
-    vertx.compose(ready -> run(ready, config, metrics, embedded))
-        .onSuccess(started -> LOG.info("Flash Sale Engine listening on http://localhost:" + config.httpPort()))
+    AtomicReference<FlashSaleApp> started = new AtomicReference<>();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      FlashSaleApp app = started.get();
+      if (app != null) {
+        LOG.info("shutting down");
+        CountDownLatch stopped = new CountDownLatch(1);
+        app.stop().eventually(app.vertx()::close).onComplete(done -> stopped.countDown());
+        try {
+          stopped.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      embedded.close();
+    }, "flashsale-shutdown"));
+    vertx.compose(ready -> run(ready, config, metrics))
+        .onSuccess(app -> {
+          started.set(app);
+          LOG.info("Flash Sale Engine listening on http://localhost:" + config.httpPort());
+        })
         .onFailure(e -> {
-          e.printStackTrace();
+          // A start that failed has nothing in flight to drain: the hook only stops the embedded stores.
+          if (bindFailure(e)) {
+            exitPortInUse(config.httpPort());
+          }
+          LOG.log(Level.SEVERE, "the engine did not start", e);
           System.exit(1);
         });
   }
 
-  /** Starts the engine on {@code vertx}; a JVM shutdown stops it gracefully, then the embedded stores. */
-  private static Future<FlashSaleApp> run(Vertx vertx, AppConfig config, PrometheusMeterRegistry metrics,
-                                          EmbeddedStores embedded) {
-    FlashSaleApp app = new FlashSaleApp(vertx, config, metrics);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      LOG.info("shutting down");
-      CountDownLatch stopped = new CountDownLatch(1);
-      app.stop().eventually(vertx::close).onComplete(done -> stopped.countDown());
-      try {
-        stopped.await(30, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+  private static boolean portTaken(int port) {
+    try (ServerSocket probe = new ServerSocket()) {
+      probe.setReuseAddress(true);
+      probe.bind(new InetSocketAddress(port));
+      return false;
+    } catch (IOException e) {
+      return true;
+    }
+  }
+
+  private static boolean bindFailure(Throwable failure) {
+    for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+      if (cause instanceof BindException) {
+        return true;
       }
-      embedded.close();
-    }, "flashsale-shutdown"));
+    }
+    return false;
+  }
+
+  private static void exitPortInUse(int port) {
+    LOG.severe("port " + port + " is already in use (set FLASHSALE_HTTP_PORT or http.port)");
+    System.exit(2);
+  }
+
+  /** Starts the engine on {@code vertx}; once started, a JVM shutdown stops it gracefully, then the embedded stores. */
+  private static Future<FlashSaleApp> run(Vertx vertx, AppConfig config, PrometheusMeterRegistry metrics) {
+    FlashSaleApp app = new FlashSaleApp(vertx, config, metrics);
     return app.start()
         .compose(started -> config.demo()
             ? app.createDemoSale().onSuccess(sale -> printDemo(app, sale))

@@ -23,6 +23,7 @@ import java.util.UUID;
 import io.flashsale.waitingroom.LiveFeed;
 import io.flashsale.antibot.BotDefence.Attempt;
 import io.flashsale.antibot.Blacklist.Kind;
+import io.flashsale.operator.OperatorLog.Action;
 
 /** The routes of the public API, the admin API, health and metrics. */
 public final class ApiRouter {
@@ -134,6 +135,7 @@ public final class ApiRouter {
       Kind kind = input.has("fingerprint") ? Kind.DEVICE : Kind.ACCOUNT;
       String subject = input.text(kind.field(), 128);
       services.blacklist().add(kind, subject, input.text("reason", 500), Caller.of(ctx).userId())
+          .onSuccess(added -> services.operatorLog().count(Action.BLACKLIST_ADD))
           .onSuccess(added -> json(ctx, added ? 201 : 200, new JsonObject().put(kind.field(), subject)
               .put("blacklisted", true)))
           .onFailure(ctx::fail);
@@ -239,6 +241,7 @@ public final class ApiRouter {
     services.blacklist().remove(kind, subject)
         .onSuccess(removed -> {
           if (removed) {
+            services.operatorLog().count(Action.BLACKLIST_REMOVE);
             ctx.response().setStatusCode(204).end();
           } else {
             ctx.fail(new FlashSaleException(ErrorCode.NOT_FOUND, "not blacklisted"));

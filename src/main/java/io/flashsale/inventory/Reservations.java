@@ -69,8 +69,12 @@ public final class Reservations {
       case SOLD_OUT -> Future.failedFuture(new FlashSaleException(ErrorCode.SOLD_OUT,
           "all " + sale.quantityAvailable() + " units are taken"));
       case LIMIT -> Future.failedFuture(limitReached(sale, take.number(), quantity));
-      case BLACKLISTED, BLACKLISTED_DEVICE -> Future.failedFuture(
-          new FlashSaleException(ErrorCode.FORBIDDEN, "this account or device may not buy in this sale"));
+      case BLACKLISTED, BLACKLISTED_DEVICE -> {
+        // The script counted it in the sale's tally; this is the bot defence's metric, as on the join path.
+        metrics.counter("flashsale.bot.rejections", "reason", take.outcome().name()).increment();
+        yield Future.failedFuture(
+            new FlashSaleException(ErrorCode.FORBIDDEN, "this account or device may not buy in this sale"));
+      }
       case NOT_LOADED -> mayLoad
           ? loadStock(sale.saleId()).compose(loaded -> takeFromGate(sale, userId, device, quantity, orderId, false))
           : Future.failedFuture(new FlashSaleException(ErrorCode.SALE_NOT_ACTIVE, "sale stock is not loaded"));

@@ -118,6 +118,9 @@ public final class LoadTest implements Callable<Integer> {
   @Option(names = "--html", description = "also write a self-contained HTML chart to this file")
   Path htmlFile;
 
+  /** Units of an adopted sale (--sale) already sold before the run. */
+  int soldBefore;
+
   public static void main(String[] args) {
     System.exit(run(args));
   }
@@ -218,6 +221,7 @@ public final class LoadTest implements Callable<Integer> {
         mode = sale.getBoolean("waitingRoom") ? Mode.queue : Mode.direct;
         units = sale.getInteger("quantityAvailable");
         powDifficulty = sale.getInteger("proofOfWorkDifficulty");
+        soldBefore = sale.getInteger("quantitySold");
         return null;
       });
     }
@@ -334,7 +338,7 @@ public final class LoadTest implements Callable<Integer> {
     /** Polls the server's audit until every buyer has arrived, every unit is sold and every winner is recorded. */
     private void settle(String saleId) {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(settleTimeoutSeconds);
-      int expected = Math.min(units, buyers);
+      int expected = Verdict.expectedSold(units, soldBefore, buyers);
       vertx.setPeriodic(250, timer -> target.report(saleId).onSuccess(audit -> {
         JsonObject db = audit.getJsonObject("database");
         double t = (System.nanoTime() - startNanos) / 1e9;
@@ -429,17 +433,16 @@ public final class LoadTest implements Callable<Integer> {
 
     private JsonObject assemble(LatencyStats hello, Phase phase, JsonObject audit) {
       JsonObject invariants = audit.getJsonObject("invariants");
-      int expected = Math.min(units, buyers);
       // Buyers who walked away are passed over on purpose by a presence-aware server, so "nobody
       // skipped" cannot be judged from the audit then; PresenceTest judges that order instead.
       boolean walkAways = checkout && abandonRate > 0;
       boolean fair = mode == Mode.direct || walkAways
           || audit.getJsonObject("fairness").getBoolean("admittedInLineOrder");
       boolean noErrors = phase.stats().errors() == 0;
-      boolean held = invariants.getBoolean("I1") && invariants.getBoolean("I2") && invariants.getBoolean("I4")
-          && audit.getJsonObject("database").getInteger("quantitySold") == expected && fair && noErrors
-          && audit.getBoolean("settled");
       JsonObject db = audit.getJsonObject("database");
+      Verdict verdict = new Verdict(invariants.getBoolean("I1"), invariants.getBoolean("I2"),
+          invariants.getBoolean("I4"), db.getInteger("quantityAvailable"), db.getInteger("quantitySold"), soldBefore,
+          buyers, audit.getBoolean("settled"), walkAways ? null : fair, noErrors);
       JsonObject checkoutReport = !checkout ? null : new JsonObject()
           .put("abandonRate", abandonRate)
           .put("checkoutTtlSeconds", checkoutTtlSeconds)
@@ -480,10 +483,7 @@ public final class LoadTest implements Callable<Integer> {
               .put("lastStateHeard", new JsonObject(new TreeMap<>(lastHeard))))
           .put("audit", audit)
           .put("timeline", timeline)
-          .put("verdict", new JsonObject().put("held", held).put("I1", invariants.getBoolean("I1"))
-              .put("I2", invariants.getBoolean("I2")).put("I3", invariants.getBoolean("I3"))
-              .put("I4", invariants.getBoolean("I4")).put("I5", walkAways ? null : fair).put("noErrors", noErrors)
-              .put("settled", audit.getBoolean("settled")));
+          .put("verdict", verdict.toJson());
     }
   }
 }

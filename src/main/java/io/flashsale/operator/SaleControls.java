@@ -8,7 +8,6 @@ import io.flashsale.sale.SaleCatalog;
 import io.flashsale.sale.SaleRepository;
 import io.flashsale.waitingroom.AdmissionControl;
 import io.flashsale.waitingroom.WaitingRoomAddresses;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
@@ -34,17 +33,15 @@ public final class SaleControls {
   private final AdmissionControl admissionControl;
   private final OperatorLog log;
   private final EventBus eventBus;
-  private final MeterRegistry metrics;
 
   public SaleControls(Pool pool, SaleRepository sales, SaleCatalog catalog, AdmissionControl admissionControl,
-                      OperatorLog log, EventBus eventBus, MeterRegistry metrics) {
+                      OperatorLog log, EventBus eventBus) {
     this.pool = pool;
     this.sales = sales;
     this.catalog = catalog;
     this.admissionControl = admissionControl;
     this.log = log;
     this.eventBus = eventBus;
-    this.metrics = metrics;
   }
 
   public Future<FlashSale> pause(UUID saleId, String actor) {
@@ -80,7 +77,7 @@ public final class SaleControls {
           catalog.forget(saleId);
           eventBus.publish(WaitingRoomAddresses.SALE_CHANGED, new JsonObject().put("saleId", sale.saleId())
               .put("action", action.name()));
-          metrics.counter("flashsale.operator.actions", "action", action.name()).increment();
+          log.count(action);
         });
   }
 

@@ -83,7 +83,8 @@ public final class SaleExport {
     };
     return records.map(rows -> print(part, rows))
         .compose(csv -> log.record(pool, saleId, actor, OperatorLog.Action.EXPORT,
-            new io.vertx.core.json.JsonObject().put("part", part.name())).map(csv));
+            new io.vertx.core.json.JsonObject().put("part", part.name())).map(csv))
+        .onSuccess(csv -> log.count(OperatorLog.Action.EXPORT));
   }
 
   private Future<List<List<Object>>> sql(UUID saleId, String query) {

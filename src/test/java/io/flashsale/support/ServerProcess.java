@@ -29,6 +29,18 @@ public final class ServerProcess {
     return builder.start();
   }
 
+  /** Runs io.flashsale.Main with {@code args} (a command such as --help); output to target/{@code logName}.log. */
+  public static Process run(List<String> args, Map<String, String> env, String logName) throws IOException {
+    List<String> command = new ArrayList<>(List.of(System.getProperty("java.home") + File.separator + "bin"
+        + File.separator + "java", "-cp", System.getProperty("java.class.path"), "io.flashsale.Main"));
+    command.addAll(args);
+    ProcessBuilder builder = new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(new File("target/" + logName + ".log"));
+    builder.environment().putAll(env);
+    return builder.start();
+  }
+
   /** Waits until the server on {@code port} says it is ready (PostgreSQL migrated, Redis answering). */
   public static void awaitReady(WebClient client, int port) {
     Poll.until(() -> Await.result(client.get(port, "127.0.0.1", "/health/ready").send()
