@@ -23,10 +23,10 @@ public record Stores(Pool pg, Redis redis) {
   public static Stores connect(Vertx vertx, String redisUrl, String redisMode, int redisPoolSize, String pgUrl,
                                int pgPoolSize, Duration deadline) {
     Pool pool = PgBuilder.pool()
-        // The deadline covers the wait for a connection too; the pool's own timeout is only a backstop.
-        // No statement outlives the reconciliation's patience for work in flight.
-        .with(new PoolOptions().setMaxSize(pgPoolSize).setMaxWaitQueueSize(10_000)
-            .setConnectionTimeout((int) Math.max(1, deadline.toSeconds() * 2)).setConnectionTimeoutUnit(TimeUnit.SECONDS))
+        // Fail fast while the database is away (503s, not a pile of waiting requests), and let no
+        // statement outlive the reconciliation's patience for work in flight.
+        .with(new PoolOptions().setMaxSize(pgPoolSize).setMaxWaitQueueSize(10_000).setConnectionTimeout(5)
+            .setConnectionTimeoutUnit(TimeUnit.SECONDS))
         // A partition drops the SYN: give up on a new connection as soon as its caller has.
         .with(new NetClientOptions().setConnectTimeout(millis(deadline)))
         .connectingTo(PgUrls.connectOptions(pgUrl).setCachePreparedStatements(true).setPipeliningLimit(1)
