@@ -143,7 +143,8 @@ public final class FlashSaleApp {
   }
 
   private void wire() {
-    stores = Stores.connect(vertx, config.redisUrl(), config.redisMode(), config.redisPoolSize(), config.pgUrl(), config.pgPoolSize());
+    stores = Stores.connect(vertx, config.redisUrl(), config.redisMode(), config.redisPoolSize(), config.pgUrl(), config.pgPoolSize(),
+        config.storeDeadline());
     SaleRepository sales = new SaleRepository();
     OrderRepository orders = new OrderRepository();
     AuthorizationRepository authorizations = new AuthorizationRepository();

@@ -27,6 +27,7 @@ public record AppConfig(
     int redisPoolSize,
     String pgUrl,
     int pgPoolSize,
+    Duration storeDeadline,
     String jwtSecret,
     boolean demo,
     ClusterConfig cluster,
@@ -78,6 +79,9 @@ public record AppConfig(
   public record LifecycleConfig(Duration tick, Duration warmUpLead, Duration firstNoticeLead, Duration lastNoticeLead) {}
 
   public AppConfig {
+    if (storeDeadline.isNegative() || storeDeadline.isZero()) {
+      throw new IllegalArgumentException("stores.deadline-ms must be positive");
+    }
     if (jwtSecret == null || jwtSecret.length() < 32) {
       throw new IllegalArgumentException("jwt.secret must be at least 32 characters (HS256 key)");
     }
@@ -128,6 +132,7 @@ public record AppConfig(
         s.integer("redis.pool-size"),
         s.text("pg.url"),
         s.integer("pg.pool-size"),
+        Duration.ofMillis(s.integer("stores.deadline-ms")),
         s.text("jwt.secret"),
         s.bool("demo"),
         new ClusterConfig(
@@ -201,7 +206,7 @@ public record AppConfig(
 
   /** Same settings with Redis and PostgreSQL pointed elsewhere (used once embedded servers run). */
   public AppConfig withStores(String redis, String pg) {
-    return new AppConfig(httpPort, httpInstances, redis, redisMode, redisPoolSize, pg, pgPoolSize, jwtSecret,
+    return new AppConfig(httpPort, httpInstances, redis, redisMode, redisPoolSize, pg, pgPoolSize, storeDeadline, jwtSecret,
         demo, cluster, payment, notifications, lifecycle, checkoutSweep, waitingRoom, antibot, audit);
   }
 

@@ -9,6 +9,7 @@ import io.flashsale.sale.SaleOrder;
 import io.flashsale.sale.SaleRepository;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
+import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
 import java.util.HashMap;
@@ -48,15 +49,19 @@ public final class Reservations {
         .compose(taken -> reserveInDatabase(sale, userId, quantity, orderId)
             // Best effort: if this is lost, reconciliation finds the order and clears the entry.
             .onSuccess(order -> gate.settled(sale.saleId(), order.orderId()))
-            .recover(refused -> gate.giveBack(sale.saleId(), userId, quantity, orderId.toString())
-                .transform(returned -> {
-                  if (returned.failed()) {
-                    // The reconciliation job finds and repairs this drift; the buyer still gets the real reason.
-                    LOG.log(Level.SEVERE, "could not return " + quantity + " unit(s) of sale " + sale.saleId()
-                        + " to Redis after the database refused them", returned.cause());
-                  }
-                  return Future.<SaleOrder>failedFuture(refused);
-                })))
+            .recover(refused -> !definitelyNotWritten(refused)
+                // The write may still land (a COMMIT the frozen database has not answered): the
+                // in-flight entry stays, and reconciliation returns the units only if it did not.
+                ? Future.failedFuture(refused)
+                : gate.giveBack(sale.saleId(), userId, quantity, orderId.toString())
+                    .transform(returned -> {
+                      if (returned.failed()) {
+                        // The reconciliation job finds and repairs this drift; the buyer still gets the real reason.
+                        LOG.log(Level.SEVERE, "could not return " + quantity + " unit(s) of sale " + sale.saleId()
+                            + " to Redis after the database refused them", returned.cause());
+                      }
+                      return Future.<SaleOrder>failedFuture(refused);
+                    })))
         .onComplete(result -> metrics.counter("flashsale.reservations",
             "outcome", result.succeeded() ? "RESERVED" : outcomeOf(result.cause())).increment());
   }
@@ -128,6 +133,12 @@ public final class Reservations {
           return inserted.stream().map(order -> new ClaimOutcome(byUser.get(order.userId()), order, null)).toList();
         })
         .recover(batchRefused -> {
+          if (!definitelyNotWritten(batchRefused)) {
+            // Whether the batch committed is unknown: retrying its claims one by one could see
+            // them refused by the batch's own late rows and return units the batch holds.
+            // Their in-flight entries stay for reconciliation, which sees which orders exist.
+            return Future.failedFuture(batchRefused);
+          }
           LOG.log(Level.WARNING, "batch of " + claims.size() + " reservations for sale " + sale.saleId()
               + " refused (" + batchRefused + "); reserving one by one");
           return Future.all(claims.stream().map(claim -> reserveClaimedAlone(sale, claim)).toList())
@@ -138,7 +149,9 @@ public final class Reservations {
   private Future<ClaimOutcome> reserveClaimedAlone(FlashSale sale, Claim claim) {
     return reserveInDatabase(sale, claim.userId(), claim.quantity(), claim.orderId())
         .map(order -> new ClaimOutcome(claim, order, null))
-        .recover(refused -> gate.giveBack(sale.saleId(), claim.userId(), claim.quantity(), claim.orderId().toString())
+        .recover(refused -> !definitelyNotWritten(refused)
+            ? Future.failedFuture(refused)
+            : gate.giveBack(sale.saleId(), claim.userId(), claim.quantity(), claim.orderId().toString())
             .otherwiseEmpty()
             .map(returned -> new ClaimOutcome(claim, null, refused instanceof FlashSaleException domain
                 ? domain
@@ -202,6 +215,20 @@ public final class Reservations {
             + " committed but its units did not reach Redis; reconciliation will repair", e))
         .otherwiseEmpty()
         .mapEmpty();
+  }
+
+  /**
+   * Whether a failed reservation transaction certainly wrote nothing: the engine refused it
+   * (sold out, over the limit), or PostgreSQL answered with an error, which rolls it back.
+   * A deadline passed or a connection lost leaves it unknown: the COMMIT may have been on the
+   * wire, and a unit given back then could be sold twice.
+   */
+  static boolean definitelyNotWritten(Throwable failure) {
+    if (failure instanceof FlashSaleException) {
+      return true;
+    }
+    return failure instanceof PgException answered && answered.getSqlState() != null
+        && !answered.getSqlState().startsWith("08") && !answered.getSqlState().startsWith("57");
   }
 
   private static String outcomeOf(Throwable failure) {
