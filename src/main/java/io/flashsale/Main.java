@@ -3,6 +3,7 @@ package io.flashsale;
 import io.flashsale.config.AppConfig;
 import io.flashsale.infra.Clustering;
 import io.flashsale.infra.EmbeddedStores;
+import io.flashsale.loadtest.LiveGapBenchmark;
 import io.flashsale.loadtest.LoadTest;
 import io.flashsale.loadtest.PowBenchmark;
 import io.flashsale.sale.FlashSale;
@@ -58,6 +59,9 @@ public final class Main {
   public static void main(String[] args) {
     if (args.length > 0 && args[0].equals("loadtest")) {
       System.exit(LoadTest.run(java.util.Arrays.copyOfRange(args, 1, args.length)));
+    }
+    if (args.length > 0 && args[0].equals("live-bench")) {
+      System.exit(LiveGapBenchmark.run(java.util.Arrays.copyOfRange(args, 1, args.length)));
     }
     if (args.length > 0 && args[0].equals("pow-bench")) {
       System.exit(PowBenchmark.run(java.util.Arrays.copyOfRange(args, 1, args.length)));
