@@ -3,6 +3,7 @@ package io.flashsale;
 import io.flashsale.config.AppConfig;
 import io.flashsale.infra.Clustering;
 import io.flashsale.infra.EmbeddedStores;
+import io.flashsale.loadtest.LiveGapBenchmark;
 import io.flashsale.loadtest.LoadTest;
 import io.flashsale.loadtest.PowBenchmark;
 import io.flashsale.sale.FlashSale;
@@ -70,6 +71,7 @@ public final class Main {
                    with no redis.url / pg.url it starts an embedded Redis and PostgreSQL
         loadtest   replays a flash sale against a running server (loadtest --help for options)
         pow-bench  measures proof-of-work solving and checking (pow-bench --help)
+        live-bench measures live-feed push gaps against a running server (live-bench --help)
         help       prints this (also -h, --help)
 
       Configuration: conf/flashsale.properties (or the file named by FLASHSALE_CONFIG); every key
@@ -83,6 +85,7 @@ public final class Main {
     switch (command) {
       case "loadtest" -> System.exit(LoadTest.run(rest));
       case "pow-bench" -> System.exit(PowBenchmark.run(rest));
+      case "live-bench" -> System.exit(LiveGapBenchmark.run(rest));
       case "help", "-h", "--help" -> {
         System.out.print(USAGE);
         System.exit(0);

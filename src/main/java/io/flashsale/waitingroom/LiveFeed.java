@@ -21,6 +21,8 @@ import java.util.UUID;
  * connection derives its own position from its queue number, so a waiting buyer costs no
  * Redis call per tick. A buyer's own state is read again only when the cursor passes them,
  * when an admission on this instance names them, or once the pre-queue is shuffled.
+ * A pulse pushes only positions that changed; a sweep, more often and without Redis, re-sends to
+ * connections about to go a second without a push ({@link PushSchedule}).
  */
 public final class LiveFeed {
 
@@ -29,6 +31,7 @@ public final class LiveFeed {
   private final WaitingRoom room;
   private final Presence presence;
   private final long pushMillis;
+  private final PushSchedule schedule;
   private final LuaScript pulse = LuaScript.fromResource("sale_pulse");
   private static final int MOST_DEPARTURES_PER_PULSE = 10_000;
 
@@ -41,6 +44,7 @@ public final class LiveFeed {
     this.room = room;
     this.presence = presence;
     this.pushMillis = pushMillis;
+    this.schedule = PushSchedule.forPulse(pushMillis);
   }
 
   /** Registers the event-bus consumers; call from the owning verticle so everything runs on its event loop. */
@@ -97,7 +101,9 @@ public final class LiveFeed {
     final FlashSale sale;
     final SaleKeys keys;
     final List<Connection> connections = new ArrayList<>();
+    final PositionFrame frame;
     long timerId = -1;
+    long sweepTimerId = -1;
     long presenceTimerId = -1;
     long cursor;
     /** Departures read from Redis so far, and the queue numbers gone from ahead of the cursor, sorted. */
@@ -106,16 +112,20 @@ public final class LiveFeed {
     long stock = -1;
     boolean sealed;
     boolean pulsing;
+    /** A pulse has answered: cursor, stock and departures are read, so positions can be derived. */
+    boolean pulsed;
 
     SaleChannel(FlashSale sale) {
       this.sale = sale;
       this.keys = new SaleKeys(sale.saleId());
+      this.frame = new PositionFrame(sale.saleId());
     }
 
     void add(Connection connection) {
       connections.add(connection);
       if (timerId < 0) {
         timerId = vertx.setPeriodic(pushMillis, id -> pulse());
+        sweepTimerId = vertx.setPeriodic(schedule.sweepMillis(), id -> sweep());
         presenceTimerId = vertx.setPeriodic(presence.settings().refresh().toMillis(), id -> refreshPresence());
       }
     }
@@ -130,6 +140,7 @@ public final class LiveFeed {
       connections.remove(connection);
       if (connections.isEmpty()) {
         vertx.cancelTimer(timerId);
+        vertx.cancelTimer(sweepTimerId);
         vertx.cancelTimer(presenceTimerId);
         channels.remove(sale.saleId());
       }
@@ -158,6 +169,7 @@ public final class LiveFeed {
             boolean nowSealed = reply.get(3).toInteger() == 1;
             boolean justSealed = nowSealed && !sealed;
             sealed = nowSealed;
+            pulsed = true;
             long now = System.currentTimeMillis();
             for (Connection connection : List.copyOf(connections)) {
               if (connection.answered || connection.resolving) {
@@ -166,39 +178,50 @@ public final class LiveFeed {
               if ((connection.number == 0 && justSealed) || (connection.number > 0 && connection.number <= cursor)) {
                 resolve(connection);
               } else if (connection.number > 0) {
-                pushPosition(connection, now);
-              } else if (now - connection.lastPushMillis >= 1_000) {
-                resolve(connection);
+                pushPosition(connection, now, false);
               }
             }
           })
           .onComplete(done -> pulsing = false);
     }
 
+    /**
+     * No Redis: re-sends the last known position to connections the pulse left silent for
+     * {@link PushSchedule#heartbeatMillis()}, so a slow or skipped pulse never stretches a gap past
+     * a second. A buyer still in the unshuffled pre-queue has no number to derive a position
+     * from: their ticket is read again.
+     */
+    void sweep() {
+      long now = System.currentTimeMillis();
+      for (Connection connection : List.copyOf(connections)) {
+        if (connection.answered || connection.resolving || !schedule.due(connection.lastPushMillis, now)) {
+          continue;
+        }
+        if (connection.number > 0 && connection.number > cursor && pulsed) {
+          pushPosition(connection, now, true);
+        } else if (connection.number == 0) {
+          resolve(connection);
+        }
+      }
+    }
+
     void soldOut() {
       stock = 0;
       long now = System.currentTimeMillis();
       connections.stream().filter(c -> !c.answered && !c.resolving && c.number > cursor)
-          .forEach(c -> pushPosition(c, now));
+          .forEach(c -> pushPosition(c, now, false));
     }
 
     /** The cheap path: position from the cursor, state from the stock. */
-    void pushPosition(Connection connection, long now) {
+    void pushPosition(Connection connection, long now, boolean heartbeat) {
       long position = Math.max(1, connection.number - cursor - DeparturesAhead.below(departedAhead, connection.number));
       String state = stock == 0 ? TicketState.SOLD_OUT.name() : TicketState.QUEUED.name();
-      if (position == connection.lastPosition && state.equals(connection.lastState)
-          && now - connection.lastPushMillis < 1_000) {
+      if (position == connection.lastPosition && state.equals(connection.lastState) && !heartbeat) {
         return;
       }
       int rate = sale.admissionRatePerSecond();
-      send(connection, now, new JsonObject()
-          .put("type", state.equals(connection.lastState) ? "position" : "state")
-          .put("saleId", sale.saleId())
-          .put("state", state)
-          .put("position", position)
-          .put("ahead", position - 1)
-          .put("queueNumber", connection.number)
-          .put("estimatedWaitSeconds", stock == 0 ? 0 : (position + rate - 1) / rate));
+      send(connection, now, frame.encode(state.equals(connection.lastState) ? "position" : "state", state,
+          position, connection.number, stock == 0 ? 0 : (position + rate - 1) / rate));
       connection.lastPosition = position;
       connection.lastState = state;
     }
@@ -218,7 +241,7 @@ public final class LiveFeed {
             connection.answered = !waiting && view.state() != TicketState.ADMITTED;
             if (changed || waiting) {
               send(connection, System.currentTimeMillis(),
-                  view.toJson().put("type", waiting ? "position" : "outcome"));
+                  view.toJson().put("type", waiting ? "position" : "outcome").encode());
               connection.lastState = view.state().name();
               connection.lastPosition = view.position();
             }
@@ -233,9 +256,9 @@ public final class LiveFeed {
           });
     }
 
-    private void send(Connection connection, long now, JsonObject message) {
+    private void send(Connection connection, long now, String message) {
       if (!connection.socket.isClosed()) {
-        connection.socket.writeTextMessage(message.encode());
+        connection.socket.writeTextMessage(message);
         connection.lastPushMillis = now;
       }
     }
