@@ -3,7 +3,6 @@ package io.flashsale.http;
 import io.flashsale.sale.ErrorCode;
 import io.flashsale.sale.FlashSaleException;
 import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Locale;
@@ -12,7 +11,9 @@ import java.util.Locale;
  * The API reads JSON bodies only. A body of any other type (a form, multipart, text) is refused
  * with 415 before it is read, rather than ignored and replaced by defaults: a
  * {@code quantity: 5000} sent as a form must not buy one unit. A request without a body and
- * without a Content-Type (a bare {@code POST .../checkout}) goes on.
+ * without a Content-Type (a bare {@code POST .../checkout}, any {@code GET}) goes on. The rule
+ * holds for every method: a {@code GET} that claims a form body would otherwise make Vert.x's
+ * body handler throw (multipart decoding is for POST, PUT, PATCH and DELETE only).
  */
 final class JsonOnly {
 
@@ -20,11 +21,6 @@ final class JsonOnly {
 
   static void check(RoutingContext ctx) {
     HttpServerRequest request = ctx.request();
-    HttpMethod method = request.method();
-    if (method == HttpMethod.GET || method == HttpMethod.HEAD || method == HttpMethod.OPTIONS) {
-      ctx.next();
-      return;
-    }
     String type = request.getHeader(HttpHeaders.CONTENT_TYPE);
     boolean json = type != null && isJson(type);
     if (type == null ? hasBody(request) : !json) {

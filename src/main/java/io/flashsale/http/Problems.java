@@ -179,7 +179,7 @@ final class Problems {
           || cause instanceof java.util.concurrent.TimeoutException
           || cause instanceof io.vertx.sqlclient.ClosedConnectionException
           || (cause instanceof PgException pg && pg.getSqlState() != null
-              && (pg.getSqlState().startsWith("57P") || pg.getSqlState().startsWith("08")))
+              && (pg.getSqlState().startsWith("57") || pg.getSqlState().startsWith("08")))
           || String.valueOf(cause.getMessage()).toLowerCase(Locale.ROOT).contains("connection")) {
         return true;
       }
