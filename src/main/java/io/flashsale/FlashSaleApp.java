@@ -184,7 +184,7 @@ public final class FlashSaleApp {
             new SaleTimeline.Leads(config.lifecycle().warmUpLead(), config.lifecycle().firstNoticeLead(),
                 config.lifecycle().lastNoticeLead()), clock),
         new DirectPurchase(reservations, clock),
-        new Checkout(stores.pg(), orders, authorizations, reservations, gateway, config.payment().timeout(),
+        new Checkout(stores.pg(), orders, sales, authorizations, reservations, gateway, config.payment().timeout(),
             vertx.eventBus(), clock, metrics),
         new WaitingRoom(stores.redis(), stores.pg(), catalog, orders, authorizations, admissionTokens, presence,
             vertx.eventBus(), room.prequeueWindow(), clock, metrics),

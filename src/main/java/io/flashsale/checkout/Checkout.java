@@ -10,6 +10,7 @@ import io.flashsale.sale.FlashSaleException;
 import io.flashsale.sale.OrderRepository;
 import io.flashsale.sale.OrderStatus;
 import io.flashsale.sale.SaleOrder;
+import io.flashsale.sale.SaleRepository;
 import io.flashsale.waitingroom.WaitingRoomAddresses;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -29,7 +30,9 @@ import java.util.logging.Logger;
  * amount pre-authorised while the buyer waited (or, for a sale without a waiting room,
  * authorises and captures at once). Each runs in one transaction holding the order's and the
  * authorisation's row locks, so a retried or concurrent checkout waits and then sees PAID, and
- * the gateway, called with keys derived from the order id, never charges twice.
+ * the gateway, called with keys derived from the order id, never charges twice. Nothing is
+ * charged once the sale has ended: the transaction checks the sale row before the gateway is
+ * called, and an early end waits for the checkouts already past that check.
  */
 public final class Checkout {
 
@@ -45,6 +48,7 @@ public final class Checkout {
 
   private final Pool pool;
   private final OrderRepository orders;
+  private final SaleRepository sales;
   private final AuthorizationRepository authorizations;
   private final Reservations reservations;
   private final PaymentGateway gateway;
@@ -53,11 +57,12 @@ public final class Checkout {
   private final Clock clock;
   private final MeterRegistry metrics;
 
-  public Checkout(Pool pool, OrderRepository orders, AuthorizationRepository authorizations, Reservations reservations,
-                  PaymentGateway gateway, Duration gatewayTimeout, EventBus eventBus, Clock clock,
-                  MeterRegistry metrics) {
+  public Checkout(Pool pool, OrderRepository orders, SaleRepository sales, AuthorizationRepository authorizations,
+                  Reservations reservations, PaymentGateway gateway, Duration gatewayTimeout, EventBus eventBus,
+                  Clock clock, MeterRegistry metrics) {
     this.pool = pool;
     this.orders = orders;
+    this.sales = sales;
     this.authorizations = authorizations;
     this.reservations = reservations;
     this.gateway = gateway;
@@ -106,7 +111,21 @@ public final class Checkout {
     });
   }
 
+  /**
+   * The sale must still be open, by the database, before any money moves: an ended sale is
+   * closed to checkout at once, on every instance, whatever the sweeps have closed yet. Past
+   * this guard an early end waits for this transaction, so no capture is left without its PAID
+   * and nothing is paid after the end.
+   */
   private Future<Settled> pay(SqlConnection conn, SaleOrder order) {
+    UUID saleId = UUID.fromString(order.saleId());
+    return sales.holdOpenForCheckout(conn, saleId).compose(open -> open
+        ? charge(conn, order)
+        : Future.failedFuture(new FlashSaleException(ErrorCode.SALE_NOT_ACTIVE,
+            "the sale has ended; checkout is closed and nothing was charged")));
+  }
+
+  private Future<Settled> charge(SqlConnection conn, SaleOrder order) {
     UUID saleId = UUID.fromString(order.saleId());
     return authorizations.lock(conn, saleId, order.userId())
         .compose(preauthorized -> preauthorized.isPresent()

@@ -7,6 +7,7 @@ import io.flashsale.sale.OrderRepository;
 import io.flashsale.sale.OrderStatus;
 import io.flashsale.sale.SaleOrder;
 import io.flashsale.sale.SaleRepository;
+import io.flashsale.sale.SaleStatus;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.pgclient.PgException;
@@ -173,15 +174,18 @@ public final class Reservations {
                 : whyRefused(conn, saleId))));
   }
 
-  /** The guard refused: tell sold out apart from a sale that has closed. Rolls the transaction back. */
+  /**
+   * The guard refused: tell sold out apart from a sale that has closed, by the guard's own test
+   * and clock (an end racing this reservation must not read as sold out). Rolls the transaction back.
+   */
   private Future<SaleOrder> whyRefused(SqlConnection conn, UUID saleId) {
-    return sales.find(conn, saleId).compose(found -> {
+    return sales.isOpen(conn, saleId).compose(open -> sales.find(conn, saleId).compose(found -> {
       FlashSale now = found.orElseThrow();
-      boolean open = now.isOpenAt(java.time.Instant.now());
       return Future.failedFuture(open
           ? new FlashSaleException(ErrorCode.SOLD_OUT, "all " + now.quantityAvailable() + " units are taken")
-          : new FlashSaleException(ErrorCode.SALE_NOT_ACTIVE, "sale is " + now.status()));
-    });
+          : new FlashSaleException(ErrorCode.SALE_NOT_ACTIVE, now.status() == SaleStatus.SCHEDULED
+              ? "the sale has not started" : "the sale has ended"));
+    }));
   }
 
   private static FlashSaleException limitReached(FlashSale sale, int held, int asked) {

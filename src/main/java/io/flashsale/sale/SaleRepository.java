@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -132,17 +133,61 @@ public final class SaleRepository {
   /**
    * Ends a sale now, whatever its end time said; empty if there is none or it had ended. A sale
    * ended before its start keeps a window of one millisecond, so the row stays well-formed.
+   * Must come before the transaction touches the sale row: it first waits for the checkouts
+   * already past {@link #holdOpenForCheckout} to commit, so none is paid after the end, and
+   * checkouts arriving meanwhile are refused. The end time is the moment it got through.
    */
-  public Future<Optional<FlashSale>> endNow(SqlClient client, UUID saleId) {
-    return client.preparedQuery("""
-            UPDATE flash_sales
-               SET status = 'ENDED',
-                   end_time = GREATEST(LEAST(end_time, now()), start_time + interval '1 millisecond'),
-                   updated_at = now()
-             WHERE sale_id = $1 AND status <> 'ENDED'
-            RETURNING""" + " " + FlashSale.COLUMNS)
-        .execute(Tuple.of(saleId))
+  public Future<Optional<FlashSale>> endNow(SqlConnection conn, UUID saleId) {
+    // No statement timeout for this wait: it lasts as long as the slowest capture in flight,
+    // which its own gateway timeout bounds (and PostgreSQL's idle-in-transaction timeout after it).
+    return conn.preparedQuery("SELECT set_config('statement_timeout', '0', true), pg_advisory_xact_lock($1)")
+        .execute(Tuple.of(checkoutLockKey(saleId)))
+        .compose(locked -> conn.preparedQuery("""
+                UPDATE flash_sales
+                   SET status = 'ENDED',
+                       end_time = GREATEST(LEAST(end_time, clock_timestamp()), start_time + interval '1 millisecond'),
+                       updated_at = now()
+                 WHERE sale_id = $1 AND status <> 'ENDED'
+                RETURNING""" + " " + FlashSale.COLUMNS)
+            .execute(Tuple.of(saleId)))
         .map(SaleRepository::first);
+  }
+
+  /**
+   * The checkout's guard, in its own transaction and before any money moves: true if the sale is
+   * still open by the database's clock and flags. While it is, the transaction holds the sale's
+   * checkout lock in shared mode until it ends, so an early end ({@link #endNow}) cannot slip in
+   * between this check and the order becoming PAID. Checkouts never wait on one another, nor on
+   * the reservations that update the sale row; an end in progress refuses them at once.
+   */
+  public Future<Boolean> holdOpenForCheckout(SqlConnection conn, UUID saleId) {
+    // The try-lock fails while an end holds the lock or waits for it: the sale is ending.
+    return conn.preparedQuery("SELECT pg_try_advisory_xact_lock_shared($1) AS locked")
+        .execute(Tuple.of(checkoutLockKey(saleId)))
+        .compose(locked -> !locked.iterator().next().getBoolean("locked")
+            ? Future.succeededFuture(false)
+            // A statement of its own, so its snapshot is taken under the lock: an end that
+            // committed just before is seen. clock_timestamp(), not now(): the transaction may
+            // have begun before the end time and waited on the order's lock since.
+            : conn.preparedQuery("""
+                    SELECT status <> 'ENDED' AND end_time > clock_timestamp() AS open
+                      FROM flash_sales WHERE sale_id = $1""")
+                .execute(Tuple.of(saleId))
+                .map(rows -> rows.size() == 1 && rows.iterator().next().getBoolean("open")));
+  }
+
+  /** True if the sale takes reservations at this transaction's time: the same test as {@link #addSold}. */
+  public Future<Boolean> isOpen(SqlClient client, UUID saleId) {
+    return client.preparedQuery("""
+            SELECT status <> 'ENDED' AND start_time <= now() AND end_time > now() AS open
+              FROM flash_sales WHERE sale_id = $1""")
+        .execute(Tuple.of(saleId))
+        .map(rows -> rows.size() == 1 && rows.iterator().next().getBoolean("open"));
+  }
+
+  /** The PostgreSQL advisory lock key that serialises a sale's early end with its checkouts. */
+  private static long checkoutLockKey(UUID saleId) {
+    return saleId.getMostSignificantBits() ^ saleId.getLeastSignificantBits();
   }
 
   private static Optional<FlashSale> first(RowSet<Row> rows) {

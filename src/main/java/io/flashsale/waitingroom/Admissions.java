@@ -6,6 +6,7 @@ import io.flashsale.inventory.Reservations;
 import io.flashsale.inventory.Reservations.Claim;
 import io.flashsale.inventory.Reservations.ClaimOutcome;
 import io.flashsale.sale.AuthorizationRepository;
+import io.flashsale.sale.ErrorCode;
 import io.flashsale.sale.FlashSale;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -148,7 +149,7 @@ public final class Admissions {
       Request settled = Request.cmd(Command.HDEL).arg(keys.inflight());
       for (ClaimOutcome outcome : outcomes) {
         Admitted buyer = byUser.get(outcome.claim().userId());
-        TicketState state = outcome.order() != null ? TicketState.RESERVED : TicketState.REFUSED;
+        TicketState state = stateOf(outcome);
         String orderId = outcome.order() != null ? outcome.order().orderId() : null;
         tickets.arg(buyer.userId()).arg(buyer.ticket(state, orderId).encode());
         settled.arg(buyer.ticketId());
@@ -160,6 +161,19 @@ public final class Admissions {
       }
       return redis.batch(List.of(tickets, settled)).<Void>mapEmpty();
     });
+  }
+
+  /**
+   * A buyer admitted just before the sale ended (the end committed while this step's reservations
+   * were on their way, or before the control mirror said so) is told the sale ended, not that
+   * something went wrong: the database refuses the reservation of an ended sale as SALE_NOT_ACTIVE,
+   * and a buyer admitted at all was admitted after the start.
+   */
+  private static TicketState stateOf(ClaimOutcome outcome) {
+    if (outcome.order() != null) {
+      return TicketState.RESERVED;
+    }
+    return outcome.refusal().code() == ErrorCode.SALE_NOT_ACTIVE ? TicketState.ENDED : TicketState.REFUSED;
   }
 
   private AtomicLong gauge(String name, String saleId) {
