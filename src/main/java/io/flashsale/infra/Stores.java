@@ -15,17 +15,21 @@ public record Stores(Pool pg, Redis redis) {
 
   public static Stores connect(Vertx vertx, String redisUrl, String redisMode, int redisPoolSize, String pgUrl,
                                int pgPoolSize) {
-    Pool pool = PgBuilder.pool()
+    return new Stores(pgPool(vertx, pgUrl, pgPoolSize, PoolOptions.DEFAULT_NAME), Redis.createClient(vertx, redisOptions(redisUrl, redisMode, redisPoolSize)));
+  }
+
+  /** A PostgreSQL pool with the engine's settings; {@link #connect} makes the main one. {@code name} tags its metrics. */
+  public static Pool pgPool(Vertx vertx, String pgUrl, int pgPoolSize, String name) {
+    return PgBuilder.pool()
         // Fail fast while the database is away (503s, not a pile of waiting requests), and let no
         // statement outlive the reconciliation's patience for work in flight.
-        .with(new PoolOptions().setMaxSize(pgPoolSize).setMaxWaitQueueSize(10_000).setConnectionTimeout(5)
+        .with(new PoolOptions().setName(name).setMaxSize(pgPoolSize).setMaxWaitQueueSize(10_000).setConnectionTimeout(5)
             .setConnectionTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS))
         .connectingTo(PgUrls.connectOptions(pgUrl).setCachePreparedStatements(true).setPipeliningLimit(1)
             .setProperties(java.util.Map.of("statement_timeout", "10000",
                 "idle_in_transaction_session_timeout", "15000")))
         .using(vertx)
         .build();
-    return new Stores(pool, Redis.createClient(vertx, redisOptions(redisUrl, redisMode, redisPoolSize)));
   }
 
   /**
