@@ -63,6 +63,7 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -83,6 +84,8 @@ public final class FlashSaleApp {
   private static final Logger LOG = Logger.getLogger(FlashSaleApp.class.getName());
 
   private final Vertx vertx;
+  private static final int SIMULATED_GATEWAY_CONNECTIONS = 4;
+
   private final AppConfig config;
   private final PrometheusMeterRegistry metrics;
   private final Clock clock = Clock.systemUTC();
@@ -90,6 +93,8 @@ public final class FlashSaleApp {
   private Stores stores;
   private ApiServices services;
   private PaymentGateway gateway;
+  /** The simulated gateway's own connections; null with the HTTP gateway. */
+  private Pool gatewayPool;
   private StockGate stockGate;
   private Admissions admissions;
   private PrequeueShuffle prequeue;
@@ -208,7 +213,12 @@ public final class FlashSaleApp {
           payment.httpAttemptTimeout(), payment.httpMaxAttempts(), payment.httpInitialBackoff(),
           payment.httpBreakerFailures(), payment.httpBreakerReset()));
     }
-    return new SimulatedPaymentGateway(vertx, payment.simulatedLatency(), payment.simulatedDeclineRate(),
+    // Its own pool, as a real gateway is its own service: a checkout holds one of the engine's
+    // connections while it calls the gateway, so a gateway drawing on the same pool would starve
+    // under a herd of checkouts, each waiting for a connection another one holds.
+    gatewayPool = Stores.pgPool(vertx, config.pgUrl(), SIMULATED_GATEWAY_CONNECTIONS, "simulated-gateway",
+        config.storeDeadline());
+    return new SimulatedPaymentGateway(vertx, gatewayPool, payment.simulatedLatency(), payment.simulatedDeclineRate(),
         payment.simulatedTimeoutRate(), payment.simulatedRetention());
   }
 
@@ -261,11 +271,15 @@ public final class FlashSaleApp {
    * included), then the tickers and sweeps stop, then the stores close.
    */
   public Future<Void> stop() {
+    if (gateway instanceof SimulatedPaymentGateway simulated) {
+      simulated.close();
+    }
     List<String> http = deployments.isEmpty() ? List.of() : List.of(deployments.get(deployments.size() - 1));
     List<String> rest = deployments.isEmpty() ? List.of() : deployments.subList(0, deployments.size() - 1);
     return Future.join(http.stream().map(vertx::undeploy).toList())
         .transform(drained -> Future.join(rest.stream().map(vertx::undeploy).toList()))
-        .transform(done -> stores == null ? Future.<Void>succeededFuture() : stores.close());
+        .transform(done -> stores == null ? Future.<Void>succeededFuture() : stores.close())
+        .transform(done -> gatewayPool == null ? Future.<Void>succeededFuture() : gatewayPool.close());
   }
 
   public AppConfig config() {

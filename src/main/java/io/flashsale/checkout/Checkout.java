@@ -1,8 +1,10 @@
 package io.flashsale.checkout;
 
 import io.flashsale.inventory.Reservations;
+import io.flashsale.payment.AuthorizationUnknownException;
 import io.flashsale.payment.PaymentGateway;
 import io.flashsale.payment.PaymentGateway.AuthorizationRequest;
+import io.flashsale.payment.UnexpectedAnswerException;
 import io.flashsale.sale.AuthorizationRepository;
 import io.flashsale.sale.AuthorizationRepository.StoredAuthorization;
 import io.flashsale.sale.ErrorCode;
@@ -33,6 +35,12 @@ import java.util.logging.Logger;
  * the gateway, called with keys derived from the order id, never charges twice. Nothing is
  * charged once the sale has ended: the transaction checks the sale row before the gateway is
  * called, and an early end waits for the checkouts already past that check.
+ *
+ * <p>A decline, or a gateway that does not answer, cancels the order and returns the unit. A gateway
+ * that answers without an outcome (it does not know the authorisation, or says something unreadable)
+ * cancels nothing: the transaction rolls back, the order stays RESERVED with its unit, and the buyer
+ * is told to try again ({@link ErrorCode#PAYMENT_UNAVAILABLE}). Such an answer says the engine and
+ * the gateway disagree, not that the card was refused.
  */
 public final class Checkout {
 
@@ -42,6 +50,18 @@ public final class Checkout {
 
   /** A transaction's result: the order as committed, whether its units go back, and the refusal to report. */
   private record Settled(SaleOrder order, boolean released, FlashSaleException refusal) {}
+
+  /** The gateway gave no outcome; the hold stands and the buyer may check out again shortly. */
+  public static final class PaymentUnavailableException extends FlashSaleException {
+    PaymentUnavailableException(String detail) {
+      super(ErrorCode.PAYMENT_UNAVAILABLE, detail);
+    }
+
+    @Override
+    public Integer retryAfterSeconds() {
+      return 2;
+    }
+  }
 
   /** What the gateway said to a capture: the capture id, or why there is none. */
   private record Charge(String authorizationId, String captureId, String failure) {}
@@ -154,6 +174,9 @@ public final class Checkout {
             order.amountCents(), order.currency()))
         .timeout(gatewayTimeout.toMillis(), TimeUnit.MILLISECONDS)
         .transform(auth -> {
+          if (auth.failed() && auth.cause() instanceof UnexpectedAnswerException unexpected) {
+            return Future.failedFuture(unsettled(order, unexpected));
+          }
           if (auth.failed()) {
             return Future.succeededFuture(new Charge(null, null, "the payment gateway did not answer"));
           }
@@ -168,7 +191,11 @@ public final class Checkout {
         });
   }
 
-  /** A decline and a gateway failure both end the hold: the unit must not wait on a card that will not pay. */
+  /**
+   * A decline and a gateway failure both end the hold: the unit must not wait on a card that will
+   * not pay. An answer without an outcome fails the checkout instead, so that its transaction rolls
+   * back and the hold stands.
+   */
   private Future<Charge> capture(String authorizationId, SaleOrder order) {
     return gateway.capture(authorizationId, order.amountCents(), "capture:" + order.orderId())
         .timeout(gatewayTimeout.toMillis(), TimeUnit.MILLISECONDS)
@@ -176,6 +203,9 @@ public final class Checkout {
             ? new Charge(authorizationId, capture.captureId(), null)
             : new Charge(authorizationId, null, "the card was declined"))
         .recover(unanswered -> {
+          if (unanswered instanceof UnexpectedAnswerException unexpected) {
+            return Future.failedFuture(unsettled(order, unexpected));
+          }
           LOG.log(Level.WARNING, "capture for order " + order.orderId() + " failed: " + unanswered);
           return Future.succeededFuture(new Charge(authorizationId, null, "the payment could not be completed"));
         });
@@ -198,6 +228,17 @@ public final class Checkout {
     return returned.compose(done -> settled.refusal() != null
         ? Future.failedFuture(settled.refusal())
         : Future.succeededFuture(order));
+  }
+
+  /** Reported at SEVERE: the engine and its gateway disagree, which no retry by the buyer alone will mend if it lasts. */
+  private static PaymentUnavailableException unsettled(SaleOrder order, UnexpectedAnswerException unexpected) {
+    LOG.log(Level.SEVERE, "payment gateway gave no outcome for order " + order.orderId()
+        + "; the hold stands: " + unexpected.getMessage());
+    String what = unexpected instanceof AuthorizationUnknownException
+        ? "the payment gateway does not know this order's card authorisation"
+        : "the payment gateway answered without an outcome";
+    return new PaymentUnavailableException(what + "; the order is still held and nothing was recorded as paid: "
+        + "try again shortly");
   }
 
   private static FlashSaleException notFound(UUID orderId) {

@@ -22,10 +22,22 @@ public record Stores(Pool pg, Redis redis) {
 
   public static Stores connect(Vertx vertx, String redisUrl, String redisMode, int redisPoolSize, String pgUrl,
                                int pgPoolSize, Duration deadline) {
+    RedisOptions redisOptions = redisOptions(redisUrl, redisMode, redisPoolSize);
+    redisOptions.getNetClientOptions().setConnectTimeout(millis(deadline));
+    Redis redis = Redis.createClient(vertx, redisOptions);
+    return new Stores(pgPool(vertx, pgUrl, pgPoolSize, PoolOptions.DEFAULT_NAME, deadline),
+        new DeadlineRedis(vertx, redis, deadline));
+  }
+
+  /**
+   * A PostgreSQL pool with the engine's settings and its deadline; {@link #connect} makes the
+   * main one. {@code name} tags its metrics.
+   */
+  public static Pool pgPool(Vertx vertx, String pgUrl, int pgPoolSize, String name, Duration deadline) {
     Pool pool = PgBuilder.pool()
         // Fail fast while the database is away (503s, not a pile of waiting requests), and let no
         // statement outlive the reconciliation's patience for work in flight.
-        .with(new PoolOptions().setMaxSize(pgPoolSize).setMaxWaitQueueSize(10_000).setConnectionTimeout(5)
+        .with(new PoolOptions().setName(name).setMaxSize(pgPoolSize).setMaxWaitQueueSize(10_000).setConnectionTimeout(5)
             .setConnectionTimeoutUnit(TimeUnit.SECONDS))
         // A partition drops the SYN: give up on a new connection as soon as its caller has.
         .with(new NetClientOptions().setConnectTimeout(millis(deadline)))
@@ -34,10 +46,7 @@ public record Stores(Pool pg, Redis redis) {
                 "idle_in_transaction_session_timeout", "15000")))
         .using(vertx)
         .build();
-    RedisOptions redisOptions = redisOptions(redisUrl, redisMode, redisPoolSize);
-    redisOptions.getNetClientOptions().setConnectTimeout(millis(deadline));
-    Redis redis = Redis.createClient(vertx, redisOptions);
-    return new Stores(new DeadlinePool(vertx, pool, deadline), new DeadlineRedis(vertx, redis, deadline));
+    return new DeadlinePool(vertx, pool, deadline);
   }
 
   /**

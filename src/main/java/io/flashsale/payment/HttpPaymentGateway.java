@@ -6,6 +6,7 @@ import io.vertx.circuitbreaker.OpenCircuitException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
@@ -54,8 +55,11 @@ import java.util.logging.Logger;
  *   same idempotency key: that key is what makes a retry safe when the first request did reach
  *   the API and only its answer was lost. Running out of attempts fails the call with
  *   {@link GatewayUnavailableException}.</li>
- *   <li>Any other 4xx fails at once with {@link GatewayRejectedException}: sending the same
- *   request again would get the same refusal.</li>
+ *   <li>A 404 to a capture or a void fails at once with {@link AuthorizationUnknownException}: the
+ *   API does not know the authorisation. Any other 4xx fails at once with
+ *   {@link GatewayRejectedException}, and an answer that cannot be read (not JSON, no id, a capture
+ *   with no capture id) with {@link UnexpectedAnswerException}: sending the same request again would
+ *   get the same answer. None of these is a decline; the caller must not treat the card as refused.</li>
  *   <li>A circuit breaker counts calls that ended without an answer. After
  *   {@link Settings#breakerFailureThreshold()} of them in a row it opens, and calls fail at once
  *   with {@link GatewayUnavailableException} without reaching the API. After
@@ -107,12 +111,12 @@ public final class HttpPaymentGateway implements PaymentGateway {
     }
   }
 
-  /** The card API answered with a refusal other than a decline (bad key, unknown authorisation, malformed request). */
-  public static final class GatewayRejectedException extends RuntimeException {
+  /** The card API answered with a refusal other than a decline (bad key, malformed request). */
+  public static final class GatewayRejectedException extends UnexpectedAnswerException {
     private final int status;
 
     GatewayRejectedException(int status, String message) {
-      super(message, null, false, false);
+      super(message);
       this.status = status;
     }
 
@@ -123,6 +127,7 @@ public final class HttpPaymentGateway implements PaymentGateway {
 
   private static final int DECLINED = 402;
   private static final int CONFLICT = 409;
+  private static final int NOT_FOUND = 404;
 
   private final Vertx vertx;
   private final Settings settings;
@@ -164,9 +169,9 @@ public final class HttpPaymentGateway implements PaymentGateway {
     HttpRequest<Buffer> post = post(authorizations, request.idempotencyKey());
     return answerOf(() -> post.sendJsonObject(body)).map(response ->
         switch (response.statusCode()) {
-          case 200 -> new Authorization(response.bodyAsJsonObject().getString("id"), true, null);
+          case 200 -> new Authorization(required(response, "id", "authorize"), true, null);
           case DECLINED -> {
-            JsonObject decline = response.bodyAsJsonObject();
+            JsonObject decline = jsonOf(response, "authorize");
             yield new Authorization(decline.getString("id"), false, decline.getString("decline_code"));
           }
           default -> throw rejected("authorize", response);
@@ -179,8 +184,9 @@ public final class HttpPaymentGateway implements PaymentGateway {
         .setTemplateParam("id", authorizationId);
     return answerOf(() -> post.sendJsonObject(new JsonObject().put("amount", amountCents))).map(response ->
         switch (response.statusCode()) {
-          case 200 -> new Capture(response.bodyAsJsonObject().getString("capture_id"), true, null);
-          case DECLINED -> new Capture(null, false, response.bodyAsJsonObject().getString("decline_code"));
+          case 200 -> new Capture(required(response, "capture_id", "capture " + authorizationId), true, null);
+          case DECLINED -> new Capture(null, false, jsonOf(response, "capture " + authorizationId).getString("decline_code"));
+          case NOT_FOUND -> throw new AuthorizationUnknownException(authorizationId);
           default -> throw rejected("capture " + authorizationId, response);
         });
   }
@@ -191,6 +197,9 @@ public final class HttpPaymentGateway implements PaymentGateway {
     HttpRequest<Buffer> post = post(voids, idempotencyKey)
         .setTemplateParam("id", authorizationId);
     return answerOf(post::send).map(response -> {
+      if (response.statusCode() == NOT_FOUND) {
+        throw new AuthorizationUnknownException(authorizationId);
+      }
       if (response.statusCode() != 200 && response.statusCode() != CONFLICT) {
         throw rejected("void " + authorizationId, response);
       }
@@ -238,6 +247,30 @@ public final class HttpPaymentGateway implements PaymentGateway {
   private long backoffMillisBefore(int attempt) {
     long ceiling = settings.initialBackoff().toMillis() << Math.min(attempt - 2, 20);
     return Math.max(1, ceiling / 2 + ThreadLocalRandom.current().nextLong(ceiling / 2 + 1));
+  }
+
+  /** The JSON body of an answer; one that is not JSON is an answer without an outcome. */
+  private static JsonObject jsonOf(HttpResponse<Buffer> response, String operation) {
+    try {
+      JsonObject body = response.bodyAsJsonObject();
+      if (body != null) {
+        return body;
+      }
+    } catch (DecodeException notJson) {
+      // reported below with the body itself
+    }
+    throw new UnexpectedAnswerException("payment gateway answered " + operation + " with " + response.statusCode()
+        + " and a body that is not a JSON object: " + bodyExcerpt(response));
+  }
+
+  /** A field the answer cannot do without: a success with no id would be money moved that nobody can refer to. */
+  private static String required(HttpResponse<Buffer> response, String field, String operation) {
+    String value = jsonOf(response, operation).getValue(field) instanceof String text && !text.isBlank() ? text : null;
+    if (value == null) {
+      throw new UnexpectedAnswerException("payment gateway answered " + operation + " with " + response.statusCode()
+          + " but no " + field + ": " + bodyExcerpt(response));
+    }
+    return value;
   }
 
   private static GatewayRejectedException rejected(String operation, HttpResponse<Buffer> response) {

@@ -3,19 +3,35 @@ package io.flashsale.payment;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
- * An in-process card gateway for the embedded default and the tests. It answers after a
- * latency, declines or times out a configurable share of calls, honours test payment methods
- * the way real gateways' test cards do, and keeps its own ledger so tests can check that
- * nothing was captured twice and every loser was voided.
+ * A card gateway simulated inside the engine, for the embedded default, demo clusters and the
+ * tests. It answers after a latency, declines or times out a configurable share of calls, honours
+ * test payment methods the way real gateways' test cards do, and keeps a ledger so tests can check
+ * that nothing was captured twice and every loser was voided.
+ *
+ * <p>The ledger (authorisations, their states and capture counts, and the answers replayed by
+ * idempotency key) lives in PostgreSQL, tables {@code simulated_gateway_*}, not in the process:
+ * every node of a cluster is a door into the same gateway, as with a real one. A card authorised
+ * through one node is captured or voided through any other, and each operation is one statement or
+ * one transaction on the authorisation's row lock, so a capture racing on two nodes captures once.
+ * A capture or void of an authorisation the ledger does not hold fails with
+ * {@link AuthorizationUnknownException}; it is never a decline.
  *
  * <p>Test payment methods: {@code pm_card_declined} (authorisation declined),
  * {@code pm_card_capture_declined} (capture declined), {@code pm_card_capture_error} (every
@@ -23,6 +39,8 @@ import java.util.function.Supplier;
  * whose bank takes its time). Anything else is a working card.
  */
 public final class SimulatedPaymentGateway implements PaymentGateway {
+
+  private static final Logger LOG = Logger.getLogger(SimulatedPaymentGateway.class.getName());
 
   public static final String DECLINED_CARD = "pm_card_declined";
   public static final String CAPTURE_DECLINED_CARD = "pm_card_capture_declined";
@@ -32,113 +50,175 @@ public final class SimulatedPaymentGateway implements PaymentGateway {
 
   public enum State { AUTHORIZED, DECLINED, CAPTURED, VOIDED }
 
-  /** The gateway's own record of one authorisation. */
+  /** The gateway's record of one authorisation; {@code authorizedBy} is the engine process that asked (pid@host). */
   public record Ledger(String authorizationId, String userId, String paymentMethodId, long amountCents,
-                       String currency, State state, int captures) {
-    Ledger in(State next, int captureCount) {
-      return new Ledger(authorizationId, userId, paymentMethodId, amountCents, currency, next, captureCount);
-    }
-  }
+                       String currency, State state, int captures, String authorizedBy) {}
+
+  // A repeated key does nothing here; the answer is then read back, and a new statement sees the
+  // row a concurrent first request committed (it waited for that commit on the unique key).
+  private static final String AUTHORIZE = """
+      INSERT INTO simulated_gateway_authorizations
+        (authorization_id, idempotency_key, user_id, payment_method_id, amount_cents, currency, state, authorized_by)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+      ON CONFLICT (idempotency_key) DO NOTHING""";
+  private static final String AUTHORIZATION_BY_KEY =
+      "SELECT authorization_id, state FROM simulated_gateway_authorizations WHERE idempotency_key = $1";
+  // Every capture of one authorisation, whatever its key and node, queues on this row lock.
+  private static final String LOCK_AUTHORIZATION = """
+      SELECT payment_method_id, amount_cents, state FROM simulated_gateway_authorizations
+      WHERE authorization_id = $1 FOR UPDATE""";
+  private static final String KEEP_CAPTURE_ANSWER = """
+      INSERT INTO simulated_gateway_captures (idempotency_key, authorization_id, capture_id, decline_reason)
+      VALUES ($1, $2, $3, $4)
+      ON CONFLICT (idempotency_key) DO NOTHING""";
+  private static final String CAPTURE_ANSWER_BY_KEY =
+      "SELECT capture_id, decline_reason FROM simulated_gateway_captures WHERE idempotency_key = $1";
+  private static final String MARK_CAPTURED = """
+      UPDATE simulated_gateway_authorizations SET state = 'CAPTURED', captures = captures + 1
+      WHERE authorization_id = $1""";
+  // One statement: no row means the ledger does not know the authorisation; a settled one stays as it is.
+  private static final String VOID = """
+      UPDATE simulated_gateway_authorizations
+      SET state = CASE WHEN state = 'AUTHORIZED' THEN 'VOIDED' ELSE state END
+      WHERE authorization_id = $1""";
+  private static final String FORGET_SETTLED = """
+      DELETE FROM simulated_gateway_authorizations
+      WHERE state <> 'AUTHORIZED' AND created_at < now() - make_interval(secs => $1)""";
+  private static final String FORGET_CAPTURE_ANSWERS =
+      "DELETE FROM simulated_gateway_captures WHERE created_at < now() - make_interval(secs => $1)";
+  private static final String LEDGER = """
+      SELECT authorization_id, user_id, payment_method_id, amount_cents, currency, state, captures, authorized_by
+      FROM simulated_gateway_authorizations""";
 
   private final Vertx vertx;
+  private final Pool pool;
   private final Duration latency;
   private final double declineRate;
   private final double timeoutRate;
-  /** An answer kept for replay under its idempotency key, with when it was given. */
-  private record Kept<T>(T answer, String authorizationId, long atMillis) {}
-
-  private final Map<String, Kept<Authorization>> authorizationsByKey = new ConcurrentHashMap<>();
-  private final Map<String, Ledger> ledger = new ConcurrentHashMap<>();
-  private final Map<String, Kept<Capture>> capturesByKey = new ConcurrentHashMap<>();
+  private final String process = ProcessHandle.current().pid() + "@"
+      + Objects.requireNonNullElse(System.getenv("HOSTNAME"), "localhost");
+  private final long forgetTimer;
   private volatile long outageUntilMillis;
 
   /**
-   * {@code retention}: how long settled holds (captured, voided, declined) and their replayable
-   * answers are kept; open authorisations are kept until they settle. Bounds the memory of a
-   * long-running embedded server.
+   * {@code pool}: connections to the engine's PostgreSQL for the gateway alone (a real gateway is its
+   * own service; it must not wait on the connections checkouts hold), the database every node shares. {@code retention}: how long settled
+   * holds (captured, voided, declined) and replayable capture answers are kept; open authorisations
+   * are kept until they settle. Bounds the ledger of a long-running demo. Every node forgets; the
+   * deletes are idempotent.
    */
-  public SimulatedPaymentGateway(Vertx vertx, Duration latency, double declineRate, double timeoutRate,
+  public SimulatedPaymentGateway(Vertx vertx, Pool pool, Duration latency, double declineRate, double timeoutRate,
                                  Duration retention) {
     this.vertx = vertx;
+    this.pool = pool;
     this.latency = latency;
     this.declineRate = declineRate;
     this.timeoutRate = timeoutRate;
-    vertx.setPeriodic(Math.max(1_000, retention.toMillis() / 4), id -> forgetOlderThan(retention));
+    this.forgetTimer = vertx.setPeriodic(Math.max(1_000, retention.toMillis() / 4), id -> forgetOlderThan(retention));
   }
 
   private void forgetOlderThan(Duration retention) {
-    long cutoff = System.currentTimeMillis() - retention.toMillis();
-    authorizationsByKey.values().removeIf(kept -> {
-      Ledger entry = ledger.get(kept.authorizationId());
-      if (kept.atMillis() >= cutoff || (entry != null && entry.state() == State.AUTHORIZED)) {
-        return false;
-      }
-      ledger.remove(kept.authorizationId());
-      return true;
-    });
-    capturesByKey.values().removeIf(kept -> kept.atMillis() < cutoff);
+    Tuple age = Tuple.of(retention.toMillis() / 1000.0);
+    pool.preparedQuery(FORGET_SETTLED).execute(age)
+        .compose(done -> pool.preparedQuery(FORGET_CAPTURE_ANSWERS).execute(age))
+        .onFailure(e -> LOG.log(Level.FINE, "simulated gateway could not forget settled holds; next round will", e));
+  }
+
+  /** Stops forgetting; the ledger stays in the database. */
+  public void close() {
+    vertx.cancelTimer(forgetTimer);
   }
 
   @Override
   public Future<Authorization> authorize(AuthorizationRequest request) {
     Duration wait = SLOW_CARD.equals(request.paymentMethodId()) ? SLOW_CARD_LATENCY : latency;
-    return answer(wait, () -> authorizationsByKey.computeIfAbsent(request.idempotencyKey(), key -> {
-      String id = "auth_" + UUID.randomUUID();
+    return answer(wait, () -> {
       boolean approved = !DECLINED_CARD.equals(request.paymentMethodId())
           && ThreadLocalRandom.current().nextDouble() >= declineRate;
-      ledger.put(id, new Ledger(id, request.userId(), request.paymentMethodId(), request.amountCents(),
-          request.currency(), approved ? State.AUTHORIZED : State.DECLINED, 0));
-      return new Kept<>(new Authorization(id, approved, approved ? null : "card_declined"), id,
-          System.currentTimeMillis());
-    }).answer());
+      return pool.preparedQuery(AUTHORIZE).execute(Tuple.of("auth_" + UUID.randomUUID(),
+              request.idempotencyKey(), request.userId(), request.paymentMethodId(), request.amountCents(),
+              request.currency(), (approved ? State.AUTHORIZED : State.DECLINED).name(), process))
+          .compose(inserted -> pool.preparedQuery(AUTHORIZATION_BY_KEY).execute(Tuple.of(request.idempotencyKey())))
+          .map(rows -> {
+            Row first = rows.iterator().next();
+            boolean declined = State.valueOf(first.getString("state")) == State.DECLINED;
+            return new Authorization(first.getString("authorization_id"), !declined, declined ? "card_declined" : null);
+          });
+    });
   }
 
   @Override
   public Future<Capture> capture(String authorizationId, long amountCents, String idempotencyKey) {
-    Ledger entry = ledger.get(authorizationId);
-    if (entry != null && CAPTURE_ERROR_CARD.equals(entry.paymentMethodId())) {
-      return afterLatency(latency, () -> Future.failedFuture(new IllegalStateException("simulated gateway error on capture")));
-    }
-    return answer(latency, () -> capturesByKey.computeIfAbsent(idempotencyKey, key -> {
-      Ledger[] outcome = new Ledger[1];
-      ledger.computeIfPresent(authorizationId, (id, current) -> {
-        boolean capturable = current.state() == State.AUTHORIZED && amountCents <= current.amountCents()
-            && !CAPTURE_DECLINED_CARD.equals(current.paymentMethodId());
-        outcome[0] = capturable ? current.in(State.CAPTURED, current.captures() + 1) : current;
-        return outcome[0];
-      });
-      boolean captured = outcome[0] != null && outcome[0].state() == State.CAPTURED;
-      return new Kept<>(new Capture(captured ? "cap_" + UUID.randomUUID() : null, captured,
-          captured ? null : "capture_declined"), authorizationId, System.currentTimeMillis());
-    }).answer());
+    return answer(latency, () -> pool.withTransaction(conn -> conn.preparedQuery(LOCK_AUTHORIZATION)
+        .execute(Tuple.of(authorizationId))
+        .compose(rows -> {
+          if (rows.size() == 0) {
+            return Future.failedFuture(new AuthorizationUnknownException(authorizationId));
+          }
+          Row held = rows.iterator().next();
+          String paymentMethod = held.getString("payment_method_id");
+          if (CAPTURE_ERROR_CARD.equals(paymentMethod)) {
+            return Future.failedFuture(new IllegalStateException("simulated gateway error on capture"));
+          }
+          boolean capturable = State.valueOf(held.getString("state")) == State.AUTHORIZED
+              && amountCents <= held.getLong("amount_cents") && !CAPTURE_DECLINED_CARD.equals(paymentMethod);
+          Capture fresh = capturable
+              ? new Capture("cap_" + UUID.randomUUID(), true, null)
+              : new Capture(null, false, "capture_declined");
+          return conn.preparedQuery(KEEP_CAPTURE_ANSWER)
+              .execute(Tuple.of(idempotencyKey, authorizationId, fresh.captureId(), fresh.declineReason()))
+              .compose(kept -> kept.rowCount() == 0
+                  ? replayCapture(conn, idempotencyKey)
+                  : capturable
+                      ? conn.preparedQuery(MARK_CAPTURED).execute(Tuple.of(authorizationId)).map(fresh)
+                      : Future.succeededFuture(fresh));
+        })));
   }
 
-  @Override
-  public Future<Void> voidAuthorization(String authorizationId, String idempotencyKey) {
-    return answer(latency, () -> {
-      ledger.computeIfPresent(authorizationId, (id, entry) -> entry.state() == State.AUTHORIZED
-          ? entry.in(State.VOIDED, entry.captures())
-          : entry);
-      return null;
+  /** The key was used before: the first answer, whatever the authorisation's state is now. */
+  private static Future<Capture> replayCapture(SqlConnection conn, String idempotencyKey) {
+    return conn.preparedQuery(CAPTURE_ANSWER_BY_KEY).execute(Tuple.of(idempotencyKey)).map(rows -> {
+      Row kept = rows.iterator().next();
+      String captureId = kept.getString("capture_id");
+      return new Capture(captureId, captureId != null, kept.getString("decline_reason"));
     });
   }
 
-  /** Every call fails as a timeout until {@code duration} from now: a gateway outage. */
+  /** Voiding a settled authorisation changes nothing and succeeds: nothing is left to release. */
+  @Override
+  public Future<Void> voidAuthorization(String authorizationId, String idempotencyKey) {
+    return answer(latency, () -> pool.preparedQuery(VOID).execute(Tuple.of(authorizationId))
+        .compose(updated -> updated.rowCount() == 0
+            ? Future.failedFuture(new AuthorizationUnknownException(authorizationId))
+            : Future.succeededFuture()));
+  }
+
+  /** Every call from this process fails as a timeout until {@code duration} from now: this node's link to the gateway is down. */
   public void outageFor(Duration duration) {
     outageUntilMillis = System.currentTimeMillis() + duration.toMillis();
   }
 
-  public Map<String, Ledger> ledger() {
+  /** The whole ledger, every node's authorisations, by authorisation id. */
+  public Future<Map<String, Ledger>> ledger() {
+    return pool.query(LEDGER).execute().map(SimulatedPaymentGateway::ledgerOf);
+  }
+
+  private static Map<String, Ledger> ledgerOf(RowSet<Row> rows) {
+    Map<String, Ledger> ledger = new HashMap<>();
+    rows.forEach(row -> ledger.put(row.getString("authorization_id"), new Ledger(row.getString("authorization_id"),
+        row.getString("user_id"), row.getString("payment_method_id"), row.getLong("amount_cents"),
+        row.getString("currency"), State.valueOf(row.getString("state")), row.getInteger("captures"),
+        row.getString("authorized_by"))));
     return Map.copyOf(ledger);
   }
 
-  /** A timed-out call changes nothing here: the caller retries with the same key. */
-  private <T> Future<T> answer(Duration wait, Supplier<T> answer) {
+  /** A timed-out call changes nothing in the ledger: the caller retries with the same key. */
+  private <T> Future<T> answer(Duration wait, Supplier<Future<T>> answer) {
     boolean timesOut = System.currentTimeMillis() < outageUntilMillis
         || (timeoutRate > 0 && ThreadLocalRandom.current().nextDouble() < timeoutRate);
     return afterLatency(wait, () -> timesOut
         ? Future.failedFuture(new TimeoutException("simulated gateway timeout"))
-        : Future.succeededFuture(answer.get()));
+        : answer.get());
   }
 
   private <T> Future<T> afterLatency(Duration wait, Supplier<Future<T>> answer) {

@@ -26,6 +26,8 @@ public enum ErrorCode {
   RATE_LIMITED(429, "Too many requests"),
   BOT_CHECK_FAILED(403, "Bot check failed"),
   PAYMENT_DECLINED(402, "Payment declined"),
+  /** The gateway gave no outcome (it does not know the authorisation, or answered unexpectedly): the hold stands, try again. */
+  PAYMENT_UNAVAILABLE(503, "Payment unavailable"),
   UNAVAILABLE(503, "Service unavailable"),
   INTERNAL(500, "Internal error");
 

@@ -54,7 +54,7 @@ class CheckoutAndCancelTest {
       assertThat(retry.result().bodyAsJsonObject().getString("status")).isEqualTo("PAID");
     }
     SimulatedPaymentGateway gateway = (SimulatedPaymentGateway) server.app().gateway();
-    assertThat(gateway.ledger().values().stream().filter(entry -> entry.userId().equals("payer")))
+    assertThat(Await.result(gateway.ledger()).values().stream().filter(entry -> entry.userId().equals("payer")))
         .singleElement()
         .satisfies(entry -> {
           assertThat(entry.state()).isEqualTo(State.CAPTURED);
@@ -114,7 +114,7 @@ class CheckoutAndCancelTest {
 
     assertThat(code(late)).isEqualTo("HOLD_EXPIRED");
     SimulatedPaymentGateway gateway = (SimulatedPaymentGateway) server.app().gateway();
-    assertThat(gateway.ledger().values()).noneMatch(entry -> entry.userId().equals("slow"));
+    assertThat(Await.result(gateway.ledger()).values()).noneMatch(entry -> entry.userId().equals("slow"));
   }
 
   @Test

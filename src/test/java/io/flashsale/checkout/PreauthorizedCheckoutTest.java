@@ -15,6 +15,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
@@ -113,7 +114,7 @@ class PreauthorizedCheckoutTest {
     Poll.until(() -> Await.result(server.report(saleId)).getJsonObject("database").getString("status"),
         "ENDED"::equals, Duration.ofSeconds(60));
     SimulatedPaymentGateway gateway = (SimulatedPaymentGateway) server.app().gateway();
-    Poll.until(() -> gateway.ledger().values().stream().filter(e -> e.state() == State.AUTHORIZED).count(),
+    Poll.until(() -> Await.result(gateway.ledger()).values().stream().filter(e -> e.state() == State.AUTHORIZED).count(),
         open -> open == 0, Duration.ofSeconds(30));
 
     try (Connection db = server.database()) {
@@ -137,7 +138,7 @@ class PreauthorizedCheckoutTest {
           + " AND status = 'AUTHORIZED'", UUID.fromString(saleId))).as("no authorisation left open").isZero();
     }
 
-    List<Ledger> cards = gateway.ledger().values().stream()
+    List<Ledger> cards = Await.result(gateway.ledger()).values().stream()
         .filter(entry -> entry.userId().startsWith("card-")).toList();
     assertThat(cards).hasSize(BUYERS);
     assertThat(cards).filteredOn(entry -> entry.state() == State.CAPTURED).hasSize(UNITS)
@@ -160,5 +161,76 @@ class PreauthorizedCheckoutTest {
     assertThat(answers.keySet()).isSubsetOf(Set.of("PAID", "CANCELLED", "EXPIRED", "DECLINED", "ENDED"));
     assertThat(answers.get("PAID")).isEqualTo(UNITS);
     assertThat(answers.get("DECLINED")).isEqualTo(BUYERS / 5);
+  }
+
+  @Test
+  void aGatewayThatDoesNotKnowTheAuthorisationLeavesTheOrderHeldForARetry() throws Exception {
+    String saleId = Await.result(server.createSale(1, new JsonObject()
+        .put("waitingRoom", true).put("queuePolicy", "FIFO").put("admissionRatePerSecond", 400)
+        .put("checkoutTtlSeconds", 120))).getString("saleId");
+    assertThat(Await.result(server.join(saleId, "forgotten", 1)).statusCode()).isEqualTo(202);
+    String orderId = Poll.until(() -> heldOrderOf(saleId, "forgotten"), id -> id != null, Duration.ofSeconds(20));
+    // The engine's record now names a hold the gateway never issued: a gateway that lost or never
+    // shared its ledger, as each node's private simulator did in a cluster.
+    String issued = swapAuthorizationId(saleId, "forgotten", "auth_never_issued");
+
+    HttpResponse<Buffer> unknown = Await.result(checkout(orderId, "forgotten"));
+
+    assertThat(unknown.statusCode()).as("no outcome is an outage to retry, not a decline").isEqualTo(503);
+    assertThat(unknown.getHeader("Content-Type")).isEqualTo("application/problem+json");
+    assertThat(unknown.getHeader("Retry-After")).isNotNull();
+    assertThat(unknown.bodyAsJsonObject().getString("code")).isEqualTo("PAYMENT_UNAVAILABLE");
+    try (Connection db = server.database()) {
+      assertThat(Invariants.count(db, "SELECT count(*) FROM sale_orders WHERE order_id = ? AND status = 'RESERVED'",
+          UUID.fromString(orderId))).as("the order is still held").isEqualTo(1);
+      assertThat(Invariants.assertNoOversell(db, saleId).quantitySold()).as("the unit was not released").isEqualTo(1);
+      assertThat(Invariants.count(db, "SELECT count(*) FROM payment_authorizations WHERE sale_id = ?"
+          + " AND status = 'AUTHORIZED' AND void_requested_at IS NULL", UUID.fromString(saleId)))
+          .as("the card hold is not given up").isEqualTo(1);
+    }
+    assertThat(Await.result(server.app().stockGate().stock(saleId))).isZero();
+
+    swapAuthorizationId(saleId, "forgotten", issued);
+    HttpResponse<Buffer> retried = Await.result(checkout(orderId, "forgotten"));
+
+    assertThat(retried.statusCode()).as("the buyer's retry pays").isEqualTo(200);
+    assertThat(retried.bodyAsJsonObject().getString("status")).isEqualTo("PAID");
+    SimulatedPaymentGateway gateway = (SimulatedPaymentGateway) server.app().gateway();
+    assertThat(Await.result(gateway.ledger()).get(issued).captures()).isEqualTo(1);
+  }
+
+  private static Future<HttpResponse<Buffer>> checkout(String orderId, String userId) {
+    return server.client().post("/api/orders/" + orderId + "/checkout").bearerTokenAuthentication(server.token(userId))
+        .send();
+  }
+
+  private static String heldOrderOf(String saleId, String userId) {
+    try (Connection db = server.database(); PreparedStatement query = db.prepareStatement(
+        "SELECT order_id FROM sale_orders WHERE sale_id = ? AND user_id = ? AND status = 'RESERVED'")) {
+      query.setObject(1, UUID.fromString(saleId));
+      query.setString(2, userId);
+      try (ResultSet rows = query.executeQuery()) {
+        return rows.next() ? rows.getString(1) : null;
+      }
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  /** Points the buyer's stored authorisation at {@code authorizationId}; returns the id it had. */
+  private static String swapAuthorizationId(String saleId, String userId, String authorizationId) throws Exception {
+    try (Connection db = server.database(); PreparedStatement update = db.prepareStatement("""
+        UPDATE payment_authorizations p SET authorization_id = ?
+        FROM payment_authorizations old WHERE old.sale_id = p.sale_id AND old.user_id = p.user_id
+          AND p.sale_id = ? AND p.user_id = ?
+        RETURNING old.authorization_id""")) {
+      update.setString(1, authorizationId);
+      update.setObject(2, UUID.fromString(saleId));
+      update.setString(3, userId);
+      try (ResultSet rows = update.executeQuery()) {
+        assertThat(rows.next()).as("a stored authorisation for " + userId).isTrue();
+        return rows.getString(1);
+      }
+    }
   }
 }

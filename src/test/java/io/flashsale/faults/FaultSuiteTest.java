@@ -236,7 +236,7 @@ class FaultSuiteTest {
         assertThat(Invariants.count(db, "SELECT count(*) FROM payments p JOIN sale_orders o USING (order_id)"
             + " WHERE o.sale_id = ?", UUID.fromString(saleId))).isEqualTo(UNITS);
       }
-      assertThat(gateway.ledger().values()).filteredOn(entry -> entry.captures() > 0)
+      assertThat(Await.result(gateway.ledger()).values()).filteredOn(entry -> entry.captures() > 0)
           .hasSize(UNITS).allMatch(entry -> entry.captures() == 1, "nothing captured twice");
     } finally {
       Await.result(app.stop());

@@ -221,6 +221,30 @@ class HttpPaymentGatewayTest {
     assertThat(api.ledger()).isEmpty();
   }
 
+  @Test
+  void anAuthorisationTheApiDoesNotKnowIsAnErrorNotADecline() {
+    HttpPaymentGateway gateway = gateway(API_KEY, 4, 5, Duration.ofSeconds(1));
+
+    Throwable capture = failureOf(gateway.capture("auth_never_issued", 1_999, "order-9:capture"));
+    Throwable voided = failureOf(gateway.voidAuthorization("auth_never_issued", "order-9:void"));
+
+    assertThat(capture).as("a 404 is no outcome for the card: the caller must not cancel on it")
+        .isInstanceOf(AuthorizationUnknownException.class).hasMessageContaining("auth_never_issued");
+    assertThat(voided).isInstanceOf(AuthorizationUnknownException.class);
+    assertThat(api.requestsWithKey("order-9:capture")).as("the same request would get the same 404").isEqualTo(1);
+  }
+
+  @Test
+  void aCaptureAnsweredWithoutACaptureIdIsAnErrorNotAPayment() {
+    HttpPaymentGateway gateway = gateway(API_KEY, 4, 5, Duration.ofSeconds(1));
+    Authorization auth = Await.result(gateway.authorize(request("order-10:authorize", "pm_card_visa")), LIMIT);
+    api.inject(Fault.NO_CAPTURE_ID, 1);
+
+    Throwable failure = failureOf(gateway.capture(auth.authorizationId(), 1_999, "order-10:capture"));
+
+    assertThat(failure).isInstanceOf(UnexpectedAnswerException.class).hasMessageContaining("no capture_id");
+  }
+
   private HttpPaymentGateway gateway(String apiKey, int maxAttempts, int breakerFailureThreshold,
                                      Duration breakerResetTimeout) {
     return gateway(settings(api, apiKey, maxAttempts, breakerFailureThreshold, breakerResetTimeout));
@@ -252,7 +276,7 @@ class HttpPaymentGatewayTest {
     return outcome.cause();
   }
 
-  enum Fault { SERVER_ERROR, SLOW_ANSWER, DROPPED_CONNECTION }
+  enum Fault { SERVER_ERROR, SLOW_ANSWER, DROPPED_CONNECTION, NO_CAPTURE_ID }
 
   enum State { AUTHORIZED, DECLINED, CAPTURED, VOIDED }
 
@@ -358,6 +382,7 @@ class HttpPaymentGatewayTest {
         case SERVER_ERROR -> send(ctx, new Answer(503, error("api_error", "temporarily unavailable")));
         case SLOW_ANSWER -> vertx.setTimer(slowAnswerDelay.toMillis(), late -> send(ctx, answer));
         case DROPPED_CONNECTION -> ctx.request().connection().close();
+        case NO_CAPTURE_ID -> send(ctx, new Answer(answer.status(), answer.body().copy().put("capture_id", null)));
       }
     }
 
