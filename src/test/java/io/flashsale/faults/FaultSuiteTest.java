@@ -172,10 +172,13 @@ class FaultSuiteTest {
     try {
       String saleId = buyers.createSale();
       Sampler sampler = new Sampler(pgUrl, saleId);
-      List<Future<HttpResponse<Buffer>>> first = buyers.press(saleId, 0, BUYERS / 3);
+      // Fewer buyers than units before the outage: stock must be left in Redis for the buyers
+      // during it, or they are all answered SOLD_OUT by Redis and never reach the database.
+      int beforeOutage = UNITS / 2;
+      List<Future<HttpResponse<Buffer>>> first = buyers.press(saleId, 0, beforeOutage);
       Poll.until(() -> buyers.created201().size(), created -> created >= 50, Duration.ofSeconds(60));
       postgres.close();
-      List<Future<HttpResponse<Buffer>>> duringOutage = buyers.press(saleId, BUYERS / 3, BUYERS / 3 + 200);
+      List<Future<HttpResponse<Buffer>>> duringOutage = buyers.press(saleId, beforeOutage, beforeOutage + 200);
       Await.result(Future.join(duringOutage).otherwiseEmpty(), Duration.ofMinutes(2));
       postgres = startPostgres(data, pgPort);
       Await.result(Future.join(first).otherwiseEmpty(), Duration.ofMinutes(2));
@@ -191,7 +194,7 @@ class FaultSuiteTest {
       assertThat(outageReplies).as("while the database is away: %s", outageReplies).containsKey("503 UNAVAILABLE");
       assertThat(outageReplies.keySet()).allMatch(outcome -> !outcome.startsWith("500"));
 
-      Await.result(Future.join(buyers.press(saleId, BUYERS / 3 + 200, BUYERS)).otherwiseEmpty(), Duration.ofMinutes(3));
+      Await.result(Future.join(buyers.press(saleId, beforeOutage + 200, BUYERS)).otherwiseEmpty(), Duration.ofMinutes(3));
       settle(buyers, saleId, sampler);
       sampler.close();
       sampler.assertHeldThroughout();

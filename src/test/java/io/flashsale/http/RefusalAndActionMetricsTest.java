@@ -154,7 +154,9 @@ class RefusalAndActionMetricsTest {
   }
 
   private static long counter(String name, String label, String value) {
-    String metrics = Await.result(server.client().get("/metrics").send()).bodyAsString();
+    // A registry with no meter yet (nothing counted so far) scrapes to an empty body.
+    String metrics = java.util.Objects.requireNonNullElse(
+        Await.result(server.client().get("/metrics").send()).bodyAsString(), "");
     Matcher found = Pattern.compile("(?m)^" + name + "\\{" + label + "=\"" + value + "\"} (\\S+)$").matcher(metrics);
     return found.find() ? (long) Double.parseDouble(found.group(1)) : 0;
   }
