@@ -32,9 +32,13 @@ public final class HttpServerVerticle extends VerticleBase {
     return live.start().compose(ready -> vertx.createHttpServer(new HttpServerOptions()
             .setPort(port)
             .setCompressionSupported(false)
-            .setTcpNoDelay(true))
+            .setTcpNoDelay(true)
+            // HTTP/1.1 only (no h2c upgrade): the pipeline is then built when the connection
+            // opens, before its first request, so the HTTP-version guard sees that request too.
+            .setHttp2ClearTextEnabled(false))
         .requestHandler(new RequestGate(ApiRouter.create(vertx, services, live)))
         .invalidRequestHandler(Problems::invalidRequest)
+        .connectionHandler(HttpVersionGuard::install)
         .listen()
         .onSuccess(listening -> server = listening)
         .map(HttpServer::actualPort));

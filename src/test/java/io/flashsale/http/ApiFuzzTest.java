@@ -148,6 +148,8 @@ class ApiFuzzTest {
         + "Content-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}"});
     cases.put("NUL in a header", new Object[] {400, "GET /health/live HTTP/1.1\r\nHost: t\r\nX-A: a\u0000b\r\n\r\n"});
     cases.put("garbage request line", new Object[] {400, "GARBAGE\r\n\r\n"});
+    cases.put("HTTP/9.9", new Object[] {400, "GET /health/live HTTP/9.9\r\nHost: t\r\n\r\n"});
+    cases.put("HTTP/2.0 without the preface", new Object[] {400, "GET /api/sales HTTP/2.0\r\nHost: t\r\n" + buyer + "\r\n"});
     cases.put("live feed without upgrade headers", new Object[] {426, "GET " + live + " HTTP/1.1\r\nHost: t\r\n\r\n"});
     cases.put("live feed, WebSocket version 8", new Object[] {426, "GET " + live + " HTTP/1.1\r\nHost: t\r\n"
         + handshake + "Sec-WebSocket-Version: 8\r\n\r\n"});
