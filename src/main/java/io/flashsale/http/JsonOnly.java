@@ -26,7 +26,7 @@ final class JsonOnly {
     if (type == null ? hasBody(request) : !json) {
       ctx.fail(new FlashSaleException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, type == null
           ? "a body needs Content-Type: application/json"
-          : "the body must be application/json, not " + clip(type)));
+          : "the body must be application/json, not " + Problems.clip(type)));
       return;
     }
     ctx.next();
@@ -42,10 +42,5 @@ final class JsonOnly {
   private static boolean hasBody(HttpServerRequest request) {
     String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
     return request.getHeader(HttpHeaders.TRANSFER_ENCODING) != null || (length != null && !length.trim().equals("0"));
-  }
-
-  private static String clip(String text) {
-    String printable = text.replaceAll("\\p{Cntrl}", "?");
-    return printable.length() > 100 ? printable.substring(0, 100) : printable;
   }
 }

@@ -94,7 +94,8 @@ final class Problems {
     request.connection().close();
   }
 
-  private static String clip(String text) {
+  /** Printable and at most 200 characters: client-supplied text quoted back in a problem. */
+  static String clip(String text) {
     String printable = text.replaceAll("\\p{Cntrl}", "?");
     return printable.length() > 200 ? printable.substring(0, 200) : printable;
   }

@@ -73,7 +73,7 @@ class FrozenStoreTest {
         .setPort(pgPort).start();
     String pgUrl = "postgresql://postgres@127.0.0.1:" + pgPort + "/postgres";
     try {
-      long postmaster = Long.parseLong(Files.readAllLines(data.resolve("postmaster.pid")).get(0).trim());
+      long postmaster = Signals.postmaster(data);
       runSaleThroughAFreeze(TestStores.get().redisUrl(), pgUrl, postmaster);
     } finally {
       postgres.close();
@@ -128,7 +128,7 @@ class FrozenStoreTest {
           .map(answer -> answer.body().getString("orderId") + "/" + answer.user()).toList();
       assertThat(held).as("orders before the freeze").isNotEmpty();
 
-      signal("STOP", pid);
+      Signals.sendToTree("STOP", pid);
       frozen = true;
       List<Future<Answer>> during = new ArrayList<>();
       during.addAll(shoppers.purchases(saleId, 1_000, 1_080));
@@ -140,7 +140,7 @@ class FrozenStoreTest {
       // have to be replaced: one more round must be answered just the same.
       answers = Stream.concat(answers.stream(),
           shoppers.await(shoppers.purchases(saleId, 1_080, 1_120)).stream()).toList();
-      signal("CONT", pid);
+      Signals.sendToTree("CONT", pid);
       frozen = false;
 
       assertThat(answers).as("every request answered, within %s", ANSWER_BOUND)
@@ -211,18 +211,11 @@ class FrozenStoreTest {
       }
     } finally {
       if (frozen) {
-        signal("CONT", pid);
+        Signals.sendToTree("CONT", pid);
       }
       Await.result(app.stop());
       shoppers.close();
     }
-  }
-
-  /** Signals a store process and every process under it (PostgreSQL's backends). */
-  private static void signal(String signal, long pid) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>(List.of("kill", "-" + signal, Long.toString(pid)));
-    ProcessHandle.of(pid).orElseThrow().descendants().forEach(child -> command.add(Long.toString(child.pid())));
-    assertThat(new ProcessBuilder(command).inheritIO().start().waitFor()).as(String.join(" ", command)).isZero();
   }
 
   /** One reply: what was asked, by whom, the status (0: none), how long it took. */

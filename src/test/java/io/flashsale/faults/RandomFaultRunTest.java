@@ -237,17 +237,6 @@ class RandomFaultRunTest {
     System.out.println(Instant.now() + " fault run: " + String.format(format, args));
   }
 
-  /** kill -SIG for a set of processes (Java has no SIGSTOP of its own). */
-  static final class Signals {
-    static void send(String signal, List<ProcessHandle> processes) throws IOException, InterruptedException {
-      List<String> command = new ArrayList<>(List.of("kill", "-" + signal));
-      processes.stream().filter(ProcessHandle::isAlive).forEach(process -> command.add(Long.toString(process.pid())));
-      if (command.size() > 2) {
-        new ProcessBuilder(command).inheritIO().start().waitFor(10, TimeUnit.SECONDS);
-      }
-    }
-  }
-
   /** A redis-server and a PostgreSQL of the run's own, as processes it can signal. */
   static final class Stores implements AutoCloseable {
     private final Path pgData;
@@ -307,18 +296,10 @@ class RandomFaultRunTest {
       redis.destroyForcibly().waitFor();
     }
 
-    /** The postmaster (found by its data folder) and every backend it forked. */
-    List<ProcessHandle> postgresProcesses() {
-      String data = pgData.toString();
-      List<ProcessHandle> found = new ArrayList<>();
-      ProcessHandle.allProcesses()
-          .filter(process -> process.info().commandLine().map(line -> line.contains(data)).orElse(false))
-          .filter(process -> process.info().command().map(command -> command.endsWith("postgres")).orElse(false))
-          .forEach(postmaster -> {
-            found.add(postmaster);
-            postmaster.descendants().forEach(found::add);
-          });
-      assertThat(found).as("PostgreSQL processes under " + data).isNotEmpty();
+    /** The postmaster and every backend it forked. */
+    List<ProcessHandle> postgresProcesses() throws IOException {
+      List<ProcessHandle> found = Signals.tree(Signals.postmaster(pgData));
+      assertThat(found).as("PostgreSQL processes under " + pgData).isNotEmpty();
       return found;
     }
 
