@@ -16,7 +16,7 @@ final class Signals {
 
   /** Signals a process and every process under it (PostgreSQL's postmaster and its backends). */
   static void sendToTree(String signal, long pid) throws IOException, InterruptedException {
-    send(signal, tree(pid));
+    assertThat(send(signal, tree(pid))).as("kill -%s of the tree under %d", signal, pid).isTrue();
   }
 
   /** The process and its descendants, the postmaster first so it forks no backend meanwhile. */
@@ -34,12 +34,17 @@ final class Signals {
     return Long.parseLong(Files.readAllLines(dataDirectory.resolve("postmaster.pid")).get(0).trim());
   }
 
-  static void send(String signal, List<ProcessHandle> processes) throws IOException, InterruptedException {
+  /**
+   * True if every process took the signal. False is normal in a teardown: a backend may exit
+   * between the listing and the kill.
+   */
+  static boolean send(String signal, List<ProcessHandle> processes) throws IOException, InterruptedException {
     List<String> command = new ArrayList<>(List.of("kill", "-" + signal));
     processes.stream().filter(ProcessHandle::isAlive).forEach(process -> command.add(Long.toString(process.pid())));
-    if (command.size() > 2) {
-      Process kill = new ProcessBuilder(command).inheritIO().start();
-      assertThat(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0).as(String.join(" ", command)).isTrue();
+    if (command.size() == 2) {
+      return true;
     }
+    Process kill = new ProcessBuilder(command).inheritIO().start();
+    return kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0;
   }
 }
