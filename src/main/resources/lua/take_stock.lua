@@ -1,44 +1,84 @@
--- Layer 1 of the oversell defence: take q units if, and only if, q are left.
--- The buyer's own count is checked first, so an ineligible buyer never touches the stock,
--- and the counter never goes below zero, not even for an instant.
+-- Layer 1 of the oversell defence, for a batch of buyers in arrival order: each takes q units
+-- if, and only if, q are left. One call for the whole batch, so the herd costs the sale's
+-- Redis slot one round trip per batch, and the batch is atomic: its in-flight entries are
+-- written in the same step as its takes, so a crash after this call leaves every taken unit
+-- on record for reconciliation.
+-- For each buyer, cheapest refusal first: the rate limits (GCRA, as rate_limit.lua: a request
+-- passes only if every limit lets it, and only then counts against them all), the account and
+-- device blacklists, the buyer's own count (an ineligible buyer never touches the stock), then
+-- the stock, which never goes below zero, not even for an instant.
 -- KEYS[1] sale:{id}:stock   KEYS[2] sale:{id}:buyers (hash user -> units held)
 -- KEYS[3] sale:{id}:blacklist  KEYS[4] sale:{id}:blacklist-devices  KEYS[5] sale:{id}:rejections
--- ARGV[1] user id           ARGV[2] quantity         ARGV[3] per-user limit
 -- KEYS[6] sale:{id}:inflight (hash order id -> "user|quantity|takenAtMillis")
--- ARGV[4] device fingerprint or ''  ARGV[5] the order id the units are taken for
--- The in-flight entry records units taken here whose database write has not been confirmed:
--- if the process dies in between, reconciliation finds the entry and settles it.
--- Returns {outcome, number}: TAKEN/remaining, LIMIT/units already held,
--- SOLD_OUT/units left, NOT_LOADED/0, BLACKLISTED/0 or BLACKLISTED_DEVICE/0.
-local quantity = tonumber(ARGV[2])
-local limit = tonumber(ARGV[3])
-
-if redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 1 then
-  redis.call('HINCRBY', KEYS[5], 'BLACKLISTED', 1)
-  return {'BLACKLISTED', 0}
-end
-if ARGV[4] ~= '' and redis.call('SISMEMBER', KEYS[4], ARGV[4]) == 1 then
-  redis.call('HINCRBY', KEYS[5], 'BLACKLISTED_DEVICE', 1)
-  return {'BLACKLISTED_DEVICE', 0}
-end
-
-local held = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
-if held + quantity > limit then
-  return {'LIMIT', held}
-end
-
-local stock = redis.call('GET', KEYS[1])
-if not stock then
-  return {'NOT_LOADED', 0}
-end
-stock = tonumber(stock)
-if stock < quantity then
-  return {'SOLD_OUT', stock}
-end
-
-redis.call('DECRBY', KEYS[1], quantity)
-redis.call('HINCRBY', KEYS[2], ARGV[1], quantity)
+-- KEYS[7..] the batch's rate-limit keys, each named once, referred to by index below
+-- ARGV[1] the number of buyers, then per buyer: user id, device fingerprint or '', quantity,
+-- per-user limit, the order id the units are taken for, L (rate limits), then L triples of
+-- (index into KEYS, milliseconds between requests at the steady rate, burst).
+-- Returns three fields per buyer, in order: outcome, number, detail:
+-- TAKEN/stock left/0, LIMIT/units already held/0, SOLD_OUT/units left/0, NOT_LOADED/0/0,
+-- BLACKLISTED/0/0, BLACKLISTED_DEVICE/0/0, RATE_LIMITED/retry after ms/index of the refusing
+-- limit among the buyer's own (1-based).
 local clock = redis.call('TIME')
-redis.call('HSET', KEYS[6], ARGV[5],
-  ARGV[1] .. '|' .. quantity .. '|' .. (tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)))
-return {'TAKEN', stock - quantity}
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local stock = redis.call('GET', KEYS[1])
+stock = stock and tonumber(stock)
+
+local result = {}
+local function answer(outcome, number, detail)
+  result[#result + 1] = outcome
+  result[#result + 1] = number
+  result[#result + 1] = detail
+end
+
+local function rateLimited(at, count)
+  local tats = {}
+  for j = 0, count - 1 do
+    local key = KEYS[tonumber(ARGV[at + 3 * j])]
+    local interval = tonumber(ARGV[at + 3 * j + 1])
+    local tolerance = interval * (tonumber(ARGV[at + 3 * j + 2]) - 1)
+    local tat = math.max(tonumber(redis.call('GET', key) or now), now)
+    if tat - now > tolerance then
+      return tat - now - tolerance, j + 1
+    end
+    tats[j + 1] = tat + interval
+  end
+  for j = 0, count - 1 do
+    redis.call('SET', KEYS[tonumber(ARGV[at + 3 * j])], tats[j + 1], 'PX', tats[j + 1] - now + 1000)
+  end
+  return nil
+end
+
+local at = 2
+for _ = 1, tonumber(ARGV[1]) do
+  local user, device = ARGV[at], ARGV[at + 1]
+  local quantity, limit = tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3])
+  local orderId, limits = ARGV[at + 4], tonumber(ARGV[at + 5])
+  local retryAfter, refusing = rateLimited(at + 6, limits)
+  at = at + 6 + 3 * limits
+  if retryAfter then
+    redis.call('HINCRBY', KEYS[5], 'RATE_LIMITED', 1)
+    answer('RATE_LIMITED', retryAfter, refusing)
+  elseif redis.call('SISMEMBER', KEYS[3], user) == 1 then
+    redis.call('HINCRBY', KEYS[5], 'BLACKLISTED', 1)
+    answer('BLACKLISTED', 0, 0)
+  elseif device ~= '' and redis.call('SISMEMBER', KEYS[4], device) == 1 then
+    redis.call('HINCRBY', KEYS[5], 'BLACKLISTED_DEVICE', 1)
+    answer('BLACKLISTED_DEVICE', 0, 0)
+  else
+    local held = tonumber(redis.call('HGET', KEYS[2], user) or '0')
+    if held + quantity > limit then
+      answer('LIMIT', held, 0)
+    elseif not stock then
+      answer('NOT_LOADED', 0, 0)
+    elseif stock < quantity then
+      answer('SOLD_OUT', stock, 0)
+    else
+      stock = stock - quantity
+      redis.call('DECRBY', KEYS[1], quantity)
+      redis.call('HINCRBY', KEYS[2], user, quantity)
+      redis.call('HSET', KEYS[6], orderId, user .. '|' .. quantity .. '|' .. now)
+      answer('TAKEN', stock, 0)
+    end
+  end
+end
+return result

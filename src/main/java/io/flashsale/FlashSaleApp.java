@@ -35,6 +35,8 @@ import io.flashsale.infra.Migrations;
 import io.flashsale.infra.PeriodicVerticle;
 import io.flashsale.infra.Stores;
 import io.flashsale.inventory.DirectPurchase;
+import io.flashsale.inventory.ReservationDesk;
+import io.flashsale.inventory.ReservationVerticle;
 import io.flashsale.inventory.Reservations;
 import io.flashsale.inventory.StockGate;
 import io.flashsale.lifecycle.SaleTimeline;
@@ -96,6 +98,8 @@ public final class FlashSaleApp {
   /** The simulated gateway's own connections; null with the HTTP gateway. */
   private Pool gatewayPool;
   private StockGate stockGate;
+  private Reservations reservations;
+  private ReservationDesk reservationDesk;
   private Admissions admissions;
   private PrequeueShuffle prequeue;
   private Preauthorizations preauthorizations;
@@ -130,7 +134,10 @@ public final class FlashSaleApp {
                 changed -> services.catalog().forget(UUID.fromString(changed.body().getString("saleId"))))
             .completion())
         .compose(listening -> services.timeline().warmUp())
-        .compose(warm -> deploy(() -> new PeriodicVerticle("sale timeline", config.lifecycle().tick(),
+        .compose(warm -> deploy(() -> new ReservationVerticle(reservationDesk.address(), reservations,
+            new ReservationVerticle.Settings(config.reservations().batchWindowMillis(), config.reservations().batchSize(),
+                config.reservations().batchesInFlight(), config.reservations().mostWaiting()), metrics), 1))
+        .compose(done -> deploy(() -> new PeriodicVerticle("sale timeline", config.lifecycle().tick(),
             services.timeline()::tick), 1))
         .compose(done -> deploy(() -> new AdmissionTicker(openSales, admissions, prequeue, clock,
             config.waitingRoom().tickMillis()), 1))
@@ -154,7 +161,10 @@ public final class FlashSaleApp {
     OrderRepository orders = new OrderRepository();
     AuthorizationRepository authorizations = new AuthorizationRepository();
     stockGate = new StockGate(stores.redis());
-    Reservations reservations = new Reservations(stores.pg(), stockGate, sales, orders, metrics);
+    reservations = new Reservations(stores.pg(), stockGate, sales, orders, metrics);
+    // Patience: a batch waits for its store calls, each bounded by the deadline (up to 4 times
+    // it while a store is busy), and may queue behind the batches already on their way.
+    reservationDesk = new ReservationDesk(vertx.eventBus(), config.storeDeadline().multipliedBy(12));
     SaleCatalog catalog = new SaleCatalog(stores.pg(), sales, clock, 1_000);
     openSales = new OpenSales(stores.pg(), sales, clock, 1_000);
     gateway = paymentGateway(config.payment());
@@ -164,13 +174,14 @@ public final class FlashSaleApp {
         room.presenceGrace()));
     AdmissionControl admissionControl = new AdmissionControl(stores.redis());
     OperatorLog operatorLog = new OperatorLog(metrics);
-    admissions = new Admissions(stores.redis(), stores.pg(), authorizations, presence.settings(), reservations,
+    admissions = new Admissions(stores.redis(), stores.pg(), authorizations, presence.settings(), reservationDesk,
         vertx.eventBus(), metrics, room.tickMillis());
     prequeue = new PrequeueShuffle(stores.redis(),
         room.shuffleSeed().isBlank() ? new SecureRandom() : new Random(Long.parseLong(room.shuffleSeed())));
     preauthorizations = new Preauthorizations(stores.redis(), stores.pg(), gateway, authorizations, vertx.eventBus(),
         metrics, config.payment().preauthLease());
-    holdExpiry = new HoldExpiry(stores.pg(), orders, authorizations, reservations, vertx.eventBus(), metrics);
+    holdExpiry = new HoldExpiry(stores.pg(), orders, authorizations, reservations, reservationDesk, vertx.eventBus(),
+        metrics);
     voids = new Voids(stores.pg(), authorizations, gateway, metrics);
     Blacklist blacklist = new Blacklist(stores.pg(), stores.redis(), sales);
     recovery = new RedisRecovery(stores.pg(), stores.redis(), openSales, blacklist, clock, metrics);
@@ -188,8 +199,8 @@ public final class FlashSaleApp {
             notifier(config.notifications()),
             new SaleTimeline.Leads(config.lifecycle().warmUpLead(), config.lifecycle().firstNoticeLead(),
                 config.lifecycle().lastNoticeLead()), clock),
-        new DirectPurchase(reservations, clock),
-        new Checkout(stores.pg(), orders, sales, authorizations, reservations, gateway, config.payment().timeout(),
+        new DirectPurchase(reservationDesk, clock),
+        new Checkout(stores.pg(), orders, sales, authorizations, reservations, reservationDesk, gateway, config.payment().timeout(),
             vertx.eventBus(), clock, metrics),
         new WaitingRoom(stores.redis(), stores.pg(), catalog, orders, authorizations, admissionTokens, presence,
             vertx.eventBus(), room.prequeueWindow(), clock, metrics),

@@ -9,6 +9,7 @@ import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
+import java.util.List;
 
 /**
  * The checks a buyer passes before any stock or line work, cheapest first: the rate limits,
@@ -47,6 +48,19 @@ public final class BotDefence {
         .compose(allowed -> sale.powDifficulty() > 0 ? spend(sale, attempt) : Future.succeededFuture())
         .compose(worked -> sale.captchaRequired() ? captcha.verify(attempt.captchaToken(), attempt.ip())
             : Future.succeededFuture()));
+  }
+
+  /**
+   * The checks before a direct purchase. A sale with neither proof of work nor CAPTCHA leaves
+   * its rate limits to the purchase batch's own Redis call (one round trip for both): they are
+   * returned, to be passed on. Otherwise the rate limits run first, as in {@link #check}, since
+   * they guard the CAPTCHA provider and the proof-of-work store, and nothing is left to pass on.
+   */
+  public Future<List<RateLimits.Check>> beforePurchase(FlashSale sale, Attempt attempt) {
+    if (sale.powDifficulty() <= 0 && !sale.captchaRequired()) {
+      return Future.succeededFuture(rateLimits.checks(sale.saleId(), attempt.userId(), attempt.ip(), attempt.device()));
+    }
+    return check(sale, attempt).map(List.of());
   }
 
   /** A solution counts once: the first request to mark its nonce wins, every replay is refused. */

@@ -26,6 +26,15 @@ public final class RateLimits {
 
   public record Settings(Limit perUser, Limit perIp, Limit perDevice) {}
 
+  /** One limit one request must pass: its key, steady interval, burst, and what it limits ("user", "ip", "device"). */
+  public record Check(String key, long intervalMillis, int burst, String dimension) {
+    /** The refusal a buyer sees when this limit says wait. */
+    public Rejection.RejectedException refusal(long retryAfterMillis) {
+      return Rejection.RejectedException.rateLimited(retryAfterMillis,
+          "too many requests from this " + dimension + "; slow down");
+    }
+  }
+
   private final Redis redis;
   private final Settings settings;
   private final LuaScript script = LuaScript.fromResource("rate_limit");
@@ -41,29 +50,38 @@ public final class RateLimits {
 
   /** Passes, or fails with RATE_LIMITED carrying when to try again. */
   public Future<Void> take(String saleId, String userId, String ip, String device) {
-    SaleKeys keys = new SaleKeys(saleId);
-    List<String> limitKeys = new ArrayList<>(3);
-    List<String> args = new ArrayList<>(6);
-    List<String> names = new ArrayList<>(3);
-    add(settings.perUser(), "user", userId, keys, limitKeys, args, names);
-    add(settings.perIp(), "ip", ip, keys, limitKeys, args, names);
-    add(settings.perDevice(), "device", device, keys, limitKeys, args, names);
-    if (limitKeys.isEmpty()) {
+    List<Check> checks = checks(saleId, userId, ip, device);
+    if (checks.isEmpty()) {
       return Future.succeededFuture();
     }
-    return script.run(redis, limitKeys, args).compose(reply -> reply.get(0).toInteger() == 0
-        ? Future.succeededFuture()
-        : Future.failedFuture(Rejection.RejectedException.rateLimited(reply.get(1).toLong(),
-            "too many requests from this " + names.get(reply.get(2).toInteger() - 1) + "; slow down")));
+    List<String> args = new ArrayList<>(2 * checks.size());
+    checks.forEach(check -> {
+      args.add(Long.toString(check.intervalMillis()));
+      args.add(Integer.toString(check.burst()));
+    });
+    return script.run(redis, checks.stream().map(Check::key).toList(), args)
+        .compose(reply -> reply.get(0).toInteger() == 0
+            ? Future.succeededFuture()
+            : Future.failedFuture(checks.get(reply.get(2).toInteger() - 1).refusal(reply.get(1).toLong())));
   }
 
-  private static void add(Limit limit, String dimension, String subject, SaleKeys keys, List<String> limitKeys,
-                          List<String> args, List<String> names) {
+  /**
+   * The limits a request of this buyer, address and device must pass in this sale, for a
+   * script that checks them together with its own work (the purchase batch).
+   */
+  public List<Check> checks(String saleId, String userId, String ip, String device) {
+    SaleKeys keys = new SaleKeys(saleId);
+    List<Check> checks = new ArrayList<>(3);
+    add(settings.perUser(), "user", userId, keys, checks);
+    add(settings.perIp(), "ip", ip, keys, checks);
+    add(settings.perDevice(), "device", device, keys, checks);
+    return checks;
+  }
+
+  private static void add(Limit limit, String dimension, String subject, SaleKeys keys, List<Check> checks) {
     if (limit.on() && subject != null && !subject.isEmpty()) {
-      limitKeys.add(keys.rateLimit(dimension, subject));
-      args.add(Long.toString(limit.intervalMillis()));
-      args.add(Integer.toString(Math.max(1, limit.burst())));
-      names.add(dimension);
+      checks.add(new Check(keys.rateLimit(dimension, subject), limit.intervalMillis(), Math.max(1, limit.burst()),
+          dimension));
     }
   }
 }

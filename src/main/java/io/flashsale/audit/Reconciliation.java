@@ -2,6 +2,7 @@ package io.flashsale.audit;
 
 import io.flashsale.infra.LuaScript;
 import io.flashsale.infra.SaleKeys;
+import io.flashsale.inventory.ReservationVerticle;
 import io.flashsale.sale.FlashSale;
 import io.flashsale.sale.OpenSales;
 import io.flashsale.waitingroom.WaitingRoomAddresses;
@@ -132,6 +133,9 @@ public final class Reconciliation {
                     metrics.counter("flashsale.reconciliation.units.recovered").increment(returned);
                     LOG.warning("sale " + sale.saleId() + ": " + returned + " unit(s) of " + entry.userId()
                         + " were taken but never written (order " + entry.orderId() + "); returned to the pool");
+                    // The next buyer in line need not wait for the admission step's next tick.
+                    eventBus.publish(ReservationVerticle.UNITS_RETURNED,
+                        new JsonObject().put("saleId", sale.saleId()).put("units", returned));
                   }
                   String state = settled.get(1).toString();
                   if (!state.isEmpty()) {

@@ -1,5 +1,6 @@
 package io.flashsale.checkout;
 
+import io.flashsale.inventory.ReservationDesk;
 import io.flashsale.inventory.Reservations;
 import io.flashsale.payment.AuthorizationUnknownException;
 import io.flashsale.payment.PaymentGateway;
@@ -71,6 +72,7 @@ public final class Checkout {
   private final SaleRepository sales;
   private final AuthorizationRepository authorizations;
   private final Reservations reservations;
+  private final ReservationDesk desk;
   private final PaymentGateway gateway;
   private final Duration gatewayTimeout;
   private final EventBus eventBus;
@@ -78,13 +80,14 @@ public final class Checkout {
   private final MeterRegistry metrics;
 
   public Checkout(Pool pool, OrderRepository orders, SaleRepository sales, AuthorizationRepository authorizations,
-                  Reservations reservations, PaymentGateway gateway, Duration gatewayTimeout, EventBus eventBus,
+                  Reservations reservations, ReservationDesk desk, PaymentGateway gateway, Duration gatewayTimeout, EventBus eventBus,
                   Clock clock, MeterRegistry metrics) {
     this.pool = pool;
     this.orders = orders;
     this.sales = sales;
     this.authorizations = authorizations;
     this.reservations = reservations;
+    this.desk = desk;
     this.gateway = gateway;
     this.gatewayTimeout = gatewayTimeout;
     this.eventBus = eventBus;
@@ -224,7 +227,7 @@ public final class Checkout {
     eventBus.publish(WaitingRoomAddresses.OUTCOME, new JsonObject()
         .put("saleId", order.saleId()).put("userId", order.userId()).put("state", order.status().name())
         .put("orderId", order.orderId()));
-    Future<Void> returned = settled.released() ? reservations.returnToPool(order) : Future.succeededFuture();
+    Future<Void> returned = settled.released() ? desk.release(order) : Future.succeededFuture();
     return returned.compose(done -> settled.refusal() != null
         ? Future.failedFuture(settled.refusal())
         : Future.succeededFuture(order));

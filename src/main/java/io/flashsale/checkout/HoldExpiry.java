@@ -1,5 +1,6 @@
 package io.flashsale.checkout;
 
+import io.flashsale.inventory.ReservationDesk;
 import io.flashsale.inventory.Reservations;
 import io.flashsale.sale.AuthorizationRepository;
 import io.flashsale.sale.OrderRepository;
@@ -29,15 +30,17 @@ public final class HoldExpiry {
   private final OrderRepository orders;
   private final AuthorizationRepository authorizations;
   private final Reservations reservations;
+  private final ReservationDesk desk;
   private final EventBus eventBus;
   private final MeterRegistry metrics;
 
   public HoldExpiry(Pool pool, OrderRepository orders, AuthorizationRepository authorizations,
-                    Reservations reservations, EventBus eventBus, MeterRegistry metrics) {
+                    Reservations reservations, ReservationDesk desk, EventBus eventBus, MeterRegistry metrics) {
     this.pool = pool;
     this.orders = orders;
     this.authorizations = authorizations;
     this.reservations = reservations;
+    this.desk = desk;
     this.eventBus = eventBus;
     this.metrics = metrics;
   }
@@ -46,7 +49,7 @@ public final class HoldExpiry {
   public Future<Integer> sweep() {
     return pool.withTransaction(conn -> orders.lockExpiredHolds(conn, BATCH).compose(due -> expireAll(conn, due, 0,
             new ArrayList<>())))
-        .compose(expired -> Future.all(expired.stream().map(reservations::returnToPool).toList()).map(expired))
+        .compose(expired -> Future.all(expired.stream().map(desk::release).toList()).map(expired))
         .map(expired -> {
           expired.forEach(order -> eventBus.publish(WaitingRoomAddresses.OUTCOME, new JsonObject()
               .put("saleId", order.saleId()).put("userId", order.userId())

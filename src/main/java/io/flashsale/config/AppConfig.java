@@ -35,6 +35,7 @@ public record AppConfig(
     NotificationConfig notifications,
     LifecycleConfig lifecycle,
     Duration checkoutSweep,
+    ReservationConfig reservations,
     WaitingRoomConfig waitingRoom,
     AntibotConfig antibot,
     AuditConfig audit) {
@@ -48,6 +49,16 @@ public record AppConfig(
    */
   public record ClusterConfig(boolean enabled, String discovery, java.util.List<String> members, int port,
                               int eventBusPort, String host, String kubernetesService, String kubernetesNamespace) {}
+
+  /** Group commit of direct purchases: see conf/flashsale.properties. */
+  public record ReservationConfig(long batchWindowMillis, int batchSize, int batchesInFlight, int mostWaiting) {
+    public ReservationConfig {
+      if (batchWindowMillis < 0 || batchSize < 1 || batchesInFlight < 1 || mostWaiting < 1) {
+        throw new IllegalArgumentException("reservations.batch-window-ms must be >= 0, and reservations.batch-size, "
+            + "batches-in-flight and most-waiting >= 1");
+      }
+    }
+  }
 
   /** {@code shuffleSeed} empty: the pre-queue is drawn with a SecureRandom. */
   public record WaitingRoomConfig(int tickMillis, Duration prequeueWindow, long livePushMillis,
@@ -174,6 +185,11 @@ public record AppConfig(
             Duration.ofSeconds(s.integer("lifecycle.first-notice-seconds")),
             Duration.ofSeconds(s.integer("lifecycle.last-notice-seconds"))),
         Duration.ofMillis(s.integer("checkout.sweep-ms")),
+        new ReservationConfig(
+            s.integer("reservations.batch-window-ms"),
+            s.integer("reservations.batch-size"),
+            s.integer("reservations.batches-in-flight"),
+            s.integer("reservations.most-waiting")),
         new WaitingRoomConfig(
             s.integer("waitingroom.tick-ms"),
             Duration.ofSeconds(s.integer("waitingroom.prequeue-seconds")),
@@ -207,7 +223,7 @@ public record AppConfig(
   /** Same settings with Redis and PostgreSQL pointed elsewhere (used once embedded servers run). */
   public AppConfig withStores(String redis, String pg) {
     return new AppConfig(httpPort, httpInstances, redis, redisMode, redisPoolSize, pg, pgPoolSize, storeDeadline, jwtSecret,
-        demo, cluster, payment, notifications, lifecycle, checkoutSweep, waitingRoom, antibot, audit);
+        demo, cluster, payment, notifications, lifecycle, checkoutSweep, reservations, waitingRoom, antibot, audit);
   }
 
   public int effectiveHttpInstances() {

@@ -74,8 +74,9 @@ public final class ApiRouter {
       JsonInput input = JsonInput.of(ctx.body().buffer());
       int quantity = input.integer("quantity", 1, 1, MAX_QUANTITY);
       Attempt attempt = attempt(ctx, input, services);
-      reply(ctx, 201, services.catalog().get(saleId).compose(sale -> services.botDefence().check(sale, attempt)
-          .compose(human -> services.directPurchase().purchase(sale, attempt.userId(), attempt.device(), quantity))));
+      reply(ctx, 201, services.catalog().get(saleId).compose(sale -> services.botDefence().beforePurchase(sale, attempt)
+          .compose(limits -> services.directPurchase().purchase(sale, attempt.userId(), attempt.device(), quantity,
+              limits))));
     });
     router.get("/api/sales/:saleId/challenge").handler(ctx -> {
       UUID saleId = JsonInput.pathId(ctx.pathParam("saleId"), "sale");

@@ -1,27 +1,39 @@
 package io.flashsale.inventory;
 
+import io.flashsale.antibot.RateLimits;
+import io.flashsale.inventory.ReservationMessages.Purchase;
 import io.flashsale.sale.ErrorCode;
 import io.flashsale.sale.FlashSale;
 import io.flashsale.sale.FlashSaleException;
 import io.flashsale.sale.SaleOrder;
 import io.vertx.core.Future;
 import java.time.Clock;
+import java.util.List;
 
-/** The buy-now path of a sale without a waiting room: pre-checks, then a reservation. */
+/**
+ * The buy-now path of a sale without a waiting room: pre-checks, then a reservation in the
+ * reservation verticle's next batch for this sale.
+ */
 public final class DirectPurchase {
 
-  private final Reservations reservations;
+  private final ReservationDesk desk;
   private final Clock clock;
 
-  public DirectPurchase(Reservations reservations, Clock clock) {
-    this.reservations = reservations;
+  public DirectPurchase(ReservationDesk desk, Clock clock) {
+    this.desk = desk;
     this.clock = clock;
   }
 
-  /** {@code device} is the buyer's device fingerprint, or "" if they sent none. */
-  public Future<SaleOrder> purchase(FlashSale sale, String userId, String device, int quantity) {
+  /**
+   * {@code device} is the buyer's device fingerprint, or "" if they sent none; {@code limits}
+   * are the rate limits still to pass, checked in the batch's own Redis call.
+   */
+  public Future<SaleOrder> purchase(FlashSale sale, String userId, String device, int quantity,
+                                    List<RateLimits.Check> limits) {
     FlashSaleException refusal = precheck(sale, quantity);
-    return refusal != null ? Future.failedFuture(refusal) : reservations.reserve(sale, userId, device, quantity);
+    return refusal != null
+        ? Future.failedFuture(refusal)
+        : desk.purchase(new Purchase(sale, userId, device, quantity, limits));
   }
 
   private FlashSaleException precheck(FlashSale sale, int quantity) {

@@ -9,10 +9,15 @@ import io.flashsale.sale.SaleOrder;
 import io.flashsale.sale.SaleRepository;
 import io.flashsale.sale.SaleStatus;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.flashsale.antibot.Rejection;
+import io.flashsale.inventory.ReservationMessages.Purchase;
+import io.vertx.core.CompositeFuture;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,48 +48,114 @@ public final class Reservations {
     this.metrics = metrics;
   }
 
-  /** Takes {@code quantity} units for {@code userId}; fails with a {@link FlashSaleException} saying why not. */
-  public Future<SaleOrder> reserve(FlashSale sale, String userId, String device, int quantity) {
-    UUID orderId = UUID.randomUUID();
-    return takeFromGate(sale, userId, device, quantity, orderId.toString(), true)
-        .compose(taken -> reserveInDatabase(sale, userId, quantity, orderId)
-            // Best effort: if this is lost, reconciliation finds the order and clears the entry.
-            .onSuccess(order -> gate.settled(sale.saleId(), order.orderId()))
-            .recover(refused -> !definitelyNotWritten(refused)
-                // The write may still land (a COMMIT the frozen database has not answered): the
-                // in-flight entry stays, and reconciliation returns the units only if it did not.
-                ? Future.failedFuture(refused)
-                : gate.giveBack(sale.saleId(), userId, quantity, orderId.toString())
-                    .transform(returned -> {
-                      if (returned.failed()) {
-                        // The reconciliation job finds and repairs this drift; the buyer still gets the real reason.
-                        LOG.log(Level.SEVERE, "could not return " + quantity + " unit(s) of sale " + sale.saleId()
-                            + " to Redis after the database refused them", returned.cause());
-                      }
-                      return Future.<SaleOrder>failedFuture(refused);
-                    })))
-        .onComplete(result -> metrics.counter("flashsale.reservations",
-            "outcome", result.succeeded() ? "RESERVED" : outcomeOf(result.cause())).increment());
+  /**
+   * Direct purchases of one sale, in arrival order: one Redis call takes the units of the whole
+   * batch (rate limits, blacklists and per-buyer limits checked buyer by buyer in the same
+   * step), then one transaction reserves everyone who got units ({@link #reserveClaimed}).
+   * One future per purchase, in the same order: the order, or a {@link FlashSaleException}
+   * saying why not.
+   */
+  public List<Future<SaleOrder>> reserveAll(FlashSale sale, List<Purchase> purchases) {
+    List<Promise<SaleOrder>> answers = new ArrayList<>(purchases.size());
+    purchases.forEach(purchase -> answers.add(Promise.promise()));
+    take(sale, purchases, answers, true);
+    return answers.stream().map(Promise::future).toList();
   }
 
-  private Future<Void> takeFromGate(FlashSale sale, String userId, String device, int quantity, String orderId,
-                                    boolean mayLoad) {
-    return gate.tryTake(sale.saleId(), userId, device, quantity, sale.perUserLimit(), orderId)
-        .compose(take -> switch (take.outcome()) {
-      case TAKEN -> Future.succeededFuture();
-      case SOLD_OUT -> Future.failedFuture(new FlashSaleException(ErrorCode.SOLD_OUT,
-          "all " + sale.quantityAvailable() + " units are taken"));
-      case LIMIT -> Future.failedFuture(limitReached(sale, take.number(), quantity));
-      case BLACKLISTED, BLACKLISTED_DEVICE -> {
-        // The script counted it in the sale's tally; this is the bot defence's metric, as on the join path.
-        metrics.counter("flashsale.bot.rejections", "reason", take.outcome().name()).increment();
-        yield Future.failedFuture(
-            new FlashSaleException(ErrorCode.FORBIDDEN, "this account or device may not buy in this sale"));
+  private void take(FlashSale sale, List<Purchase> purchases, List<Promise<SaleOrder>> answers, boolean mayLoad) {
+    List<StockGate.Ask> asks = new ArrayList<>(purchases.size());
+    for (Purchase purchase : purchases) {
+      asks.add(new StockGate.Ask(purchase.userId(), purchase.device(), purchase.quantity(), purchase.sale().perUserLimit(),
+          UUID.randomUUID().toString(), purchase.limits()));
+    }
+    gate.takeAll(sale.saleId(), asks).onComplete(taken -> {
+      if (taken.failed()) {
+        // Nothing is known of this call: if it ran, the in-flight entries it wrote let
+        // reconciliation return the units.
+        answers.forEach(answer -> refuse(answer, taken.cause()));
+        return;
       }
-      case NOT_LOADED -> mayLoad
-          ? loadStock(sale.saleId()).compose(loaded -> takeFromGate(sale, userId, device, quantity, orderId, false))
-          : Future.failedFuture(new FlashSaleException(ErrorCode.SALE_NOT_ACTIVE, "sale stock is not loaded"));
+      List<Claim> claims = new ArrayList<>();
+      List<Promise<SaleOrder>> claimed = new ArrayList<>();
+      List<Purchase> notLoaded = new ArrayList<>();
+      List<Promise<SaleOrder>> toReload = new ArrayList<>();
+      for (int i = 0; i < purchases.size(); i++) {
+        Purchase purchase = purchases.get(i);
+        StockGate.Take take = taken.result().get(i);
+        switch (take.outcome()) {
+          case TAKEN -> {
+            claims.add(new Claim(purchase.userId(), purchase.quantity(), UUID.fromString(asks.get(i).orderId())));
+            claimed.add(answers.get(i));
+          }
+          case SOLD_OUT -> refuse(answers.get(i), new FlashSaleException(ErrorCode.SOLD_OUT,
+              "all " + sale.quantityAvailable() + " units are taken"));
+          case LIMIT -> refuse(answers.get(i), limitReached(sale, (int) take.number(), purchase.quantity()));
+          case RATE_LIMITED -> {
+            // The script counted it in the sale's tally, as the join path's rate limit does.
+            metrics.counter("flashsale.bot.rejections", "reason", Rejection.RATE_LIMITED.name()).increment();
+            refuse(answers.get(i), take.refusedBy().refusal(take.number()));
+          }
+          case BLACKLISTED, BLACKLISTED_DEVICE -> {
+            metrics.counter("flashsale.bot.rejections", "reason", take.outcome().name()).increment();
+            refuse(answers.get(i),
+                new FlashSaleException(ErrorCode.FORBIDDEN, "this account or device may not buy in this sale"));
+          }
+          case NOT_LOADED -> {
+            if (mayLoad) {
+              // Their rate limits were counted by this call; the second try does not count them again.
+              notLoaded.add(new Purchase(purchase.sale(), purchase.userId(), purchase.device(), purchase.quantity(),
+                  List.of()));
+              toReload.add(answers.get(i));
+            } else {
+              refuse(answers.get(i), new FlashSaleException(ErrorCode.SALE_NOT_ACTIVE, "sale stock is not loaded"));
+            }
+          }
+        }
+      }
+      if (!notLoaded.isEmpty()) {
+        loadStock(sale.saleId()).onComplete(loaded -> {
+          if (loaded.failed()) {
+            toReload.forEach(answer -> refuse(answer, loaded.cause()));
+          } else {
+            take(sale, notLoaded, toReload, false);
+          }
+        });
+      }
+      if (claims.isEmpty()) {
+        return;
+      }
+      reserveClaimed(sale, claims).onComplete(reserved -> {
+        if (reserved.failed()) {
+          // Whether the transaction committed is unknown: the in-flight entries stay, and
+          // reconciliation returns the units only if the orders are not there.
+          claimed.forEach(answer -> answer.fail(reserved.cause()));
+          metrics.counter("flashsale.reservations", "outcome", "ERROR").increment(claimed.size());
+          return;
+        }
+        Map<UUID, Promise<SaleOrder>> byOrder = new HashMap<>();
+        for (int i = 0; i < claims.size(); i++) {
+          byOrder.put(claims.get(i).orderId(), claimed.get(i));
+        }
+        List<String> settled = new ArrayList<>();
+        for (ClaimOutcome outcome : reserved.result()) {
+          Promise<SaleOrder> answer = byOrder.get(outcome.claim().orderId());
+          if (outcome.order() != null) {
+            settled.add(outcome.order().orderId());
+            answer.complete(outcome.order());
+          } else {
+            answer.fail(outcome.refusal() != null ? outcome.refusal() : outcome.unknown());
+          }
+        }
+        // Best effort: if this is lost, reconciliation finds the orders and clears the entries.
+        gate.settled(sale.saleId(), settled);
+      });
     });
+  }
+
+  /** A refusal before the database: counted here, as {@link #reserveClaimed} counts its own. */
+  private void refuse(Promise<SaleOrder> answer, Throwable why) {
+    metrics.counter("flashsale.reservations", "outcome", outcomeOf(why)).increment();
+    answer.fail(why);
   }
 
   /** Puts the database's count of free units into Redis if the counter is missing. */
@@ -101,8 +172,16 @@ public final class Reservations {
    */
   public record Claim(String userId, int quantity, UUID orderId) {}
 
-  /** What the database said to one claim: the order, or why not (its units are back in Redis then). */
-  public record ClaimOutcome(Claim claim, SaleOrder order, FlashSaleException refusal) {}
+  /**
+   * What the database said to one claim: the order, or why not (its units are back in Redis
+   * then), or {@code unknown}: the write may or may not have landed, so its in-flight entry
+   * stays for reconciliation to settle.
+   */
+  public record ClaimOutcome(Claim claim, SaleOrder order, FlashSaleException refusal, Throwable unknown) {
+    static ClaimOutcome reserved(Claim claim, SaleOrder order) {
+      return new ClaimOutcome(claim, order, null, null);
+    }
+  }
 
   /**
    * Reservations for buyers whose units were already taken in Redis (the waiting room's
@@ -119,8 +198,9 @@ public final class Reservations {
     Integer[] quantities = claims.stream().map(Claim::quantity).toArray(Integer[]::new);
     UUID[] orderIds = claims.stream().map(Claim::orderId).toArray(UUID[]::new);
     int total = claims.stream().mapToInt(Claim::quantity).sum();
+    long buyers = claims.stream().map(Claim::userId).distinct().count();
     return pool.withTransaction(conn -> orders.addPurchasedBatch(conn, saleId, users, quantities, sale.perUserLimit())
-            .compose(accepted -> accepted.size() == claims.size()
+            .compose(accepted -> accepted.size() == buyers
                 ? orders.insertReservedBatch(conn, saleId, orderIds, users, quantities)
                 : Future.failedFuture(new FlashSaleException(ErrorCode.LIMIT_EXCEEDED, "a buyer of the batch is over the limit")))
             .compose(inserted -> sales.addSold(conn, saleId, total)
@@ -129,9 +209,9 @@ public final class Reservations {
                     : Future.failedFuture(new FlashSaleException(ErrorCode.SOLD_OUT, "the batch does not fit")))))
         .map(inserted -> {
           metrics.counter("flashsale.reservations", "outcome", "RESERVED").increment(inserted.size());
-          Map<String, Claim> byUser = new HashMap<>();
-          claims.forEach(claim -> byUser.put(claim.userId(), claim));
-          return inserted.stream().map(order -> new ClaimOutcome(byUser.get(order.userId()), order, null)).toList();
+          Map<String, Claim> byOrder = new HashMap<>();
+          claims.forEach(claim -> byOrder.put(claim.orderId().toString(), claim));
+          return inserted.stream().map(order -> ClaimOutcome.reserved(byOrder.get(order.orderId()), order)).toList();
         })
         .recover(batchRefused -> {
           if (!definitelyNotWritten(batchRefused)) {
@@ -142,23 +222,41 @@ public final class Reservations {
           }
           LOG.log(Level.WARNING, "batch of " + claims.size() + " reservations for sale " + sale.saleId()
               + " refused (" + batchRefused + "); reserving one by one");
-          return Future.all(claims.stream().map(claim -> reserveClaimedAlone(sale, claim)).toList())
-              .map(all -> all.<ClaimOutcome>list());
+          CompositeFuture tried = Future.join(claims.stream()
+              .map(claim -> reserveInDatabase(sale, claim.userId(), claim.quantity(), claim.orderId())).toList());
+          return tried.transform(done -> settleAlone(sale, claims, tried));
         });
   }
 
-  private Future<ClaimOutcome> reserveClaimedAlone(FlashSale sale, Claim claim) {
-    return reserveInDatabase(sale, claim.userId(), claim.quantity(), claim.orderId())
-        .map(order -> new ClaimOutcome(claim, order, null))
-        .recover(refused -> !definitelyNotWritten(refused)
-            ? Future.failedFuture(refused)
-            : gate.giveBack(sale.saleId(), claim.userId(), claim.quantity(), claim.orderId().toString())
-            .otherwiseEmpty()
-            .map(returned -> new ClaimOutcome(claim, null, refused instanceof FlashSaleException domain
-                ? domain
-                : new FlashSaleException(ErrorCode.UNAVAILABLE, "the reservation could not be written"))))
-        .onSuccess(outcome -> metrics.counter("flashsale.reservations",
-            "outcome", outcome.order() != null ? "RESERVED" : outcome.refusal().code().name()).increment());
+  /**
+   * The outcomes of claims reserved one by one: a refused claim's units go back to Redis, all
+   * of them in one call; a claim whose write is unknown keeps its in-flight entry.
+   */
+  private Future<List<ClaimOutcome>> settleAlone(FlashSale sale, List<Claim> claims, CompositeFuture tried) {
+    List<ClaimOutcome> outcomes = new ArrayList<>(claims.size());
+    List<StockGate.Return> returns = new ArrayList<>();
+    for (int i = 0; i < claims.size(); i++) {
+      Claim claim = claims.get(i);
+      if (tried != null && tried.succeeded(i)) {
+        outcomes.add(ClaimOutcome.reserved(claim, tried.resultAt(i)));
+        continue;
+      }
+      Throwable refused = tried.cause(i);
+      if (!definitelyNotWritten(refused)) {
+        outcomes.add(new ClaimOutcome(claim, null, null, refused));
+        continue;
+      }
+      returns.add(new StockGate.Return(claim.userId(), claim.quantity(), claim.orderId().toString()));
+      outcomes.add(new ClaimOutcome(claim, null, refused instanceof FlashSaleException domain
+          ? domain
+          : new FlashSaleException(ErrorCode.UNAVAILABLE, "the reservation could not be written"), null));
+    }
+    outcomes.forEach(outcome -> metrics.counter("flashsale.reservations", "outcome", outcome.order() != null
+        ? "RESERVED" : outcome.refusal() != null ? outcome.refusal().code().name() : "ERROR").increment());
+    Future<?> returned = returns.isEmpty() ? Future.succeededFuture() : gate.giveBackAll(sale.saleId(), returns)
+        .onFailure(e -> LOG.log(Level.SEVERE, "could not return " + returns.size() + " refused take(s) of sale "
+            + sale.saleId() + " to Redis; reconciliation will repair", e));
+    return returned.transform(done -> Future.succeededFuture(outcomes));
   }
 
   private Future<SaleOrder> reserveInDatabase(FlashSale sale, String userId, int quantity, UUID orderId) {
@@ -212,11 +310,16 @@ public final class Reservations {
                 new FlashSaleException(ErrorCode.CONFLICT, "order " + held.orderId() + " is no longer held"))));
   }
 
-  /** After a release committed: the units go back to the Redis gate for the next buyer. */
-  public Future<Void> returnToPool(SaleOrder released) {
-    return gate.giveBack(released.saleId(), released.userId(), released.quantity(), "")
-        .onFailure(e -> LOG.log(Level.SEVERE, "released order " + released.orderId()
-            + " committed but its units did not reach Redis; reconciliation will repair", e))
+  /**
+   * After releases committed: their units go back to the Redis gate for the next buyer, those
+   * of one sale in one call. Never fails: what does not reach Redis, reconciliation repairs.
+   */
+  public Future<Void> returnToPool(String saleId, List<SaleOrder> released) {
+    List<StockGate.Return> returns = released.stream()
+        .map(order -> new StockGate.Return(order.userId(), order.quantity(), "")).toList();
+    return gate.giveBackAll(saleId, returns)
+        .onFailure(e -> LOG.log(Level.SEVERE, released.size() + " released order(s) of sale " + saleId
+            + " committed but their units did not reach Redis; reconciliation will repair", e))
         .otherwiseEmpty()
         .mapEmpty();
   }

@@ -32,14 +32,16 @@ public final class OrderRepository {
   }
 
   /**
-   * The per-user guard for a batch of distinct buyers; returns the buyers it accepted. A buyer
-   * missing from the answer would pass the limit.
+   * The per-user guard for a batch; a buyer named twice counts with the sum of their units.
+   * Returns the buyers it accepted: a buyer missing from the answer would pass the limit. Rows
+   * are locked in user order, so two batches naming the same buyers cannot deadlock.
    */
   public Future<List<String>> addPurchasedBatch(SqlClient client, UUID saleId, String[] userIds, Integer[] quantities,
                                                 int limit) {
     return client.preparedQuery("""
             INSERT INTO user_sale_eligibility AS e (user_id, sale_id, quantity_purchased)
-            SELECT b.user_id, $1, b.quantity FROM unnest($2::text[], $3::integer[]) AS b(user_id, quantity)
+            SELECT b.user_id, $1, sum(b.quantity) FROM unnest($2::text[], $3::integer[]) AS b(user_id, quantity)
+             GROUP BY b.user_id ORDER BY b.user_id
             ON CONFLICT (user_id, sale_id) DO UPDATE
                SET quantity_purchased = e.quantity_purchased + EXCLUDED.quantity_purchased, updated_at = now()
              WHERE e.quantity_purchased + EXCLUDED.quantity_purchased <= $4

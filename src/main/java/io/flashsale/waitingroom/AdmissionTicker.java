@@ -1,10 +1,12 @@
 package io.flashsale.waitingroom;
 
+import io.flashsale.inventory.ReservationVerticle;
 import io.flashsale.sale.FlashSale;
 import io.flashsale.sale.QueuePolicy;
 import io.flashsale.sale.OpenSales;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.util.HashSet;
 import java.util.Set;
@@ -40,7 +42,20 @@ public final class AdmissionTicker extends VerticleBase {
   @Override
   public Future<?> start() {
     vertx.setPeriodic(tickMillis, id -> tick());
-    return Future.succeededFuture();
+    // Units back in a sale's pool (a hold expired or was cancelled, reconciliation returned a
+    // lost take) reach the head of its line now, not at the next tick.
+    return vertx.eventBus().<JsonObject>consumer(ReservationVerticle.UNITS_RETURNED,
+        returned -> admitNow(returned.body().getString("saleId"))).completion();
+  }
+
+  private void admitNow(String saleId) {
+    long now = clock.millis();
+    for (FlashSale sale : openSales.withWaitingRoom()) {
+      if (sale.saleId().equals(saleId) && now >= sale.startTime().toEpochMilli()
+          && now < sale.endTime().toEpochMilli() && busy.add(saleId)) {
+        admitOnce(sale).onComplete(done -> busy.remove(saleId));
+      }
+    }
   }
 
   private void tick() {

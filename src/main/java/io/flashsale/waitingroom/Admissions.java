@@ -2,7 +2,7 @@ package io.flashsale.waitingroom;
 
 import io.flashsale.infra.LuaScript;
 import io.flashsale.infra.SaleKeys;
-import io.flashsale.inventory.Reservations;
+import io.flashsale.inventory.ReservationDesk;
 import io.flashsale.inventory.Reservations.Claim;
 import io.flashsale.inventory.Reservations.ClaimOutcome;
 import io.flashsale.sale.AuthorizationRepository;
@@ -55,7 +55,7 @@ public final class Admissions {
   private final Pool pool;
   private final AuthorizationRepository authorizations;
   private final Presence.Settings presence;
-  private final Reservations reservations;
+  private final ReservationDesk reservations;
   private final EventBus eventBus;
   private final MeterRegistry metrics;
   private final int tickMillis;
@@ -63,7 +63,7 @@ public final class Admissions {
   private final Map<String, AtomicLong> gauges = new ConcurrentHashMap<>();
 
   public Admissions(Redis redis, Pool pool, AuthorizationRepository authorizations, Presence.Settings presence,
-                    Reservations reservations, EventBus eventBus, MeterRegistry metrics, int tickMillis) {
+                    ReservationDesk reservations, EventBus eventBus, MeterRegistry metrics, int tickMillis) {
     this.redis = redis;
     this.pool = pool;
     this.authorizations = authorizations;
@@ -148,6 +148,11 @@ public final class Admissions {
       Request tickets = Request.cmd(Command.HSET).arg(keys.tickets());
       Request settled = Request.cmd(Command.HDEL).arg(keys.inflight());
       for (ClaimOutcome outcome : outcomes) {
+        if (outcome.unknown() != null) {
+          // The write may have landed: the ticket stays ADMITTED with its in-flight entry, and
+          // reconciliation settles both once it can see whether the order exists.
+          continue;
+        }
         Admitted buyer = byUser.get(outcome.claim().userId());
         TicketState state = stateOf(outcome);
         String orderId = outcome.order() != null ? outcome.order().orderId() : null;

@@ -11,6 +11,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
 import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -97,6 +99,59 @@ class DirectPurchaseConcurrencyTest {
       assertThat(figures.maxPerUser()).isLessThanOrEqualTo(2);
     }
     assertThat(Await.result(server.app().stockGate().stock(saleId))).as("Redis stock").isZero();
+  }
+
+  @Test
+  void concurrentPurchasesShareBatchesOfOneRedisCallAndOneTransaction() throws Exception {
+    String saleId = Await.result(server.createSale(1_000, new JsonObject())).getString("saleId");
+    double batchesBefore = scraped("flashsale_reservation_batch_count");
+    List<String> attempts = new ArrayList<>();
+    for (int i = 0; i < 600; i++) {
+      attempts.add("batched-buyer-" + i);
+    }
+
+    Map<String, Integer> replies = fire(saleId, attempts, user -> 1);
+
+    assertThat(replies).isEqualTo(Map.of("201", 600));
+    double batches = scraped("flashsale_reservation_batch_count") - batchesBefore;
+    assertThat(batches).as("600 purchases fired at once went in fewer batches than purchases").isLessThan(600);
+    assertThat(scraped("flashsale_reservation_batch_max")).as("the largest batch").isGreaterThan(1);
+    try (Connection db = server.database()) {
+      assertThat(Invariants.assertNoOversell(db, saleId).quantitySold()).isEqualTo(600);
+    }
+    assertThat(Await.result(server.app().stockGate().stock(saleId))).isEqualTo(400);
+  }
+
+  @Test
+  void aBatchTheDatabaseRefusesIsSettledBuyerByBuyerWithoutOverselling() throws Exception {
+    String saleId = Await.result(server.createSale(20, new JsonObject())).getString("saleId");
+    // Drift, as a lost write or a bad repair would leave it: Redis believes in 60 units, the
+    // database in 20. The database's guard must decide.
+    Await.result(server.app().services().redis().send(Request.cmd(Command.SET)
+        .arg("sale:{" + saleId + "}:stock").arg(60)));
+    List<String> attempts = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      attempts.add("drift-buyer-" + i);
+    }
+
+    Map<String, Integer> replies = fire(saleId, attempts, user -> 1);
+
+    assertThat(replies).isEqualTo(Map.of("201", 20, "409 SOLD_OUT", 40));
+    try (Connection db = server.database()) {
+      SaleFigures figures = Invariants.assertNoOversell(db, saleId);
+      assertThat(figures.quantitySold()).isEqualTo(20);
+    }
+    assertThat(Await.result(server.app().services().redis().send(Request.cmd(Command.HLEN)
+        .arg("sale:{" + saleId + "}:inflight"))).toInteger()).as("every refused take was given back").isZero();
+    assertThat(Await.result(server.app().stockGate().stock(saleId)))
+        .as("the refused units went back to Redis (40), unless reconciliation already repaired the drift (0)")
+        .isIn(0, 40);
+  }
+
+  private static double scraped(String name) {
+    String text = Await.result(server.client().get("/metrics").send()).bodyAsString();
+    return text.lines().filter(line -> line.startsWith(name + " ")).mapToDouble(line ->
+        Double.parseDouble(line.substring(name.length() + 1))).findFirst().orElse(0);
   }
 
   /** Fires all attempts at once and tallies the replies as "status CODE". */

@@ -2,6 +2,7 @@ package io.flashsale.inventory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flashsale.antibot.RateLimits;
 import io.flashsale.inventory.StockGate.Outcome;
 import io.flashsale.infra.Stores;
 import io.flashsale.support.Await;
@@ -70,7 +71,7 @@ class StockGateTest {
 
     StockGate.Take again = Await.result(gate.tryTake(saleId, "ann", "", 1, 2, UUID.randomUUID().toString()));
 
-    assertThat(again).isEqualTo(new StockGate.Take(Outcome.LIMIT, 2));
+    assertThat(again).isEqualTo(new StockGate.Take(Outcome.LIMIT, 2, null));
     assertThat(Await.result(gate.stock(saleId))).isEqualTo(3);
     Await.result(gate.giveBack(saleId, "ann", 2, ""));
     assertThat(Await.result(gate.stock(saleId))).isEqualTo(5);
@@ -108,5 +109,72 @@ class StockGateTest {
     assertThat(Await.result(gate.tryTake(saleId, "dan", "", 1, 1, UUID.randomUUID().toString())).outcome()).isEqualTo(Outcome.NOT_LOADED);
     assertThat(Await.result(gate.giveBack(saleId, "dan", 1, ""))).isEqualTo(-1);
     assertThat(Await.result(gate.stock(saleId))).isEqualTo(-1);
+  }
+
+  @Test
+  void aBatchTakesInArrivalOrderAndWritesEveryTakeInFlightInTheSameStep() {
+    String saleId = UUID.randomUUID().toString();
+    Await.result(gate.loadIfAbsent(saleId, 3));
+    List<StockGate.Ask> asks = new ArrayList<>();
+    for (String user : List.of("ann", "bob", "ann", "cat", "dan", "eve")) {
+      asks.add(new StockGate.Ask(user, "", 1, 1, UUID.randomUUID().toString(), List.of()));
+    }
+
+    List<StockGate.Take> takes = Await.result(gate.takeAll(saleId, asks));
+
+    assertThat(takes).extracting(StockGate.Take::outcome).containsExactly(
+        Outcome.TAKEN, Outcome.TAKEN, Outcome.LIMIT, Outcome.TAKEN, Outcome.SOLD_OUT, Outcome.SOLD_OUT);
+    assertThat(takes).extracting(StockGate.Take::number).containsExactly(2L, 1L, 1L, 0L, 0L, 0L);
+    for (int i : new int[] {0, 1, 3}) {
+      assertThat(Await.result(redis.send(Request.cmd(Command.HGET).arg("sale:{" + saleId + "}:inflight")
+          .arg(asks.get(i).orderId()))).toString()).as("in flight: " + asks.get(i).userId())
+          .matches(asks.get(i).userId() + "\\|1\\|\\d{13}");
+    }
+    assertThat(Await.result(redis.send(Request.cmd(Command.HLEN).arg("sale:{" + saleId + "}:inflight"))).toInteger())
+        .as("only the takes are in flight").isEqualTo(3);
+  }
+
+  @Test
+  void aBatchChecksEachBuyersRateLimitsFirstAndCountsOnlyWhatPasses() {
+    String saleId = UUID.randomUUID().toString();
+    Await.result(gate.loadIfAbsent(saleId, 10));
+    // One address, a burst of 2 at one request per second: the third buyer from it waits.
+    RateLimits.Check ip = new RateLimits.Check("sale:{" + saleId + "}:rl:ip:10.0.0.1", 1_000, 2, "ip");
+    List<StockGate.Ask> asks = new ArrayList<>();
+    for (String user : List.of("ann", "bob", "cat")) {
+      asks.add(new StockGate.Ask(user, "", 1, 1, UUID.randomUUID().toString(), List.of(
+          new RateLimits.Check("sale:{" + saleId + "}:rl:user:" + user, 1_000, 1, "user"), ip)));
+    }
+    Await.result(redis.send(Request.cmd(Command.SADD).arg("sale:{" + saleId + "}:blacklist").arg("bob")));
+
+    List<StockGate.Take> takes = Await.result(gate.takeAll(saleId, asks));
+
+    assertThat(takes).extracting(StockGate.Take::outcome)
+        .containsExactly(Outcome.TAKEN, Outcome.BLACKLISTED, Outcome.RATE_LIMITED);
+    assertThat(takes.get(2).refusedBy()).isEqualTo(ip);
+    assertThat(takes.get(2).number()).as("milliseconds to wait").isBetween(1L, 1_000L);
+    assertThat(Await.result(gate.stock(saleId))).isEqualTo(9);
+    assertThat(Await.result(redis.send(Request.cmd(Command.EXISTS).arg("sale:{" + saleId + "}:rl:user:cat")))
+        .toInteger()).as("a refused request is not counted against its other limits").isZero();
+    assertThat(Await.result(redis.send(Request.cmd(Command.HMGET).arg("sale:{" + saleId + "}:rejections")
+        .arg("RATE_LIMITED").arg("BLACKLISTED"))).stream().map(r -> r.toInteger()).toList()).containsExactly(1, 1);
+  }
+
+  @Test
+  void givesBackSeveralTakesInOneCallEachOnlyOnce() {
+    String saleId = UUID.randomUUID().toString();
+    Await.result(gate.loadIfAbsent(saleId, 5));
+    String first = UUID.randomUUID().toString();
+    String second = UUID.randomUUID().toString();
+    Await.result(gate.tryTake(saleId, "ann", "", 2, 2, first));
+    Await.result(gate.tryTake(saleId, "bob", "", 1, 1, second));
+
+    List<Integer> after = Await.result(gate.giveBackAll(saleId, List.of(new StockGate.Return("ann", 2, first),
+        new StockGate.Return("bob", 1, second), new StockGate.Return("ann", 2, first))));
+
+    assertThat(after).containsExactly(4, 5, -2);
+    assertThat(Await.result(gate.stock(saleId))).isEqualTo(5);
+    assertThat(Await.result(redis.send(Request.cmd(Command.HLEN).arg("sale:{" + saleId + "}:buyers"))).toInteger())
+        .as("nobody holds anything any more").isZero();
   }
 }
