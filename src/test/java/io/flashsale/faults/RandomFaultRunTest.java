@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.flashsale.http.BearerAuth;
 import io.flashsale.support.Await;
 import io.flashsale.support.Invariants;
-import io.flashsale.support.Poll;
 import io.flashsale.support.ServerProcess;
 import io.flashsale.support.TestServer;
 import io.vertx.core.Future;
@@ -16,11 +15,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import java.io.File;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.time.Duration;
@@ -37,7 +32,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
-import redis.embedded.core.RedisServerBuilder;
 
 /**
  * A randomised fault run: a queued sale with checkout meets buyers on one or more server nodes
@@ -68,7 +62,7 @@ class RandomFaultRunTest {
     FaultSchedule schedule = FaultSchedule.random(SEED, Duration.ofSeconds(SECONDS), NODES);
     System.out.println(schedule);
     Vertx vertx = Vertx.vertx();
-    try (Stores stores = Stores.start()) {
+    try (OwnStores stores = OwnStores.start("fault-run")) {
       CardApi cardApi = new CardApi(vertx, ServerProcess.freePort());
       Await.result(cardApi.up());
       Nodes nodes = new Nodes(NODES, stores, cardApi.url());
@@ -101,7 +95,7 @@ class RandomFaultRunTest {
     }
   }
 
-  private static void apply(FaultSchedule.Fault fault, Stores stores, Nodes nodes, CardApi cardApi) throws Exception {
+  private static void apply(FaultSchedule.Fault fault, OwnStores stores, Nodes nodes, CardApi cardApi) throws Exception {
     long lasts = fault.lasts().toMillis();
     switch (fault.kind()) {
       case KILL_NODE -> {
@@ -141,7 +135,7 @@ class RandomFaultRunTest {
     }
   }
 
-  private static Verdict check(Stores stores, String saleId, History history, CardApi cardApi, Buyers buyers,
+  private static Verdict check(OwnStores stores, String saleId, History history, CardApi cardApi, Buyers buyers,
                                boolean settled) throws Exception {
     List<String> violations = new ArrayList<>();
     if (!settled) {
@@ -237,89 +231,13 @@ class RandomFaultRunTest {
     System.out.println(Instant.now() + " fault run: " + String.format(format, args));
   }
 
-  /** A redis-server and a PostgreSQL of the run's own, as processes it can signal. */
-  static final class Stores implements AutoCloseable {
-    private final Path pgData;
-    private final int pgPort;
-    private final int redisPort;
-    private final List<String> redisCommand;
-    private EmbeddedPostgres postgres;
-    private Process redis;
-
-    private Stores(Path pgData, int pgPort, int redisPort, List<String> redisCommand) {
-      this.pgData = pgData;
-      this.pgPort = pgPort;
-      this.redisPort = redisPort;
-      this.redisCommand = redisCommand;
-    }
-
-    static Stores start() throws Exception {
-      int redisPort = ServerProcess.freePort();
-      List<String> command = new RedisServerBuilder().port(redisPort).bind("127.0.0.1")
-          .setting("save \"\"").setting("appendonly no").buildCommandArgs();
-      Stores stores = new Stores(Files.createTempDirectory("fault-run-pg"), ServerProcess.freePort(), redisPort, command);
-      stores.startRedis();
-      stores.postgres = EmbeddedPostgres.builder().setDataDirectory(stores.pgData).setCleanDataDirectory(true)
-          .setPort(stores.pgPort).start();
-      return stores;
-    }
-
-    String redisUrl() {
-      return "redis://127.0.0.1:" + redisPort;
-    }
-
-    String pgUrl() {
-      return "postgresql://postgres@127.0.0.1:" + pgPort + "/postgres";
-    }
-
-    String jdbcUrl() {
-      return "jdbc:postgresql://127.0.0.1:" + pgPort + "/postgres";
-    }
-
-    Process redis() {
-      return redis;
-    }
-
-    void startRedis() throws IOException {
-      redis = new ProcessBuilder(redisCommand).redirectErrorStream(true)
-          .redirectOutput(new File("target/fault-run-redis.log")).start();
-      Poll.until(() -> {
-        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", redisPort)) {
-          return true;
-        } catch (IOException notYet) {
-          return false;
-        }
-      }, up -> up, Duration.ofSeconds(20));
-    }
-
-    void killRedis() throws InterruptedException {
-      redis.destroyForcibly().waitFor();
-    }
-
-    /** The postmaster and every backend it forked. */
-    List<ProcessHandle> postgresProcesses() throws IOException {
-      List<ProcessHandle> found = Signals.tree(Signals.postmaster(pgData));
-      assertThat(found).as("PostgreSQL processes under " + pgData).isNotEmpty();
-      return found;
-    }
-
-    @Override
-    public void close() throws Exception {
-      // Whatever the run left frozen must be able to stop.
-      Signals.send("CONT", postgresProcesses());
-      Signals.send("CONT", List.of(redis.toHandle()));
-      postgres.close();
-      redis.destroyForcibly().waitFor();
-    }
-  }
-
   /** The server nodes, as processes: clustered over Hazelcast when there are several. */
   static final class Nodes {
     private final Map<Integer, Map<String, String>> envs = new HashMap<>();
     private final Map<Integer, Process> running = new ConcurrentHashMap<>();
     private final List<Integer> ports = new ArrayList<>();
 
-    Nodes(int count, Stores stores, String cardApiUrl) {
+    Nodes(int count, OwnStores stores, String cardApiUrl) {
       List<Integer> hazelcast = new ArrayList<>();
       for (int i = 0; i < count; i++) {
         ports.add(ServerProcess.freePort());
