@@ -22,6 +22,7 @@ import io.vertx.sqlclient.Tuple;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -49,7 +50,8 @@ public final class Reconciliation {
 
   private record InFlight(String orderId, String userId, int quantity, long takenAtMillis) {}
 
-  private record Figures(int available, int sold, long heldOrPaid, long stock, long inflight) {
+  /** {@code inflight}: units of in-flight entries with no order yet; {@code written}: entries whose order exists. */
+  private record Figures(int available, int sold, long heldOrPaid, long stock, long inflight, Set<String> written) {
     long redisDrift() {
       return stock + inflight + sold - available;
     }
@@ -148,28 +150,41 @@ public final class Reconciliation {
     });
   }
 
+  /**
+   * Redis first, then the database: a take that commits in between is seen in flight and as
+   * written, and counted once. An in-flight entry whose order the database already has (its
+   * process died before clearing it, or is about to clear it) counts as sold, not in flight.
+   */
   private Future<Figures> figures(FlashSale sale, SaleKeys keys) {
-    Future<Row> database = pool.preparedQuery("""
-            SELECT s.quantity_available, s.quantity_sold,
-                   (SELECT coalesce(sum(quantity), 0) FROM sale_orders o
-                     WHERE o.sale_id = s.sale_id AND o.status IN ('RESERVED', 'PAID')) AS held_or_paid
-              FROM flash_sales s WHERE s.sale_id = $1""")
-        .execute(Tuple.of(UUID.fromString(sale.saleId())))
-        .map(rows -> rows.iterator().next());
-    Future<List<Response>> inRedis = redis.batch(List.of(
-        Request.cmd(Command.GET).arg(keys.stock()),
-        Request.cmd(Command.HVALS).arg(keys.inflight())));
-    return Future.all(database, inRedis).map(both -> {
-      Row row = database.result();
-      Response stock = inRedis.result().get(0);
-      long inflight = 0;
-      for (Response entry : inRedis.result().get(1)) {
-        String[] parts = entry.toString().split("\\|");
-        inflight += Integer.parseInt(parts[parts.length - 2]);
-      }
-      return new Figures(row.getInteger("quantity_available"), row.getInteger("quantity_sold"),
-          row.getLong("held_or_paid"), stock == null ? -1 : stock.toLong(), inflight);
-    });
+    return redis.batch(List.of(
+            Request.cmd(Command.GET).arg(keys.stock()),
+            Request.cmd(Command.HGETALL).arg(keys.inflight())))
+        .compose(inRedis -> {
+          Response stock = inRedis.get(0);
+          Response entries = inRedis.get(1);
+          Map<String, Integer> inflight = new HashMap<>();
+          for (String orderId : entries.getKeys()) {
+            String[] parts = entries.get(orderId).toString().split("\\|");
+            inflight.put(orderId, Integer.parseInt(parts[parts.length - 2]));
+          }
+          UUID[] ids = inflight.keySet().stream().map(UUID::fromString).toArray(UUID[]::new);
+          return pool.preparedQuery("""
+                  SELECT s.quantity_available, s.quantity_sold,
+                         (SELECT coalesce(sum(quantity), 0) FROM sale_orders o
+                           WHERE o.sale_id = s.sale_id AND o.status IN ('RESERVED', 'PAID')) AS held_or_paid,
+                         (SELECT coalesce(array_agg(o.order_id::text), '{}') FROM sale_orders o
+                           WHERE o.order_id = ANY($2)) AS written
+                    FROM flash_sales s WHERE s.sale_id = $1""")
+              .execute(Tuple.tuple().addUUID(UUID.fromString(sale.saleId())).addArrayOfUUID(ids))
+              .map(rows -> {
+                Row row = rows.iterator().next();
+                Set<String> written = Set.of(row.getArrayOfStrings("written"));
+                long unwritten = inflight.entrySet().stream().filter(entry -> !written.contains(entry.getKey()))
+                    .mapToLong(Map.Entry::getValue).sum();
+                return new Figures(row.getInteger("quantity_available"), row.getInteger("quantity_sold"),
+                    row.getLong("held_or_paid"), stock == null ? -1 : stock.toLong(), unwritten, written);
+              });
+        });
   }
 
   private Future<Long> judge(FlashSale sale, SaleKeys keys, Figures figures) {
@@ -195,8 +210,10 @@ public final class Reconciliation {
         + "); repairing Redis from the database";
     LOG.severe(message);
     metrics.counter("flashsale.reconciliation.repairs").increment();
-    return repair.run(redis, List.of(keys.stock(), keys.inflight()),
-            List.of(Long.toString(figures.available() - figures.sold())))
+    List<String> args = new ArrayList<>(1 + figures.written().size());
+    args.add(Long.toString(figures.available() - figures.sold()));
+    args.addAll(figures.written());
+    return repair.run(redis, List.of(keys.stock(), keys.inflight()), args)
         .compose(repaired -> alert(sale, "REDIS_DRIFT_REPAIRED", message, figures))
         .map(drift);
   }

@@ -56,6 +56,7 @@ public final class ReservationVerticle extends VerticleBase {
     final List<Waiting<Purchase>> purchases = new ArrayList<>();
     final List<Waiting<Release>> releases = new ArrayList<>();
     long purchaseTimer = -1;
+    boolean sendPending;
     long releaseTimer = -1;
     int batchesOnTheirWay;
 
@@ -137,11 +138,17 @@ public final class ReservationVerticle extends VerticleBase {
     lane.purchases.add(new Waiting<>(purchase, message));
     if (lane.purchases.size() >= settings.batchSize()) {
       sendPurchases(lane, false);
-    } else if (lane.purchaseTimer == -1) {
-      lane.purchaseTimer = vertx.setTimer(Math.max(1, settings.windowMillis()), id -> {
-        lane.purchaseTimer = -1;
-        sendPurchases(lane, false);
-      });
+    } else if (!lane.sendPending) {
+      lane.sendPending = true;
+      if (settings.windowMillis() == 0) {
+        // A window of 0 sends what arrived while the event loop was busy, and waits no longer.
+        context.runOnContext(next -> sendPurchases(lane, false));
+      } else {
+        lane.purchaseTimer = vertx.setTimer(settings.windowMillis(), id -> {
+          lane.purchaseTimer = -1;
+          sendPurchases(lane, false);
+        });
+      }
     }
   }
 
@@ -151,6 +158,7 @@ public final class ReservationVerticle extends VerticleBase {
       vertx.cancelTimer(lane.purchaseTimer);
       lane.purchaseTimer = -1;
     }
+    lane.sendPending = false;
     if (lane.purchases.isEmpty() || (!evenIfBusy && lane.batchesOnTheirWay >= settings.batchesInFlight())) {
       return;
     }
