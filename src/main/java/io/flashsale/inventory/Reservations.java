@@ -184,10 +184,10 @@ public final class Reservations {
   }
 
   /**
-   * Reservations for buyers whose units were already taken in Redis (the waiting room's
-   * admission step). One transaction for the whole batch, so the hot flash_sales row is
-   * updated once; if the batch is refused as a whole, each claim is retried alone so one bad
-   * claim cannot sink the others. Refused claims' units go back to Redis.
+   * Reservations for buyers whose units were already taken in Redis (a purchase batch, an
+   * admission step). One statement and one commit for the whole batch, so the hot flash_sales
+   * row is updated once; if the batch is refused as a whole, each claim is retried alone so one
+   * bad claim cannot sink the others. Refused claims' units go back to Redis, in one call.
    */
   public Future<List<ClaimOutcome>> reserveClaimed(FlashSale sale, List<Claim> claims) {
     if (claims.isEmpty()) {
@@ -197,16 +197,7 @@ public final class Reservations {
     String[] users = claims.stream().map(Claim::userId).toArray(String[]::new);
     Integer[] quantities = claims.stream().map(Claim::quantity).toArray(Integer[]::new);
     UUID[] orderIds = claims.stream().map(Claim::orderId).toArray(UUID[]::new);
-    int total = claims.stream().mapToInt(Claim::quantity).sum();
-    long buyers = claims.stream().map(Claim::userId).distinct().count();
-    return pool.withTransaction(conn -> orders.addPurchasedBatch(conn, saleId, users, quantities, sale.perUserLimit())
-            .compose(accepted -> accepted.size() == buyers
-                ? orders.insertReservedBatch(conn, saleId, orderIds, users, quantities)
-                : Future.failedFuture(new FlashSaleException(ErrorCode.LIMIT_EXCEEDED, "a buyer of the batch is over the limit")))
-            .compose(inserted -> sales.addSold(conn, saleId, total)
-                .compose(counted -> counted
-                    ? Future.succeededFuture(inserted)
-                    : Future.failedFuture(new FlashSaleException(ErrorCode.SOLD_OUT, "the batch does not fit")))))
+    return orders.reserveBatch(pool, saleId, orderIds, users, quantities, sale.perUserLimit())
         .map(inserted -> {
           metrics.counter("flashsale.reservations", "outcome", "RESERVED").increment(inserted.size());
           Map<String, Claim> byOrder = new HashMap<>();

@@ -32,40 +32,15 @@ public final class OrderRepository {
   }
 
   /**
-   * The per-user guard for a batch; a buyer named twice counts with the sum of their units.
-   * Returns the buyers it accepted: a buyer missing from the answer would pass the limit. Rows
-   * are locked in user order, so two batches naming the same buyers cannot deadlock.
+   * Reserves a batch in one statement (the {@code reserve_batch} function, migration V11): the
+   * per-buyer guard, one RESERVED order per entry priced from the sale row, and the sale's guard
+   * for the batch's total, all or nothing. Fails with a PostgreSQL error, and writes nothing, if
+   * a buyer would pass {@code limit} or the batch does not fit in the sale.
    */
-  public Future<List<String>> addPurchasedBatch(SqlClient client, UUID saleId, String[] userIds, Integer[] quantities,
-                                                int limit) {
-    return client.preparedQuery("""
-            INSERT INTO user_sale_eligibility AS e (user_id, sale_id, quantity_purchased)
-            SELECT b.user_id, $1, sum(b.quantity) FROM unnest($2::text[], $3::integer[]) AS b(user_id, quantity)
-             GROUP BY b.user_id ORDER BY b.user_id
-            ON CONFLICT (user_id, sale_id) DO UPDATE
-               SET quantity_purchased = e.quantity_purchased + EXCLUDED.quantity_purchased, updated_at = now()
-             WHERE e.quantity_purchased + EXCLUDED.quantity_purchased <= $4
-            RETURNING user_id""")
-        .execute(Tuple.of(saleId, userIds, quantities, limit))
-        .map(rows -> {
-          List<String> accepted = new ArrayList<>(rows.size());
-          rows.forEach(row -> accepted.add(row.getString("user_id")));
-          return accepted;
-        });
-  }
-
-  /** Inserts one RESERVED order per buyer of a batch, priced from the sale row. */
-  public Future<List<SaleOrder>> insertReservedBatch(SqlClient client, UUID saleId, UUID[] orderIds, String[] userIds,
-                                                     Integer[] quantities) {
-    return client.preparedQuery("""
-            INSERT INTO sale_orders (order_id, sale_id, user_id, quantity, status, amount_cents, currency,
-              reserved_at, expires_at)
-            SELECT b.order_id, s.sale_id, b.user_id, b.quantity, 'RESERVED', s.price_cents * b.quantity, s.currency,
-                   now(), now() + make_interval(secs => s.checkout_ttl_seconds)
-              FROM unnest($2::uuid[], $3::text[], $4::integer[]) AS b(order_id, user_id, quantity)
-              JOIN flash_sales s ON s.sale_id = $1
-            RETURNING """ + " " + SaleOrder.COLUMNS)
-        .execute(Tuple.of(saleId, orderIds, userIds, quantities))
+  public Future<List<SaleOrder>> reserveBatch(SqlClient client, UUID saleId, UUID[] orderIds, String[] userIds,
+                                              Integer[] quantities, int limit) {
+    return client.preparedQuery("SELECT " + SaleOrder.COLUMNS + " FROM reserve_batch($1, $2, $3, $4, $5)")
+        .execute(Tuple.of(saleId, orderIds, userIds, quantities, limit))
         .map(rows -> {
           List<SaleOrder> orders = new ArrayList<>(rows.size());
           rows.forEach(row -> orders.add(SaleOrder.fromRow(row)));
