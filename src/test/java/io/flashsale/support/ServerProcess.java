@@ -43,7 +43,9 @@ public final class ServerProcess {
 
   /** Waits until the server on {@code port} says it is ready (PostgreSQL migrated, Redis answering). */
   public static void awaitReady(WebClient client, int port) {
-    Poll.until(() -> Await.result(client.get(port, "127.0.0.1", "/health/ready").send()
+    // Each probe gives up after 2 s: a connection the starting process has not answered yet is
+    // tried again, rather than awaited for a minute.
+    Poll.until(() -> Await.result(client.get(port, "127.0.0.1", "/health/ready").timeout(2_000).send()
             .map(HttpResponse::statusCode).otherwise(-1)),
         status -> status == 200, Duration.ofSeconds(90));
   }
