@@ -134,8 +134,11 @@ public final class SaleAudit {
     OffsetDateTime first = db.getOffsetDateTime("first_reserved");
     OffsetDateTime last = db.getOffsetDateTime("last_reserved");
     Double reservationRate = steadyRate(orders, db.getDouble("p10_epoch"), db.getDouble("p90_epoch"));
+    // The list stops at the first MAX_WINNERS_LISTED winners: their admission times would give
+    // the rate of the sale's start only, so a longer sale is measured by its reservations.
+    boolean truncated = buyers.size() >= MAX_WINNERS_LISTED;
     long[] admittedAt = buyers.stream().mapToLong(Winner::admittedAtMillis).filter(t -> t > 0).sorted().toArray();
-    Double admissionRate = admittedAt.length < 10 ? null : steadyRate(admittedAt.length,
+    Double admissionRate = truncated || admittedAt.length < 10 ? null : steadyRate(admittedAt.length,
         admittedAt[admittedAt.length / 10] / 1000.0, admittedAt[admittedAt.length * 9 / 10] / 1000.0);
 
     List<Winner> admitted = buyers;
@@ -182,7 +185,10 @@ public final class SaleAudit {
             // With units coming back, later buyers win too: what must hold is that everyone let
             // out of the line was let out in line order, places 1..n with nobody skipped.
             .put("admitted", admitted.size())
-            .put("admittedInLineOrder", admittedNumbered && maxAdmittedNumber == admitted.size()))
+            .put("admittedInLineOrder", admittedNumbered && maxAdmittedNumber == admitted.size())
+            // True when only the first MAX_WINNERS_LISTED winners (by reservation time) were read:
+            // the figures above are about them.
+            .put("truncated", truncated))
         .put("botRejections", rejections(redisFigures.get(5)))
         .put("winners", winnerList)
         .put("invariants", new JsonObject()
