@@ -64,8 +64,13 @@ class ReservationCrashTest {
   private static final int PER_USER_LIMIT = 1;
   /** Orders in PostgreSQL before the freeze: the sale is well under way, far from sold out. */
   private static final int RESERVED_BEFORE_FREEZE = 40;
-  /** Takes in flight at the kill: units out of Redis stock whose database write is unsettled. */
-  private static final int IN_FLIGHT_AT_KILL = 10;
+  /**
+   * Takes in flight at the kill: units out of Redis stock whose database write is unsettled.
+   * They are whole batches: once the batches a sale may have on their way are stuck on the
+   * frozen database, later purchases wait before Redis, so how many are in flight depends on
+   * the batches the freeze caught; a 10 ms window makes those batches larger.
+   */
+  private static final int IN_FLIGHT_AT_KILL = 3;
   /** Purchases outstanding at once; the freeze lets as many again in, to take units and hang. */
   private static final int CONCURRENT = 96;
   /** The server's store deadline (its default): a transaction, pool wait included, gives up after at most 4. */
@@ -84,6 +89,7 @@ class ReservationCrashTest {
       "FLASHSALE_AUDIT_INFLIGHT_STALE_MS", Integer.toString(IN_FLIGHT_STALE_MS),
       "FLASHSALE_AUDIT_REDIS_CHECK_MS", "200",
       "FLASHSALE_HTTP_INSTANCES", "1",
+      "FLASHSALE_RESERVATIONS_BATCH_WINDOW_MS", "10",
       "FLASHSALE_ANTIBOT_RATE_USER_PER_SECOND", "0",
       "FLASHSALE_ANTIBOT_RATE_IP_PER_SECOND", "0",
       "FLASHSALE_ANTIBOT_RATE_DEVICE_PER_SECOND", "0");
