@@ -43,13 +43,6 @@ public final class StockGate {
     return Future.all(take.load(redis), giveBack.load(redis)).mapEmpty();
   }
 
-  /** One buyer's take, with no rate limit: {@code device} is their fingerprint, or "" if they sent none. */
-  public Future<Take> tryTake(String saleId, String userId, String device, int quantity, int perUserLimit,
-                              String orderId) {
-    return takeAll(saleId, List.of(new Ask(userId, device, quantity, perUserLimit, orderId, List.of())))
-        .map(takes -> takes.get(0));
-  }
-
   /**
    * The asks of a batch, in order, in one atomic script call: each buyer's rate limits,
    * blacklists, own limit, then the stock. One answer per ask, in the same order.
@@ -90,15 +83,11 @@ public final class StockGate {
   }
 
   /**
-   * Returns units: those of a released order ({@code inflightOrderId} empty), or those taken by
-   * {@link #tryTake} for an order the database refused. Resolves to the stock after, -1 if Redis
-   * had lost it, -2 if reconciliation had already settled that in-flight take.
+   * Returns units of one sale in one atomic call: those of released orders ({@code
+   * inflightOrderId} empty), or those taken for orders the database refused. One answer per
+   * return: the stock after it, -1 if Redis had lost the counter, -2 if reconciliation had
+   * already settled that in-flight take.
    */
-  public Future<Integer> giveBack(String saleId, String userId, int quantity, String inflightOrderId) {
-    return giveBackAll(saleId, List.of(new Return(userId, quantity, inflightOrderId))).map(after -> after.get(0));
-  }
-
-  /** Several returns of one sale in one atomic call; one answer per return, as {@link #giveBack}'s. */
   public Future<List<Integer>> giveBackAll(String saleId, List<Return> returns) {
     SaleKeys keys = new SaleKeys(saleId);
     List<String> args = new ArrayList<>(3 * returns.size());

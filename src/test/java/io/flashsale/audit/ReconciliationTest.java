@@ -3,6 +3,7 @@ package io.flashsale.audit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flashsale.infra.SaleKeys;
+import io.flashsale.inventory.StockGate;
 import io.flashsale.support.Await;
 import io.flashsale.support.Invariants;
 import io.flashsale.support.Poll;
@@ -14,6 +15,7 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 import java.sql.Connection;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
@@ -50,7 +52,8 @@ class ReconciliationTest {
   void aUnitTakenByAProcessThatDiedBeforeItsDatabaseWriteComesBack() throws Exception {
     String saleId = Await.result(server.createSale(1, new JsonObject())).getString("saleId");
     // What a crash between the Redis take and the transaction leaves behind.
-    Await.result(server.app().stockGate().tryTake(saleId, "crashed-buyer", "", 1, 1, UUID.randomUUID().toString()));
+    Await.result(server.app().stockGate().takeAll(saleId, List.of(
+        new StockGate.Ask("crashed-buyer", "", 1, 1, UUID.randomUUID().toString(), List.of()))));
     assertThat(Await.result(server.purchase(saleId, "next-buyer", 1)).bodyAsJsonObject().getString("code"))
         .isEqualTo("SOLD_OUT");
 

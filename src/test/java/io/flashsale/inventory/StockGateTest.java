@@ -46,7 +46,7 @@ class StockGateTest {
     Await.result(gate.loadIfAbsent(saleId, 10));
     List<Future<StockGate.Take>> takes = new ArrayList<>();
     for (int i = 0; i < 200; i++) {
-      takes.add(gate.tryTake(saleId, "user-" + i, "", 1 + i % 3, 3, UUID.randomUUID().toString()));
+      takes.add(take(saleId, "user-" + i, "", 1 + i % 3, 3, UUID.randomUUID().toString()));
     }
     Await.result(Future.all(takes));
 
@@ -67,15 +67,15 @@ class StockGateTest {
   void checksTheBuyersOwnCountBeforeTheStock() {
     String saleId = UUID.randomUUID().toString();
     Await.result(gate.loadIfAbsent(saleId, 5));
-    assertThat(Await.result(gate.tryTake(saleId, "ann", "", 2, 2, UUID.randomUUID().toString())).outcome()).isEqualTo(Outcome.TAKEN);
+    assertThat(Await.result(take(saleId, "ann", "", 2, 2, UUID.randomUUID().toString())).outcome()).isEqualTo(Outcome.TAKEN);
 
-    StockGate.Take again = Await.result(gate.tryTake(saleId, "ann", "", 1, 2, UUID.randomUUID().toString()));
+    StockGate.Take again = Await.result(take(saleId, "ann", "", 1, 2, UUID.randomUUID().toString()));
 
     assertThat(again).isEqualTo(new StockGate.Take(Outcome.LIMIT, 2, null));
     assertThat(Await.result(gate.stock(saleId))).isEqualTo(3);
-    Await.result(gate.giveBack(saleId, "ann", 2, ""));
+    Await.result(giveBack(saleId, "ann", 2, ""));
     assertThat(Await.result(gate.stock(saleId))).isEqualTo(5);
-    assertThat(Await.result(gate.tryTake(saleId, "ann", "", 2, 2, UUID.randomUUID().toString())).outcome()).isEqualTo(Outcome.TAKEN);
+    assertThat(Await.result(take(saleId, "ann", "", 2, 2, UUID.randomUUID().toString())).outcome()).isEqualTo(Outcome.TAKEN);
   }
 
   @Test
@@ -84,8 +84,8 @@ class StockGateTest {
     Await.result(gate.loadIfAbsent(saleId, 1));
     Await.result(redis.send(Request.cmd(Command.SCRIPT).arg("FLUSH")));
 
-    assertThat(Await.result(gate.tryTake(saleId, "bob", "", 1, 1, UUID.randomUUID().toString())).outcome()).isEqualTo(Outcome.TAKEN);
-    assertThat(Await.result(gate.tryTake(saleId, "cat", "", 1, 1, UUID.randomUUID().toString())).outcome()).isEqualTo(Outcome.SOLD_OUT);
+    assertThat(Await.result(take(saleId, "bob", "", 1, 1, UUID.randomUUID().toString())).outcome()).isEqualTo(Outcome.TAKEN);
+    assertThat(Await.result(take(saleId, "cat", "", 1, 1, UUID.randomUUID().toString())).outcome()).isEqualTo(Outcome.SOLD_OUT);
   }
 
   @Test
@@ -93,12 +93,12 @@ class StockGateTest {
     String saleId = UUID.randomUUID().toString();
     String orderId = UUID.randomUUID().toString();
     Await.result(gate.loadIfAbsent(saleId, 3));
-    Await.result(gate.tryTake(saleId, "eve", "", 1, 1, orderId));
+    Await.result(take(saleId, "eve", "", 1, 1, orderId));
     assertThat(Await.result(redis.send(Request.cmd(Command.HEXISTS).arg("sale:{" + saleId + "}:inflight").arg(orderId)))
         .toInteger()).isEqualTo(1);
 
-    assertThat(Await.result(gate.giveBack(saleId, "eve", 1, orderId))).isEqualTo(3);
-    assertThat(Await.result(gate.giveBack(saleId, "eve", 1, orderId))).as("a second return is refused").isEqualTo(-2);
+    assertThat(Await.result(giveBack(saleId, "eve", 1, orderId))).isEqualTo(3);
+    assertThat(Await.result(giveBack(saleId, "eve", 1, orderId))).as("a second return is refused").isEqualTo(-2);
     assertThat(Await.result(gate.stock(saleId))).isEqualTo(3);
   }
 
@@ -106,8 +106,8 @@ class StockGateTest {
   void reportsAMissingCounterInsteadOfInventingStock() {
     String saleId = UUID.randomUUID().toString();
 
-    assertThat(Await.result(gate.tryTake(saleId, "dan", "", 1, 1, UUID.randomUUID().toString())).outcome()).isEqualTo(Outcome.NOT_LOADED);
-    assertThat(Await.result(gate.giveBack(saleId, "dan", 1, ""))).isEqualTo(-1);
+    assertThat(Await.result(take(saleId, "dan", "", 1, 1, UUID.randomUUID().toString())).outcome()).isEqualTo(Outcome.NOT_LOADED);
+    assertThat(Await.result(giveBack(saleId, "dan", 1, ""))).isEqualTo(-1);
     assertThat(Await.result(gate.stock(saleId))).isEqualTo(-1);
   }
 
@@ -166,8 +166,8 @@ class StockGateTest {
     Await.result(gate.loadIfAbsent(saleId, 5));
     String first = UUID.randomUUID().toString();
     String second = UUID.randomUUID().toString();
-    Await.result(gate.tryTake(saleId, "ann", "", 2, 2, first));
-    Await.result(gate.tryTake(saleId, "bob", "", 1, 1, second));
+    Await.result(take(saleId, "ann", "", 2, 2, first));
+    Await.result(take(saleId, "bob", "", 1, 1, second));
 
     List<Integer> after = Await.result(gate.giveBackAll(saleId, List.of(new StockGate.Return("ann", 2, first),
         new StockGate.Return("bob", 1, second), new StockGate.Return("ann", 2, first))));
@@ -176,5 +176,17 @@ class StockGateTest {
     assertThat(Await.result(gate.stock(saleId))).isEqualTo(5);
     assertThat(Await.result(redis.send(Request.cmd(Command.HLEN).arg("sale:{" + saleId + "}:buyers"))).toInteger())
         .as("nobody holds anything any more").isZero();
+  }
+
+  /** One buyer's take with no rate limit, as a batch of one. */
+  private static Future<StockGate.Take> take(String saleId, String userId, String device, int quantity, int limit,
+                                             String orderId) {
+    return gate.takeAll(saleId, List.of(new StockGate.Ask(userId, device, quantity, limit, orderId, List.of())))
+        .map(takes -> takes.get(0));
+  }
+
+  private static Future<Integer> giveBack(String saleId, String userId, int quantity, String inflightOrderId) {
+    return gate.giveBackAll(saleId, List.of(new StockGate.Return(userId, quantity, inflightOrderId)))
+        .map(after -> after.get(0));
   }
 }
