@@ -3,8 +3,8 @@
 -- Redis slot one round trip per batch, and the batch is atomic: its in-flight entries are
 -- written in the same step as its takes, so a crash after this call leaves every taken unit
 -- on record for reconciliation.
--- For each buyer, cheapest refusal first: the rate limits (GCRA, as rate_limit.lua: a request
--- passes only if every limit lets it, and only then counts against them all), the account and
+-- For each buyer, cheapest refusal first: the rate limits (lib/gcra.lua: a request passes only
+-- if every limit lets it, and only then counts against them all), the account and
 -- device blacklists, the buyer's own count (an ineligible buyer never touches the stock), then
 -- the stock, which never goes below zero, not even for an instant.
 -- KEYS[1] sale:{id}:stock   KEYS[2] sale:{id}:buyers (hash user -> units held)
@@ -18,8 +18,8 @@
 -- TAKEN/stock left/0, LIMIT/units already held/0, SOLD_OUT/units left/0, NOT_LOADED/0/0,
 -- BLACKLISTED/0/0, BLACKLISTED_DEVICE/0/0, RATE_LIMITED/retry after ms/index of the refusing
 -- limit among the buyer's own (1-based).
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+--#include gcra
+local now = now_millis()
 local stock = redis.call('GET', KEYS[1])
 stock = stock and tonumber(stock)
 
@@ -30,31 +30,14 @@ local function answer(outcome, number, detail)
   result[#result + 1] = detail
 end
 
-local function rateLimited(at, count)
-  local tats = {}
-  for j = 0, count - 1 do
-    local key = KEYS[tonumber(ARGV[at + 3 * j])]
-    local interval = tonumber(ARGV[at + 3 * j + 1])
-    local tolerance = interval * (tonumber(ARGV[at + 3 * j + 2]) - 1)
-    local tat = math.max(tonumber(redis.call('GET', key) or now), now)
-    if tat - now > tolerance then
-      return tat - now - tolerance, j + 1
-    end
-    tats[j + 1] = tat + interval
-  end
-  for j = 0, count - 1 do
-    redis.call('SET', KEYS[tonumber(ARGV[at + 3 * j])], tats[j + 1], 'PX', tats[j + 1] - now + 1000)
-  end
-  return nil
-end
-
 local at = 2
 for _ = 1, tonumber(ARGV[1]) do
   local user, device = ARGV[at], ARGV[at + 1]
   local quantity, limit = tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3])
-  local orderId, limits = ARGV[at + 4], tonumber(ARGV[at + 5])
-  local retryAfter, refusing = rateLimited(at + 6, limits)
-  at = at + 6 + 3 * limits
+  local orderId = ARGV[at + 4]
+  local limits
+  limits, at = batch_limits(at + 5)
+  local retryAfter, refusing = gcra(now, limits)
   if retryAfter then
     redis.call('HINCRBY', KEYS[5], 'RATE_LIMITED', 1)
     answer('RATE_LIMITED', retryAfter, refusing)

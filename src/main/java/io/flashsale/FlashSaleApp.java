@@ -178,7 +178,7 @@ public final class FlashSaleApp {
         vertx.eventBus(), metrics, room.tickMillis());
     prequeue = new PrequeueShuffle(stores.redis(),
         room.shuffleSeed().isBlank() ? new SecureRandom() : new Random(Long.parseLong(room.shuffleSeed())));
-    preauthorizations = new Preauthorizations(stores.redis(), stores.pg(), gateway, authorizations, vertx.eventBus(),
+    preauthorizations = new Preauthorizations(stores.redis(), stores.pg(), gateway, authorizations, vertx,
         metrics, config.payment().preauthLease());
     holdExpiry = new HoldExpiry(stores.pg(), orders, authorizations, reservations, reservationDesk, vertx.eventBus(),
         metrics);
@@ -203,7 +203,7 @@ public final class FlashSaleApp {
         new Checkout(stores.pg(), orders, sales, authorizations, reservations, reservationDesk, gateway, config.payment().timeout(),
             vertx.eventBus(), clock, metrics),
         new WaitingRoom(stores.redis(), stores.pg(), catalog, orders, authorizations, admissionTokens, presence,
-            vertx.eventBus(), room.prequeueWindow(), clock, metrics),
+            vertx, room.prequeueWindow(), clock, metrics, room.joinWindowMillis(), room.joinBatchSize()),
         admissionTokens,
         blacklist,
         botDefence(config.antibot()),

@@ -18,6 +18,18 @@ import java.util.List;
  */
 public final class BotDefence {
 
+  /**
+   * What a join must still pass in its batch's own Redis call: its rate limits, then either the
+   * refusal its proof of work already earned ({@code refusal}, counted by the script) or the
+   * mark that spends a verified proof ({@code spentChallengeKey}); both null when the sale asks
+   * for none.
+   */
+  public record Guards(List<RateLimits.Check> limits, Rejection.RejectedException refusal, String spentChallengeKey,
+                       long challengeTtlMillis) {
+    /** Nothing left to pass: every check already ran. */
+    public static final Guards NONE = new Guards(List.of(), null, null, 0);
+  }
+
   /** What the request claims about itself; the user id comes from the verified token. */
   public record Attempt(String userId, String ip, String device, String powChallenge, String powSolution,
                         String captchaToken) {}
@@ -61,6 +73,33 @@ public final class BotDefence {
       return Future.succeededFuture(rateLimits.checks(sale.saleId(), attempt.userId(), attempt.ip(), attempt.device()));
     }
     return check(sale, attempt).map(List.of());
+  }
+
+  /**
+   * The checks before a join, in the same order as {@link #check} (rate limits, then the proof
+   * of work), in the join batch's one Redis call: the proof is verified here (an HMAC and a
+   * hash, no I/O) and the script applies the verdict after the rate limits, spending a good
+   * proof or counting a bad one. A sale that asks for a CAPTCHA runs every check first, as in
+   * {@link #check}: the rate limits guard the CAPTCHA provider.
+   */
+  public Guards beforeJoin(FlashSale sale, Attempt attempt) {
+    List<RateLimits.Check> limits = rateLimits.checks(sale.saleId(), attempt.userId(), attempt.ip(), attempt.device());
+    if (sale.powDifficulty() <= 0) {
+      return new Guards(limits, null, null, 0);
+    }
+    try {
+      Verified verified = proofOfWork.verify(attempt.powChallenge(), attempt.powSolution(), sale.saleId(),
+          attempt.userId(), sale.powDifficulty());
+      return new Guards(limits, null, new SaleKeys(sale.saleId()).usedChallenge(verified.nonce()),
+          verified.validForMillis());
+    } catch (Rejection.RejectedException refused) {
+      return new Guards(limits, refused, null, 0);
+    }
+  }
+
+  /** {@link #beforeJoin}, unless the sale asks for a CAPTCHA: then every check runs now. */
+  public Future<Guards> guardsForJoin(FlashSale sale, Attempt attempt) {
+    return sale.captchaRequired() ? check(sale, attempt).map(Guards.NONE) : Future.succeededFuture(beforeJoin(sale, attempt));
   }
 
   /** A solution counts once: the first request to mark its nonce wins, every replay is refused. */

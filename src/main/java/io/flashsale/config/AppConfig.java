@@ -63,7 +63,14 @@ public record AppConfig(
   /** {@code shuffleSeed} empty: the pre-queue is drawn with a SecureRandom. */
   public record WaitingRoomConfig(int tickMillis, Duration prequeueWindow, long livePushMillis,
                                   int admissionTokenSeconds, String shuffleSeed, boolean presence,
-                                  Duration presenceWindow, Duration presenceGrace) {}
+                                  Duration presenceWindow, Duration presenceGrace, long joinWindowMillis,
+                                  int joinBatchSize) {
+    public WaitingRoomConfig {
+      if (joinWindowMillis < 0 || joinBatchSize < 1) {
+        throw new IllegalArgumentException("waitingroom.join-window-ms must be >= 0 and waitingroom.join-batch-size >= 1");
+      }
+    }
+  }
 
   /** {@code gateway} is "simulated" or "http"; the http* settings matter only for the latter. */
   public record PaymentConfig(String gateway, Duration simulatedLatency, double simulatedDeclineRate,
@@ -198,7 +205,9 @@ public record AppConfig(
             s.text("waitingroom.shuffle-seed"),
             s.bool("waitingroom.presence"),
             Duration.ofSeconds(s.integer("waitingroom.presence-window-seconds")),
-            Duration.ofSeconds(s.integer("waitingroom.presence-grace-seconds"))),
+            Duration.ofSeconds(s.integer("waitingroom.presence-grace-seconds")),
+            s.integer("waitingroom.join-window-ms"),
+            s.integer("waitingroom.join-batch-size")),
         new AntibotConfig(
             Duration.ofSeconds(s.integer("antibot.pow.validity-seconds")),
             s.decimal("antibot.rate.user-per-second"),

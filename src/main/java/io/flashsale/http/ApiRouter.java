@@ -94,9 +94,9 @@ public final class ApiRouter {
       String paymentMethodId = input.token("paymentMethodId", DEFAULT_PAYMENT_METHOD, 128);
       Attempt attempt = attempt(ctx, input, services);
       services.catalog().get(saleId)
-          .compose(sale -> services.botDefence().check(sale, attempt)
-              .compose(human -> services.waitingRoom().join(sale, attempt.userId(), attempt.device(), quantity,
-                  paymentMethodId)))
+          .compose(sale -> services.botDefence().guardsForJoin(sale, attempt)
+              .compose(guards -> services.waitingRoom().join(sale, attempt.userId(), attempt.device(), quantity,
+                  paymentMethodId, guards)))
           .onSuccess(view -> json(ctx, 202, view.toJson()))
           .onFailure(ctx::fail);
     });

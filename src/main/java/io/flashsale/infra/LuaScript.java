@@ -10,11 +10,17 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * One Redis script from {@code resources/lua/}: loaded once, called by SHA, and sent whole
  * when a node answers NOSCRIPT (a restart or failover wipes the script cache; on Redis Cluster
  * each master has its own cache).
+ *
+ * <p>A line {@code --#include NAME} is replaced by {@code resources/lua/lib/NAME.lua}: code
+ * several scripts share (the rate limits, say) is written once, and each script still reaches
+ * Redis as one self-contained source.
  */
 public final class LuaScript {
 
@@ -27,13 +33,20 @@ public final class LuaScript {
     this.source = source;
   }
 
+  private static final Pattern INCLUDE = Pattern.compile("(?m)^--#include ([a-z_]+)$");
+
   public static LuaScript fromResource(String name) {
-    String path = "lua/" + name + ".lua";
+    String source = read("lua/" + name + ".lua");
+    return new LuaScript(name, INCLUDE.matcher(source)
+        .replaceAll(include -> Matcher.quoteReplacement(read("lua/lib/" + include.group(1) + ".lua"))));
+  }
+
+  private static String read(String path) {
     try (InputStream in = LuaScript.class.getClassLoader().getResourceAsStream(path)) {
       if (in == null) {
         throw new IllegalStateException("missing Redis script " + path);
       }
-      return new LuaScript(name, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -1,5 +1,7 @@
 package io.flashsale.waitingroom;
 
+import io.flashsale.antibot.BotDefence.Guards;
+import io.flashsale.antibot.Rejection;
 import io.flashsale.infra.LuaScript;
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.sale.AuthorizationRepository;
@@ -15,6 +17,7 @@ import io.flashsale.sale.SaleStatus;
 import io.flashsale.waitingroom.AdmissionTokens.Admission;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Redis;
@@ -37,7 +40,7 @@ public final class WaitingRoom {
   private final Duration prequeueWindow;
   private final Clock clock;
   private final MeterRegistry metrics;
-  private final LuaScript join = LuaScript.fromResource("join_queue");
+  private final JoinBatches joins;
   private final LuaScript status = LuaScript.fromResource("queue_status");
   private final LuaScript leave = LuaScript.fromResource("leave_queue");
   private final Presence presence;
@@ -46,9 +49,11 @@ public final class WaitingRoom {
 
   public WaitingRoom(Redis redis, Pool pool, SaleCatalog catalog, OrderRepository orders,
                      AuthorizationRepository authorizations, AdmissionTokens admissionTokens, Presence presence,
-                     EventBus eventBus, Duration prequeueWindow, Clock clock, MeterRegistry metrics) {
+                     Vertx vertx, Duration prequeueWindow, Clock clock, MeterRegistry metrics,
+                     long joinWindowMillis, int joinBatchSize) {
     this.redis = redis;
-    this.eventBus = eventBus;
+    this.joins = new JoinBatches(vertx, redis, joinWindowMillis, joinBatchSize, metrics);
+    this.eventBus = vertx.eventBus();
     this.authorizations = authorizations;
     this.presence = presence;
     this.pool = pool;
@@ -61,38 +66,45 @@ public final class WaitingRoom {
   }
 
   public Future<Void> loadScripts() {
-    return Future.all(join.load(redis), status.load(redis), leave.load(redis), presence.loadScripts()).mapEmpty();
+    return Future.all(joins.loadScripts(), status.load(redis), leave.load(redis), presence.loadScripts()).mapEmpty();
   }
 
   /**
    * Puts the buyer in line. A second join is refused with the buyer's existing ticket in the
    * problem. {@code device} is the buyer's device fingerprint, or "" if they sent none.
    */
-  public Future<QueueView> join(FlashSale sale, String userId, String device, int quantity, String paymentMethodId) {
+  public Future<QueueView> join(FlashSale sale, String userId, String device, int quantity, String paymentMethodId,
+                               Guards guards) {
     FlashSaleException refusal = precheck(sale, quantity);
     if (refusal != null) {
       return Future.failedFuture(refusal);
     }
-    SaleKeys keys = new SaleKeys(sale.saleId());
-    boolean shuffles = sale.queuePolicy() == QueuePolicy.RANDOMIZED_PREQUEUE;
-    return join.run(redis,
-            List.of(keys.tickets(), keys.blacklist(), keys.sequence(), keys.line(), keys.prequeue(), keys.sealed(),
-                keys.stock(), keys.preauthQueue(), keys.payments(), keys.paymentMethods(), keys.blacklistedDevices(),
-                keys.rejections(), keys.seen()),
-            List.of(userId, Integer.toString(quantity), UUID.randomUUID().toString(), shuffles ? "1" : "0",
-                paymentMethodId, device))
-        .compose(reply -> switch (reply.get(0).toString()) {
+    return joins.join(sale, userId, quantity, paymentMethodId, device, guards)
+        .compose(answer -> switch (answer.outcome()) {
+          case "JOINED" -> Future.succeededFuture(waiting(sale, Ticket.decode(answer.ticket()), answer.number(),
+              answer.detail(), "AUTHORIZING"));
+          case "EXISTING" -> status(userId, sale).compose(view -> Future.failedFuture(new AlreadyQueuedException(view)));
+          case "RATE_LIMITED" -> refused(Rejection.RATE_LIMITED,
+              guards.limits().get((int) answer.detail() - 1).refusal(answer.number()));
+          case "POW_REPLAYED" -> refused(Rejection.POW_REPLAYED,
+              Rejection.POW_REPLAYED.exception("this challenge was already used"));
           case "BLACKLISTED", "BLACKLISTED_DEVICE" -> {
-            metrics.counter("flashsale.bot.rejections", "reason", reply.get(0).toString()).increment();
+            metrics.counter("flashsale.bot.rejections", "reason", answer.outcome()).increment();
             yield Future.failedFuture(
                 new FlashSaleException(ErrorCode.FORBIDDEN, "this account or device may not join this sale"));
           }
-          case "EXISTING" -> status(userId, sale).compose(view -> Future.failedFuture(new AlreadyQueuedException(view)));
-          default -> Future.succeededFuture(waiting(sale, Ticket.decode(reply.get(1).toString()),
-              reply.get(2).toLong(), reply.get(3).toLong(), "AUTHORIZING"));
+          default -> guards.refusal() != null && answer.outcome().equals(guards.refusal().reason().name())
+              ? refused(guards.refusal().reason(), guards.refusal())
+              : Future.failedFuture(new IllegalStateException("join script answered " + answer.outcome()));
         })
         .onComplete(result -> metrics.counter("flashsale.queue.joins",
             "outcome", result.succeeded() ? "JOINED" : outcomeOf(result.cause())).increment());
+  }
+
+  /** A refusal the join script made and counted in the sale's tally: counted in the metrics here. */
+  private <T> Future<T> refused(Rejection reason, Rejection.RejectedException refusal) {
+    metrics.counter("flashsale.bot.rejections", "reason", reason.name()).increment();
+    return Future.failedFuture(refusal);
   }
 
   /** Where the buyer stands; asking counts as being present (and brings a buyer set aside back into line). */

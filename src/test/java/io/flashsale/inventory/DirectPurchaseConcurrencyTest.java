@@ -104,7 +104,7 @@ class DirectPurchaseConcurrencyTest {
   @Test
   void concurrentPurchasesShareBatchesOfOneRedisCallAndOneTransaction() throws Exception {
     String saleId = Await.result(server.createSale(1_000, new JsonObject())).getString("saleId");
-    double batchesBefore = scraped("flashsale_reservation_batch_count");
+    double batchesBefore = server.metric("flashsale_reservation_batch_count");
     List<String> attempts = new ArrayList<>();
     for (int i = 0; i < 600; i++) {
       attempts.add("batched-buyer-" + i);
@@ -113,9 +113,9 @@ class DirectPurchaseConcurrencyTest {
     Map<String, Integer> replies = fire(saleId, attempts, user -> 1);
 
     assertThat(replies).isEqualTo(Map.of("201", 600));
-    double batches = scraped("flashsale_reservation_batch_count") - batchesBefore;
+    double batches = server.metric("flashsale_reservation_batch_count") - batchesBefore;
     assertThat(batches).as("600 purchases fired at once went in fewer batches than purchases").isLessThan(600);
-    assertThat(scraped("flashsale_reservation_batch_max")).as("the largest batch").isGreaterThan(1);
+    assertThat(server.metric("flashsale_reservation_batch_max")).as("the largest batch").isGreaterThan(1);
     try (Connection db = server.database()) {
       assertThat(Invariants.assertNoOversell(db, saleId).quantitySold()).isEqualTo(600);
     }
@@ -148,11 +148,6 @@ class DirectPurchaseConcurrencyTest {
         .isIn(0, 40);
   }
 
-  private static double scraped(String name) {
-    String text = Await.result(server.client().get("/metrics").send()).bodyAsString();
-    return text.lines().filter(line -> line.startsWith(name + " ")).mapToDouble(line ->
-        Double.parseDouble(line.substring(name.length() + 1))).findFirst().orElse(0);
-  }
 
   /** Fires all attempts at once and tallies the replies as "status CODE". */
   private static Map<String, Integer> fire(String saleId, List<String> users,

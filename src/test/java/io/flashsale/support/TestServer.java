@@ -141,6 +141,13 @@ public final class TestServer {
         .map(HttpResponse::bodyAsJsonObject);
   }
 
+  /** The first sample of {@code name} (unlabelled) on the Prometheus page, 0 if absent. */
+  public double metric(String name) {
+    String text = Await.result(client().get("/metrics").send()).bodyAsString();
+    return text.lines().filter(line -> line.startsWith(name + " ")).mapToDouble(line ->
+        Double.parseDouble(line.substring(name.length() + 1))).findFirst().orElse(0);
+  }
+
   public Future<Void> stop() {
     client.close();
     return app.stop();

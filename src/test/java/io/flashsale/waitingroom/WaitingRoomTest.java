@@ -46,6 +46,7 @@ class WaitingRoomTest {
     String saleId = Await.result(server.createSale(200, new JsonObject()
         .put("waitingRoom", true).put("queuePolicy", "FIFO").put("admissionRatePerSecond", 2_000))).getString("saleId");
     int buyers = 20_000;
+    double batchesBefore = server.metric("flashsale_queue_join_batch_count");
 
     List<Future<HttpResponse<Buffer>>> joins = new ArrayList<>(buyers);
     for (int i = 0; i < buyers; i++) {
@@ -65,6 +66,10 @@ class WaitingRoomTest {
     assertThat(statuses).isEqualTo(Map.of("202", buyers));
     assertThat(numbers).as("every buyer has a place of their own").hasSize(buyers);
     assertThat(numbers.stream().mapToLong(Long::longValue).max().orElseThrow()).isEqualTo(buyers);
+    // Coalesced: joins that reached an event loop together went to Redis in one script call.
+    assertThat(server.metric("flashsale_queue_join_batch_count") - batchesBefore).as("join script calls")
+        .isLessThan(buyers);
+    assertThat(server.metric("flashsale_queue_join_batch_max")).as("the largest batch").isGreaterThan(1);
 
     JsonObject report = Poll.until(() -> Await.result(server.report(saleId)),
         r -> r.getJsonObject("database").getInteger("quantitySold") == 200
@@ -94,6 +99,36 @@ class WaitingRoomTest {
       states.merge(view.getString("state"), 1, Integer::sum);
     }
     assertThat(states).isEqualTo(Map.of("RESERVED", 200, "SOLD_OUT", buyers - 200));
+  }
+
+  @Test
+  void aBuyerJoiningTwiceAtOnceGetsOnePlace() {
+    String saleId = Await.result(server.createSale(10, new JsonObject()
+        .put("waitingRoom", true).put("queuePolicy", "FIFO").put("admissionRatePerSecond", 1))).getString("saleId");
+    List<Future<HttpResponse<Buffer>>> joins = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      // Both joins of a buyer are sent back to back: most share a batch.
+      joins.add(server.join(saleId, "twice-" + i, 1));
+      joins.add(server.join(saleId, "twice-" + i, 1));
+    }
+    Await.result(Future.join(joins), Duration.ofMinutes(1));
+
+    Map<String, Integer> statuses = new TreeMap<>();
+    Set<Long> numbers = new HashSet<>();
+    for (int i = 0; i < joins.size(); i += 2) {
+      List<HttpResponse<Buffer>> pair = List.of(joins.get(i).result(), joins.get(i + 1).result());
+      pair.forEach(reply -> statuses.merge(Integer.toString(reply.statusCode()), 1, Integer::sum));
+      assertThat(pair).extracting(HttpResponse::statusCode).as("twice-%d", i / 2).containsExactlyInAnyOrder(202, 409);
+      HttpResponse<Buffer> second = pair.get(0).statusCode() == 409 ? pair.get(0) : pair.get(1);
+      HttpResponse<Buffer> first = pair.get(0).statusCode() == 202 ? pair.get(0) : pair.get(1);
+      long number = first.bodyAsJsonObject().getLong("queueNumber");
+      assertThat(second.bodyAsString()).as("the refusal carries the ticket already held").contains(
+          first.bodyAsJsonObject().getString("ticketId"));
+      numbers.add(number);
+    }
+    assertThat(statuses).isEqualTo(Map.of("202", 200, "409", 200));
+    assertThat(numbers).as("one number per buyer, none skipped").hasSize(200)
+        .allMatch(number -> number >= 1 && number <= 200);
   }
 
   @Test
@@ -136,4 +171,5 @@ class WaitingRoomTest {
     long keptTheirArrivalPlace = java.util.stream.IntStream.range(0, early).filter(i -> numbers.get(i) == i + 1).count();
     assertThat(keptTheirArrivalPlace).as("arrival order does not decide").isLessThan(10);
   }
+
 }

@@ -1,0 +1,41 @@
+-- GCRA (the generic cell rate algorithm) over several limits at once, e.g. per user, per IP
+-- and per device for one sale. A request passes only if every limit lets it, and only then
+-- is it counted against them all: a refused request costs its sender nothing extra, and a
+-- bot cannot drain an honest buyer's allowance by sharing one of their limits.
+-- Time is Redis' own clock, so every instance agrees.
+
+-- Milliseconds on Redis' clock.
+local function now_millis()
+  local clock = redis.call('TIME')
+  return tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+end
+
+-- limits: a list of {key, milliseconds between requests at the steady rate, burst}.
+-- Returns nil when the request passes (and counts it against every limit), or the milliseconds
+-- to wait and the 1-based index of the refusing limit.
+local function gcra(now, limits)
+  local tats = {}
+  for i, limit in ipairs(limits) do
+    local tolerance = limit[2] * (limit[3] - 1)
+    local tat = math.max(tonumber(redis.call('GET', limit[1]) or now), now)
+    if tat - now > tolerance then
+      return tat - now - tolerance, i
+    end
+    tats[i] = tat + limit[2]
+  end
+  for i, limit in ipairs(limits) do
+    redis.call('SET', limit[1], tats[i], 'PX', tats[i] - now + 1000)
+  end
+  return nil
+end
+
+-- The limits of one request in a batch script's ARGV, from position at: a count L, then L
+-- triples (index into KEYS, interval, burst). Returns the limits and the position after them.
+local function batch_limits(at)
+  local limits = {}
+  for j = 1, tonumber(ARGV[at]) do
+    local from = at + 3 * (j - 1)
+    limits[j] = {KEYS[tonumber(ARGV[from + 1])], tonumber(ARGV[from + 2]), tonumber(ARGV[from + 3])}
+  end
+  return limits, at + 1 + 3 * #limits
+end
