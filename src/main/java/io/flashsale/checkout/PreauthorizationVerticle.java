@@ -18,7 +18,11 @@ import java.util.logging.Logger;
 public final class PreauthorizationVerticle extends VerticleBase {
 
   private static final Logger LOG = Logger.getLogger(PreauthorizationVerticle.class.getName());
-  private static final int ROUND_SIZE = 32;
+  /**
+   * Most cards one round claims: at a 20 ms tick, 128 a round lets one sale's line have 6,400
+   * cards a second authorised, above the fastest admission rate we measure (5,000/s).
+   */
+  private static final int ROUND_SIZE = 128;
 
   private final OpenSales openSales;
   private final Preauthorizations preauthorizations;
