@@ -181,11 +181,13 @@ public final class SaleAudit {
             .put("winners", winners.size())
             .put("winnersFromTheLine", queued)
             .put("highestWinningQueueNumber", maxWinnerNumber)
-            .put("winnersAreHeadOfLine", queued == winners.size() && maxWinnerNumber == winners.size())
+            // Over a truncated list these cannot be judged (null): a slow card passed on purpose is
+            // admitted after the buyers behind it, so the listed prefix may miss a lower number.
+            .put("winnersAreHeadOfLine", truncated ? null : queued == winners.size() && maxWinnerNumber == winners.size())
             // With units coming back, later buyers win too: what must hold is that everyone let
             // out of the line was let out in line order, places 1..n with nobody skipped.
             .put("admitted", admitted.size())
-            .put("admittedInLineOrder", admittedNumbered && maxAdmittedNumber == admitted.size())
+            .put("admittedInLineOrder", truncated ? null : admittedNumbered && maxAdmittedNumber == admitted.size())
             // True when only the first MAX_WINNERS_LISTED winners (by reservation time) were read:
             // the figures above are about them.
             .put("truncated", truncated))

@@ -437,13 +437,14 @@ public final class LoadTest implements Callable<Integer> {
       // Buyers who walked away are passed over on purpose by a presence-aware server, so "nobody
       // skipped" cannot be judged from the audit then; PresenceTest judges that order instead.
       boolean walkAways = checkout && abandonRate > 0;
-      boolean fair = mode == Mode.direct || walkAways
-          || audit.getJsonObject("fairness").getBoolean("admittedInLineOrder");
+      // Null over a truncated winners list (more than the audit lists): not judged then.
+      Boolean inLineOrder = audit.getJsonObject("fairness").getBoolean("admittedInLineOrder");
+      Boolean fair = mode == Mode.direct ? Boolean.TRUE : walkAways ? null : inLineOrder;
       boolean noErrors = phase.stats().errors() == 0;
       JsonObject db = audit.getJsonObject("database");
       Verdict verdict = new Verdict(invariants.getBoolean("I1"), invariants.getBoolean("I2"),
           invariants.getBoolean("I4"), db.getInteger("quantityAvailable"), db.getInteger("quantitySold"), soldBefore,
-          buyers, audit.getBoolean("settled"), walkAways ? null : fair, noErrors);
+          buyers, audit.getBoolean("settled"), fair, noErrors);
       JsonObject checkoutReport = !checkout ? null : new JsonObject()
           .put("abandonRate", abandonRate)
           .put("checkoutTtlSeconds", checkoutTtlSeconds)
