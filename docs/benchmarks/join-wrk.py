@@ -8,7 +8,10 @@ mean number of joins per call of the join script.
 
   python3 docs/benchmarks/join-wrk.py --url http://127.0.0.1:18480 --jwt-secret S [--redis-port P] [--label L]
 
-Prints one table row: label | hello/s | joins/s | ratio | p50 | p99 | Redis us/join | joins per call."""
+With --pid, also the engine process's CPU per join (user + system, /proc) over the join run.
+
+Prints one table row: label | hello/s | joins/s | ratio | p50 | p99 | Redis us/join | joins per call
+| engine CPU us/join."""
 import argparse, os, re, subprocess, sys, tempfile, urllib.request, uuid
 
 sys.path.insert(0, os.environ.get("SHARED_BENCH", os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -24,6 +27,14 @@ def redis_cpu(port):
     return sum(float(v) for k, v in re.findall(r"^(used_cpu_(?:user|sys)):([\d.]+)", out, re.M))
 
 
+def process_cpu(pid):
+    """Seconds of CPU the process has used (user + system, from /proc), or None without a pid."""
+    if not pid:
+        return None
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def scraped(url, name):
     text = urllib.request.urlopen(url + "/metrics", timeout=10).read().decode()
     m = re.search(r"^" + name + r" ([\d.eE+-]+)$", text, re.M)
@@ -35,6 +46,7 @@ def main():
     p.add_argument("--url", default="http://127.0.0.1:8080")
     p.add_argument("--jwt-secret", required=True)
     p.add_argument("--redis-port", type=int, default=0, help="the engine's Redis on 127.0.0.1, for its CPU")
+    p.add_argument("--pid", type=int, default=0, help="the engine's process id, for its CPU per request")
     p.add_argument("--label", default="")
     p.add_argument("--duration", type=int, default=8)
     p.add_argument("--connections", type=int, default=128)
@@ -50,9 +62,11 @@ def main():
         warm = ratios.new_sale(a, admin, 10_000_000, True)
         ratios.wrk(a, f.name, f"/api/sales/{warm}/queue", "POST", '{"quantity":1}', duration=a.warmup)
         sid = ratios.new_sale(a, admin, 10_000_000, True)
+        p0 = process_cpu(a.pid)
         c0, b0, s0 = redis_cpu(a.redis_port), scraped(a.url, "flashsale_queue_join_batch_count"), \
             scraped(a.url, "flashsale_queue_join_batch_sum")
         join = ratios.wrk(a, f.name, f"/api/sales/{sid}/queue", "POST", '{"quantity":1}')
+        p1 = process_cpu(a.pid)
         c1, b1, s1 = redis_cpu(a.redis_port), scraped(a.url, "flashsale_queue_join_batch_count"), \
             scraped(a.url, "flashsale_queue_join_batch_sum")
         again = ratios.wrk(a, f.name, "/health/live")
@@ -60,8 +74,9 @@ def main():
     joins = join["rps"] * a.duration
     cpu = "-" if c0 is None else f"{(c1 - c0) * 1e6 / joins:.1f}"
     batch = f"{(s1 - s0) / (b1 - b0):.1f}" if b1 > b0 else "-"
+    engine = "-" if p0 is None else f"{(p1 - p0) * 1e6 / joins:.0f}"
     print(f"| {a.label} | {base:.0f} | {join['rps']} | {join['rps'] / base:.3f} | {join['p50_ms']} ms "
-          f"| {join['p99_ms']} ms | {cpu} | {batch} | errors {join['errors']}, non-2xx {join['non2xx']} |")
+          f"| {join['p99_ms']} ms | {cpu} | {batch} | {engine} | errors {join['errors']}, non-2xx {join['non2xx']} |")
 
 
 if __name__ == "__main__":

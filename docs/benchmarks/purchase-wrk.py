@@ -7,7 +7,10 @@ Purchases run --warmup seconds (default 30) on another sale first, so the JIT ha
 
   python3 docs/benchmarks/purchase-wrk.py --url http://127.0.0.1:18490 --jwt-secret S [--pg URL] [--label L]
 
-Prints one table row: label | hello/s | purchases/s | ratio | p50 | p99 | reservations/s | commits/s | batch."""
+With --pid, also the engine process's CPU per purchase (user + system, /proc) over the purchase run.
+
+Prints one table row: label | hello/s | purchases/s | ratio | p50 | p99 | reservations/s | commits/s | batch
+| engine CPU us/purchase."""
 import argparse, os, re, subprocess, sys, tempfile, urllib.request, uuid
 
 sys.path.insert(0, os.environ.get("SHARED_BENCH", os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -23,6 +26,14 @@ def commits(pg):
     return int(out.strip())
 
 
+def process_cpu(pid):
+    """Seconds of CPU the process has used (user + system, from /proc), or None without a pid."""
+    if not pid:
+        return None
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def scraped(url, name):
     text = urllib.request.urlopen(url + "/metrics", timeout=10).read().decode()
     m = re.search(r"^" + name + r" ([\d.eE+-]+)$", text, re.M)
@@ -34,6 +45,7 @@ def main():
     p.add_argument("--url", default="http://127.0.0.1:8080")
     p.add_argument("--jwt-secret", required=True)
     p.add_argument("--pg", default="", help="libpq URL of the engine's PostgreSQL, for commits/s")
+    p.add_argument("--pid", type=int, default=0, help="the engine's process id, for its CPU per request")
     p.add_argument("--label", default="")
     p.add_argument("--duration", type=int, default=8)
     p.add_argument("--connections", type=int, default=128)
@@ -52,9 +64,11 @@ def main():
         ratios.wrk(a, f.name, f"/api/sales/{warm}/purchase", "POST", '{"quantity":1}', duration=a.warmup)
         sid = ratios.new_sale(a, admin, 10_000_000, False)
         sold_before = ratios.api(a.url, "GET", f"/api/sales/{sid}", None, admin)["quantitySold"]
+        p0 = process_cpu(a.pid)
         c0, b0, s0 = commits(a.pg), scraped(a.url, "flashsale_reservation_batch_count"), \
             scraped(a.url, "flashsale_reservation_batch_sum")
         buy = ratios.wrk(a, f.name, f"/api/sales/{sid}/purchase", "POST", '{"quantity":1}')
+        p1 = process_cpu(a.pid)
         c1, b1, s1 = commits(a.pg), scraped(a.url, "flashsale_reservation_batch_count"), \
             scraped(a.url, "flashsale_reservation_batch_sum")
         sold = ratios.api(a.url, "GET", f"/api/sales/{sid}", None, admin)["quantitySold"] - sold_before
@@ -62,8 +76,9 @@ def main():
     base = (hello["rps"] + again["rps"]) / 2
     rate = "-" if c0 is None else f"{(c1 - c0) / a.duration:.0f}"
     batch = f"{(s1 - s0) / (b1 - b0):.1f}" if b1 > b0 else "-"
+    engine = "-" if p0 is None else f"{(p1 - p0) * 1e6 / (buy['rps'] * a.duration):.0f}"
     print(f"| {a.label} | {base:.0f} | {buy['rps']} | {buy['rps'] / base:.3f} | {buy['p50_ms']} ms | {buy['p99_ms']} ms "
-          f"| {sold / a.duration:.0f} | {rate} | {batch} | errors {buy['errors']}, non-2xx {buy['non2xx']} |")
+          f"| {sold / a.duration:.0f} | {rate} | {batch} | {engine} | errors {buy['errors']}, non-2xx {buy['non2xx']} |")
 
 
 if __name__ == "__main__":

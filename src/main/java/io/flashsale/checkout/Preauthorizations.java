@@ -38,6 +38,13 @@ import java.util.logging.Logger;
 public final class Preauthorizations {
 
   private static final Logger LOG = Logger.getLogger(Preauthorizations.class.getName());
+  /**
+   * How far ahead of the admission cursor cards are authorised, in time at the admission rate:
+   * a minute of admissions (and at most twice the units left). Money is held only for buyers
+   * about to be let out, and the gateway and this instance are not asked to authorise a whole
+   * line the stock could serve but the rate will take hours to reach.
+   */
+  static final Duration HORIZON = Duration.ofMinutes(1);
   /** How long the first answer of a group waits for others to join it. */
   static final long GROUP_MILLIS = 2;
 
@@ -80,8 +87,9 @@ public final class Preauthorizations {
     int buffer = Math.max(100, 2 * sale.admissionRatePerSecond());
     return claim.run(redis,
             List.of(keys.preauthQueue(), keys.preauthorizing(), keys.paymentMethods(), keys.tickets(), keys.cursor(),
-                keys.stock()),
-            List.of(Integer.toString(most), Long.toString(lease.toMillis()), Integer.toString(buffer)))
+                keys.stock(), keys.control()),
+            List.of(Integer.toString(most), Long.toString(lease.toMillis()), Integer.toString(buffer),
+                Integer.toString(sale.admissionRatePerSecond()), Long.toString(HORIZON.toSeconds())))
         .compose(reply -> {
           List<Claimed> claimed = new ArrayList<>(reply.size());
           reply.forEach(entry -> claimed.add(Claimed.parse(entry.toString())));

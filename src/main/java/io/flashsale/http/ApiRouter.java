@@ -38,6 +38,7 @@ public final class ApiRouter {
 
   public static Router create(Vertx vertx, ApiServices services, LiveFeed live) {
     Router router = Router.router(vertx);
+    router.route().handler(new RequestTimings(services.metrics()));
     router.route().failureHandler(Problems::handleFailure);
     for (int status : List.of(400, 401, 403, 404, 405, 413, 414, 415, 416, 417, 431, 500)) {
       router.errorHandler(status, Problems::handleStatus);

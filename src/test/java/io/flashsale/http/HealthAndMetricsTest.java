@@ -50,4 +50,25 @@ class HealthAndMetricsTest {
         .containsPattern("flashsale_reservations_total\\{outcome=\"RESERVED\"} [1-9]")
         .containsPattern("flashsale_reservations_total\\{outcome=\"SOLD_OUT\"} [1-9]");
   }
+
+  @Test
+  void timesRequestsByRouteTemplateAndStatus() {
+    String saleId = Await.result(server.createSale(1, new JsonObject())).getString("saleId");
+    Await.result(server.purchase(saleId, "timed-1", 1));
+    Await.result(server.purchase(saleId, "timed-2", 1));
+    Await.result(server.client().get("/no/such/page").send());
+
+    String metrics = Await.result(server.client().get("/metrics").send()).bodyAsString();
+
+    // Sale ids never become labels: one series per route template and status.
+    assertThat(metrics)
+        .contains("flashsale_http_requests_seconds_count{method=\"POST\",route=\"/api/sales/:saleId/purchase\","
+            + "status=\"201\"}")
+        .contains("flashsale_http_requests_seconds_count{method=\"POST\",route=\"/api/sales/:saleId/purchase\","
+            + "status=\"409\"}")
+        .containsPattern("flashsale_http_requests_seconds_bucket\\{method=\"POST\","
+            + "route=\"/api/sales/:saleId/purchase\",status=\"201\",le=\"5\\.0\"} [1-9]")
+        .contains("flashsale_http_requests_seconds_count{method=\"GET\",route=\"unmatched\",status=\"404\"}")
+        .doesNotContain(saleId);
+  }
 }
