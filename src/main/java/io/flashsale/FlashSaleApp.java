@@ -189,7 +189,7 @@ public final class FlashSaleApp {
         new Reconciliation.Settings(config.audit().inflightStaleAfter(), config.audit().reconcileInterval(),
             config.audit().alertWebhookUrl()), clock, metrics);
     services = new ApiServices(
-        new BearerAuth(vertx, config.jwtSecret()),
+        new BearerAuth(vertx, config.jwtSecret(), config.jwtLeewaySeconds()),
         stores.pg(),
         stores.redis(),
         sales,

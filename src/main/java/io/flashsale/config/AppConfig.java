@@ -29,6 +29,7 @@ public record AppConfig(
     int pgPoolSize,
     Duration storeDeadline,
     String jwtSecret,
+    int jwtLeewaySeconds,
     boolean demo,
     ClusterConfig cluster,
     PaymentConfig payment,
@@ -103,6 +104,9 @@ public record AppConfig(
     if (jwtSecret == null || jwtSecret.length() < 32) {
       throw new IllegalArgumentException("jwt.secret must be at least 32 characters (HS256 key)");
     }
+    if (jwtLeewaySeconds < 0 || jwtLeewaySeconds > 300) {
+      throw new IllegalArgumentException("jwt.leeway-seconds must be between 0 and 300");
+    }
   }
 
   /** Loads from the environment of this process. */
@@ -152,6 +156,7 @@ public record AppConfig(
         s.integer("pg.pool-size"),
         Duration.ofMillis(s.integer("stores.deadline-ms")),
         s.text("jwt.secret"),
+        s.integer("jwt.leeway-seconds"),
         s.bool("demo"),
         new ClusterConfig(
             s.bool("cluster"),
@@ -232,7 +237,7 @@ public record AppConfig(
   /** Same settings with Redis and PostgreSQL pointed elsewhere (used once embedded servers run). */
   public AppConfig withStores(String redis, String pg) {
     return new AppConfig(httpPort, httpInstances, redis, redisMode, redisPoolSize, pg, pgPoolSize, storeDeadline, jwtSecret,
-        demo, cluster, payment, notifications, lifecycle, checkoutSweep, reservations, waitingRoom, antibot, audit);
+        jwtLeewaySeconds, demo, cluster, payment, notifications, lifecycle, checkoutSweep, reservations, waitingRoom, antibot, audit);
   }
 
   public int effectiveHttpInstances() {

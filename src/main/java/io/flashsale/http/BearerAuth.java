@@ -15,7 +15,8 @@ import io.vertx.ext.web.RoutingContext;
 
 /**
  * HS256 bearer tokens: {@code sub} is the user, {@code roles} containing "admin" opens the
- * admin API. Signature and expiry are checked on every request; nothing else is trusted.
+ * admin API. Signature and expiry are checked on every request, and a token without an expiry
+ * is refused; nothing else is trusted.
  */
 public final class BearerAuth {
 
@@ -23,9 +24,18 @@ public final class BearerAuth {
 
   private final JWTAuth jwt;
 
+  /** Clock skew allowed on {@code exp}, {@code iat} and {@code nbf} when none is configured. */
+  public static final int DEFAULT_LEEWAY_SECONDS = 5;
+
   public BearerAuth(Vertx vertx, String secret) {
+    this(vertx, secret, DEFAULT_LEEWAY_SECONDS);
+  }
+
+  /** {@code leewaySeconds}: how far past its {@code exp} a token is still taken (clock skew). */
+  public BearerAuth(Vertx vertx, String secret, int leewaySeconds) {
     this.jwt = JWTAuth.create(vertx, new JWTAuthOptions()
-        .addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(secret)));
+        .addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(secret))
+        .setJWTOptions(new JWTOptions().setLeeway(leewaySeconds)));
   }
 
   /** Issues a token (demo sale, load test, tests); production tokens come from the shop's identity provider. */
@@ -59,6 +69,11 @@ public final class BearerAuth {
     return jwt.authenticate(new TokenCredentials(token))
         .recover(invalid -> Future.failedFuture(unauthorized("the token is invalid or expired")))
         .compose(user -> {
+          // The library checks exp only when present: a token without one would be good forever.
+          // (It moves exp, iat and nbf out of the principal into the attributes.)
+          if (!(user.attributes().getValue("exp") instanceof Number)) {
+            return Future.failedFuture(unauthorized("the token must carry an expiry (exp)"));
+          }
           Object subject = user.principal().getValue("sub");
           if (!(subject instanceof String userId) || userId.isBlank() || userId.length() > MAX_USER_ID_LENGTH) {
             return Future.failedFuture(unauthorized("the token has no usable subject"));

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -96,6 +97,17 @@ class BadInputTest {
         new Case("expired token", HttpMethod.POST, purchase,
             Tokens.hs256(TestServer.JWT_SECRET, new JsonObject().put("sub", "late").put("exp", Long.parseLong(longAgo))),
             "{\"quantity\":1}", 401, "UNAUTHORIZED"),
+        new Case("token without an expiry", HttpMethod.POST, purchase,
+            Tokens.hs256(TestServer.JWT_SECRET, new JsonObject().put("sub", "forever")),
+            "{\"quantity\":1}", 401, "UNAUTHORIZED"),
+        new Case("admin token without an expiry", HttpMethod.POST, "/api/admin/sales",
+            Tokens.hs256(TestServer.JWT_SECRET, new JsonObject().put("sub", "forever-admin")
+                .put("roles", new io.vertx.core.json.JsonArray().add("admin"))),
+            goodSale, 401, "UNAUTHORIZED"),
+        new Case("token expired past the leeway", HttpMethod.POST, purchase,
+            Tokens.hs256(TestServer.JWT_SECRET, new JsonObject().put("sub", "just-late")
+                .put("exp", java.time.Instant.now().getEpochSecond() - 60)),
+            "{\"quantity\":1}", 401, "UNAUTHORIZED"),
         new Case("unsigned token", HttpMethod.POST, purchase,
             Tokens.unsigned(new JsonObject().put("sub", "mallory").put("roles", new io.vertx.core.json.JsonArray().add("admin"))),
             "{\"quantity\":1}", 401, "UNAUTHORIZED"),
@@ -118,6 +130,18 @@ class BadInputTest {
         new Case("unknown path", HttpMethod.GET, "/api/nothing-here", buyer, null, 404, "NOT_FOUND"),
         new Case("wrong method", HttpMethod.DELETE, "/api/sales/{sale}", buyer, null, 405, "METHOD_NOT_ALLOWED")
     ).map(Arguments::of);
+  }
+
+  /** The other side of the leeway: clocks differ a little, and a token a second late still reads. */
+  @Test
+  void aTokenJustPastItsExpiryIsTakenWithinTheLeeway() {
+    String late = Tokens.hs256(TestServer.JWT_SECRET, new JsonObject().put("sub", "a-second-late")
+        .put("exp", java.time.Instant.now().getEpochSecond() - 1));
+
+    HttpResponse<Buffer> response = Await.result(server.client().get("/api/sales/" + saleId)
+        .bearerTokenAuthentication(late).send());
+
+    assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(200);
   }
 
   @ParameterizedTest(name = "{0}")
