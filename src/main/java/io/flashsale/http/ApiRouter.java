@@ -54,20 +54,25 @@ public final class ApiRouter {
     // The web pages, the demo sign-in and the dashboard's figures: they say themselves what auth they need.
     WebPages.mount(router, services);
 
+    // The product pages' data is public and cacheable (a CDN can serve it to the herd): no token.
+    // Marked here, served after the auth handler, which lets marked requests through: served
+    // here, they would hide from the router that DELETE on a sale's path is a 405.
+    router.get("/api/sales").handler(BearerAuth::markPublic);
+    router.get("/api/sales/:saleId").handler(BearerAuth::markPublic);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
     router.route("/api/*").handler(services.auth()::authenticate);
     router.route("/api/admin/*").handler(BearerAuth::requireAdmin);
 
     router.post("/api/admin/sales").handler(ctx -> createSale(ctx, services));
     router.get("/api/sales").handler(ctx -> services.sales().listNewestFirst(services.pool(), LIST_LIMIT)
-        .onSuccess(sales -> json(ctx, 200, new JsonObject().put("sales",
+        .onSuccess(sales -> PublicJson.send(ctx, new JsonObject().put("sales",
             new JsonArray(sales.stream().map(FlashSale::toJson).toList()))))
         .onFailure(ctx::fail));
     router.get("/api/sales/:saleId").handler(ctx -> {
       UUID saleId = JsonInput.pathId(ctx.pathParam("saleId"), "sale");
       services.sales().find(services.pool(), saleId)
           .map(found -> found.orElseThrow(() -> new FlashSaleException(ErrorCode.NOT_FOUND, "no sale " + saleId)))
-          .onSuccess(sale -> json(ctx, 200, sale.toJson()))
+          .onSuccess(sale -> PublicJson.send(ctx, sale.toJson()))
           .onFailure(ctx::fail);
     });
     router.post("/api/sales/:saleId/purchase").handler(ctx -> {
