@@ -37,10 +37,9 @@
     Flash.showMessage(message, error.message || String(error));
   }
 
-  if (!Flash.session()) {
-    location.replace('/signin.html?next=' + encodeURIComponent(location.pathname + location.search));
-    return;
-  }
+  // The sale, its price and countdown are public: anyone sees them, and signs in to join or buy.
+  const signedIn = Boolean(Flash.session());
+  const signInUrl = '/signin.html?next=' + encodeURIComponent(location.pathname + location.search);
   if (!saleId) {
     Flash.showMessage(message, 'No sale was chosen. Please pick one from the list of sales.');
     return;
@@ -53,7 +52,8 @@
     $('stock').textContent = sale.remaining + ' of ' + sale.quantityAvailable;
 
     $('about').hidden = false;
-    joinButton.textContent = sale.waitingRoom ? 'Join the line' : 'Buy now';
+    joinButton.textContent = !signedIn ? (sale.waitingRoom ? 'Sign in to join the line' : 'Sign in to buy')
+      : sale.waitingRoom ? 'Join the line' : 'Buy now';
     tick();
   }
 
@@ -79,7 +79,8 @@
     const canJoin = !joined && !ended && (sale.waitingRoom ? now >= opens : now >= start);
     $('join-panel').hidden = joined || ended;
     if (!joinButton.dataset.busy) {
-      joinButton.disabled = !canJoin;
+      // Signing in is open before the line is: the buyer is ready when it opens.
+      joinButton.disabled = signedIn ? !canJoin : false;
     }
     if (holdExpiresAt) {
       const left = (holdExpiresAt - now) / 1000;
@@ -282,6 +283,10 @@
   }
 
   async function join() {
+    if (!signedIn) {
+      location.href = signInUrl;
+      return;
+    }
     joinButton.dataset.busy = 'yes';
     joinButton.disabled = true;
     Flash.showMessage(message, '');
@@ -337,7 +342,7 @@
       Flash.api('GET', '/api/sales/' + encodeURIComponent(saleId))]);
     waitlistLead = settings.waitlistLeadSeconds;
     sale = loaded;
-    $('card').closest('.field').hidden = !sale.waitingRoom;
+    $('card').closest('.field').hidden = !sale.waitingRoom || !signedIn;
     if (!settings.demo) {
       $('card').querySelector('option[value=pm_card_declined]').remove();
     }
@@ -357,7 +362,7 @@
   }, 20000 + Math.random() * 20000);
   refreshLater();
 
-  if (sale.waitingRoom) {
+  if (sale.waitingRoom && signedIn) {
     try {
       show(await Flash.api('GET', '/api/sales/' + encodeURIComponent(saleId) + '/queue/me'));
       watch();

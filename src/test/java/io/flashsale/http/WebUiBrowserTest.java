@@ -94,8 +94,24 @@ class WebUiBrowserTest {
       joinWithProofOfWork(saleId, "ahead-" + i);
     }
 
+    // Before signing in, the list and the product page show the sale (public, cacheable data),
+    // and the page asks to sign in only to join.
+    browser.get(base + "/");
+    waitOn(browser).until(ExpectedConditions.textToBePresentInElementLocated(By.id("sales"), "Limited sneakers"));
+    browser.get(base + "/sale.html?sale=" + saleId);
+    waitOn(browser).until(ExpectedConditions.textToBe(By.id("product"), "Limited sneakers"));
+    assertThat(browser.findElement(By.id("price")).getText()).contains("19.99");
+    WebElement signInToJoin = waitOn(browser).until(ExpectedConditions.elementToBeClickable(By.id("join")));
+    assertThat(signInToJoin.getText()).isEqualTo("Sign in to join the line");
+    assertThat(browser.findElement(By.id("card")).isDisplayed()).as("no card to choose before signing in").isFalse();
+    assertAccessible(browser, "sale page before sign-in");
+    BrowserSupport.screenshot(browser, "buyer-before-sign-in");
+    signInToJoin.click();
+    waitOn(browser).until(ExpectedConditions.urlContains("/signin.html?next="));
+
     signIn(browser, "alice", false, "/sale.html?sale=" + saleId);
     waitOn(browser).until(ExpectedConditions.textToBe(By.id("product"), "Limited sneakers"));
+    assertThat(browser.findElement(By.id("join")).getText()).isEqualTo("Join the line");
     WebElement join = waitOn(browser).until(ExpectedConditions.elementToBeClickable(By.id("join")));
     assertThat(browser.findElement(By.id("price")).getText()).contains("19.99");
     join.sendKeys(Keys.ENTER);
