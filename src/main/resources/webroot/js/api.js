@@ -173,6 +173,9 @@ const Flash = (() => {
       item(link('/admin', 'Dashboard'));
     }
     if (signedIn) {
+      item(link('/orders.html', 'My orders'));
+    }
+    if (signedIn) {
       const who = document.createElement('span');
       who.className = 'who';
       who.textContent = 'Signed in as ' + signedIn.userId + (signedIn.admin ? ' (admin)' : '');

@@ -159,6 +159,14 @@ class WebUiBrowserTest {
       assertThat(order.getString(1)).isEqualTo("PAID");
     }
 
+    // Her orders, from the account menu: the paid one, named by its sale.
+    browser.findElement(By.linkText("My orders")).click();
+    WebElement paidOrder = waitOn(browser).until(
+        ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#orders .card[data-status=PAID]")));
+    assertThat(paidOrder.getText()).contains("Limited sneakers").contains("Paid").contains("19.99");
+    assertAccessible(browser, "my orders");
+    BrowserSupport.screenshot(browser, "buyer-orders");
+
     // The next buyer, on a phone-sized window, arrives after the last unit is gone.
     browser.findElement(By.id("sign-out")).click();
     browser.manage().window().setSize(new org.openqa.selenium.Dimension(390, 844));
