@@ -58,6 +58,13 @@ import io.flashsale.waitingroom.PrequeueShuffle;
 import io.flashsale.waitingroom.Presence;
 import io.flashsale.waitingroom.WaitingRoomAddresses;
 import io.flashsale.waitingroom.WaitingRoom;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Deployable;
@@ -110,6 +117,8 @@ public final class FlashSaleApp {
   private HoldExpiry holdExpiry;
   private Voids voids;
 
+  private JvmGcMetrics gcMetrics;
+
   public FlashSaleApp(Vertx vertx, AppConfig config, PrometheusMeterRegistry metrics) {
     this.vertx = vertx;
     this.config = config;
@@ -155,6 +164,7 @@ public final class FlashSaleApp {
   }
 
   private void wire() {
+    bindProcessMetrics();
     stores = Stores.connect(vertx, config.redisUrl(), config.redisMode(), config.redisPoolSize(), config.pgUrl(), config.pgPoolSize(),
         config.storeDeadline());
     SaleRepository sales = new SaleRepository();
@@ -281,7 +291,25 @@ public final class FlashSaleApp {
    * Graceful stop: the HTTP servers drain first (requests in progress finish, reservations
    * included), then the tickers and sweeps stop, then the stores close.
    */
+  /**
+   * JVM and process figures next to the engine's own: heap and non-heap memory, GC pauses,
+   * threads, loaded classes, CPU, open file descriptors and uptime (Micrometer's binders).
+   */
+  private void bindProcessMetrics() {
+    new JvmMemoryMetrics().bindTo(metrics);
+    gcMetrics = new JvmGcMetrics();
+    gcMetrics.bindTo(metrics);
+    new JvmThreadMetrics().bindTo(metrics);
+    new ClassLoaderMetrics().bindTo(metrics);
+    new ProcessorMetrics().bindTo(metrics);
+    new FileDescriptorMetrics().bindTo(metrics);
+    new UptimeMetrics().bindTo(metrics);
+  }
+
   public Future<Void> stop() {
+    if (gcMetrics != null) {
+      gcMetrics.close();
+    }
     if (gateway instanceof SimulatedPaymentGateway simulated) {
       simulated.close();
     }

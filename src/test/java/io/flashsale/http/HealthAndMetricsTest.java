@@ -71,4 +71,16 @@ class HealthAndMetricsTest {
         .contains("flashsale_http_requests_seconds_count{method=\"GET\",route=\"unmatched\",status=\"404\"}")
         .doesNotContain(saleId);
   }
+
+  @Test
+  void showsTheJvmAndTheProcess() {
+    String metrics = Await.result(server.client().get("/metrics").send()).bodyAsString();
+
+    assertThat(metrics).containsPattern("(?m)^jvm_memory_used_bytes\\{area=\"heap\".* [0-9.E+]+$")
+        .containsPattern("(?m)^jvm_threads_live_threads [1-9]")
+        .containsPattern("(?m)^process_cpu_usage ")
+        .containsPattern("(?m)^process_files_open_files [1-9]")
+        .containsPattern("(?m)^process_uptime_seconds ")
+        .contains("jvm_gc_");
+  }
 }
