@@ -31,6 +31,7 @@ import io.flashsale.http.ApiServices;
 import io.flashsale.http.BearerAuth;
 import io.flashsale.http.HttpServerVerticle;
 import io.flashsale.http.WebPages;
+import io.flashsale.infra.MetricHelp;
 import io.flashsale.infra.Migrations;
 import io.flashsale.infra.PeriodicVerticle;
 import io.flashsale.infra.Stores;
@@ -123,6 +124,7 @@ public final class FlashSaleApp {
     this.vertx = vertx;
     this.config = config;
     this.metrics = metrics;
+    metrics.config().meterFilter(new MetricHelp());
   }
 
   public FlashSaleApp(Vertx vertx, AppConfig config) {

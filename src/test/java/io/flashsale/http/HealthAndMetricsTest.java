@@ -83,4 +83,19 @@ class HealthAndMetricsTest {
         .containsPattern("(?m)^process_uptime_seconds ")
         .contains("jvm_gc_");
   }
+
+  @Test
+  void everyFlashsaleFigureExplainsItself() {
+    // Some meters only exist once something happened: a purchase, a refusal, a join.
+    String saleId = Await.result(server.createSale(1, new JsonObject())).getString("saleId");
+    Await.result(server.purchase(saleId, "help-1", 1));
+    Await.result(server.purchase(saleId, "help-2", 1));
+
+    String metrics = Await.result(server.client().get("/metrics").send()).bodyAsString();
+
+    java.util.List<String> help = metrics.lines().filter(line -> line.startsWith("# HELP flashsale_")).toList();
+    assertThat(help).as("flashsale figures on the page").hasSizeGreaterThan(3);
+    assertThat(help).as("HELP lines without a text").allMatch(line -> line.split(" ", 4).length == 4
+        && !line.split(" ", 4)[3].isBlank());
+  }
 }
