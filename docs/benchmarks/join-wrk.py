@@ -12,11 +12,10 @@ With --pid, also the engine process's CPU per join (user + system, /proc) over t
 
 Prints one table row: label | hello/s | joins/s | ratio | p50 | p99 | Redis us/join | joins per call
 | engine CPU us/join."""
-import argparse, os, re, subprocess, sys, tempfile, urllib.request, uuid
+import os, re, subprocess, sys
 
-sys.path.insert(0, os.environ.get("SHARED_BENCH", os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                                                "..", "..", "..", "shared", "bench")))
-import ratios  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from engine_bench import parser, process_cpu, ratios, scraped, token_file  # noqa: E402
 
 
 def redis_cpu(port):
@@ -27,49 +26,25 @@ def redis_cpu(port):
     return sum(float(v) for k, v in re.findall(r"^(used_cpu_(?:user|sys)):([\d.]+)", out, re.M))
 
 
-def process_cpu(pid):
-    """Seconds of CPU the process has used (user + system, from /proc), or None without a pid."""
-    if not pid:
-        return None
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def scraped(url, name):
-    text = urllib.request.urlopen(url + "/metrics", timeout=10).read().decode()
-    m = re.search(r"^" + name + r" ([\d.eE+-]+)$", text, re.M)
-    return float(m[1]) if m else 0.0
-
-
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--url", default="http://127.0.0.1:8080")
-    p.add_argument("--jwt-secret", required=True)
+    p = parser(__doc__, 400_000, "joins")
     p.add_argument("--redis-port", type=int, default=0, help="the engine's Redis on 127.0.0.1, for its CPU")
-    p.add_argument("--pid", type=int, default=0, help="the engine's process id, for its CPU per request")
-    p.add_argument("--label", default="")
-    p.add_argument("--duration", type=int, default=8)
-    p.add_argument("--connections", type=int, default=128)
-    p.add_argument("--buyers", type=int, default=400_000)
-    p.add_argument("--warmup", type=int, default=30, help="seconds of joins before measuring")
     a = p.parse_args()
     admin = ratios.jwt(a.jwt_secret, "ratio-admin", ["admin"])
-    with tempfile.NamedTemporaryFile("w", suffix=".tokens") as f:
-        f.writelines(ratios.jwt(a.jwt_secret, "ratio-" + uuid.uuid4().hex[:16]) + "\n" for _ in range(a.buyers))
-        f.flush()
-        ratios.wrk(a, f.name, "/health/live", duration=3)  # warm-up
-        hello = ratios.wrk(a, f.name, "/health/live")
+    with token_file(a) as tokens:
+        ratios.wrk(a, tokens, "/health/live", duration=3)  # warm-up
+        hello = ratios.wrk(a, tokens, "/health/live")
         warm = ratios.new_sale(a, admin, 10_000_000, True)
-        ratios.wrk(a, f.name, f"/api/sales/{warm}/queue", "POST", '{"quantity":1}', duration=a.warmup)
+        ratios.wrk(a, tokens, f"/api/sales/{warm}/queue", "POST", '{"quantity":1}', duration=a.warmup)
         sid = ratios.new_sale(a, admin, 10_000_000, True)
         p0 = process_cpu(a.pid)
         c0, b0, s0 = redis_cpu(a.redis_port), scraped(a.url, "flashsale_queue_join_batch_count"), \
             scraped(a.url, "flashsale_queue_join_batch_sum")
-        join = ratios.wrk(a, f.name, f"/api/sales/{sid}/queue", "POST", '{"quantity":1}')
+        join = ratios.wrk(a, tokens, f"/api/sales/{sid}/queue", "POST", '{"quantity":1}')
         p1 = process_cpu(a.pid)
         c1, b1, s1 = redis_cpu(a.redis_port), scraped(a.url, "flashsale_queue_join_batch_count"), \
             scraped(a.url, "flashsale_queue_join_batch_sum")
-        again = ratios.wrk(a, f.name, "/health/live")
+        again = ratios.wrk(a, tokens, "/health/live")
     base = (hello["rps"] + again["rps"]) / 2
     joins = join["rps"] * a.duration
     cpu = "-" if c0 is None else f"{(c1 - c0) * 1e6 / joins:.1f}"

@@ -82,7 +82,7 @@ public final class BotDefence {
    * proof or counting a bad one. A sale that asks for a CAPTCHA runs every check first, as in
    * {@link #check}: the rate limits guard the CAPTCHA provider.
    */
-  public Guards beforeJoin(FlashSale sale, Attempt attempt) {
+  private Guards beforeJoin(FlashSale sale, Attempt attempt) {
     List<RateLimits.Check> limits = rateLimits.checks(sale.saleId(), attempt.userId(), attempt.ip(), attempt.device());
     if (sale.powDifficulty() <= 0) {
       return new Guards(limits, null, null, 0);
