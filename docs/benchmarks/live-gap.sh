@@ -1,5 +1,5 @@
 #!/bin/bash
-# Gap between live pushes with N WebSockets on one server (README "Live pushes").
+# Gap between live pushes with N WebSockets on one server (docs/benchmarks.md, "Live pushes").
 # usage: docs/benchmarks/live-gap.sh <label> [live-bench options, e.g. --sockets 10000 --admit-rate 0]
 # Starts the server (embedded stores, port 18471), runs live-bench in a second JVM (C1 only, so the
 # generator takes little of the cores), records the server with JFR while measuring, stops the server.

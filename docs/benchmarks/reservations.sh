@@ -1,5 +1,5 @@
 #!/bin/bash
-# Group commit of direct purchases (README "Benchmarks", docs/benchmarks/reservations.md): for each
+# Group commit of direct purchases (docs/benchmarks.md, docs/benchmarks/reservations.md): for each
 # batch window given (default 0 1 2 5 10 ms), starts a server with embedded stores on port 18490,
 # measures hello-world and direct purchase with wrk (purchase-wrk.py), prints one table row, stops it.
 # usage: docs/benchmarks/reservations.sh [window-ms ...]    env: JAR, OUT, EXTRA_ENV ("K=V K=V")

@@ -34,7 +34,7 @@ import picocli.CommandLine.Option;
 
 /**
  * Holds N live WebSockets to one server and measures the gap between consecutive pushes on each
- * socket (the README promises at least one push a second while waiting). Buyers join a waiting-room
+ * socket (docs/design.md promises at least one push a second while waiting). Buyers join a waiting-room
  * sale that is paused (an idle line: nothing changes, only the heartbeat pushes) or admits a few
  * buyers a second (every position changes). With {@code --server-pid}, also the server's heap after
  * a full GC and its RSS, before the sockets open and while they are held.

@@ -41,7 +41,7 @@ import org.junit.jupiter.api.Test;
  * payment persisted, exactly the stock sold and paid, nothing captured twice (the card API's own
  * ledger), every buyer answered, and no 5xx but 503.
  *
- * <p>The suite runs a short variant. The long one is a command (see README, "Randomised fault
+ * <p>The suite runs a short variant. The long one is a command (see docs/testing.md, "Randomised fault
  * run"): {@code mvn -B verify -Dtest=RandomFaultRunTest -Dfaults.seconds=300 -Dfaults.nodes=3
  * -Dfaults.seed=N}.
  */
