@@ -15,6 +15,7 @@ import io.flashsale.antibot.BotDefence;
 import io.flashsale.antibot.CaptchaVerifier;
 import io.flashsale.antibot.ProofOfWork;
 import io.flashsale.antibot.RateLimits;
+import io.flashsale.config.AppConfig.AuthConfig;
 import io.flashsale.config.AppConfig.AntibotConfig;
 import io.flashsale.config.AppConfig.NotificationConfig;
 import io.flashsale.http.ClientAddress;
@@ -29,6 +30,7 @@ import io.flashsale.operator.SaleExport;
 import io.flashsale.payment.HttpPaymentGateway;
 import io.flashsale.http.ApiServices;
 import io.flashsale.http.BearerAuth;
+import io.flashsale.http.OidcKeys;
 import io.flashsale.http.HttpServerVerticle;
 import io.flashsale.http.WebPages;
 import io.flashsale.infra.MetricHelp;
@@ -119,6 +121,8 @@ public final class FlashSaleApp {
   private Voids voids;
 
   private JvmGcMetrics gcMetrics;
+  /** Null without an OpenID provider. */
+  private OidcKeys oidcKeys;
 
   public FlashSaleApp(Vertx vertx, AppConfig config, PrometheusMeterRegistry metrics) {
     this.vertx = vertx;
@@ -144,7 +148,8 @@ public final class FlashSaleApp {
         .compose(loaded -> vertx.eventBus().<JsonObject>consumer(WaitingRoomAddresses.SALE_CHANGED,
                 changed -> services.catalog().forget(UUID.fromString(changed.body().getString("saleId"))))
             .completion())
-        .compose(listening -> services.timeline().warmUp())
+        .compose(listening -> oidcKeys == null ? Future.succeededFuture() : oidcKeys.start())
+        .compose(keys -> services.timeline().warmUp())
         .compose(warm -> deploy(() -> new ReservationVerticle(reservationDesk.address(), reservations,
             new ReservationVerticle.Settings(config.reservations().batchWindowMillis(), config.reservations().batchSize(),
                 config.reservations().batchesInFlight(), config.reservations().mostWaiting()), metrics), 1))
@@ -197,11 +202,15 @@ public final class FlashSaleApp {
     voids = new Voids(stores.pg(), authorizations, gateway, metrics);
     Blacklist blacklist = new Blacklist(stores.pg(), stores.redis(), sales);
     recovery = new RedisRecovery(stores.pg(), stores.redis(), openSales, blacklist, clock, metrics);
+    AuthConfig auth = config.auth();
+    oidcKeys = auth.oidc() ? new OidcKeys(vertx, new OidcKeys.Settings(auth.oidcIssuer(), auth.oidcJwksUrl(),
+        auth.oidcAudience(), config.jwtLeewaySeconds(), auth.jwksRefresh(), auth.unknownKeyRefetch())) : null;
     reconciliation = new Reconciliation(stores.pg(), stores.redis(), openSales, WebClient.create(vertx), vertx.eventBus(),
         new Reconciliation.Settings(config.audit().inflightStaleAfter(), config.audit().reconcileInterval(),
             config.audit().alertWebhookUrl()), clock, metrics);
     services = new ApiServices(
-        new BearerAuth(vertx, config.jwtSecret(), config.jwtLeewaySeconds()),
+        new BearerAuth(vertx, new BearerAuth.Settings(config.jwtSecret(), config.jwtLeewaySeconds(),
+            config.auth().acceptSecretTokens(), config.auth().rolesClaim(), config.auth().adminRole()), oidcKeys),
         stores.pg(),
         stores.redis(),
         sales,
@@ -311,6 +320,9 @@ public final class FlashSaleApp {
   public Future<Void> stop() {
     if (gcMetrics != null) {
       gcMetrics.close();
+    }
+    if (oidcKeys != null) {
+      oidcKeys.close();
     }
     if (gateway instanceof SimulatedPaymentGateway simulated) {
       simulated.close();

@@ -39,7 +39,8 @@ public record AppConfig(
     ReservationConfig reservations,
     WaitingRoomConfig waitingRoom,
     AntibotConfig antibot,
-    AuditConfig audit) {
+    AuditConfig audit,
+    AuthConfig auth) {
 
   public static final String ENV_PREFIX = "FLASHSALE_";
   private static final String DEFAULTS_RESOURCE = "conf/flashsale.properties";
@@ -93,6 +94,34 @@ public record AppConfig(
   /** {@code alertWebhookUrl} empty: discrepancies are logged and counted, not posted. */
   public record AuditConfig(Duration reconcileInterval, Duration inflightStaleAfter, Duration redisCheck,
                             String alertWebhookUrl) {}
+
+  /**
+   * Tokens beside the HS256 secret: {@code oidcIssuer} empty means no OpenID provider; {@code
+   * oidcJwksUrl} empty means the issuer's discovery document names it. {@code rolesClaim} is a
+   * claim name or a dotted path.
+   */
+  public record AuthConfig(boolean acceptSecretTokens, String rolesClaim, String adminRole, String oidcIssuer,
+                           String oidcJwksUrl, String oidcAudience, Duration jwksRefresh, Duration unknownKeyRefetch) {
+    public AuthConfig {
+      if (!oidcIssuer.isBlank() && oidcAudience.isBlank()) {
+        throw new IllegalArgumentException("oidc.audience must be set with oidc.issuer: tokens meant for other "
+            + "services of the shop would be taken otherwise");
+      }
+      if (!acceptSecretTokens && oidcIssuer.isBlank()) {
+        throw new IllegalArgumentException("jwt.accept-secret-tokens=false needs oidc.issuer: no token could be verified");
+      }
+      if (rolesClaim.isBlank() || adminRole.isBlank()) {
+        throw new IllegalArgumentException("jwt.roles-claim and jwt.admin-role must not be empty");
+      }
+      if (jwksRefresh.toSeconds() < 1 || unknownKeyRefetch.isNegative()) {
+        throw new IllegalArgumentException("oidc.jwks-refresh-seconds must be >= 1 and oidc.unknown-key-refetch-ms >= 0");
+      }
+    }
+
+    public boolean oidc() {
+      return !oidcIssuer.isBlank();
+    }
+  }
 
   /** How long before a sale's start its warm-up and its two countdown notices are due. */
   public record LifecycleConfig(Duration tick, Duration warmUpLead, Duration firstNoticeLead, Duration lastNoticeLead) {}
@@ -231,13 +260,23 @@ public record AppConfig(
             Duration.ofMillis(s.integer("audit.reconcile-interval-ms")),
             Duration.ofMillis(s.integer("audit.inflight-stale-ms")),
             Duration.ofMillis(s.integer("audit.redis-check-ms")),
-            s.text("audit.alert-webhook-url")));
+            s.text("audit.alert-webhook-url")),
+        new AuthConfig(
+            s.bool("jwt.accept-secret-tokens"),
+            s.text("jwt.roles-claim"),
+            s.text("jwt.admin-role"),
+            s.text("oidc.issuer"),
+            s.text("oidc.jwks-url"),
+            s.text("oidc.audience"),
+            Duration.ofSeconds(s.integer("oidc.jwks-refresh-seconds")),
+            Duration.ofMillis(s.integer("oidc.unknown-key-refetch-ms"))));
   }
 
   /** Same settings with Redis and PostgreSQL pointed elsewhere (used once embedded servers run). */
   public AppConfig withStores(String redis, String pg) {
     return new AppConfig(httpPort, httpInstances, redis, redisMode, redisPoolSize, pg, pgPoolSize, storeDeadline, jwtSecret,
-        jwtLeewaySeconds, demo, cluster, payment, notifications, lifecycle, checkoutSweep, reservations, waitingRoom, antibot, audit);
+        jwtLeewaySeconds, demo, cluster, payment, notifications, lifecycle, checkoutSweep, reservations, waitingRoom, antibot, audit,
+        auth);
   }
 
   public int effectiveHttpInstances() {

@@ -8,41 +8,65 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.JWTOptions;
 import io.vertx.ext.auth.PubSecKeyOptions;
+import io.vertx.ext.auth.User;
 import io.vertx.ext.auth.authentication.TokenCredentials;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
 import io.vertx.ext.web.RoutingContext;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
 
 /**
- * HS256 bearer tokens: {@code sub} is the user, {@code roles} containing "admin" opens the
- * admin API. Signature and expiry are checked on every request, and a token without an expiry
- * is refused; nothing else is trusted.
+ * Bearer tokens: signed HS256 with the engine's secret (development, tools, tests) or RS256/ES256
+ * by the shop's OpenID Connect provider ({@link OidcKeys}: its keys, issuer and audience). {@code
+ * sub} is the user; the roles claim (configurable, e.g. {@code realm_access.roles}) holding the
+ * admin role opens the admin API. Signature and expiry are checked on every request, a token
+ * without an expiry is refused, and nothing else is trusted.
  */
 public final class BearerAuth {
 
   private static final int MAX_USER_ID_LENGTH = 128;
 
-  private final JWTAuth jwt;
-
   /** Clock skew allowed on {@code exp}, {@code iat} and {@code nbf} when none is configured. */
   public static final int DEFAULT_LEEWAY_SECONDS = 5;
 
-  public BearerAuth(Vertx vertx, String secret) {
-    this(vertx, secret, DEFAULT_LEEWAY_SECONDS);
+  /**
+   * {@code leewaySeconds}: how far past its {@code exp} a token is still taken (clock skew);
+   * {@code acceptSecretTokens}: whether HS256 tokens signed with {@code secret} are taken;
+   * {@code rolesClaim}: a claim name, or a dotted path into nested claims.
+   */
+  public record Settings(String secret, int leewaySeconds, boolean acceptSecretTokens, String rolesClaim,
+                         String adminRole) {
+    public static Settings secretOnly(String secret, int leewaySeconds) {
+      return new Settings(secret, leewaySeconds, true, "roles", "admin");
+    }
   }
 
-  /** {@code leewaySeconds}: how far past its {@code exp} a token is still taken (clock skew). */
-  public BearerAuth(Vertx vertx, String secret, int leewaySeconds) {
+  private final JWTAuth jwt;
+  private final Settings settings;
+  private final String[] rolesPath;
+  /** Null: no OpenID provider configured. */
+  private final OidcKeys provider;
+
+  public BearerAuth(Vertx vertx, String secret) {
+    this(vertx, Settings.secretOnly(secret, DEFAULT_LEEWAY_SECONDS), null);
+  }
+
+  public BearerAuth(Vertx vertx, Settings settings, OidcKeys provider) {
+    this.settings = settings;
+    this.provider = provider;
+    this.rolesPath = settings.rolesClaim().split("\\.");
     this.jwt = JWTAuth.create(vertx, new JWTAuthOptions()
-        .addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(secret))
-        .setJWTOptions(new JWTOptions().setLeeway(leewaySeconds)));
+        .addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(settings.secret()))
+        .setJWTOptions(new JWTOptions().setLeeway(settings.leewaySeconds())));
   }
 
   /** Issues a token (demo sale, load test, tests); production tokens come from the shop's identity provider. */
   public String issue(String userId, boolean admin, int validSeconds) {
     JsonObject claims = new JsonObject().put("sub", userId);
     if (admin) {
-      claims.put("roles", new JsonArray().add("admin"));
+      claims.put("roles", new JsonArray().add(settings.adminRole()));
     }
     return jwt.generateToken(claims, new JWTOptions().setAlgorithm("HS256").setExpiresInSeconds(validSeconds));
   }
@@ -66,7 +90,16 @@ public final class BearerAuth {
     if (token == null || token.isBlank()) {
       return Future.failedFuture(unauthorized("a bearer token is required"));
     }
-    return jwt.authenticate(new TokenCredentials(token))
+    String algorithm = algorithm(token);
+    Future<User> checked;
+    if ("HS256".equals(algorithm) && settings.acceptSecretTokens()) {
+      checked = jwt.authenticate(new TokenCredentials(token));
+    } else if (provider != null && algorithm != null) {
+      checked = provider.authenticate(token, algorithm);
+    } else {
+      checked = Future.failedFuture("no verifier for algorithm " + algorithm);
+    }
+    return checked
         .recover(invalid -> Future.failedFuture(unauthorized("the token is invalid or expired")))
         .compose(user -> {
           // The library checks exp only when present: a token without one would be good forever.
@@ -82,10 +115,35 @@ public final class BearerAuth {
             return Future.failedFuture(unauthorized(
                 "the token's subject has a control character or '|', which the engine's records cannot hold"));
           }
-          Object roles = user.principal().getValue("roles");
-          boolean admin = roles instanceof JsonArray list && list.contains("admin");
-          return Future.succeededFuture(new Caller(userId, admin));
+          return Future.succeededFuture(new Caller(userId, hasAdminRole(user.principal())));
         });
+  }
+
+  /** The header's {@code alg}, or null when the token is not three dot-separated parts with a JSON header. */
+  private static String algorithm(String token) {
+    int dot = token.indexOf('.');
+    if (dot <= 0 || dot > 2_048) {
+      return null;
+    }
+    try {
+      JsonObject header = new JsonObject(new String(Base64.getUrlDecoder().decode(token.substring(0, dot)),
+          StandardCharsets.UTF_8));
+      return header.getValue("alg") instanceof String alg ? alg : null;
+    } catch (RuntimeException notJson) {
+      return null;
+    }
+  }
+
+  /** The roles claim holds the admin role: a JSON array of names, or one space-separated string. */
+  boolean hasAdminRole(JsonObject claims) {
+    Object value = claims;
+    for (String step : rolesPath) {
+      value = value instanceof JsonObject object ? object.getValue(step) : null;
+    }
+    if (value instanceof JsonArray list) {
+      return list.contains(settings.adminRole());
+    }
+    return value instanceof String names && List.of(names.trim().split("\\s+")).contains(settings.adminRole());
   }
 
   private static final String PUBLIC = "flashsale.public";
