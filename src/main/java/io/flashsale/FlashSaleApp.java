@@ -85,7 +85,8 @@ import java.util.List;
 import java.util.UUID;
 import java.util.Random;
 import java.util.function.Supplier;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One running engine on a given Vert.x instance: migrations, stores, services, verticles.
@@ -93,7 +94,7 @@ import java.util.logging.Logger;
  */
 public final class FlashSaleApp {
 
-  private static final Logger LOG = Logger.getLogger(FlashSaleApp.class.getName());
+  private static final Logger LOG = LoggerFactory.getLogger(FlashSaleApp.class);
 
   private final Vertx vertx;
   private static final int SIMULATED_GATEWAY_CONNECTIONS = 4;
@@ -124,15 +125,22 @@ public final class FlashSaleApp {
   /** Null without an OpenID provider. */
   private OidcKeys oidcKeys;
 
+  /** {@code metrics}: made by {@link #newRegistry()} before Vert.x, whose own meters it also holds. */
   public FlashSaleApp(Vertx vertx, AppConfig config, PrometheusMeterRegistry metrics) {
     this.vertx = vertx;
     this.config = config;
     this.metrics = metrics;
-    metrics.config().meterFilter(new MetricHelp());
   }
 
   public FlashSaleApp(Vertx vertx, AppConfig config) {
-    this(vertx, config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+    this(vertx, config, newRegistry());
+  }
+
+  /** A registry with the engine's filters, configured before any meter is registered (as Micrometer asks). */
+  public static PrometheusMeterRegistry newRegistry() {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    registry.config().meterFilter(new MetricHelp());
+    return registry;
   }
 
   /** Migrates the schema, connects, loads scripts and stock, then deploys the verticles. */
@@ -166,7 +174,7 @@ public final class FlashSaleApp {
             recovery::check), 1))
         .compose(done -> deploy(() -> new PeriodicVerticle("reconciliation", config.audit().reconcileInterval(),
             reconciliation::round), 1))
-        .compose(done -> deploy(() -> new HttpServerVerticle(services, config.httpPort()), config.effectiveHttpInstances()))
+        .compose(done -> deploy(() -> new HttpServerVerticle(services, config.httpPort(), config.httpAccessLog()), config.effectiveHttpInstances()))
         .map(this);
   }
 

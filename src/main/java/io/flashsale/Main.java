@@ -12,7 +12,6 @@ import io.flashsale.sale.QueuePolicy;
 import java.time.Duration;
 import java.time.Instant;
 import io.vertx.core.Future;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
@@ -27,14 +26,14 @@ import java.net.ServerSocket;
 import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.logging.Level;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Reads the configuration, starts embedded stores when no URL is set, and runs the engine. */
 public final class Main {
 
-  private static final Logger LOG = Logger.getLogger(Main.class.getName());
+  private static final Logger LOG = LoggerFactory.getLogger(Main.class);
 
   private Main() {}
 
@@ -42,7 +41,8 @@ public final class Main {
     String base = "http://localhost:" + app.config().httpPort();
     String buyer = app.services().auth().issue("demo-buyer", false, 86_400);
     String admin = app.services().auth().issue("demo-admin", true, 86_400);
-    LOG.info(String.join(System.lineSeparator(),
+    // For the person at the terminal, not a log line.
+    System.out.println(String.join(System.lineSeparator(),
         "Demo sale " + sale.saleId() + ": " + sale.quantityAvailable() + " x " + sale.productName(),
         "  buyer token: " + buyer,
         "  admin token: " + admin,
@@ -109,9 +109,6 @@ public final class Main {
   }
 
   private static void server() {
-    if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
-      System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tF %1$tT.%1$tL %4$-7s [%3$s] %5$s%6$s%n");
-    }
     AppConfig configured = AppConfig.load();
     // Before anything starts: a taken port is one line and an exit, not a stack trace after the stores.
     if (portTaken(configured.httpPort())) {
@@ -122,7 +119,7 @@ public final class Main {
         configured.redisUrl().isBlank() ? embedded.startRedis() : configured.redisUrl(),
         configured.pgUrl().isBlank() ? embedded.startPostgres() : configured.pgUrl());
 
-    PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    PrometheusMeterRegistry metrics = FlashSaleApp.newRegistry();
     // HTTP requests are timed by the router (http/RequestTimings), at a fraction of the cost.
     VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
         .addDisabledMetricsCategory(MetricsDomain.HTTP_SERVER));
@@ -158,7 +155,7 @@ public final class Main {
           if (bindFailure(e)) {
             exitPortInUse(config.httpPort());
           }
-          LOG.log(Level.SEVERE, "the engine did not start", e);
+          LOG.error("the engine did not start", e);
           System.exit(1);
         });
   }
@@ -183,7 +180,7 @@ public final class Main {
   }
 
   private static void exitPortInUse(int port) {
-    LOG.severe("port " + port + " is already in use (set FLASHSALE_HTTP_PORT or http.port)");
+    LOG.error("port " + port + " is already in use (set FLASHSALE_HTTP_PORT or http.port)");
     System.exit(2);
   }
 

@@ -30,8 +30,8 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Layer 3 of the oversell defence: per open sale, settles takes left in flight by a process
@@ -43,7 +43,7 @@ import java.util.logging.Logger;
  */
 public final class Reconciliation {
 
-  private static final Logger LOG = Logger.getLogger(Reconciliation.class.getName());
+  private static final Logger LOG = LoggerFactory.getLogger(Reconciliation.class);
 
   /** {@code alertWebhookUrl} empty: no alert hook. */
   public record Settings(Duration staleAfter, Duration interval, String alertWebhookUrl) {}
@@ -133,7 +133,7 @@ public final class Reconciliation {
                   int returned = settled.get(0).toInteger();
                   if (returned > 0) {
                     metrics.counter("flashsale.reconciliation.units.recovered").increment(returned);
-                    LOG.warning("sale " + sale.saleId() + ": " + returned + " unit(s) of " + entry.userId()
+                    LOG.warn("sale " + sale.saleId() + ": " + returned + " unit(s) of " + entry.userId()
                         + " were taken but never written (order " + entry.orderId() + "); returned to the pool");
                     // The next buyer in line need not wait for the admission step's next tick.
                     eventBus.publish(ReservationVerticle.UNITS_RETURNED,
@@ -193,7 +193,7 @@ public final class Reconciliation {
     if (!figures.databaseConsistent()) {
       String message = "sale " + sale.saleId() + ": the DATABASE is inconsistent: RESERVED+PAID = "
           + figures.heldOrPaid() + ", quantity_sold = " + figures.sold() + ", available = " + figures.available();
-      LOG.severe(message);
+      LOG.error(message);
       return alert(sale, "DATABASE_INCONSISTENT", message, figures).map(drift);
     }
     if (drift == 0) {
@@ -208,7 +208,7 @@ public final class Reconciliation {
     String message = "sale " + sale.saleId() + ": Redis stock " + figures.stock() + " + in flight " + figures.inflight()
         + " + sold " + figures.sold() + " != available " + figures.available() + " (drift " + drift
         + "); repairing Redis from the database";
-    LOG.severe(message);
+    LOG.error(message);
     metrics.counter("flashsale.reconciliation.repairs").increment();
     List<String> args = new ArrayList<>(1 + figures.written().size());
     args.add(Long.toString(figures.available() - figures.sold()));
@@ -228,7 +228,7 @@ public final class Reconciliation {
         .put("quantityAvailable", figures.available()).put("quantitySold", figures.sold())
         .put("heldOrPaid", figures.heldOrPaid()).put("redisStock", figures.stock()).put("inFlight", figures.inflight());
     return alerts.postAbs(settings.alertWebhookUrl()).timeout(5_000).sendJsonObject(body)
-        .onFailure(e -> LOG.log(Level.WARNING, "alert hook did not answer", e))
+        .onFailure(e -> LOG.warn("alert hook did not answer", e))
         .otherwiseEmpty()
         .mapEmpty();
   }

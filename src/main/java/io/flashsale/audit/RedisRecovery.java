@@ -16,7 +16,8 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Notices when Redis has lost a sale's state (a restart without persistence, a failover to a
@@ -28,7 +29,7 @@ import java.util.logging.Logger;
  */
 public final class RedisRecovery {
 
-  private static final Logger LOG = Logger.getLogger(RedisRecovery.class.getName());
+  private static final Logger LOG = LoggerFactory.getLogger(RedisRecovery.class);
   private static final int CHUNK = 1_000;
 
   private final Pool pool;
@@ -84,7 +85,7 @@ public final class RedisRecovery {
   private Future<Void> rebuild(FlashSale sale) {
     SaleKeys keys = new SaleKeys(sale.saleId());
     UUID saleId = UUID.fromString(sale.saleId());
-    LOG.severe("sale " + sale.saleId() + ": Redis has lost its state; rebuilding it from PostgreSQL");
+    LOG.error("sale " + sale.saleId() + ": Redis has lost its state; rebuilding it from PostgreSQL");
     metrics.counter("flashsale.redis.rebuilds").increment();
     Future<Void> stock = pool.preparedQuery("SELECT quantity_available - quantity_sold AS free FROM flash_sales WHERE sale_id = $1")
         .execute(Tuple.of(saleId))
@@ -124,7 +125,7 @@ public final class RedisRecovery {
         .compose(done -> redis.batch(List.of(
             Request.cmd(Command.SET).arg(keys.lineLost()).arg(clock.instant().toString()),
             Request.cmd(Command.SET).arg(keys.epoch()).arg(clock.instant().toString()))))
-        .onSuccess(done -> LOG.warning("sale " + sale.saleId() + ": Redis state rebuilt; the waiting line was lost"))
+        .onSuccess(done -> LOG.warn("sale " + sale.saleId() + ": Redis state rebuilt; the waiting line was lost"))
         .mapEmpty();
   }
 }

@@ -25,8 +25,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Paying for and cancelling holds. Checkout is one call with no card data: it captures the
@@ -45,7 +45,7 @@ import java.util.logging.Logger;
  */
 public final class Checkout {
 
-  private static final Logger LOG = Logger.getLogger(Checkout.class.getName());
+  private static final Logger LOG = LoggerFactory.getLogger(Checkout.class);
   /** The buyer's default saved card, for sales that did not pre-authorise one. */
   private static final String DEFAULT_PAYMENT_METHOD = "default";
 
@@ -209,7 +209,7 @@ public final class Checkout {
           if (unanswered instanceof UnexpectedAnswerException unexpected) {
             return Future.failedFuture(unsettled(order, unexpected));
           }
-          LOG.log(Level.WARNING, "capture for order " + order.orderId() + " failed: " + unanswered);
+          LOG.warn("capture for order " + order.orderId() + " failed: " + unanswered);
           return Future.succeededFuture(new Charge(authorizationId, null, "the payment could not be completed"));
         });
   }
@@ -235,7 +235,7 @@ public final class Checkout {
 
   /** Reported at SEVERE: the engine and its gateway disagree, which no retry by the buyer alone will mend if it lasts. */
   private static PaymentUnavailableException unsettled(SaleOrder order, UnexpectedAnswerException unexpected) {
-    LOG.log(Level.SEVERE, "payment gateway gave no outcome for order " + order.orderId()
+    LOG.error("payment gateway gave no outcome for order " + order.orderId()
         + "; the hold stands: " + unexpected.getMessage());
     String what = unexpected instanceof AuthorizationUnknownException
         ? "the payment gateway does not know this order's card authorisation"

@@ -7,8 +7,8 @@ import io.vertx.core.VerticleBase;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Keeps card pre-authorisations flowing for every open waiting room, with at most
@@ -17,7 +17,7 @@ import java.util.logging.Logger;
  */
 public final class PreauthorizationVerticle extends VerticleBase {
 
-  private static final Logger LOG = Logger.getLogger(PreauthorizationVerticle.class.getName());
+  private static final Logger LOG = LoggerFactory.getLogger(PreauthorizationVerticle.class);
   /**
    * Most cards one round claims: at a 20 ms tick, 128 a round lets one sale's line have 6,400
    * cards a second authorised, above the fastest admission rate we measure (5,000/s).
@@ -66,7 +66,7 @@ public final class PreauthorizationVerticle extends VerticleBase {
       inFlight += share;
       int reserved = share;
       preauthorizations.round(sale, reserved)
-          .onFailure(e -> LOG.log(Level.WARNING, "pre-authorisation round failed for sale " + sale.saleId(), e))
+          .onFailure(e -> LOG.warn("pre-authorisation round failed for sale " + sale.saleId(), e))
           .onComplete(done -> inFlight -= reserved);
     }
   }

@@ -21,8 +21,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Pre-authorises the cards of buyers waiting in line, head first and only as far back as can
@@ -37,7 +37,7 @@ import java.util.logging.Logger;
  */
 public final class Preauthorizations {
 
-  private static final Logger LOG = Logger.getLogger(Preauthorizations.class.getName());
+  private static final Logger LOG = LoggerFactory.getLogger(Preauthorizations.class);
   /**
    * How far ahead of the admission cursor cards are authorised, in time at the admission rate:
    * a minute of admissions (and at most twice the units left). Money is held only for buyers
@@ -117,7 +117,7 @@ public final class Preauthorizations {
             "outcome", answer.declineReason() == null ? "AUTHORIZED" : "DECLINED").increment())
         .onFailure(e -> {
           metrics.counter("flashsale.preauthorizations", "outcome", "ERROR").increment();
-          LOG.log(Level.FINE, "pre-authorisation for " + buyer.userId() + " got no answer; will retry", e);
+          LOG.debug("pre-authorisation for " + buyer.userId() + " got no answer; will retry", e);
         });
   }
 

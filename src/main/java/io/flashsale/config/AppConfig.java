@@ -22,6 +22,7 @@ import java.util.Properties;
 public record AppConfig(
     int httpPort,
     int httpInstances,
+    boolean httpAccessLog,
     String redisUrl,
     String redisMode,
     int redisPoolSize,
@@ -178,6 +179,7 @@ public record AppConfig(
     return new AppConfig(
         s.integer("http.port"),
         s.integer("http.instances"),
+        s.bool("http.access-log"),
         s.text("redis.url"),
         s.choice("redis.mode", "standalone", "cluster"),
         s.integer("redis.pool-size"),
@@ -274,7 +276,7 @@ public record AppConfig(
 
   /** Same settings with Redis and PostgreSQL pointed elsewhere (used once embedded servers run). */
   public AppConfig withStores(String redis, String pg) {
-    return new AppConfig(httpPort, httpInstances, redis, redisMode, redisPoolSize, pg, pgPoolSize, storeDeadline, jwtSecret,
+    return new AppConfig(httpPort, httpInstances, httpAccessLog, redis, redisMode, redisPoolSize, pg, pgPoolSize, storeDeadline, jwtSecret,
         jwtLeewaySeconds, demo, cluster, payment, notifications, lifecycle, checkoutSweep, reservations, waitingRoom, antibot, audit,
         auth);
   }

@@ -13,6 +13,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.LoggerFormat;
+import io.vertx.ext.web.handler.LoggerHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
@@ -36,8 +38,11 @@ public final class ApiRouter {
 
   private ApiRouter() {}
 
-  public static Router create(Vertx vertx, ApiServices services, LiveFeed live) {
+  public static Router create(Vertx vertx, ApiServices services, LiveFeed live, boolean accessLog) {
     Router router = Router.router(vertx);
+    if (accessLog) {
+      router.route().handler(LoggerHandler.create(LoggerFormat.DEFAULT));
+    }
     router.route().handler(new RequestTimings(services.metrics()));
     router.route().failureHandler(Problems::handleFailure);
     for (int status : List.of(400, 401, 403, 404, 405, 413, 414, 415, 416, 417, 431, 500)) {

@@ -18,11 +18,13 @@ public final class HttpServerVerticle extends VerticleBase {
 
   private final ApiServices services;
   private final int port;
+  private final boolean accessLog;
   private HttpServer server;
 
-  public HttpServerVerticle(ApiServices services, int port) {
+  public HttpServerVerticle(ApiServices services, int port, boolean accessLog) {
     this.services = services;
     this.port = port;
+    this.accessLog = accessLog;
   }
 
   @Override
@@ -36,7 +38,7 @@ public final class HttpServerVerticle extends VerticleBase {
             // HTTP/1.1 only (no h2c upgrade): the pipeline is then built when the connection
             // opens, before its first request, so the HTTP-version guard sees that request too.
             .setHttp2ClearTextEnabled(false))
-        .requestHandler(new RequestGate(ApiRouter.create(vertx, services, live)))
+        .requestHandler(new RequestGate(ApiRouter.create(vertx, services, live, accessLog)))
         .invalidRequestHandler(Problems::invalidRequest)
         .connectionHandler(HttpVersionGuard::install)
         .listen()

@@ -19,7 +19,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The shop's OpenID Connect provider, as far as tokens go: its signing keys, read from its JWKS
@@ -33,7 +34,7 @@ import java.util.logging.Logger;
  */
 public final class OidcKeys {
 
-  private static final Logger LOG = Logger.getLogger(OidcKeys.class.getName());
+  private static final Logger LOG = LoggerFactory.getLogger(OidcKeys.class);
 
   /** What an OpenID provider signs with; HS256 (a shared secret) is never taken from a JWKS. */
   static final Set<String> ALGORITHMS = Set.of("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384",
@@ -65,7 +66,7 @@ public final class OidcKeys {
   public Future<Void> start() {
     timer = vertx.setPeriodic(settings.refreshEvery().toMillis(), tick -> fetch());
     return fetch()
-        .onFailure(failure -> LOG.warning("could not read the OpenID provider's keys yet (" + failure.getMessage()
+        .onFailure(failure -> LOG.warn("could not read the OpenID provider's keys yet (" + failure.getMessage()
             + "): its tokens are refused until they can be read"))
         .<Void>mapEmpty()
         .otherwiseEmpty();

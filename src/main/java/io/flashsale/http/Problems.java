@@ -1,5 +1,6 @@
 package io.flashsale.http;
 
+import io.flashsale.infra.RequestIds;
 import io.flashsale.sale.ErrorCode;
 import io.flashsale.sale.FlashSaleException;
 import io.vertx.core.json.DecodeException;
@@ -12,13 +13,13 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.pgclient.PgException;
 import java.io.IOException;
 import java.util.Locale;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The one place where failures become {@code application/problem+json} answers (RFC 9457). */
 final class Problems {
 
-  private static final Logger LOG = Logger.getLogger(Problems.class.getName());
+  private static final Logger LOG = LoggerFactory.getLogger(Problems.class);
   static final String MEDIA_TYPE = "application/problem+json";
 
   private Problems() {}
@@ -41,13 +42,16 @@ final class Problems {
    */
   static void send(HttpServerRequest request, ErrorCode code, String detail, JsonObject extensions) {
     HttpServerResponse response = request.response();
+    // Requests Netty could not decode never reached the gate that names them.
+    String requestId = RequestIds.current();
     JsonObject body = new JsonObject()
         .put("type", "https://flashsale.io/problems/" + code.name().toLowerCase(Locale.ROOT).replace('_', '-'))
         .put("title", code.title())
         .put("status", code.httpStatus())
         .put("code", code.name())
         .put("detail", detail)
-        .put("instance", instance(request));
+        .put("instance", instance(request))
+        .put("requestId", requestId != null ? requestId : RequestIds.assign(request));
     if (extensions != null) {
       body.mergeIn(extensions);
     }
@@ -116,13 +120,13 @@ final class Problems {
       handleStatus(ctx);
     } else if (isConstraintViolation(failure)) {
       // The schema refused what validation let through: the client's input, not an outage.
-      LOG.log(Level.WARNING, "constraint refused a request on " + ctx.request().path() + ": " + failure.getMessage());
+      LOG.warn("constraint refused a request on " + ctx.request().path() + ": " + failure.getMessage());
       send(ctx, ErrorCode.VALIDATION_FAILED, "the request breaks a rule of the sale's data");
     } else if (isOutage(failure)) {
-      LOG.log(Level.WARNING, "dependency unavailable on " + ctx.request().path() + ": " + failure);
+      LOG.warn("dependency unavailable on " + ctx.request().path() + ": " + failure);
       send(ctx, ErrorCode.UNAVAILABLE, "a backing store is unavailable; try again shortly");
     } else {
-      LOG.log(Level.SEVERE, "unexpected failure on " + ctx.request().method() + " " + ctx.request().path(), failure);
+      LOG.error("unexpected failure on " + ctx.request().method() + " " + ctx.request().path(), failure);
       send(ctx, ErrorCode.INTERNAL, "unexpected error");
     }
   }
@@ -145,7 +149,7 @@ final class Problems {
       default -> status >= 400 && status < 500 ? ErrorCode.MALFORMED_REQUEST : ErrorCode.INTERNAL;
     };
     if (code == ErrorCode.INTERNAL) {
-      LOG.log(Level.SEVERE, "request failed with status " + status + " on " + ctx.request().path(), ctx.failure());
+      LOG.error("request failed with status " + status + " on " + ctx.request().path(), ctx.failure());
     }
     send(ctx, code, switch (code) {
       case NOT_FOUND -> "no such resource";

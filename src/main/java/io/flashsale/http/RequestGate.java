@@ -1,5 +1,6 @@
 package io.flashsale.http;
 
+import io.flashsale.infra.RequestIds;
 import io.flashsale.sale.ErrorCode;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
@@ -22,6 +23,7 @@ final class RequestGate implements Handler<HttpServerRequest> {
 
   @Override
   public void handle(HttpServerRequest request) {
+    RequestIds.assign(request);
     String refusal = refusal(request);
     if (refusal != null) {
       ErrorCode code = refusal.startsWith("Expect") ? ErrorCode.EXPECTATION_FAILED : ErrorCode.MALFORMED_REQUEST;

@@ -24,7 +24,7 @@ public final class Clustering {
     hazelcast.setClusterName("flash-sale");
     // Vert.x stops Hazelcast itself, after the HTTP servers drained.
     hazelcast.setProperty("hazelcast.shutdownhook.enabled", "false");
-    hazelcast.setProperty("hazelcast.logging.type", "jdk");
+    hazelcast.setProperty("hazelcast.logging.type", "slf4j");
     hazelcast.setProperty("hazelcast.phone.home.enabled", "false");
     NetworkConfig network = hazelcast.getNetworkConfig().setPort(cluster.port()).setPortAutoIncrement(false);
     if (!cluster.host().isBlank()) {

@@ -15,7 +15,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import redis.embedded.RedisServer;
@@ -33,7 +34,7 @@ import redis.embedded.RedisServer;
  */
 public final class EmbeddedStores implements AutoCloseable {
 
-  private static final Logger LOG = Logger.getLogger(EmbeddedStores.class.getName());
+  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedStores.class);
 
   /** Where every owner keeps its folder; public for the tests that check nothing is left. */
   public static final Path ROOT = Path.of(System.getProperty("java.io.tmpdir"), "flashsale-embedded");
@@ -121,7 +122,7 @@ public final class EmbeddedStores implements AutoCloseable {
       try {
         server.close();
       } catch (Exception e) {
-        LOG.warning("embedded server did not stop cleanly: " + e);
+        LOG.warn("embedded server did not stop cleanly: " + e);
       }
     }
     running.clear();
@@ -153,7 +154,7 @@ public final class EmbeddedStores implements AutoCloseable {
           .redirectError(ProcessBuilder.Redirect.DISCARD)
           .start();
     } catch (IOException e) {
-      LOG.warning("no watchdog for the embedded stores (" + e.getMessage() + "); the next start reaps them instead");
+      LOG.warn("no watchdog for the embedded stores (" + e.getMessage() + "); the next start reaps them instead");
       return null;
     }
   }
@@ -175,7 +176,7 @@ public final class EmbeddedStores implements AutoCloseable {
         removeFolders(owner);
       });
     } catch (IOException e) {
-      LOG.warning("could not look for orphaned embedded stores in " + ROOT + ": " + e);
+      LOG.warn("could not look for orphaned embedded stores in " + ROOT + ": " + e);
     }
   }
 
@@ -262,7 +263,7 @@ public final class EmbeddedStores implements AutoCloseable {
     try (Stream<Path> tree = Files.walk(root)) {
       tree.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
     } catch (IOException | UncheckedIOException e) {
-      LOG.warning("could not remove " + root + ": " + e);
+      LOG.warn("could not remove " + root + ": " + e);
     }
   }
 

@@ -4,8 +4,8 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import java.time.Duration;
 import java.util.function.Supplier;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs one asynchronous job at a fixed rhythm, never two runs at once; a failed run is logged
@@ -13,7 +13,7 @@ import java.util.logging.Logger;
  */
 public final class PeriodicVerticle extends VerticleBase {
 
-  private static final Logger LOG = Logger.getLogger(PeriodicVerticle.class.getName());
+  private static final Logger LOG = LoggerFactory.getLogger(PeriodicVerticle.class);
 
   private final String name;
   private final Duration interval;
@@ -34,7 +34,7 @@ public final class PeriodicVerticle extends VerticleBase {
       }
       running = true;
       job.get()
-          .onFailure(e -> LOG.log(Level.WARNING, name + " failed; retrying in " + interval.toMillis() + " ms", e))
+          .onFailure(e -> LOG.warn(name + " failed; retrying in " + interval.toMillis() + " ms", e))
           .onComplete(done -> running = false);
     });
     return Future.succeededFuture();

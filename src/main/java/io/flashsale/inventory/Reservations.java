@@ -22,8 +22,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reserving and releasing units: the Redis gate first (it keeps the herd off the database),
@@ -32,7 +32,7 @@ import java.util.logging.Logger;
  */
 public final class Reservations {
 
-  private static final Logger LOG = Logger.getLogger(Reservations.class.getName());
+  private static final Logger LOG = LoggerFactory.getLogger(Reservations.class);
 
   private final Pool pool;
   private final StockGate gate;
@@ -211,7 +211,7 @@ public final class Reservations {
             // Their in-flight entries stay for reconciliation, which sees which orders exist.
             return Future.failedFuture(batchRefused);
           }
-          LOG.log(Level.WARNING, "batch of " + claims.size() + " reservations for sale " + sale.saleId()
+          LOG.warn("batch of " + claims.size() + " reservations for sale " + sale.saleId()
               + " refused (" + batchRefused + "); reserving one by one");
           CompositeFuture tried = Future.join(claims.stream()
               .map(claim -> reserveInDatabase(sale, claim.userId(), claim.quantity(), claim.orderId())).toList());
@@ -245,7 +245,7 @@ public final class Reservations {
     outcomes.forEach(outcome -> metrics.counter("flashsale.reservations", "outcome", outcome.order() != null
         ? "RESERVED" : outcome.refusal() != null ? outcome.refusal().code().name() : "ERROR").increment());
     Future<?> returned = returns.isEmpty() ? Future.succeededFuture() : gate.giveBackAll(sale.saleId(), returns)
-        .onFailure(e -> LOG.log(Level.SEVERE, "could not return " + returns.size() + " refused take(s) of sale "
+        .onFailure(e -> LOG.error("could not return " + returns.size() + " refused take(s) of sale "
             + sale.saleId() + " to Redis; reconciliation will repair", e));
     return returned.transform(done -> Future.succeededFuture(outcomes));
   }
@@ -309,7 +309,7 @@ public final class Reservations {
     List<StockGate.Return> returns = released.stream()
         .map(order -> new StockGate.Return(order.userId(), order.quantity(), "")).toList();
     return gate.giveBackAll(saleId, returns)
-        .onFailure(e -> LOG.log(Level.SEVERE, released.size() + " released order(s) of sale " + saleId
+        .onFailure(e -> LOG.error(released.size() + " released order(s) of sale " + saleId
             + " committed but their units did not reach Redis; reconciliation will repair", e))
         .otherwiseEmpty()
         .mapEmpty();

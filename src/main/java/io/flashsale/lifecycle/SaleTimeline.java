@@ -16,8 +16,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Drives each sale through its timeline: warm-up (stock and blacklist into Redis), countdown
@@ -27,7 +27,7 @@ import java.util.logging.Logger;
  */
 public final class SaleTimeline {
 
-  private static final Logger LOG = Logger.getLogger(SaleTimeline.class.getName());
+  private static final Logger LOG = LoggerFactory.getLogger(SaleTimeline.class);
 
   /** How long before the start each step is due. */
   public record Leads(Duration warmUp, Duration firstNotice, Duration lastNotice) {}
@@ -126,7 +126,7 @@ public final class SaleTimeline {
         : work.get()
             .compose(outcome -> claims.done(sale.saleId(), step, outcome))
             .recover(failed -> {
-              LOG.log(Level.WARNING, step + " of sale " + sale.saleId() + " failed; it will be retried", failed);
+              LOG.warn(step + " of sale " + sale.saleId() + " failed; it will be retried", failed);
               return claims.release(sale.saleId(), step);
             }));
   }

@@ -16,7 +16,8 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A {@link PaymentGateway} that talks to a card API with manual capture over HTTP, retrying what
@@ -71,7 +72,7 @@ import java.util.logging.Logger;
  */
 public final class HttpPaymentGateway implements PaymentGateway {
 
-  private static final Logger LOG = Logger.getLogger(HttpPaymentGateway.class.getName());
+  private static final Logger LOG = LoggerFactory.getLogger(HttpPaymentGateway.class);
 
   /**
    * Where the card API is and how hard to try.
@@ -152,7 +153,7 @@ public final class HttpPaymentGateway implements PaymentGateway {
             .setTimeout(-1)
             // Nobody listens for the breaker's event-bus reports; the log lines below are enough.
             .setNotificationAddress(null))
-        .openHandler(opened -> LOG.warning("payment gateway unreachable; failing calls fast for "
+        .openHandler(opened -> LOG.warn("payment gateway unreachable; failing calls fast for "
             + settings.breakerResetTimeout().toMillis() + " ms"))
         .halfOpenHandler(halfOpen -> LOG.info("payment gateway breaker half-open; trying one call"))
         .closeHandler(closed -> LOG.info("payment gateway answers again; breaker closed"));

@@ -16,8 +16,8 @@ import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A card gateway simulated inside the engine, for the embedded default, demo clusters and the
@@ -40,7 +40,7 @@ import java.util.logging.Logger;
  */
 public final class SimulatedPaymentGateway implements PaymentGateway {
 
-  private static final Logger LOG = Logger.getLogger(SimulatedPaymentGateway.class.getName());
+  private static final Logger LOG = LoggerFactory.getLogger(SimulatedPaymentGateway.class);
 
   public static final String DECLINED_CARD = "pm_card_declined";
   public static final String CAPTURE_DECLINED_CARD = "pm_card_capture_declined";
@@ -121,7 +121,7 @@ public final class SimulatedPaymentGateway implements PaymentGateway {
     Tuple age = Tuple.of(retention.toMillis() / 1000.0);
     pool.preparedQuery(FORGET_SETTLED).execute(age)
         .compose(done -> pool.preparedQuery(FORGET_CAPTURE_ANSWERS).execute(age))
-        .onFailure(e -> LOG.log(Level.FINE, "simulated gateway could not forget settled holds; next round will", e));
+        .onFailure(e -> LOG.debug("simulated gateway could not forget settled holds; next round will", e));
   }
 
   /** Stops forgetting; the ledger stays in the database. */

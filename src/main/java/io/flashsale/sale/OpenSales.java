@@ -4,8 +4,8 @@ import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import java.time.Clock;
 import java.util.List;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The sales not yet ended, re-read from the database at most once per {@code maxAgeMillis}
@@ -13,7 +13,7 @@ import java.util.logging.Logger;
  */
 public final class OpenSales {
 
-  private static final Logger LOG = Logger.getLogger(OpenSales.class.getName());
+  private static final Logger LOG = LoggerFactory.getLogger(OpenSales.class);
 
   private final Pool pool;
   private final SaleRepository sales;
@@ -38,7 +38,7 @@ public final class OpenSales {
             current = all;
             readAtMillis = clock.millis();
           })
-          .onFailure(e -> LOG.log(Level.WARNING, "could not list open sales; keeping the last list", e));
+          .onFailure(e -> LOG.warn("could not list open sales; keeping the last list", e));
     }
     return current;
   }

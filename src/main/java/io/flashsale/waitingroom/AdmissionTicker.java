@@ -10,8 +10,8 @@ import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.util.HashSet;
 import java.util.Set;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Ticks every few milliseconds and runs one admission step per open waiting-room sale. Every
@@ -20,7 +20,7 @@ import java.util.logging.Logger;
  */
 public final class AdmissionTicker extends VerticleBase {
 
-  private static final Logger LOG = Logger.getLogger(AdmissionTicker.class.getName());
+  private static final Logger LOG = LoggerFactory.getLogger(AdmissionTicker.class);
 
   private final OpenSales openSales;
   private final Admissions admissions;
@@ -77,6 +77,6 @@ public final class AdmissionTicker extends VerticleBase {
         });
     return ready
         .compose(go -> go ? admissions.step(sale) : Future.succeededFuture())
-        .onFailure(e -> LOG.log(Level.WARNING, "admission step failed for sale " + sale.saleId(), e));
+        .onFailure(e -> LOG.warn("admission step failed for sale " + sale.saleId(), e));
   }
 }
