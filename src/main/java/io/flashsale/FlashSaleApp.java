@@ -7,6 +7,7 @@ import io.flashsale.audit.SaleAudit;
 import io.vertx.ext.web.client.WebClient;
 import io.flashsale.checkout.Checkout;
 import io.flashsale.checkout.HoldExpiry;
+import io.flashsale.checkout.OverdueHolds;
 import io.flashsale.checkout.PreauthorizationVerticle;
 import io.flashsale.checkout.Preauthorizations;
 import io.flashsale.checkout.Voids;
@@ -34,7 +35,9 @@ import io.flashsale.http.OidcKeys;
 import io.flashsale.http.HttpServerVerticle;
 import io.flashsale.http.WebPages;
 import io.flashsale.infra.MetricHelp;
+import io.flashsale.infra.EventLoopLag;
 import io.flashsale.infra.Migrations;
+import io.flashsale.infra.RedisMemory;
 import io.flashsale.infra.PeriodicVerticle;
 import io.flashsale.infra.Stores;
 import io.flashsale.inventory.DirectPurchase;
@@ -52,6 +55,7 @@ import io.flashsale.sale.OpenSales;
 import io.flashsale.sale.OrderRepository;
 import io.flashsale.sale.QueuePolicy;
 import io.flashsale.sale.SaleCatalog;
+import io.flashsale.sale.SaleFigures;
 import io.flashsale.sale.SaleRepository;
 import io.flashsale.waitingroom.AdmissionTicker;
 import io.flashsale.waitingroom.AdmissionTokens;
@@ -103,6 +107,8 @@ public final class FlashSaleApp {
   private final PrometheusMeterRegistry metrics;
   private final Clock clock = Clock.systemUTC();
   private final List<String> deployments = new ArrayList<>();
+  /** Stops the on-call figures' timers (Redis memory, event-loop lag, sale settings, overdue holds). */
+  private final List<Runnable> watchers = new ArrayList<>();
   private Stores stores;
   private ApiServices services;
   private PaymentGateway gateway;
@@ -182,6 +188,8 @@ public final class FlashSaleApp {
     bindProcessMetrics();
     stores = Stores.connect(vertx, config.redisUrl(), config.redisMode(), config.redisPoolSize(), config.pgUrl(), config.pgPoolSize(),
         config.storeDeadline());
+    watchers.add(RedisMemory.watch(vertx, stores.redis(), metrics));
+    watchers.add(EventLoopLag.watch(vertx, metrics));
     SaleRepository sales = new SaleRepository();
     OrderRepository orders = new OrderRepository();
     AuthorizationRepository authorizations = new AuthorizationRepository();
@@ -192,6 +200,7 @@ public final class FlashSaleApp {
     reservationDesk = new ReservationDesk(vertx.eventBus(), config.storeDeadline().multipliedBy(12));
     SaleCatalog catalog = new SaleCatalog(stores.pg(), sales, clock, 1_000);
     openSales = new OpenSales(stores.pg(), sales, clock, 1_000);
+    watchers.add(SaleFigures.watch(vertx, openSales, clock, metrics));
     gateway = paymentGateway(config.payment());
     WaitingRoomConfig room = config.waitingRoom();
     AdmissionTokens admissionTokens = new AdmissionTokens(vertx, config.jwtSecret(), room.admissionTokenSeconds());
@@ -207,6 +216,7 @@ public final class FlashSaleApp {
         metrics, config.payment().preauthLease());
     holdExpiry = new HoldExpiry(stores.pg(), orders, authorizations, reservations, reservationDesk, vertx.eventBus(),
         metrics);
+    watchers.add(OverdueHolds.watch(vertx, stores.pg(), metrics));
     voids = new Voids(stores.pg(), authorizations, gateway, metrics);
     Blacklist blacklist = new Blacklist(stores.pg(), stores.redis(), sales);
     recovery = new RedisRecovery(stores.pg(), stores.redis(), openSales, blacklist, clock, metrics);
@@ -326,6 +336,7 @@ public final class FlashSaleApp {
   }
 
   public Future<Void> stop() {
+    watchers.forEach(Runnable::run);
     if (gcMetrics != null) {
       gcMetrics.close();
     }

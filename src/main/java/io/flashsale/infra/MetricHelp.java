@@ -19,7 +19,11 @@ public final class MetricHelp implements MeterFilter {
       Map.entry("flashsale.authorizations.voided", "Card holds released at the payment gateway"),
       Map.entry("flashsale.bot.rejections", "Requests refused by the bot defences, by reason"),
       Map.entry("flashsale.checkouts", "Checkouts of held orders (one-click payment), by outcome"),
+      Map.entry("flashsale.eventloop.lag",
+          "How much later than asked an event loop ran a probe task (every 200 ms on every loop): time requests wait"),
       Map.entry("flashsale.holds.expired", "Held orders whose checkout time ran out; their units went back"),
+      Map.entry("flashsale.holds.overdue",
+          "Held orders still RESERVED 30 s or more past their expiry: the expiry sweep is not releasing them"),
       Map.entry("flashsale.operator.actions", "Operator actions on sales, by action"),
       Map.entry("flashsale.preauthorization.group",
           "Pre-authorisation answers recorded per PostgreSQL statement and Redis call"),
@@ -35,8 +39,17 @@ public final class MetricHelp implements MeterFilter {
       Map.entry("flashsale.reconciliation.repairs", "Drift repairs reconciliation made"),
       Map.entry("flashsale.reconciliation.units.recovered",
           "Units returned to a sale's pool by reconciliation (takes that never reached PostgreSQL)"),
+      Map.entry("flashsale.redis.memory.limit",
+          "Memory Redis may use: its maxmemory, or the machine's memory when maxmemory is not set (NaN: Redis not answering)"),
+      Map.entry("flashsale.redis.memory.used", "Memory Redis uses, from INFO memory (NaN: Redis not answering)"),
       Map.entry("flashsale.redis.rebuilds", "Rebuilds of a sale's Redis state after Redis lost it"),
-      Map.entry("flashsale.reservations", "Reservations, by outcome"));
+      Map.entry("flashsale.reservations", "Reservations, by outcome"),
+      Map.entry("flashsale.sale.admission.paused", "1 while an operator has paused a waiting-room sale's admission"),
+      Map.entry("flashsale.sale.admission.rate.per.second",
+          "A waiting-room sale's configured admission rate (buyers per second, cluster-wide)"),
+      Map.entry("flashsale.sale.open", "1 while a sale is open for buying (started, not past its end, not ended)"),
+      Map.entry("flashsale.sale.starts.in", "Seconds until a sale starts (T-0); negative once it has started"),
+      Map.entry("flashsale.sale.units.remaining", "Units of a sale neither held nor paid, by PostgreSQL's books"));
 
   @Override
   public Meter.Id map(Meter.Id id) {
