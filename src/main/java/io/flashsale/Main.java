@@ -3,6 +3,8 @@ package io.flashsale;
 import io.flashsale.config.AppConfig;
 import io.flashsale.infra.Clustering;
 import io.flashsale.infra.EmbeddedStores;
+import io.flashsale.infra.Tracing;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.flashsale.loadtest.LiveGapBenchmark;
 import io.flashsale.loadtest.LoadTest;
 import io.flashsale.loadtest.PowBenchmark;
@@ -123,7 +125,9 @@ public final class Main {
     // HTTP requests are timed by the router (http/RequestTimings), at a fraction of the cost.
     VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
         .addDisabledMetricsCategory(MetricsDomain.HTTP_SERVER));
-    VertxBuilder builder = Vertx.builder().withMetrics(new MicrometerMetricsFactory(metrics));
+    OpenTelemetrySdk tracing = Tracing.sdk(config.tracing());
+    VertxBuilder builder = Tracing.install(Vertx.builder().withMetrics(new MicrometerMetricsFactory(metrics)), options,
+        tracing);
     Future<Vertx> vertx = config.cluster().enabled()
         ? builder.with(Clustering.eventBus(options, config.cluster()))
             .withClusterManager(Clustering.manager(config.cluster()))
@@ -142,6 +146,9 @@ public final class Main {
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
+      }
+      if (tracing != null) {
+        tracing.close();
       }
       embedded.close();
     }, "flashsale-shutdown"));

@@ -41,7 +41,8 @@ public record AppConfig(
     WaitingRoomConfig waitingRoom,
     AntibotConfig antibot,
     AuditConfig audit,
-    AuthConfig auth) {
+    AuthConfig auth,
+    TracingConfig tracing) {
 
   public static final String ENV_PREFIX = "FLASHSALE_";
   private static final String DEFAULTS_RESOURCE = "conf/flashsale.properties";
@@ -121,6 +122,19 @@ public record AppConfig(
 
     public boolean oidc() {
       return !oidcIssuer.isBlank();
+    }
+  }
+
+  /** OpenTelemetry: {@code otlpEndpoint} empty means tracing is off. */
+  public record TracingConfig(String otlpEndpoint, double sampleRatio, String serviceName) {
+    public TracingConfig {
+      if (sampleRatio < 0 || sampleRatio > 1) {
+        throw new IllegalArgumentException("tracing.sample-ratio must be between 0 and 1");
+      }
+    }
+
+    public boolean enabled() {
+      return !otlpEndpoint.isBlank();
     }
   }
 
@@ -271,14 +285,18 @@ public record AppConfig(
             s.text("oidc.jwks-url"),
             s.text("oidc.audience"),
             Duration.ofSeconds(s.integer("oidc.jwks-refresh-seconds")),
-            Duration.ofMillis(s.integer("oidc.unknown-key-refetch-ms"))));
+            Duration.ofMillis(s.integer("oidc.unknown-key-refetch-ms"))),
+        new TracingConfig(
+            s.text("tracing.otlp-endpoint"),
+            s.decimal("tracing.sample-ratio"),
+            s.text("tracing.service-name")));
   }
 
   /** Same settings with Redis and PostgreSQL pointed elsewhere (used once embedded servers run). */
   public AppConfig withStores(String redis, String pg) {
     return new AppConfig(httpPort, httpInstances, httpAccessLog, redis, redisMode, redisPoolSize, pg, pgPoolSize, storeDeadline, jwtSecret,
         jwtLeewaySeconds, demo, cluster, payment, notifications, lifecycle, checkoutSweep, reservations, waitingRoom, antibot, audit,
-        auth);
+        auth, tracing);
   }
 
   public int effectiveHttpInstances() {
