@@ -1,5 +1,6 @@
 /**
- * Keeping bots and abusers out before any stock or database work: the blacklist of flagged
- * accounts, kept in PostgreSQL and mirrored into each open sale's Redis set.
+ * Keeping bots out: per-sale rate limits (user, IP, device), proof of work, CAPTCHA, and the account
+ * and device blacklists (PostgreSQL, mirrored into each open sale's Redis sets). Gives verdicts
+ * only; never takes stock or places anyone in line: the join and purchase scripts apply them.
  */
 package io.flashsale.antibot;

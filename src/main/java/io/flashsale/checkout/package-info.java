@@ -1,5 +1,6 @@
 /**
- * What happens to a hold: one-call checkout through the payment gateway, and cancellation
- * that puts the unit back. Serialises on the order's row lock; never touches Redis directly.
+ * What happens to a hold and its card: pre-authorising the line (with a verticle of its own),
+ * checkout, cancellation, the expiry and void sweeps. Captures only under the order's row lock;
+ * never writes the stock counter: released units go back through inventory's ReservationDesk.
  */
 package io.flashsale.checkout;

@@ -1,5 +1,6 @@
 /**
- * The stock: the Redis gate (layer 1), the reservation transaction with the database guard
- * (layer 2), and the release of held units. Never talks HTTP; callers pass a user id they trust.
+ * The stock: the Redis gate (layer 1), the reservation transaction and its database guard (layer 2),
+ * and {@link io.flashsale.inventory.ReservationVerticle}, the one writer of reservations per process,
+ * reached through {@link io.flashsale.inventory.ReservationDesk}. Never talks HTTP or checks a token.
  */
 package io.flashsale.inventory;

@@ -1,5 +1,6 @@
 /**
- * A sale's timeline: creation with its stock loaded into Redis, SCHEDULED → ACTIVE at start,
- * → ENDED at end. Every step is an idempotent statement, so every instance may run the ticker.
+ * A sale's timeline: creation and warm-up (stock, blacklists, controls into Redis), countdown notices
+ * (mail, webhook), SCHEDULED → ACTIVE → ENDED; steps with side effects are claimed in PostgreSQL, so
+ * every instance ticks. Never touches orders or holds: checkout's sweeps release them after the end.
  */
 package io.flashsale.lifecycle;

@@ -1,5 +1,6 @@
 /**
- * The load-test command: replays a flash sale against a running server over HTTP and reports
- * throughput, latency percentiles and the invariants. A client only; never touches the stores.
+ * The loadtest, pow-bench and live-bench commands: drive a running server over HTTP and WebSocket
+ * and report throughput, latency, push gaps and the invariants. A client only (its tokens are signed
+ * with the configured secret); never touches the stores.
  */
 package io.flashsale.loadtest;

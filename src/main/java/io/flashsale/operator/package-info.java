@@ -1,6 +1,6 @@
 /**
- * Operator controls of a running sale: pause and resume admission, change its rate, end it
- * early, export its outcome as CSV. Every control is written with its audit row in one
- * transaction; the admission steps of every instance obey it from their next tick.
+ * Operator controls of a running sale (pause, resume, rate, early end) and its CSV export. A control
+ * commits with its audit row, then is mirrored into Redis for every instance's next admission step
+ * and announced on the event bus. Never touches stock or orders: the sweeps release the holds.
  */
 package io.flashsale.operator;

@@ -1,6 +1,6 @@
 /**
- * The waiting room: joining the line, the pre-queue shuffle, admission at a fixed rate
- * cluster-wide, positions and outcomes pushed live. The herd meets only Redis here; the
- * database sees one batched transaction per admission step.
+ * The waiting room: joins batched per event loop, the pre-queue shuffle, admission at a fixed rate
+ * cluster-wide, presence, admission tokens, live positions. A join meets only Redis; reservations go
+ * through inventory's ReservationDesk, one batch per admission step, never written here.
  */
 package io.flashsale.waitingroom;
