@@ -161,7 +161,9 @@ public final class FlashSaleApp {
             recovery::check), 1))
         .compose(done -> deploy(() -> new PeriodicVerticle("reconciliation", config.audit().reconcileInterval(),
             reconciliation::round), 1))
-        .compose(done -> deploy(() -> new HttpServerVerticle(services, config.httpPort()), config.effectiveHttpInstances()))
+        .compose(done -> HttpServerVerticle.loadContract(vertx))
+        .compose(contract -> deploy(() -> new HttpServerVerticle(services, contract, config.httpPort()),
+            config.effectiveHttpInstances()))
         .map(this);
   }
 
