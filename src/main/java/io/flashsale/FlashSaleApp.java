@@ -180,7 +180,9 @@ public final class FlashSaleApp {
             recovery::check), 1))
         .compose(done -> deploy(() -> new PeriodicVerticle("reconciliation", config.audit().reconcileInterval(),
             reconciliation::round), 1))
-        .compose(done -> deploy(() -> new HttpServerVerticle(services, config.httpPort(), config.httpAccessLog()), config.effectiveHttpInstances()))
+        .compose(done -> HttpServerVerticle.loadContract(vertx))
+        .compose(contract -> deploy(() -> new HttpServerVerticle(services, contract, config.httpPort(),
+            config.httpAccessLog()), config.effectiveHttpInstances()))
         .map(this);
   }
 

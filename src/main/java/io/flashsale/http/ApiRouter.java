@@ -16,10 +16,12 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.LoggerFormat;
 import io.vertx.ext.web.handler.LoggerHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
+import io.vertx.openapi.contract.OpenAPIContract;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.UUID;
 import io.flashsale.waitingroom.LiveFeed;
@@ -31,14 +33,15 @@ import io.flashsale.operator.OperatorLog.Action;
 public final class ApiRouter {
 
   public static final int MAX_BODY_BYTES = 64 * 1024;
-  private static final int MAX_QUANTITY = 1_000;
   private static final int LIST_LIMIT = 100;
   /** The buyer's default saved card, as the shop's gateway customer knows it. */
   private static final String DEFAULT_PAYMENT_METHOD = "default";
 
   private ApiRouter() {}
 
-  public static Router create(Vertx vertx, ApiServices services, LiveFeed live, boolean accessLog) {
+  public static Router create(Vertx vertx, ApiServices services, LiveFeed live, OpenAPIContract openapi,
+                              boolean accessLog) {
+    ContractValidation contract = new ContractValidation(openapi);
     Router router = Router.router(vertx);
     if (accessLog) {
       router.route().handler(LoggerHandler.create(LoggerFormat.DEFAULT));
@@ -49,15 +52,17 @@ public final class ApiRouter {
       router.errorHandler(status, Problems::handleStatus);
     }
 
-    router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
-    router.get("/health/ready").handler(ctx -> ready(ctx, services));
-    router.get("/metrics").handler(PrometheusScrapingHandler.create(services.metrics()));
+    router.get("/health/live").handler(contract.of("healthLive"))
+        .handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
+    router.get("/health/ready").handler(contract.of("healthReady")).handler(ctx -> ready(ctx, services));
+    router.get("/metrics").handler(contract.of("metrics")).handler(PrometheusScrapingHandler.create(services.metrics()));
+    ApiDocs.mount(router);
 
     router.route("/api/*").handler(JsonOnly::check);
     // Browsers cannot set headers on a WebSocket, so the live feed takes its token from the query.
-    router.get("/api/sales/:saleId/live").handler(ctx -> openLiveFeed(ctx, services, live));
+    router.get("/api/sales/:saleId/live").handler(contract.of("liveFeed")).handler(ctx -> openLiveFeed(ctx, services, live));
     // The web pages, the demo sign-in and the dashboard's figures: they say themselves what auth they need.
-    WebPages.mount(router, services);
+    WebPages.mount(router, services, contract);
 
     // The product pages' data is public and cacheable (a CDN can serve it to the herd): no token.
     // Marked here, served after the auth handler, which lets marked requests through: served
@@ -68,41 +73,41 @@ public final class ApiRouter {
     router.route("/api/*").handler(services.auth()::authenticate);
     router.route("/api/admin/*").handler(BearerAuth::requireAdmin);
 
-    router.post("/api/admin/sales").handler(ctx -> createSale(ctx, services));
-    router.get("/api/sales").handler(ctx -> services.sales().listNewestFirst(services.pool(), LIST_LIMIT)
+    router.post("/api/admin/sales").handler(contract.of("createSale")).handler(ctx -> createSale(ctx, services));
+    router.get("/api/sales").handler(contract.of("listSales")).handler(ctx -> services.sales().listNewestFirst(services.pool(), LIST_LIMIT)
         .onSuccess(sales -> PublicJson.send(ctx, new JsonObject().put("sales",
             new JsonArray(sales.stream().map(FlashSale::toJson).toList()))))
         .onFailure(ctx::fail));
-    router.get("/api/sales/:saleId").handler(ctx -> {
-      UUID saleId = JsonInput.pathId(ctx.pathParam("saleId"), "sale");
+    router.get("/api/sales/:saleId").handler(contract.of("getSale")).handler(ctx -> {
+      UUID saleId = pathId(ctx, "saleId");
       services.sales().find(services.pool(), saleId)
           .map(found -> found.orElseThrow(() -> new FlashSaleException(ErrorCode.NOT_FOUND, "no sale " + saleId)))
           .onSuccess(sale -> PublicJson.send(ctx, sale.toJson()))
           .onFailure(ctx::fail);
     });
-    router.post("/api/sales/:saleId/purchase").handler(ctx -> {
-      UUID saleId = JsonInput.pathId(ctx.pathParam("saleId"), "sale");
-      JsonInput input = JsonInput.of(ctx.body().buffer());
-      int quantity = input.integer("quantity", 1, 1, MAX_QUANTITY);
+    router.post("/api/sales/:saleId/purchase").handler(contract.of("purchase")).handler(ctx -> {
+      UUID saleId = pathId(ctx, "saleId");
+      JsonObject input = ContractValidation.body(ctx);
+      int quantity = input.getInteger("quantity", 1);
       Attempt attempt = attempt(ctx, input, services);
       reply(ctx, 201, services.catalog().get(saleId).compose(sale -> services.botDefence().beforePurchase(sale, attempt)
           .compose(limits -> services.directPurchase().purchase(sale, attempt.userId(), attempt.device(), quantity,
               limits))));
     });
-    router.get("/api/sales/:saleId/challenge").handler(ctx -> {
-      UUID saleId = JsonInput.pathId(ctx.pathParam("saleId"), "sale");
-      Attempt attempt = attempt(ctx, JsonInput.of(null), services);
+    router.get("/api/sales/:saleId/challenge").handler(contract.of("challenge")).handler(ctx -> {
+      UUID saleId = pathId(ctx, "saleId");
+      Attempt attempt = attempt(ctx, new JsonObject(), services);
       services.catalog().get(saleId)
           .compose(sale -> services.botDefence().challenge(sale, attempt))
           .onSuccess(challenge -> json(ctx, 200, challenge.toJson()))
           .onFailure(ctx::fail);
     });
 
-    router.post("/api/sales/:saleId/queue").handler(ctx -> {
-      UUID saleId = JsonInput.pathId(ctx.pathParam("saleId"), "sale");
-      JsonInput input = JsonInput.of(ctx.body().buffer());
-      int quantity = input.integer("quantity", 1, 1, MAX_QUANTITY);
-      String paymentMethodId = input.token("paymentMethodId", DEFAULT_PAYMENT_METHOD, 128);
+    router.post("/api/sales/:saleId/queue").handler(contract.of("joinQueue")).handler(ctx -> {
+      UUID saleId = pathId(ctx, "saleId");
+      JsonObject input = ContractValidation.body(ctx);
+      int quantity = input.getInteger("quantity", 1);
+      String paymentMethodId = input.getString("paymentMethodId", DEFAULT_PAYMENT_METHOD);
       Attempt attempt = attempt(ctx, input, services);
       services.catalog().get(saleId)
           .compose(sale -> services.botDefence().guardsForJoin(sale, attempt)
@@ -111,53 +116,51 @@ public final class ApiRouter {
           .onSuccess(view -> json(ctx, 202, view.toJson()))
           .onFailure(ctx::fail);
     });
-    router.get("/api/sales/:saleId/queue/me").handler(ctx -> {
-      UUID saleId = JsonInput.pathId(ctx.pathParam("saleId"), "sale");
+    router.get("/api/sales/:saleId/queue/me").handler(contract.of("queueStatus")).handler(ctx -> {
+      UUID saleId = pathId(ctx, "saleId");
       services.waitingRoom().status(Caller.of(ctx).userId(), saleId)
           .onSuccess(view -> json(ctx, 200, view.toJson()))
           .onFailure(ctx::fail);
     });
-    router.delete("/api/sales/:saleId/queue/:ticketId").handler(ctx -> leave(ctx, services));
-    router.post("/api/sales/:saleId/subscribe").handler(ctx -> {
-      UUID saleId = JsonInput.pathId(ctx.pathParam("saleId"), "sale");
-      String email = JsonInput.of(ctx.body().buffer()).text("email", 254);
-      if (!email.matches("[^@\\s]+@[^@\\s]+")) {
-        throw JsonInput.invalid("email must be an e-mail address");
-      }
+    router.delete("/api/sales/:saleId/queue/:ticketId").handler(contract.of("leaveQueue")).handler(ctx -> leave(ctx, services));
+    router.post("/api/sales/:saleId/subscribe").handler(contract.of("subscribe")).handler(ctx -> {
+      UUID saleId = pathId(ctx, "saleId");
+      String email = ContractValidation.body(ctx).getString("email");
       services.catalog().get(saleId)
           .compose(sale -> services.timeline().subscribe(sale.saleId(), Caller.of(ctx).userId(), email))
           .onSuccess(done -> json(ctx, 201, new JsonObject().put("saleId", saleId.toString()).put("email", email)))
           .onFailure(ctx::fail);
     });
-    router.post("/api/admission/verify").handler(ctx -> {
-      String token = JsonInput.of(ctx.body().buffer()).text("admissionToken", 4_096);
+    router.post("/api/admission/verify").handler(contract.of("verifyAdmission")).handler(ctx -> {
+      String token = ContractValidation.body(ctx).getString("admissionToken");
       services.admissionTokens().verify(token, Caller.of(ctx).userId())
           .onSuccess(admission -> json(ctx, 200, admission.toJson()))
           .onFailure(ctx::fail);
     });
 
-    router.get("/api/admin/blacklist").handler(ctx -> Future.all(services.blacklist().list(Kind.ACCOUNT),
+    router.get("/api/admin/blacklist").handler(contract.of("listBlacklist")).handler(ctx -> Future.all(services.blacklist().list(Kind.ACCOUNT),
             services.blacklist().list(Kind.DEVICE))
         .onSuccess(lists -> json(ctx, 200, new JsonObject()
             .put("accounts", new JsonArray(lists.<List<JsonObject>>resultAt(0)))
             .put("devices", new JsonArray(lists.<List<JsonObject>>resultAt(1)))))
         .onFailure(ctx::fail));
-    router.post("/api/admin/blacklist").handler(ctx -> {
-      JsonInput input = JsonInput.of(ctx.body().buffer());
-      Kind kind = input.has("fingerprint") ? Kind.DEVICE : Kind.ACCOUNT;
-      String subject = input.text(kind.field(), 128);
-      services.blacklist().add(kind, subject, input.text("reason", 500), Caller.of(ctx).userId())
+    router.post("/api/admin/blacklist").handler(contract.of("addToBlacklist")).handler(ctx -> {
+      JsonObject input = ContractValidation.body(ctx);
+      Kind kind = input.containsKey("fingerprint") ? Kind.DEVICE : Kind.ACCOUNT;
+      String subject = input.getString(kind.field());
+      services.blacklist().add(kind, subject, input.getString("reason"), Caller.of(ctx).userId())
           .onSuccess(added -> services.operatorLog().count(Action.BLACKLIST_ADD))
           .onSuccess(added -> json(ctx, added ? 201 : 200, new JsonObject().put(kind.field(), subject)
               .put("blacklisted", true)))
           .onFailure(ctx::fail);
     });
-    router.delete("/api/admin/blacklist/:userId").handler(ctx -> unflag(ctx, services, Kind.ACCOUNT,
+    router.delete("/api/admin/blacklist/:userId").handler(contract.of("removeFromBlacklist")).handler(ctx -> unflag(ctx, services, Kind.ACCOUNT,
         ctx.pathParam("userId")));
-    router.delete("/api/admin/blacklist/devices/:fingerprint").handler(ctx -> unflag(ctx, services, Kind.DEVICE,
+    router.delete("/api/admin/blacklist/devices/:fingerprint").handler(contract.of("removeDeviceFromBlacklist"))
+        .handler(ctx -> unflag(ctx, services, Kind.DEVICE,
         ctx.pathParam("fingerprint")));
-    router.get("/api/admin/sales/:saleId/report").handler(ctx -> {
-      UUID saleId = JsonInput.pathId(ctx.pathParam("saleId"), "sale");
+    router.get("/api/admin/sales/:saleId/report").handler(contract.of("saleReport")).handler(ctx -> {
+      UUID saleId = pathId(ctx, "saleId");
       services.audit().report(saleId)
           .onSuccess(report -> {
             if (report == null) {
@@ -169,60 +172,54 @@ public final class ApiRouter {
           .onFailure(ctx::fail);
     });
 
-    OperatorRoutes.mount(router, services);
+    OperatorRoutes.mount(router, services, contract);
 
-    router.get("/api/me/orders").handler(ctx -> services.orders().listOwn(services.pool(), Caller.of(ctx).userId(), LIST_LIMIT)
+    router.get("/api/me/orders").handler(contract.of("myOrders")).handler(ctx -> services.orders().listOwn(services.pool(), Caller.of(ctx).userId(), LIST_LIMIT)
         .onSuccess(orders -> json(ctx, 200, new JsonObject().put("orders",
             new JsonArray(orders.stream().map(SaleOrder::toJson).toList()))))
         .onFailure(ctx::fail));
-    router.get("/api/orders/:orderId").handler(ctx -> {
-      UUID orderId = JsonInput.pathId(ctx.pathParam("orderId"), "order");
+    router.get("/api/orders/:orderId").handler(contract.of("getOrder")).handler(ctx -> {
+      UUID orderId = pathId(ctx, "orderId");
       reply(ctx, 200, services.orders().findOwn(services.pool(), orderId, Caller.of(ctx).userId())
           .map(found -> found.orElseThrow(() -> new FlashSaleException(ErrorCode.NOT_FOUND, "no order " + orderId))));
     });
-    router.post("/api/orders/:orderId/checkout").handler(ctx -> {
-      UUID orderId = JsonInput.pathId(ctx.pathParam("orderId"), "order");
+    router.post("/api/orders/:orderId/checkout").handler(contract.of("checkout")).handler(ctx -> {
+      UUID orderId = pathId(ctx, "orderId");
       reply(ctx, 200, services.checkout().checkout(Caller.of(ctx).userId(), orderId));
     });
-    router.post("/api/orders/:orderId/cancel").handler(ctx -> {
-      UUID orderId = JsonInput.pathId(ctx.pathParam("orderId"), "order");
+    router.post("/api/orders/:orderId/cancel").handler(contract.of("cancelOrder")).handler(ctx -> {
+      UUID orderId = pathId(ctx, "orderId");
       reply(ctx, 200, services.checkout().cancel(Caller.of(ctx).userId(), orderId));
     });
     return router;
   }
 
+  /** Types, ranges and lengths are the contract's (createSale); what stays here are rules between fields. */
   private static void createSale(RoutingContext ctx, ApiServices services) {
-    JsonInput input = JsonInput.of(ctx.body().buffer());
-    Instant start = input.instant("startTime", Instant.now());
-    Instant end = input.instant("endTime", start.plus(Duration.ofHours(1)));
+    JsonObject input = ContractValidation.body(ctx);
+    Instant start = instant(input, "startTime", Instant.now());
+    Instant end = instant(input, "endTime", start.plus(Duration.ofHours(1)));
     if (!end.isAfter(start)) {
-      throw JsonInput.invalid("endTime must be after startTime");
+      throw ContractValidation.invalid("endTime must be after startTime");
     }
     if (!end.isAfter(Instant.now())) {
-      throw JsonInput.invalid("endTime must be in the future");
-    }
-    String currency = input.text("currency", 3);
-    if (!currency.matches("[A-Z]{3}")) {
-      throw JsonInput.invalid("currency must be an ISO-4217 code such as EUR");
+      throw ContractValidation.invalid("endTime must be in the future");
     }
     NewSale sale = new NewSale(
-        input.text("productId", 100),
-        input.text("productName", 200),
-        input.integer("quantity", 1, 10_000_000),
-        input.longInteger("priceCents", -1, 0, 100_000_000_000L),
-        currency,
+        input.getString("productId"),
+        input.getString("productName"),
+        input.getInteger("quantity"),
+        input.getLong("priceCents"),
+        input.getString("currency"),
         start,
         end,
-        input.integer("perUserLimit", 1, 1, MAX_QUANTITY),
-        input.integer("admissionRatePerSecond", 500, 1, 1_000_000),
-        input.integer("checkoutTtlSeconds", 600, 1, 86_400),
-        input.bool("waitingRoom", false),
-        input.choice("queuePolicy", QueuePolicy.class, QueuePolicy.RANDOMIZED_PREQUEUE),
-        input.integer("proofOfWorkDifficulty", 0, 0, 32),
-        input.bool("captchaRequired", false));
-    if (sale.priceCents() < 0) {
-      throw JsonInput.invalid("priceCents is required");
-    }
+        input.getInteger("perUserLimit", 1),
+        input.getInteger("admissionRatePerSecond", 500),
+        input.getInteger("checkoutTtlSeconds", 600),
+        input.getBoolean("waitingRoom", false),
+        QueuePolicy.valueOf(input.getString("queuePolicy", QueuePolicy.RANDOMIZED_PREQUEUE.name())),
+        input.getInteger("proofOfWorkDifficulty", 0),
+        input.getBoolean("captchaRequired", false));
     services.timeline().create(sale)
         .onSuccess(created -> ctx.response().putHeader("Location", "/api/sales/" + created.saleId()))
         .onSuccess(created -> json(ctx, 201, created.toJson()))
@@ -233,20 +230,32 @@ public final class ApiRouter {
   public static final String DEVICE_HEADER = "X-Device-Fingerprint";
 
   /** What the bot defence needs to know about this request. */
-  private static Attempt attempt(RoutingContext ctx, JsonInput input, ApiServices services) {
+  /** The header was checked by the contract (DeviceFingerprint), the body's fields too. */
+  private static Attempt attempt(RoutingContext ctx, JsonObject input, ApiServices services) {
     String device = ctx.request().getHeader(DEVICE_HEADER);
-    if (device != null && !device.matches("[A-Za-z0-9_+/=.:-]{1,128}")) {
-      throw JsonInput.invalid(DEVICE_HEADER + " must be 1 to 128 letters, digits or _+/=.:-");
-    }
-    JsonObject work = input.object("proofOfWork");
+    JsonObject work = input.getJsonObject("proofOfWork");
     return new Attempt(Caller.of(ctx).userId(), services.clientAddress().of(ctx), device == null ? "" : device,
-        work == null ? null : stringOrNull(work.getValue("challenge")),
-        work == null ? null : stringOrNull(work.getValue("solution")),
-        input.optionalText("captchaToken", 4_096));
+        work == null ? null : work.getString("challenge"),
+        work == null ? null : work.getString("solution"),
+        input.getString("captchaToken"));
   }
 
-  private static String stringOrNull(Object value) {
-    return value instanceof String text ? text : null;
+  /** A format the contract checked (date-time); parsed here, and refused if java.time reads it otherwise. */
+  private static Instant instant(JsonObject input, String field, Instant fallback) {
+    String text = input.getString(field);
+    if (text == null) {
+      return fallback;
+    }
+    try {
+      return Instant.parse(text);
+    } catch (DateTimeParseException e) {
+      throw ContractValidation.invalid(field + " must be an ISO-8601 instant such as 2026-11-23T10:00:00Z");
+    }
+  }
+
+  /** A path id the contract has already checked against its UUID pattern. */
+  static UUID pathId(RoutingContext ctx, String name) {
+    return UUID.fromString(ctx.pathParam(name));
   }
 
   private static void unflag(RoutingContext ctx, ApiServices services, Kind kind, String subject) {
@@ -263,7 +272,7 @@ public final class ApiRouter {
   }
 
   private static void openLiveFeed(RoutingContext ctx, ApiServices services, LiveFeed live) {
-    UUID saleId = JsonInput.pathId(ctx.pathParam("saleId"), "sale");
+    UUID saleId = pathId(ctx, "saleId");
     refuseBadHandshake(ctx);
     String token = ctx.request().getParam("access_token");
     // The upgrade happens after asynchronous checks: the request must not end under us meanwhile.
@@ -318,9 +327,9 @@ public final class ApiRouter {
 
   /** DELETE queue/me (or queue/{own ticket id}): out of the line, or the hold released. */
   private static void leave(RoutingContext ctx, ApiServices services) {
-    UUID saleId = JsonInput.pathId(ctx.pathParam("saleId"), "sale");
+    UUID saleId = pathId(ctx, "saleId");
     String named = ctx.pathParam("ticketId");
-    String ticketId = named.equals("me") ? null : JsonInput.pathId(named, "ticket").toString();
+    String ticketId = named.equals("me") ? null : UUID.fromString(named).toString();
     String userId = Caller.of(ctx).userId();
     services.waitingRoom().leave(userId, saleId, ticketId)
         .compose(departure -> (departure.heldOrderId() == null

@@ -3,8 +3,10 @@ package io.flashsale.http;
 import io.flashsale.waitingroom.LiveFeed;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.openapi.contract.OpenAPIContract;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -17,14 +19,22 @@ public final class HttpServerVerticle extends VerticleBase {
   private static final long DRAIN_SECONDS = 10;
 
   private final ApiServices services;
+  private final OpenAPIContract contract;
   private final int port;
   private final boolean accessLog;
   private HttpServer server;
 
-  public HttpServerVerticle(ApiServices services, int port, boolean accessLog) {
+  /** {@code contract}: loaded once per process ({@link #loadContract}) and shared, read-only, by every instance. */
+  public HttpServerVerticle(ApiServices services, OpenAPIContract contract, int port, boolean accessLog) {
     this.services = services;
+    this.contract = contract;
     this.port = port;
     this.accessLog = accessLog;
+  }
+
+  /** The API's contract, {@code openapi.yaml}, read and checked: once, before the servers are deployed. */
+  public static Future<OpenAPIContract> loadContract(Vertx vertx) {
+    return ContractValidation.load(vertx);
   }
 
   @Override
@@ -38,7 +48,7 @@ public final class HttpServerVerticle extends VerticleBase {
             // HTTP/1.1 only (no h2c upgrade): the pipeline is then built when the connection
             // opens, before its first request, so the HTTP-version guard sees that request too.
             .setHttp2ClearTextEnabled(false))
-        .requestHandler(new RequestGate(ApiRouter.create(vertx, services, live, accessLog)))
+        .requestHandler(new RequestGate(ApiRouter.create(vertx, services, live, contract, accessLog)))
         .invalidRequestHandler(Problems::invalidRequest)
         .connectionHandler(HttpVersionGuard::install)
         .listen()

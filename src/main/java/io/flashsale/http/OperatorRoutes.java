@@ -1,6 +1,5 @@
 package io.flashsale.http;
 
-import io.flashsale.operator.SaleControls;
 import io.flashsale.operator.SaleExport.Part;
 import io.flashsale.sale.FlashSale;
 import io.vertx.core.Future;
@@ -14,19 +13,20 @@ final class OperatorRoutes {
 
   private OperatorRoutes() {}
 
-  static void mount(Router router, ApiServices services) {
-    router.post("/api/admin/sales/:saleId/pause").handler(ctx ->
+  static void mount(Router router, ApiServices services, ContractValidation contract) {
+    router.post("/api/admin/sales/:saleId/pause").handler(contract.of("pauseSale")).handler(ctx ->
         control(ctx, services.controls().pause(saleId(ctx), actor(ctx))));
-    router.post("/api/admin/sales/:saleId/resume").handler(ctx ->
+    router.post("/api/admin/sales/:saleId/resume").handler(contract.of("resumeSale")).handler(ctx ->
         control(ctx, services.controls().resume(saleId(ctx), actor(ctx))));
-    router.post("/api/admin/sales/:saleId/rate").handler(ctx -> {
+    // The contract bounds the rate by SaleControls.MAX_ADMISSION_RATE (ContractRoutesTest keeps them equal).
+    router.post("/api/admin/sales/:saleId/rate").handler(contract.of("setAdmissionRate")).handler(ctx -> {
       UUID saleId = saleId(ctx);
-      int rate = JsonInput.of(ctx.body().buffer()).integer("admissionRatePerSecond", 1, SaleControls.MAX_ADMISSION_RATE);
+      int rate = ContractValidation.body(ctx).getInteger("admissionRatePerSecond");
       control(ctx, services.controls().setRate(saleId, actor(ctx), rate));
     });
-    router.post("/api/admin/sales/:saleId/end").handler(ctx ->
+    router.post("/api/admin/sales/:saleId/end").handler(contract.of("endSale")).handler(ctx ->
         control(ctx, services.controls().endEarly(saleId(ctx), actor(ctx))));
-    router.get("/api/admin/sales/:saleId/actions").handler(ctx -> {
+    router.get("/api/admin/sales/:saleId/actions").handler(contract.of("operatorActions")).handler(ctx -> {
       UUID saleId = saleId(ctx);
       services.catalog().get(saleId)
           .compose(sale -> services.operatorLog().list(services.pool(), saleId))
@@ -34,7 +34,7 @@ final class OperatorRoutes {
               .put("actions", actions)))
           .onFailure(ctx::fail);
     });
-    router.get("/api/admin/sales/:saleId/export/:part").handler(ctx -> {
+    router.get("/api/admin/sales/:saleId/export/:part").handler(contract.of("exportSale")).handler(ctx -> {
       UUID saleId = saleId(ctx);
       Part part = Part.parse(ctx.pathParam("part").replaceFirst("\\.csv$", ""));
       services.catalog().get(saleId)
@@ -49,7 +49,7 @@ final class OperatorRoutes {
   }
 
   private static UUID saleId(RoutingContext ctx) {
-    return JsonInput.pathId(ctx.pathParam("saleId"), "sale");
+    return ApiRouter.pathId(ctx, "saleId");
   }
 
   private static String actor(RoutingContext ctx) {

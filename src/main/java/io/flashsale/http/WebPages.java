@@ -24,7 +24,6 @@ public final class WebPages {
   public record Settings(boolean demo, Duration waitlistLead) {}
 
   private static final int DEMO_TOKEN_SECONDS = 3_600;
-  private static final int MAX_NAME_LENGTH = 64;
   // Scripts and styles only from this server: a page that can be made to load another
   // origin's script hands that origin the buyer's token.
   private static final String CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; "
@@ -33,7 +32,7 @@ public final class WebPages {
 
   private WebPages() {}
 
-  public static void mount(Router router, ApiServices services) {
+  static void mount(Router router, ApiServices services, ContractValidation contract) {
     Settings settings = services.web();
     StaticHandler pages = StaticHandler.create("webroot").setIndexPage("index.html").setMaxAgeSeconds(60);
     router.getWithRegex("^/$|^/[a-z-]+\\.html$|^/(css|js)/[A-Za-z0-9_.-]+$")
@@ -45,7 +44,7 @@ public final class WebPages {
     router.get("/webjars/*").handler(StaticHandler.create("META-INF/resources/webjars")
         .setMaxAgeSeconds(365L * 24 * 3_600));
 
-    router.get("/ui/settings.json").handler(ctx -> ctx.response()
+    router.get("/ui/settings.json").handler(contract.of("pageSettings")).handler(ctx -> ctx.response()
         .putHeader("Content-Type", "application/json")
         .putHeader("Cache-Control", "no-store")
         .end(new JsonObject()
@@ -56,6 +55,7 @@ public final class WebPages {
     if (settings.demo()) {
       router.post("/api/demo/token")
           .handler(BodyHandler.create(false).setBodyLimit(4_096))
+          .handler(contract.of("demoToken"))
           .handler(ctx -> demoToken(ctx, services.auth()));
     } else {
       // Not a refusal but absence: without demo mode there is no such endpoint, token or not.
@@ -66,8 +66,9 @@ public final class WebPages {
     router.get("/api/admin/sales/:saleId/stats")
         .handler(services.auth()::authenticate)
         .handler(BearerAuth::requireAdmin)
+        .handler(contract.of("saleStats"))
         .handler(ctx -> {
-          UUID saleId = JsonInput.pathId(ctx.pathParam("saleId"), "sale");
+          UUID saleId = ApiRouter.pathId(ctx, "saleId");
           stats.of(saleId)
               .onSuccess(figures -> {
                 if (figures == null) {
@@ -86,12 +87,9 @@ public final class WebPages {
    * in demo mode; a real shop's tokens come from its identity provider.
    */
   private static void demoToken(RoutingContext ctx, BearerAuth auth) {
-    JsonInput input = JsonInput.of(ctx.body().buffer());
-    String name = input.text("name", MAX_NAME_LENGTH).trim();
-    if (!name.matches("[A-Za-z0-9][A-Za-z0-9 _.-]*")) {
-      throw JsonInput.invalid("name must start with a letter or digit and use only letters, digits, spaces, '.', '_' or '-'");
-    }
-    boolean admin = input.bool("admin", false);
+    JsonObject input = ContractValidation.body(ctx);
+    String name = input.getString("name").trim();
+    boolean admin = input.getBoolean("admin", false);
     String token = auth.issue(name, admin, DEMO_TOKEN_SECONDS);
     ctx.response().setStatusCode(201).putHeader("Content-Type", "application/json")
         .putHeader("Cache-Control", "no-store")
