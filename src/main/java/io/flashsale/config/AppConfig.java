@@ -41,7 +41,8 @@ public record AppConfig(
     WaitingRoomConfig waitingRoom,
     AntibotConfig antibot,
     AuditConfig audit,
-    AuthConfig auth) {
+    AuthConfig auth,
+    Duration endedSaleMetricsGrace) {
 
   public static final String ENV_PREFIX = "FLASHSALE_";
   private static final String DEFAULTS_RESOURCE = "conf/flashsale.properties";
@@ -136,6 +137,9 @@ public record AppConfig(
     }
     if (jwtLeewaySeconds < 0 || jwtLeewaySeconds > 300) {
       throw new IllegalArgumentException("jwt.leeway-seconds must be between 0 and 300");
+    }
+    if (endedSaleMetricsGrace.isNegative()) {
+      throw new IllegalArgumentException("metrics.ended-sale-grace-ms must not be negative");
     }
   }
 
@@ -271,14 +275,15 @@ public record AppConfig(
             s.text("oidc.jwks-url"),
             s.text("oidc.audience"),
             Duration.ofSeconds(s.integer("oidc.jwks-refresh-seconds")),
-            Duration.ofMillis(s.integer("oidc.unknown-key-refetch-ms"))));
+            Duration.ofMillis(s.integer("oidc.unknown-key-refetch-ms"))),
+        Duration.ofMillis(s.integer("metrics.ended-sale-grace-ms")));
   }
 
   /** Same settings with Redis and PostgreSQL pointed elsewhere (used once embedded servers run). */
   public AppConfig withStores(String redis, String pg) {
     return new AppConfig(httpPort, httpInstances, httpAccessLog, redis, redisMode, redisPoolSize, pg, pgPoolSize, storeDeadline, jwtSecret,
         jwtLeewaySeconds, demo, cluster, payment, notifications, lifecycle, checkoutSweep, reservations, waitingRoom, antibot, audit,
-        auth);
+        auth, endedSaleMetricsGrace);
   }
 
   public int effectiveHttpInstances() {
