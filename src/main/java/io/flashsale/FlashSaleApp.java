@@ -56,6 +56,7 @@ import io.flashsale.sale.OrderRepository;
 import io.flashsale.sale.QueuePolicy;
 import io.flashsale.sale.SaleCatalog;
 import io.flashsale.sale.SaleFigures;
+import io.flashsale.sale.SaleMeters;
 import io.flashsale.sale.SaleRepository;
 import io.flashsale.waitingroom.AdmissionTicker;
 import io.flashsale.waitingroom.AdmissionTokens;
@@ -203,6 +204,8 @@ public final class FlashSaleApp {
     SaleCatalog catalog = new SaleCatalog(stores.pg(), sales, clock, 1_000);
     openSales = new OpenSales(stores.pg(), sales, clock, 1_000);
     watchers.add(SaleFigures.watch(vertx, openSales, clock, metrics));
+    SaleMeters saleMeters = new SaleMeters(metrics, config.endedSaleMetricsGrace());
+    watchers.add(saleMeters.watch(vertx, openSales, clock));
     gateway = paymentGateway(config.payment());
     WaitingRoomConfig room = config.waitingRoom();
     AdmissionTokens admissionTokens = new AdmissionTokens(vertx, config.jwtSecret(), room.admissionTokenSeconds());
@@ -211,7 +214,7 @@ public final class FlashSaleApp {
     AdmissionControl admissionControl = new AdmissionControl(stores.redis());
     OperatorLog operatorLog = new OperatorLog(metrics);
     admissions = new Admissions(stores.redis(), stores.pg(), authorizations, presence.settings(), reservationDesk,
-        vertx.eventBus(), metrics, room.tickMillis());
+        vertx.eventBus(), metrics, saleMeters, room.tickMillis());
     prequeue = new PrequeueShuffle(stores.redis(),
         room.shuffleSeed().isBlank() ? new SecureRandom() : new Random(Long.parseLong(room.shuffleSeed())));
     preauthorizations = new Preauthorizations(stores.redis(), stores.pg(), gateway, authorizations, vertx,
@@ -227,7 +230,7 @@ public final class FlashSaleApp {
         auth.oidcAudience(), config.jwtLeewaySeconds(), auth.jwksRefresh(), auth.unknownKeyRefetch())) : null;
     reconciliation = new Reconciliation(stores.pg(), stores.redis(), openSales, WebClient.create(vertx), vertx.eventBus(),
         new Reconciliation.Settings(config.audit().inflightStaleAfter(), config.audit().reconcileInterval(),
-            config.audit().alertWebhookUrl()), clock, metrics);
+            config.audit().alertWebhookUrl()), clock, metrics, saleMeters);
     services = new ApiServices(
         new BearerAuth(vertx, new BearerAuth.Settings(config.jwtSecret(), config.jwtLeewaySeconds(),
             config.auth().acceptSecretTokens(), config.auth().rolesClaim(), config.auth().adminRole()), oidcKeys),

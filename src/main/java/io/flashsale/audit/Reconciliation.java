@@ -5,9 +5,9 @@ import io.flashsale.infra.SaleKeys;
 import io.flashsale.inventory.ReservationVerticle;
 import io.flashsale.sale.FlashSale;
 import io.flashsale.sale.OpenSales;
+import io.flashsale.sale.SaleMeters;
 import io.flashsale.waitingroom.WaitingRoomAddresses;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Tag;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
@@ -29,7 +29,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,16 +66,16 @@ public final class Reconciliation {
   private final Settings settings;
   private final Clock clock;
   private final MeterRegistry metrics;
+  private final SaleMeters saleMeters;
   private final WebClient alerts;
   private final EventBus eventBus;
   private final String owner = UUID.randomUUID().toString();
   private final LuaScript settle = LuaScript.fromResource("settle_inflight");
   private final LuaScript repair = LuaScript.fromResource("repair_stock");
   private final Map<String, Figures> suspicious = new ConcurrentHashMap<>();
-  private final Map<String, AtomicLong> driftGauges = new ConcurrentHashMap<>();
 
   public Reconciliation(Pool pool, Redis redis, OpenSales openSales, WebClient alerts, EventBus eventBus,
-                        Settings settings, Clock clock, MeterRegistry metrics) {
+                        Settings settings, Clock clock, MeterRegistry metrics, SaleMeters saleMeters) {
     this.pool = pool;
     this.eventBus = eventBus;
     this.redis = redis;
@@ -85,6 +84,7 @@ public final class Reconciliation {
     this.settings = settings;
     this.clock = clock;
     this.metrics = metrics;
+    this.saleMeters = saleMeters;
   }
 
   public Future<Void> loadScripts() {
@@ -93,7 +93,10 @@ public final class Reconciliation {
 
   /** One round over every open sale. */
   public Future<Void> round() {
-    return Future.join(openSales.current().stream().map(this::reconcile).toList()).mapEmpty();
+    List<FlashSale> open = openSales.current();
+    // A suspicion about a sale that has since ended would never be confirmed or cleared.
+    suspicious.keySet().retainAll(open.stream().map(FlashSale::saleId).toList());
+    return Future.join(open.stream().map(this::reconcile).toList()).mapEmpty();
   }
 
   /** Reconciles one sale now (if no other instance holds its lease); resolves to its drift. */
@@ -189,7 +192,7 @@ public final class Reconciliation {
 
   private Future<Long> judge(FlashSale sale, SaleKeys keys, Figures figures) {
     long drift = figures.stock() < 0 ? 0 : figures.redisDrift();
-    driftGauge(sale.saleId()).set(drift);
+    saleMeters.gauge("flashsale.reconciliation.drift", sale.saleId()).set(drift);
     if (!figures.databaseConsistent()) {
       String message = "sale " + sale.saleId() + ": the DATABASE is inconsistent: RESERVED+PAID = "
           + figures.heldOrPaid() + ", quantity_sold = " + figures.sold() + ", available = " + figures.available();
@@ -231,10 +234,5 @@ public final class Reconciliation {
         .onFailure(e -> LOG.warn("alert hook did not answer", e))
         .otherwiseEmpty()
         .mapEmpty();
-  }
-
-  private AtomicLong driftGauge(String saleId) {
-    return driftGauges.computeIfAbsent(saleId, id -> metrics.gauge("flashsale.reconciliation.drift",
-        List.of(Tag.of("sale", id)), new AtomicLong()));
   }
 }

@@ -132,7 +132,8 @@ public final class SaleStats {
   /**
    * The books as they stand now (a take whose write is still in flight counts as in flight,
    * not as drift) and the drift the reconciler last measured on this instance, if it has
-   * looked at this sale yet.
+   * looked at this sale yet and the sale's gauge is still there (an ended sale's goes after
+   * the grace, see {@link io.flashsale.sale.SaleMeters}; its books here still answer).
    */
   private JsonObject reconciliation(UUID saleId, int available, int sold, long heldOrPaid, long stock, long inFlight) {
     boolean databaseConsistent = heldOrPaid == sold && sold <= available;

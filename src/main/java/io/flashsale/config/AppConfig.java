@@ -42,7 +42,8 @@ public record AppConfig(
     AntibotConfig antibot,
     AuditConfig audit,
     AuthConfig auth,
-    TracingConfig tracing) {
+    TracingConfig tracing,
+    Duration endedSaleMetricsGrace) {
 
   public static final String ENV_PREFIX = "FLASHSALE_";
   private static final String DEFAULTS_RESOURCE = "conf/flashsale.properties";
@@ -150,6 +151,9 @@ public record AppConfig(
     }
     if (jwtLeewaySeconds < 0 || jwtLeewaySeconds > 300) {
       throw new IllegalArgumentException("jwt.leeway-seconds must be between 0 and 300");
+    }
+    if (endedSaleMetricsGrace.isNegative()) {
+      throw new IllegalArgumentException("metrics.ended-sale-grace-ms must not be negative");
     }
   }
 
@@ -289,14 +293,15 @@ public record AppConfig(
         new TracingConfig(
             s.text("tracing.otlp-endpoint"),
             s.decimal("tracing.sample-ratio"),
-            s.text("tracing.service-name")));
+            s.text("tracing.service-name")),
+        Duration.ofMillis(s.integer("metrics.ended-sale-grace-ms")));
   }
 
   /** Same settings with Redis and PostgreSQL pointed elsewhere (used once embedded servers run). */
   public AppConfig withStores(String redis, String pg) {
     return new AppConfig(httpPort, httpInstances, httpAccessLog, redis, redisMode, redisPoolSize, pg, pgPoolSize, storeDeadline, jwtSecret,
         jwtLeewaySeconds, demo, cluster, payment, notifications, lifecycle, checkoutSweep, reservations, waitingRoom, antibot, audit,
-        auth, tracing);
+        auth, tracing, endedSaleMetricsGrace);
   }
 
   public int effectiveHttpInstances() {

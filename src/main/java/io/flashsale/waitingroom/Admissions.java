@@ -8,6 +8,7 @@ import io.flashsale.inventory.Reservations.ClaimOutcome;
 import io.flashsale.sale.AuthorizationRepository;
 import io.flashsale.sale.ErrorCode;
 import io.flashsale.sale.FlashSale;
+import io.flashsale.sale.SaleMeters;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
@@ -21,8 +22,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One admission step for one sale: the admit script lets the head of the line out at the
@@ -58,12 +57,13 @@ public final class Admissions {
   private final ReservationDesk reservations;
   private final EventBus eventBus;
   private final MeterRegistry metrics;
+  private final SaleMeters saleMeters;
   private final int tickMillis;
   private final LuaScript admit = LuaScript.fromResource("admit");
-  private final Map<String, AtomicLong> gauges = new ConcurrentHashMap<>();
 
   public Admissions(Redis redis, Pool pool, AuthorizationRepository authorizations, Presence.Settings presence,
-                    ReservationDesk reservations, EventBus eventBus, MeterRegistry metrics, int tickMillis) {
+                    ReservationDesk reservations, EventBus eventBus, MeterRegistry metrics, SaleMeters saleMeters,
+                    int tickMillis) {
     this.redis = redis;
     this.pool = pool;
     this.authorizations = authorizations;
@@ -71,6 +71,7 @@ public final class Admissions {
     this.reservations = reservations;
     this.eventBus = eventBus;
     this.metrics = metrics;
+    this.saleMeters = saleMeters;
     this.tickMillis = tickMillis;
   }
 
@@ -92,10 +93,10 @@ public final class Admissions {
         .compose(reply -> {
           long stockLeft = reply.get(0).toLong();
           long waiting = reply.get(1).toLong();
-          gauge("flashsale.queue.waiting", sale.saleId()).set(waiting);
-          gauge("flashsale.queue.away", sale.saleId()).set(reply.get(2).toLong());
+          saleMeters.gauge("flashsale.queue.waiting", sale.saleId()).set(waiting);
+          saleMeters.gauge("flashsale.queue.away", sale.saleId()).set(reply.get(2).toLong());
           if (presence.enabled()) {
-            gauge("flashsale.queue.present", sale.saleId()).set(reply.get(3).toLong());
+            saleMeters.gauge("flashsale.queue.present", sale.saleId()).set(reply.get(3).toLong());
           }
           int skipped = reply.get(4).toInteger();
           if (skipped > 0) {
@@ -117,7 +118,7 @@ public final class Admissions {
           if (admitted.isEmpty()) {
             return droppedSettled.map(new Step(0, stockLeft, waiting));
           }
-          metrics.counter("flashsale.admissions", "sale", sale.saleId()).increment(admitted.size());
+          saleMeters.counter("flashsale.admissions", sale.saleId()).increment(admitted.size());
           return Future.all(droppedSettled, reserve(sale, keys, admitted))
               .map(done -> new Step(admitted.size(), stockLeft, waiting));
         });
@@ -179,10 +180,5 @@ public final class Admissions {
       return TicketState.RESERVED;
     }
     return outcome.refusal().code() == ErrorCode.SALE_NOT_ACTIVE ? TicketState.ENDED : TicketState.REFUSED;
-  }
-
-  private AtomicLong gauge(String name, String saleId) {
-    return gauges.computeIfAbsent(name + "/" + saleId,
-        key -> metrics.gauge(name, List.of(io.micrometer.core.instrument.Tag.of("sale", saleId)), new AtomicLong()));
   }
 }
