@@ -56,7 +56,7 @@ class ContractRoutesTest {
   void theRouterAndTheContractListTheSameRoutes() {
     ApiServices services = server.app().services();
     Router router = ApiRouter.create(vertx, services, new LiveFeed(vertx, services.redis(), services.waitingRoom(),
-        services.presence(), services.livePushMillis()), contract);
+        services.presence(), services.livePushMillis()), contract, false);
 
     Set<String> routed = new TreeSet<>();
     for (Route route : router.getRoutes()) {
