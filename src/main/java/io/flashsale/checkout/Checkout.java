@@ -3,6 +3,7 @@ package io.flashsale.checkout;
 import io.flashsale.inventory.ReservationDesk;
 import io.flashsale.inventory.Reservations;
 import io.flashsale.payment.AuthorizationUnknownException;
+import io.flashsale.payment.HttpPaymentGateway.GatewayUnavailableException;
 import io.flashsale.payment.PaymentGateway;
 import io.flashsale.payment.PaymentGateway.AuthorizationRequest;
 import io.flashsale.payment.UnexpectedAnswerException;
@@ -25,6 +26,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -180,6 +182,9 @@ public final class Checkout {
           if (auth.failed() && auth.cause() instanceof UnexpectedAnswerException unexpected) {
             return Future.failedFuture(unsettled(order, unexpected));
           }
+          if (auth.failed() && noOutcome(auth.cause())) {
+            return Future.failedFuture(unanswered(order, "authorisation", auth.cause()));
+          }
           if (auth.failed()) {
             return Future.succeededFuture(new Charge(null, null, "the payment gateway did not answer"));
           }
@@ -195,9 +200,11 @@ public final class Checkout {
   }
 
   /**
-   * A decline and a gateway failure both end the hold: the unit must not wait on a card that will
-   * not pay. An answer without an outcome fails the checkout instead, so that its transaction rolls
-   * back and the hold stands.
+   * A decline and a gateway error both end the hold: the unit must not wait on a card that will
+   * not pay. A call that got no answer in time, or an answer without an outcome, fails the checkout
+   * instead, so that its transaction rolls back and the hold stands: the gateway may have captured
+   * after we stopped waiting, and the buyer's next checkout sends the same idempotency key, which
+   * replays the gateway's first answer (PAID if it did capture) rather than charging again.
    */
   private Future<Charge> capture(String authorizationId, SaleOrder order) {
     return gateway.capture(authorizationId, order.amountCents(), "capture:" + order.orderId())
@@ -208,6 +215,9 @@ public final class Checkout {
         .recover(unanswered -> {
           if (unanswered instanceof UnexpectedAnswerException unexpected) {
             return Future.failedFuture(unsettled(order, unexpected));
+          }
+          if (noOutcome(unanswered)) {
+            return Future.failedFuture(unanswered(order, "capture", unanswered));
           }
           LOG.warn("capture for order " + order.orderId() + " failed: " + unanswered);
           return Future.succeededFuture(new Charge(authorizationId, null, "the payment could not be completed"));
@@ -242,6 +252,18 @@ public final class Checkout {
         : "the payment gateway answered without an outcome";
     return new PaymentUnavailableException(what + "; the order is still held and nothing was recorded as paid: "
         + "try again shortly");
+  }
+
+  /** No answer at all (our deadline, the gateway client's retries, an open breaker): the call may or may not have taken effect. */
+  private static boolean noOutcome(Throwable failure) {
+    return failure instanceof TimeoutException || failure instanceof GatewayUnavailableException;
+  }
+
+  private static PaymentUnavailableException unanswered(SaleOrder order, String call, Throwable failure) {
+    LOG.warn("the payment gateway did not answer the " + call + " for order " + order.orderId()
+        + " in time; the hold stands: " + failure.getMessage());
+    return new PaymentUnavailableException("the payment gateway did not answer in time; the order is still held and "
+        + "nothing was recorded as paid: check out again to complete it (nothing is charged twice)");
   }
 
   private static FlashSaleException notFound(UUID orderId) {

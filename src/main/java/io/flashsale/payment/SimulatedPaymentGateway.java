@@ -99,6 +99,8 @@ public final class SimulatedPaymentGateway implements PaymentGateway {
       + Objects.requireNonNullElse(System.getenv("HOSTNAME"), "localhost");
   private final long forgetTimer;
   private volatile long outageUntilMillis;
+  private volatile long slowUntilMillis;
+  private volatile long slowByMillis;
 
   /**
    * {@code pool}: connections to the engine's PostgreSQL for the gateway alone (a real gateway is its
@@ -198,6 +200,16 @@ public final class SimulatedPaymentGateway implements PaymentGateway {
     outageUntilMillis = System.currentTimeMillis() + duration.toMillis();
   }
 
+  /**
+   * Until {@code duration} from now, every call from this process takes effect at once but its
+   * answer arrives {@code late} afterwards: the case of a gateway whose answer is slow or lost
+   * although the capture went through.
+   */
+  public void slowFor(Duration duration, Duration late) {
+    slowByMillis = late.toMillis();
+    slowUntilMillis = System.currentTimeMillis() + duration.toMillis();
+  }
+
   /** The whole ledger, every node's authorisations, by authorisation id. */
   public Future<Map<String, Ledger>> ledger() {
     return pool.query(LEDGER).execute().map(SimulatedPaymentGateway::ledgerOf);
@@ -212,10 +224,15 @@ public final class SimulatedPaymentGateway implements PaymentGateway {
     return Map.copyOf(ledger);
   }
 
-  /** A timed-out call changes nothing in the ledger: the caller retries with the same key. */
+  /** A timed-out call changes nothing in the ledger: the caller retries with the same key. A slow one does, and answers late. */
   private <T> Future<T> answer(Duration wait, Supplier<Future<T>> answer) {
-    boolean timesOut = System.currentTimeMillis() < outageUntilMillis
+    long now = System.currentTimeMillis();
+    boolean timesOut = now < outageUntilMillis
         || (timeoutRate > 0 && ThreadLocalRandom.current().nextDouble() < timeoutRate);
+    if (!timesOut && now < slowUntilMillis) {
+      long late = slowByMillis;
+      return afterLatency(wait, answer).compose(done -> vertx.timer(late).map(done));
+    }
     return afterLatency(wait, () -> timesOut
         ? Future.failedFuture(new TimeoutException("simulated gateway timeout"))
         : answer.get());

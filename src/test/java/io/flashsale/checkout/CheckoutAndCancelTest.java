@@ -6,6 +6,7 @@ import io.flashsale.payment.SimulatedPaymentGateway;
 import io.flashsale.payment.SimulatedPaymentGateway.State;
 import io.flashsale.support.Await;
 import io.flashsale.support.Invariants;
+import io.flashsale.support.Poll;
 import io.flashsale.support.TestServer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -14,6 +15,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import java.sql.Connection;
 import java.time.Instant;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -29,7 +31,8 @@ class CheckoutAndCancelTest {
   @BeforeAll
   static void start() {
     vertx = Vertx.vertx();
-    server = Await.result(TestServer.start(vertx, Map.of("FLASHSALE_LIFECYCLE_TICK_MS", "100")));
+    server = Await.result(TestServer.start(vertx, Map.of("FLASHSALE_LIFECYCLE_TICK_MS", "100",
+        "FLASHSALE_PAYMENT_TIMEOUT_MS", "1000")));
     decliningServer = Await.result(TestServer.start(vertx, Map.of("FLASHSALE_PAYMENT_SIMULATED_DECLINE_RATE", "1.0")));
   }
 
@@ -64,6 +67,32 @@ class CheckoutAndCancelTest {
     HttpResponse<Buffer> cancel = Await.result(post(server, "/api/orders/" + orderId + "/cancel", "payer"));
     assertThat(cancel.statusCode()).isEqualTo(409);
     assertThat(cancel.bodyAsJsonObject().getString("code")).isEqualTo("CONFLICT");
+  }
+
+  @Test
+  void aPaymentAnsweredTooLateKeepsTheHoldAndTheRetryFindsItPaid() {
+    String saleId = sale(server, 3, new JsonObject());
+    String orderId = Await.result(server.purchase(saleId, "late-payer", 1)).bodyAsJsonObject().getString("orderId");
+    SimulatedPaymentGateway gateway = (SimulatedPaymentGateway) server.app().gateway();
+
+    // The card is authorised and captured at once, but the answers come after the engine stopped waiting.
+    gateway.slowFor(Duration.ofMillis(2_500), Duration.ofMillis(1_500));
+    HttpResponse<Buffer> unanswered = Await.result(post(server, "/api/orders/" + orderId + "/checkout", "late-payer"));
+    assertThat(unanswered.statusCode()).as(unanswered.bodyAsString()).isEqualTo(503);
+    assertThat(unanswered.bodyAsJsonObject().getString("code")).isEqualTo("PAYMENT_UNAVAILABLE");
+    assertThat(Await.result(server.client().get("/api/orders/" + orderId)
+        .bearerTokenAuthentication(server.token("late-payer")).send()).bodyAsJsonObject().getString("status"))
+        .as("the hold stands: the money may have moved").isEqualTo("RESERVED");
+
+    // The buyer checks out again once the gateway answers in time: the same keys replay what it did.
+    HttpResponse<Buffer> paid = Poll.until(
+        () -> Await.result(post(server, "/api/orders/" + orderId + "/checkout", "late-payer")),
+        answer -> answer.statusCode() != 503, Duration.ofSeconds(20));
+    assertThat(paid.statusCode()).as(paid.bodyAsString()).isEqualTo(200);
+    assertThat(paid.bodyAsJsonObject().getString("status")).isEqualTo("PAID");
+    assertThat(Await.result(gateway.ledger()).values().stream().filter(entry -> entry.userId().equals("late-payer")))
+        .as("one authorisation, captured once").singleElement()
+        .satisfies(entry -> assertThat(entry.captures()).isEqualTo(1));
   }
 
   @Test
@@ -132,10 +161,11 @@ class CheckoutAndCancelTest {
 
   @Test
   void aScheduledSaleOpensAtItsStartAndClosesAtItsEnd() throws Exception {
-    Instant start = Instant.now().plusMillis(1_500);
+    // Leads with room for a loaded machine: the sale must still be scheduled when the first buyer presses.
+    Instant start = Instant.now().plusMillis(3_000);
     String saleId = sale(server, 5, new JsonObject()
         .put("startTime", start.toString())
-        .put("endTime", start.plusMillis(1_500).toString()));
+        .put("endTime", start.plusMillis(2_000).toString()));
     assertThat(status(saleId)).isEqualTo("SCHEDULED");
     assertThat(code(Await.result(server.purchase(saleId, "early", 1)))).isEqualTo("SALE_NOT_ACTIVE");
 
