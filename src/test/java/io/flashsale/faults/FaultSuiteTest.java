@@ -2,8 +2,6 @@ package io.flashsale.faults;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.flashsale.FlashSaleApp;
-import io.flashsale.config.AppConfig;
 import io.flashsale.http.BearerAuth;
 import io.flashsale.support.Await;
 import io.flashsale.support.Invariants;
@@ -135,7 +133,7 @@ class FaultSuiteTest {
     int port = ServerProcess.freePort();
     Map<String, String> env = serverEnv(port, "redis://127.0.0.1:" + redisPort, pgUrl);
     env.put("FLASHSALE_PAYMENT_SIMULATED_LATENCY_MS", "0");
-    FlashSaleApp app = Await.result(new FlashSaleApp(vertx, AppConfig.load(env)).start());
+    TestServer server = Await.result(TestServer.start(vertx, env));
     Buyers buyers = new Buyers(port);
     try {
       String saleId = buyers.createSale();
@@ -153,7 +151,7 @@ class FaultSuiteTest {
       }
       assertSettled(pgUrl, saleId, buyers);
     } finally {
-      Await.result(app.stop());
+      Await.result(server.stop());
       redis.stop();
       buyers.close();
     }
@@ -167,7 +165,7 @@ class FaultSuiteTest {
     String pgUrl = "postgresql://postgres@127.0.0.1:" + pgPort + "/postgres";
     int port = ServerProcess.freePort();
     Map<String, String> env = serverEnv(port, TestStores.get().redisUrl(), pgUrl);
-    FlashSaleApp app = Await.result(new FlashSaleApp(vertx, AppConfig.load(env)).start());
+    TestServer server = Await.result(TestServer.start(vertx, env));
     Buyers buyers = new Buyers(port);
     try {
       String saleId = buyers.createSale();
@@ -200,7 +198,7 @@ class FaultSuiteTest {
       sampler.assertHeldThroughout();
       assertSettled(pgUrl, saleId, buyers);
     } finally {
-      Await.result(app.stop());
+      Await.result(server.stop());
       postgres.close();
       buyers.close();
     }
@@ -215,8 +213,8 @@ class FaultSuiteTest {
     env.put("FLASHSALE_PAYMENT_TIMEOUT_MS", "500");
     env.put("FLASHSALE_PAYMENT_PREAUTH_LEASE_MS", "1000");
     env.put("FLASHSALE_CHECKOUT_SWEEP_MS", "200");
-    FlashSaleApp app = Await.result(new FlashSaleApp(vertx, AppConfig.load(env)).start());
-    var gateway = (io.flashsale.payment.SimulatedPaymentGateway) app.gateway();
+    TestServer server = Await.result(TestServer.start(vertx, env));
+    var gateway = (io.flashsale.payment.SimulatedPaymentGateway) server.app().gateway();
     Buyers buyers = new Buyers(port);
     try {
       String saleId = buyers.createQueuedSale();
@@ -242,7 +240,7 @@ class FaultSuiteTest {
       assertThat(Await.result(gateway.ledger()).values()).filteredOn(entry -> entry.captures() > 0)
           .hasSize(UNITS).allMatch(entry -> entry.captures() == 1, "nothing captured twice");
     } finally {
-      Await.result(app.stop());
+      Await.result(server.stop());
       buyers.close();
     }
   }
