@@ -65,8 +65,7 @@ class ReconciliationTest {
     Await.result(redis().send(Request.cmd(Command.HSET).arg(new SaleKeys(saleId).inflight()).arg(orderId)
         .arg("lucky|1|" + (System.currentTimeMillis() - 60_000))));
 
-    Poll.until(() -> Await.result(redis().send(Request.cmd(Command.HLEN).arg(new SaleKeys(saleId).inflight())))
-        .toInteger(),
+    Poll.until(() -> Await.result(redis().send(Request.cmd(Command.HLEN).arg(new SaleKeys(saleId).inflight()))).toInteger(),
         entries -> entries == 0, Duration.ofSeconds(20));
 
     assertThat(Await.result(engine.server().app().stockGate().stock(saleId))).as("the unit stays sold").isEqualTo(1);
@@ -119,12 +118,10 @@ class ReconciliationTest {
   void aSaleWhoseRedisStateWasLostIsRebuiltAndItsWaitingBuyersAreToldWhatHappened() throws Exception {
     // One admission a second: the early bird goes at once, and the two who join right after it
     // are still waiting (their cards authorised or not) when Redis loses everything.
-    String saleId = Await.result(engine.server()
-        .createSale(3, new JsonObject().put("waitingRoom", true).put("queuePolicy", "FIFO")
-        .put("admissionRatePerSecond", 1))).getString("saleId");
+    String saleId = Await.result(engine.server().createSale(3, new JsonObject()
+        .put("waitingRoom", true).put("queuePolicy", "FIFO").put("admissionRatePerSecond", 1))).getString("saleId");
     Await.result(engine.server().join(saleId, "early-bird", 1));
-    Poll.until(() -> Await.result(engine.server().queueStatus(saleId, "early-bird")).bodyAsJsonObject()
-        .getString("state"),
+    Poll.until(() -> Await.result(engine.server().queueStatus(saleId, "early-bird")).bodyAsJsonObject().getString("state"),
         "RESERVED"::equals, Duration.ofSeconds(20));
     Await.result(redis().send(Request.cmd(Command.HSET).arg(new SaleKeys(saleId).payments()).arg("waiting")
         .arg("AUTHORIZING")));

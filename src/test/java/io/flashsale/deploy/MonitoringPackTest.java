@@ -200,9 +200,8 @@ class MonitoringPackTest {
   /** Joins, admissions, absent buyers, a leave, a checkout, an expired hold, a bot refusal, a drift. */
   private static void exerciseEverything() {
     induceDrift();
-    String line = Await.result(engine.server()
-        .createSale(2, new JsonObject().put("waitingRoom", true).put("queuePolicy", "FIFO")
-        .put("admissionRatePerSecond", 1).put("checkoutTtlSeconds", 2))).getString("saleId");
+    String line = Await.result(engine.server().createSale(2, new JsonObject().put("waitingRoom", true)
+        .put("queuePolicy", "FIFO").put("admissionRatePerSecond", 1).put("checkoutTtlSeconds", 2))).getString("saleId");
     for (String buyer : List.of("payer", "lapser", "absent-1", "absent-2", "leaver")) {
       assertThat(Await.result(engine.server().join(line, buyer, 1)).statusCode()).as(buyer + " joins").isEqualTo(202);
     }

@@ -33,12 +33,11 @@ class UnitsReturnedTest {
     assertThat(Await.result(engine.server().join(saleId, "first-in-line", 1)).statusCode()).isEqualTo(202);
     assertThat(Await.result(engine.server().join(saleId, "second-in-line", 1)).statusCode()).isEqualTo(202);
     // Both cards are authorised by the first rounds; the first buyer is admitted at a tick.
-    String orderId = Poll.until(() -> Await.result(engine.server().queueStatus(saleId, "first-in-line"))
-        .bodyAsJsonObject(),
+    String orderId = Poll.until(
+        () -> Await.result(engine.server().queueStatus(saleId, "first-in-line")).bodyAsJsonObject(),
         view -> "RESERVED".equals(view.getString("state")), Duration.ofSeconds(4 * TICK_MILLIS / 1_000))
         .getString("orderId");
-    assertThat(Await.result(engine.server().queueStatus(saleId, "second-in-line")).bodyAsJsonObject()
-        .getString("state"))
+    assertThat(Await.result(engine.server().queueStatus(saleId, "second-in-line")).bodyAsJsonObject().getString("state"))
         .as("the one unit is held").isNotEqualTo("RESERVED");
 
     long cancelledAt = System.nanoTime();
@@ -46,8 +45,8 @@ class UnitsReturnedTest {
         .bearerTokenAuthentication(engine.server().token("first-in-line")).send());
     assertThat(cancelled.statusCode()).isEqualTo(200);
 
-    JsonObject second = Poll.until(() -> Await.result(engine.server().queueStatus(saleId, "second-in-line"))
-        .bodyAsJsonObject(),
+    JsonObject second = Poll.until(
+        () -> Await.result(engine.server().queueStatus(saleId, "second-in-line")).bodyAsJsonObject(),
         view -> "RESERVED".equals(view.getString("state")), Duration.ofMillis(TICK_MILLIS / 2));
     long waitedMillis = Duration.ofNanos(System.nanoTime() - cancelledAt).toMillis();
     assertThat(waitedMillis).as("from the cancel to the next buyer's reservation").isLessThan(TICK_MILLIS / 2);
