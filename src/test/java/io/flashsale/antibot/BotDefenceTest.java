@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.flashsale.support.Await;
 import io.flashsale.support.Engine;
 import io.flashsale.support.Poll;
+import io.flashsale.support.Sql;
 import io.flashsale.support.Tokens;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -12,7 +13,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import java.sql.Connection;
 import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -125,8 +126,8 @@ class BotDefenceTest {
     assertThat(rejections.getLong("RATE_LIMITED")).isGreaterThanOrEqualTo(1_400);
 
     Set<String> winners = new HashSet<>();
-    try (Connection db = engine.server().database(); Statement query = db.createStatement();
-         ResultSet rows = query.executeQuery("SELECT user_id FROM sale_orders WHERE sale_id = '" + saleId + "'")) {
+    try (Connection db = engine.server().database();
+         ResultSet rows = Sql.query(db, "SELECT user_id FROM sale_orders WHERE sale_id = ?", UUID.fromString(saleId))) {
       while (rows.next()) {
         winners.add(rows.getString(1));
       }

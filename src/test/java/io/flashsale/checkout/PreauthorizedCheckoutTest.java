@@ -9,6 +9,7 @@ import io.flashsale.support.Await;
 import io.flashsale.support.Engine;
 import io.flashsale.support.Invariants;
 import io.flashsale.support.Poll;
+import io.flashsale.support.Sql;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -16,7 +17,6 @@ import io.vertx.ext.web.client.HttpResponse;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -77,9 +77,9 @@ class PreauthorizedCheckoutTest {
     // The buyers: whoever holds a reservation checks out, unless they are one who walks away.
     Set<String> attempted = new HashSet<>();
     Poll.until(() -> {
-      try (Connection db = engine.server().database(); Statement query = db.createStatement();
-           ResultSet held = query.executeQuery("SELECT order_id, user_id FROM sale_orders WHERE sale_id = '" + saleId
-               + "' AND status = 'RESERVED'")) {
+      try (Connection db = engine.server().database();
+           ResultSet held = Sql.query(db, "SELECT order_id, user_id FROM sale_orders WHERE sale_id = ?"
+               + " AND status = 'RESERVED'", UUID.fromString(saleId))) {
         List<Future<HttpResponse<Buffer>>> checkouts = new ArrayList<>();
         while (held.next()) {
           String orderId = held.getString("order_id");
@@ -108,8 +108,8 @@ class PreauthorizedCheckoutTest {
       Invariants.SaleFigures figures = Invariants.assertNoOversell(db, saleId);
       assertThat(figures.quantitySold()).as("I3: every unit sold and paid").isEqualTo(UNITS);
       Map<String, Integer> orders = new TreeMap<>();
-      try (Statement query = db.createStatement(); ResultSet rows = query.executeQuery(
-          "SELECT status, count(*) FROM sale_orders WHERE sale_id = '" + saleId + "' GROUP BY status")) {
+      try (ResultSet rows = Sql.query(db,
+          "SELECT status, count(*) FROM sale_orders WHERE sale_id = ? GROUP BY status", UUID.fromString(saleId))) {
         while (rows.next()) {
           orders.put(rows.getString(1), rows.getInt(2));
         }

@@ -8,6 +8,7 @@ import io.flashsale.support.Invariants;
 import io.flashsale.support.Invariants.SaleFigures;
 import io.flashsale.support.Poll;
 import io.flashsale.support.ServerProcess;
+import io.flashsale.support.Sql;
 import io.flashsale.support.TestServer;
 import io.flashsale.support.TestStores;
 import io.vertx.core.Future;
@@ -371,8 +372,8 @@ class FaultSuiteTest {
     /** Every buyer holding a reservation checks out once; resolves to the units paid so far. */
     int checkOutReserved(String pgUrl, String saleId, java.util.Set<String> checkedOut) {
       List<Future<HttpResponse<Buffer>>> checkouts = new ArrayList<>();
-      try (Connection db = TestStores.jdbc(pgUrl); var query = db.createStatement(); var held = query.executeQuery(
-          "SELECT order_id, user_id FROM sale_orders WHERE sale_id = '" + saleId + "' AND status = 'RESERVED'")) {
+      try (Connection db = TestStores.jdbc(pgUrl); var held = Sql.query(db,
+          "SELECT order_id, user_id FROM sale_orders WHERE sale_id = ? AND status = 'RESERVED'", UUID.fromString(saleId))) {
         while (held.next()) {
           if (checkedOut.add(held.getString(1))) {
             checkouts.add(client.post("/api/orders/" + held.getString(1) + "/checkout")

@@ -232,8 +232,8 @@ class EndedSaleTest {
   /** Order id to buyer, for the sale's orders in {@code status}. */
   private static Map<String, String> ordersIn(String saleId, String status) {
     Map<String, String> orders = new LinkedHashMap<>();
-    query(saleId, "SELECT order_id, user_id FROM sale_orders WHERE sale_id = ? AND status = '" + status + "'",
-        row -> orders.put(row.getString(1), row.getString(2)));
+    query(saleId, "SELECT order_id, user_id FROM sale_orders WHERE sale_id = ? AND status = ?",
+        row -> orders.put(row.getString(1), row.getString(2)), status);
     return orders;
   }
 
@@ -241,9 +241,13 @@ class EndedSaleTest {
     T read(ResultSet row) throws SQLException;
   }
 
-  private static <T> List<T> query(String saleId, String sql, RowReader<T> reader) {
+  /** {@code sql}'s first parameter is the sale, {@code more} the ones after it. */
+  private static <T> List<T> query(String saleId, String sql, RowReader<T> reader, Object... more) {
     try (Connection db = engine.server().database(); PreparedStatement query = db.prepareStatement(sql)) {
       query.setObject(1, UUID.fromString(saleId));
+      for (int i = 0; i < more.length; i++) {
+        query.setObject(i + 2, more[i]);
+      }
       List<T> values = new ArrayList<>();
       try (ResultSet rows = query.executeQuery()) {
         while (rows.next()) {

@@ -6,6 +6,7 @@ import io.flashsale.support.Await;
 import io.flashsale.support.Engine;
 import io.flashsale.support.Invariants;
 import io.flashsale.support.Poll;
+import io.flashsale.support.Sql;
 import io.flashsale.support.TestServer;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -14,7 +15,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import java.sql.Connection;
 import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -103,9 +103,9 @@ class OperatorControlsTest {
 
     assertThat(before).as("admissions per second before").isBetween(20.0, 60.0);
     assertThat(after).as("admissions per second after the change").isBetween(240.0, 560.0);
-    try (Connection db = engine.server().database(); Statement query = db.createStatement();
-         ResultSet row = query.executeQuery("SELECT detail FROM operator_actions WHERE sale_id = '" + saleId
-             + "' AND action = 'SET_RATE'")) {
+    try (Connection db = engine.server().database();
+         ResultSet row = Sql.query(db, "SELECT detail FROM operator_actions WHERE sale_id = ? AND action = 'SET_RATE'",
+             UUID.fromString(saleId))) {
       assertThat(row.next()).isTrue();
       assertThat(new JsonObject(row.getString(1))).isEqualTo(new JsonObject().put("from", 40).put("to", 400));
     }

@@ -6,6 +6,7 @@ import io.flashsale.support.Await;
 import io.flashsale.support.Engine;
 import io.flashsale.support.Invariants;
 import io.flashsale.support.Poll;
+import io.flashsale.support.Sql;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -13,7 +14,6 @@ import io.vertx.ext.web.client.HttpResponse;
 import java.io.StringReader;
 import java.sql.Connection;
 import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -173,9 +173,9 @@ class PresenceTest {
 
   private static Set<String> holders(String saleId) throws Exception {
     Set<String> holders = new HashSet<>();
-    try (Connection db = engine.server().database(); Statement query = db.createStatement();
-         ResultSet rows = query.executeQuery("SELECT user_id FROM sale_orders WHERE sale_id = '" + saleId
-             + "' AND status IN ('RESERVED', 'PAID')")) {
+    try (Connection db = engine.server().database();
+         ResultSet rows = Sql.query(db, "SELECT user_id FROM sale_orders WHERE sale_id = ?"
+             + " AND status IN ('RESERVED', 'PAID')", UUID.fromString(saleId))) {
       while (rows.next()) {
         holders.add(rows.getString(1));
       }

@@ -6,6 +6,7 @@ import io.flashsale.support.Await;
 import io.flashsale.support.Engine;
 import io.flashsale.support.Invariants;
 import io.flashsale.support.Poll;
+import io.flashsale.support.Sql;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketConnectOptions;
@@ -16,6 +17,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -94,8 +96,8 @@ class WaitingRoomLiveTest {
 
     JsonObject fairness = Await.result(engine.server().report(saleId)).getJsonObject("fairness");
     assertThat(fairness.getBoolean("winnersAreHeadOfLine")).as("%s", fairness).isTrue();
-    try (Connection db = engine.server().database(); var query = db.createStatement(); var order = query.executeQuery(
-        "SELECT user_id FROM sale_orders WHERE sale_id = '" + saleId + "' ORDER BY reserved_at, user_id")) {
+    try (Connection db = engine.server().database(); var order = Sql.query(db,
+        "SELECT user_id FROM sale_orders WHERE sale_id = ? ORDER BY reserved_at, user_id", UUID.fromString(saleId))) {
       List<String> reservedInOrder = new java.util.ArrayList<>();
       while (order.next()) {
         reservedInOrder.add(order.getString(1));
