@@ -3,17 +3,16 @@ package io.flashsale.antibot;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flashsale.support.Await;
+import io.flashsale.support.Engine;
 import io.flashsale.support.Poll;
-import io.flashsale.support.TestServer;
+import io.flashsale.support.Sql;
 import io.flashsale.support.Tokens;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import java.sql.Connection;
 import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -22,10 +21,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.function.Function;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * 500 honest buyers against 5,000 bot requests on a sale with proof of work and rate limits
@@ -38,33 +37,23 @@ class BotDefenceTest {
   private static final int UNITS = 100;
   private static final int HONEST = 500;
 
-  private static Vertx vertx;
-  private static TestServer server;
-
-  @BeforeAll
-  static void start() {
-    vertx = Vertx.vertx();
-    server = Await.result(TestServer.start(vertx, Map.of(
-        "FLASHSALE_ANTIBOT_RATE_USER_PER_SECOND", "5",
-        "FLASHSALE_ANTIBOT_RATE_IP_PER_SECOND", "20",
-        "FLASHSALE_ANTIBOT_RATE_DEVICE_PER_SECOND", "5",
-        "FLASHSALE_ANTIBOT_POW_VALIDITY_SECONDS", "3")));
-  }
-
-  @AfterAll
-  static void stop() {
-    Await.result(server.stop().eventually(vertx::close));
-  }
+  @RegisterExtension
+  static final Engine engine = Engine.start(Map.of(
+      "FLASHSALE_ANTIBOT_RATE_USER_PER_SECOND", "5",
+      "FLASHSALE_ANTIBOT_RATE_IP_PER_SECOND", "20",
+      "FLASHSALE_ANTIBOT_RATE_DEVICE_PER_SECOND", "5",
+      "FLASHSALE_ANTIBOT_POW_VALIDITY_SECONDS", "3"));
 
   private record Solved(String user, String challenge, String solution) {}
 
   @Test
   void botsAreTurnedAwayAndHonestBuyersWinEveryUnit() throws Exception {
-    String saleId = Await.result(server.createSale(UNITS, new JsonObject().put("waitingRoom", true)
+    String saleId = Await.result(engine.server().createSale(UNITS, new JsonObject().put("waitingRoom", true)
         .put("queuePolicy", "FIFO").put("admissionRatePerSecond", 1_000)
         .put("proofOfWorkDifficulty", DIFFICULTY))).getString("saleId");
     for (int i = 0; i < 100; i++) {
-      Await.result(server.client().post("/api/admin/blacklist").bearerTokenAuthentication(server.adminToken())
+      Await.result(engine.server().client().post("/api/admin/blacklist")
+          .bearerTokenAuthentication(engine.server().adminToken())
           .sendJsonObject(new JsonObject().put("userId", "flagged-" + i).put("reason", "known scalper")));
     }
 
@@ -124,7 +113,7 @@ class BotDefenceTest {
     assertThat(botReplies.get("403 FORBIDDEN")).as("flagged accounts").isEqualTo(500);
     assertThat(botReplies.get("429 RATE_LIMITED")).as("the one-device farm, past its burst").isGreaterThanOrEqualTo(1_400);
 
-    JsonObject report = Poll.until(() -> Await.result(server.report(saleId)),
+    JsonObject report = Poll.until(() -> Await.result(engine.server().report(saleId)),
         r -> r.getJsonObject("database").getInteger("quantitySold") == UNITS, Duration.ofSeconds(30));
     assertThat(report.getJsonObject("redis").getLong("tickets")).as("no bot got a place in line").isEqualTo(HONEST);
     JsonObject rejections = report.getJsonObject("botRejections");
@@ -137,33 +126,34 @@ class BotDefenceTest {
     assertThat(rejections.getLong("RATE_LIMITED")).isGreaterThanOrEqualTo(1_400);
 
     Set<String> winners = new HashSet<>();
-    try (Connection db = server.database(); Statement query = db.createStatement();
-         ResultSet rows = query.executeQuery("SELECT user_id FROM sale_orders WHERE sale_id = '" + saleId + "'")) {
+    try (Connection db = engine.server().database();
+         ResultSet rows = Sql.query(db, "SELECT user_id FROM sale_orders WHERE sale_id = ?", UUID.fromString(saleId))) {
       while (rows.next()) {
         winners.add(rows.getString(1));
       }
     }
     assertThat(winners).hasSize(UNITS).allMatch(user -> user.startsWith("honest-"), "only honest buyers won");
 
-    var metrics = Await.result(server.client().get("/metrics").send()).bodyAsString();
+    var metrics = Await.result(engine.server().client().get("/metrics").send()).bodyAsString();
     assertThat(metrics).contains("flashsale_bot_rejections_total{reason=\"POW_REPLAYED\"}");
   }
 
   @Test
   void aChallengeIsBoundToItsBuyerAndRefusedWithoutAToken() {
-    String saleId = Await.result(server.createSale(5, new JsonObject().put("waitingRoom", true)
+    String saleId = Await.result(engine.server().createSale(5, new JsonObject().put("waitingRoom", true)
         .put("proofOfWorkDifficulty", 4))).getString("saleId");
-    JsonObject challenge = Await.result(server.client().get("/api/sales/" + saleId + "/challenge")
-        .bearerTokenAuthentication(server.token("one")).send()).bodyAsJsonObject();
+    JsonObject challenge = Await.result(engine.server().client().get("/api/sales/" + saleId + "/challenge")
+        .bearerTokenAuthentication(engine.server().token("one")).send()).bodyAsJsonObject();
     assertThat(challenge.getInteger("difficulty")).isEqualTo(4);
     assertThat(challenge.getString("algorithm")).isEqualTo("sha256-leading-zero-bits");
-    assertThat(Await.result(server.client().get("/api/sales/" + saleId + "/challenge").send()).statusCode())
+    assertThat(Await.result(engine.server().client().get("/api/sales/" + saleId + "/challenge").send()).statusCode())
         .isEqualTo(401);
   }
 
   @Test
   void aBuyerWhoHammersIsToldWhenToComeBackAndAFlaggedDeviceCanBeClearedAgain() {
-    String saleId = Await.result(server.createSale(5, new JsonObject().put("waitingRoom", true))).getString("saleId");
+    String saleId = Await.result(engine.server().createSale(5, new JsonObject().put("waitingRoom", true)))
+        .getString("saleId");
     List<Future<HttpResponse<Buffer>>> hammering = new ArrayList<>();
     for (int i = 0; i < 30; i++) {
       hammering.add(join(saleId, "hammer", "10.2.0.1", "device-hammer", null, null));
@@ -174,15 +164,16 @@ class BotDefenceTest {
     assertThat(limited.bodyAsJsonObject().getString("code")).isEqualTo("RATE_LIMITED");
     assertThat(Integer.parseInt(limited.getHeader("Retry-After"))).isPositive();
 
-    var flag = Await.result(server.client().post("/api/admin/blacklist").bearerTokenAuthentication(server.adminToken())
+    var flag = Await.result(engine.server().client().post("/api/admin/blacklist")
+        .bearerTokenAuthentication(engine.server().adminToken())
         .sendJsonObject(new JsonObject().put("fingerprint", "device-tainted").put("reason", "emulator farm")));
     assertThat(flag.statusCode()).isEqualTo(201);
     HttpResponse<Buffer> refused = Await.result(join(saleId, "tainted-user", "10.2.0.2", "device-tainted", null, null));
     assertThat(refused.statusCode()).isEqualTo(403);
     assertThat(refused.bodyAsJsonObject().getString("code")).isEqualTo("FORBIDDEN");
 
-    var cleared = Await.result(server.client().delete("/api/admin/blacklist/devices/device-tainted")
-        .bearerTokenAuthentication(server.adminToken()).send());
+    var cleared = Await.result(engine.server().client().delete("/api/admin/blacklist/devices/device-tainted")
+        .bearerTokenAuthentication(engine.server().adminToken()).send());
     assertThat(cleared.statusCode()).isEqualTo(204);
     assertThat(Await.result(join(saleId, "tainted-user", "10.2.0.2", "device-tainted", null, null)).statusCode())
         .isEqualTo(202);
@@ -191,8 +182,8 @@ class BotDefenceTest {
   private static List<Solved> solveAll(String saleId, String prefix, int count, Function<Integer, String> device) {
     List<Future<HttpResponse<Buffer>>> asked = new ArrayList<>();
     for (int i = 0; i < count; i++) {
-      asked.add(server.client().get("/api/sales/" + saleId + "/challenge")
-          .bearerTokenAuthentication(server.token(prefix + i))
+      asked.add(engine.server().client().get("/api/sales/" + saleId + "/challenge")
+          .bearerTokenAuthentication(engine.server().token(prefix + i))
           .putHeader("X-Forwarded-For", ip(prefix + i))
           .putHeader("X-Device-Fingerprint", device.apply(i))
           .send());
@@ -213,8 +204,8 @@ class BotDefenceTest {
     if (challenge != null) {
       body.put("proofOfWork", new JsonObject().put("challenge", challenge).put("solution", solution));
     }
-    return server.client().post("/api/sales/" + saleId + "/queue")
-        .bearerTokenAuthentication(server.token(user))
+    return engine.server().client().post("/api/sales/" + saleId + "/queue")
+        .bearerTokenAuthentication(engine.server().token(user))
         .putHeader("X-Forwarded-For", ip)
         .putHeader("X-Device-Fingerprint", device)
         .sendJsonObject(body);

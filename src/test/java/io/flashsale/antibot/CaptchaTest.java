@@ -3,7 +3,8 @@ package io.flashsale.antibot;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flashsale.support.Await;
-import io.flashsale.support.TestServer;
+import io.flashsale.support.Engine;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
@@ -12,9 +13,8 @@ import io.vertx.ext.web.handler.BodyHandler;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A sale that needs a CAPTCHA, against a fake siteverify endpoint started here that accepts,
@@ -22,14 +22,18 @@ import org.junit.jupiter.api.Test;
  */
 class CaptchaTest {
 
-  private static Vertx vertx;
-  private static HttpServer siteverify;
-  private static TestServer server;
   private static final List<JsonObject> verifications = new CopyOnWriteArrayList<>();
 
-  @BeforeAll
-  static void start() {
-    vertx = Vertx.vertx();
+  @RegisterExtension
+  static final Engine engine = Engine.start(vertx -> siteverify(vertx).map(port -> Map.of(
+      "FLASHSALE_ANTIBOT_CAPTCHA_VERIFY_URL", "http://127.0.0.1:" + port + "/siteverify",
+      "FLASHSALE_ANTIBOT_CAPTCHA_SECRET", "captcha-secret",
+      "FLASHSALE_ANTIBOT_CAPTCHA_TIMEOUT_MS", "300",
+      "FLASHSALE_ANTIBOT_CAPTCHA_HOSTNAME", "shop.test",
+      "FLASHSALE_ANTIBOT_CAPTCHA_ACTION", "join")));
+
+  /** A fake siteverify endpoint on the engine's Vert.x; answers with its port. */
+  private static Future<Integer> siteverify(Vertx vertx) {
     Router router = Router.router(vertx);
     router.post("/siteverify").handler(BodyHandler.create()).handler(ctx -> {
       String token = ctx.request().getFormAttribute("response");
@@ -46,23 +50,12 @@ class CaptchaTest {
         ctx.json(answer);
       }
     });
-    siteverify = Await.result(vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
-    server = Await.result(TestServer.start(vertx, Map.of(
-        "FLASHSALE_ANTIBOT_CAPTCHA_VERIFY_URL", "http://127.0.0.1:" + siteverify.actualPort() + "/siteverify",
-        "FLASHSALE_ANTIBOT_CAPTCHA_SECRET", "captcha-secret",
-        "FLASHSALE_ANTIBOT_CAPTCHA_TIMEOUT_MS", "300",
-        "FLASHSALE_ANTIBOT_CAPTCHA_HOSTNAME", "shop.test",
-        "FLASHSALE_ANTIBOT_CAPTCHA_ACTION", "join")));
-  }
-
-  @AfterAll
-  static void stop() {
-    Await.result(server.stop().eventually(siteverify::close).eventually(vertx::close));
+    return vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1").map(HttpServer::actualPort);
   }
 
   @Test
   void onlyASolvedCaptchaForThisSiteLetsABuyerJoin() {
-    String saleId = Await.result(server.createSale(10, new JsonObject().put("waitingRoom", true)
+    String saleId = Await.result(engine.server().createSale(10, new JsonObject().put("waitingRoom", true)
         .put("captchaRequired", true))).getString("saleId");
 
     assertThat(join(saleId, "no-token", null)).isEqualTo("403 BOT_CHECK_FAILED");
@@ -77,15 +70,16 @@ class CaptchaTest {
       assertThat(call.getString("response")).isEqualTo("solved");
       assertThat(call.getString("remoteip")).isEqualTo("127.0.0.1");
     });
-    JsonObject rejections = Await.result(server.report(saleId)).getJsonObject("botRejections");
+    JsonObject rejections = Await.result(engine.server().report(saleId)).getJsonObject("botRejections");
     assertThat(rejections.getLong("CAPTCHA_MISSING")).isEqualTo(1);
     assertThat(rejections.getLong("CAPTCHA_REJECTED")).isEqualTo(2);
-    assertThat(Await.result(server.report(saleId)).getJsonObject("redis").getLong("tickets")).isEqualTo(1);
+    assertThat(Await.result(engine.server().report(saleId)).getJsonObject("redis").getLong("tickets")).isEqualTo(1);
   }
 
   @Test
   void aSaleWithoutTheSwitchNeverCallsTheProvider() {
-    String saleId = Await.result(server.createSale(10, new JsonObject().put("waitingRoom", true))).getString("saleId");
+    String saleId = Await.result(engine.server().createSale(10, new JsonObject().put("waitingRoom", true)))
+        .getString("saleId");
     int before = verifications.size();
 
     assertThat(join(saleId, "plain", null)).isEqualTo("202");
@@ -97,8 +91,8 @@ class CaptchaTest {
     if (captchaToken != null) {
       body.put("captchaToken", captchaToken);
     }
-    var response = Await.result(server.client().post("/api/sales/" + saleId + "/queue")
-        .bearerTokenAuthentication(server.token(user)).sendJsonObject(body));
+    var response = Await.result(engine.server().client().post("/api/sales/" + saleId + "/queue")
+        .bearerTokenAuthentication(engine.server().token(user)).sendJsonObject(body));
     return response.statusCode() == 202 ? "202"
         : response.statusCode() + " " + response.bodyAsJsonObject().getString("code");
   }

@@ -5,10 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.inventory.StockGate;
 import io.flashsale.support.Await;
+import io.flashsale.support.Engine;
 import io.flashsale.support.Invariants;
 import io.flashsale.support.Poll;
-import io.flashsale.support.TestServer;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
@@ -18,9 +17,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Layer 3 against the faults it exists for: a take whose database write never happened, a
@@ -29,77 +27,70 @@ import org.junit.jupiter.api.Test;
  */
 class ReconciliationTest {
 
-  private static Vertx vertx;
-  private static TestServer server;
-  private static Redis redis;
+  @RegisterExtension
+  static final Engine engine = Engine.start(Map.of(
+      "FLASHSALE_AUDIT_RECONCILE_INTERVAL_MS", "300",
+      "FLASHSALE_AUDIT_INFLIGHT_STALE_MS", "1000",
+      "FLASHSALE_AUDIT_REDIS_CHECK_MS", "200"));
 
-  @BeforeAll
-  static void start() {
-    vertx = Vertx.vertx();
-    server = Await.result(TestServer.start(vertx, Map.of(
-        "FLASHSALE_AUDIT_RECONCILE_INTERVAL_MS", "300",
-        "FLASHSALE_AUDIT_INFLIGHT_STALE_MS", "1000",
-        "FLASHSALE_AUDIT_REDIS_CHECK_MS", "200")));
-    redis = server.app().services().redis();
-  }
-
-  @AfterAll
-  static void stop() {
-    Await.result(server.stop().eventually(vertx::close));
+  private static Redis redis() {
+    return engine.server().app().services().redis();
   }
 
   @Test
   void aUnitTakenByAProcessThatDiedBeforeItsDatabaseWriteComesBack() throws Exception {
-    String saleId = Await.result(server.createSale(1, new JsonObject())).getString("saleId");
+    String saleId = Await.result(engine.server().createSale(1, new JsonObject())).getString("saleId");
     // What a crash between the Redis take and the transaction leaves behind.
-    Await.result(server.app().stockGate().takeAll(saleId, List.of(
+    Await.result(engine.server().app().stockGate().takeAll(saleId, List.of(
         new StockGate.Ask("crashed-buyer", "", 1, 1, UUID.randomUUID().toString(), List.of()))));
-    assertThat(Await.result(server.purchase(saleId, "next-buyer", 1)).bodyAsJsonObject().getString("code"))
+    assertThat(Await.result(engine.server().purchase(saleId, "next-buyer", 1)).bodyAsJsonObject().getString("code"))
         .isEqualTo("SOLD_OUT");
 
-    Poll.until(() -> Await.result(server.app().stockGate().stock(saleId)), stock -> stock == 1, Duration.ofSeconds(20));
+    Poll.until(() -> Await.result(engine.server().app().stockGate().stock(saleId)), stock -> stock == 1,
+        Duration.ofSeconds(20));
 
-    assertThat(Await.result(server.purchase(saleId, "next-buyer", 1)).statusCode()).isEqualTo(201);
-    assertThat(Await.result(server.purchase(saleId, "crashed-buyer", 1)).bodyAsJsonObject().getString("code"))
+    assertThat(Await.result(engine.server().purchase(saleId, "next-buyer", 1)).statusCode()).isEqualTo(201);
+    assertThat(Await.result(engine.server().purchase(saleId, "crashed-buyer", 1)).bodyAsJsonObject().getString("code"))
         .as("the crashed buyer's count was given back too, so the limit does not hold them").isEqualTo("SOLD_OUT");
-    try (Connection db = server.database()) {
+    try (Connection db = engine.server().database()) {
       assertThat(Invariants.assertNoOversell(db, saleId).quantitySold()).isEqualTo(1);
     }
   }
 
   @Test
   void anOrderWrittenWhoseBookkeepingWasLostIsNotReturnedTwice() throws Exception {
-    String saleId = Await.result(server.createSale(2, new JsonObject())).getString("saleId");
-    String orderId = Await.result(server.purchase(saleId, "lucky", 1)).bodyAsJsonObject().getString("orderId");
+    String saleId = Await.result(engine.server().createSale(2, new JsonObject())).getString("saleId");
+    String orderId = Await.result(engine.server().purchase(saleId, "lucky", 1)).bodyAsJsonObject().getString("orderId");
     // The process died after the commit, before clearing its in-flight entry.
-    Await.result(redis.send(Request.cmd(Command.HSET).arg(new SaleKeys(saleId).inflight()).arg(orderId)
+    Await.result(redis().send(Request.cmd(Command.HSET).arg(new SaleKeys(saleId).inflight()).arg(orderId)
         .arg("lucky|1|" + (System.currentTimeMillis() - 60_000))));
 
-    Poll.until(() -> Await.result(redis.send(Request.cmd(Command.HLEN).arg(new SaleKeys(saleId).inflight()))).toInteger(),
+    Poll.until(() -> Await.result(redis().send(Request.cmd(Command.HLEN).arg(new SaleKeys(saleId).inflight()))).toInteger(),
         entries -> entries == 0, Duration.ofSeconds(20));
 
-    assertThat(Await.result(server.app().stockGate().stock(saleId))).as("the unit stays sold").isEqualTo(1);
-    assertThat(Await.result(server.report(saleId)).getJsonObject("invariants").getBoolean("I4")).isTrue();
+    assertThat(Await.result(engine.server().app().stockGate().stock(saleId))).as("the unit stays sold").isEqualTo(1);
+    assertThat(Await.result(engine.server().report(saleId)).getJsonObject("invariants").getBoolean("I4")).isTrue();
   }
 
   @Test
   void anInFlightTakeWhoseOrderIsWrittenCountsOnceAndIsNotRepairedAway() {
-    String saleId = Await.result(server.createSale(5, new JsonObject())).getString("saleId");
-    String orderId = Await.result(server.purchase(saleId, "steady", 1)).bodyAsJsonObject().getString("orderId");
+    String saleId = Await.result(engine.server().createSale(5, new JsonObject())).getString("saleId");
+    String orderId = Await.result(engine.server().purchase(saleId, "steady", 1)).bodyAsJsonObject()
+        .getString("orderId");
     // Committed, its entry not yet cleared (and not stale: it is young for the whole test).
-    Await.result(redis.send(Request.cmd(Command.HSET).arg(new SaleKeys(saleId).inflight()).arg(orderId)
+    Await.result(redis().send(Request.cmd(Command.HSET).arg(new SaleKeys(saleId).inflight()).arg(orderId)
         .arg("steady|1|" + (System.currentTimeMillis() + 60_000))));
-    String before = Await.result(server.client().get("/metrics").send()).bodyAsString();
+    String before = Await.result(engine.server().client().get("/metrics").send()).bodyAsString();
 
     // Many rounds (every 300 ms): a round counting the unit as sold and in flight sees a drift
     // of one, the same twice in a row, and would "repair" the stock to 3.
-    Poll.until(() -> Await.result(server.client().get("/metrics").send()).bodyAsString(),
+    Poll.until(() -> Await.result(engine.server().client().get("/metrics").send()).bodyAsString(),
         metrics -> metrics.contains("flashsale_reconciliation_drift{sale=\"" + saleId + "\"} 0.0"), Duration.ofSeconds(10));
     long end = System.currentTimeMillis() + 2_000;
     while (System.currentTimeMillis() < end) {
-      assertThat(Await.result(server.app().stockGate().stock(saleId))).as("stock").isEqualTo(4);
+      assertThat(Await.result(engine.server().app().stockGate().stock(saleId))).as("stock").isEqualTo(4);
     }
-    String after = Await.result(server.client().get("/metrics").send()).bodyAsString();
+    String after = Await.result(engine.server().client().get("/metrics").send()).bodyAsString();
     assertThat(repairs(after)).as("no repair").isEqualTo(repairs(before));
   }
 
@@ -110,14 +101,15 @@ class ReconciliationTest {
 
   @Test
   void aDriftedCounterIsRepairedFromTheDatabaseAndReported() {
-    String saleId = Await.result(server.createSale(10, new JsonObject())).getString("saleId");
-    Await.result(server.purchase(saleId, "first", 1));
+    String saleId = Await.result(engine.server().createSale(10, new JsonObject())).getString("saleId");
+    Await.result(engine.server().purchase(saleId, "first", 1));
     // Someone (or some bug) changed the counter behind the engine's back.
-    Await.result(redis.send(Request.cmd(Command.SET).arg(new SaleKeys(saleId).stock()).arg(42)));
+    Await.result(redis().send(Request.cmd(Command.SET).arg(new SaleKeys(saleId).stock()).arg(42)));
 
-    Poll.until(() -> Await.result(server.app().stockGate().stock(saleId)), stock -> stock == 9, Duration.ofSeconds(20));
+    Poll.until(() -> Await.result(engine.server().app().stockGate().stock(saleId)), stock -> stock == 9,
+        Duration.ofSeconds(20));
 
-    String metrics = Await.result(server.client().get("/metrics").send()).bodyAsString();
+    String metrics = Await.result(engine.server().client().get("/metrics").send()).bodyAsString();
     assertThat(metrics).containsPattern("flashsale_reconciliation_discrepancies_total\\{kind=\"REDIS_DRIFT_REPAIRED\"} [1-9]");
     assertThat(metrics).contains("flashsale_reconciliation_drift{sale=\"" + saleId + "\"}");
   }
@@ -126,29 +118,33 @@ class ReconciliationTest {
   void aSaleWhoseRedisStateWasLostIsRebuiltAndItsWaitingBuyersAreToldWhatHappened() throws Exception {
     // One admission a second: the early bird goes at once, and the two who join right after it
     // are still waiting (their cards authorised or not) when Redis loses everything.
-    String saleId = Await.result(server.createSale(3, new JsonObject().put("waitingRoom", true).put("queuePolicy", "FIFO")
-        .put("admissionRatePerSecond", 1))).getString("saleId");
-    Await.result(server.join(saleId, "early-bird", 1));
-    Poll.until(() -> Await.result(server.queueStatus(saleId, "early-bird")).bodyAsJsonObject().getString("state"),
+    String saleId = Await.result(engine.server().createSale(3, new JsonObject()
+        .put("waitingRoom", true).put("queuePolicy", "FIFO").put("admissionRatePerSecond", 1))).getString("saleId");
+    Await.result(engine.server().join(saleId, "early-bird", 1));
+    Poll.until(() -> Await.result(engine.server().queueStatus(saleId, "early-bird")).bodyAsJsonObject().getString("state"),
         "RESERVED"::equals, Duration.ofSeconds(20));
-    Await.result(redis.send(Request.cmd(Command.HSET).arg(new SaleKeys(saleId).payments()).arg("waiting").arg("AUTHORIZING")));
-    Await.result(server.join(saleId, "waiting", 1).compose(joined -> server.join(saleId, "waiting-too", 1)));
+    Await.result(redis().send(Request.cmd(Command.HSET).arg(new SaleKeys(saleId).payments()).arg("waiting")
+        .arg("AUTHORIZING")));
+    Await.result(engine.server().join(saleId, "waiting", 1)
+        .compose(joined -> engine.server().join(saleId, "waiting-too", 1)));
 
     // A Redis restart without persistence: every key of the sale is gone.
     SaleKeys keys = new SaleKeys(saleId);
-    var all = Await.result(redis.send(Request.cmd(Command.KEYS).arg("sale:{" + saleId + "}:*")));
+    var all = Await.result(redis().send(Request.cmd(Command.KEYS).arg("sale:{" + saleId + "}:*")));
     Request delete = Request.cmd(Command.DEL);
     all.forEach(key -> delete.arg(key.toString()));
-    Await.result(redis.send(delete));
+    Await.result(redis().send(delete));
 
-    Poll.until(() -> Await.result(redis.send(Request.cmd(Command.EXISTS).arg(keys.epoch()))).toInteger(),
+    Poll.until(() -> Await.result(redis().send(Request.cmd(Command.EXISTS).arg(keys.epoch()))).toInteger(),
         present -> present == 1, Duration.ofSeconds(20));
-    assertThat(Await.result(server.app().stockGate().stock(saleId))).as("stock from the database").isEqualTo(2);
-    assertThat(Await.result(server.queueStatus(saleId, "early-bird")).bodyAsJsonObject().getString("state"))
+    assertThat(Await.result(engine.server().app().stockGate().stock(saleId))).as("stock from the database")
+        .isEqualTo(2);
+    assertThat(Await.result(engine.server().queueStatus(saleId, "early-bird")).bodyAsJsonObject().getString("state"))
         .as("a winner still sees their outcome").isEqualTo("RESERVED");
-    var lost = Await.result(server.queueStatus(saleId, "waiting-too"));
+    var lost = Await.result(engine.server().queueStatus(saleId, "waiting-too"));
     assertThat(lost.statusCode()).isEqualTo(409);
     assertThat(lost.bodyAsJsonObject().getString("detail")).contains("waiting line was lost");
-    assertThat(Await.result(server.join(saleId, "waiting-too", 1)).statusCode()).as("and may join again").isEqualTo(202);
+    assertThat(Await.result(engine.server().join(saleId, "waiting-too", 1)).statusCode()).as("and may join again")
+        .isEqualTo(202);
   }
 }

@@ -6,18 +6,17 @@ import io.flashsale.payment.SimulatedPaymentGateway;
 import io.flashsale.payment.SimulatedPaymentGateway.Ledger;
 import io.flashsale.payment.SimulatedPaymentGateway.State;
 import io.flashsale.support.Await;
+import io.flashsale.support.Engine;
 import io.flashsale.support.Invariants;
 import io.flashsale.support.Poll;
-import io.flashsale.support.TestServer;
+import io.flashsale.support.Sql;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -27,9 +26,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A whole queued sale with real-world trouble: declined cards, buyers who never check out,
@@ -42,21 +40,10 @@ class PreauthorizedCheckoutTest {
   private static final int UNITS = 100;
   private static final int BUYERS = 1_000;
 
-  private static Vertx vertx;
-  private static TestServer server;
-
-  @BeforeAll
-  static void start() {
-    vertx = Vertx.vertx();
-    server = Await.result(TestServer.start(vertx, Map.of(
-        "FLASHSALE_CHECKOUT_SWEEP_MS", "200",
-        "FLASHSALE_LIFECYCLE_TICK_MS", "200")));
-  }
-
-  @AfterAll
-  static void stop() {
-    Await.result(server.stop().eventually(vertx::close));
-  }
+  @RegisterExtension
+  static final Engine engine = Engine.start(Map.of(
+      "FLASHSALE_CHECKOUT_SWEEP_MS", "200",
+      "FLASHSALE_LIFECYCLE_TICK_MS", "200"));
 
   /** Every fifth buyer's card is declined; one in ten fails at capture; three in ten never check out. */
   private static String paymentMethodOf(int buyer) {
@@ -74,14 +61,14 @@ class PreauthorizedCheckoutTest {
   @Test
   void unitsRecirculateUntilExactlyTheStockIsPaidAndEveryOtherHoldIsVoided() throws Exception {
     Instant end = Instant.now().plusSeconds(25);
-    String saleId = Await.result(server.createSale(UNITS, new JsonObject()
+    String saleId = Await.result(engine.server().createSale(UNITS, new JsonObject()
         .put("waitingRoom", true).put("queuePolicy", "FIFO").put("admissionRatePerSecond", 400)
         .put("checkoutTtlSeconds", 2).put("endTime", end.toString()))).getString("saleId");
 
     List<Future<HttpResponse<Buffer>>> joins = new ArrayList<>();
     for (int i = 0; i < BUYERS; i++) {
-      joins.add(server.client().post("/api/sales/" + saleId + "/queue")
-          .bearerTokenAuthentication(server.token("card-" + i))
+      joins.add(engine.server().client().post("/api/sales/" + saleId + "/queue")
+          .bearerTokenAuthentication(engine.server().token("card-" + i))
           .sendJsonObject(new JsonObject().put("quantity", 1).put("paymentMethodId", paymentMethodOf(i))));
     }
     Await.result(Future.all(joins));
@@ -90,16 +77,16 @@ class PreauthorizedCheckoutTest {
     // The buyers: whoever holds a reservation checks out, unless they are one who walks away.
     Set<String> attempted = new HashSet<>();
     Poll.until(() -> {
-      try (Connection db = server.database(); Statement query = db.createStatement();
-           ResultSet held = query.executeQuery("SELECT order_id, user_id FROM sale_orders WHERE sale_id = '" + saleId
-               + "' AND status = 'RESERVED'")) {
+      try (Connection db = engine.server().database();
+           ResultSet held = Sql.query(db, "SELECT order_id, user_id FROM sale_orders WHERE sale_id = ?"
+               + " AND status = 'RESERVED'", UUID.fromString(saleId))) {
         List<Future<HttpResponse<Buffer>>> checkouts = new ArrayList<>();
         while (held.next()) {
           String orderId = held.getString("order_id");
           String user = held.getString("user_id");
           if (attempted.add(orderId) && !abandons(Integer.parseInt(user.substring("card-".length())))) {
-            checkouts.add(server.client().post("/api/orders/" + orderId + "/checkout")
-                .bearerTokenAuthentication(server.token(user)).send());
+            checkouts.add(engine.server().client().post("/api/orders/" + orderId + "/checkout")
+                .bearerTokenAuthentication(engine.server().token(user)).send());
           }
         }
         Await.result(Future.join(checkouts));
@@ -111,18 +98,18 @@ class PreauthorizedCheckoutTest {
     }, paid -> paid == UNITS, Duration.ofSeconds(60));
 
     // The sale ends; holds left expire and every authorisation that did not become a sale is voided.
-    Poll.until(() -> Await.result(server.report(saleId)).getJsonObject("database").getString("status"),
+    Poll.until(() -> Await.result(engine.server().report(saleId)).getJsonObject("database").getString("status"),
         "ENDED"::equals, Duration.ofSeconds(60));
-    SimulatedPaymentGateway gateway = (SimulatedPaymentGateway) server.app().gateway();
+    SimulatedPaymentGateway gateway = (SimulatedPaymentGateway) engine.server().app().gateway();
     Poll.until(() -> Await.result(gateway.ledger()).values().stream().filter(e -> e.state() == State.AUTHORIZED).count(),
         open -> open == 0, Duration.ofSeconds(30));
 
-    try (Connection db = server.database()) {
+    try (Connection db = engine.server().database()) {
       Invariants.SaleFigures figures = Invariants.assertNoOversell(db, saleId);
       assertThat(figures.quantitySold()).as("I3: every unit sold and paid").isEqualTo(UNITS);
       Map<String, Integer> orders = new TreeMap<>();
-      try (Statement query = db.createStatement(); ResultSet rows = query.executeQuery(
-          "SELECT status, count(*) FROM sale_orders WHERE sale_id = '" + saleId + "' GROUP BY status")) {
+      try (ResultSet rows = Sql.query(db,
+          "SELECT status, count(*) FROM sale_orders WHERE sale_id = ? GROUP BY status", UUID.fromString(saleId))) {
         while (rows.next()) {
           orders.put(rows.getString(1), rows.getInt(2));
         }
@@ -149,13 +136,14 @@ class PreauthorizedCheckoutTest {
         .allMatch(entry -> entry.state() == State.CAPTURED || entry.state() == State.VOIDED
             || entry.state() == State.DECLINED);
 
-    JsonObject report = Await.result(server.report(saleId));
+    JsonObject report = Await.result(engine.server().report(saleId));
     assertThat(report.getJsonObject("invariants").getBoolean("I4")).as("I4: Redis stock + sold = available").isTrue();
 
     // I6: every buyer who joined has a final answer.
     Map<String, Integer> answers = new TreeMap<>();
     for (int i = 0; i < BUYERS; i++) {
-      answers.merge(Await.result(server.queueStatus(saleId, "card-" + i)).bodyAsJsonObject().getString("state"), 1,
+      answers.merge(Await.result(engine.server().queueStatus(saleId, "card-" + i)).bodyAsJsonObject()
+          .getString("state"), 1,
           Integer::sum);
     }
     assertThat(answers.keySet()).isSubsetOf(Set.of("PAID", "CANCELLED", "EXPIRED", "DECLINED", "ENDED"));
@@ -165,10 +153,10 @@ class PreauthorizedCheckoutTest {
 
   @Test
   void aGatewayThatDoesNotKnowTheAuthorisationLeavesTheOrderHeldForARetry() throws Exception {
-    String saleId = Await.result(server.createSale(1, new JsonObject()
+    String saleId = Await.result(engine.server().createSale(1, new JsonObject()
         .put("waitingRoom", true).put("queuePolicy", "FIFO").put("admissionRatePerSecond", 400)
         .put("checkoutTtlSeconds", 120))).getString("saleId");
-    assertThat(Await.result(server.join(saleId, "forgotten", 1)).statusCode()).isEqualTo(202);
+    assertThat(Await.result(engine.server().join(saleId, "forgotten", 1)).statusCode()).isEqualTo(202);
     String orderId = Poll.until(() -> heldOrderOf(saleId, "forgotten"), id -> id != null, Duration.ofSeconds(20));
     // The engine's record now names a hold the gateway never issued: a gateway that lost or never
     // shared its ledger, as each node's private simulator did in a cluster.
@@ -180,7 +168,7 @@ class PreauthorizedCheckoutTest {
     assertThat(unknown.getHeader("Content-Type")).isEqualTo("application/problem+json");
     assertThat(unknown.getHeader("Retry-After")).isNotNull();
     assertThat(unknown.bodyAsJsonObject().getString("code")).isEqualTo("PAYMENT_UNAVAILABLE");
-    try (Connection db = server.database()) {
+    try (Connection db = engine.server().database()) {
       assertThat(Invariants.count(db, "SELECT count(*) FROM sale_orders WHERE order_id = ? AND status = 'RESERVED'",
           UUID.fromString(orderId))).as("the order is still held").isEqualTo(1);
       assertThat(Invariants.assertNoOversell(db, saleId).quantitySold()).as("the unit was not released").isEqualTo(1);
@@ -188,24 +176,25 @@ class PreauthorizedCheckoutTest {
           + " AND status = 'AUTHORIZED' AND void_requested_at IS NULL", UUID.fromString(saleId)))
           .as("the card hold is not given up").isEqualTo(1);
     }
-    assertThat(Await.result(server.app().stockGate().stock(saleId))).isZero();
+    assertThat(Await.result(engine.server().app().stockGate().stock(saleId))).isZero();
 
     swapAuthorizationId(saleId, "forgotten", issued);
     HttpResponse<Buffer> retried = Await.result(checkout(orderId, "forgotten"));
 
     assertThat(retried.statusCode()).as("the buyer's retry pays").isEqualTo(200);
     assertThat(retried.bodyAsJsonObject().getString("status")).isEqualTo("PAID");
-    SimulatedPaymentGateway gateway = (SimulatedPaymentGateway) server.app().gateway();
+    SimulatedPaymentGateway gateway = (SimulatedPaymentGateway) engine.server().app().gateway();
     assertThat(Await.result(gateway.ledger()).get(issued).captures()).isEqualTo(1);
   }
 
   private static Future<HttpResponse<Buffer>> checkout(String orderId, String userId) {
-    return server.client().post("/api/orders/" + orderId + "/checkout").bearerTokenAuthentication(server.token(userId))
+    return engine.server().client().post("/api/orders/" + orderId + "/checkout")
+        .bearerTokenAuthentication(engine.server().token(userId))
         .send();
   }
 
   private static String heldOrderOf(String saleId, String userId) {
-    try (Connection db = server.database(); PreparedStatement query = db.prepareStatement(
+    try (Connection db = engine.server().database(); PreparedStatement query = db.prepareStatement(
         "SELECT order_id FROM sale_orders WHERE sale_id = ? AND user_id = ? AND status = 'RESERVED'")) {
       query.setObject(1, UUID.fromString(saleId));
       query.setString(2, userId);
@@ -219,7 +208,7 @@ class PreauthorizedCheckoutTest {
 
   /** Points the buyer's stored authorisation at {@code authorizationId}; returns the id it had. */
   private static String swapAuthorizationId(String saleId, String userId, String authorizationId) throws Exception {
-    try (Connection db = server.database(); PreparedStatement update = db.prepareStatement("""
+    try (Connection db = engine.server().database(); PreparedStatement update = db.prepareStatement("""
         UPDATE payment_authorizations p SET authorization_id = ?
         FROM payment_authorizations old WHERE old.sale_id = p.sale_id AND old.user_id = p.user_id
           AND p.sale_id = ? AND p.user_id = ?

@@ -8,9 +8,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.support.Await;
+import io.flashsale.support.Engine;
 import io.flashsale.support.Poll;
-import io.flashsale.support.TestServer;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
@@ -39,13 +38,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The operations pack in deploy/monitoring/ checked against the engine itself: the alert rules
@@ -69,25 +67,12 @@ class MonitoringPackTest {
       "ignoring", "group_left", "group_right", "inf", "nan", "Inf", "NaN");
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-  private static Vertx vertx;
-  private static TestServer server;
-
-  @BeforeAll
-  static void start() {
-    vertx = Vertx.vertx();
-    server = Await.result(TestServer.start(vertx, Map.of(
-        "FLASHSALE_AUDIT_RECONCILE_INTERVAL_MS", "500",
-        // Buyers who stop polling are absent within a second and dropped a second later.
-        "FLASHSALE_WAITINGROOM_PRESENCE_WINDOW_SECONDS", "1",
-        "FLASHSALE_WAITINGROOM_PRESENCE_GRACE_SECONDS", "1")));
-  }
-
-  @AfterAll
-  static void stop() {
-    if (server != null) {
-      Await.result(server.stop().eventually(vertx::close));
-    }
-  }
+  @RegisterExtension
+  static final Engine engine = Engine.start(Map.of(
+      "FLASHSALE_AUDIT_RECONCILE_INTERVAL_MS", "500",
+      // Buyers who stop polling are absent within a second and dropped a second later.
+      "FLASHSALE_WAITINGROOM_PRESENCE_WINDOW_SECONDS", "1",
+      "FLASHSALE_WAITINGROOM_PRESENCE_GRACE_SECONDS", "1"));
 
   @Test
   @Order(1)
@@ -146,7 +131,7 @@ class MonitoringPackTest {
             metrics_path: /metrics
             static_configs:
               - targets: ['127.0.0.1:%d']
-        """.formatted(RULES.toAbsolutePath(), server.port()));
+        """.formatted(RULES.toAbsolutePath(), engine.server().port()));
     Path log = dir.resolve("prometheus.log");
     Process process = new ProcessBuilder(prometheus.toString(),
         "--config.file=" + dir.resolve("prometheus.yml"),
@@ -205,39 +190,40 @@ class MonitoringPackTest {
 
   /** A sale's Redis counter set behind the engine's back, as ReconciliationTest does it. */
   private static String induceDrift() {
-    String saleId = Await.result(server.createSale(10, new JsonObject())).getString("saleId");
-    assertThat(Await.result(server.purchase(saleId, "drift-buyer", 1)).statusCode()).isEqualTo(201);
-    Await.result(server.app().services().redis().send(Request.cmd(Command.SET).arg(new SaleKeys(saleId).stock()).arg(42)));
+    String saleId = Await.result(engine.server().createSale(10, new JsonObject())).getString("saleId");
+    assertThat(Await.result(engine.server().purchase(saleId, "drift-buyer", 1)).statusCode()).isEqualTo(201);
+    Await.result(engine.server().app().services().redis()
+        .send(Request.cmd(Command.SET).arg(new SaleKeys(saleId).stock()).arg(42)));
     return saleId;
   }
 
   /** Joins, admissions, absent buyers, a leave, a checkout, an expired hold, a bot refusal, a drift. */
   private static void exerciseEverything() {
     induceDrift();
-    String line = Await.result(server.createSale(2, new JsonObject().put("waitingRoom", true).put("queuePolicy", "FIFO")
-        .put("admissionRatePerSecond", 1).put("checkoutTtlSeconds", 2))).getString("saleId");
+    String line = Await.result(engine.server().createSale(2, new JsonObject().put("waitingRoom", true)
+        .put("queuePolicy", "FIFO").put("admissionRatePerSecond", 1).put("checkoutTtlSeconds", 2))).getString("saleId");
     for (String buyer : List.of("payer", "lapser", "absent-1", "absent-2", "leaver")) {
-      assertThat(Await.result(server.join(line, buyer, 1)).statusCode()).as(buyer + " joins").isEqualTo(202);
+      assertThat(Await.result(engine.server().join(line, buyer, 1)).statusCode()).as(buyer + " joins").isEqualTo(202);
     }
-    Await.result(server.client().delete("/api/sales/" + line + "/queue/me")
-        .bearerTokenAuthentication(server.token("leaver")).send());
+    Await.result(engine.server().client().delete("/api/sales/" + line + "/queue/me")
+        .bearerTokenAuthentication(engine.server().token("leaver")).send());
     // The payer and the lapser keep polling (present); the absent ones never ask again.
     String orderId = Poll.until(() -> {
-      Await.result(server.queueStatus(line, "lapser"));
-      return Await.result(server.queueStatus(line, "payer")).bodyAsJsonObject();
+      Await.result(engine.server().queueStatus(line, "lapser"));
+      return Await.result(engine.server().queueStatus(line, "payer")).bodyAsJsonObject();
     }, ticket -> "RESERVED".equals(ticket.getString("state")), Duration.ofSeconds(30)).getString("orderId");
-    Await.result(server.client().post("/api/orders/" + orderId + "/checkout")
-        .bearerTokenAuthentication(server.token("payer")).send());
+    Await.result(engine.server().client().post("/api/orders/" + orderId + "/checkout")
+        .bearerTokenAuthentication(engine.server().token("payer")).send());
     // The lapser is admitted at their turn and lets the hold expire.
-    Poll.until(() -> Await.result(server.queueStatus(line, "lapser")).bodyAsJsonObject().getString("state"),
+    Poll.until(() -> Await.result(engine.server().queueStatus(line, "lapser")).bodyAsJsonObject().getString("state"),
         "EXPIRED"::equals, Duration.ofSeconds(45));
-    String guarded = Await.result(server.createSale(1, new JsonObject().put("waitingRoom", true)
+    String guarded = Await.result(engine.server().createSale(1, new JsonObject().put("waitingRoom", true)
         .put("proofOfWorkDifficulty", 20))).getString("saleId");
-    Await.result(server.join(guarded, "no-proof", 1));
+    Await.result(engine.server().join(guarded, "no-proof", 1));
   }
 
   private static Set<String> exported() {
-    String page = Await.result(server.client().get("/metrics").send()).bodyAsString();
+    String page = Await.result(engine.server().client().get("/metrics").send()).bodyAsString();
     Set<String> names = new TreeSet<>();
     page.lines().filter(line -> !line.startsWith("#") && !line.isBlank())
         .forEach(line -> names.add(line.split("[{ ]", 2)[0]));

@@ -2,14 +2,13 @@ package io.flashsale.faults;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.flashsale.FlashSaleApp;
-import io.flashsale.config.AppConfig;
 import io.flashsale.http.BearerAuth;
 import io.flashsale.support.Await;
 import io.flashsale.support.Invariants;
 import io.flashsale.support.Invariants.SaleFigures;
 import io.flashsale.support.Poll;
 import io.flashsale.support.ServerProcess;
+import io.flashsale.support.Sql;
 import io.flashsale.support.TestServer;
 import io.flashsale.support.TestStores;
 import io.vertx.core.Future;
@@ -135,7 +134,7 @@ class FaultSuiteTest {
     int port = ServerProcess.freePort();
     Map<String, String> env = serverEnv(port, "redis://127.0.0.1:" + redisPort, pgUrl);
     env.put("FLASHSALE_PAYMENT_SIMULATED_LATENCY_MS", "0");
-    FlashSaleApp app = Await.result(new FlashSaleApp(vertx, AppConfig.load(env)).start());
+    TestServer server = Await.result(TestServer.start(vertx, env));
     Buyers buyers = new Buyers(port);
     try {
       String saleId = buyers.createSale();
@@ -153,7 +152,7 @@ class FaultSuiteTest {
       }
       assertSettled(pgUrl, saleId, buyers);
     } finally {
-      Await.result(app.stop());
+      Await.result(server.stop());
       redis.stop();
       buyers.close();
     }
@@ -167,7 +166,7 @@ class FaultSuiteTest {
     String pgUrl = "postgresql://postgres@127.0.0.1:" + pgPort + "/postgres";
     int port = ServerProcess.freePort();
     Map<String, String> env = serverEnv(port, TestStores.get().redisUrl(), pgUrl);
-    FlashSaleApp app = Await.result(new FlashSaleApp(vertx, AppConfig.load(env)).start());
+    TestServer server = Await.result(TestServer.start(vertx, env));
     Buyers buyers = new Buyers(port);
     try {
       String saleId = buyers.createSale();
@@ -200,7 +199,7 @@ class FaultSuiteTest {
       sampler.assertHeldThroughout();
       assertSettled(pgUrl, saleId, buyers);
     } finally {
-      Await.result(app.stop());
+      Await.result(server.stop());
       postgres.close();
       buyers.close();
     }
@@ -215,8 +214,8 @@ class FaultSuiteTest {
     env.put("FLASHSALE_PAYMENT_TIMEOUT_MS", "500");
     env.put("FLASHSALE_PAYMENT_PREAUTH_LEASE_MS", "1000");
     env.put("FLASHSALE_CHECKOUT_SWEEP_MS", "200");
-    FlashSaleApp app = Await.result(new FlashSaleApp(vertx, AppConfig.load(env)).start());
-    var gateway = (io.flashsale.payment.SimulatedPaymentGateway) app.gateway();
+    TestServer server = Await.result(TestServer.start(vertx, env));
+    var gateway = (io.flashsale.payment.SimulatedPaymentGateway) server.app().gateway();
     Buyers buyers = new Buyers(port);
     try {
       String saleId = buyers.createQueuedSale();
@@ -244,7 +243,7 @@ class FaultSuiteTest {
       assertThat(Await.result(gateway.ledger()).values()).filteredOn(entry -> entry.captures() > 0)
           .hasSize(UNITS).allMatch(entry -> entry.captures() == 1, "nothing captured twice");
     } finally {
-      Await.result(app.stop());
+      Await.result(server.stop());
       buyers.close();
     }
   }
@@ -380,10 +379,8 @@ class FaultSuiteTest {
 
     int checkOutReserved(String pgUrl, String saleId, java.util.Set<String> checkedOut) {
       List<Future<HttpResponse<Buffer>>> checkouts = new ArrayList<>();
-      try (Connection db = TestStores.jdbc(pgUrl); var query = db.prepareStatement(
-          "SELECT order_id, user_id FROM sale_orders WHERE sale_id = ? AND status = 'RESERVED'")) {
-        query.setObject(1, UUID.fromString(saleId));
-        var held = query.executeQuery();
+      try (Connection db = TestStores.jdbc(pgUrl); var held = Sql.query(db,
+          "SELECT order_id, user_id FROM sale_orders WHERE sale_id = ? AND status = 'RESERVED'", UUID.fromString(saleId))) {
         while (held.next()) {
           String orderId = held.getString(1);
           if (checkedOut.add(orderId)) {

@@ -2,8 +2,6 @@ package io.flashsale.faults;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.flashsale.FlashSaleApp;
-import io.flashsale.config.AppConfig;
 import io.flashsale.http.BearerAuth;
 import io.flashsale.support.Await;
 import io.flashsale.support.Invariants;
@@ -117,7 +115,7 @@ class FrozenStoreTest {
     env.put("FLASHSALE_ANTIBOT_RATE_USER_PER_SECOND", "0");
     env.put("FLASHSALE_ANTIBOT_RATE_IP_PER_SECOND", "0");
     env.put("FLASHSALE_ANTIBOT_RATE_DEVICE_PER_SECOND", "0");
-    FlashSaleApp app = Await.result(new FlashSaleApp(vertx, AppConfig.load(env)).start());
+    TestServer server = Await.result(TestServer.start(vertx, env));
     Shoppers shoppers = new Shoppers(port);
     boolean frozen = false;
     try {
@@ -213,7 +211,7 @@ class FrozenStoreTest {
       if (frozen) {
         Signals.sendToTree("CONT", pid);
       }
-      Await.result(app.stop());
+      Await.result(server.stop());
       shoppers.close();
     }
   }

@@ -3,33 +3,20 @@ package io.flashsale.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flashsale.support.Await;
-import io.flashsale.support.TestServer;
-import io.vertx.core.Vertx;
+import io.flashsale.support.Engine;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class HealthAndMetricsTest {
 
-  private static Vertx vertx;
-  private static TestServer server;
-
-  @BeforeAll
-  static void start() {
-    vertx = Vertx.vertx();
-    server = Await.result(TestServer.start(vertx));
-  }
-
-  @AfterAll
-  static void stop() {
-    Await.result(server.stop().eventually(vertx::close));
-  }
+  @RegisterExtension
+  static final Engine engine = Engine.start();
 
   @Test
   void isReadyWhenRedisAndMigratedPostgresAnswer() {
-    var live = Await.result(server.client().get("/health/live").send());
-    var ready = Await.result(server.client().get("/health/ready").send());
+    var live = Await.result(engine.server().client().get("/health/live").send());
+    var ready = Await.result(engine.server().client().get("/health/ready").send());
 
     assertThat(live.statusCode()).isEqualTo(200);
     assertThat(ready.statusCode()).isEqualTo(200);
@@ -39,11 +26,11 @@ class HealthAndMetricsTest {
 
   @Test
   void countsReservationsByOutcomeInPrometheusFormat() {
-    String saleId = Await.result(server.createSale(1, new JsonObject())).getString("saleId");
-    Await.result(server.purchase(saleId, "metered-1", 1));
-    Await.result(server.purchase(saleId, "metered-2", 1));
+    String saleId = Await.result(engine.server().createSale(1, new JsonObject())).getString("saleId");
+    Await.result(engine.server().purchase(saleId, "metered-1", 1));
+    Await.result(engine.server().purchase(saleId, "metered-2", 1));
 
-    var metrics = Await.result(server.client().get("/metrics").send());
+    var metrics = Await.result(engine.server().client().get("/metrics").send());
 
     assertThat(metrics.statusCode()).isEqualTo(200);
     assertThat(metrics.bodyAsString())
@@ -53,12 +40,12 @@ class HealthAndMetricsTest {
 
   @Test
   void timesRequestsByRouteTemplateAndStatus() {
-    String saleId = Await.result(server.createSale(1, new JsonObject())).getString("saleId");
-    Await.result(server.purchase(saleId, "timed-1", 1));
-    Await.result(server.purchase(saleId, "timed-2", 1));
-    Await.result(server.client().get("/no/such/page").send());
+    String saleId = Await.result(engine.server().createSale(1, new JsonObject())).getString("saleId");
+    Await.result(engine.server().purchase(saleId, "timed-1", 1));
+    Await.result(engine.server().purchase(saleId, "timed-2", 1));
+    Await.result(engine.server().client().get("/no/such/page").send());
 
-    String metrics = Await.result(server.client().get("/metrics").send()).bodyAsString();
+    String metrics = Await.result(engine.server().client().get("/metrics").send()).bodyAsString();
 
     // Sale ids never become labels: one series per route template and status.
     assertThat(metrics)
@@ -74,7 +61,7 @@ class HealthAndMetricsTest {
 
   @Test
   void showsTheJvmAndTheProcess() {
-    String metrics = Await.result(server.client().get("/metrics").send()).bodyAsString();
+    String metrics = Await.result(engine.server().client().get("/metrics").send()).bodyAsString();
 
     assertThat(metrics).containsPattern("(?m)^jvm_memory_used_bytes\\{area=\"heap\".* [0-9.E+]+$")
         .containsPattern("(?m)^jvm_threads_live_threads [1-9]")
@@ -87,11 +74,11 @@ class HealthAndMetricsTest {
   @Test
   void everyFlashsaleFigureExplainsItself() {
     // Some meters only exist once something happened: a purchase, a refusal, a join.
-    String saleId = Await.result(server.createSale(1, new JsonObject())).getString("saleId");
-    Await.result(server.purchase(saleId, "help-1", 1));
-    Await.result(server.purchase(saleId, "help-2", 1));
+    String saleId = Await.result(engine.server().createSale(1, new JsonObject())).getString("saleId");
+    Await.result(engine.server().purchase(saleId, "help-1", 1));
+    Await.result(engine.server().purchase(saleId, "help-2", 1));
 
-    String metrics = Await.result(server.client().get("/metrics").send()).bodyAsString();
+    String metrics = Await.result(engine.server().client().get("/metrics").send()).bodyAsString();
 
     java.util.List<String> help = metrics.lines().filter(line -> line.startsWith("# HELP flashsale_")).toList();
     assertThat(help).as("flashsale figures on the page").hasSizeGreaterThan(3);

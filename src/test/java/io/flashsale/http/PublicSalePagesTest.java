@@ -3,36 +3,23 @@ package io.flashsale.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flashsale.support.Await;
-import io.flashsale.support.TestServer;
-import io.vertx.core.Vertx;
+import io.flashsale.support.Engine;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** A sale's page data is public and cacheable, so a CDN can serve the herd; the rest still needs a token. */
 class PublicSalePagesTest {
 
-  private static Vertx vertx;
-  private static TestServer server;
-
-  @BeforeAll
-  static void start() {
-    vertx = Vertx.vertx();
-    server = Await.result(TestServer.start(vertx));
-  }
-
-  @AfterAll
-  static void stop() {
-    Await.result(server.stop().eventually(vertx::close));
-  }
+  @RegisterExtension
+  static final Engine engine = Engine.start();
 
   @Test
   void aSaleIsReadWithoutATokenAndRevalidatedByItsETag() {
-    String saleId = Await.result(server.createSale(5, new JsonObject())).getString("saleId");
+    String saleId = Await.result(engine.server().createSale(5, new JsonObject())).getString("saleId");
 
     HttpResponse<Buffer> first = get("/api/sales/" + saleId, null);
     assertThat(first.statusCode()).as(first.bodyAsString()).isEqualTo(200);
@@ -50,7 +37,7 @@ class PublicSalePagesTest {
     assertThat(get("/api/sales/" + saleId, "\"other\"").statusCode()).isEqualTo(200);
 
     // A unit sold changes the sale's figures, so its tag: the old one no longer matches.
-    assertThat(Await.result(server.purchase(saleId, "etag-buyer", 1)).statusCode()).isEqualTo(201);
+    assertThat(Await.result(engine.server().purchase(saleId, "etag-buyer", 1)).statusCode()).isEqualTo(201);
     HttpResponse<Buffer> changed = get("/api/sales/" + saleId, etag);
     assertThat(changed.statusCode()).isEqualTo(200);
     assertThat(changed.bodyAsJsonObject().getInteger("quantitySold")).isEqualTo(1);
@@ -59,7 +46,7 @@ class PublicSalePagesTest {
 
   @Test
   void theListIsPublicAndEverythingElseStillNeedsAToken() {
-    String saleId = Await.result(server.createSale(5, new JsonObject())).getString("saleId");
+    String saleId = Await.result(engine.server().createSale(5, new JsonObject())).getString("saleId");
 
     HttpResponse<Buffer> list = get("/api/sales", null);
     assertThat(list.statusCode()).isEqualTo(200);
@@ -72,12 +59,12 @@ class PublicSalePagesTest {
     assertThat(unknown.getHeader("Cache-Control")).as("a refusal is not cached as public").isNull();
 
     assertThat(get("/api/sales/" + saleId + "/queue/me", null).statusCode()).isEqualTo(401);
-    assertThat(Await.result(server.client().post("/api/sales/" + saleId + "/purchase")
+    assertThat(Await.result(engine.server().client().post("/api/sales/" + saleId + "/purchase")
         .sendJsonObject(new JsonObject().put("quantity", 1))).statusCode()).isEqualTo(401);
   }
 
   private static HttpResponse<Buffer> get(String path, String ifNoneMatch) {
-    var request = server.client().get(path);
+    var request = engine.server().client().get(path);
     if (ifNoneMatch != null) {
       request.putHeader("If-None-Match", ifNoneMatch);
     }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flashsale.antibot.ProofOfWork;
 import io.flashsale.support.Await;
-import io.flashsale.support.TestServer;
+import io.flashsale.support.Engine;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -20,11 +20,10 @@ import java.util.Map;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Every refusal, on the join path and on the purchase path alike, moves
@@ -35,28 +34,20 @@ class RefusalAndActionMetricsTest {
 
   private static final int DIFFICULTY = 4;
 
-  private static Vertx vertx;
-  private static HttpServer siteverify;
-  private static TestServer server;
+  @RegisterExtension
+  static final Engine engine = Engine.start(vertx -> siteverify(vertx).map(port -> Map.of(
+      "FLASHSALE_ANTIBOT_CAPTCHA_VERIFY_URL", "http://127.0.0.1:" + port + "/siteverify",
+      "FLASHSALE_ANTIBOT_CAPTCHA_SECRET", "captcha-secret",
+      // Only the per-user bucket: a challenge and a try fit in the burst, a burst of five does not.
+      "FLASHSALE_ANTIBOT_RATE_USER_PER_SECOND", "1",
+      "FLASHSALE_ANTIBOT_RATE_USER_BURST", "3")));
 
-  @BeforeAll
-  static void start() {
-    vertx = Vertx.vertx();
+  /** A fake siteverify endpoint on the engine's Vert.x; answers with its port. */
+  private static Future<Integer> siteverify(Vertx vertx) {
     Router router = Router.router(vertx);
     router.post("/siteverify").handler(BodyHandler.create()).handler(ctx -> ctx.json(
         new JsonObject().put("success", "solved".equals(ctx.request().getFormAttribute("response")))));
-    siteverify = Await.result(vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
-    server = Await.result(TestServer.start(vertx, Map.of(
-        "FLASHSALE_ANTIBOT_CAPTCHA_VERIFY_URL", "http://127.0.0.1:" + siteverify.actualPort() + "/siteverify",
-        "FLASHSALE_ANTIBOT_CAPTCHA_SECRET", "captcha-secret",
-        // Only the per-user bucket: a challenge and a try fit in the burst, a burst of five does not.
-        "FLASHSALE_ANTIBOT_RATE_USER_PER_SECOND", "1",
-        "FLASHSALE_ANTIBOT_RATE_USER_BURST", "3")));
-  }
-
-  @AfterAll
-  static void stop() {
-    Await.result(server.stop().eventually(siteverify::close).eventually(vertx::close));
+    return vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1").map(HttpServer::actualPort);
   }
 
   /** The path a buyer takes: "queue" (a sale with a waiting room) or "purchase" (one without). */
@@ -104,21 +95,23 @@ class RefusalAndActionMetricsTest {
     String saleId = sale(true, new JsonObject());
     String admin = "/api/admin/sales/" + saleId;
 
-    assertActionCounted("PAUSE", () -> admin(server.client().post(admin + "/pause")).send());
-    assertActionCounted("RESUME", () -> admin(server.client().post(admin + "/resume")).send());
-    assertActionCounted("SET_RATE", () -> admin(server.client().post(admin + "/rate"))
+    assertActionCounted("PAUSE", () -> admin(engine.server().client().post(admin + "/pause")).send());
+    assertActionCounted("RESUME", () -> admin(engine.server().client().post(admin + "/resume")).send());
+    assertActionCounted("SET_RATE", () -> admin(engine.server().client().post(admin + "/rate"))
         .sendJsonObject(new JsonObject().put("admissionRatePerSecond", 7)));
     for (String part : List.of("orders", "payments", "queue", "rejections")) {
-      assertActionCounted("EXPORT", () -> admin(server.client().get(admin + "/export/" + part + ".csv")).send());
+      assertActionCounted("EXPORT",
+          () -> admin(engine.server().client().get(admin + "/export/" + part + ".csv")).send());
     }
-    assertActionCounted("BLACKLIST_ADD", () -> admin(server.client().post("/api/admin/blacklist"))
+    assertActionCounted("BLACKLIST_ADD", () -> admin(engine.server().client().post("/api/admin/blacklist"))
         .sendJsonObject(new JsonObject().put("userId", "operator-flagged").put("reason", "test")));
-    assertActionCounted("BLACKLIST_REMOVE", () -> admin(server.client().delete("/api/admin/blacklist/operator-flagged"))
+    assertActionCounted("BLACKLIST_REMOVE",
+        () -> admin(engine.server().client().delete("/api/admin/blacklist/operator-flagged"))
         .send());
-    assertActionCounted("END_EARLY", () -> admin(server.client().post(admin + "/end")).send());
+    assertActionCounted("END_EARLY", () -> admin(engine.server().client().post(admin + "/end")).send());
 
     long before = counter("flashsale_operator_actions_total", "action", "PAUSE");
-    var refused = Await.result(admin(server.client().post(admin + "/pause")).send());
+    var refused = Await.result(admin(engine.server().client().post(admin + "/pause")).send());
     assertThat(refused.statusCode()).as("an ended sale cannot be paused").isEqualTo(409);
     assertThat(counter("flashsale_operator_actions_total", "action", "PAUSE")).as("a refused action is not counted")
         .isEqualTo(before);
@@ -156,24 +149,24 @@ class RefusalAndActionMetricsTest {
   private static long counter(String name, String label, String value) {
     // A registry with no meter yet (nothing counted so far) scrapes to an empty body.
     String metrics = java.util.Objects.requireNonNullElse(
-        Await.result(server.client().get("/metrics").send()).bodyAsString(), "");
+        Await.result(engine.server().client().get("/metrics").send()).bodyAsString(), "");
     Matcher found = Pattern.compile("(?m)^" + name + "\\{" + label + "=\"" + value + "\"} (\\S+)$").matcher(metrics);
     return found.find() ? (long) Double.parseDouble(found.group(1)) : 0;
   }
 
   private static String sale(boolean waitingRoom, JsonObject extra) {
-    return Await.result(server.createSale(100, extra.put("waitingRoom", waitingRoom))).getString("saleId");
+    return Await.result(engine.server().createSale(100, extra.put("waitingRoom", waitingRoom))).getString("saleId");
   }
 
   private static void flag(JsonObject subject) {
-    var reply = Await.result(admin(server.client().post("/api/admin/blacklist"))
+    var reply = Await.result(admin(engine.server().client().post("/api/admin/blacklist"))
         .sendJsonObject(subject.put("reason", "test")));
     assertThat(reply.statusCode()).isEqualTo(201);
   }
 
   private static String challenge(String saleId, String user) {
-    return Await.result(server.client().get("/api/sales/" + saleId + "/challenge")
-        .bearerTokenAuthentication(server.token(user)).send()).bodyAsJsonObject().getString("challenge");
+    return Await.result(engine.server().client().get("/api/sales/" + saleId + "/challenge")
+        .bearerTokenAuthentication(engine.server().token(user)).send()).bodyAsJsonObject().getString("challenge");
   }
 
   private static JsonObject work(String challenge, String solution) {
@@ -181,13 +174,13 @@ class RefusalAndActionMetricsTest {
   }
 
   private static HttpResponse<Buffer> send(String saleId, String path, String user, String device, JsonObject body) {
-    return Await.result(server.client().post("/api/sales/" + saleId + "/" + path)
-        .bearerTokenAuthentication(server.token(user))
+    return Await.result(engine.server().client().post("/api/sales/" + saleId + "/" + path)
+        .bearerTokenAuthentication(engine.server().token(user))
         .putHeader("X-Device-Fingerprint", device)
         .sendJsonObject(body.put("quantity", 1)));
   }
 
   private static HttpRequest<Buffer> admin(HttpRequest<Buffer> request) {
-    return request.bearerTokenAuthentication(server.adminToken());
+    return request.bearerTokenAuthentication(engine.server().adminToken());
   }
 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.flashsale.antibot.ProofOfWork;
 import io.flashsale.loadtest.LoadTest;
 import io.flashsale.support.Await;
+import io.flashsale.support.Sql;
 import io.flashsale.support.TestServer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -16,7 +17,6 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -152,9 +152,9 @@ class WebUiBrowserTest {
     waitOn(browser).until(driver -> "PAID".equals(state(driver)));
     assertThat(browser.findElement(By.id("state")).getText()).startsWith("Paid.");
     BrowserSupport.screenshot(browser, "buyer-paid");
-    try (Connection db = server.database(); Statement query = db.createStatement();
-         ResultSet order = query.executeQuery("SELECT status FROM sale_orders WHERE sale_id = '" + saleId
-             + "' AND user_id = 'alice'")) {
+    try (Connection db = server.database();
+         ResultSet order = Sql.query(db, "SELECT status FROM sale_orders WHERE sale_id = ? AND user_id = ?",
+             UUID.fromString(saleId), "alice")) {
       assertThat(order.next()).isTrue();
       assertThat(order.getString(1)).isEqualTo("PAID");
     }
@@ -257,9 +257,9 @@ class WebUiBrowserTest {
 
     BrowserSupport.screenshot(browser, "admin");
     assertAccessible(browser, "admin dashboard");
-    try (Connection db = server.database(); Statement query = db.createStatement();
-         ResultSet row = query.executeQuery("SELECT product_name, quantity_available, queue_policy FROM flash_sales"
-             + " WHERE sale_id = '" + saleId + "'")) {
+    try (Connection db = server.database();
+         ResultSet row = Sql.query(db, "SELECT product_name, quantity_available, queue_policy FROM flash_sales"
+             + " WHERE sale_id = ?", UUID.fromString(saleId))) {
       assertThat(row.next()).isTrue();
       assertThat(row.getString(1)).isEqualTo(product);
       assertThat(row.getInt(2)).isEqualTo(units);
@@ -269,9 +269,9 @@ class WebUiBrowserTest {
     // The operator pauses admission from the dashboard; the server records who did it.
     browser.findElement(By.id("control-pause")).click();
     waitOn(browser).until(ExpectedConditions.textToBePresentInElementLocated(By.id("control-result"), "paused"));
-    try (Connection db = server.database(); Statement query = db.createStatement();
-         ResultSet row = query.executeQuery("SELECT s.admission_paused, a.action FROM flash_sales s"
-             + " JOIN operator_actions a ON a.sale_id = s.sale_id WHERE s.sale_id = '" + saleId + "'")) {
+    try (Connection db = server.database();
+         ResultSet row = Sql.query(db, "SELECT s.admission_paused, a.action FROM flash_sales s"
+             + " JOIN operator_actions a ON a.sale_id = s.sale_id WHERE s.sale_id = ?", UUID.fromString(saleId))) {
       assertThat(row.next()).isTrue();
       assertThat(row.getBoolean(1)).isTrue();
       assertThat(row.getString(2)).isEqualTo("PAUSE");

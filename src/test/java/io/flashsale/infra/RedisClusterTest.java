@@ -8,6 +8,7 @@ import io.flashsale.support.Invariants;
 import io.flashsale.support.Invariants.SaleFigures;
 import io.flashsale.support.LocalRedisCluster;
 import io.flashsale.support.Poll;
+import io.flashsale.support.Sql;
 import io.flashsale.support.TestServer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -16,7 +17,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import java.sql.Connection;
 import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -319,9 +319,9 @@ class RedisClusterTest {
 
   /** Checks out every reservation not tried yet; answers how many orders of the sale are paid. */
   private static int checkOutHolds(String saleId, Set<String> attempted) {
-    try (Connection db = server.database(); Statement query = db.createStatement();
-         ResultSet held = query.executeQuery("SELECT order_id, user_id FROM sale_orders WHERE sale_id = '" + saleId
-             + "' AND status = 'RESERVED'")) {
+    try (Connection db = server.database();
+         ResultSet held = Sql.query(db, "SELECT order_id, user_id FROM sale_orders WHERE sale_id = ?"
+             + " AND status = 'RESERVED'", UUID.fromString(saleId))) {
       List<Future<HttpResponse<Buffer>>> checkouts = new ArrayList<>();
       while (held.next()) {
         String orderId = held.getString("order_id");

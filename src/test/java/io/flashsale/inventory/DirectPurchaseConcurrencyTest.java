@@ -3,11 +3,10 @@ package io.flashsale.inventory;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flashsale.support.Await;
+import io.flashsale.support.Engine;
 import io.flashsale.support.Invariants;
 import io.flashsale.support.Invariants.SaleFigures;
-import io.flashsale.support.TestServer;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
@@ -21,30 +20,18 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Real concurrent HTTP purchases against one server; the verdict comes from PostgreSQL and Redis. */
 class DirectPurchaseConcurrencyTest {
 
-  private static Vertx vertx;
-  private static TestServer server;
-
-  @BeforeAll
-  static void start() {
-    vertx = Vertx.vertx();
-    server = Await.result(TestServer.start(vertx));
-  }
-
-  @AfterAll
-  static void stop() {
-    Await.result(server.stop().eventually(vertx::close));
-  }
+  @RegisterExtension
+  static final Engine engine = Engine.start();
 
   @Test
   void sellsExactlyTheStockToFiveThousandConcurrentBuyers() throws Exception {
-    String saleId = Await.result(server.createSale(500, new JsonObject())).getString("saleId");
+    String saleId = Await.result(engine.server().createSale(500, new JsonObject())).getString("saleId");
     List<String> attempts = new ArrayList<>();
     for (int i = 0; i < 5_000; i++) {
       attempts.add("buyer-" + i);
@@ -62,19 +49,20 @@ class DirectPurchaseConcurrencyTest {
         .allMatch(outcome -> outcome.equals("201") || outcome.equals("409 SOLD_OUT")
             || outcome.equals("409 ALREADY_PURCHASED"));
     assertThat(replies.values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(attempts.size());
-    try (Connection db = server.database()) {
+    try (Connection db = engine.server().database()) {
       SaleFigures figures = Invariants.assertNoOversell(db, saleId);
       assertThat(figures.quantitySold()).isEqualTo(500);
       assertThat(figures.status()).isEqualTo("SOLD_OUT");
       assertThat(Invariants.count(db, "SELECT count(*) FROM sale_orders WHERE sale_id = ? AND status = 'RESERVED'",
           UUID.fromString(saleId))).isEqualTo(500);
     }
-    assertThat(Await.result(server.app().stockGate().stock(saleId))).as("Redis stock").isZero();
+    assertThat(Await.result(engine.server().app().stockGate().stock(saleId))).as("Redis stock").isZero();
   }
 
   @Test
   void respectsALimitOfTwoWhenBuyersAskForOneOrTwoUnits() throws Exception {
-    String saleId = Await.result(server.createSale(500, new JsonObject().put("perUserLimit", 2))).getString("saleId");
+    String saleId = Await.result(engine.server().createSale(500, new JsonObject().put("perUserLimit", 2)))
+        .getString("saleId");
     Random random = new Random(7);
     List<String> attempts = new ArrayList<>();
     Map<String, Integer> asks = new TreeMap<>();
@@ -93,18 +81,18 @@ class DirectPurchaseConcurrencyTest {
 
     assertThat(replies.keySet()).allMatch(outcome -> outcome.equals("201") || outcome.equals("409 SOLD_OUT")
         || outcome.equals("409 ALREADY_PURCHASED") || outcome.equals("409 LIMIT_EXCEEDED"));
-    try (Connection db = server.database()) {
+    try (Connection db = engine.server().database()) {
       SaleFigures figures = Invariants.assertNoOversell(db, saleId);
       assertThat(figures.quantitySold()).as("every unit sold, none twice").isEqualTo(500);
       assertThat(figures.maxPerUser()).isLessThanOrEqualTo(2);
     }
-    assertThat(Await.result(server.app().stockGate().stock(saleId))).as("Redis stock").isZero();
+    assertThat(Await.result(engine.server().app().stockGate().stock(saleId))).as("Redis stock").isZero();
   }
 
   @Test
   void concurrentPurchasesShareBatchesOfOneRedisCallAndOneTransaction() throws Exception {
-    String saleId = Await.result(server.createSale(1_000, new JsonObject())).getString("saleId");
-    double batchesBefore = server.metric("flashsale_reservation_batch_count");
+    String saleId = Await.result(engine.server().createSale(1_000, new JsonObject())).getString("saleId");
+    double batchesBefore = engine.server().metric("flashsale_reservation_batch_count");
     List<String> attempts = new ArrayList<>();
     for (int i = 0; i < 600; i++) {
       attempts.add("batched-buyer-" + i);
@@ -113,21 +101,21 @@ class DirectPurchaseConcurrencyTest {
     Map<String, Integer> replies = fire(saleId, attempts, user -> 1);
 
     assertThat(replies).isEqualTo(Map.of("201", 600));
-    double batches = server.metric("flashsale_reservation_batch_count") - batchesBefore;
+    double batches = engine.server().metric("flashsale_reservation_batch_count") - batchesBefore;
     assertThat(batches).as("600 purchases fired at once went in fewer batches than purchases").isLessThan(600);
-    assertThat(server.metric("flashsale_reservation_batch_max")).as("the largest batch").isGreaterThan(1);
-    try (Connection db = server.database()) {
+    assertThat(engine.server().metric("flashsale_reservation_batch_max")).as("the largest batch").isGreaterThan(1);
+    try (Connection db = engine.server().database()) {
       assertThat(Invariants.assertNoOversell(db, saleId).quantitySold()).isEqualTo(600);
     }
-    assertThat(Await.result(server.app().stockGate().stock(saleId))).isEqualTo(400);
+    assertThat(Await.result(engine.server().app().stockGate().stock(saleId))).isEqualTo(400);
   }
 
   @Test
   void aBatchTheDatabaseRefusesIsSettledBuyerByBuyerWithoutOverselling() throws Exception {
-    String saleId = Await.result(server.createSale(20, new JsonObject())).getString("saleId");
+    String saleId = Await.result(engine.server().createSale(20, new JsonObject())).getString("saleId");
     // Drift, as a lost write or a bad repair would leave it: Redis believes in 60 units, the
     // database in 20. The database's guard must decide.
-    Await.result(server.app().services().redis().send(Request.cmd(Command.SET)
+    Await.result(engine.server().app().services().redis().send(Request.cmd(Command.SET)
         .arg("sale:{" + saleId + "}:stock").arg(60)));
     List<String> attempts = new ArrayList<>();
     for (int i = 0; i < 60; i++) {
@@ -137,24 +125,23 @@ class DirectPurchaseConcurrencyTest {
     Map<String, Integer> replies = fire(saleId, attempts, user -> 1);
 
     assertThat(replies).isEqualTo(Map.of("201", 20, "409 SOLD_OUT", 40));
-    try (Connection db = server.database()) {
+    try (Connection db = engine.server().database()) {
       SaleFigures figures = Invariants.assertNoOversell(db, saleId);
       assertThat(figures.quantitySold()).isEqualTo(20);
     }
-    assertThat(Await.result(server.app().services().redis().send(Request.cmd(Command.HLEN)
+    assertThat(Await.result(engine.server().app().services().redis().send(Request.cmd(Command.HLEN)
         .arg("sale:{" + saleId + "}:inflight"))).toInteger()).as("every refused take was given back").isZero();
-    assertThat(Await.result(server.app().stockGate().stock(saleId)))
+    assertThat(Await.result(engine.server().app().stockGate().stock(saleId)))
         .as("the refused units went back to Redis (40), unless reconciliation already repaired the drift (0)")
         .isIn(0, 40);
   }
-
 
   /** Fires all attempts at once and tallies the replies as "status CODE". */
   private static Map<String, Integer> fire(String saleId, List<String> users,
                                            java.util.function.Function<String, Integer> quantityOf) {
     List<Future<HttpResponse<Buffer>>> inFlight = new ArrayList<>(users.size());
     for (String user : users) {
-      inFlight.add(server.purchase(saleId, user, quantityOf.apply(user)));
+      inFlight.add(engine.server().purchase(saleId, user, quantityOf.apply(user)));
     }
     Await.result(Future.join(inFlight), java.time.Duration.ofMinutes(3));
     Map<String, Integer> tally = new TreeMap<>();

@@ -6,6 +6,7 @@ import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
 import io.flashsale.support.Await;
 import io.flashsale.support.Poll;
+import io.flashsale.support.Sql;
 import io.flashsale.support.TestServer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -16,6 +17,7 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -76,9 +78,9 @@ class SaleTimelineTest {
           .hasSize(2)
           .allMatch(mail -> subject(mail).contains("Limited kettle"));
     }
-    try (var db = first.database(); var query = db.createStatement();
-         var steps = query.executeQuery("SELECT step, outcome FROM sale_timeline_steps WHERE sale_id = '" + saleId
-             + "' AND done_at IS NOT NULL ORDER BY step")) {
+    try (var db = first.database();
+         var steps = Sql.query(db, "SELECT step, outcome FROM sale_timeline_steps WHERE sale_id = ?"
+             + " AND done_at IS NOT NULL ORDER BY step", UUID.fromString(saleId))) {
       StringBuilder done = new StringBuilder();
       while (steps.next()) {
         done.append(steps.getString(1)).append(": ").append(steps.getString(2)).append('\n');

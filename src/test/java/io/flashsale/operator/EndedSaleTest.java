@@ -6,11 +6,11 @@ import io.flashsale.payment.SimulatedPaymentGateway;
 import io.flashsale.payment.SimulatedPaymentGateway.Ledger;
 import io.flashsale.payment.SimulatedPaymentGateway.State;
 import io.flashsale.support.Await;
+import io.flashsale.support.Engine;
 import io.flashsale.support.Invariants;
 import io.flashsale.support.Poll;
 import io.flashsale.support.TestServer;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
@@ -27,9 +27,8 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.function.Function;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * An ended sale is closed at once, on every instance, whatever the sweeps have done yet: the
@@ -41,40 +40,26 @@ class EndedSaleTest {
 
   private static final int HOLDERS = 20;
 
-  private static Vertx vertx;
-  private static TestServer first;
-  private static TestServer second;
-
-  @BeforeAll
-  static void start() {
-    vertx = Vertx.vertx();
-    Map<String, String> slowSweeps = Map.of(
-        "FLASHSALE_CHECKOUT_SWEEP_MS", "600000",
-        "FLASHSALE_LIFECYCLE_TICK_MS", "200",
-        "FLASHSALE_PAYMENT_SIMULATED_LATENCY_MS", "200");
-    first = Await.result(TestServer.start(vertx, slowSweeps));
-    second = Await.result(TestServer.startBeside(vertx, first, slowSweeps));
-  }
-
-  @AfterAll
-  static void stop() {
-    Await.result(Future.join(first.stop(), second.stop()).eventually(vertx::close));
-  }
+  @RegisterExtension
+  static final Engine engine = Engine.start(Map.of(
+      "FLASHSALE_CHECKOUT_SWEEP_MS", "600000",
+      "FLASHSALE_LIFECYCLE_TICK_MS", "200",
+      "FLASHSALE_PAYMENT_SIMULATED_LATENCY_MS", "200")).withSecondNode();
 
   @Test
   void afterAnEarlyEndNoHolderCanPayOnEitherInstance() throws Exception {
-    String saleId = Await.result(first.createSale(HOLDERS, new JsonObject()
+    String saleId = Await.result(engine.server().createSale(HOLDERS, new JsonObject()
         .put("waitingRoom", true).put("queuePolicy", "FIFO").put("admissionRatePerSecond", 500))).getString("saleId");
     List<String> buyers = buyers(saleId);
     Await.result(Future.all(buyers.stream().map(buyer -> instanceFor(buyer).join(saleId, buyer, 1)).toList()));
     Map<String, String> orders = Poll.until(() -> ordersIn(saleId, "RESERVED"), held -> held.size() == HOLDERS,
         Duration.ofSeconds(30));
 
-    assertThat(end(first, saleId).statusCode()).isEqualTo(200);
+    assertThat(end(engine.server(), saleId).statusCode()).isEqualTo(200);
     // Each instance has a simulated gateway of its own: a buyer pays through the one holding their card.
     List<HttpResponse<Buffer>> answers = Await.result(checkOutAll(orders, EndedSaleTest::authorisedOn));
     List<HttpResponse<Buffer>> elsewhere = Await.result(checkOutAll(orders,
-        buyer -> authorisedOn(buyer) == first ? second : first));
+        buyer -> authorisedOn(buyer) == engine.server() ? engine.secondNode() : engine.server()));
 
     assertThat(answers).extracting(EndedSaleTest::describe).hasSize(HOLDERS).containsOnly("409 SALE_NOT_ACTIVE");
     assertThat(elsewhere).extracting(EndedSaleTest::describe).hasSize(HOLDERS).containsOnly("409 SALE_NOT_ACTIVE");
@@ -83,7 +68,7 @@ class EndedSaleTest {
 
   @Test
   void checkoutClosesTheMomentTheEndTimePasses() throws Exception {
-    String saleId = Await.result(first.createSale(HOLDERS, new JsonObject()
+    String saleId = Await.result(engine.server().createSale(HOLDERS, new JsonObject()
         // Seconds ahead: enough for a cold instance on a busy machine to take twenty purchases.
         .put("endTime", Instant.now().plusSeconds(15).toString()))).getString("saleId");
     List<String> buyers = buyers(saleId);
@@ -104,7 +89,7 @@ class EndedSaleTest {
 
   @Test
   void anEarlyEndWaitsForCheckoutsMidCaptureAndNoneIsPaidAfterIt() throws Exception {
-    String saleId = Await.result(first.createSale(HOLDERS, new JsonObject())).getString("saleId");
+    String saleId = Await.result(engine.server().createSale(HOLDERS, new JsonObject())).getString("saleId");
     List<String> buyers = buyers(saleId);
     Await.result(Future.all(buyers.stream().map(buyer -> instanceFor(buyer).purchase(saleId, buyer, 1)).toList()));
     Map<String, String> orders = ordersIn(saleId, "RESERVED");
@@ -117,7 +102,7 @@ class EndedSaleTest {
     // A card authorised means its checkout is past the guard and now waits 200 ms for the capture.
     Poll.until(() -> ledger(buyers).stream().filter(entry -> entry.state() == State.AUTHORIZED).count(),
         authorised -> authorised > 0, Duration.ofSeconds(10));
-    assertThat(end(second, saleId).statusCode()).isEqualTo(200);
+    assertThat(end(engine.secondNode(), saleId).statusCode()).isEqualTo(200);
     int paidWhenEnded = ordersIn(saleId, "PAID").size();
     List<HttpResponse<Buffer>> answers = Await.result(inFlight);
     List<HttpResponse<Buffer>> afterTheEnd = Await.result(checkOutAll(late));
@@ -133,17 +118,17 @@ class EndedSaleTest {
     assertThat(query(saleId, "SELECT count(*) FROM sale_orders o WHERE o.sale_id = ? AND o.status = 'PAID'"
         + " AND o.paid_at > (SELECT end_time FROM flash_sales s WHERE s.sale_id = o.sale_id)", row -> row.getInt(1)))
         .as("no order paid after the end time").containsExactly(0);
-    try (Connection db = first.database()) {
+    try (Connection db = engine.server().database()) {
       Invariants.assertNoOversell(db, saleId);
     }
   }
 
   @Test
   void buyersAdmittedAsTheSaleEndsAreToldItEndedNotRefused() throws Exception {
-    String saleId = Await.result(first.createSale(5, new JsonObject()
+    String saleId = Await.result(engine.server().createSale(5, new JsonObject()
         .put("waitingRoom", true).put("queuePolicy", "FIFO").put("admissionRatePerSecond", 500))).getString("saleId");
     List<String> buyers = buyers(saleId).subList(0, 5);
-    try (Connection blocker = first.database()) {
+    try (Connection blocker = engine.server().database()) {
       // Holds this step's reservation transaction at its first statement (the per-buyer guard
       // waits on these uncommitted rows) so the end lands between admission and reservation.
       blocker.setAutoCommit(false);
@@ -159,7 +144,7 @@ class EndedSaleTest {
       // Each instance's ticker waits for its step, so one or two buyers are let out, the rest wait.
       Map<String, String> admitted = Poll.until(() -> states(saleId, buyers),
           states -> states.containsValue("ADMITTED"), Duration.ofSeconds(30));
-      assertThat(end(first, saleId).statusCode()).isEqualTo(200);
+      assertThat(end(engine.server(), saleId).statusCode()).isEqualTo(200);
       blocker.rollback();
       assertThat(admitted.values()).doesNotContain("REFUSED", "RESERVED");
     }
@@ -168,10 +153,10 @@ class EndedSaleTest {
         states -> !states.containsValue("ADMITTED"), Duration.ofSeconds(30));
     assertThat(answered.values()).as("every buyer, admitted or waiting, is told the sale ended").containsOnly("ENDED");
     assertThat(ordersIn(saleId, "RESERVED")).isEmpty();
-    try (Connection db = first.database()) {
+    try (Connection db = engine.server().database()) {
       Invariants.assertNoOversell(db, saleId);
     }
-    JsonObject report = Poll.until(() -> Await.result(first.report(saleId)),
+    JsonObject report = Poll.until(() -> Await.result(engine.server().report(saleId)),
         r -> r.getJsonObject("invariants").getBoolean("I4"), Duration.ofSeconds(10));
     assertThat(report.getJsonObject("invariants").getBoolean("I4")).as("the units went back to Redis").isTrue();
   }
@@ -188,12 +173,12 @@ class EndedSaleTest {
 
   /** Buyers alternate between the instances, so both serve joins, purchases and checkouts. */
   private static TestServer instanceFor(String buyer) {
-    return Integer.parseInt(buyer.substring(buyer.lastIndexOf('-') + 1)) % 2 == 0 ? first : second;
+    return Integer.parseInt(buyer.substring(buyer.lastIndexOf('-') + 1)) % 2 == 0 ? engine.server() : engine.secondNode();
   }
 
   /** The instance whose gateway pre-authorised the buyer's card. */
   private static TestServer authorisedOn(String buyer) {
-    return Stream.of(first, second)
+    return Stream.of(engine.server(), engine.secondNode())
         .filter(server -> Await.result(((SimulatedPaymentGateway) server.app().gateway()).ledger()).values().stream()
             .anyMatch(entry -> entry.userId().equals(buyer)))
         .findFirst().orElseThrow(() -> new AssertionError("no card authorised for " + buyer));
@@ -213,7 +198,7 @@ class EndedSaleTest {
                                                                 Function<String, TestServer> via) {
     List<Future<HttpResponse<Buffer>>> checkouts = new ArrayList<>();
     orders.forEach((orderId, buyer) -> checkouts.add(via.apply(buyer).client()
-        .post("/api/orders/" + orderId + "/checkout").bearerTokenAuthentication(first.token(buyer)).send()));
+        .post("/api/orders/" + orderId + "/checkout").bearerTokenAuthentication(engine.server().token(buyer)).send()));
     return Future.all(checkouts).map(all -> all.list());
   }
 
@@ -223,14 +208,14 @@ class EndedSaleTest {
         + " WHERE o.sale_id = ?", row -> row.getInt(1))).as("no payment recorded").containsExactly(0);
     assertThat(ledger(buyers)).as("no card captured on either instance's gateway")
         .noneMatch(entry -> entry.captures() > 0 || entry.state() == State.CAPTURED);
-    try (Connection db = first.database()) {
+    try (Connection db = engine.server().database()) {
       Invariants.assertNoOversell(db, saleId);
     }
   }
 
   /** The simulated gateway's ledger (one, in the database both instances share), for these buyers. */
   private static List<Ledger> ledger(List<String> buyers) {
-    return Await.result(((SimulatedPaymentGateway) first.app().gateway()).ledger()).values().stream()
+    return Await.result(((SimulatedPaymentGateway) engine.server().app().gateway()).ledger()).values().stream()
         .filter(entry -> buyers.contains(entry.userId()))
         .toList();
   }
@@ -247,8 +232,8 @@ class EndedSaleTest {
   /** Order id to buyer, for the sale's orders in {@code status}. */
   private static Map<String, String> ordersIn(String saleId, String status) {
     Map<String, String> orders = new LinkedHashMap<>();
-    query(saleId, "SELECT order_id, user_id FROM sale_orders WHERE sale_id = ? AND status = '" + status + "'",
-        row -> orders.put(row.getString(1), row.getString(2)));
+    query(saleId, "SELECT order_id, user_id FROM sale_orders WHERE sale_id = ? AND status = ?",
+        row -> orders.put(row.getString(1), row.getString(2)), status);
     return orders;
   }
 
@@ -256,9 +241,13 @@ class EndedSaleTest {
     T read(ResultSet row) throws SQLException;
   }
 
-  private static <T> List<T> query(String saleId, String sql, RowReader<T> reader) {
-    try (Connection db = first.database(); PreparedStatement query = db.prepareStatement(sql)) {
+  /** {@code sql}'s first parameter is the sale, {@code more} the ones after it. */
+  private static <T> List<T> query(String saleId, String sql, RowReader<T> reader, Object... more) {
+    try (Connection db = engine.server().database(); PreparedStatement query = db.prepareStatement(sql)) {
       query.setObject(1, UUID.fromString(saleId));
+      for (int i = 0; i < more.length; i++) {
+        query.setObject(i + 2, more[i]);
+      }
       List<T> values = new ArrayList<>();
       try (ResultSet rows = query.executeQuery()) {
         while (rows.next()) {

@@ -6,6 +6,7 @@ import io.flashsale.infra.Migrations;
 import io.flashsale.infra.PgUrls;
 import io.flashsale.support.Await;
 import io.flashsale.support.Poll;
+import io.flashsale.support.Sql;
 import io.flashsale.support.TestStores;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -19,6 +20,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -64,7 +66,7 @@ class SaleCatalogTest {
 
     try (Connection db = TestStores.jdbc(pgUrl); Statement statement = db.createStatement()) {
       db.setAutoCommit(false);
-      statement.execute("UPDATE flash_sales SET product_name = 'Desk lamp' WHERE sale_id = '" + sale.saleId() + "'");
+      Sql.update(db, "UPDATE flash_sales SET product_name = ? WHERE sale_id = ?", "Desk lamp", id(sale));
       statement.execute("LOCK TABLE flash_sales IN ACCESS EXCLUSIVE MODE");
       now.addAndGet(MAX_AGE_MS + 1);
 
@@ -109,8 +111,8 @@ class SaleCatalogTest {
     }, waiting -> waiting > 0, Duration.ofSeconds(10));
   }
 
-  private static java.util.UUID id(FlashSale sale) {
-    return java.util.UUID.fromString(sale.saleId());
+  private static UUID id(FlashSale sale) {
+    return UUID.fromString(sale.saleId());
   }
 
   private static NewSale newSale(String name) {

@@ -20,7 +20,11 @@ import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
 import java.util.Map;
 
-/** A whole engine on a free port with a database of its own, plus a client and token minting. */
+/**
+ * A whole engine in this JVM on a free port with a database of its own, plus a client and token
+ * minting: the one way tests start a server in-process (a test class usually through
+ * {@link Engine}; {@link ServerProcess} starts one in a JVM of its own, for tests that kill it).
+ */
 public final class TestServer {
 
   public static final String JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-keys";
@@ -41,9 +45,14 @@ public final class TestServer {
     return start(vertx, Map.of());
   }
 
-  /** {@code overrides} use the environment-variable names, as in production. */
+  /**
+   * {@code overrides} use the environment-variable names, as in production. A test with stores
+   * of its own names them (FLASHSALE_REDIS_URL, FLASHSALE_PG_URL), and its port if it must
+   * know it first (FLASHSALE_HTTP_PORT); otherwise the shared Redis, a fresh database, a free port.
+   */
   public static Future<TestServer> start(Vertx vertx, Map<String, String> overrides) {
-    return start(vertx, overrides, TestStores.get().freshDatabase());
+    String pgUrl = overrides.get("FLASHSALE_PG_URL");
+    return start(vertx, overrides, pgUrl != null ? pgUrl : TestStores.get().freshDatabase());
   }
 
   /** A second instance on the same database and Redis, as in a scaled deployment. */
@@ -52,14 +61,11 @@ public final class TestServer {
   }
 
   private static Future<TestServer> start(Vertx vertx, Map<String, String> overrides, String pgUrl) {
-    TestStores stores = TestStores.get();
-    int port = freePort();
     Map<String, String> env = new HashMap<>();
     env.put("FLASHSALE_CONFIG", "/nonexistent");
-    env.put("FLASHSALE_HTTP_PORT", Integer.toString(port));
+    env.put("FLASHSALE_HTTP_PORT", Integer.toString(freePort()));
     env.put("FLASHSALE_HTTP_INSTANCES", "2");
-    env.put("FLASHSALE_REDIS_URL", stores.redisUrl());
-    env.put("FLASHSALE_PG_URL", pgUrl);
+    env.put("FLASHSALE_REDIS_URL", TestStores.get().redisUrl());
     env.put("FLASHSALE_JWT_SECRET", JWT_SECRET);
     env.put("FLASHSALE_PAYMENT_SIMULATED_LATENCY_MS", "0");
     // Tests fire thousands of requests from one address; the bot tests turn the limits on.
@@ -67,6 +73,8 @@ public final class TestServer {
     env.put("FLASHSALE_ANTIBOT_RATE_IP_PER_SECOND", "0");
     env.put("FLASHSALE_ANTIBOT_RATE_DEVICE_PER_SECOND", "0");
     env.putAll(overrides);
+    env.put("FLASHSALE_PG_URL", pgUrl);
+    int port = Integer.parseInt(env.get("FLASHSALE_HTTP_PORT"));
     FlashSaleApp app = new FlashSaleApp(vertx, AppConfig.load(env));
     WebClient client = WebClient.create(vertx, new WebClientOptions()
         .setDefaultHost("127.0.0.1").setDefaultPort(port).setKeepAlive(true),

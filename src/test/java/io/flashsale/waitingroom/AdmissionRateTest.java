@@ -3,38 +3,23 @@ package io.flashsale.waitingroom;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flashsale.support.Await;
+import io.flashsale.support.Engine;
 import io.flashsale.support.Poll;
 import io.flashsale.support.TestServer;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Two engine instances on one Redis and one database admit at the sale's rate in total, not twice it. */
 class AdmissionRateTest {
 
-  private static Vertx vertx;
-  private static TestServer first;
-  private static TestServer second;
-
-  @BeforeAll
-  static void start() {
-    vertx = Vertx.vertx();
-    first = Await.result(TestServer.start(vertx));
-    second = Await.result(TestServer.startBeside(vertx, first, Map.of()));
-  }
-
-  @AfterAll
-  static void stop() {
-    Await.result(Future.join(first.stop(), second.stop()).eventually(vertx::close));
-  }
+  @RegisterExtension
+  static final Engine engine = Engine.start().withSecondNode();
 
   @Test
   void twoInstancesTogetherAdmitAtTheConfiguredRate() {
@@ -42,18 +27,18 @@ class AdmissionRateTest {
     int units = 750;
     // Room for a cold JVM on a shared 2-core machine to take the 1,000 joins before T-0.
     Instant start = Instant.now().plusSeconds(8);
-    String saleId = Await.result(first.createSale(units, new JsonObject()
+    String saleId = Await.result(engine.server().createSale(units, new JsonObject()
         .put("waitingRoom", true).put("queuePolicy", "FIFO").put("admissionRatePerSecond", rate)
         .put("startTime", start.toString()))).getString("saleId");
     List<Future<?>> joins = new ArrayList<>();
     for (int i = 0; i < 1_000; i++) {
-      TestServer via = i % 2 == 0 ? first : second;
+      TestServer via = i % 2 == 0 ? engine.server() : engine.secondNode();
       joins.add(via.join(saleId, "rate-" + i, 1));
     }
     Await.result(Future.all(joins));
     assertThat(Instant.now()).as("the line formed before T-0").isBefore(start);
 
-    JsonObject report = Poll.until(() -> Await.result(second.report(saleId)),
+    JsonObject report = Poll.until(() -> Await.result(engine.secondNode().report(saleId)),
         r -> r.getJsonObject("database").getInteger("quantitySold") == units, Duration.ofSeconds(30));
 
     double measured = report.getJsonObject("admission").getDouble("measuredPerSecond");

@@ -3,13 +3,11 @@ package io.flashsale.waitingroom;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flashsale.support.Await;
+import io.flashsale.support.Engine;
 import io.flashsale.support.Invariants;
 import io.flashsale.support.Poll;
-import io.flashsale.support.TestServer;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
-import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
@@ -20,52 +18,40 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** DELETE queue/me: out of the line at once, everyone behind moves up, the card hold is voided. */
 class LeaveQueueTest {
 
-  private static Vertx vertx;
-  private static TestServer server;
-  private static WebSocketClient sockets;
-
-  @BeforeAll
-  static void start() {
-    vertx = Vertx.vertx();
-    server = Await.result(TestServer.start(vertx, Map.of("FLASHSALE_CHECKOUT_SWEEP_MS", "200")));
-    sockets = vertx.createWebSocketClient();
-  }
-
-  @AfterAll
-  static void stop() {
-    Await.result(server.stop().eventually(vertx::close));
-  }
+  @RegisterExtension
+  static final Engine engine = Engine.start(Map.of("FLASHSALE_CHECKOUT_SWEEP_MS", "200"));
 
   private static HttpResponse<Buffer> leave(String saleId, String user, String ticket) {
-    return Await.result(server.client().delete("/api/sales/" + saleId + "/queue/" + ticket)
-        .bearerTokenAuthentication(server.token(user)).send());
+    return Await.result(engine.server().client().delete("/api/sales/" + saleId + "/queue/" + ticket)
+        .bearerTokenAuthentication(engine.server().token(user)).send());
   }
 
   private static JsonObject status(String saleId, String user) {
-    return Await.result(server.queueStatus(saleId, user)).bodyAsJsonObject();
+    return Await.result(engine.server().queueStatus(saleId, user)).bodyAsJsonObject();
   }
 
   @Test
   void aBuyerWhoLeavesIsOutAtOnceTheLineMovesUpAndTheirHoldIsVoided() throws Exception {
-    String saleId = Await.result(server.createSale(10, new JsonObject().put("waitingRoom", true)
+    String saleId = Await.result(engine.server().createSale(10, new JsonObject().put("waitingRoom", true)
         .put("queuePolicy", "FIFO").put("startTime", Instant.now().plusSeconds(60).toString()))).getString("saleId");
     for (int i = 0; i < 5; i++) {
-      assertThat(Await.result(server.join(saleId, "lv-" + i, 1)).statusCode()).isEqualTo(202);
+      assertThat(Await.result(engine.server().join(saleId, "lv-" + i, 1)).statusCode()).isEqualTo(202);
     }
     List<JsonObject> live = new CopyOnWriteArrayList<>();
-    WebSocket socket = Await.result(sockets.connect(new WebSocketConnectOptions().setHost("127.0.0.1")
-        .setPort(server.port()).setURI("/api/sales/" + saleId + "/live?access_token=" + server.token("lv-3"))));
+    WebSocket socket = Await.result(engine.vertx().createWebSocketClient()
+        .connect(new WebSocketConnectOptions().setHost("127.0.0.1")
+        .setPort(engine.server().port())
+            .setURI("/api/sales/" + saleId + "/live?access_token=" + engine.server().token("lv-3"))));
     socket.textMessageHandler(text -> live.add(new JsonObject(text)));
     Poll.until(() -> live.size(), n -> n > 0, Duration.ofSeconds(10));
     assertThat(live.get(0).getLong("position")).isEqualTo(4);
-    try (Connection db = server.database()) {
+    try (Connection db = engine.server().database()) {
       Poll.until(() -> authorization(db, saleId, "lv-1"), "AUTHORIZED"::equals, Duration.ofSeconds(10));
     }
 
@@ -77,7 +63,7 @@ class LeaveQueueTest {
     assertThat(status(saleId, "lv-4").getLong("position")).isEqualTo(4);
     assertThat(status(saleId, "lv-1").getString("state")).isEqualTo("LEFT");
     Poll.until(() -> live.get(live.size() - 1).getLong("position"), position -> position == 3, Duration.ofSeconds(5));
-    try (Connection db = server.database()) {
+    try (Connection db = engine.server().database()) {
       Poll.until(() -> authorization(db, saleId, "lv-1"), "VOIDED"::equals, Duration.ofSeconds(10));
     }
     socket.close();
@@ -85,10 +71,11 @@ class LeaveQueueTest {
 
   @Test
   void leavingTwiceSomeoneElsesPlaceOrAPlaceNeverTakenIsRefusedAndChangesNothing() {
-    String saleId = Await.result(server.createSale(10, new JsonObject().put("waitingRoom", true)
+    String saleId = Await.result(engine.server().createSale(10, new JsonObject().put("waitingRoom", true)
         .put("queuePolicy", "FIFO").put("startTime", Instant.now().plusSeconds(60).toString()))).getString("saleId");
-    String firstTicket = Await.result(server.join(saleId, "bad-0", 1)).bodyAsJsonObject().getString("ticketId");
-    Await.result(server.join(saleId, "bad-1", 1));
+    String firstTicket = Await.result(engine.server().join(saleId, "bad-0", 1)).bodyAsJsonObject()
+        .getString("ticketId");
+    Await.result(engine.server().join(saleId, "bad-1", 1));
     assertThat(leave(saleId, "bad-1", "me").statusCode()).isEqualTo(200);
 
     HttpResponse<Buffer> twice = leave(saleId, "bad-1", "me");
@@ -105,7 +92,7 @@ class LeaveQueueTest {
     JsonObject owner = status(saleId, "bad-0");
     assertThat(owner.getString("state")).as("the place named by someone else is untouched").isEqualTo("QUEUED");
     assertThat(owner.getLong("position")).isEqualTo(1);
-    HttpResponse<Buffer> rejoin = Await.result(server.join(saleId, "bad-1", 1));
+    HttpResponse<Buffer> rejoin = Await.result(engine.server().join(saleId, "bad-1", 1));
     assertThat(rejoin.statusCode()).isEqualTo(409);
     assertThat(rejoin.bodyAsJsonObject().getJsonObject("ticket").getString("state")).isEqualTo("LEFT");
 
@@ -115,10 +102,10 @@ class LeaveQueueTest {
 
   @Test
   void leavingWithAHoldReleasesItToTheNextBuyer() throws Exception {
-    String saleId = Await.result(server.createSale(1, new JsonObject().put("waitingRoom", true)
+    String saleId = Await.result(engine.server().createSale(1, new JsonObject().put("waitingRoom", true)
         .put("queuePolicy", "FIFO"))).getString("saleId");
-    Await.result(server.join(saleId, "hold-0", 1));
-    Await.result(server.join(saleId, "hold-1", 1));
+    Await.result(engine.server().join(saleId, "hold-0", 1));
+    Await.result(engine.server().join(saleId, "hold-1", 1));
     Poll.until(() -> status(saleId, "hold-0").getString("state"), "RESERVED"::equals, Duration.ofSeconds(10));
 
     HttpResponse<Buffer> released = leave(saleId, "hold-0", "me");
@@ -128,7 +115,7 @@ class LeaveQueueTest {
 
     Poll.until(() -> status(saleId, "hold-1").getString("state"), "RESERVED"::equals, Duration.ofSeconds(10));
     assertThat(leave(saleId, "hold-0", "me").statusCode()).isEqualTo(409);
-    try (Connection db = server.database()) {
+    try (Connection db = engine.server().database()) {
       assertThat(Invariants.assertNoOversell(db, saleId).quantitySold()).isEqualTo(1);
       Poll.until(() -> authorization(db, saleId, "hold-0"), "VOIDED"::equals, Duration.ofSeconds(10));
     }

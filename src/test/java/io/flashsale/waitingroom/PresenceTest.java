@@ -3,18 +3,17 @@ package io.flashsale.waitingroom;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flashsale.support.Await;
+import io.flashsale.support.Engine;
 import io.flashsale.support.Invariants;
 import io.flashsale.support.Poll;
-import io.flashsale.support.TestServer;
+import io.flashsale.support.Sql;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import java.io.StringReader;
 import java.sql.Connection;
 import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -29,9 +28,8 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import org.apache.commons.csv.CSVFormat;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Presence-aware admission on a FIFO sale of 100 units and 1,000 queued buyers, 30% of whom go
@@ -43,23 +41,12 @@ class PresenceTest {
   private static final int UNITS = 100;
   private static final int BUYERS = 1_000;
 
-  private static Vertx vertx;
-  private static TestServer server;
-
-  @BeforeAll
-  static void start() {
-    vertx = Vertx.vertx();
-    server = Await.result(TestServer.start(vertx, Map.of(
-        "FLASHSALE_WAITINGROOM_PRESENCE_WINDOW_SECONDS", "3",
-        "FLASHSALE_WAITINGROOM_PRESENCE_GRACE_SECONDS", "5",
-        "FLASHSALE_CHECKOUT_SWEEP_MS", "200",
-        "FLASHSALE_LIFECYCLE_TICK_MS", "200")));
-  }
-
-  @AfterAll
-  static void stop() {
-    Await.result(server.stop().eventually(vertx::close));
-  }
+  @RegisterExtension
+  static final Engine engine = Engine.start(Map.of(
+      "FLASHSALE_WAITINGROOM_PRESENCE_WINDOW_SECONDS", "3",
+      "FLASHSALE_WAITINGROOM_PRESENCE_GRACE_SECONDS", "5",
+      "FLASHSALE_CHECKOUT_SWEEP_MS", "200",
+      "FLASHSALE_LIFECYCLE_TICK_MS", "200"));
 
   private static boolean silent(int buyer) {
     return buyer % 10 == 3 || buyer % 10 == 6 || buyer % 10 == 9;
@@ -73,14 +60,14 @@ class PresenceTest {
   @Test
   void unitsGoToPresentBuyersReturnersKeepTheirOrderAndDroppedBuyersHoldsAreVoided() throws Exception {
     Instant start = Instant.now().plusSeconds(5);
-    String saleId = Await.result(server.createSale(UNITS, new JsonObject()
+    String saleId = Await.result(engine.server().createSale(UNITS, new JsonObject()
         .put("waitingRoom", true).put("queuePolicy", "FIFO").put("admissionRatePerSecond", 20)
         .put("checkoutTtlSeconds", 120).put("startTime", start.toString())
         .put("endTime", start.plusSeconds(120).toString()))).getString("saleId");
 
     List<Future<HttpResponse<Buffer>>> joins = new ArrayList<>();
     for (int i = 0; i < BUYERS; i++) {
-      joins.add(server.join(saleId, "pr-" + i, 1));
+      joins.add(engine.server().join(saleId, "pr-" + i, 1));
     }
     Await.result(Future.all(joins));
     Map<String, Long> numbers = new HashMap<>();
@@ -93,13 +80,13 @@ class PresenceTest {
     // Present buyers keep polling while they wait; returners start again one second after T-0.
     Map<String, String> states = new ConcurrentHashMap<>();
     Instant returnAt = start.plusSeconds(1);
-    long poller = vertx.setPeriodic(500, tick -> {
+    long poller = engine.vertx().setPeriodic(500, tick -> {
       boolean returned = Instant.now().isAfter(returnAt);
       for (int i = 0; i < BUYERS; i++) {
         String buyer = "pr-" + i;
         String state = states.getOrDefault(buyer, "QUEUED");
         if ((!silent(i) || (returns(i) && returned)) && (state.equals("QUEUED") || state.equals("SOLD_OUT"))) {
-          server.queueStatus(saleId, buyer).onSuccess(reply -> {
+          engine.server().queueStatus(saleId, buyer).onSuccess(reply -> {
             if (reply.statusCode() == 200) {
               states.put(buyer, reply.bodyAsJsonObject().getString("state"));
             }
@@ -110,7 +97,7 @@ class PresenceTest {
     try {
       Poll.until(() -> soldAndHeld(saleId), sold -> sold == UNITS, Duration.ofSeconds(40));
     } finally {
-      vertx.cancelTimer(poller);
+      engine.vertx().cancelTimer(poller);
     }
 
     Set<String> eligible = new HashSet<>();
@@ -135,29 +122,29 @@ class PresenceTest {
     Set<String> dropped = Poll.until(() -> dropped(saleId), now -> now.size() >= skippedSilent.size(),
         Duration.ofSeconds(20));
     assertThat(dropped).as("every silent buyer passed over is dropped, nobody else").isEqualTo(skippedSilent);
-    assertThat(Await.result(server.queueStatus(saleId, dropped.iterator().next())).bodyAsJsonObject()
+    assertThat(Await.result(engine.server().queueStatus(saleId, dropped.iterator().next())).bodyAsJsonObject()
         .getString("state")).as("a dropped buyer who comes back is told").isEqualTo("DROPPED");
 
-    try (Connection db = server.database()) {
+    try (Connection db = engine.server().database()) {
       Poll.until(() -> openAuthorizations(db, saleId, dropped), open -> open == 0, Duration.ofSeconds(20));
       assertThat(Invariants.assertNoOversell(db, saleId).quantitySold()).as("I3").isEqualTo(UNITS);
     }
-    JsonObject report = Await.result(server.report(saleId));
+    JsonObject report = Await.result(engine.server().report(saleId));
     assertThat(report.getJsonObject("invariants").getBoolean("I4")).as("I4: Redis stock + sold = available").isTrue();
-    String metrics = Await.result(server.client().get("/metrics").send()).bodyAsString();
+    String metrics = Await.result(engine.server().client().get("/metrics").send()).bodyAsString();
     assertThat(metrics).contains("flashsale_admissions_skipped_total{reason=\"ABSENT\"}")
         .contains("flashsale_queue_dropped_total").contains("flashsale_queue_away{sale=\"" + saleId + "\"}");
 
     // I6: the operator ends the sale; every buyer who joined has a final answer.
-    HttpResponse<Buffer> ended = Await.result(server.client().post("/api/admin/sales/" + saleId + "/end")
-        .bearerTokenAuthentication(server.adminToken()).send());
+    HttpResponse<Buffer> ended = Await.result(engine.server().client().post("/api/admin/sales/" + saleId + "/end")
+        .bearerTokenAuthentication(engine.server().adminToken()).send());
     assertThat(ended.statusCode()).isEqualTo(200);
     Map<String, Integer> finals = Poll.until(() -> tally(answers(saleId)),
         tally -> !tally.containsKey("QUEUED") && !tally.containsKey("SOLD_OUT") && !tally.containsKey("RESERVED"),
         Duration.ofSeconds(20));
     assertThat(finals.keySet()).isSubsetOf(Set.of("EXPIRED", "ENDED", "DROPPED"));
     assertThat(finals.get("EXPIRED")).as("unpaid holds expired with the sale").isEqualTo(UNITS);
-    try (Connection db = server.database()) {
+    try (Connection db = engine.server().database()) {
       Poll.until(() -> openAuthorizations(db, saleId, Set.copyOf(numbers.keySet())), open -> open == 0,
           Duration.ofSeconds(20));
       Invariants.assertNoOversell(db, saleId);
@@ -165,8 +152,8 @@ class PresenceTest {
   }
 
   private static Set<String> dropped(String saleId) {
-    String csv = Await.result(server.client().get("/api/admin/sales/" + saleId + "/export/queue.csv")
-        .bearerTokenAuthentication(server.adminToken()).send()).bodyAsString();
+    String csv = Await.result(engine.server().client().get("/api/admin/sales/" + saleId + "/export/queue.csv")
+        .bearerTokenAuthentication(engine.server().adminToken()).send()).bodyAsString();
     try {
       return CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).get().parse(new StringReader(csv))
           .stream().filter(row -> row.get("state").equals("DROPPED")).map(row -> row.get("user_id"))
@@ -177,7 +164,7 @@ class PresenceTest {
   }
 
   private static int soldAndHeld(String saleId) {
-    try (Connection db = server.database()) {
+    try (Connection db = engine.server().database()) {
       return Invariants.figures(db, saleId).heldOrPaid();
     } catch (Exception e) {
       throw new AssertionError(e);
@@ -186,9 +173,9 @@ class PresenceTest {
 
   private static Set<String> holders(String saleId) throws Exception {
     Set<String> holders = new HashSet<>();
-    try (Connection db = server.database(); Statement query = db.createStatement();
-         ResultSet rows = query.executeQuery("SELECT user_id FROM sale_orders WHERE sale_id = '" + saleId
-             + "' AND status IN ('RESERVED', 'PAID')")) {
+    try (Connection db = engine.server().database();
+         ResultSet rows = Sql.query(db, "SELECT user_id FROM sale_orders WHERE sale_id = ?"
+             + " AND status IN ('RESERVED', 'PAID')", UUID.fromString(saleId))) {
       while (rows.next()) {
         holders.add(rows.getString(1));
       }
@@ -199,7 +186,7 @@ class PresenceTest {
   private static Map<String, String> answers(String saleId) {
     List<Future<HttpResponse<Buffer>>> replies = new ArrayList<>();
     for (int i = 0; i < BUYERS; i++) {
-      replies.add(server.queueStatus(saleId, "pr-" + i));
+      replies.add(engine.server().queueStatus(saleId, "pr-" + i));
     }
     Await.result(Future.all(replies));
     Map<String, String> answers = new HashMap<>();

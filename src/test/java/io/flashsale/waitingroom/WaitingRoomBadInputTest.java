@@ -3,9 +3,9 @@ package io.flashsale.waitingroom;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flashsale.support.Await;
+import io.flashsale.support.Engine;
 import io.flashsale.support.TestServer;
 import io.flashsale.support.Tokens;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
@@ -15,36 +15,30 @@ import io.vertx.redis.client.Request;
 import io.flashsale.infra.SaleKeys;
 import java.time.Instant;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Refusals at the waiting room's door: each a problem+json, none leaving a trace. */
 class WaitingRoomBadInputTest {
 
-  private static Vertx vertx;
-  private static TestServer server;
+  @RegisterExtension
+  static final Engine engine = Engine.start();
+
   private static String openSale;
 
   @BeforeAll
-  static void start() {
-    vertx = Vertx.vertx();
-    server = Await.result(TestServer.start(vertx));
-    openSale = Await.result(server.createSale(10, new JsonObject().put("waitingRoom", true)
+  static void openASale() {
+    openSale = Await.result(engine.server().createSale(10, new JsonObject().put("waitingRoom", true)
         .put("startTime", Instant.now().plusSeconds(120).toString()))).getString("saleId");
-  }
-
-  @AfterAll
-  static void stop() {
-    Await.result(server.stop().eventually(vertx::close));
   }
 
   @Test
   void joiningTwiceReturnsTheSameTicketAsAConflict() {
-    JsonObject ticket = Await.result(server.join(openSale, "twice", 1)).bodyAsJsonObject();
+    JsonObject ticket = Await.result(engine.server().join(openSale, "twice", 1)).bodyAsJsonObject();
     String before = redisState(openSale);
 
-    HttpResponse<Buffer> again = Await.result(server.join(openSale, "twice", 1));
+    HttpResponse<Buffer> again = Await.result(engine.server().join(openSale, "twice", 1));
 
     assertProblem(again, 409, "CONFLICT");
     assertThat(again.bodyAsJsonObject().getJsonObject("ticket").getString("ticketId")).isEqualTo(ticket.getString("ticketId"));
@@ -54,33 +48,34 @@ class WaitingRoomBadInputTest {
 
   @Test
   void aSaleWhoseWaitingRoomIsNotOpenYetTurnsBuyersAway() {
-    String later = Await.result(server.createSale(10, new JsonObject().put("waitingRoom", true)
+    String later = Await.result(engine.server().createSale(10, new JsonObject().put("waitingRoom", true)
         .put("startTime", Instant.now().plusSeconds(3_600).toString()))).getString("saleId");
 
-    assertProblem(Await.result(server.join(later, "eager", 1)), 409, "SALE_NOT_ACTIVE");
+    assertProblem(Await.result(engine.server().join(later, "eager", 1)), 409, "SALE_NOT_ACTIVE");
     assertThat(redisState(later)).isEqualTo(emptyState());
   }
 
   @Test
   void aBlacklistedAccountCannotJoin() {
-    HttpResponse<Buffer> flagged = Await.result(server.client().post("/api/admin/blacklist")
-        .bearerTokenAuthentication(server.adminToken())
+    HttpResponse<Buffer> flagged = Await.result(engine.server().client().post("/api/admin/blacklist")
+        .bearerTokenAuthentication(engine.server().adminToken())
         .sendJsonObject(new JsonObject().put("userId", "scalper").put("reason", "resold 400 pairs")));
     assertThat(flagged.statusCode()).isEqualTo(201);
     String before = redisState(openSale);
 
-    assertProblem(Await.result(server.join(openSale, "scalper", 1)), 403, "FORBIDDEN");
+    assertProblem(Await.result(engine.server().join(openSale, "scalper", 1)), 403, "FORBIDDEN");
     assertThat(redisState(openSale)).isEqualTo(before);
 
-    String newSale = Await.result(server.createSale(3, new JsonObject().put("waitingRoom", true))).getString("saleId");
-    assertProblem(Await.result(server.join(newSale, "scalper", 1)), 403, "FORBIDDEN");
+    String newSale = Await.result(engine.server().createSale(3, new JsonObject().put("waitingRoom", true)))
+        .getString("saleId");
+    assertProblem(Await.result(engine.server().join(newSale, "scalper", 1)), 403, "FORBIDDEN");
   }
 
   @Test
   void aBuyerCannotAskForMoreThanTheLimit() {
     String before = redisState(openSale);
-    assertProblem(Await.result(server.join(openSale, "greedy", 2)), 409, "LIMIT_EXCEEDED");
-    assertProblem(Await.result(server.join(openSale, "greedy", 0)), 400, "VALIDATION_FAILED");
+    assertProblem(Await.result(engine.server().join(openSale, "greedy", 2)), 409, "LIMIT_EXCEEDED");
+    assertProblem(Await.result(engine.server().join(openSale, "greedy", 0)), 400, "VALIDATION_FAILED");
     assertThat(redisState(openSale)).isEqualTo(before);
   }
 
@@ -88,9 +83,9 @@ class WaitingRoomBadInputTest {
   void aForgedOrBorrowedAdmissionTokenProvesNothing() {
     String forged = Tokens.hs256(TestServer.JWT_SECRET, new JsonObject().put("sub", "forger").put("sale", openSale)
         .put("order", "00000000-0000-0000-0000-000000000000"));
-    for (String token : List.of(forged, server.token("forger"), "garbage")) {
-      HttpResponse<Buffer> refused = Await.result(server.client().post("/api/admission/verify")
-          .bearerTokenAuthentication(server.token("forger"))
+    for (String token : List.of(forged, engine.server().token("forger"), "garbage")) {
+      HttpResponse<Buffer> refused = Await.result(engine.server().client().post("/api/admission/verify")
+          .bearerTokenAuthentication(engine.server().token("forger"))
           .sendJsonObject(new JsonObject().put("admissionToken", token)));
       assertProblem(refused, 403, "FORBIDDEN");
     }
@@ -98,7 +93,7 @@ class WaitingRoomBadInputTest {
 
   @Test
   void askingForAPlaceWithoutHavingJoinedIsNotFound() {
-    assertProblem(Await.result(server.queueStatus(openSale, "stranger")), 404, "NOT_FOUND");
+    assertProblem(Await.result(engine.server().queueStatus(openSale, "stranger")), 404, "NOT_FOUND");
   }
 
   private static void assertProblem(HttpResponse<Buffer> response, int status, String code) {
@@ -112,7 +107,7 @@ class WaitingRoomBadInputTest {
   }
 
   private static String redisState(String saleId) {
-    Redis redis = server.app().services().redis();
+    Redis redis = engine.server().app().services().redis();
     SaleKeys keys = new SaleKeys(saleId);
     var replies = Await.result(redis.batch(List.of(
         Request.cmd(Command.HLEN).arg(keys.tickets()),

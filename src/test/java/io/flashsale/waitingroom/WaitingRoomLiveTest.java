@@ -3,13 +3,12 @@ package io.flashsale.waitingroom;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flashsale.support.Await;
+import io.flashsale.support.Engine;
 import io.flashsale.support.Invariants;
 import io.flashsale.support.Poll;
-import io.flashsale.support.TestServer;
-import io.vertx.core.Vertx;
+import io.flashsale.support.Sql;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
-import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
@@ -18,36 +17,23 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Positions and outcomes over the WebSocket, waitlist recirculation, and the admission token. */
 class WaitingRoomLiveTest {
 
-  private static Vertx vertx;
-  private static TestServer server;
-  private static WebSocketClient sockets;
-
-  @BeforeAll
-  static void start() {
-    vertx = Vertx.vertx();
-    server = Await.result(TestServer.start(vertx, Map.of("FLASHSALE_WAITINGROOM_LIVE_PUSH_MS", "100")));
-    sockets = vertx.createWebSocketClient();
-  }
-
-  @AfterAll
-  static void stop() {
-    Await.result(sockets.close().eventually(server::stop).eventually(vertx::close));
-  }
+  @RegisterExtension
+  static final Engine engine = Engine.start(Map.of("FLASHSALE_WAITINGROOM_LIVE_PUSH_MS", "100"));
 
   @Test
   void aWaitingBuyerSeesTheLineMoveThenSoldOutWhileAWinnerHearsOfTheReservationAtOnce() throws Exception {
     Instant start = Instant.now().plusSeconds(2);
     String saleId = sale(2, 4, start);
     for (int i = 1; i <= 6; i++) {
-      assertThat(Await.result(server.join(saleId, "live-" + i, 1)).statusCode()).isEqualTo(202);
+      assertThat(Await.result(engine.server().join(saleId, "live-" + i, 1)).statusCode()).isEqualTo(202);
     }
     List<JsonObject> first = listen(saleId, "live-1");
     List<JsonObject> last = listen(saleId, "live-6");
@@ -63,8 +49,8 @@ class WaitingRoomLiveTest {
     assertThat(last.stream().filter(m -> m.containsKey("position")).map(m -> m.getLong("position")).toList())
         .as("positions only go down").isSortedAccordingTo((a, b) -> Long.compare(b, a));
 
-    HttpResponse<Buffer> verified = Await.result(server.client().post("/api/admission/verify")
-        .bearerTokenAuthentication(server.token("live-1"))
+    HttpResponse<Buffer> verified = Await.result(engine.server().client().post("/api/admission/verify")
+        .bearerTokenAuthentication(engine.server().token("live-1"))
         .sendJsonObject(new JsonObject().put("admissionToken", reserved.getString("admissionToken"))));
     assertThat(verified.statusCode()).isEqualTo(200);
     assertThat(verified.bodyAsJsonObject().getString("orderId")).isEqualTo(reserved.getString("orderId"));
@@ -74,22 +60,22 @@ class WaitingRoomLiveTest {
   void aUnitThatComesBackGoesToTheNextBuyerInLineWhoIsToldSo() throws Exception {
     String saleId = sale(1, 50, Instant.now().minusSeconds(1));
     for (String buyer : List.of("wl-1", "wl-2", "wl-3")) {
-      Await.result(server.join(saleId, buyer, 1));
+      Await.result(engine.server().join(saleId, buyer, 1));
     }
     JsonObject winner = Poll.until(() -> status(saleId, "wl-1"), v -> v.getString("state").equals("RESERVED"),
         Duration.ofSeconds(20));
     Poll.until(() -> status(saleId, "wl-2"), v -> v.getString("state").equals("SOLD_OUT"), Duration.ofSeconds(20));
     List<JsonObject> second = listen(saleId, "wl-2");
 
-    Await.result(server.client().post("/api/orders/" + winner.getString("orderId") + "/cancel")
-        .bearerTokenAuthentication(server.token("wl-1")).send());
+    Await.result(engine.server().client().post("/api/orders/" + winner.getString("orderId") + "/cancel")
+        .bearerTokenAuthentication(engine.server().token("wl-1")).send());
 
     Poll.until(() -> second.stream().anyMatch(m -> "RESERVED".equals(m.getString("state"))), told -> told,
         Duration.ofSeconds(20));
     assertThat(status(saleId, "wl-2").getString("state")).isEqualTo("RESERVED");
     assertThat(status(saleId, "wl-3").getString("state")).isEqualTo("SOLD_OUT");
     assertThat(status(saleId, "wl-1").getString("state")).isEqualTo("CANCELLED");
-    try (Connection db = server.database()) {
+    try (Connection db = engine.server().database()) {
       assertThat(Invariants.assertNoOversell(db, saleId).quantitySold()).isEqualTo(1);
     }
   }
@@ -99,8 +85,8 @@ class WaitingRoomLiveTest {
     String saleId = sale(5, 100, Instant.now().plusSeconds(1));
     for (int i = 1; i <= 6; i++) {
       String card = i == 1 ? io.flashsale.payment.SimulatedPaymentGateway.SLOW_CARD : "pm_card_visa";
-      Await.result(server.client().post("/api/sales/" + saleId + "/queue")
-          .bearerTokenAuthentication(server.token("slow-" + i))
+      Await.result(engine.server().client().post("/api/sales/" + saleId + "/queue")
+          .bearerTokenAuthentication(engine.server().token("slow-" + i))
           .sendJsonObject(new JsonObject().put("quantity", 1).put("paymentMethodId", card)));
     }
 
@@ -108,10 +94,10 @@ class WaitingRoomLiveTest {
     Poll.until(() -> status(saleId, "slow-1"), v -> v.getString("state").equals("RESERVED"), Duration.ofSeconds(20));
     Poll.until(() -> status(saleId, "slow-6"), v -> v.getString("state").equals("SOLD_OUT"), Duration.ofSeconds(20));
 
-    JsonObject fairness = Await.result(server.report(saleId)).getJsonObject("fairness");
+    JsonObject fairness = Await.result(engine.server().report(saleId)).getJsonObject("fairness");
     assertThat(fairness.getBoolean("winnersAreHeadOfLine")).as("%s", fairness).isTrue();
-    try (Connection db = server.database(); var query = db.createStatement(); var order = query.executeQuery(
-        "SELECT user_id FROM sale_orders WHERE sale_id = '" + saleId + "' ORDER BY reserved_at, user_id")) {
+    try (Connection db = engine.server().database(); var order = Sql.query(db,
+        "SELECT user_id FROM sale_orders WHERE sale_id = ? ORDER BY reserved_at, user_id", UUID.fromString(saleId))) {
       List<String> reservedInOrder = new java.util.ArrayList<>();
       while (order.next()) {
         reservedInOrder.add(order.getString(1));
@@ -123,8 +109,9 @@ class WaitingRoomLiveTest {
   @Test
   void aSocketWithoutAValidTokenIsRefusedBeforeTheUpgrade() {
     String saleId = sale(1, 10, Instant.now());
-    for (String token : new String[] {"", "forged.token.value", server.token("x") + "tampered"}) {
-      var refused = sockets.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(server.port())
+    for (String token : new String[] {"", "forged.token.value", engine.server().token("x") + "tampered"}) {
+      var refused = engine.vertx().createWebSocketClient()
+          .connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(engine.server().port())
           .setURI("/api/sales/" + saleId + "/live?access_token=" + token));
       Await.result(refused.transform(done -> io.vertx.core.Future.succeededFuture()));
       assertThat(refused.failed()).isTrue();
@@ -133,19 +120,21 @@ class WaitingRoomLiveTest {
   }
 
   private static String sale(int units, int rate, Instant start) {
-    return Await.result(server.createSale(units, new JsonObject()
+    return Await.result(engine.server().createSale(units, new JsonObject()
         .put("waitingRoom", true).put("queuePolicy", "FIFO").put("admissionRatePerSecond", rate)
         .put("startTime", start.toString()))).getString("saleId");
   }
 
   private static JsonObject status(String saleId, String user) {
-    return Await.result(server.queueStatus(saleId, user)).bodyAsJsonObject();
+    return Await.result(engine.server().queueStatus(saleId, user)).bodyAsJsonObject();
   }
 
   private static List<JsonObject> listen(String saleId, String user) {
     List<JsonObject> messages = new CopyOnWriteArrayList<>();
-    WebSocket socket = Await.result(sockets.connect(new WebSocketConnectOptions().setHost("127.0.0.1")
-        .setPort(server.port()).setURI("/api/sales/" + saleId + "/live?access_token=" + server.token(user))));
+    WebSocket socket = Await.result(engine.vertx().createWebSocketClient()
+        .connect(new WebSocketConnectOptions().setHost("127.0.0.1")
+        .setPort(engine.server().port())
+            .setURI("/api/sales/" + saleId + "/live?access_token=" + engine.server().token(user))));
     socket.textMessageHandler(text -> messages.add(new JsonObject(text)));
     Poll.until(() -> messages.size(), n -> n > 0, Duration.ofSeconds(10));
     return messages;

@@ -3,11 +3,10 @@ package io.flashsale.waitingroom;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flashsale.support.Await;
+import io.flashsale.support.Engine;
 import io.flashsale.support.Invariants;
 import io.flashsale.support.Poll;
-import io.flashsale.support.TestServer;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
@@ -20,37 +19,25 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The waiting room end to end over HTTP; verdicts from PostgreSQL and Redis. */
 class WaitingRoomTest {
 
-  private static Vertx vertx;
-  private static TestServer server;
-
-  @BeforeAll
-  static void start() {
-    vertx = Vertx.vertx();
-    server = Await.result(TestServer.start(vertx, Map.of("FLASHSALE_WAITINGROOM_SHUFFLE_SEED", "11")));
-  }
-
-  @AfterAll
-  static void stop() {
-    Await.result(server.stop().eventually(vertx::close));
-  }
+  @RegisterExtension
+  static final Engine engine = Engine.start(Map.of("FLASHSALE_WAITINGROOM_SHUFFLE_SEED", "11"));
 
   @Test
   void twentyThousandConcurrentJoinsForTwoHundredUnitsAdmitExactlyTheHeadOfTheLine() throws Exception {
-    String saleId = Await.result(server.createSale(200, new JsonObject()
+    String saleId = Await.result(engine.server().createSale(200, new JsonObject()
         .put("waitingRoom", true).put("queuePolicy", "FIFO").put("admissionRatePerSecond", 2_000))).getString("saleId");
     int buyers = 20_000;
-    double batchesBefore = server.metric("flashsale_queue_join_batch_count");
+    double batchesBefore = engine.server().metric("flashsale_queue_join_batch_count");
 
     List<Future<HttpResponse<Buffer>>> joins = new ArrayList<>(buyers);
     for (int i = 0; i < buyers; i++) {
-      joins.add(server.join(saleId, "q-" + i, 1));
+      joins.add(engine.server().join(saleId, "q-" + i, 1));
     }
     Await.result(Future.join(joins), Duration.ofMinutes(3));
 
@@ -67,11 +54,11 @@ class WaitingRoomTest {
     assertThat(numbers).as("every buyer has a place of their own").hasSize(buyers);
     assertThat(numbers.stream().mapToLong(Long::longValue).max().orElseThrow()).isEqualTo(buyers);
     // Coalesced: joins that reached an event loop together went to Redis in one script call.
-    assertThat(server.metric("flashsale_queue_join_batch_count") - batchesBefore).as("join script calls")
+    assertThat(engine.server().metric("flashsale_queue_join_batch_count") - batchesBefore).as("join script calls")
         .isLessThan(buyers);
-    assertThat(server.metric("flashsale_queue_join_batch_max")).as("the largest batch").isGreaterThan(1);
+    assertThat(engine.server().metric("flashsale_queue_join_batch_max")).as("the largest batch").isGreaterThan(1);
 
-    JsonObject report = Poll.until(() -> Await.result(server.report(saleId)),
+    JsonObject report = Poll.until(() -> Await.result(engine.server().report(saleId)),
         r -> r.getJsonObject("database").getInteger("quantitySold") == 200
             && r.getJsonObject("fairness").getInteger("winners") == 200,
         Duration.ofSeconds(60));
@@ -80,7 +67,7 @@ class WaitingRoomTest {
     assertThat(report.getJsonObject("redis").getLong("stock")).isZero();
     assertThat(report.getJsonObject("invariants")).isEqualTo(new JsonObject()
         .put("I1", true).put("I2", true).put("I3", true).put("I4", true));
-    try (Connection db = server.database()) {
+    try (Connection db = engine.server().database()) {
       assertThat(Invariants.assertNoOversell(db, saleId).quantitySold()).isEqualTo(200);
     }
 
@@ -88,7 +75,7 @@ class WaitingRoomTest {
     report.getJsonArray("winners").forEach(w -> winners.add(((JsonObject) w).getString("userId")));
     List<Future<HttpResponse<Buffer>>> answers = new ArrayList<>(buyers);
     for (int i = 0; i < buyers; i++) {
-      answers.add(server.queueStatus(saleId, "q-" + i));
+      answers.add(engine.server().queueStatus(saleId, "q-" + i));
     }
     Await.result(Future.join(answers), Duration.ofMinutes(3));
     Map<String, Integer> states = new TreeMap<>();
@@ -103,13 +90,13 @@ class WaitingRoomTest {
 
   @Test
   void aBuyerJoiningTwiceAtOnceGetsOnePlace() {
-    String saleId = Await.result(server.createSale(10, new JsonObject()
+    String saleId = Await.result(engine.server().createSale(10, new JsonObject()
         .put("waitingRoom", true).put("queuePolicy", "FIFO").put("admissionRatePerSecond", 1))).getString("saleId");
     List<Future<HttpResponse<Buffer>>> joins = new ArrayList<>();
     for (int i = 0; i < 200; i++) {
       // Both joins of a buyer are sent back to back: most share a batch.
-      joins.add(server.join(saleId, "twice-" + i, 1));
-      joins.add(server.join(saleId, "twice-" + i, 1));
+      joins.add(engine.server().join(saleId, "twice-" + i, 1));
+      joins.add(engine.server().join(saleId, "twice-" + i, 1));
     }
     Await.result(Future.join(joins), Duration.ofMinutes(1));
 
@@ -133,9 +120,10 @@ class WaitingRoomTest {
 
   @Test
   void theDirectPurchasePathIsClosedForAQueuedSale() {
-    String saleId = Await.result(server.createSale(5, new JsonObject().put("waitingRoom", true))).getString("saleId");
+    String saleId = Await.result(engine.server().createSale(5, new JsonObject().put("waitingRoom", true)))
+        .getString("saleId");
 
-    HttpResponse<Buffer> direct = Await.result(server.purchase(saleId, "skipper", 1));
+    HttpResponse<Buffer> direct = Await.result(engine.server().purchase(saleId, "skipper", 1));
 
     assertThat(direct.statusCode()).isEqualTo(409);
     assertThat(direct.bodyAsJsonObject().getString("code")).isEqualTo("QUEUE_REQUIRED");
@@ -145,26 +133,26 @@ class WaitingRoomTest {
   void earlyJoinersAreShuffledAtTheStartAheadOfEveryoneLater() {
     // Room for 300 joins one after another on a loaded 2-core machine (3 s was once too short).
     Instant start = Instant.now().plusSeconds(8);
-    String saleId = Await.result(server.createSale(1_000, new JsonObject()
+    String saleId = Await.result(engine.server().createSale(1_000, new JsonObject()
         .put("waitingRoom", true).put("queuePolicy", "RANDOMIZED_PREQUEUE").put("admissionRatePerSecond", 1)
         .put("startTime", start.toString()))).getString("saleId");
     int early = 300;
     List<String> joinOrder = new ArrayList<>();
     for (int i = 0; i < early; i++) {
-      HttpResponse<Buffer> join = Await.result(server.join(saleId, "early-" + i, 1));
+      HttpResponse<Buffer> join = Await.result(engine.server().join(saleId, "early-" + i, 1));
       assertThat(join.statusCode()).isEqualTo(202);
       assertThat(join.bodyAsJsonObject().getBoolean("prequeue")).isTrue();
       joinOrder.add("early-" + i);
     }
     assertThat(Instant.now()).as("the pre-queue filled before T-0").isBefore(start);
 
-    Poll.until(() -> Await.result(server.report(saleId)).getJsonObject("redis").getLong("prequeue"),
+    Poll.until(() -> Await.result(engine.server().report(saleId)).getJsonObject("redis").getLong("prequeue"),
         left -> left == 0, Duration.ofSeconds(20));
-    HttpResponse<Buffer> late = Await.result(server.join(saleId, "late", 1));
+    HttpResponse<Buffer> late = Await.result(engine.server().join(saleId, "late", 1));
 
     List<Long> numbers = new ArrayList<>();
     for (String buyer : joinOrder) {
-      numbers.add(Await.result(server.queueStatus(saleId, buyer)).bodyAsJsonObject().getLong("queueNumber"));
+      numbers.add(Await.result(engine.server().queueStatus(saleId, buyer)).bodyAsJsonObject().getLong("queueNumber"));
     }
     assertThat(new HashSet<>(numbers)).as("the early joiners hold places 1..300")
         .isEqualTo(java.util.stream.LongStream.rangeClosed(1, early).boxed().collect(java.util.stream.Collectors.toSet()));
