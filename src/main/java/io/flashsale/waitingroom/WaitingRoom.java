@@ -84,8 +84,7 @@ public final class WaitingRoom {
           case "JOINED" -> Future.succeededFuture(waiting(sale, Ticket.decode(answer.ticket()), answer.number(),
               answer.detail(), "AUTHORIZING"));
           case "EXISTING" -> status(userId, sale).compose(view -> Future.failedFuture(new AlreadyQueuedException(view)));
-          case "RATE_LIMITED" -> refused(Rejection.RATE_LIMITED,
-              guards.limits().get((int) answer.detail() - 1).refusal(answer.number()));
+          case "RATE_LIMITED" -> refused(Rejection.RATE_LIMITED, answer.refusedBy().refusal(answer.number()));
           case "POW_REPLAYED" -> refused(Rejection.POW_REPLAYED,
               Rejection.POW_REPLAYED.exception("this challenge was already used"));
           case "BLACKLISTED", "BLACKLISTED_DEVICE" -> {

@@ -1,0 +1,56 @@
+package io.flashsale.inventory;
+
+import io.flashsale.antibot.RateLimitScript;
+import io.flashsale.infra.LuaScript;
+import io.flashsale.infra.SaleKeys;
+import io.flashsale.infra.ScriptKeys;
+import io.flashsale.infra.ScriptReply;
+import io.flashsale.inventory.StockGate.Ask;
+import io.flashsale.inventory.StockGate.Outcome;
+import io.flashsale.inventory.StockGate.Take;
+import io.vertx.core.Future;
+import io.vertx.redis.client.Redis;
+import java.util.ArrayList;
+import java.util.List;
+
+/** {@code take_stock.lua}: the asks of a batch, in order, in one atomic call; one {@link Take} per ask. */
+final class TakeStockScript {
+
+  private final Redis redis;
+  private final LuaScript script = LuaScript.fromResource("take_stock");
+
+  TakeStockScript(Redis redis) {
+    this.redis = redis;
+  }
+
+  Future<Void> load() {
+    return script.load(redis);
+  }
+
+  Future<List<Take>> run(SaleKeys keys, List<Ask> asks) {
+    ScriptKeys scriptKeys = new ScriptKeys(List.of(keys.stock(), keys.buyers(), keys.blacklist(),
+        keys.blacklistedDevices(), keys.rejections(), keys.inflight()));
+    List<String> args = new ArrayList<>(1 + asks.size() * 9);
+    args.add(Integer.toString(asks.size()));
+    for (Ask ask : asks) {
+      args.add(ask.userId());
+      args.add(ask.device());
+      args.add(Integer.toString(ask.quantity()));
+      args.add(Integer.toString(ask.perUserLimit()));
+      args.add(ask.orderId());
+      RateLimitScript.appendBatchLimits(ask.limits(), scriptKeys, args);
+    }
+    return script.run(redis, scriptKeys.list(), args).map(response -> {
+      ScriptReply reply = ScriptReply.of(response);
+      List<Take> takes = new ArrayList<>(asks.size());
+      for (Ask ask : asks) {
+        Outcome outcome = Outcome.valueOf(reply.string());
+        long number = reply.number();
+        long detail = reply.number();
+        takes.add(new Take(outcome, number,
+            outcome == Outcome.RATE_LIMITED ? RateLimitScript.refusing(ask.limits(), detail) : null));
+      }
+      return takes;
+    });
+  }
+}
