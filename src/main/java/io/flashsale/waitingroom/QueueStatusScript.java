@@ -1,0 +1,49 @@
+package io.flashsale.waitingroom;
+
+import io.flashsale.infra.LuaScript;
+import io.flashsale.infra.SaleKeys;
+import io.flashsale.infra.ScriptReply;
+import io.vertx.core.Future;
+import io.vertx.redis.client.Redis;
+import java.util.List;
+
+/** {@code queue_status.lua}: everything a buyer's "where am I?" needs, in one round trip. */
+final class QueueStatusScript {
+
+  enum Outcome { TICKET, NOT_JOINED, LINE_LOST }
+
+  /**
+   * TICKET: the buyer's {@code ticket}, buyers {@code ahead} (-1 if not in line), {@code stock} (-1
+   * if not loaded), the pre-queue's size and the pre-authorisation state or ""; LINE_LOST: when
+   * the line was lost in a Redis outage ({@code lineLostAt}), the buyer having no ticket since.
+   */
+  record Status(Outcome outcome, Ticket ticket, long ahead, long stock, long prequeueSize, String payment,
+                String lineLostAt) {}
+
+  private final Redis redis;
+  private final LuaScript script = LuaScript.fromResource("queue_status");
+
+  QueueStatusScript(Redis redis) {
+    this.redis = redis;
+  }
+
+  Future<Void> load() {
+    return script.load(redis);
+  }
+
+  Future<Status> run(SaleKeys keys, String userId) {
+    return script.run(redis,
+            List.of(keys.tickets(), keys.line(), keys.stock(), keys.prequeue(), keys.payments(), keys.lineLost()),
+            List.of(userId))
+        .map(response -> {
+          ScriptReply reply = ScriptReply.of(response);
+          Outcome outcome = Outcome.valueOf(reply.string());
+          return switch (outcome) {
+            case TICKET -> new Status(outcome, Ticket.decode(reply.string()), reply.number(), reply.number(),
+                reply.number(), reply.string(), null);
+            case LINE_LOST -> new Status(outcome, null, -1, -1, 0, "", reply.string());
+            case NOT_JOINED -> new Status(outcome, null, -1, -1, 0, "", null);
+          };
+        });
+  }
+}
