@@ -26,7 +26,6 @@ import java.util.UUID;
 public final class LiveFeed {
 
   private final Vertx vertx;
-  private final Redis redis;
   private final WaitingRoom room;
   private final Presence presence;
   private final long pushMillis;
@@ -39,7 +38,6 @@ public final class LiveFeed {
 
   public LiveFeed(Vertx vertx, Redis redis, WaitingRoom room, Presence presence, long pushMillis) {
     this.vertx = vertx;
-    this.redis = redis;
     this.room = room;
     this.presence = presence;
     this.pushMillis = pushMillis;

@@ -26,12 +26,10 @@ public final class Presence {
     }
   }
 
-  private final Redis redis;
   private final Settings settings;
   private final MarkPresentScript mark;
 
   public Presence(Redis redis, Settings settings) {
-    this.redis = redis;
     this.settings = settings;
     this.mark = new MarkPresentScript(redis);
   }

@@ -30,7 +30,6 @@ import java.util.UUID;
 /** Joining a sale's line and asking where one stands. Redis only, apart from winners' order status. */
 public final class WaitingRoom {
 
-  private final Redis redis;
   private final Pool pool;
   private final SaleCatalog catalog;
   private final OrderRepository orders;
@@ -49,7 +48,6 @@ public final class WaitingRoom {
                      AuthorizationRepository authorizations, AdmissionTokens admissionTokens, Presence presence,
                      Vertx vertx, Duration prequeueWindow, Clock clock, MeterRegistry metrics,
                      long joinWindowMillis, int joinBatchSize) {
-    this.redis = redis;
     this.joins = new JoinBatches(vertx, redis, joinWindowMillis, joinBatchSize, metrics);
     this.status = new QueueStatusScript(redis);
     this.leave = new LeaveQueueScript(redis);

@@ -1,0 +1,41 @@
+package io.flashsale.audit;
+
+import io.flashsale.infra.LuaScript;
+import io.flashsale.infra.SaleKeys;
+import io.flashsale.infra.ScriptReply;
+import io.vertx.core.Future;
+import io.vertx.redis.client.Redis;
+import java.util.List;
+
+/** {@code settle_inflight.lua}: settles one in-flight take that has been pending too long. */
+final class SettleInFlightScript {
+
+  enum Outcome { ALREADY_SETTLED, WRITTEN, RETURNED }
+
+  /**
+   * {@code unitsReturned} to the pool (0 unless RETURNED); {@code ticketState} the admitted buyer's
+   * ticket state now (RESERVED, or QUEUED when back in line), "" when no admission was settled.
+   */
+  record Settled(Outcome outcome, int unitsReturned, String ticketState) {}
+
+  private final Redis redis;
+  private final LuaScript script = LuaScript.fromResource("settle_inflight");
+
+  SettleInFlightScript(Redis redis) {
+    this.redis = redis;
+  }
+
+  Future<Void> load() {
+    return script.load(redis);
+  }
+
+  /** {@code written}: the database has the order. */
+  Future<Settled> run(SaleKeys keys, String orderId, boolean written) {
+    return script.run(redis, List.of(keys.inflight(), keys.stock(), keys.buyers(), keys.tickets(), keys.line()),
+            List.of(orderId, written ? "1" : "0"))
+        .map(response -> {
+          ScriptReply reply = ScriptReply.of(response);
+          return new Settled(Outcome.valueOf(reply.string()), reply.integer(), reply.string());
+        });
+  }
+}
