@@ -1,8 +1,7 @@
 package io.flashsale.antibot;
 
-import io.flashsale.infra.LuaScript;
+import io.flashsale.infra.RedisScript;
 import io.flashsale.infra.ScriptKeys;
-import io.flashsale.infra.ScriptReply;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 import java.util.ArrayList;
@@ -14,20 +13,13 @@ import java.util.List;
  * script that checks them with its own work (join, purchase) is told a buyer's limits
  * ({@code lib/gcra.lua}: {@code batch_limits}).
  */
-public final class RateLimitScript {
+public final class RateLimitScript extends RedisScript {
 
   /** {@code retryAfterMillis} and {@code refusedBy} are set when a limit refused. */
   public record Result(boolean allowed, long retryAfterMillis, Check refusedBy) {}
 
-  private final Redis redis;
-  private final LuaScript script = LuaScript.fromResource("rate_limit");
-
   public RateLimitScript(Redis redis) {
-    this.redis = redis;
-  }
-
-  public Future<Void> load() {
-    return script.load(redis);
+    super(redis, "rate_limit");
   }
 
   /** KEYS: one key per limit. ARGV: per limit, its interval in ms, then its burst. */
@@ -37,13 +29,12 @@ public final class RateLimitScript {
       args.add(Long.toString(check.intervalMillis()));
       args.add(Integer.toString(check.burst()));
     });
-    return script.run(redis, checks.stream().map(Check::key).toList(), args).map(response -> {
-      ScriptReply reply = ScriptReply.of(response);
+    return call(checks.stream().map(Check::key).toList(), args).map(reply -> {
       if (reply.string().equals("ALLOWED")) {
         return new Result(true, 0, null);
       }
       long retryAfter = reply.number();
-      return new Result(false, retryAfter, checks.get(reply.integer() - 1));
+      return new Result(false, retryAfter, refusing(checks, reply.number()));
     });
   }
 

@@ -1,6 +1,6 @@
 package io.flashsale.audit;
 
-import io.flashsale.infra.LuaScript;
+import io.flashsale.infra.RedisScript;
 import io.flashsale.infra.SaleKeys;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
@@ -9,17 +9,10 @@ import java.util.Collection;
 import java.util.List;
 
 /** {@code repair_stock.lua}: sets a sale's stock counter from the database, less what is in flight. */
-final class RepairStockScript {
-
-  private final Redis redis;
-  private final LuaScript script = LuaScript.fromResource("repair_stock");
+final class RepairStockScript extends RedisScript {
 
   RepairStockScript(Redis redis) {
-    this.redis = redis;
-  }
-
-  Future<Void> load() {
-    return script.load(redis);
+    super(redis, "repair_stock");
   }
 
   /** {@code unsold}: available less sold, as the database has it; {@code written}: in-flight orders it already has. */
@@ -27,6 +20,6 @@ final class RepairStockScript {
     List<String> args = new ArrayList<>(1 + written.size());
     args.add(Long.toString(unsold));
     args.addAll(written);
-    return script.run(redis, List.of(keys.stock(), keys.inflight()), args).mapEmpty();
+    return call(List.of(keys.stock(), keys.inflight()), args).mapEmpty();
   }
 }

@@ -1,14 +1,13 @@
 package io.flashsale.audit;
 
-import io.flashsale.infra.LuaScript;
+import io.flashsale.infra.RedisScript;
 import io.flashsale.infra.SaleKeys;
-import io.flashsale.infra.ScriptReply;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 import java.util.List;
 
 /** {@code settle_inflight.lua}: settles one in-flight take that has been pending too long. */
-final class SettleInFlightScript {
+final class SettleInFlightScript extends RedisScript {
 
   enum Outcome { ALREADY_SETTLED, WRITTEN, RETURNED }
 
@@ -18,23 +17,15 @@ final class SettleInFlightScript {
    */
   record Settled(Outcome outcome, int unitsReturned, String ticketState) {}
 
-  private final Redis redis;
-  private final LuaScript script = LuaScript.fromResource("settle_inflight");
-
   SettleInFlightScript(Redis redis) {
-    this.redis = redis;
-  }
-
-  Future<Void> load() {
-    return script.load(redis);
+    super(redis, "settle_inflight");
   }
 
   /** {@code written}: the database has the order. */
   Future<Settled> run(SaleKeys keys, String orderId, boolean written) {
-    return script.run(redis, List.of(keys.inflight(), keys.stock(), keys.buyers(), keys.tickets(), keys.line()),
+    return call(List.of(keys.inflight(), keys.stock(), keys.buyers(), keys.tickets(), keys.line()),
             List.of(orderId, written ? "1" : "0"))
-        .map(response -> {
-          ScriptReply reply = ScriptReply.of(response);
+        .map(reply -> {
           return new Settled(Outcome.valueOf(reply.string()), reply.integer(), reply.string());
         });
   }

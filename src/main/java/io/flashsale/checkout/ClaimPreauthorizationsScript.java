@@ -1,14 +1,13 @@
 package io.flashsale.checkout;
 
-import io.flashsale.infra.LuaScript;
+import io.flashsale.infra.RedisScript;
 import io.flashsale.infra.SaleKeys;
-import io.flashsale.infra.ScriptReply;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 import java.util.List;
 
 /** {@code claim_preauthorizations.lua}: buyers whose card pre-authorisation should start now, each under a lease. */
-final class ClaimPreauthorizationsScript {
+final class ClaimPreauthorizationsScript extends RedisScript {
 
   /** How many to claim at most, the lease, places beyond the units left, the sale's rate and the horizon. */
   record Claim(int most, long leaseMillis, int buffer, int ratePerSecond, long horizonSeconds) {}
@@ -25,25 +24,17 @@ final class ClaimPreauthorizationsScript {
     }
   }
 
-  private final Redis redis;
-  private final LuaScript script = LuaScript.fromResource("claim_preauthorizations");
-
   ClaimPreauthorizationsScript(Redis redis) {
-    this.redis = redis;
-  }
-
-  Future<Void> load() {
-    return script.load(redis);
+    super(redis, "claim_preauthorizations");
   }
 
   Future<List<Claimed>> run(SaleKeys keys, Claim claim) {
-    return script.run(redis,
+    return call(
             List.of(keys.preauthQueue(), keys.preauthorizing(), keys.paymentMethods(), keys.tickets(), keys.cursor(),
                 keys.stock(), keys.control()),
             List.of(Integer.toString(claim.most()), Long.toString(claim.leaseMillis()), Integer.toString(claim.buffer()),
                 Integer.toString(claim.ratePerSecond()), Long.toString(claim.horizonSeconds())))
-        .map(response -> {
-          ScriptReply reply = ScriptReply.of(response);
+        .map(reply -> {
           reply.string();
           return reply.rest().stream().map(Claimed::decode).toList();
         });

@@ -1,8 +1,7 @@
 package io.flashsale.inventory;
 
-import io.flashsale.infra.LuaScript;
+import io.flashsale.infra.RedisScript;
 import io.flashsale.infra.SaleKeys;
-import io.flashsale.infra.ScriptReply;
 import io.flashsale.inventory.StockGate.Return;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
@@ -10,22 +9,15 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** {@code return_stock.lua}: units of one sale going back, in one atomic call; one {@link Returned} per return. */
-final class ReturnStockScript {
+final class ReturnStockScript extends RedisScript {
 
   enum Outcome { RETURNED, NOT_LOADED, ALREADY_SETTLED }
 
   /** {@code stockAfter} is the counter after a RETURNED, 0 otherwise. */
   record Returned(Outcome outcome, long stockAfter) {}
 
-  private final Redis redis;
-  private final LuaScript script = LuaScript.fromResource("return_stock");
-
   ReturnStockScript(Redis redis) {
-    this.redis = redis;
-  }
-
-  Future<Void> load() {
-    return script.load(redis);
+    super(redis, "return_stock");
   }
 
   Future<List<Returned>> run(SaleKeys keys, List<Return> returns) {
@@ -35,8 +27,7 @@ final class ReturnStockScript {
       args.add(Integer.toString(back.quantity()));
       args.add(back.inflightOrderId());
     });
-    return script.run(redis, List.of(keys.stock(), keys.buyers(), keys.inflight()), args).map(response -> {
-      ScriptReply reply = ScriptReply.of(response);
+    return call(List.of(keys.stock(), keys.buyers(), keys.inflight()), args).map(reply -> {
       List<Returned> results = new ArrayList<>(returns.size());
       while (reply.hasMore()) {
         results.add(new Returned(Outcome.valueOf(reply.string()), reply.number()));

@@ -1,10 +1,9 @@
 package io.flashsale.inventory;
 
 import io.flashsale.antibot.RateLimitScript;
-import io.flashsale.infra.LuaScript;
+import io.flashsale.infra.RedisScript;
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.infra.ScriptKeys;
-import io.flashsale.infra.ScriptReply;
 import io.flashsale.inventory.StockGate.Ask;
 import io.flashsale.inventory.StockGate.Outcome;
 import io.flashsale.inventory.StockGate.Take;
@@ -14,17 +13,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** {@code take_stock.lua}: the asks of a batch, in order, in one atomic call; one {@link Take} per ask. */
-final class TakeStockScript {
-
-  private final Redis redis;
-  private final LuaScript script = LuaScript.fromResource("take_stock");
+final class TakeStockScript extends RedisScript {
 
   TakeStockScript(Redis redis) {
-    this.redis = redis;
-  }
-
-  Future<Void> load() {
-    return script.load(redis);
+    super(redis, "take_stock");
   }
 
   Future<List<Take>> run(SaleKeys keys, List<Ask> asks) {
@@ -40,8 +32,7 @@ final class TakeStockScript {
       args.add(ask.orderId());
       RateLimitScript.appendBatchLimits(ask.limits(), scriptKeys, args);
     }
-    return script.run(redis, scriptKeys.list(), args).map(response -> {
-      ScriptReply reply = ScriptReply.of(response);
+    return call(scriptKeys.list(), args).map(reply -> {
       List<Take> takes = new ArrayList<>(asks.size());
       for (Ask ask : asks) {
         Outcome outcome = Outcome.valueOf(reply.string());

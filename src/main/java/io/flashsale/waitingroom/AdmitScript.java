@@ -1,14 +1,13 @@
 package io.flashsale.waitingroom;
 
-import io.flashsale.infra.LuaScript;
+import io.flashsale.infra.RedisScript;
 import io.flashsale.infra.SaleKeys;
-import io.flashsale.infra.ScriptReply;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 import java.util.List;
 
 /** {@code admit.lua}: one admission step for one sale, cluster-wide. */
-final class AdmitScript {
+final class AdmitScript extends RedisScript {
 
   /**
    * What one step is told: the sale's rate, the tick, how many buyers still being authorised it
@@ -51,27 +50,19 @@ final class AdmitScript {
   record StepResult(long stockLeft, long waiting, long away, long present, int skippedForAbsence,
                     List<Dropped> dropped, List<Admitted> admitted) {}
 
-  private final Redis redis;
-  private final LuaScript script = LuaScript.fromResource("admit");
-
   AdmitScript(Redis redis) {
-    this.redis = redis;
-  }
-
-  Future<Void> load() {
-    return script.load(redis);
+    super(redis, "admit");
   }
 
   Future<StepResult> run(SaleKeys keys, Step step) {
-    return script.run(redis,
+    return call(
             List.of(keys.line(), keys.tickets(), keys.stock(), keys.buyers(), keys.bucket(), keys.cursor(),
                 keys.payments(), keys.inflight(), keys.seen(), keys.away(), keys.departures(), keys.control(),
                 keys.preauthQueue(), keys.preauthorizing()),
             List.of(Integer.toString(step.ratePerSecond()), Integer.toString(step.tickMillis()),
                 Integer.toString(step.passableSlowCards()), Long.toString(step.presenceWindowMillis()),
                 Long.toString(step.graceMillis()), Integer.toString(step.mostAbsent())))
-        .map(response -> {
-          ScriptReply reply = ScriptReply.of(response);
+        .map(reply -> {
           reply.string();
           long stockLeft = reply.number();
           long waiting = reply.number();

@@ -3,10 +3,9 @@ package io.flashsale.waitingroom;
 import io.flashsale.antibot.BotDefence.Guards;
 import io.flashsale.antibot.RateLimitScript;
 import io.flashsale.antibot.RateLimits;
-import io.flashsale.infra.LuaScript;
+import io.flashsale.infra.RedisScript;
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.infra.ScriptKeys;
-import io.flashsale.infra.ScriptReply;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 import java.util.ArrayList;
@@ -16,7 +15,7 @@ import java.util.List;
  * {@code join_queue.lua}: a batch of joins of one sale, in arrival order, in one atomic call; one
  * result per join. The key and argument order is also that of {@code docs/benchmarks/redis-script-cost.sh}.
  */
-final class JoinQueueScript {
+final class JoinQueueScript extends RedisScript {
 
   /** One buyer's join: {@code device} is their fingerprint or "", {@code guards} the bot checks to pass first. */
   record Join(String userId, int quantity, String ticketId, String paymentMethodId, String device, Guards guards) {}
@@ -29,15 +28,8 @@ final class JoinQueueScript {
    */
   record JoinResult(String outcome, String ticket, long number, long detail, RateLimits.Check refusedBy) {}
 
-  private final Redis redis;
-  private final LuaScript script = LuaScript.fromResource("join_queue");
-
   JoinQueueScript(Redis redis) {
-    this.redis = redis;
-  }
-
-  Future<Void> load() {
-    return script.load(redis);
+    super(redis, "join_queue");
   }
 
   Future<List<JoinResult>> run(SaleKeys keys, boolean shufflesPrequeue, List<Join> joins) {
@@ -59,8 +51,7 @@ final class JoinQueueScript {
       args.add(Long.toString(guards.challengeTtlMillis()));
       RateLimitScript.appendBatchLimits(guards.limits(), scriptKeys, args);
     }
-    return script.run(redis, scriptKeys.list(), args).map(response -> {
-      ScriptReply reply = ScriptReply.of(response);
+    return call(scriptKeys.list(), args).map(reply -> {
       List<JoinResult> results = new ArrayList<>(joins.size());
       for (Join join : joins) {
         String outcome = reply.string();

@@ -1,39 +1,30 @@
 package io.flashsale.waitingroom;
 
-import io.flashsale.infra.LuaScript;
+import io.flashsale.infra.RedisScript;
 import io.flashsale.infra.SaleKeys;
-import io.flashsale.infra.ScriptReply;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 import java.util.List;
 
 /** {@code leave_queue.lua}: a buyer leaves a sale's line, atomically with admission. */
-final class LeaveQueueScript {
+final class LeaveQueueScript extends RedisScript {
 
   enum Outcome { LEFT, NOT_WAITING, NOT_IN_LINE, NOT_YOURS }
 
   /** LEFT: {@code ticket} is the closed ticket; NOT_WAITING: the ticket as it is; otherwise null. */
   record Left(Outcome outcome, Ticket ticket) {}
 
-  private final Redis redis;
-  private final LuaScript script = LuaScript.fromResource("leave_queue");
-
   LeaveQueueScript(Redis redis) {
-    this.redis = redis;
-  }
-
-  Future<Void> load() {
-    return script.load(redis);
+    super(redis, "leave_queue");
   }
 
   /** {@code ticketId} null: whatever ticket the buyer holds; otherwise it must be theirs. */
   Future<Left> run(SaleKeys keys, String userId, String ticketId) {
-    return script.run(redis,
+    return call(
             List.of(keys.tickets(), keys.line(), keys.away(), keys.prequeue(), keys.preauthQueue(),
                 keys.preauthorizing(), keys.departures(), keys.cursor()),
             List.of(userId, ticketId == null ? "" : ticketId))
-        .map(response -> {
-          ScriptReply reply = ScriptReply.of(response);
+        .map(reply -> {
           Outcome outcome = Outcome.valueOf(reply.string());
           return new Left(outcome, reply.hasMore() ? Ticket.decode(reply.string()) : null);
         });

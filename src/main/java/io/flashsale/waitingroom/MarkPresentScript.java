@@ -1,6 +1,6 @@
 package io.flashsale.waitingroom;
 
-import io.flashsale.infra.LuaScript;
+import io.flashsale.infra.RedisScript;
 import io.flashsale.infra.SaleKeys;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
@@ -9,17 +9,10 @@ import java.util.Collection;
 import java.util.List;
 
 /** {@code mark_present.lua}: buyers seen just now; any set aside for absence goes back into line. */
-final class MarkPresentScript {
-
-  private final Redis redis;
-  private final LuaScript script = LuaScript.fromResource("mark_present");
+final class MarkPresentScript extends RedisScript {
 
   MarkPresentScript(Redis redis) {
-    this.redis = redis;
-  }
-
-  Future<Void> load() {
-    return script.load(redis);
+    super(redis, "mark_present");
   }
 
   /** Last-seen times are written at most once per {@code refreshMillis} per buyer. */
@@ -27,7 +20,7 @@ final class MarkPresentScript {
     List<String> args = new ArrayList<>(users.size() + 1);
     args.add(Long.toString(refreshMillis));
     args.addAll(users);
-    return script.run(redis, List.of(keys.seen(), keys.away(), keys.line(), keys.tickets(), keys.departures()), args)
+    return call(List.of(keys.seen(), keys.away(), keys.line(), keys.tickets(), keys.departures()), args)
         .mapEmpty();
   }
 }

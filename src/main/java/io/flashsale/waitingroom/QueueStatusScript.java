@@ -1,14 +1,13 @@
 package io.flashsale.waitingroom;
 
-import io.flashsale.infra.LuaScript;
+import io.flashsale.infra.RedisScript;
 import io.flashsale.infra.SaleKeys;
-import io.flashsale.infra.ScriptReply;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 import java.util.List;
 
 /** {@code queue_status.lua}: everything a buyer's "where am I?" needs, in one round trip. */
-final class QueueStatusScript {
+final class QueueStatusScript extends RedisScript {
 
   enum Outcome { TICKET, NOT_JOINED, LINE_LOST }
 
@@ -20,23 +19,15 @@ final class QueueStatusScript {
   record Status(Outcome outcome, Ticket ticket, long ahead, long stock, long prequeueSize, String payment,
                 String lineLostAt) {}
 
-  private final Redis redis;
-  private final LuaScript script = LuaScript.fromResource("queue_status");
-
   QueueStatusScript(Redis redis) {
-    this.redis = redis;
-  }
-
-  Future<Void> load() {
-    return script.load(redis);
+    super(redis, "queue_status");
   }
 
   Future<Status> run(SaleKeys keys, String userId) {
-    return script.run(redis,
+    return call(
             List.of(keys.tickets(), keys.line(), keys.stock(), keys.prequeue(), keys.payments(), keys.lineLost()),
             List.of(userId))
-        .map(response -> {
-          ScriptReply reply = ScriptReply.of(response);
+        .map(reply -> {
           Outcome outcome = Outcome.valueOf(reply.string());
           return switch (outcome) {
             case TICKET -> new Status(outcome, Ticket.decode(reply.string()), reply.number(), reply.number(),

@@ -1,14 +1,13 @@
 package io.flashsale.waitingroom;
 
-import io.flashsale.infra.LuaScript;
+import io.flashsale.infra.RedisScript;
 import io.flashsale.infra.SaleKeys;
-import io.flashsale.infra.ScriptReply;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 import java.util.List;
 
 /** {@code sale_pulse.lua}: the figures every live connection of a sale derives its own view from. */
-final class SalePulseScript {
+final class SalePulseScript extends RedisScript {
 
   /**
    * The last admitted queue number, the stock (-1 if not loaded), whether the pre-queue is
@@ -17,22 +16,14 @@ final class SalePulseScript {
    */
   record Pulse(long cursor, long stock, boolean sealed, long departuresRead, List<Long> departures) {}
 
-  private final Redis redis;
-  private final LuaScript script = LuaScript.fromResource("sale_pulse");
-
   SalePulseScript(Redis redis) {
-    this.redis = redis;
-  }
-
-  Future<Void> load() {
-    return script.load(redis);
+    super(redis, "sale_pulse");
   }
 
   Future<Pulse> run(SaleKeys keys, long departuresRead, int mostDepartures) {
-    return script.run(redis, List.of(keys.cursor(), keys.stock(), keys.sealed(), keys.departures()),
+    return call(List.of(keys.cursor(), keys.stock(), keys.sealed(), keys.departures()),
             List.of(Long.toString(departuresRead), Integer.toString(mostDepartures)))
-        .map(response -> {
-          ScriptReply reply = ScriptReply.of(response);
+        .map(reply -> {
           reply.string();
           return new Pulse(reply.number(), reply.number(), reply.integer() == 1, reply.number(),
               reply.rest().stream().map(Long::parseLong).toList());

@@ -1,28 +1,20 @@
 package io.flashsale.waitingroom;
 
-import io.flashsale.infra.LuaScript;
+import io.flashsale.infra.RedisScript;
 import io.flashsale.infra.SaleKeys;
-import io.flashsale.infra.ScriptReply;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 import java.util.ArrayList;
 import java.util.List;
 
 /** {@code seal_prequeue.lua}: numbers pre-queue buyers in the order given, once each. */
-final class SealPrequeueScript {
+final class SealPrequeueScript extends RedisScript {
 
   /** Whether the pre-queue is now sealed, and how many buyers are still in it. */
   record Sealing(boolean sealed, long left) {}
 
-  private final Redis redis;
-  private final LuaScript script = LuaScript.fromResource("seal_prequeue");
-
   SealPrequeueScript(Redis redis) {
-    this.redis = redis;
-  }
-
-  Future<Void> load() {
-    return script.load(redis);
+    super(redis, "seal_prequeue");
   }
 
   /** {@code sealWhenEmpty}: this is the last chunk, so an empty pre-queue afterwards is sealed. */
@@ -30,11 +22,10 @@ final class SealPrequeueScript {
     List<String> args = new ArrayList<>(usersInLineOrder.size() + 1);
     args.add(sealWhenEmpty ? "1" : "0");
     args.addAll(usersInLineOrder);
-    return script.run(redis,
+    return call(
             List.of(keys.tickets(), keys.sequence(), keys.line(), keys.prequeue(), keys.sealed(), keys.preauthQueue()),
             args)
-        .map(response -> {
-          ScriptReply reply = ScriptReply.of(response);
+        .map(reply -> {
           boolean sealed = reply.string().equals("SEALED");
           return new Sealing(sealed, reply.number());
         });

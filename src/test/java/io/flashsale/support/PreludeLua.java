@@ -12,15 +12,20 @@ import java.util.List;
 /**
  * Runs a few lines of Lua after the scripts' prelude ({@code lua/lib/prelude.lua}) in the tests'
  * real Redis, the way the engine sends its scripts: the Lua half of the codecs' golden tests.
+ * One client per test JVM, like {@link TestStores}.
  */
-public final class PreludeLua implements AutoCloseable {
+public final class PreludeLua {
 
-  private final Vertx vertx = Vertx.vertx();
-  private final Redis redis = Redis.createClient(vertx, Stores.redisOptions(TestStores.get().redisUrl(), "standalone", 1));
+  private static final class Client {
+    static final Redis REDIS = Redis.createClient(Vertx.vertx(),
+        Stores.redisOptions(TestStores.get().redisUrl(), "standalone", 1));
+  }
+
+  private PreludeLua() {}
 
   /** The reply of {@code body} (which returns a string or a list) with {@code args} as ARGV, as strings. */
-  public List<String> eval(String body, String... args) {
-    Response reply = Await.result(LuaScript.of("golden", body).run(redis, List.of(), List.of(args)));
+  public static List<String> eval(String body, String... args) {
+    Response reply = Await.result(LuaScript.of("golden", body).run(Client.REDIS, List.of(), List.of(args)));
     List<String> fields = new ArrayList<>();
     if (reply.type() == ResponseType.MULTI) {
       reply.forEach(field -> fields.add(field.toString()));
@@ -28,11 +33,5 @@ public final class PreludeLua implements AutoCloseable {
       fields.add(reply.toString());
     }
     return fields;
-  }
-
-  @Override
-  public void close() {
-    redis.close();
-    Await.result(vertx.close());
   }
 }

@@ -1,12 +1,10 @@
 package io.flashsale.waitingroom;
 
+import static io.flashsale.support.PreludeLua.eval;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.flashsale.support.PreludeLua;
 import io.flashsale.waitingroom.AdmitScript.Admitted;
 import io.flashsale.waitingroom.AdmitScript.Dropped;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The admit script's records: Java's codecs and the prelude's Lua codecs agree on one golden string each. */
@@ -18,18 +16,6 @@ class AdmitRecordsCodecTest {
   private static final String DROPPED = "user-8|t-3|43";
   private static final Dropped DROPPED_BUYER = new Dropped("user-8", "t-3", 43);
 
-  private static PreludeLua lua;
-
-  @BeforeAll
-  static void connect() {
-    lua = new PreludeLua();
-  }
-
-  @AfterAll
-  static void close() {
-    lua.close();
-  }
-
   @Test
   void javaEncodesAndDecodesTheGoldenStrings() {
     assertThat(ADMITTED_BUYER.encode()).isEqualTo(ADMITTED);
@@ -40,10 +26,10 @@ class AdmitRecordsCodecTest {
 
   @Test
   void luaEncodesTheSameGoldenStringsFromTheTicket() {
-    assertThat(lua.eval("return encode_admitted(ARGV[1], {id = ARGV[2], number = tonumber(ARGV[3]),"
+    assertThat(eval("return encode_admitted(ARGV[1], {id = ARGV[2], number = tonumber(ARGV[3]),"
             + " quantity = tonumber(ARGV[4]), state = 'ADMITTED', order = '', admitted_at = tonumber(ARGV[5])})",
         "user-7", "9b2c7e3a-0d41-4c55-9a7e-2f1d5c6b8e90", "42", "2", "1767225600123")).containsExactly(ADMITTED);
-    assertThat(lua.eval("return encode_dropped(ARGV[1], decode_ticket(ARGV[2]))", "user-8", "t-3|43|1|QUEUED||"))
+    assertThat(eval("return encode_dropped(ARGV[1], decode_ticket(ARGV[2]))", "user-8", "t-3|43|1|QUEUED||"))
         .containsExactly(DROPPED);
   }
 
