@@ -1,11 +1,11 @@
 package io.flashsale.antibot;
 
+import io.flashsale.antibot.RateLimits.Check;
 import io.flashsale.infra.RedisScript;
 import io.flashsale.infra.ScriptKeys;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 import java.util.ArrayList;
-import io.flashsale.antibot.RateLimits.Check;
 import java.util.List;
 
 /**

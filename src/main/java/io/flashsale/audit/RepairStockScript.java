@@ -20,6 +20,11 @@ final class RepairStockScript extends RedisScript {
     List<String> args = new ArrayList<>(1 + written.size());
     args.add(Long.toString(unsold));
     args.addAll(written);
-    return call(List.of(keys.stock(), keys.inflight()), args).mapEmpty();
+    return call(keys(keys), args).mapEmpty();
+  }
+
+  /** The keys, in the order the script's header names them. */
+  static List<String> keys(SaleKeys keys) {
+    return List.of(keys.stock(), keys.inflight());
   }
 }

@@ -23,10 +23,12 @@ final class SettleInFlightScript extends RedisScript {
 
   /** {@code written}: the database has the order. */
   Future<Settled> run(SaleKeys keys, String orderId, boolean written) {
-    return call(List.of(keys.inflight(), keys.stock(), keys.buyers(), keys.tickets(), keys.line()),
-            List.of(orderId, written ? "1" : "0"))
-        .map(reply -> {
-          return new Settled(Outcome.valueOf(reply.string()), reply.integer(), reply.string());
-        });
+    return call(keys(keys), List.of(orderId, written ? "1" : "0"))
+        .map(reply -> new Settled(Outcome.valueOf(reply.string()), reply.integer(), reply.string()));
+  }
+
+  /** The keys, in the order the script's header names them. */
+  static List<String> keys(SaleKeys keys) {
+    return List.of(keys.inflight(), keys.stock(), keys.buyers(), keys.tickets(), keys.line());
   }
 }

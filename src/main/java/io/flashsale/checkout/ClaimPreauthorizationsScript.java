@@ -29,14 +29,18 @@ final class ClaimPreauthorizationsScript extends RedisScript {
   }
 
   Future<List<Claimed>> run(SaleKeys keys, Claim claim) {
-    return call(
-            List.of(keys.preauthQueue(), keys.preauthorizing(), keys.paymentMethods(), keys.tickets(), keys.cursor(),
-                keys.stock(), keys.control()),
-            List.of(Integer.toString(claim.most()), Long.toString(claim.leaseMillis()), Integer.toString(claim.buffer()),
-                Integer.toString(claim.ratePerSecond()), Long.toString(claim.horizonSeconds())))
+    List<String> args = List.of(Integer.toString(claim.most()), Long.toString(claim.leaseMillis()),
+        Integer.toString(claim.buffer()), Integer.toString(claim.ratePerSecond()), Long.toString(claim.horizonSeconds()));
+    return call(keys(keys), args)
         .map(reply -> {
           reply.string();
           return reply.rest().stream().map(Claimed::decode).toList();
         });
+  }
+
+  /** The keys, in the order the script's header names them. */
+  static List<String> keys(SaleKeys keys) {
+    return List.of(keys.preauthQueue(), keys.preauthorizing(), keys.paymentMethods(), keys.tickets(),
+        keys.cursor(), keys.stock(), keys.control());
   }
 }

@@ -24,11 +24,15 @@ final class RecordPreauthorizationsScript extends RedisScript {
       args.add(answer.userId());
       args.add(answer.authorized() ? "AUTHORIZED" : "DECLINED");
     });
-    return call(
-            List.of(keys.preauthorizing(), keys.payments(), keys.line(), keys.tickets(), keys.prequeue()), args)
+    return call(keys(keys), args)
         .map(reply -> {
           reply.string();
           return reply.rest();
         });
+  }
+
+  /** The keys, in the order the script's header names them. */
+  static List<String> keys(SaleKeys keys) {
+    return List.of(keys.preauthorizing(), keys.payments(), keys.line(), keys.tickets(), keys.prequeue());
   }
 }

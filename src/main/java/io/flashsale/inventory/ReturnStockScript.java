@@ -27,12 +27,17 @@ final class ReturnStockScript extends RedisScript {
       args.add(Integer.toString(back.quantity()));
       args.add(back.inflightOrderId());
     });
-    return call(List.of(keys.stock(), keys.buyers(), keys.inflight()), args).map(reply -> {
+    return call(keys(keys), args).map(reply -> {
       List<Returned> results = new ArrayList<>(returns.size());
       while (reply.hasMore()) {
         results.add(new Returned(Outcome.valueOf(reply.string()), reply.number()));
       }
       return results;
     });
+  }
+
+  /** The keys, in the order the script's header names them. */
+  static List<String> keys(SaleKeys keys) {
+    return List.of(keys.stock(), keys.buyers(), keys.inflight());
   }
 }

@@ -20,8 +20,7 @@ final class TakeStockScript extends RedisScript {
   }
 
   Future<List<Take>> run(SaleKeys keys, List<Ask> asks) {
-    ScriptKeys scriptKeys = new ScriptKeys(List.of(keys.stock(), keys.buyers(), keys.blacklist(),
-        keys.blacklistedDevices(), keys.rejections(), keys.inflight()));
+    ScriptKeys scriptKeys = new ScriptKeys(keys(keys));
     List<String> args = new ArrayList<>(1 + asks.size() * 9);
     args.add(Integer.toString(asks.size()));
     for (Ask ask : asks) {
@@ -43,5 +42,11 @@ final class TakeStockScript extends RedisScript {
       }
       return takes;
     });
+  }
+
+  /** The keys, in the order the script's header names them. */
+  static List<String> keys(SaleKeys keys) {
+    return List.of(keys.stock(), keys.buyers(), keys.blacklist(), keys.blacklistedDevices(), keys.rejections(),
+        keys.inflight());
   }
 }

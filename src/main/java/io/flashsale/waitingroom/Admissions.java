@@ -2,13 +2,13 @@ package io.flashsale.waitingroom;
 
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.inventory.ReservationDesk;
-import io.flashsale.waitingroom.AdmitScript.Admitted;
-import io.flashsale.waitingroom.AdmitScript.Dropped;
 import io.flashsale.inventory.Reservations.Claim;
 import io.flashsale.inventory.Reservations.ClaimOutcome;
 import io.flashsale.sale.AuthorizationRepository;
 import io.flashsale.sale.ErrorCode;
 import io.flashsale.sale.FlashSale;
+import io.flashsale.waitingroom.AdmitScript.Admitted;
+import io.flashsale.waitingroom.AdmitScript.Dropped;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;

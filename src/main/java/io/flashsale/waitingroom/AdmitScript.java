@@ -55,13 +55,10 @@ final class AdmitScript extends RedisScript {
   }
 
   Future<StepResult> run(SaleKeys keys, Step step) {
-    return call(
-            List.of(keys.line(), keys.tickets(), keys.stock(), keys.buyers(), keys.bucket(), keys.cursor(),
-                keys.payments(), keys.inflight(), keys.seen(), keys.away(), keys.departures(), keys.control(),
-                keys.preauthQueue(), keys.preauthorizing()),
-            List.of(Integer.toString(step.ratePerSecond()), Integer.toString(step.tickMillis()),
-                Integer.toString(step.passableSlowCards()), Long.toString(step.presenceWindowMillis()),
-                Long.toString(step.graceMillis()), Integer.toString(step.mostAbsent())))
+    List<String> args = List.of(Integer.toString(step.ratePerSecond()), Integer.toString(step.tickMillis()),
+        Integer.toString(step.passableSlowCards()), Long.toString(step.presenceWindowMillis()),
+        Long.toString(step.graceMillis()), Integer.toString(step.mostAbsent()));
+    return call(keys(keys), args)
         .map(reply -> {
           reply.string();
           long stockLeft = reply.number();
@@ -73,5 +70,12 @@ final class AdmitScript extends RedisScript {
           List<Admitted> admitted = reply.rest().stream().map(Admitted::decode).toList();
           return new StepResult(stockLeft, waiting, away, present, skipped, dropped, admitted);
         });
+  }
+
+  /** The keys, in the order the script's header names them. */
+  static List<String> keys(SaleKeys keys) {
+    return List.of(keys.line(), keys.tickets(), keys.stock(), keys.buyers(), keys.bucket(), keys.cursor(),
+        keys.payments(), keys.inflight(), keys.seen(), keys.away(), keys.departures(), keys.control(),
+        keys.preauthQueue(), keys.preauthorizing());
   }
 }

@@ -33,9 +33,7 @@ final class JoinQueueScript extends RedisScript {
   }
 
   Future<List<JoinResult>> run(SaleKeys keys, boolean shufflesPrequeue, List<Join> joins) {
-    ScriptKeys scriptKeys = new ScriptKeys(List.of(keys.tickets(), keys.blacklist(), keys.sequence(), keys.line(),
-        keys.prequeue(), keys.sealed(), keys.stock(), keys.preauthQueue(), keys.payments(), keys.paymentMethods(),
-        keys.blacklistedDevices(), keys.rejections(), keys.seen()));
+    ScriptKeys scriptKeys = new ScriptKeys(keys(keys));
     List<String> args = new ArrayList<>(2 + joins.size() * 12);
     args.add(shufflesPrequeue ? "1" : "0");
     args.add(Integer.toString(joins.size()));
@@ -63,5 +61,12 @@ final class JoinQueueScript extends RedisScript {
       }
       return results;
     });
+  }
+
+  /** The keys, in the order the script's header names them. */
+  static List<String> keys(SaleKeys keys) {
+    return List.of(keys.tickets(), keys.blacklist(), keys.sequence(), keys.line(), keys.prequeue(),
+        keys.sealed(), keys.stock(), keys.preauthQueue(), keys.payments(), keys.paymentMethods(),
+        keys.blacklistedDevices(), keys.rejections(), keys.seen());
   }
 }

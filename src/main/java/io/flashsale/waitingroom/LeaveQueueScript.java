@@ -20,13 +20,16 @@ final class LeaveQueueScript extends RedisScript {
 
   /** {@code ticketId} null: whatever ticket the buyer holds; otherwise it must be theirs. */
   Future<Left> run(SaleKeys keys, String userId, String ticketId) {
-    return call(
-            List.of(keys.tickets(), keys.line(), keys.away(), keys.prequeue(), keys.preauthQueue(),
-                keys.preauthorizing(), keys.departures(), keys.cursor()),
-            List.of(userId, ticketId == null ? "" : ticketId))
+    return call(keys(keys), List.of(userId, ticketId == null ? "" : ticketId))
         .map(reply -> {
           Outcome outcome = Outcome.valueOf(reply.string());
           return new Left(outcome, reply.hasMore() ? Ticket.decode(reply.string()) : null);
         });
+  }
+
+  /** The keys, in the order the script's header names them. */
+  static List<String> keys(SaleKeys keys) {
+    return List.of(keys.tickets(), keys.line(), keys.away(), keys.prequeue(), keys.preauthQueue(),
+        keys.preauthorizing(), keys.departures(), keys.cursor());
   }
 }

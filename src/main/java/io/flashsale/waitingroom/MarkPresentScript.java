@@ -20,7 +20,11 @@ final class MarkPresentScript extends RedisScript {
     List<String> args = new ArrayList<>(users.size() + 1);
     args.add(Long.toString(refreshMillis));
     args.addAll(users);
-    return call(List.of(keys.seen(), keys.away(), keys.line(), keys.tickets(), keys.departures()), args)
-        .mapEmpty();
+    return call(keys(keys), args).mapEmpty();
+  }
+
+  /** The keys, in the order the script's header names them. */
+  static List<String> keys(SaleKeys keys) {
+    return List.of(keys.seen(), keys.away(), keys.line(), keys.tickets(), keys.departures());
   }
 }

@@ -24,9 +24,7 @@ final class QueueStatusScript extends RedisScript {
   }
 
   Future<Status> run(SaleKeys keys, String userId) {
-    return call(
-            List.of(keys.tickets(), keys.line(), keys.stock(), keys.prequeue(), keys.payments(), keys.lineLost()),
-            List.of(userId))
+    return call(keys(keys), List.of(userId))
         .map(reply -> {
           Outcome outcome = Outcome.valueOf(reply.string());
           return switch (outcome) {
@@ -36,5 +34,11 @@ final class QueueStatusScript extends RedisScript {
             case NOT_JOINED -> new Status(outcome, null, -1, -1, 0, "", null);
           };
         });
+  }
+
+  /** The keys, in the order the script's header names them. */
+  static List<String> keys(SaleKeys keys) {
+    return List.of(keys.tickets(), keys.line(), keys.stock(), keys.prequeue(), keys.payments(),
+        keys.lineLost());
   }
 }

@@ -21,12 +21,16 @@ final class SalePulseScript extends RedisScript {
   }
 
   Future<Pulse> run(SaleKeys keys, long departuresRead, int mostDepartures) {
-    return call(List.of(keys.cursor(), keys.stock(), keys.sealed(), keys.departures()),
-            List.of(Long.toString(departuresRead), Integer.toString(mostDepartures)))
+    return call(keys(keys), List.of(Long.toString(departuresRead), Integer.toString(mostDepartures)))
         .map(reply -> {
           reply.string();
           return new Pulse(reply.number(), reply.number(), reply.integer() == 1, reply.number(),
               reply.rest().stream().map(Long::parseLong).toList());
         });
+  }
+
+  /** The keys, in the order the script's header names them. */
+  static List<String> keys(SaleKeys keys) {
+    return List.of(keys.cursor(), keys.stock(), keys.sealed(), keys.departures());
   }
 }
