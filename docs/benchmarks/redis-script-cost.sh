@@ -15,9 +15,11 @@ LUA="$HERE/src/main/resources/lua"
 redis-server --port "$PORT" --bind 127.0.0.1 --daemonize yes --save "" --appendonly no --logfile /dev/null
 trap 'redis-cli -p "$PORT" shutdown nosave >/dev/null 2>&1 || true' EXIT
 sleep 0.5
-# A script as the engine sends it: each "--#include NAME" line replaced by lua/lib/NAME.lua.
+# A script as the engine sends it (infra/LuaScript): lua/lib/prelude.lua first, then the script,
+# each "--#include NAME" line replaced by lua/lib/NAME.lua.
 expand() {
-  awk -v lib="$LUA/lib" '/^--#include [a-z_]+$/ { f = lib "/" $2 ".lua"; while ((getline l < f) > 0) print l; close(f); next } { print }' "$LUA/$1.lua"
+  { echo "--#include prelude"; cat "$LUA/$1.lua"; } |
+    awk -v lib="$LUA/lib" '/^--#include [a-z_]+$/ { f = lib "/" $2 ".lua"; while ((getline l < f) > 0) print l; close(f); next } { print }'
 }
 JOIN=$(redis-cli -p "$PORT" SCRIPT LOAD "$(expand join_queue)")
 LIMIT=$(redis-cli -p "$PORT" SCRIPT LOAD "$(expand rate_limit)")

@@ -10,63 +10,60 @@
 -- line, number kept); coming back puts them in again ahead of everyone after them. One still
 -- away when the grace runs out is dropped. Operator controls (paused, rate, ended) are read
 -- here, so they hold on every instance from the next step on.
--- KEYS[1] line  KEYS[2] tickets  KEYS[3] stock  KEYS[4] buyers  KEYS[5] bucket  KEYS[6] cursor
--- KEYS[7] payment  KEYS[8] inflight (the ticket id is the order id to be)  KEYS[9] seen
--- KEYS[10] away  KEYS[11] departures  KEYS[12] control  KEYS[13] authq  KEYS[14] authing
--- ARGV[1] the sale's admissions per second (control.rate overrides it)  ARGV[2] tick in ms
--- ARGV[3] how many buyers still being authorised a step may pass before it stops looking
--- ARGV[4] presence window in ms (0: presence is not checked)  ARGV[5] grace in ms
--- ARGV[6] most absent buyers one step sets aside
--- Returns {stock left (-1: counter not loaded), buyers waiting, buyers away, buyers present,
--- skipped for absence, D, D dropped entries "user|ticketId|number", admitted entries
--- "user|ticketId|number|quantity|admittedAtMillis"...}.
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+-- Java: waitingroom/AdmitScript.
+-- KEYS: line, tickets, stock, buyers, bucket, cursor, payment, inflight (the ticket id is the
+--   order id to be), seen, away, departures, control, authq, authing.
+-- ARGV: the sale's admissions per second (control.rate overrides it), tick in ms, how many buyers
+--   still being authorised a step may pass before it stops looking, presence window in ms (0:
+--   presence is not checked), grace in ms, most absent buyers one step sets aside.
+-- Reply: OK, stock left (-1: counter not loaded), buyers waiting, buyers away, buyers present,
+--   skipped for absence, D, then D dropped entries, then the admitted entries (the prelude's
+--   codecs).
+local line, tickets, stock_key, buyers, bucket, cursor_key, payments, inflight =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local seen, away, departures, control_key, authq, authing = KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14]
+local sale_rate, tick, passable = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local window, grace, most_absent_per_step = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 
-local control = redis.call('HMGET', KEYS[12], 'paused', 'rate', 'ended')
+local now = now_millis()
+
+local control = redis.call('HMGET', control_key, 'paused', 'rate', 'ended')
 local halted = control[1] == '1' or control[3] == '1'
-local rate = tonumber(control[2]) or tonumber(ARGV[1])
+local rate = tonumber(control[2]) or sale_rate
 -- A quarter second of tokens (and at least two ticks' worth): a late tick catches up, and no
 -- more than a quarter second's worth can leave the line at once.
-local capacity = math.max(1, math.floor(rate / 4), math.floor(2 * rate * tonumber(ARGV[2]) / 1000))
-local window = tonumber(ARGV[4])
-local grace = tonumber(ARGV[5])
+local capacity = math.max(1, math.floor(rate / 4), math.floor(2 * rate * tick / 1000))
 
-local bucket = redis.call('HMGET', KEYS[5], 'tokens', 'at')
-local tokens = tonumber(bucket[1]) or 0
-local at = tonumber(bucket[2]) or now
+local held = redis.call('HMGET', bucket, 'tokens', 'at')
+local tokens = tonumber(held[1]) or 0
+local at = tonumber(held[2]) or now
 tokens = math.min(capacity, tokens + math.max(0, now - at) * rate / 1000)
 if halted then
   tokens = 0
 end
 
-local function split(ticket)
-  return string.match(ticket, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$')
-end
-
 local dropped = {}
 if window > 0 and not halted then
-  for _, user in ipairs(redis.call('ZRANGEBYSCORE', KEYS[10], '-inf', now - grace, 'LIMIT', 0, 100)) do
-    redis.call('ZREM', KEYS[10], user)
-    redis.call('ZREM', KEYS[13], user)
-    redis.call('ZREM', KEYS[14], user)
-    local id, number, quantity, state, rest = split(redis.call('HGET', KEYS[2], user))
-    if state == 'QUEUED' then
-      redis.call('HSET', KEYS[2], user, id .. '|' .. number .. '|' .. quantity .. '|DROPPED|' .. rest)
-      dropped[#dropped + 1] = user .. '|' .. id .. '|' .. number
+  for _, user in ipairs(redis.call('ZRANGEBYSCORE', away, '-inf', now - grace, 'LIMIT', 0, 100)) do
+    redis.call('ZREM', away, user)
+    redis.call('ZREM', authq, user)
+    redis.call('ZREM', authing, user)
+    local ticket = decode_ticket(redis.call('HGET', tickets, user))
+    if ticket.state == 'QUEUED' then
+      redis.call('HSET', tickets, user, encode_ticket(ticket_in(ticket, 'DROPPED')))
+      dropped[#dropped + 1] = encode_dropped(user, ticket)
     end
   end
 end
 
-local stock = tonumber(redis.call('GET', KEYS[3]) or '-1')
+local stock = tonumber(redis.call('GET', stock_key) or '-1')
 local admitted = {}
 local skipped = 0
 local batch = math.min(capacity, math.floor(tokens))
 if stock > 0 and batch > 0 then
-  local cursor = tonumber(redis.call('GET', KEYS[6]) or '0')
-  local passable = tonumber(ARGV[3])
-  local mostAbsent = window > 0 and tonumber(ARGV[6]) or 0
-  local seenSince = now - window
+  local cursor = tonumber(redis.call('GET', cursor_key) or '0')
+  local most_absent = window > 0 and most_absent_per_step or 0
+  local seen_since = now - window
   local passed = 0
   -- Units not promised to a buyer passed over on the way.
   local free = stock
@@ -77,8 +74,8 @@ if stock > 0 and batch > 0 then
   -- step read further, so a line of present buyers costs what it did before presence existed.
   local after = '-inf'
   while not finished() do
-    local heads = redis.call('ZRANGEBYSCORE', KEYS[1], after, '+inf', 'WITHSCORES', 'LIMIT', 0, batch + passable)
-    local setAside = 0
+    local heads = redis.call('ZRANGEBYSCORE', line, after, '+inf', 'WITHSCORES', 'LIMIT', 0, batch + passable)
+    local set_aside = 0
     for i = 1, #heads, 2 do
       if finished() then
         break
@@ -86,57 +83,59 @@ if stock > 0 and batch > 0 then
       local user = heads[i]
       local number = tonumber(heads[i + 1])
       after = '(' .. number
-      local present = window == 0 or tonumber(redis.call('ZSCORE', KEYS[9], user) or '0') >= seenSince
+      local present = window == 0 or tonumber(redis.call('ZSCORE', seen, user) or '0') >= seen_since
       if not present then
-        if skipped < mostAbsent then
+        if skipped < most_absent then
           skipped = skipped + 1
-          setAside = setAside + 1
-          redis.call('ZREM', KEYS[1], user)
-          redis.call('ZADD', KEYS[10], now, user)
+          set_aside = set_aside + 1
+          redis.call('ZREM', line, user)
+          redis.call('ZADD', away, now, user)
           if number > cursor then
-            redis.call('RPUSH', KEYS[11], number)
+            redis.call('RPUSH', departures, number)
           end
         end
       else
-        local payment = redis.call('HGET', KEYS[7], user)
-        local id, _, wanted = split(redis.call('HGET', KEYS[2], user))
+        local payment = redis.call('HGET', payments, user)
+        local ticket = decode_ticket(redis.call('HGET', tickets, user))
         if payment == 'AUTHORIZED' then
           -- The last units go to the head of the line even if fewer than asked: nothing is left unsold.
-          local quantity = math.min(tonumber(wanted), free)
+          local quantity = math.min(ticket.quantity, free)
           stock = stock - quantity
           free = free - quantity
-          redis.call('DECRBY', KEYS[3], quantity)
-          redis.call('HINCRBY', KEYS[4], user, quantity)
-          redis.call('HSET', KEYS[2], user, id .. '|' .. number .. '|' .. quantity .. '|ADMITTED||' .. now)
-          redis.call('ZREM', KEYS[1], user)
-          redis.call('HSET', KEYS[8], id, user .. '|' .. quantity .. '|' .. now)
+          redis.call('DECRBY', stock_key, quantity)
+          redis.call('HINCRBY', buyers, user, quantity)
+          local let_out = {id = ticket.id, number = number, quantity = quantity, state = 'ADMITTED', order = '',
+                           admitted_at = now}
+          redis.call('HSET', tickets, user, encode_ticket(let_out))
+          redis.call('ZREM', line, user)
+          redis.call('HSET', inflight, ticket.id, encode_inflight(user, quantity, now))
           if number > cursor then
             cursor = number
-            redis.call('SET', KEYS[6], number)
+            redis.call('SET', cursor_key, number)
           end
           tokens = tokens - 1
-          admitted[#admitted + 1] = user .. '|' .. id .. '|' .. number .. '|' .. quantity .. '|' .. now
+          admitted[#admitted + 1] = encode_admitted(user, let_out)
         elseif payment == 'DECLINED' then
-          redis.call('ZREM', KEYS[1], user)
+          redis.call('ZREM', line, user)
         else
           passed = passed + 1
-          free = free - tonumber(wanted)
+          free = free - ticket.quantity
         end
       end
     end
-    if setAside == 0 or skipped >= mostAbsent then
+    if set_aside == 0 or skipped >= most_absent then
       break
     end
   end
 end
-redis.call('HSET', KEYS[5], 'tokens', tostring(tokens), 'at', now)
+redis.call('HSET', bucket, 'tokens', tostring(tokens), 'at', now)
 
-local present = window > 0 and redis.call('ZCOUNT', KEYS[9], now - window, '+inf') or 0
-local result = {stock, redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[10]), present, skipped, #dropped}
+local present = window > 0 and redis.call('ZCOUNT', seen, now - window, '+inf') or 0
+answer('OK', stock, redis.call('ZCARD', line), redis.call('ZCARD', away), present, skipped, #dropped)
 for i = 1, #dropped do
-  result[#result + 1] = dropped[i]
+  reply[#reply + 1] = dropped[i]
 end
 for i = 1, #admitted do
-  result[#result + 1] = admitted[i]
+  reply[#reply + 1] = admitted[i]
 end
-return result
+return reply

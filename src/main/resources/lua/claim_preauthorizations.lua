@@ -7,31 +7,35 @@
 -- rate when set), plus a buffer, of the admission cursor. A buyer further back is authorised
 -- when the line has moved up to them, long before their turn; nobody far back has money held
 -- for nothing, and a sale with more units than buyers does not authorise its whole line at once.
--- KEYS[1] sale:{id}:authq  KEYS[2] sale:{id}:authing  KEYS[3] sale:{id}:pm  KEYS[4] sale:{id}:tickets
--- KEYS[5] sale:{id}:cursor KEYS[6] sale:{id}:stock  KEYS[7] sale:{id}:control
--- ARGV[1] how many  ARGV[2] lease in milliseconds  ARGV[3] buffer of places beyond the units left
--- ARGV[4] the sale's admissions per second  ARGV[5] horizon in seconds
--- Returns entries "user|ticketId|quantity|paymentMethod".
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+-- Java: checkout/ClaimPreauthorizationsScript.
+-- KEYS: authq, authing, pm, tickets, cursor, stock, control.
+-- ARGV: how many, lease in milliseconds, buffer of places beyond the units left, the sale's
+--   admissions per second, horizon in seconds.
+-- Reply: OK, then one claimed entry per buyer (the prelude's codec).
+local authq, authing, methods, tickets, cursor_key, stock_key, control =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local most, lease, buffer, sale_rate, horizon =
+  tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
 
-local stale = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
+local now = now_millis()
+
+local stale = redis.call('ZRANGEBYSCORE', authing, '-inf', now)
 for _, user in ipairs(stale) do
-  redis.call('ZREM', KEYS[2], user)
-  redis.call('ZADD', KEYS[1], 0, user)
+  redis.call('ZREM', authing, user)
+  redis.call('ZADD', authq, 0, user)
 end
 
-local cursor = tonumber(redis.call('GET', KEYS[5]) or '0')
-local stock = math.max(0, tonumber(redis.call('GET', KEYS[6]) or '0'))
-local rate = tonumber(redis.call('HGET', KEYS[7], 'rate') or ARGV[4])
-local reach = cursor + math.min(2 * stock, rate * tonumber(ARGV[5])) + tonumber(ARGV[3])
+local cursor = tonumber(redis.call('GET', cursor_key) or '0')
+local stock = math.max(0, tonumber(redis.call('GET', stock_key) or '0'))
+local rate = tonumber(redis.call('HGET', control, 'rate') or sale_rate)
+local reach = cursor + math.min(2 * stock, rate * horizon) + buffer
 
-local claimed = {}
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', reach, 'LIMIT', 0, tonumber(ARGV[1]))
+answer('OK')
+local due = redis.call('ZRANGEBYSCORE', authq, '-inf', reach, 'LIMIT', 0, most)
 for _, user in ipairs(due) do
-  redis.call('ZREM', KEYS[1], user)
-  redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), user)
-  local id, quantity = string.match(redis.call('HGET', KEYS[4], user), '^([^|]*)|[^|]*|([^|]*)|')
-  claimed[#claimed + 1] = user .. '|' .. id .. '|' .. quantity .. '|' .. redis.call('HGET', KEYS[3], user)
+  redis.call('ZREM', authq, user)
+  redis.call('ZADD', authing, now + lease, user)
+  local ticket = decode_ticket(redis.call('HGET', tickets, user))
+  reply[#reply + 1] = encode_claimed(user, ticket, redis.call('HGET', methods, user))
 end
-return claimed
+return reply

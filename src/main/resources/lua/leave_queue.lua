@@ -1,32 +1,38 @@
 -- A buyer leaves a sale's line of their own accord. Atomic with admission: either they were
 -- let out first (the answer says so) or they are out of every queue before the next step.
--- KEYS[1] tickets  KEYS[2] line  KEYS[3] away  KEYS[4] prequeue  KEYS[5] authq  KEYS[6] authing
--- KEYS[7] departures  KEYS[8] cursor  KEYS[9] payment
--- ARGV[1] user id  ARGV[2] the ticket id the caller named, or '' (then theirs)
--- Returns {outcome, ticket, pre-authorisation state}: LEFT with the closed ticket; NOT_WAITING
--- with the ticket as it is (RESERVED, ADMITTED, LEFT, DROPPED, ...) if it was no longer waiting;
--- NOT_IN_LINE with '' when the buyer never joined; NOT_YOURS when ARGV[2] is another ticket.
-local user = ARGV[1]
-local ticket = redis.call('HGET', KEYS[1], user)
-if not ticket then
-  return {'NOT_IN_LINE', '', ''}
+-- Java: waitingroom/LeaveQueueScript.
+-- KEYS: tickets, line, away, prequeue, authq, authing, departures, cursor.
+-- ARGV: user id, the ticket id the caller named or '' (then theirs).
+-- Reply: LEFT, the closed ticket; NOT_WAITING, the ticket as it is (RESERVED, ADMITTED, LEFT,
+--   DROPPED, ...) if it was no longer waiting; NOT_IN_LINE when the buyer never joined; NOT_YOURS
+--   when the named ticket is another.
+local tickets, line, away, prequeue, authq, authing, departures, cursor =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local user, named = ARGV[1], ARGV[2]
+
+local encoded = redis.call('HGET', tickets, user)
+if not encoded then
+  answer('NOT_IN_LINE')
+  return reply
 end
-local id, number, quantity, state, rest = string.match(ticket, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$')
-if ARGV[2] ~= '' and ARGV[2] ~= id then
-  return {'NOT_YOURS', '', ''}
+local ticket = decode_ticket(encoded)
+if named ~= '' and named ~= ticket.id then
+  answer('NOT_YOURS')
+  return reply
 end
-local payment = redis.call('HGET', KEYS[9], user) or ''
-if state ~= 'QUEUED' then
-  return {'NOT_WAITING', ticket, payment}
+if ticket.state ~= 'QUEUED' then
+  answer('NOT_WAITING', encoded)
+  return reply
 end
-redis.call('ZREM', KEYS[2], user)
-redis.call('ZREM', KEYS[3], user)
-redis.call('SREM', KEYS[4], user)
-redis.call('ZREM', KEYS[5], user)
-redis.call('ZREM', KEYS[6], user)
-local closed = id .. '|' .. number .. '|' .. quantity .. '|LEFT|' .. rest
-redis.call('HSET', KEYS[1], user, closed)
-if tonumber(number) > tonumber(redis.call('GET', KEYS[8]) or '0') then
-  redis.call('RPUSH', KEYS[7], number)
+redis.call('ZREM', line, user)
+redis.call('ZREM', away, user)
+redis.call('SREM', prequeue, user)
+redis.call('ZREM', authq, user)
+redis.call('ZREM', authing, user)
+local closed = encode_ticket(ticket_in(ticket, 'LEFT'))
+redis.call('HSET', tickets, user, closed)
+if ticket.number > tonumber(redis.call('GET', cursor) or '0') then
+  redis.call('RPUSH', departures, ticket.number)
 end
-return {'LEFT', closed, payment}
+answer('LEFT', closed)
+return reply

@@ -2,26 +2,27 @@
 -- once per refresh interval, so a buyer polling every second costs one write every few
 -- seconds. A buyer admission had set aside for absence goes back into the line under their
 -- own queue number: ahead of everyone who joined after them.
--- KEYS[1] seen  KEYS[2] away  KEYS[3] line  KEYS[4] tickets  KEYS[5] departures
--- ARGV[1] refresh interval in ms, then user ids
--- Returns how many came back.
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+-- Java: waitingroom/MarkPresentScript.
+-- KEYS: seen, away, line, tickets, departures.
+-- ARGV: refresh interval in ms, then user ids.
+-- Reply: OK.
+local seen, away, line, tickets, departures = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local refresh = tonumber(ARGV[1])
-local back = 0
+
+local now = now_millis()
 for i = 2, #ARGV do
   local user = ARGV[i]
-  local last = tonumber(redis.call('ZSCORE', KEYS[1], user) or '0')
+  local last = tonumber(redis.call('ZSCORE', seen, user) or '0')
   if now - last >= refresh then
-    redis.call('ZADD', KEYS[1], now, user)
+    redis.call('ZADD', seen, now, user)
   end
-  if redis.call('ZREM', KEYS[2], user) == 1 then
-    local number, state = string.match(redis.call('HGET', KEYS[4], user) or '', '^[^|]*|([^|]*)|[^|]*|([^|]*)|')
-    if state == 'QUEUED' then
-      redis.call('ZADD', KEYS[3], tonumber(number), user)
-      redis.call('RPUSH', KEYS[5], '-' .. number)
-      back = back + 1
+  if redis.call('ZREM', away, user) == 1 then
+    local ticket = decode_ticket(redis.call('HGET', tickets, user))
+    if ticket and ticket.state == 'QUEUED' then
+      redis.call('ZADD', line, ticket.number, user)
+      redis.call('RPUSH', departures, '-' .. ticket.number)
     end
   end
 end
-return back
+answer('OK')
+return reply

@@ -2,28 +2,31 @@
 -- the database refused them, or their hold ended.
 -- A missing stock key means Redis lost its data; it is rebuilt from the database, which
 -- already counts these units as free, so adding them to nothing would invent stock.
--- KEYS[1] sale:{id}:stock   KEYS[2] sale:{id}:buyers  KEYS[3] sale:{id}:inflight
--- ARGV, one triple per return: user id, quantity, and the in-flight order id, or '' for a
--- released order (no in-flight entry).
--- Returns one number per return: the stock after it, -1 when the stock key is missing, or -2
--- when the in-flight entry was already settled (reconciliation returned these units first).
-local result = {}
+-- Java: inventory/ReturnStockScript.
+-- KEYS: stock, buyers (hash user -> units held), inflight.
+-- ARGV: one triple per return: user id, quantity, and the in-flight order id, or '' for a
+--   released order (no in-flight entry).
+-- Reply, per return: RETURNED, the stock after it; NOT_LOADED, 0 when the stock key is
+--   missing; ALREADY_SETTLED, 0 when the in-flight entry was already settled (reconciliation
+--   returned these units first).
+local stock, buyers, inflight = KEYS[1], KEYS[2], KEYS[3]
+
 for i = 1, #ARGV, 3 do
-  local user, quantity, inflight = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]
-  if inflight ~= '' and redis.call('HDEL', KEYS[3], inflight) == 0 then
-    result[#result + 1] = -2
+  local user, quantity, order_id = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]
+  if order_id ~= '' and redis.call('HDEL', inflight, order_id) == 0 then
+    answer('ALREADY_SETTLED', 0)
   else
-    local held = tonumber(redis.call('HGET', KEYS[2], user) or '0')
+    local held = tonumber(redis.call('HGET', buyers, user) or '0')
     if held <= quantity then
-      redis.call('HDEL', KEYS[2], user)
+      redis.call('HDEL', buyers, user)
     else
-      redis.call('HINCRBY', KEYS[2], user, -quantity)
+      redis.call('HINCRBY', buyers, user, -quantity)
     end
-    if redis.call('EXISTS', KEYS[1]) == 0 then
-      result[#result + 1] = -1
+    if redis.call('EXISTS', stock) == 0 then
+      answer('NOT_LOADED', 0)
     else
-      result[#result + 1] = redis.call('INCRBY', KEYS[1], quantity)
+      answer('RETURNED', redis.call('INCRBY', stock, quantity))
     end
   end
 end
-return result
+return reply

@@ -1,19 +1,20 @@
 -- The figures every live connection of a sale derives its own view from, read once per
 -- push interval per server instance (never per buyer).
--- KEYS[1] cursor  KEYS[2] stock  KEYS[3] line  KEYS[4] sealed  KEYS[5] departures
--- ARGV[1] how many departures the caller has already read  ARGV[2] most new ones to return
--- Returns {last admitted queue number, stock (-1 if not loaded), buyers waiting, 1 if sealed,
---          departures read so far after this call, new departures ("n" left, "-n" came back)...}.
-local offset = tonumber(ARGV[1])
-local fresh = redis.call('LRANGE', KEYS[5], offset, offset + tonumber(ARGV[2]) - 1)
-local result = {
-  tonumber(redis.call('GET', KEYS[1]) or '0'),
-  tonumber(redis.call('GET', KEYS[2]) or '-1'),
-  redis.call('ZCARD', KEYS[3]),
-  redis.call('EXISTS', KEYS[4]),
-  offset + #fresh
-}
+-- Java: waitingroom/SalePulseScript.
+-- KEYS: cursor, stock, sealed, departures.
+-- ARGV: how many departures the caller has already read, most new ones to return.
+-- Reply: OK, last admitted queue number, stock (-1 if not loaded), 1 if sealed, departures read
+--   so far after this call, then the new departures ("n" left, "-n" came back).
+local cursor, stock, sealed, departures = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local offset, most = tonumber(ARGV[1]), tonumber(ARGV[2])
+
+local fresh = redis.call('LRANGE', departures, offset, offset + most - 1)
+answer('OK',
+  tonumber(redis.call('GET', cursor) or '0'),
+  tonumber(redis.call('GET', stock) or '-1'),
+  redis.call('EXISTS', sealed),
+  offset + #fresh)
 for i = 1, #fresh do
-  result[#result + 1] = fresh[i]
+  reply[#reply + 1] = fresh[i]
 end
-return result
+return reply

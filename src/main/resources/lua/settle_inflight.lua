@@ -1,48 +1,52 @@
 -- Settles one in-flight take that has been pending too long (the process that took the units
--- probably died before or after its database write). ARGV[2] says whether the database has
+-- probably died before or after its database write). The caller says whether the database has
 -- the order: if it has, only the bookkeeping is finished; if not, the units go back to the
--- pool and an admitted buyer goes back to their place in line.
--- KEYS[1] sale:{id}:inflight  KEYS[2] sale:{id}:stock  KEYS[3] sale:{id}:buyers
--- KEYS[4] sale:{id}:tickets   KEYS[5] sale:{id}:line
--- ARGV[1] order id (for an admission, the ticket id)  ARGV[2] '1' if the order exists
--- Returns {units returned to the pool (0 if none or already settled), the admitted buyer's
--- ticket state now ('RESERVED', back in line 'QUEUED', or '' when no admission was settled)}:
--- the buyer's live connections are told, since the process that would have told them is gone.
-local entry = redis.call('HGET', KEYS[1], ARGV[1])
+-- pool and an admitted buyer goes back to their place in line. The buyer's live connections
+-- are told the ticket's new state, since the process that would have told them is gone.
+-- Java: audit/SettleInFlightScript.
+-- KEYS: inflight, stock, buyers, tickets, line.
+-- ARGV: order id (for an admission, the ticket id), '1' if the database has the order.
+-- Reply: outcome, units returned to the pool, the admitted buyer's ticket state now ('' when no
+--   admission was settled): ALREADY_SETTLED, 0, ''; WRITTEN, 0, 'RESERVED' or ''; RETURNED,
+--   units, 'QUEUED' (back in line) or ''.
+local inflight, stock, buyers, tickets, line = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local order_id, written = ARGV[1], ARGV[2] == '1'
+
+local entry = redis.call('HGET', inflight, order_id)
 if not entry then
-  return {0, ''}
+  answer('ALREADY_SETTLED', 0, '')
+  return reply
 end
-redis.call('HDEL', KEYS[1], ARGV[1])
-local user, quantity = string.match(entry, '^(.*)|([^|]*)|[^|]*$')
-quantity = tonumber(quantity)
+redis.call('HDEL', inflight, order_id)
+local taken = decode_inflight(entry)
 
-local ticket = redis.call('HGET', KEYS[4], user)
-local id, number, wanted, state, admittedAt
-if ticket then
-  id, number, wanted, state, admittedAt = string.match(ticket, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|[^|]*|(.*)$')
-end
-local admission = ticket and id == ARGV[1] and state == 'ADMITTED'
+local ticket = decode_ticket(redis.call('HGET', tickets, taken.user))
+local admission = ticket and ticket.id == order_id and ticket.state == 'ADMITTED'
 
-if ARGV[2] == '1' then
+if written then
   if admission then
-    redis.call('HSET', KEYS[4], user, id .. '|' .. number .. '|' .. wanted .. '|RESERVED|' .. ARGV[1] .. '|' .. admittedAt)
-    return {0, 'RESERVED'}
+    redis.call('HSET', tickets, taken.user, encode_ticket(ticket_in(ticket, 'RESERVED', order_id)))
+    answer('WRITTEN', 0, 'RESERVED')
+  else
+    answer('WRITTEN', 0, '')
   end
-  return {0, ''}
+  return reply
 end
 
-if redis.call('EXISTS', KEYS[2]) == 1 then
-  redis.call('INCRBY', KEYS[2], quantity)
+if redis.call('EXISTS', stock) == 1 then
+  redis.call('INCRBY', stock, taken.quantity)
 end
-local held = tonumber(redis.call('HGET', KEYS[3], user) or '0')
-if held <= quantity then
-  redis.call('HDEL', KEYS[3], user)
+local held = tonumber(redis.call('HGET', buyers, taken.user) or '0')
+if held <= taken.quantity then
+  redis.call('HDEL', buyers, taken.user)
 else
-  redis.call('HINCRBY', KEYS[3], user, -quantity)
+  redis.call('HINCRBY', buyers, taken.user, -taken.quantity)
 end
 if admission then
-  redis.call('HSET', KEYS[4], user, id .. '|' .. number .. '|' .. wanted .. '|QUEUED||')
-  redis.call('ZADD', KEYS[5], tonumber(number), user)
-  return {quantity, 'QUEUED'}
+  redis.call('HSET', tickets, taken.user, encode_ticket(ticket_in(ticket, 'QUEUED', '', '')))
+  redis.call('ZADD', line, ticket.number, taken.user)
+  answer('RETURNED', taken.quantity, 'QUEUED')
+else
+  answer('RETURNED', taken.quantity, '')
 end
-return {quantity, ''}
+return reply

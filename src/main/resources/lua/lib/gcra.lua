@@ -2,13 +2,7 @@
 -- and per device for one sale. A request passes only if every limit lets it, and only then
 -- is it counted against them all: a refused request costs its sender nothing extra, and a
 -- bot cannot drain an honest buyer's allowance by sharing one of their limits.
--- Time is Redis' own clock, so every instance agrees.
-
--- Milliseconds on Redis' clock.
-local function now_millis()
-  local clock = redis.call('TIME')
-  return tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
-end
+-- Time is Redis' own clock (now_millis, in the prelude), so every instance agrees.
 
 -- limits: a list of {key, milliseconds between requests at the steady rate, burst}.
 -- Returns nil when the request passes (and counts it against every limit), or the milliseconds

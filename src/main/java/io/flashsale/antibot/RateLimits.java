@@ -1,6 +1,5 @@
 package io.flashsale.antibot;
 
-import io.flashsale.infra.LuaScript;
 import io.flashsale.infra.SaleKeys;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
@@ -35,17 +34,16 @@ public final class RateLimits {
     }
   }
 
-  private final Redis redis;
   private final Settings settings;
-  private final LuaScript script = LuaScript.fromResource("rate_limit");
+  private final RateLimitScript script;
 
   public RateLimits(Redis redis, Settings settings) {
-    this.redis = redis;
     this.settings = settings;
+    this.script = new RateLimitScript(redis);
   }
 
   public Future<Void> loadScripts() {
-    return script.load(redis);
+    return script.load();
   }
 
   /** Passes, or fails with RATE_LIMITED carrying when to try again. */
@@ -54,15 +52,9 @@ public final class RateLimits {
     if (checks.isEmpty()) {
       return Future.succeededFuture();
     }
-    List<String> args = new ArrayList<>(2 * checks.size());
-    checks.forEach(check -> {
-      args.add(Long.toString(check.intervalMillis()));
-      args.add(Integer.toString(check.burst()));
-    });
-    return script.run(redis, checks.stream().map(Check::key).toList(), args)
-        .compose(reply -> reply.get(0).toInteger() == 0
-            ? Future.succeededFuture()
-            : Future.failedFuture(checks.get(reply.get(2).toInteger() - 1).refusal(reply.get(1).toLong())));
+    return script.run(checks).compose(result -> result.allowed()
+        ? Future.succeededFuture()
+        : Future.failedFuture(result.refusedBy().refusal(result.retryAfterMillis())));
   }
 
   /**

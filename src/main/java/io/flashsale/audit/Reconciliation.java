@@ -1,7 +1,7 @@
 package io.flashsale.audit;
 
-import io.flashsale.infra.LuaScript;
 import io.flashsale.infra.SaleKeys;
+import io.flashsale.inventory.InFlight;
 import io.flashsale.inventory.ReservationVerticle;
 import io.flashsale.sale.FlashSale;
 import io.flashsale.sale.OpenSales;
@@ -47,7 +47,7 @@ public final class Reconciliation {
   /** {@code alertWebhookUrl} empty: no alert hook. */
   public record Settings(Duration staleAfter, Duration interval, String alertWebhookUrl) {}
 
-  private record InFlight(String orderId, String userId, int quantity, long takenAtMillis) {}
+  private record Stale(String orderId, InFlight entry) {}
 
   /** {@code inflight}: units of in-flight entries with no order yet; {@code written}: entries whose order exists. */
   private record Figures(int available, int sold, long heldOrPaid, long stock, long inflight, Set<String> written) {
@@ -70,8 +70,8 @@ public final class Reconciliation {
   private final WebClient alerts;
   private final EventBus eventBus;
   private final String owner = UUID.randomUUID().toString();
-  private final LuaScript settle = LuaScript.fromResource("settle_inflight");
-  private final LuaScript repair = LuaScript.fromResource("repair_stock");
+  private final SettleInFlightScript settle;
+  private final RepairStockScript repair;
   private final Map<String, Figures> suspicious = new ConcurrentHashMap<>();
 
   public Reconciliation(Pool pool, Redis redis, OpenSales openSales, WebClient alerts, EventBus eventBus,
@@ -85,10 +85,12 @@ public final class Reconciliation {
     this.clock = clock;
     this.metrics = metrics;
     this.saleMeters = saleMeters;
+    this.settle = new SettleInFlightScript(redis);
+    this.repair = new RepairStockScript(redis);
   }
 
   public Future<Void> loadScripts() {
-    return Future.all(settle.load(redis), repair.load(redis)).mapEmpty();
+    return Future.all(settle.load(), repair.load()).mapEmpty();
   }
 
   /** One round over every open sale. */
@@ -112,12 +114,11 @@ public final class Reconciliation {
   private Future<Void> settleStale(FlashSale sale, SaleKeys keys) {
     return redis.send(Request.cmd(Command.HGETALL).arg(keys.inflight())).compose(all -> {
       long cutoff = clock.millis() - settings.staleAfter().toMillis();
-      List<InFlight> stale = new ArrayList<>();
+      List<Stale> stale = new ArrayList<>();
       for (String orderId : all.getKeys()) {
-        String[] parts = all.get(orderId).toString().split("\\|");
-        long takenAt = Long.parseLong(parts[parts.length - 1]);
-        if (takenAt < cutoff) {
-          stale.add(new InFlight(orderId, parts[0], Integer.parseInt(parts[parts.length - 2]), takenAt));
+        InFlight entry = InFlight.decode(all.get(orderId).toString());
+        if (entry.takenAtMillis() < cutoff) {
+          stale.add(new Stale(orderId, entry));
         }
       }
       if (stale.isEmpty()) {
@@ -129,23 +130,22 @@ public final class Reconciliation {
           .compose(rows -> {
             Set<String> written = new HashSet<>();
             rows.forEach(row -> written.add(row.getUUID("order_id").toString()));
-            return Future.all(stale.stream().map(entry -> settle.run(redis,
-                    List.of(keys.inflight(), keys.stock(), keys.buyers(), keys.tickets(), keys.line()),
-                    List.of(entry.orderId(), written.contains(entry.orderId()) ? "1" : "0"))
+            return Future.all(stale.stream().map(entry -> settle.run(keys, entry.orderId(),
+                    written.contains(entry.orderId()))
                 .onSuccess(settled -> {
-                  int returned = settled.get(0).toInteger();
+                  int returned = settled.unitsReturned();
                   if (returned > 0) {
                     metrics.counter("flashsale.reconciliation.units.recovered").increment(returned);
-                    LOG.warn("sale " + sale.saleId() + ": " + returned + " unit(s) of " + entry.userId()
+                    LOG.warn("sale " + sale.saleId() + ": " + returned + " unit(s) of " + entry.entry().userId()
                         + " were taken but never written (order " + entry.orderId() + "); returned to the pool");
                     // The next buyer in line need not wait for the admission step's next tick.
                     eventBus.publish(ReservationVerticle.UNITS_RETURNED,
                         new JsonObject().put("saleId", sale.saleId()).put("units", returned));
                   }
-                  String state = settled.get(1).toString();
+                  String state = settled.ticketState();
                   if (!state.isEmpty()) {
                     eventBus.publish(WaitingRoomAddresses.OUTCOME, new JsonObject().put("saleId", sale.saleId())
-                        .put("userId", entry.userId()).put("state", state)
+                        .put("userId", entry.entry().userId()).put("state", state)
                         .put("orderId", state.equals("RESERVED") ? entry.orderId() : null));
                   }
                 })).toList()).mapEmpty();
@@ -167,8 +167,7 @@ public final class Reconciliation {
           Response entries = inRedis.get(1);
           Map<String, Integer> inflight = new HashMap<>();
           for (String orderId : entries.getKeys()) {
-            String[] parts = entries.get(orderId).toString().split("\\|");
-            inflight.put(orderId, Integer.parseInt(parts[parts.length - 2]));
+            inflight.put(orderId, InFlight.decode(entries.get(orderId).toString()).quantity());
           }
           UUID[] ids = inflight.keySet().stream().map(UUID::fromString).toArray(UUID[]::new);
           return pool.preparedQuery("""
@@ -213,10 +212,7 @@ public final class Reconciliation {
         + "); repairing Redis from the database";
     LOG.error(message);
     metrics.counter("flashsale.reconciliation.repairs").increment();
-    List<String> args = new ArrayList<>(1 + figures.written().size());
-    args.add(Long.toString(figures.available() - figures.sold()));
-    args.addAll(figures.written());
-    return repair.run(redis, List.of(keys.stock(), keys.inflight()), args)
+    return repair.run(keys, figures.available() - figures.sold(), figures.written())
         .compose(repaired -> alert(sale, "REDIS_DRIFT_REPAIRED", message, figures))
         .map(drift);
   }

@@ -4,6 +4,8 @@ import io.flashsale.antibot.Blacklist;
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.sale.FlashSale;
 import io.flashsale.sale.OpenSales;
+import io.flashsale.waitingroom.Ticket;
+import io.flashsale.waitingroom.TicketState;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
@@ -117,7 +119,7 @@ public final class RedisRecovery {
           for (var row : rows) {
             String orderId = row.getUUID("order_id").toString();
             writes.add(Request.cmd(Command.HSET).arg(keys.tickets()).arg(row.getString("user_id"))
-                .arg(orderId + "|0|" + row.getInteger("quantity") + "|RESERVED|" + orderId + "|"));
+                .arg(new Ticket(orderId, 0, row.getInteger("quantity"), TicketState.RESERVED, orderId, 0).encode()));
           }
           return writes.isEmpty() ? Future.succeededFuture() : redis.batch(writes).<Void>mapEmpty();
         });

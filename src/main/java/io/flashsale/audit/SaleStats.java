@@ -1,6 +1,7 @@
 package io.flashsale.audit;
 
 import io.flashsale.infra.SaleKeys;
+import io.flashsale.inventory.InFlight;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -89,8 +90,7 @@ public final class SaleStats {
     long prequeue = redisFigures.get(2).toLong();
     long inFlight = 0;
     for (Response entry : redisFigures.get(6)) {
-      String[] parts = entry.toString().split("\\|");
-      inFlight += Integer.parseInt(parts[parts.length - 2]);
+      inFlight += InFlight.decode(entry.toString()).quantity();
     }
     JsonObject rejections = new JsonObject();
     Response tally = redisFigures.get(5);

@@ -1,6 +1,6 @@
 package io.flashsale.checkout;
 
-import io.flashsale.infra.LuaScript;
+import io.flashsale.checkout.ClaimPreauthorizationsScript.Claimed;
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.payment.PaymentGateway;
 import io.flashsale.payment.PaymentGateway.AuthorizationRequest;
@@ -48,36 +48,29 @@ public final class Preauthorizations {
   /** How long the first answer of a group waits for others to join it. */
   static final long GROUP_MILLIS = 2;
 
-  private record Claimed(String userId, String ticketId, int quantity, String paymentMethodId) {
-    static Claimed parse(String encoded) {
-      String[] parts = encoded.split("\\|", -1);
-      return new Claimed(parts[0], parts[1], Integer.parseInt(parts[2]), parts[3]);
-    }
-  }
-
-  private final Redis redis;
   private final Pool pool;
   private final PaymentGateway gateway;
   private final AuthorizationRepository authorizations;
   private final Vertx vertx;
   private final MeterRegistry metrics;
   private final Duration lease;
-  private final LuaScript claim = LuaScript.fromResource("claim_preauthorizations");
-  private final LuaScript record = LuaScript.fromResource("record_preauthorizations");
+  private final ClaimPreauthorizationsScript claim;
+  private final RecordPreauthorizationsScript record;
 
   public Preauthorizations(Redis redis, Pool pool, PaymentGateway gateway, AuthorizationRepository authorizations,
                            Vertx vertx, MeterRegistry metrics, Duration lease) {
     this.lease = lease;
-    this.redis = redis;
     this.pool = pool;
     this.gateway = gateway;
     this.authorizations = authorizations;
     this.vertx = vertx;
     this.metrics = metrics;
+    this.claim = new ClaimPreauthorizationsScript(redis);
+    this.record = new RecordPreauthorizationsScript(redis);
   }
 
   public Future<Void> loadScripts() {
-    return Future.all(claim.load(redis), record.load(redis)).mapEmpty();
+    return Future.all(claim.load(), record.load()).mapEmpty();
   }
 
   /** One round for one sale, at most {@code most} cards; resolves to how many were claimed. */
@@ -85,14 +78,9 @@ public final class Preauthorizations {
     SaleKeys keys = new SaleKeys(sale.saleId());
     // Two seconds of admissions beyond the units left: enough that the line never waits on a card.
     int buffer = Math.max(100, 2 * sale.admissionRatePerSecond());
-    return claim.run(redis,
-            List.of(keys.preauthQueue(), keys.preauthorizing(), keys.paymentMethods(), keys.tickets(), keys.cursor(),
-                keys.stock(), keys.control()),
-            List.of(Integer.toString(most), Long.toString(lease.toMillis()), Integer.toString(buffer),
-                Integer.toString(sale.admissionRatePerSecond()), Long.toString(HORIZON.toSeconds())))
-        .compose(reply -> {
-          List<Claimed> claimed = new ArrayList<>(reply.size());
-          reply.forEach(entry -> claimed.add(Claimed.parse(entry.toString())));
+    return claim.run(keys, new ClaimPreauthorizationsScript.Claim(most, lease.toMillis(), buffer,
+            sale.admissionRatePerSecond(), HORIZON.toSeconds()))
+        .compose(claimed -> {
           if (claimed.isEmpty()) {
             return Future.succeededFuture(0);
           }
@@ -165,19 +153,14 @@ public final class Preauthorizations {
 
   /** Database first: a buyer becomes admissible only once their authorisation can be captured or voided. */
   private Future<Void> recordAnswers(FlashSale sale, SaleKeys keys, List<Answer> answers) {
-    List<String> args = new ArrayList<>(answers.size() * 2);
-    answers.forEach(answer -> {
-      args.add(answer.userId());
-      args.add(answer.declineReason() == null ? "AUTHORIZED" : "DECLINED");
-    });
     return authorizations.recordAnswers(pool, UUID.fromString(sale.saleId()), sale.currency(), answers)
-        .compose(recorded -> record.run(redis,
-            List.of(keys.preauthorizing(), keys.payments(), keys.line(), keys.tickets(), keys.prequeue()), args))
+        .compose(recorded -> record.run(keys, answers.stream()
+            .map(answer -> new RecordPreauthorizationsScript.Answered(answer.userId(), answer.declineReason() == null))
+            .toList()))
         // Approved after the buyer had left or been dropped: nobody will capture this hold.
         .compose(gone -> {
           List<Future<Void>> voids = new ArrayList<>();
-          gone.forEach(user -> voids.add(authorizations.requestVoid(pool, UUID.fromString(sale.saleId()),
-              user.toString())));
+          gone.forEach(user -> voids.add(authorizations.requestVoid(pool, UUID.fromString(sale.saleId()), user)));
           return Future.all(voids);
         })
         .onSuccess(done -> answers.stream().filter(answer -> answer.declineReason() != null).forEach(declined ->

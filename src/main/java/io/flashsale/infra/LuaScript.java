@@ -20,7 +20,12 @@ import java.util.regex.Pattern;
  *
  * <p>A line {@code --#include NAME} is replaced by {@code resources/lua/lib/NAME.lua}: code
  * several scripts share (the rate limits, say) is written once, and each script still reaches
- * Redis as one self-contained source.
+ * Redis as one self-contained source. Every script starts with {@code lib/prelude.lua}, included
+ * the same way: the Redis-clock {@code now}, the reply convention, the records' codecs and the
+ * blacklist check.
+ *
+ * <p>Callers do not use this class directly: each script has one class next to its main caller
+ * ({@code waitingroom/JoinQueueScript}, say) that owns its keys, arguments and reply record.
  */
 public final class LuaScript {
 
@@ -36,9 +41,17 @@ public final class LuaScript {
   private static final Pattern INCLUDE = Pattern.compile("(?m)^--#include ([a-z_]+)$");
 
   public static LuaScript fromResource(String name) {
-    String source = read("lua/" + name + ".lua");
-    return new LuaScript(name, INCLUDE.matcher(source)
-        .replaceAll(include -> Matcher.quoteReplacement(read("lua/lib/" + include.group(1) + ".lua"))));
+    return of(name, read("lua/" + name + ".lua"));
+  }
+
+  /** A script whose body is given here (the codecs' golden tests), expanded as a resource's would be. */
+  public static LuaScript of(String name, String body) {
+    return new LuaScript(name, expand("--#include prelude\n" + body));
+  }
+
+  private static String expand(String source) {
+    return INCLUDE.matcher(source)
+        .replaceAll(include -> Matcher.quoteReplacement(read("lua/lib/" + include.group(1) + ".lua")));
   }
 
   private static String read(String path) {

@@ -1,16 +1,12 @@
 package io.flashsale.inventory;
 
 import io.flashsale.antibot.RateLimits;
-import io.flashsale.infra.LuaScript;
 import io.flashsale.infra.SaleKeys;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /** Layer 1: the sale's stock counter in Redis, taken and returned only by atomic scripts. */
 public final class StockGate {
@@ -32,15 +28,17 @@ public final class StockGate {
   public record Return(String userId, int quantity, String inflightOrderId) {}
 
   private final Redis redis;
-  private final LuaScript take = LuaScript.fromResource("take_stock");
-  private final LuaScript giveBack = LuaScript.fromResource("return_stock");
+  private final TakeStockScript take;
+  private final ReturnStockScript giveBack;
 
   public StockGate(Redis redis) {
     this.redis = redis;
+    this.take = new TakeStockScript(redis);
+    this.giveBack = new ReturnStockScript(redis);
   }
 
   public Future<Void> loadScripts() {
-    return Future.all(take.load(redis), giveBack.load(redis)).mapEmpty();
+    return Future.all(take.load(), giveBack.load()).mapEmpty();
   }
 
   /**
@@ -48,38 +46,7 @@ public final class StockGate {
    * blacklists, own limit, then the stock. One answer per ask, in the same order.
    */
   public Future<List<Take>> takeAll(String saleId, List<Ask> asks) {
-    SaleKeys keys = new SaleKeys(saleId);
-    List<String> scriptKeys = new ArrayList<>(List.of(keys.stock(), keys.buyers(), keys.blacklist(),
-        keys.blacklistedDevices(), keys.rejections(), keys.inflight()));
-    Map<String, Integer> limitKeyIndex = new HashMap<>();
-    List<String> args = new ArrayList<>(1 + asks.size() * 6);
-    args.add(Integer.toString(asks.size()));
-    for (Ask ask : asks) {
-      args.add(ask.userId());
-      args.add(ask.device());
-      args.add(Integer.toString(ask.quantity()));
-      args.add(Integer.toString(ask.perUserLimit()));
-      args.add(ask.orderId());
-      args.add(Integer.toString(ask.limits().size()));
-      for (RateLimits.Check limit : ask.limits()) {
-        args.add(Integer.toString(limitKeyIndex.computeIfAbsent(limit.key(), key -> {
-          scriptKeys.add(key);
-          return scriptKeys.size();
-        })));
-        args.add(Long.toString(limit.intervalMillis()));
-        args.add(Integer.toString(limit.burst()));
-      }
-    }
-    return take.run(redis, scriptKeys, args).map(reply -> {
-      List<Take> takes = new ArrayList<>(asks.size());
-      for (int i = 0; i < asks.size(); i++) {
-        Outcome outcome = Outcome.valueOf(reply.get(3 * i).toString());
-        int refusing = reply.get(3 * i + 2).toInteger();
-        takes.add(new Take(outcome, reply.get(3 * i + 1).toLong(),
-            outcome == Outcome.RATE_LIMITED ? asks.get(i).limits().get(refusing - 1) : null));
-      }
-      return takes;
-    });
+    return take.run(new SaleKeys(saleId), asks);
   }
 
   /**
@@ -89,19 +56,13 @@ public final class StockGate {
    * already settled that in-flight take.
    */
   public Future<List<Integer>> giveBackAll(String saleId, List<Return> returns) {
-    SaleKeys keys = new SaleKeys(saleId);
-    List<String> args = new ArrayList<>(3 * returns.size());
-    returns.forEach(back -> {
-      args.add(back.userId());
-      args.add(Integer.toString(back.quantity()));
-      args.add(back.inflightOrderId());
-    });
-    return giveBack.run(redis, List.of(keys.stock(), keys.buyers(), keys.inflight()), args)
-        .map(reply -> {
-          List<Integer> after = new ArrayList<>(reply.size());
-          reply.forEach(each -> after.add(each.toInteger()));
-          return after;
-        });
+    return giveBack.run(new SaleKeys(saleId), returns).map(results -> results.stream()
+        .map(result -> switch (result.outcome()) {
+          case RETURNED -> (int) result.stockAfter();
+          case NOT_LOADED -> -1;
+          case ALREADY_SETTLED -> -2;
+        })
+        .toList());
   }
 
   /** The database confirmed these orders: their takes are no longer in flight. */

@@ -1,6 +1,5 @@
 package io.flashsale.waitingroom;
 
-import io.flashsale.infra.LuaScript;
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.inventory.ReservationDesk;
 import io.flashsale.inventory.Reservations.Claim;
@@ -9,6 +8,8 @@ import io.flashsale.sale.AuthorizationRepository;
 import io.flashsale.sale.ErrorCode;
 import io.flashsale.sale.FlashSale;
 import io.flashsale.sale.SaleMeters;
+import io.flashsale.waitingroom.AdmitScript.Admitted;
+import io.flashsale.waitingroom.AdmitScript.Dropped;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
@@ -17,7 +18,6 @@ import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 import io.vertx.sqlclient.Pool;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,18 +36,6 @@ public final class Admissions {
   /** Most absent buyers one step sets aside: a head of the line gone quiet clears in a few ticks. */
   private static final int MOST_ABSENT_PER_STEP = 256;
 
-  private record Admitted(String userId, String ticketId, long number, int quantity, long admittedAtMillis) {
-    static Admitted parse(String encoded) {
-      String[] parts = encoded.split("\\|", -1);
-      return new Admitted(parts[0], parts[1], Long.parseLong(parts[2]), Integer.parseInt(parts[3]),
-          Long.parseLong(parts[4]));
-    }
-
-    Ticket ticket(TicketState state, String orderId) {
-      return new Ticket(ticketId, number, quantity, state, orderId, admittedAtMillis);
-    }
-  }
-
   private static final int PASSABLE_SLOW_CARDS = 32;
 
   private final Redis redis;
@@ -59,7 +47,7 @@ public final class Admissions {
   private final MeterRegistry metrics;
   private final SaleMeters saleMeters;
   private final int tickMillis;
-  private final LuaScript admit = LuaScript.fromResource("admit");
+  private final AdmitScript admit;
 
   public Admissions(Redis redis, Pool pool, AuthorizationRepository authorizations, Presence.Settings presence,
                     ReservationDesk reservations, EventBus eventBus, MeterRegistry metrics, SaleMeters saleMeters,
@@ -73,44 +61,33 @@ public final class Admissions {
     this.metrics = metrics;
     this.saleMeters = saleMeters;
     this.tickMillis = tickMillis;
+    this.admit = new AdmitScript(redis);
   }
 
   public Future<Void> loadScripts() {
-    return admit.load(redis);
+    return admit.load();
   }
 
   public Future<Step> step(FlashSale sale) {
     SaleKeys keys = new SaleKeys(sale.saleId());
-    return admit.run(redis,
-            List.of(keys.line(), keys.tickets(), keys.stock(), keys.buyers(), keys.bucket(), keys.cursor(),
-                keys.payments(), keys.inflight(), keys.seen(), keys.away(), keys.departures(), keys.control(),
-                keys.preauthQueue(), keys.preauthorizing()),
-            // Pass a few slow cards to admit the authorised buyers behind them, but stop soon
-            // when the head of the line is still being authorised: a step must stay cheap.
-            List.of(Integer.toString(sale.admissionRatePerSecond()), Integer.toString(tickMillis),
-                Integer.toString(PASSABLE_SLOW_CARDS), Long.toString(presence.windowMillisForAdmission()),
-                Long.toString(presence.grace().toMillis()), Integer.toString(MOST_ABSENT_PER_STEP)))
-        .compose(reply -> {
-          long stockLeft = reply.get(0).toLong();
-          long waiting = reply.get(1).toLong();
+    // Pass a few slow cards to admit the authorised buyers behind them, but stop soon
+    // when the head of the line is still being authorised: a step must stay cheap.
+    return admit.run(keys, new AdmitScript.Step(sale.admissionRatePerSecond(), tickMillis, PASSABLE_SLOW_CARDS,
+            presence.windowMillisForAdmission(), presence.grace().toMillis(), MOST_ABSENT_PER_STEP))
+        .compose(step -> {
+          long stockLeft = step.stockLeft();
+          long waiting = step.waiting();
           saleMeters.gauge("flashsale.queue.waiting", sale.saleId()).set(waiting);
-          saleMeters.gauge("flashsale.queue.away", sale.saleId()).set(reply.get(2).toLong());
+          saleMeters.gauge("flashsale.queue.away", sale.saleId()).set(step.away());
           if (presence.enabled()) {
-            saleMeters.gauge("flashsale.queue.present", sale.saleId()).set(reply.get(3).toLong());
+            saleMeters.gauge("flashsale.queue.present", sale.saleId()).set(step.present());
           }
-          int skipped = reply.get(4).toInteger();
+          int skipped = step.skippedForAbsence();
           if (skipped > 0) {
             metrics.counter("flashsale.admissions.skipped", "reason", "ABSENT").increment(skipped);
           }
-          int droppedCount = reply.get(5).toInteger();
-          List<String> dropped = new ArrayList<>(droppedCount);
-          for (int i = 6; i < 6 + droppedCount; i++) {
-            dropped.add(reply.get(i).toString().split("\\|", 2)[0]);
-          }
-          List<Admitted> admitted = new ArrayList<>(reply.size() - 6 - droppedCount);
-          for (int i = 6 + droppedCount; i < reply.size(); i++) {
-            admitted.add(Admitted.parse(reply.get(i).toString()));
-          }
+          List<String> dropped = step.dropped().stream().map(Dropped::userId).toList();
+          List<Admitted> admitted = step.admitted();
           if (stockLeft == 0 && waiting > 0 && !admitted.isEmpty()) {
             eventBus.publish(WaitingRoomAddresses.SOLD_OUT, new JsonObject().put("saleId", sale.saleId()));
           }

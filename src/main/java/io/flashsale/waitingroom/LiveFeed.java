@@ -1,6 +1,5 @@
 package io.flashsale.waitingroom;
 
-import io.flashsale.infra.LuaScript;
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.sale.FlashSale;
 import io.vertx.core.Future;
@@ -27,12 +26,11 @@ import java.util.UUID;
 public final class LiveFeed {
 
   private final Vertx vertx;
-  private final Redis redis;
   private final WaitingRoom room;
   private final Presence presence;
   private final long pushMillis;
   private final PushSchedule schedule;
-  private final LuaScript pulse = LuaScript.fromResource("sale_pulse");
+  private final SalePulseScript pulse;
   private static final int MOST_DEPARTURES_PER_PULSE = 10_000;
 
   private final Map<String, SaleChannel> channels = new HashMap<>();
@@ -40,11 +38,11 @@ public final class LiveFeed {
 
   public LiveFeed(Vertx vertx, Redis redis, WaitingRoom room, Presence presence, long pushMillis) {
     this.vertx = vertx;
-    this.redis = redis;
     this.room = room;
     this.presence = presence;
     this.pushMillis = pushMillis;
     this.schedule = PushSchedule.forPulse(pushMillis);
+    this.pulse = new SalePulseScript(redis);
   }
 
   /** Registers the event-bus consumers; call from the owning verticle so everything runs on its event loop. */
@@ -155,18 +153,13 @@ public final class LiveFeed {
         return;
       }
       pulsing = true;
-      pulse.run(redis, List.of(keys.cursor(), keys.stock(), keys.line(), keys.sealed(), keys.departures()),
-              List.of(Long.toString(departuresRead), Integer.toString(MOST_DEPARTURES_PER_PULSE)))
-          .onSuccess(reply -> {
-            cursor = reply.get(0).toLong();
-            stock = reply.get(1).toLong();
-            departuresRead = reply.get(4).toLong();
-            List<Long> fresh = new ArrayList<>(reply.size() - 5);
-            for (int i = 5; i < reply.size(); i++) {
-              fresh.add(reply.get(i).toLong());
-            }
-            departedAhead = DeparturesAhead.update(departedAhead, fresh, cursor);
-            boolean nowSealed = reply.get(3).toInteger() == 1;
+      pulse.run(keys, departuresRead, MOST_DEPARTURES_PER_PULSE)
+          .onSuccess(read -> {
+            cursor = read.cursor();
+            stock = read.stock();
+            departuresRead = read.departuresRead();
+            departedAhead = DeparturesAhead.update(departedAhead, read.departures(), cursor);
+            boolean nowSealed = read.sealed();
             boolean justSealed = nowSealed && !sealed;
             sealed = nowSealed;
             pulsed = true;

@@ -1,6 +1,5 @@
 package io.flashsale.waitingroom;
 
-import io.flashsale.infra.LuaScript;
 import io.flashsale.infra.SaleKeys;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
@@ -26,15 +25,16 @@ public final class PrequeueShuffle {
   private final Redis redis;
   private final Random random;
   private final String owner = UUID.randomUUID().toString();
-  private final LuaScript seal = LuaScript.fromResource("seal_prequeue");
+  private final SealPrequeueScript seal;
 
   public PrequeueShuffle(Redis redis, Random random) {
     this.redis = redis;
     this.random = random;
+    this.seal = new SealPrequeueScript(redis);
   }
 
   public Future<Void> loadScripts() {
-    return seal.load(redis);
+    return seal.load();
   }
 
   /** Whether the sale's pre-queue is sealed; tries to seal it if not. */
@@ -61,18 +61,13 @@ public final class PrequeueShuffle {
   private Future<Void> sealInChunks(SaleKeys keys, List<String> order, int from) {
     int to = Math.min(order.size(), from + CHUNK);
     boolean last = to == order.size();
-    List<String> args = new ArrayList<>(to - from + 1);
-    args.add(last ? "1" : "0");
-    args.addAll(order.subList(from, to));
-    return seal.run(redis,
-            List.of(keys.tickets(), keys.sequence(), keys.line(), keys.prequeue(), keys.sealed(), keys.preauthQueue()),
-            args)
-        .compose(left -> {
+    return seal.run(keys, last, order.subList(from, to))
+        .compose(sealing -> {
           if (!last) {
             return sealInChunks(keys, order, to);
           }
           // Buyers who joined while we were sealing are drawn among themselves, still ahead of later ones.
-          return left.toInteger() > 0 ? sealRemaining(keys) : Future.succeededFuture();
+          return sealing.left() > 0 ? sealRemaining(keys) : Future.succeededFuture();
         });
   }
 

@@ -1,13 +1,10 @@
 package io.flashsale.waitingroom;
 
-import io.flashsale.infra.LuaScript;
 import io.flashsale.infra.SaleKeys;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.List;
 
 /**
  * Who is still there. A buyer is present while their WebSocket is open or they polled within
@@ -29,17 +26,16 @@ public final class Presence {
     }
   }
 
-  private final Redis redis;
   private final Settings settings;
-  private final LuaScript mark = LuaScript.fromResource("mark_present");
+  private final MarkPresentScript mark;
 
   public Presence(Redis redis, Settings settings) {
-    this.redis = redis;
     this.settings = settings;
+    this.mark = new MarkPresentScript(redis);
   }
 
   public Future<Void> loadScripts() {
-    return mark.load(redis);
+    return mark.load();
   }
 
   public Settings settings() {
@@ -51,11 +47,6 @@ public final class Presence {
     if (!settings.enabled() || users.isEmpty()) {
       return Future.succeededFuture();
     }
-    SaleKeys keys = new SaleKeys(saleId);
-    List<String> args = new ArrayList<>(users.size() + 1);
-    args.add(Long.toString(settings.refresh().toMillis()));
-    args.addAll(users);
-    return mark.run(redis, List.of(keys.seen(), keys.away(), keys.line(), keys.tickets(), keys.departures()), args)
-        .mapEmpty();
+    return mark.run(new SaleKeys(saleId), settings.refresh().toMillis(), users);
   }
 }

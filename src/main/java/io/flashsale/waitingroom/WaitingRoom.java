@@ -2,7 +2,6 @@ package io.flashsale.waitingroom;
 
 import io.flashsale.antibot.BotDefence.Guards;
 import io.flashsale.antibot.Rejection;
-import io.flashsale.infra.LuaScript;
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.sale.AuthorizationRepository;
 import io.flashsale.sale.ErrorCode;
@@ -21,7 +20,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.Response;
 import io.vertx.sqlclient.Pool;
 import java.time.Clock;
 import java.time.Duration;
@@ -32,7 +30,6 @@ import java.util.UUID;
 /** Joining a sale's line and asking where one stands. Redis only, apart from winners' order status. */
 public final class WaitingRoom {
 
-  private final Redis redis;
   private final Pool pool;
   private final SaleCatalog catalog;
   private final OrderRepository orders;
@@ -41,8 +38,8 @@ public final class WaitingRoom {
   private final Clock clock;
   private final MeterRegistry metrics;
   private final JoinBatches joins;
-  private final LuaScript status = LuaScript.fromResource("queue_status");
-  private final LuaScript leave = LuaScript.fromResource("leave_queue");
+  private final QueueStatusScript status;
+  private final LeaveQueueScript leave;
   private final Presence presence;
   private final AuthorizationRepository authorizations;
   private final EventBus eventBus;
@@ -51,8 +48,9 @@ public final class WaitingRoom {
                      AuthorizationRepository authorizations, AdmissionTokens admissionTokens, Presence presence,
                      Vertx vertx, Duration prequeueWindow, Clock clock, MeterRegistry metrics,
                      long joinWindowMillis, int joinBatchSize) {
-    this.redis = redis;
     this.joins = new JoinBatches(vertx, redis, joinWindowMillis, joinBatchSize, metrics);
+    this.status = new QueueStatusScript(redis);
+    this.leave = new LeaveQueueScript(redis);
     this.eventBus = vertx.eventBus();
     this.authorizations = authorizations;
     this.presence = presence;
@@ -66,7 +64,7 @@ public final class WaitingRoom {
   }
 
   public Future<Void> loadScripts() {
-    return Future.all(joins.loadScripts(), status.load(redis), leave.load(redis), presence.loadScripts()).mapEmpty();
+    return Future.all(joins.loadScripts(), status.load(), leave.load(), presence.loadScripts()).mapEmpty();
   }
 
   /**
@@ -84,8 +82,7 @@ public final class WaitingRoom {
           case "JOINED" -> Future.succeededFuture(waiting(sale, Ticket.decode(answer.ticket()), answer.number(),
               answer.detail(), "AUTHORIZING"));
           case "EXISTING" -> status(userId, sale).compose(view -> Future.failedFuture(new AlreadyQueuedException(view)));
-          case "RATE_LIMITED" -> refused(Rejection.RATE_LIMITED,
-              guards.limits().get((int) answer.detail() - 1).refusal(answer.number()));
+          case "RATE_LIMITED" -> refused(Rejection.RATE_LIMITED, answer.refusedBy().refusal(answer.number()));
           case "POW_REPLAYED" -> refused(Rejection.POW_REPLAYED,
               Rejection.POW_REPLAYED.exception("this challenge was already used"));
           case "BLACKLISTED", "BLACKLISTED_DEVICE" -> {
@@ -127,24 +124,19 @@ public final class WaitingRoom {
       if (!sale.waitingRoom()) {
         return Future.failedFuture(noWaitingRoom());
       }
-      SaleKeys keys = new SaleKeys(sale.saleId());
-      return leave.run(redis,
-              List.of(keys.tickets(), keys.line(), keys.away(), keys.prequeue(), keys.preauthQueue(),
-                  keys.preauthorizing(), keys.departures(), keys.cursor(), keys.payments()),
-              List.of(userId, ticketId == null ? "" : ticketId))
-          .compose(reply -> departure(sale, userId, reply.get(0).toString(), reply.get(1).toString()));
+      return leave.run(new SaleKeys(sale.saleId()), userId, ticketId).compose(left -> departure(sale, userId, left));
     });
   }
 
-  private Future<Departure> departure(FlashSale sale, String userId, String outcome, String encoded) {
-    if (outcome.equals("NOT_IN_LINE")) {
+  private Future<Departure> departure(FlashSale sale, String userId, LeaveQueueScript.Left left) {
+    if (left.outcome() == LeaveQueueScript.Outcome.NOT_IN_LINE) {
       return Future.failedFuture(new FlashSaleException(ErrorCode.NOT_FOUND, "you have not joined this sale's line"));
     }
-    if (outcome.equals("NOT_YOURS")) {
+    if (left.outcome() == LeaveQueueScript.Outcome.NOT_YOURS) {
       return Future.failedFuture(new FlashSaleException(ErrorCode.FORBIDDEN, "that place in line is not yours"));
     }
-    Ticket ticket = Ticket.decode(encoded);
-    if (outcome.equals("LEFT")) {
+    Ticket ticket = left.ticket();
+    if (left.outcome() == LeaveQueueScript.Outcome.LEFT) {
       metrics.counter("flashsale.queue.leaves").increment();
       // The buyer's other tabs, on any instance, hear the answer rather than a stale position.
       eventBus.publish(WaitingRoomAddresses.OUTCOME, new JsonObject().put("saleId", sale.saleId())
@@ -174,30 +166,21 @@ public final class WaitingRoom {
   }
 
   private Future<QueueView> status(String userId, FlashSale sale) {
-    SaleKeys keys = new SaleKeys(sale.saleId());
-    return status.run(redis,
-            List.of(keys.tickets(), keys.line(), keys.stock(), keys.prequeue(), keys.sealed(), keys.payments(),
-                keys.lineLost()),
-            List.of(userId))
-        .compose(reply -> {
-          String encoded = reply.get(0).toString();
-          String lostAt = reply.get(6).toString();
-          if (encoded.isEmpty() && !lostAt.isEmpty()) {
-            return Future.failedFuture(new FlashSaleException(ErrorCode.CONFLICT, "the waiting line was lost in an "
-                + "outage at " + lostAt + "; orders already made are kept, and you can join the line again"));
-          }
-          if (encoded.isEmpty()) {
-            return Future.failedFuture(new FlashSaleException(ErrorCode.NOT_FOUND, "you have not joined this sale's line"));
-          }
-          return view(sale, userId, Ticket.decode(encoded), reply);
-        });
+    return status.run(new SaleKeys(sale.saleId()), userId).compose(status -> switch (status.outcome()) {
+      case LINE_LOST -> Future.failedFuture(new FlashSaleException(ErrorCode.CONFLICT, "the waiting line was lost in "
+          + "an outage at " + status.lineLostAt() + "; orders already made are kept, and you can join the line again"));
+      case NOT_JOINED -> Future.failedFuture(
+          new FlashSaleException(ErrorCode.NOT_FOUND, "you have not joined this sale's line"));
+      case TICKET -> view(sale, userId, status);
+    });
   }
 
-  private Future<QueueView> view(FlashSale sale, String userId, Ticket ticket, Response reply) {
-    long ahead = reply.get(1).toLong();
-    long stock = reply.get(2).toLong();
-    long prequeueSize = reply.get(3).toLong();
-    String payment = reply.get(5).toString();
+  private Future<QueueView> view(FlashSale sale, String userId, QueueStatusScript.Status read) {
+    Ticket ticket = read.ticket();
+    long ahead = read.ahead();
+    long stock = read.stock();
+    long prequeueSize = read.prequeueSize();
+    String payment = read.payment();
     if (ticket.state().waiting()) {
       return Future.succeededFuture(waiting(sale, ticket, ticket.numbered() ? ahead + 1 : prequeueSize, stock, payment));
     }

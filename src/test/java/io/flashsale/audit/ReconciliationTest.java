@@ -3,6 +3,7 @@ package io.flashsale.audit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flashsale.infra.SaleKeys;
+import io.flashsale.inventory.InFlight;
 import io.flashsale.inventory.StockGate;
 import io.flashsale.support.Await;
 import io.flashsale.support.Engine;
@@ -63,7 +64,7 @@ class ReconciliationTest {
     String orderId = Await.result(engine.server().purchase(saleId, "lucky", 1)).bodyAsJsonObject().getString("orderId");
     // The process died after the commit, before clearing its in-flight entry.
     Await.result(redis().send(Request.cmd(Command.HSET).arg(new SaleKeys(saleId).inflight()).arg(orderId)
-        .arg("lucky|1|" + (System.currentTimeMillis() - 60_000))));
+        .arg(new InFlight("lucky", 1, System.currentTimeMillis() - 60_000).encode())));
 
     Poll.until(() -> Await.result(redis().send(Request.cmd(Command.HLEN).arg(new SaleKeys(saleId).inflight()))).toInteger(),
         entries -> entries == 0, Duration.ofSeconds(20));
@@ -79,7 +80,7 @@ class ReconciliationTest {
         .getString("orderId");
     // Committed, its entry not yet cleared (and not stale: it is young for the whole test).
     Await.result(redis().send(Request.cmd(Command.HSET).arg(new SaleKeys(saleId).inflight()).arg(orderId)
-        .arg("steady|1|" + (System.currentTimeMillis() + 60_000))));
+        .arg(new InFlight("steady", 1, System.currentTimeMillis() + 60_000).encode())));
     String before = Await.result(engine.server().client().get("/metrics").send()).bodyAsString();
 
     // Many rounds (every 300 ms): a round counting the unit as sold and in flight sees a drift

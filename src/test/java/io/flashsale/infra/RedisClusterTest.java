@@ -231,18 +231,18 @@ class RedisClusterTest {
     io.vertx.redis.client.Redis redis = io.vertx.redis.client.Redis.createClient(vertx,
         Stores.redisOptions(cluster.seedUrls(), "cluster", 4));
     try {
-      LuaScript status = LuaScript.fromResource("queue_status");
+      LuaScript pulse = LuaScript.fromResource("sale_pulse");
       for (int round = 0; round < 5; round++) {
         for (int port : cluster.ports()) {
           assertThat(cluster.command(port, "SCRIPT", "FLUSH")).isEqualTo("OK");
         }
-        Await.result(status.load(redis));
+        Await.result(pulse.load(redis));
         for (SaleKeys keys : saleOnMaster.values()) {
-          io.vertx.redis.client.Response reply = Await.result(status.run(redis,
-              List.of(keys.tickets(), keys.line(), keys.stock(), keys.prequeue(), keys.sealed(), keys.payments(),
-                  keys.lineLost()),
-              List.of("nobody")));
-          assertThat(reply.get(2).toInteger()).as("no stock loaded for a sale that does not exist").isEqualTo(-1);
+          ScriptReply reply = ScriptReply.of(Await.result(pulse.run(redis,
+              List.of(keys.cursor(), keys.stock(), keys.sealed(), keys.departures()), List.of("0", "10"))));
+          assertThat(reply.string()).isEqualTo("OK");
+          assertThat(reply.number()).as("nobody admitted in a sale that does not exist").isZero();
+          assertThat(reply.number()).as("no stock loaded for a sale that does not exist").isEqualTo(-1);
         }
       }
     } finally {

@@ -1,0 +1,52 @@
+package io.flashsale.inventory;
+
+import io.flashsale.antibot.RateLimitScript;
+import io.flashsale.infra.RedisScript;
+import io.flashsale.infra.SaleKeys;
+import io.flashsale.infra.ScriptKeys;
+import io.flashsale.inventory.StockGate.Ask;
+import io.flashsale.inventory.StockGate.Outcome;
+import io.flashsale.inventory.StockGate.Take;
+import io.vertx.core.Future;
+import io.vertx.redis.client.Redis;
+import java.util.ArrayList;
+import java.util.List;
+
+/** {@code take_stock.lua}: the asks of a batch, in order, in one atomic call; one {@link Take} per ask. */
+final class TakeStockScript extends RedisScript {
+
+  TakeStockScript(Redis redis) {
+    super(redis, "take_stock");
+  }
+
+  Future<List<Take>> run(SaleKeys keys, List<Ask> asks) {
+    ScriptKeys scriptKeys = new ScriptKeys(keys(keys));
+    List<String> args = new ArrayList<>(1 + asks.size() * 9);
+    args.add(Integer.toString(asks.size()));
+    for (Ask ask : asks) {
+      args.add(ask.userId());
+      args.add(ask.device());
+      args.add(Integer.toString(ask.quantity()));
+      args.add(Integer.toString(ask.perUserLimit()));
+      args.add(ask.orderId());
+      RateLimitScript.appendBatchLimits(ask.limits(), scriptKeys, args);
+    }
+    return call(scriptKeys.list(), args).map(reply -> {
+      List<Take> takes = new ArrayList<>(asks.size());
+      for (Ask ask : asks) {
+        Outcome outcome = Outcome.valueOf(reply.string());
+        long number = reply.number();
+        long detail = reply.number();
+        takes.add(new Take(outcome, number,
+            outcome == Outcome.RATE_LIMITED ? RateLimitScript.refusing(ask.limits(), detail) : null));
+      }
+      return takes;
+    });
+  }
+
+  /** The keys, in the order the script's header names them. */
+  static List<String> keys(SaleKeys keys) {
+    return List.of(keys.stock(), keys.buyers(), keys.blacklist(), keys.blacklistedDevices(), keys.rejections(),
+        keys.inflight());
+  }
+}
