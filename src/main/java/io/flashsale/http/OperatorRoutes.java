@@ -1,19 +1,38 @@
 package io.flashsale.http;
 
+import io.flashsale.audit.SaleStats;
 import io.flashsale.operator.SaleExport.Part;
+import io.flashsale.sale.ErrorCode;
+import io.flashsale.sale.FlashSaleException;
 import io.flashsale.sale.FlashSale;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.time.Clock;
 import java.util.UUID;
 
-/** The admin API's controls of a running sale; {@code /api/admin/*} is admin-only already. */
+/** The admin API's controls and figures of a running sale; {@code /api/admin/*} is admin-only already. */
 final class OperatorRoutes {
 
   private OperatorRoutes() {}
 
   static void mount(Router router, ApiServices services, ContractValidation contract) {
+    // The dashboard's figures of one sale, read every second while an operator watches it.
+    SaleStats stats = new SaleStats(services.pool(), services.redis(), services.metrics(), Clock.systemUTC());
+    router.get("/api/admin/sales/:saleId/stats").handler(contract.of("saleStats")).handler(ctx -> {
+      UUID saleId = saleId(ctx);
+      stats.of(saleId)
+          .onSuccess(figures -> {
+            if (figures == null) {
+              ctx.fail(new FlashSaleException(ErrorCode.NOT_FOUND, "no sale " + saleId));
+            } else {
+              ctx.response().putHeader("Content-Type", "application/json")
+                  .putHeader("Cache-Control", "no-store").end(figures.encode());
+            }
+          })
+          .onFailure(ctx::fail);
+    });
     router.post("/api/admin/sales/:saleId/pause").handler(contract.of("pauseSale")).handler(ctx ->
         control(ctx, services.controls().pause(saleId(ctx), actor(ctx))));
     router.post("/api/admin/sales/:saleId/resume").handler(contract.of("resumeSale")).handler(ctx ->
@@ -30,7 +49,7 @@ final class OperatorRoutes {
       UUID saleId = saleId(ctx);
       services.catalog().get(saleId)
           .compose(sale -> services.operatorLog().list(services.pool(), saleId))
-          .onSuccess(actions -> ApiRouter.json(ctx, 200, new JsonObject().put("saleId", saleId.toString())
+          .onSuccess(actions -> Replies.json(ctx, 200, new JsonObject().put("saleId", saleId.toString())
               .put("actions", actions)))
           .onFailure(ctx::fail);
     });
@@ -49,7 +68,7 @@ final class OperatorRoutes {
   }
 
   private static UUID saleId(RoutingContext ctx) {
-    return ApiRouter.pathId(ctx, "saleId");
+    return Replies.pathId(ctx, "saleId");
   }
 
   private static String actor(RoutingContext ctx) {
@@ -57,6 +76,6 @@ final class OperatorRoutes {
   }
 
   private static void control(RoutingContext ctx, Future<FlashSale> changed) {
-    changed.onSuccess(sale -> ApiRouter.json(ctx, 200, sale.toJson())).onFailure(ctx::fail);
+    changed.onSuccess(sale -> Replies.json(ctx, 200, sale.toJson())).onFailure(ctx::fail);
   }
 }

@@ -61,25 +61,6 @@ public final class WebPages {
       // Not a refusal but absence: without demo mode there is no such endpoint, token or not.
       router.route("/api/demo/*").handler(ctx -> ctx.fail(404));
     }
-
-    SaleStats stats = new SaleStats(services.pool(), services.redis(), services.metrics(), Clock.systemUTC());
-    router.get("/api/admin/sales/:saleId/stats")
-        .handler(services.auth()::authenticate)
-        .handler(BearerAuth::requireAdmin)
-        .handler(contract.of("saleStats"))
-        .handler(ctx -> {
-          UUID saleId = ApiRouter.pathId(ctx, "saleId");
-          stats.of(saleId)
-              .onSuccess(figures -> {
-                if (figures == null) {
-                  ctx.fail(new FlashSaleException(ErrorCode.NOT_FOUND, "no sale " + saleId));
-                } else {
-                  ctx.response().putHeader("Content-Type", "application/json")
-                      .putHeader("Cache-Control", "no-store").end(figures.encode());
-                }
-              })
-              .onFailure(ctx::fail);
-        });
   }
 
   /**
