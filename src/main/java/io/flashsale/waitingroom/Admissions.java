@@ -125,6 +125,7 @@ public final class Admissions {
     return reservations.reserveClaimed(sale, claims).compose(outcomes -> {
       Request tickets = Request.cmd(Command.HSET).arg(keys.tickets());
       Request settled = Request.cmd(Command.HDEL).arg(keys.inflight());
+      int known = 0;
       for (ClaimOutcome outcome : outcomes) {
         if (outcome.unknown() != null) {
           // The write may have landed: the ticket stays ADMITTED with its in-flight entry, and
@@ -136,13 +137,17 @@ public final class Admissions {
         String orderId = outcome.order() != null ? outcome.order().orderId() : null;
         tickets.arg(buyer.userId()).arg(buyer.ticket(state, orderId).encode());
         settled.arg(buyer.ticketId());
+        known++;
         eventBus.publish(WaitingRoomAddresses.OUTCOME, new JsonObject()
             .put("saleId", sale.saleId())
             .put("userId", buyer.userId())
             .put("state", state.name())
             .put("orderId", orderId));
       }
-      return redis.batch(List.of(tickets, settled)).<Void>mapEmpty();
+      // Every outcome unknown (the database did not answer): nothing to write, and an HSET
+      // with no field would be refused by Redis.
+      return known == 0 ? Future.<Void>succeededFuture()
+          : redis.batch(List.of(tickets, settled)).<Void>mapEmpty();
     });
   }
 

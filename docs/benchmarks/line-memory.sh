@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Redis memory per waiting buyer (issue 18, "a compact line"): a million buyers join one sale
+# through join_queue.lua as the engine sends it (16 per call, no bot defence keys, so only the
+# line's own structures count), on a private redis-server; INFO memory before and after, divided
+# by the tickets, then MEMORY USAGE of each per-buyer structure.
+#   bash docs/benchmarks/line-memory.sh            # CALLS=62500 x 16 buyers
+set -euo pipefail
+PORT=${PORT:-7395}
+CALLS=${CALLS:-62500}
+HERE=$(cd "$(dirname "$0")/../.." && pwd)
+LUA="$HERE/src/main/resources/lua"
+redis-server --port "$PORT" --bind 127.0.0.1 --daemonize yes --save "" --appendonly no --logfile /dev/null
+trap 'redis-cli -p "$PORT" shutdown nosave >/dev/null 2>&1 || true' EXIT
+sleep 0.5
+# As infra/LuaScript sends it: lib/prelude.lua first, each "--#include NAME" replaced by lib/NAME.lua.
+expand() {
+  { echo "--#include prelude"; cat "$LUA/$1.lua"; } |
+    awk -v lib="$LUA/lib" '/^--#include [a-z_]+$/ { f = lib "/" $2 ".lua"; while ((getline l < f) > 0) print l; close(f); next } { print }'
+}
+JOIN=$(redis-cli -p "$PORT" SCRIPT LOAD "$(expand join_queue)")
+K='sale:{bench}:'
+redis-cli -p "$PORT" SET "${K}stock" 1000 >/dev/null
+used() { redis-cli -p "$PORT" INFO memory | awk -F: '/^used_memory:/{print $2}' | tr -d '\r'; }
+KEYS=(${K}tickets ${K}blacklist ${K}seq ${K}line ${K}prequeue ${K}sealed ${K}stock ${K}authq ${K}payment ${K}pm
+      ${K}blacklist-devices ${K}rejections ${K}seen)
+args=(0 16)
+for ((i = 0; i < 16; i++)); do
+  # user id ~17 characters, a UUID ticket id, a card, no device, no proof, no rate limits
+  args+=("user-$i-__rand_int__" 1 "0e0c1f4b-8a5e-4c3b-9a7e-$i-__rand_int__" pm_card_visa "" "" 0 0 0)
+done
+before=$(used)
+redis-benchmark -p "$PORT" -n "$CALLS" -c 32 -r 1000000000 EVALSHA "$JOIN" "${#KEYS[@]}" "${KEYS[@]}" "${args[@]}" \
+  >/dev/null 2>&1
+after=$(used)
+buyers=$(redis-cli -p "$PORT" HLEN "${K}tickets")
+echo "buyers=$buyers used_memory_before=$before after=$after bytes_per_waiting_buyer=$(( (after - before) / buyers ))"
+for k in tickets line authq payment pm seen; do
+  echo "  $k $(( $(redis-cli -p "$PORT" MEMORY USAGE "${K}$k" SAMPLES 0) / buyers )) bytes per buyer"
+done
