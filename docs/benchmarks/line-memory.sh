@@ -7,16 +7,7 @@
 set -euo pipefail
 PORT=${PORT:-7395}
 CALLS=${CALLS:-62500}
-HERE=$(cd "$(dirname "$0")/../.." && pwd)
-LUA="$HERE/src/main/resources/lua"
-redis-server --port "$PORT" --bind 127.0.0.1 --daemonize yes --save "" --appendonly no --logfile /dev/null
-trap 'redis-cli -p "$PORT" shutdown nosave >/dev/null 2>&1 || true' EXIT
-sleep 0.5
-# As infra/LuaScript sends it: lib/prelude.lua first, each "--#include NAME" replaced by lib/NAME.lua.
-expand() {
-  { echo "--#include prelude"; cat "$LUA/$1.lua"; } |
-    awk -v lib="$LUA/lib" '/^--#include [a-z_]+$/ { f = lib "/" $2 ".lua"; while ((getline l < f) > 0) print l; close(f); next } { print }'
-}
+source "$(dirname "$0")/redis-lib.sh"
 JOIN=$(redis-cli -p "$PORT" SCRIPT LOAD "$(expand join_queue)")
 K='sale:{bench}:'
 redis-cli -p "$PORT" SET "${K}stock" 1000 >/dev/null

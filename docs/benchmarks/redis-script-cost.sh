@@ -10,17 +10,7 @@
 # applies: three rate limits (user, IP, device) and a proof of work's single-use mark.
 set -euo pipefail
 PORT=${PORT:-7391}
-HERE=$(cd "$(dirname "$0")/../.." && pwd)
-LUA="$HERE/src/main/resources/lua"
-redis-server --port "$PORT" --bind 127.0.0.1 --daemonize yes --save "" --appendonly no --logfile /dev/null
-trap 'redis-cli -p "$PORT" shutdown nosave >/dev/null 2>&1 || true' EXIT
-sleep 0.5
-# A script as the engine sends it (infra/LuaScript): lua/lib/prelude.lua first, then the script,
-# each "--#include NAME" line replaced by lua/lib/NAME.lua.
-expand() {
-  { echo "--#include prelude"; cat "$LUA/$1.lua"; } |
-    awk -v lib="$LUA/lib" '/^--#include [a-z_]+$/ { f = lib "/" $2 ".lua"; while ((getline l < f) > 0) print l; close(f); next } { print }'
-}
+source "$(dirname "$0")/redis-lib.sh"
 JOIN=$(redis-cli -p "$PORT" SCRIPT LOAD "$(expand join_queue)")
 LIMIT=$(redis-cli -p "$PORT" SCRIPT LOAD "$(expand rate_limit)")
 K='sale:{bench}:'

@@ -90,16 +90,7 @@ public final class BearerAuth {
     if (token == null || token.isBlank()) {
       return Future.failedFuture(unauthorized("a bearer token is required"));
     }
-    String algorithm = algorithm(token);
-    Future<User> checked;
-    if ("HS256".equals(algorithm) && settings.acceptSecretTokens()) {
-      checked = jwt.authenticate(new TokenCredentials(token));
-    } else if (provider != null && algorithm != null) {
-      checked = provider.authenticate(token, algorithm);
-    } else {
-      checked = Future.failedFuture("no verifier for algorithm " + algorithm);
-    }
-    return checked
+    return checked(token)
         .recover(invalid -> Future.failedFuture(unauthorized("the token is invalid or expired")))
         .compose(user -> {
           // The library checks exp only when present: a token without one would be good forever.
@@ -117,6 +108,23 @@ public final class BearerAuth {
           }
           return Future.succeededFuture(new Caller(userId, hasAdminRole(user.principal())));
         });
+  }
+
+  /**
+   * Signature, issuer, audience and expiry. Without an OpenID provider there is one verifier,
+   * which refuses any other algorithm itself: the header is read only to choose between two.
+   */
+  private Future<User> checked(String token) {
+    if (provider == null) {
+      return settings.acceptSecretTokens() ? jwt.authenticate(new TokenCredentials(token))
+          : Future.failedFuture("no verifier is configured");
+    }
+    String algorithm = algorithm(token);
+    if ("HS256".equals(algorithm) && settings.acceptSecretTokens()) {
+      return jwt.authenticate(new TokenCredentials(token));
+    }
+    return algorithm != null ? provider.authenticate(token, algorithm)
+        : Future.failedFuture("the token's header names no algorithm");
   }
 
   /** The header's {@code alg}, or null when the token is not three dot-separated parts with a JSON header. */
