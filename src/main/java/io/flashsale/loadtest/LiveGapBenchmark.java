@@ -71,6 +71,9 @@ public final class LiveGapBenchmark implements Callable<Integer> {
   @Option(names = "--json", description = "also write the figures as JSON to this file")
   Path jsonFile;
 
+  @Option(names = "--deflate", description = "ask for per-message deflate on every socket, as browsers do")
+  boolean deflate;
+
   public static int run(String[] args) {
     return new CommandLine(new LiveGapBenchmark()).execute(args);
   }
@@ -185,7 +188,7 @@ public final class LiveGapBenchmark implements Callable<Integer> {
 
     private Future<Integer> openSockets(String saleId) {
       WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions()
-          .setMaxConnections(sockets).setConnectTimeout(60_000));
+          .setMaxConnections(sockets).setConnectTimeout(60_000).setTryUsePerMessageCompression(deflate));
       AtomicLong open = new AtomicLong();
       // A few hundred handshakes at a time: a storm of 10,000 would stall both JVMs for seconds.
       return HttpLoad.run("connect", target.client(), sockets, 200, i -> c -> client.connect(

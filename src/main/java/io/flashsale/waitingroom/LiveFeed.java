@@ -10,8 +10,10 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Redis;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -32,6 +34,7 @@ public final class LiveFeed {
   private final PushSchedule schedule;
   private final SalePulseScript pulse;
   private static final int MOST_DEPARTURES_PER_PULSE = 10_000;
+  private static final long NEAR_SECONDS = 10;
 
   private final Map<String, SaleChannel> channels = new HashMap<>();
   private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
@@ -98,7 +101,9 @@ public final class LiveFeed {
   private final class SaleChannel {
     final FlashSale sale;
     final SaleKeys keys;
-    final List<Connection> connections = new ArrayList<>();
+    /** Every connection, and the same ones by buyer: an outcome finds its buyer's sockets without a scan. */
+    final Set<Connection> connections = new LinkedHashSet<>();
+    final Map<String, List<Connection>> byUser = new HashMap<>();
     final PositionFrame frame;
     long timerId = -1;
     long sweepTimerId = -1;
@@ -121,6 +126,7 @@ public final class LiveFeed {
 
     void add(Connection connection) {
       connections.add(connection);
+      byUser.computeIfAbsent(connection.userId, id -> new ArrayList<>(1)).add(connection);
       if (timerId < 0) {
         timerId = vertx.setPeriodic(pushMillis, id -> pulse());
         sweepTimerId = vertx.setPeriodic(schedule.sweepMillis(), id -> sweep());
@@ -130,12 +136,17 @@ public final class LiveFeed {
 
     /** One write per sale per refresh interval for every buyer connected here. */
     void refreshPresence() {
-      List<String> waiting = connections.stream().filter(c -> !c.answered).map(c -> c.userId).distinct().toList();
+      List<String> waiting = byUser.entrySet().stream()
+          .filter(e -> e.getValue().stream().anyMatch(c -> !c.answered)).map(Map.Entry::getKey).toList();
       presence.seen(sale.saleId(), waiting);
     }
 
     void remove(Connection connection) {
       connections.remove(connection);
+      List<Connection> mine = byUser.get(connection.userId);
+      if (mine != null && mine.remove(connection) && mine.isEmpty()) {
+        byUser.remove(connection.userId);
+      }
       if (connections.isEmpty()) {
         vertx.cancelTimer(timerId);
         vertx.cancelTimer(sweepTimerId);
@@ -145,7 +156,7 @@ public final class LiveFeed {
     }
 
     List<Connection> connectionsOf(String userId) {
-      return connections.stream().filter(c -> c.userId.equals(userId)).toList();
+      return List.copyOf(byUser.getOrDefault(userId, List.of()));
     }
 
     void pulse() {
@@ -170,7 +181,7 @@ public final class LiveFeed {
               }
               if ((connection.number == 0 && justSealed) || (connection.number > 0 && connection.number <= cursor)) {
                 resolve(connection);
-              } else if (connection.number > 0) {
+              } else if (connection.number > 0 && (!farBack(connection) || schedule.due(connection.lastPushMillis, now))) {
                 pushPosition(connection, now, false);
               }
             }
@@ -203,6 +214,15 @@ public final class LiveFeed {
       long now = System.currentTimeMillis();
       connections.stream().filter(c -> !c.answered && !c.resolving && c.number > cursor)
           .forEach(c -> pushPosition(c, now, false));
+    }
+
+    /**
+     * A buyer more than {@link #NEAR_SECONDS} of admissions from the door sees a place that moves
+     * slowly against its size: they get the new place with their heartbeat, not at every pulse,
+     * which keeps a long line's pushes near one per buyer per second however fast it moves.
+     */
+    boolean farBack(Connection connection) {
+      return connection.lastPosition > (long) sale.admissionRatePerSecond() * NEAR_SECONDS;
     }
 
     /** The cheap path: position from the cursor, state from the stock. */
