@@ -1,0 +1,122 @@
+package io.flashsale.waitingroom;
+
+import static io.flashsale.support.TestRedis.hget;
+import static io.flashsale.support.TestRedis.send;
+import static io.flashsale.support.TestRedis.zscore;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.flashsale.infra.SaleKeys;
+import io.flashsale.support.Await;
+import io.flashsale.support.TestRedis;
+import io.flashsale.waitingroom.LeaveQueueScript.Left;
+import io.flashsale.waitingroom.LeaveQueueScript.Outcome;
+import io.vertx.redis.client.Command;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** {@code leave_queue.lua} alone, through its class, one behaviour per test. */
+class LeaveQueueScriptTest {
+
+  private static final LeaveQueueScript script = new LeaveQueueScript(TestRedis.client());
+
+  private final SaleKeys keys = new SaleKeys(UUID.randomUUID().toString());
+
+  @AfterEach
+  void forgetSale() {
+    TestRedis.forgetSale(keys.saleId());
+  }
+
+  private Left leave(String user, String ticketId) {
+    return Await.result(script.run(keys, user, ticketId));
+  }
+
+  private Ticket ticket(String user, long number, TicketState state) {
+    Ticket ticket = new Ticket("ticket-" + user, number, 2, state, null, 0);
+    send(Command.HSET, keys.tickets(), user, ticket.encode());
+    return ticket;
+  }
+
+  /** A buyer waiting in line under {@code number}, card pre-authorisation not started yet. */
+  private Ticket waiting(String user, long number) {
+    send(Command.ZADD, keys.line(), number, user);
+    send(Command.ZADD, keys.preauthQueue(), number, user);
+    return ticket(user, number, TicketState.QUEUED);
+  }
+
+  @Test
+  void aWaitingBuyerLeavesEveryQueueAndTheirTicketIsClosed() {
+    Ticket ann = waiting("ann", 3);
+    waiting("bob", 4);
+    send(Command.ZADD, keys.away(), 1, "ann");
+    send(Command.ZADD, keys.preauthorizing(), 1, "ann");
+
+    Ticket closed = new Ticket(ann.ticketId(), 3, 2, TicketState.LEFT, null, 0);
+    assertThat(leave("ann", null)).isEqualTo(new Left(Outcome.LEFT, closed));
+
+    assertThat(hget(keys.tickets(), "ann")).isEqualTo(closed.encode());
+    assertThat(TestRedis.zrange(keys.line())).containsExactly("bob");
+    assertThat(TestRedis.zrange(keys.preauthQueue())).containsExactly("bob");
+    assertThat(zscore(keys.away(), "ann")).isNull();
+    assertThat(zscore(keys.preauthorizing(), "ann")).isNull();
+  }
+
+  @Test
+  void aPrequeueBuyerLeavesThePrequeue() {
+    ticket("ann", 0, TicketState.QUEUED);
+    send(Command.SADD, keys.prequeue(), "ann", "bob");
+
+    assertThat(leave("ann", null).outcome()).isEqualTo(Outcome.LEFT);
+    assertThat(TestRedis.smembers(keys.prequeue())).containsExactly("bob");
+  }
+
+  @Test
+  void aBuyerAheadOfTheCursorIsRecordedAsADeparture() {
+    send(Command.SET, keys.cursor(), 2);
+    waiting("ann", 3);
+
+    leave("ann", null);
+
+    assertThat(TestRedis.lrange(keys.departures())).containsExactly("3");
+  }
+
+  @Test
+  void aBuyerTheCursorHasPassedIsNoDepartureForThoseBehind() {
+    send(Command.SET, keys.cursor(), 5);
+    waiting("ann", 3);
+
+    assertThat(leave("ann", null).outcome()).isEqualTo(Outcome.LEFT);
+    assertThat(TestRedis.exists(keys.departures())).isFalse();
+  }
+
+  @Test
+  void leavesWhenTheNamedTicketIsTheBuyersOwn() {
+    Ticket ann = waiting("ann", 1);
+
+    assertThat(leave("ann", ann.ticketId()).outcome()).isEqualTo(Outcome.LEFT);
+  }
+
+  @Test
+  void refusesATicketThatIsSomeoneElsesAndChangesNothing() {
+    Ticket ann = waiting("ann", 1);
+    Ticket bob = waiting("bob", 2);
+
+    assertThat(leave("ann", bob.ticketId())).isEqualTo(new Left(Outcome.NOT_YOURS, null));
+    assertThat(hget(keys.tickets(), "ann")).isEqualTo(ann.encode());
+    assertThat(TestRedis.zrange(keys.line())).containsExactly("ann", "bob");
+  }
+
+  @Test
+  void aBuyerNoLongerWaitingIsToldTheirTicketAsItIs() {
+    Ticket admitted = ticket("ann", 1, TicketState.ADMITTED);
+
+    assertThat(leave("ann", null)).isEqualTo(new Left(Outcome.NOT_WAITING, admitted));
+    assertThat(hget(keys.tickets(), "ann")).isEqualTo(admitted.encode());
+  }
+
+  @Test
+  void aBuyerWhoNeverJoinedIsNotInLine() {
+    assertThat(leave("ann", null)).isEqualTo(new Left(Outcome.NOT_IN_LINE, null));
+    assertThat(TestRedis.exists(keys.tickets())).isFalse();
+  }
+}
