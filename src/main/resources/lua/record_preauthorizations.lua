@@ -17,7 +17,7 @@ for i = 1, #ARGV, 2 do
     redis.call('ZREM', line, user)
     redis.call('SREM', prequeue, user)
     local ticket = decode_ticket(redis.call('HGET', tickets, user))
-    if ticket.state == 'QUEUED' then
+    if ticket and ticket.state == 'QUEUED' then
       redis.call('HSET', tickets, user, encode_ticket(ticket_in(ticket, 'DECLINED')))
     end
   else

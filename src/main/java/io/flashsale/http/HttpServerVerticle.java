@@ -48,11 +48,6 @@ public final class HttpServerVerticle extends VerticleBase {
             // negotiated it (every browser asks) keeps a zlib deflater and inflater for its life.
             .setPerMessageWebSocketCompressionSupported(false)
             .setPerFrameWebSocketCompressionSupported(false)
-            // Every response is written from its connection's event loop (Redis, PostgreSQL and
-            // event-bus replies come back on the caller's context), so a connection needs no
-            // cross-thread write queue: 4 KB less per open connection and one hand-off less per
-            // response.
-            .setStrictThreadMode(true)
             .setTcpNoDelay(true)
             // HTTP/1.1 only (no h2c upgrade): the pipeline is then built when the connection
             // opens, before its first request, so the HTTP-version guard sees that request too.

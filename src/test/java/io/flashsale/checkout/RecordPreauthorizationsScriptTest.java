@@ -84,6 +84,21 @@ class RecordPreauthorizationsScriptTest {
   }
 
   @Test
+  void aDeclineForABuyerWithoutATicketDoesNotStopTheRestOfTheGroup() {
+    // Redis lost the sale's state while a card was being authorised: the group's other answers
+    // must still be recorded (this call used to fail on the missing ticket, half applied).
+    authorizing("bob", 2);
+    ticket("cat", 3, TicketState.LEFT);
+
+    List<String> toVoid = record(new Answered("nobody", false), new Answered("bob", false), new Answered("cat", true));
+
+    assertThat(toVoid).containsExactly("cat");
+    assertThat(hget(keys.tickets(), "nobody")).isNull();
+    assertThat(hget(keys.payments(), "bob")).isEqualTo("DECLINED");
+    assertThat(TestRedis.zrange(keys.line())).isEmpty();
+  }
+
+  @Test
   void aDeclineForATicketNoLongerWaitingLeavesTheTicketAsItIs() {
     Ticket ann = ticket("ann", 1, TicketState.ADMITTED);
 
