@@ -50,7 +50,7 @@ class FirstRunTest {
       assertThat(help.waitFor(20, TimeUnit.SECONDS)).as("%s exits", flag).isTrue();
       String output = Files.readString(Path.of("target/first-run-help.log"));
       assertThat(help.exitValue()).isZero();
-      assertThat(output).contains("Usage:", "server", "loadtest", "FLASHSALE_", "conf/flashsale.properties")
+      assertThat(output).contains("Usage:", "server", "flash-sale-loadtest.jar", "FLASHSALE_", "conf/flashsale.properties")
           .doesNotContain("started embedded", "listening on");
     }
   }

@@ -5,9 +5,6 @@ import io.flashsale.infra.Clustering;
 import io.flashsale.infra.EmbeddedStores;
 import io.flashsale.infra.Tracing;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
-import io.flashsale.loadtest.LiveGapBenchmark;
-import io.flashsale.loadtest.LoadTest;
-import io.flashsale.loadtest.PowBenchmark;
 import io.flashsale.sale.FlashSale;
 import io.flashsale.sale.NewSale;
 import io.flashsale.sale.QueuePolicy;
@@ -72,10 +69,10 @@ public final class Main {
       Commands:
         server     (the default) runs the engine: HTTP API, pages, WebSocket, /health, /metrics;
                    with no redis.url / pg.url it starts an embedded Redis and PostgreSQL
-        loadtest   replays a flash sale against a running server (loadtest --help for options)
-        pow-bench  measures proof-of-work solving and checking (pow-bench --help)
-        live-bench measures live-feed push gaps against a running server (live-bench --help)
         help       prints this (also -h, --help)
+
+      The load test and the benchmarks (loadtest, pow-bench, live-bench) have a jar of their own,
+      built with this one: java -jar loadtest/target/flash-sale-loadtest.jar --help
 
       Configuration: conf/flashsale.properties (or the file named by FLASHSALE_CONFIG); every key
       can be overridden by an environment variable: FLASHSALE_ + the key in upper case with '.'
@@ -86,9 +83,6 @@ public final class Main {
     String command = args.length == 0 ? "server" : args[0];
     String[] rest = args.length == 0 ? args : Arrays.copyOfRange(args, 1, args.length);
     switch (command) {
-      case "loadtest" -> System.exit(LoadTest.run(rest));
-      case "pow-bench" -> System.exit(PowBenchmark.run(rest));
-      case "live-bench" -> System.exit(LiveGapBenchmark.run(rest));
       case "help", "-h", "--help" -> {
         System.out.print(USAGE);
         System.exit(0);

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.flashsale.config.AppConfig;
 import io.flashsale.support.Await;
+import io.flashsale.support.SourceTree;
 import io.flashsale.support.TestServer;
 import io.vertx.core.Vertx;
 import java.io.IOException;
@@ -36,9 +37,9 @@ import org.junit.jupiter.api.Test;
  */
 class ManifestTest {
 
-  private static final Path K8S = Path.of("k8s");
-  private static final Path DOCKERFILE = Path.of("Dockerfile");
-  private static final Path CONF = Path.of("conf/flashsale.properties");
+  private static final Path K8S = SourceTree.path("k8s");
+  private static final Path DOCKERFILE = SourceTree.path("Dockerfile");
+  private static final Path CONF = SourceTree.path("conf/flashsale.properties");
   private static final Pattern ENV_NAME = Pattern.compile("FLASHSALE_[A-Z0-9_]+");
 
   private static Properties conf;
@@ -319,9 +320,9 @@ class ManifestTest {
     assertThat(dockerfile.stages().get(0)).startsWith("maven:3.9-eclipse-temurin-17");
     assertThat(dockerfile.stages().get(1)).isEqualTo("eclipse-temurin:17-jre");
     assertThat(dockerfile.runs()).anyMatch(run -> run.contains("mvn -B -q package -DskipTests"));
-    String pom = Files.readString(Path.of("pom.xml"));
+    String pom = Files.readString(SourceTree.path("server/pom.xml"));
     assertThat(pom).as("the shaded jar's name").contains("<finalName>flash-sale</finalName>");
-    assertThat(dockerfile.copies()).anyMatch(copy -> copy.contains("target/flash-sale.jar"))
+    assertThat(dockerfile.copies()).anyMatch(copy -> copy.contains("server/target/flash-sale.jar"))
         .anyMatch(copy -> copy.startsWith("conf/ "));
     assertThat(dockerfile.entrypoint()).contains("-jar /app/flash-sale.jar").contains("$JAVA_OPTS");
     assertThat(dockerfile.env().get("JAVA_OPTS")).contains("-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError");

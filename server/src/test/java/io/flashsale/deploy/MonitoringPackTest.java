@@ -10,6 +10,7 @@ import io.flashsale.infra.SaleKeys;
 import io.flashsale.support.Await;
 import io.flashsale.support.Engine;
 import io.flashsale.support.Poll;
+import io.flashsale.support.SourceTree;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
@@ -56,11 +57,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class MonitoringPackTest {
 
-  private static final Path PACK = Path.of("deploy/monitoring");
+  private static final Path PACK = SourceTree.path("deploy/monitoring");
   private static final Path RULES = PACK.resolve("alerts.yml");
   private static final Path RULE_TESTS = PACK.resolve("alerts-test.yml");
   private static final Path DASHBOARD = PACK.resolve("grafana-dashboard.json");
-  private static final Path RUNBOOK = Path.of("docs/runbook.md");
+  private static final Path RUNBOOK = SourceTree.path("docs/runbook.md");
   /** Kubernetes' and Prometheus' own series, read next to the engine's. */
   private static final Pattern OUTSIDE_METRIC = Pattern.compile("up|kube_deployment_(spec_replicas|status_replicas_ready)");
   private static final Set<String> PROMQL_WORDS = Set.of("and", "or", "unless", "offset", "bool", "by", "without", "on",
