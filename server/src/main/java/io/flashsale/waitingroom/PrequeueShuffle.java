@@ -40,7 +40,7 @@ public final class PrequeueShuffle {
   /** Whether the sale's pre-queue is sealed; tries to seal it if not. */
   public Future<Boolean> ensureSealed(String saleId) {
     SaleKeys keys = new SaleKeys(saleId);
-    return redis.send(Request.cmd(Command.EXISTS).arg(keys.sealed())).compose(sealed -> sealed.toInteger() == 1
+    return redis.send(Request.cmd(Command.EXISTS).arg(keys.sealed())).compose(exists -> exists.toInteger() == 1
         ? Future.succeededFuture(true)
         : redis.send(Request.cmd(Command.SET).arg(keys.sealLease()).arg(owner).arg("NX").arg("PX").arg(LEASE_MILLIS))
             .compose(lease -> lease == null
