@@ -8,15 +8,16 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
+import java.util.Map;
 
 /** The server under test, as the load test talks to it: plain HTTP calls with bearer tokens. */
 record LoadTarget(HttpClient client, String adminToken) {
 
   Future<Reply> send(HttpMethod method, String path, String token, Buffer body) {
-    return send(method, path, token, body, java.util.Map.of());
+    return send(method, path, token, body, Map.of());
   }
 
-  Future<Reply> send(HttpMethod method, String path, String token, Buffer body, java.util.Map<String, String> headers) {
+  Future<Reply> send(HttpMethod method, String path, String token, Buffer body, Map<String, String> headers) {
     RequestOptions options = new RequestOptions().setMethod(method).setURI(path);
     headers.forEach(options::putHeader);
     if (token != null) {

@@ -19,11 +19,14 @@ import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicLongArray;
 import org.HdrHistogram.Histogram;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
@@ -172,7 +175,7 @@ public final class LoadTest implements Callable<Integer> {
     final Set<String> seenWinners = ConcurrentHashMap.newKeySet();
     final Map<String, Integer> checkoutOutcomes = new ConcurrentHashMap<>();
     final AtomicInteger abandoned = new AtomicInteger();
-    final java.util.concurrent.atomic.AtomicLongArray queueNumbers = new java.util.concurrent.atomic.AtomicLongArray(buyers);
+    final AtomicLongArray queueNumbers = new AtomicLongArray(buyers);
     final Set<Integer> answered = ConcurrentHashMap.newKeySet();
     final AtomicInteger presencePolls = new AtomicInteger();
     volatile long frontier;
@@ -366,7 +369,7 @@ public final class LoadTest implements Callable<Integer> {
 
     /** Decided by the buyer's index, so a rerun abandons the same buyers. */
     private boolean abandons(int buyer) {
-      return new java.util.SplittableRandom(buyer).nextDouble() < abandonRate;
+      return new SplittableRandom(buyer).nextDouble() < abandonRate;
     }
 
     /**
@@ -461,7 +464,7 @@ public final class LoadTest implements Callable<Integer> {
       // The last reservation's commit time, on the same machine's clock as the first request.
       String lastReserved = admission.getString("lastReservedAt");
       Double sellOut = audit.getBoolean("settled") && lastReserved != null
-          ? java.time.Duration.between(startedAt, Instant.parse(lastReserved)).toMillis() / 1000.0
+          ? Duration.between(startedAt, Instant.parse(lastReserved)).toMillis() / 1000.0
           : null;
       audit.remove("winners");
       Map<String, Integer> lastHeard = new TreeMap<>();

@@ -32,6 +32,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIf;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebDriver;
@@ -169,7 +170,7 @@ class WebUiBrowserTest {
 
     // The next buyer, on a phone-sized window, arrives after the last unit is gone.
     browser.findElement(By.id("sign-out")).click();
-    browser.manage().window().setSize(new org.openqa.selenium.Dimension(390, 844));
+    browser.manage().window().setSize(new Dimension(390, 844));
     signIn(browser, "bob", false, "/sale.html?sale=" + saleId);
     waitOn(browser).until(ExpectedConditions.elementToBeClickable(By.id("join"))).click();
     waitOn(browser).until(driver -> "SOLD_OUT".equals(state(driver)));

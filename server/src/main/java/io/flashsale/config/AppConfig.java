@@ -7,10 +7,13 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 
 /**
  * The whole configuration of one server process.
@@ -52,7 +55,7 @@ public record AppConfig(
    * Clustered mode. {@code discovery} is "tcp" ({@code members}, host:port each) or "kubernetes"
    * (endpoints of {@code kubernetesService}); an empty {@code host} lets Hazelcast pick the interface.
    */
-  public record ClusterConfig(boolean enabled, String discovery, java.util.List<String> members, int port,
+  public record ClusterConfig(boolean enabled, String discovery, List<String> members, int port,
                               int eventBusPort, String host, String kubernetesService, String kubernetesNamespace) {}
 
   /** Group commit of direct purchases: see conf/flashsale.properties. */
@@ -92,7 +95,7 @@ public record AppConfig(
   public record AntibotConfig(Duration powValidity, double userPerSecond, int userBurst, double ipPerSecond,
                               int ipBurst, double devicePerSecond, int deviceBurst, String captchaVerifyUrl,
                               String captchaSecret, Duration captchaTimeout, String captchaHostname,
-                              String captchaAction, java.util.Set<String> trustedProxies) {}
+                              String captchaAction, Set<String> trustedProxies) {}
 
   /** {@code alertWebhookUrl} empty: discrepancies are logged and counted, not posted. */
   public record AuditConfig(Duration reconcileInterval, Duration inflightStaleAfter, Duration redisCheck,
@@ -275,7 +278,7 @@ public record AppConfig(
             Duration.ofMillis(s.integer("antibot.captcha.timeout-ms")),
             s.text("antibot.captcha.hostname"),
             s.text("antibot.captcha.action"),
-            java.util.Set.copyOf(s.list("http.trusted-proxies"))),
+            Set.copyOf(s.list("http.trusted-proxies"))),
         new AuditConfig(
             Duration.ofMillis(s.integer("audit.reconcile-interval-ms")),
             Duration.ofMillis(s.integer("audit.inflight-stale-ms")),
@@ -326,8 +329,8 @@ public record AppConfig(
     }
 
     /** Comma-separated, blanks dropped. */
-    java.util.List<String> list(String key) {
-      return java.util.Arrays.stream(text(key).split(",")).map(String::trim).filter(v -> !v.isEmpty()).toList();
+    List<String> list(String key) {
+      return Arrays.stream(text(key).split(",")).map(String::trim).filter(v -> !v.isEmpty()).toList();
     }
 
     double decimal(String key) {
@@ -340,7 +343,7 @@ public record AppConfig(
 
     String choice(String key, String... allowed) {
       String value = text(key);
-      if (!java.util.Arrays.asList(allowed).contains(value)) {
+      if (!Arrays.asList(allowed).contains(value)) {
         throw invalid(key, "one of " + String.join(", ", allowed));
       }
       return value;

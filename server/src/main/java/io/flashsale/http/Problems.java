@@ -11,8 +11,10 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.ClosedConnectionException;
 import java.io.IOException;
 import java.util.Locale;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -181,8 +183,8 @@ final class Problems {
   private static boolean isOutage(Throwable failure) {
     for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
       if (cause instanceof IOException
-          || cause instanceof java.util.concurrent.TimeoutException
-          || cause instanceof io.vertx.sqlclient.ClosedConnectionException
+          || cause instanceof TimeoutException
+          || cause instanceof ClosedConnectionException
           || (cause instanceof PgException pg && pg.getSqlState() != null
               && (pg.getSqlState().startsWith("57") || pg.getSqlState().startsWith("08")))
           || String.valueOf(cause.getMessage()).toLowerCase(Locale.ROOT).contains("connection")) {

@@ -8,6 +8,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Times every HTTP request by method, route template and status: {@code flashsale.http.requests}
@@ -42,7 +43,7 @@ final class RequestTimings implements Handler<RoutingContext> {
               .tag("method", method).tag("route", path).tag("status", Integer.toString(status))
               .serviceLevelObjectives(BUCKETS)
               .register(registry))
-          .record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
+          .record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
     });
     ctx.next();
   }

@@ -11,6 +11,7 @@ import io.vertx.redis.client.RedisReplicas;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -42,7 +43,7 @@ public record Stores(Pool pg, Redis redis) {
         // A partition drops the SYN: give up on a new connection as soon as its caller has.
         .with(new NetClientOptions().setConnectTimeout(millis(deadline)))
         .connectingTo(PgUrls.connectOptions(pgUrl).setCachePreparedStatements(true).setPipeliningLimit(1)
-            .setProperties(java.util.Map.of("statement_timeout", "10000",
+            .setProperties(Map.of("statement_timeout", "10000",
                 "idle_in_transaction_session_timeout", "15000")))
         .using(vertx)
         .build();

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -120,7 +121,7 @@ public final class SaleTimeline {
     return Future.join(steps).mapEmpty();
   }
 
-  private Future<Void> once(FlashSale sale, Step step, java.util.function.Supplier<Future<String>> work) {
+  private Future<Void> once(FlashSale sale, Step step, Supplier<Future<String>> work) {
     return claims.claim(sale.saleId(), step).compose(mine -> !mine
         ? Future.<Void>succeededFuture()
         : work.get()

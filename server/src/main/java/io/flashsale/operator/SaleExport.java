@@ -5,6 +5,7 @@ import io.flashsale.sale.ErrorCode;
 import io.flashsale.sale.FlashSaleException;
 import io.flashsale.waitingroom.Ticket;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
@@ -83,7 +84,7 @@ public final class SaleExport {
     };
     return records.map(rows -> print(part, rows))
         .compose(csv -> log.record(pool, saleId, actor, OperatorLog.Action.EXPORT,
-            new io.vertx.core.json.JsonObject().put("part", part.name())).map(csv))
+            new JsonObject().put("part", part.name())).map(csv))
         .onSuccess(csv -> log.count(OperatorLog.Action.EXPORT));
   }
 

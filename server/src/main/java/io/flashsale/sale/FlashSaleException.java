@@ -1,5 +1,7 @@
 package io.flashsale.sale;
 
+import io.vertx.core.json.JsonObject;
+
 /** A failure with a domain meaning; the HTTP layer turns it into problem+json in one place. */
 public class FlashSaleException extends RuntimeException {
 
@@ -20,7 +22,7 @@ public class FlashSaleException extends RuntimeException {
   }
 
   /** Extra members for the problem document (RFC 9457 extensions); none by default. */
-  public io.vertx.core.json.JsonObject extensions() {
+  public JsonObject extensions() {
     return null;
   }
 }

@@ -11,6 +11,8 @@ import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.time.Duration;
@@ -250,8 +252,8 @@ class BotDefenceTest {
 
   private static byte[] sha256(String text) {
     try {
-      return java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes());
-    } catch (java.security.NoSuchAlgorithmException e) {
+      return MessageDigest.getInstance("SHA-256").digest(text.getBytes());
+    } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
   }

@@ -28,6 +28,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -184,7 +185,7 @@ class ThreeNodeClusterTest {
     statuses.forEach(s -> answers.merge(s.result().bodyAsJsonObject().getString("state"), 1, Integer::sum));
     assertThat(answers).isEqualTo(Map.of("PAID", early.size(), "RESERVED", UNITS - early.size(),
         "SOLD_OUT", BUYERS - UNITS));
-    Set<Integer> winners = new java.util.HashSet<>();
+    Set<Integer> winners = new HashSet<>();
     for (long number = 1; number <= UNITS; number++) {
       winners.add(buyerByNumber.get(number));
     }

@@ -19,10 +19,12 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -421,7 +423,7 @@ class ManifestTest {
     return true;
   }
 
-  private static JsonNode find(JsonNode array, java.util.function.Predicate<JsonNode> match) {
+  private static JsonNode find(JsonNode array, Predicate<JsonNode> match) {
     for (JsonNode element : array) {
       if (match.test(element)) {
         return element;
@@ -471,7 +473,7 @@ class ManifestTest {
           continue;
         }
         String[] parts = line.split("\\s+", 2);
-        String keyword = parts[0].toUpperCase(java.util.Locale.ROOT);
+        String keyword = parts[0].toUpperCase(Locale.ROOT);
         String rest = parts.length > 1 ? parts[1] : "";
         switch (keyword) {
           case "FROM" -> {

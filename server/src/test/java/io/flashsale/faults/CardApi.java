@@ -10,6 +10,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
  * The card API of {@code HttpPaymentGateway}'s javadoc on a fixed loopback port, shared by every
@@ -69,7 +70,7 @@ final class CardApi {
     return closing == null ? Future.succeededFuture() : closing.close();
   }
 
-  private void replay(RoutingContext ctx, java.util.function.Supplier<JsonObject> work) {
+  private void replay(RoutingContext ctx, Supplier<JsonObject> work) {
     JsonObject answer = answers.computeIfAbsent(ctx.request().getHeader("Idempotency-Key"), key -> work.get());
     send(ctx, answer.getInteger("_status"), answer.copy());
   }

@@ -2,6 +2,7 @@ package io.flashsale.faults;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 
@@ -39,7 +40,7 @@ record FaultSchedule(long seed, List<Fault> faults) {
     Kind[] kinds = Kind.values();
     // Every kind once, in a seeded order, then seeded picks: a short run still meets them all.
     List<Kind> firstRound = new ArrayList<>(List.of(kinds));
-    java.util.Collections.shuffle(firstRound, random);
+    Collections.shuffle(firstRound, random);
     long at = 2_000 + random.nextInt(2_000);
     while (true) {
       Kind kind = firstRound.isEmpty() ? kinds[random.nextInt(kinds.length)] : firstRound.remove(0);

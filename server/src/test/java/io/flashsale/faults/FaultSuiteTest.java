@@ -3,6 +3,8 @@ package io.flashsale.faults;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flashsale.http.BearerAuth;
+import io.flashsale.infra.SaleKeys;
+import io.flashsale.payment.SimulatedPaymentGateway;
 import io.flashsale.support.Await;
 import io.flashsale.support.Invariants;
 import io.flashsale.support.Invariants.SaleFigures;
@@ -19,17 +21,29 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -109,12 +123,12 @@ class FaultSuiteTest {
       List<Future<HttpResponse<Buffer>>> burst = buyers.press(saleId, 0, 2_000);
       Poll.until(() -> buyers.created201().size(), created -> created >= 50, Duration.ofSeconds(60));
       server.destroy();
-      assertThat(server.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).as("exited after draining").isTrue();
+      assertThat(server.waitFor(60, TimeUnit.SECONDS)).as("exited after draining").isTrue();
       Await.result(Future.join(burst).otherwiseEmpty(), Duration.ofMinutes(2));
 
-      var inflight = Await.result(io.vertx.redis.client.Redis.createClient(vertx, TestStores.get().redisUrl())
-          .send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.HLEN)
-              .arg(new io.flashsale.infra.SaleKeys(saleId).inflight())));
+      var inflight = Await.result(Redis.createClient(vertx, TestStores.get().redisUrl())
+          .send(Request.cmd(Command.HLEN)
+              .arg(new SaleKeys(saleId).inflight())));
       assertThat(inflight.toInteger()).as("no take left half-way").isZero();
       assertThat(buyers.created201()).as("every 201 is an order").allMatch(orderId -> orderExists(pgUrl, orderId));
       try (Connection db = TestStores.jdbc(pgUrl)) {
@@ -160,9 +174,9 @@ class FaultSuiteTest {
 
   @Test
   void postgresStoppedForAFewSecondsMidSaleMeansFastUnavailableAnswersThenExactlyTheStock() throws Exception {
-    java.nio.file.Path data = java.nio.file.Files.createTempDirectory("fault-pg");
+    Path data = Files.createTempDirectory("fault-pg");
     int pgPort = ServerProcess.freePort();
-    io.zonky.test.db.postgres.embedded.EmbeddedPostgres postgres = startPostgres(data, pgPort);
+    EmbeddedPostgres postgres = startPostgres(data, pgPort);
     String pgUrl = "postgresql://postgres@127.0.0.1:" + pgPort + "/postgres";
     int port = ServerProcess.freePort();
     Map<String, String> env = serverEnv(port, TestStores.get().redisUrl(), pgUrl);
@@ -182,7 +196,7 @@ class FaultSuiteTest {
       postgres = startPostgres(data, pgPort);
       Await.result(Future.join(first).otherwiseEmpty(), Duration.ofMinutes(2));
 
-      Map<String, Integer> outageReplies = new java.util.TreeMap<>();
+      Map<String, Integer> outageReplies = new TreeMap<>();
       for (Future<HttpResponse<Buffer>> reply : duringOutage) {
         String outcome = reply.succeeded()
             ? reply.result().statusCode() + " " + (reply.result().statusCode() == 201 ? ""
@@ -215,13 +229,13 @@ class FaultSuiteTest {
     env.put("FLASHSALE_PAYMENT_PREAUTH_LEASE_MS", "1000");
     env.put("FLASHSALE_CHECKOUT_SWEEP_MS", "200");
     TestServer server = Await.result(TestServer.start(vertx, env));
-    var gateway = (io.flashsale.payment.SimulatedPaymentGateway) server.app().gateway();
+    var gateway = (SimulatedPaymentGateway) server.app().gateway();
     Buyers buyers = new Buyers(port);
     try {
       String saleId = buyers.createQueuedSale();
       Sampler sampler = new Sampler(pgUrl, saleId);
       Await.result(Future.join(buyers.join(saleId, 0, BUYERS)).otherwiseEmpty(), Duration.ofMinutes(3));
-      java.util.Set<String> checkedOut = java.util.concurrent.ConcurrentHashMap.newKeySet();
+      Set<String> checkedOut = ConcurrentHashMap.newKeySet();
       // The first winners reach checkout while the gateway answers nothing at all: the outage
       // starts once holds exist (a pre-authorisation in the outage would only delay them).
       Poll.until(() -> reservedOrders(pgUrl, saleId), held -> held > 0, Duration.ofSeconds(60));
@@ -248,9 +262,9 @@ class FaultSuiteTest {
     }
   }
 
-  private static io.zonky.test.db.postgres.embedded.EmbeddedPostgres startPostgres(java.nio.file.Path data, int port)
+  private static EmbeddedPostgres startPostgres(Path data, int port)
       throws IOException {
-    return io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder()
+    return EmbeddedPostgres.builder()
         .setDataDirectory(data).setCleanDataDirectory(false).setPort(port).start();
   }
 
@@ -375,9 +389,9 @@ class FaultSuiteTest {
 
     /** Every buyer holding a reservation checks out once; resolves to the units paid so far. */
     /** Checkouts the gateway did not answer (503 PAYMENT_UNAVAILABLE, the hold kept), which the buyer tries again. */
-    final java.util.concurrent.atomic.AtomicInteger unanswered = new java.util.concurrent.atomic.AtomicInteger();
+    final AtomicInteger unanswered = new AtomicInteger();
 
-    int checkOutReserved(String pgUrl, String saleId, java.util.Set<String> checkedOut) {
+    int checkOutReserved(String pgUrl, String saleId, Set<String> checkedOut) {
       List<Future<HttpResponse<Buffer>>> checkouts = new ArrayList<>();
       try (Connection db = TestStores.jdbc(pgUrl); var held = Sql.query(db,
           "SELECT order_id, user_id FROM sale_orders WHERE sale_id = ? AND status = 'RESERVED'", UUID.fromString(saleId))) {
@@ -468,7 +482,7 @@ class FaultSuiteTest {
               samples++;
               Thread.sleep(100);
             }
-          } catch (java.sql.SQLException unavailable) {
+          } catch (SQLException unavailable) {
             pause();
           } catch (InterruptedException e) {
             return;

@@ -3,6 +3,7 @@ package io.flashsale.faults;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flashsale.http.BearerAuth;
+import io.flashsale.infra.SaleKeys;
 import io.flashsale.support.Await;
 import io.flashsale.support.Invariants;
 import io.flashsale.support.Poll;
@@ -23,6 +24,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -192,14 +194,14 @@ class FrozenStoreTest {
           try {
             return Invariants.count(db, "SELECT count(*) FROM sale_orders WHERE order_id = ?",
                 UUID.fromString(orderId)) == 1;
-          } catch (java.sql.SQLException e) {
+          } catch (SQLException e) {
             throw new AssertionError(e);
           }
         });
       }
       Redis redis = Redis.createClient(vertx, redisUrl);
       try {
-        var keys = new io.flashsale.infra.SaleKeys(saleId);
+        var keys = new SaleKeys(saleId);
         assertThat(Await.result(redis.send(Request.cmd(Command.GET).arg(keys.stock()))).toInteger())
             .as("I4: Redis stock + sold = available").isZero();
         assertThat(Await.result(redis.send(Request.cmd(Command.HLEN).arg(keys.inflight()))).toInteger())

@@ -7,6 +7,7 @@ import io.flashsale.support.ServerProcess;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.File;
 import java.io.IOException;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -75,7 +76,7 @@ final class OwnStores implements AutoCloseable {
     redis = new ProcessBuilder(redisCommand).redirectErrorStream(true)
         .redirectOutput(new File("target/" + name + "-redis.log")).start();
     Poll.until(() -> {
-      try (java.net.Socket socket = new java.net.Socket("127.0.0.1", redisPort)) {
+      try (Socket socket = new Socket("127.0.0.1", redisPort)) {
         return true;
       } catch (IOException notYet) {
         return false;

@@ -27,9 +27,12 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
@@ -315,10 +318,10 @@ class RandomFaultRunTest {
     private final Map<String, Integer> answers = new ConcurrentHashMap<>();
     private final Set<String> reservations = ConcurrentHashMap.newKeySet();
     private final Set<String> payments = ConcurrentHashMap.newKeySet();
-    private final List<String> unanswered = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<String> unanswered = new CopyOnWriteArrayList<>();
     private final Map<String, Long> slowest = new ConcurrentHashMap<>();
     private final Map<String, Integer> slow = new ConcurrentHashMap<>();
-    private final List<String> serverErrors = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<String> serverErrors = new CopyOnWriteArrayList<>();
 
     void answered(String op, HttpResponse<Buffer> response, long sentNanos) {
       long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sentNanos);
@@ -334,7 +337,7 @@ class RandomFaultRunTest {
     }
 
     void failed(String op, Throwable failure) {
-      boolean hung = failure instanceof java.util.concurrent.TimeoutException
+      boolean hung = failure instanceof TimeoutException
           || String.valueOf(failure.getMessage()).contains("timeout");
       answers.merge(op + (hung ? " no answer in time" : " connection refused or cut"), 1, Integer::sum);
       if (hung) {
@@ -441,7 +444,7 @@ class RandomFaultRunTest {
 
     /** Buyers who never got any answer at all. */
     Set<Integer> silentBuyers() {
-      Set<Integer> silent = new java.util.TreeSet<>();
+      Set<Integer> silent = new TreeSet<>();
       for (int buyer = 0; buyer < BUYERS; buyer++) {
         if (!heardFrom.contains(buyer)) {
           silent.add(buyer);

@@ -3,8 +3,10 @@ package io.flashsale.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flashsale.support.Await;
+import io.flashsale.support.RawHttp;
 import io.flashsale.support.StoreSnapshot;
 import io.flashsale.support.TestServer;
+import io.flashsale.support.Tokens;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -12,7 +14,12 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -45,8 +52,8 @@ class ApiFuzzTest {
     server = Await.result(TestServer.start(vertx));
     saleId = Await.result(server.createSale(5, new JsonObject())).getString("saleId");
     queuedSaleId = Await.result(server.createSale(5, new JsonObject().put("waitingRoom", true)
-        .put("startTime", java.time.Instant.now().plusSeconds(3_600).toString())
-        .put("endTime", java.time.Instant.now().plusSeconds(7_200).toString()))).getString("saleId");
+        .put("startTime", Instant.now().plusSeconds(3_600).toString())
+        .put("endTime", Instant.now().plusSeconds(7_200).toString()))).getString("saleId");
     orderId = Await.result(server.purchase(saleId, "owner", 1)).bodyAsJsonObject().getString("orderId");
   }
 
@@ -82,7 +89,7 @@ class ApiFuzzTest {
       replies.add(body == null ? request.send() : request.putHeader("Content-Type", type)
           .sendBuffer(Buffer.buffer(body)));
     }
-    Await.result(Future.join(replies), java.time.Duration.ofMinutes(3));
+    Await.result(Future.join(replies), Duration.ofMinutes(3));
 
     Map<Integer, Integer> statuses = new TreeMap<>();
     for (int i = 0; i < REQUESTS; i++) {
@@ -116,7 +123,7 @@ class ApiFuzzTest {
     String live = "/api/sales/" + queuedSaleId + "/live?access_token=" + server.token("raw-buyer");
     String multipart = "--XyZ\r\nContent-Disposition: form-data; name=\"quantity\"\r\n\r\n5000\r\n--XyZ--\r\n";
     String handshake = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
-    Map<String, Object[]> cases = new java.util.LinkedHashMap<>();
+    Map<String, Object[]> cases = new LinkedHashMap<>();
     cases.put("purchase as multipart", new Object[] {415, post(purchase, buyer,
         "multipart/form-data; boundary=XyZ", multipart)});
     cases.put("purchase as a form", new Object[] {415, post(purchase, buyer,
@@ -160,15 +167,15 @@ class ApiFuzzTest {
     cases.put("new sale with a NUL in its name", new Object[] {400, post("/api/admin/sales", admin, "application/json",
         "{\"productId\":\"p\",\"productName\":\"a\\u0000b\",\"quantity\":3,\"priceCents\":100,\"currency\":\"EUR\"}")});
     for (String sub : List.of("ctl\u0001user", "new\nline", "pipe|user")) {
-      String token = io.flashsale.support.Tokens.hs256(TestServer.JWT_SECRET, new JsonObject().put("sub", sub)
-          .put("exp", java.time.Instant.now().plusSeconds(600).getEpochSecond()));
+      String token = Tokens.hs256(TestServer.JWT_SECRET, new JsonObject().put("sub", sub)
+          .put("exp", Instant.now().plusSeconds(600).getEpochSecond()));
       cases.put("token subject " + sub.replaceAll("\\p{Cntrl}", "?"), new Object[] {401, post(purchase,
           "Authorization: Bearer " + token + "\r\n", "application/json", "{\"quantity\":1}")});
     }
 
     for (Map.Entry<String, Object[]> c : cases.entrySet()) {
-      io.flashsale.support.RawHttp.Response response = io.flashsale.support.RawHttp.send(server.port(),
-          ((String) c.getValue()[1]).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      RawHttp.Response response = RawHttp.send(server.port(),
+          ((String) c.getValue()[1]).getBytes(StandardCharsets.UTF_8));
       assertThat(response.status()).as("%s: %s", c.getKey(), response.body()).isEqualTo(c.getValue()[0]);
       assertThat(response.header("Content-Type")).as(c.getKey()).isEqualTo("application/problem+json");
       assertThat(new JsonObject(response.body()).getString("code")).as(c.getKey()).isNotBlank();
@@ -178,7 +185,7 @@ class ApiFuzzTest {
 
   private static String post(String path, String authorization, String contentType, String body) {
     return "POST " + path + " HTTP/1.1\r\nHost: t\r\n" + authorization + "Content-Type: " + contentType
-        + "\r\nContent-Length: " + body.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + "\r\n\r\n" + body;
+        + "\r\nContent-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body;
   }
 
   private static String path(Random random) {
@@ -230,9 +237,9 @@ class ApiFuzzTest {
       case 1 -> "Bearer " + headerText(random, 30);
       case 2 -> "Basic dXNlcjpwYXNz";
       case 3 -> "Bearer " + server.token("fuzz-" + random.nextInt(50));
-      case 4 -> "Bearer " + io.flashsale.support.Tokens.hs256(TestServer.JWT_SECRET,
+      case 4 -> "Bearer " + Tokens.hs256(TestServer.JWT_SECRET,
           new JsonObject().put("sub", "late").put("exp", 1));
-      default -> "Bearer " + io.flashsale.support.Tokens.hs256(TestServer.JWT_SECRET,
+      default -> "Bearer " + Tokens.hs256(TestServer.JWT_SECRET,
           new JsonObject().put("sub", pick(random, List.of("", "x".repeat(500), "ok-user"))).put("roles", 7));
     };
   }
@@ -256,7 +263,7 @@ class ApiFuzzTest {
   }
 
   private static String enc(String segment) {
-    return java.net.URLEncoder.encode(segment, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20");
+    return URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20");
   }
 
   private static <T> T pick(Random random, List<T> options) {

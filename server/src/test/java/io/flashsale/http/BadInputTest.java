@@ -9,6 +9,7 @@ import io.flashsale.support.Tokens;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
@@ -102,14 +103,14 @@ class BadInputTest {
             "{\"quantity\":1}", 401, "UNAUTHORIZED"),
         new Case("admin token without an expiry", HttpMethod.POST, "/api/admin/sales",
             Tokens.hs256(TestServer.JWT_SECRET, new JsonObject().put("sub", "forever-admin")
-                .put("roles", new io.vertx.core.json.JsonArray().add("admin"))),
+                .put("roles", new JsonArray().add("admin"))),
             goodSale, 401, "UNAUTHORIZED"),
         new Case("token expired past the leeway", HttpMethod.POST, purchase,
             Tokens.hs256(TestServer.JWT_SECRET, new JsonObject().put("sub", "just-late")
-                .put("exp", java.time.Instant.now().getEpochSecond() - 60)),
+                .put("exp", Instant.now().getEpochSecond() - 60)),
             "{\"quantity\":1}", 401, "UNAUTHORIZED"),
         new Case("unsigned token", HttpMethod.POST, purchase,
-            Tokens.unsigned(new JsonObject().put("sub", "mallory").put("roles", new io.vertx.core.json.JsonArray().add("admin"))),
+            Tokens.unsigned(new JsonObject().put("sub", "mallory").put("roles", new JsonArray().add("admin"))),
             "{\"quantity\":1}", 401, "UNAUTHORIZED"),
         new Case("buyer calling the admin API", HttpMethod.POST, "/api/admin/sales", buyer, goodSale, 403, "FORBIDDEN"),
         new Case("another buyer's order", HttpMethod.GET, "/api/orders/{order}", buyer, null, 404, "NOT_FOUND"),
@@ -136,7 +137,7 @@ class BadInputTest {
   @Test
   void aTokenJustPastItsExpiryIsTakenWithinTheLeeway() {
     String late = Tokens.hs256(TestServer.JWT_SECRET, new JsonObject().put("sub", "a-second-late")
-        .put("exp", java.time.Instant.now().getEpochSecond() - 1));
+        .put("exp", Instant.now().getEpochSecond() - 1));
 
     HttpResponse<Buffer> response = Await.result(server.client().get("/api/sales/" + saleId)
         .bearerTokenAuthentication(late).send());

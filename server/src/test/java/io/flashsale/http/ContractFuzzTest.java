@@ -14,6 +14,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.openapi.impl.Utils;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -77,7 +78,7 @@ class ContractFuzzTest {
       replies.add(c.body() == null ? request.send()
           : request.putHeader("Content-Type", "application/json").sendBuffer(Buffer.buffer(c.body())));
     }
-    Await.result(Future.join(replies), java.time.Duration.ofMinutes(2));
+    Await.result(Future.join(replies), Duration.ofMinutes(2));
 
     for (int i = 0; i < cases.size(); i++) {
       Case c = cases.get(i);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.flashsale.support.Await;
 import io.flashsale.support.Engine;
 import io.vertx.core.json.JsonObject;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -80,7 +81,7 @@ class HealthAndMetricsTest {
 
     String metrics = Await.result(engine.server().client().get("/metrics").send()).bodyAsString();
 
-    java.util.List<String> help = metrics.lines().filter(line -> line.startsWith("# HELP flashsale_")).toList();
+    List<String> help = metrics.lines().filter(line -> line.startsWith("# HELP flashsale_")).toList();
     assertThat(help).as("flashsale figures on the page").hasSizeGreaterThan(3);
     assertThat(help).as("HELP lines without a text").allMatch(line -> line.split(" ", 4).length == 4
         && !line.split(" ", 4)[3].isBlank());

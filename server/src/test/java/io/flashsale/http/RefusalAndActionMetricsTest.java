@@ -17,6 +17,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -148,7 +149,7 @@ class RefusalAndActionMetricsTest {
 
   private static long counter(String name, String label, String value) {
     // A registry with no meter yet (nothing counted so far) scrapes to an empty body.
-    String metrics = java.util.Objects.requireNonNullElse(
+    String metrics = Objects.requireNonNullElse(
         Await.result(engine.server().client().get("/metrics").send()).bodyAsString(), "");
     Matcher found = Pattern.compile("(?m)^" + name + "\\{" + label + "=\"" + value + "\"} (\\S+)$").matcher(metrics);
     return found.find() ? (long) Double.parseDouble(found.group(1)) : 0;

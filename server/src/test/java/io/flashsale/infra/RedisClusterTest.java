@@ -15,8 +15,10 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.redis.client.Redis;
 import java.sql.Connection;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -228,7 +230,7 @@ class RedisClusterTest {
       SaleKeys keys = new SaleKeys(UUID.randomUUID().toString());
       saleOnMaster.putIfAbsent(cluster.nodeOf(keys.stock()), keys);
     }
-    io.vertx.redis.client.Redis redis = io.vertx.redis.client.Redis.createClient(vertx,
+    Redis redis = Redis.createClient(vertx,
         Stores.redisOptions(cluster.seedUrls(), "cluster", 4));
     try {
       LuaScript pulse = LuaScript.fromResource("sale_pulse");
@@ -338,7 +340,7 @@ class RedisClusterTest {
       }
       return Invariants.count(db, "SELECT count(*) FROM sale_orders WHERE sale_id = ? AND status = 'PAID'",
           UUID.fromString(saleId));
-    } catch (java.sql.SQLException e) {
+    } catch (SQLException e) {
       throw new AssertionError(e);
     }
   }

@@ -13,6 +13,7 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 import java.sql.Connection;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -20,6 +21,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -138,12 +140,12 @@ class DirectPurchaseConcurrencyTest {
 
   /** Fires all attempts at once and tallies the replies as "status CODE". */
   private static Map<String, Integer> fire(String saleId, List<String> users,
-                                           java.util.function.Function<String, Integer> quantityOf) {
+                                           Function<String, Integer> quantityOf) {
     List<Future<HttpResponse<Buffer>>> inFlight = new ArrayList<>(users.size());
     for (String user : users) {
       inFlight.add(engine.server().purchase(saleId, user, quantityOf.apply(user)));
     }
-    Await.result(Future.join(inFlight), java.time.Duration.ofMinutes(3));
+    Await.result(Future.join(inFlight), Duration.ofMinutes(3));
     Map<String, Integer> tally = new TreeMap<>();
     for (Future<HttpResponse<Buffer>> reply : inFlight) {
       assertThat(reply.succeeded()).as("request completed: %s", reply.cause()).isTrue();

@@ -14,10 +14,12 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.UUID;
@@ -105,7 +107,7 @@ class SaleCatalogTest {
                + " AND datname = current_database()")) {
         rows.next();
         return rows.getInt(1);
-      } catch (java.sql.SQLException e) {
+      } catch (SQLException e) {
         throw new AssertionError(e);
       }
     }, waiting -> waiting > 0, Duration.ofSeconds(10));
@@ -135,7 +137,7 @@ class SaleCatalogTest {
     }
 
     @Override
-    public Clock withZone(java.time.ZoneId zone) {
+    public Clock withZone(ZoneId zone) {
       return this;
     }
 

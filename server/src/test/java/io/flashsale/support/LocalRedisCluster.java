@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -142,7 +143,7 @@ public final class LocalRedisCluster implements AutoCloseable {
     }
   }
 
-  private void awaitNode(int port, java.util.function.Predicate<String> ready, Duration limit, String... args)
+  private void awaitNode(int port, Predicate<String> ready, Duration limit, String... args)
       throws InterruptedException {
     long deadline = System.nanoTime() + limit.toNanos();
     String last = "";

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
@@ -60,7 +61,7 @@ public final class RawHttp {
           break;
         }
       }
-    } catch (SocketTimeoutException | java.net.SocketException stopped) {
+    } catch (SocketTimeoutException | SocketException stopped) {
       // parse what arrived
     }
     String text = raw.toString(StandardCharsets.UTF_8);

@@ -11,6 +11,7 @@ import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
+import java.io.IOException;
 import java.io.StringReader;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -158,7 +159,7 @@ class PresenceTest {
       return CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).get().parse(new StringReader(csv))
           .stream().filter(row -> row.get("state").equals("DROPPED")).map(row -> row.get("user_id"))
           .collect(Collectors.toSet());
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new AssertionError(e);
     }
   }

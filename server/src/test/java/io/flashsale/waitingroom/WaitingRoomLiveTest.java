@@ -2,11 +2,13 @@ package io.flashsale.waitingroom;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flashsale.payment.SimulatedPaymentGateway;
 import io.flashsale.support.Await;
 import io.flashsale.support.Engine;
 import io.flashsale.support.Invariants;
 import io.flashsale.support.Poll;
 import io.flashsale.support.Sql;
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketConnectOptions;
@@ -15,6 +17,7 @@ import io.vertx.ext.web.client.HttpResponse;
 import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -84,7 +87,7 @@ class WaitingRoomLiveTest {
   void aSlowCardDoesNotStallTheLineAndItsOwnerIsLetOutAtTheirPlaceOnceAuthorised() throws Exception {
     String saleId = sale(5, 100, Instant.now().plusSeconds(1));
     for (int i = 1; i <= 6; i++) {
-      String card = i == 1 ? io.flashsale.payment.SimulatedPaymentGateway.SLOW_CARD : "pm_card_visa";
+      String card = i == 1 ? SimulatedPaymentGateway.SLOW_CARD : "pm_card_visa";
       Await.result(engine.server().client().post("/api/sales/" + saleId + "/queue")
           .bearerTokenAuthentication(engine.server().token("slow-" + i))
           .sendJsonObject(new JsonObject().put("quantity", 1).put("paymentMethodId", card)));
@@ -98,7 +101,7 @@ class WaitingRoomLiveTest {
     assertThat(fairness.getBoolean("winnersAreHeadOfLine")).as("%s", fairness).isTrue();
     try (Connection db = engine.server().database(); var order = Sql.query(db,
         "SELECT user_id FROM sale_orders WHERE sale_id = ? ORDER BY reserved_at, user_id", UUID.fromString(saleId))) {
-      List<String> reservedInOrder = new java.util.ArrayList<>();
+      List<String> reservedInOrder = new ArrayList<>();
       while (order.next()) {
         reservedInOrder.add(order.getString(1));
       }
@@ -113,7 +116,7 @@ class WaitingRoomLiveTest {
       var refused = engine.vertx().createWebSocketClient()
           .connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(engine.server().port())
           .setURI("/api/sales/" + saleId + "/live?access_token=" + token));
-      Await.result(refused.transform(done -> io.vertx.core.Future.succeededFuture()));
+      Await.result(refused.transform(done -> Future.succeededFuture()));
       assertThat(refused.failed()).isTrue();
       assertThat(refused.cause().getMessage()).contains("401");
     }

@@ -19,6 +19,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -155,9 +158,9 @@ class WaitingRoomTest {
       numbers.add(Await.result(engine.server().queueStatus(saleId, buyer)).bodyAsJsonObject().getLong("queueNumber"));
     }
     assertThat(new HashSet<>(numbers)).as("the early joiners hold places 1..300")
-        .isEqualTo(java.util.stream.LongStream.rangeClosed(1, early).boxed().collect(java.util.stream.Collectors.toSet()));
+        .isEqualTo(LongStream.rangeClosed(1, early).boxed().collect(Collectors.toSet()));
     assertThat(late.bodyAsJsonObject().getLong("queueNumber")).isGreaterThan(early);
-    long keptTheirArrivalPlace = java.util.stream.IntStream.range(0, early).filter(i -> numbers.get(i) == i + 1).count();
+    long keptTheirArrivalPlace = IntStream.range(0, early).filter(i -> numbers.get(i) == i + 1).count();
     assertThat(keptTheirArrivalPlace).as("arrival order does not decide").isLessThan(10);
   }
 
