@@ -2,18 +2,22 @@
 #
 # Flash Sale Engine image. Build from the repository root:
 #   docker build -t flash-sale:0.1.0 .
-# Stage 1 builds the shaded jar with Maven; stage 2 is a JRE with only the jar and conf/.
+# Stage 1 builds the server module's shaded jar with Maven; stage 2 is a JRE with only the jar and
+# conf/. The load test (loadtest/) is a client of the server and stays out of the image.
 
 FROM maven:3.9-eclipse-temurin-17 AS build
 WORKDIR /src
-# The pom alone first, so the dependency download is a layer of its own and survives source edits;
-# the cache mount keeps ~/.m2 between builds on the same builder.
+# The poms alone first, so the dependency download is a layer of its own and survives source edits;
+# the cache mount keeps ~/.m2 between builds on the same builder. The reactor reads every module's
+# pom, but only the server (-pl server) is resolved and built.
 COPY pom.xml .
-RUN --mount=type=cache,target=/root/.m2 mvn -B -q dependency:go-offline
+COPY server/pom.xml server/
+COPY loadtest/pom.xml loadtest/
+RUN --mount=type=cache,target=/root/.m2 mvn -B -q -pl server dependency:go-offline
 COPY conf/ conf/
-COPY src/ src/
+COPY server/src/ server/src/
 # The tests need PostgreSQL and Redis; they run in CI (mvn -B verify), not inside the image build.
-RUN --mount=type=cache,target=/root/.m2 mvn -B -q package -DskipTests
+RUN --mount=type=cache,target=/root/.m2 mvn -B -q package -DskipTests -pl server
 
 FROM eclipse-temurin:17-jre
 # The Temurin Ubuntu images ship curl (adoptium/containers keeps it "for historical reasons", issue
@@ -23,7 +27,7 @@ RUN command -v curl >/dev/null \
  && groupadd --system --gid 10001 flashsale \
  && useradd --system --uid 10001 --gid flashsale --home-dir /app --no-create-home --shell /usr/sbin/nologin flashsale
 WORKDIR /app
-COPY --from=build /src/target/flash-sale.jar /app/flash-sale.jar
+COPY --from=build /src/server/target/flash-sale.jar /app/flash-sale.jar
 # AppConfig reads ./conf/flashsale.properties (relative to /app) unless FLASHSALE_CONFIG names
 # another file; k8s/ mounts a ConfigMap and points FLASHSALE_CONFIG at it.
 COPY conf/ /app/conf/
@@ -52,5 +56,5 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
   CMD curl -fsS -o /dev/null "http://127.0.0.1:${FLASHSALE_HTTP_PORT:-8080}/health/live" || exit 1
 
 # exec: java is PID 1 and gets SIGTERM itself; its shutdown hook drains the HTTP servers.
-# Arguments after the image name pass through (e.g. "loadtest --help", "pow-bench").
+# Arguments after the image name pass through (e.g. "--help").
 ENTRYPOINT ["sh", "-c", "exec java $JAVA_OPTS -jar /app/flash-sale.jar \"$@\"", "flash-sale"]

@@ -5,14 +5,15 @@
 # generator takes little of the cores), records the server with JFR while measuring, stops the server.
 set -u
 LABEL=$1; shift
-JAR=${JAR:-target/flash-sale.jar}
+JAR=${JAR:-server/target/flash-sale.jar}
+LOADTEST_JAR=${LOADTEST_JAR:-loadtest/target/flash-sale-loadtest.jar}
 OUT=${OUT:-target/live-gap}
 mkdir -p "$OUT"
 ulimit -n 20000
 FLASHSALE_HTTP_PORT=18471 java -Xmx512m -jar "$JAR" > "$OUT/server-$LABEL.log" 2>&1 &
 SERVER=$!
 for i in $(seq 1 180); do curl -sf http://127.0.0.1:18471/health/ready > /dev/null && break; sleep 1; done
-java -Xmx512m -XX:TieredStopAtLevel=1 -jar "$JAR" live-bench --url http://127.0.0.1:18471 --server-pid $SERVER \
+java -Xmx512m -XX:TieredStopAtLevel=1 -jar "$LOADTEST_JAR" live-bench --url http://127.0.0.1:18471 --server-pid $SERVER \
   --jfr "$OUT/$LABEL.jfr" --json "$OUT/$LABEL.json" "$@" > "$OUT/bench-$LABEL.log" 2>&1
 kill $SERVER; wait $SERVER
 # where the server's CPU went while measuring:

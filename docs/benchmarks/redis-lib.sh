@@ -1,7 +1,7 @@
 # Sourced by the Redis benchmarks (redis-script-cost.sh, line-memory.sh): a private redis-server on
 # $PORT that keeps nothing and stops with the script, and the Lua scripts as the engine sends them.
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-LUA="$HERE/src/main/resources/lua"
+LUA="$HERE/server/src/main/resources/lua"
 redis-server --port "$PORT" --bind 127.0.0.1 --daemonize yes --save "" --appendonly no --logfile /dev/null
 trap 'redis-cli -p "$PORT" shutdown nosave >/dev/null 2>&1 || true' EXIT
 sleep 0.5

@@ -5,7 +5,7 @@
 # usage: docs/benchmarks/reservations.sh [window-ms ...]    env: JAR, OUT, EXTRA_ENV ("K=V K=V")
 set -u
 cd "$(dirname "$0")/../.."
-JAR=${JAR:-target/flash-sale.jar}
+JAR=${JAR:-server/target/flash-sale.jar}
 OUT=${OUT:-target/reservations-bench}
 SECRET=reservations-bench-0123456789abcdef0123456789abcdef
 mkdir -p "$OUT"

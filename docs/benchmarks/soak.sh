@@ -2,7 +2,7 @@
 # 10-minute soak: repeated 20k-buyer queued sales against one server; heap after full GC and
 # open connections sampled every 30 s.
 cd /work/main
-FLASHSALE_PAYMENT_SIMULATED_RETENTION_SECONDS=60 java -Xmx1g -jar target/flash-sale.jar > target/soak-server.log 2>&1 &
+FLASHSALE_PAYMENT_SIMULATED_RETENTION_SECONDS=60 java -Xmx1g -jar server/target/flash-sale.jar > target/soak-server.log 2>&1 &
 SERVER=$!
 sleep 12
 PID=$(pgrep -f 'flash-sale.jar$' | head -1)
@@ -19,7 +19,7 @@ SAMPLER=$!
 RUN=0
 while [ $(date +%s) -lt $END ]; do
   RUN=$((RUN+1))
-  java -jar target/flash-sale.jar loadtest --buyers 20000 --units 500 --warmup 500 --baseline-requests 1000 --settle-timeout 120 --sale-seconds 90 --checkout --abandon-rate 0.2 --checkout-ttl 5 2>&1 | grep -E 'join |invariants|fully paid' | sed "s/^/run $RUN: /" >> target/soak-runs.txt
+  java -jar loadtest/target/flash-sale-loadtest.jar loadtest --buyers 20000 --units 500 --warmup 500 --baseline-requests 1000 --settle-timeout 120 --sale-seconds 90 --checkout --abandon-rate 0.2 --checkout-ttl 5 2>&1 | grep -E 'join |invariants|fully paid' | sed "s/^/run $RUN: /" >> target/soak-runs.txt
 done
 wait $SAMPLER
 jcmd $PID GC.run > /dev/null 2>&1; sleep 2
