@@ -54,7 +54,7 @@ class ContractRoutesTest {
 
   @Test
   void theRouterAndTheContractListTheSameRoutes() {
-    ApiServices services = server.app().services();
+    ApiServices services = server.services().api();
     Router router = ApiRouter.create(vertx, services, new LiveFeed(vertx, services.redis(), services.waitingRoom(),
         services.presence(), services.livePushMillis()), contract, false);
 
