@@ -4,6 +4,8 @@ import io.flashsale.Deployments.Name;
 import io.flashsale.checkout.OverdueHolds;
 import io.flashsale.checkout.PreauthorizationVerticle;
 import io.flashsale.config.AppConfig;
+import io.flashsale.events.SaleChanged;
+import io.flashsale.events.SaleEvents;
 import io.flashsale.http.HttpServerVerticle;
 import io.flashsale.infra.EventLoopLag;
 import io.flashsale.infra.MetricHelp;
@@ -11,10 +13,10 @@ import io.flashsale.infra.Migrations;
 import io.flashsale.infra.PeriodicVerticle;
 import io.flashsale.infra.RedisMemory;
 import io.flashsale.infra.Stores;
+import io.flashsale.inventory.ReservationMessages;
 import io.flashsale.inventory.ReservationVerticle;
 import io.flashsale.sale.SaleFigures;
 import io.flashsale.waitingroom.AdmissionTicker;
-import io.flashsale.waitingroom.WaitingRoomAddresses;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -29,7 +31,6 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -81,13 +82,16 @@ public final class FlashSaleApp {
     AppConfig config = services.config();
     Map<Name, String> deployed = new EnumMap<>(Name.class);
     Deployer deployer = new Deployer(vertx, deployed);
+    // Before anything can send or publish: the codecs, once per Vert.x.
+    SaleEvents.registerCodecs(vertx.eventBus());
+    ReservationMessages.registerCodec(vertx.eventBus());
     return Future.all(List.of(services.stockGate().loadScripts(), services.api().waitingRoom().loadScripts(),
             services.admissions().loadScripts(), services.prequeue().loadScripts(),
             services.preauthorizations().loadScripts(), services.rateLimits().loadScripts(),
             services.reconciliation().loadScripts()))
         .compose(loaded -> {
-          MessageConsumer<JsonObject> saleChanged = vertx.eventBus().consumer(WaitingRoomAddresses.SALE_CHANGED,
-              changed -> services.api().catalog().forget(UUID.fromString(changed.body().getString("saleId"))));
+          MessageConsumer<SaleChanged> saleChanged = vertx.eventBus().consumer(SaleChanged.ADDRESS,
+              changed -> services.api().catalog().forget(UUID.fromString(changed.body().saleId())));
           watchers.add(saleChanged::unregister);
           return saleChanged.completion();
         })

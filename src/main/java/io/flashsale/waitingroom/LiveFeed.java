@@ -1,12 +1,14 @@
 package io.flashsale.waitingroom;
 
+import io.flashsale.events.BuyerOutcome;
+import io.flashsale.events.SaleChanged;
+import io.flashsale.events.SoldOut;
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.sale.FlashSale;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Redis;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -37,7 +39,7 @@ public final class LiveFeed {
   private static final long NEAR_SECONDS = 10;
 
   private final Map<String, SaleChannel> channels = new HashMap<>();
-  private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
+  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
 
   public LiveFeed(Vertx vertx, Redis redis, WaitingRoom room, Presence presence, long pushMillis) {
     this.vertx = vertx;
@@ -50,20 +52,20 @@ public final class LiveFeed {
 
   /** Registers the event-bus consumers; call from the owning verticle so everything runs on its event loop. */
   public Future<Void> start() {
-    consumers.add(vertx.eventBus().<JsonObject>consumer(WaitingRoomAddresses.OUTCOME, message -> {
-      SaleChannel channel = channels.get(message.body().getString("saleId"));
+    consumers.add(vertx.eventBus().<BuyerOutcome>consumer(BuyerOutcome.ADDRESS, message -> {
+      SaleChannel channel = channels.get(message.body().saleId());
       if (channel != null) {
-        channel.connectionsOf(message.body().getString("userId")).forEach(channel::resolve);
+        channel.connectionsOf(message.body().userId()).forEach(channel::resolve);
       }
     }));
-    consumers.add(vertx.eventBus().<JsonObject>consumer(WaitingRoomAddresses.SALE_CHANGED, message -> {
-      SaleChannel channel = channels.get(message.body().getString("saleId"));
+    consumers.add(vertx.eventBus().<SaleChanged>consumer(SaleChanged.ADDRESS, message -> {
+      SaleChannel channel = channels.get(message.body().saleId());
       if (channel != null) {
         List.copyOf(channel.connections).forEach(channel::resolve);
       }
     }));
-    consumers.add(vertx.eventBus().<JsonObject>consumer(WaitingRoomAddresses.SOLD_OUT, message -> {
-      SaleChannel channel = channels.get(message.body().getString("saleId"));
+    consumers.add(vertx.eventBus().<SoldOut>consumer(SoldOut.ADDRESS, message -> {
+      SaleChannel channel = channels.get(message.body().saleId());
       if (channel != null) {
         channel.soldOut();
       }
