@@ -56,7 +56,7 @@ public final class Main {
 
   /** A sale open now for an hour: 1,000 units, one per buyer, no waiting room. */
   private static Future<FlashSale> createDemoSale(RunningEngine engine) {
-    Instant now = Instant.now();
+    Instant now = engine.services().clock().instant();
     return engine.services().api().timeline().create(new NewSale("SKU-DEMO-1", "Demo sneakers, limited run", 1_000,
         4_999, "EUR", now, now.plus(Duration.ofHours(1)), 1, 500, 600, false, QueuePolicy.RANDOMIZED_PREQUEUE, 0,
         false));
@@ -67,7 +67,7 @@ public final class Main {
    * server so the countdowns, the pre-queue and a slowly moving line can be seen on the web page.
    */
   private static Future<FlashSale> createQueuedDemoSale(RunningEngine engine) {
-    Instant start = Instant.now().plus(Duration.ofMinutes(3));
+    Instant start = engine.services().clock().instant().plus(Duration.ofMinutes(3));
     return engine.services().api().timeline().create(new NewSale("SKU-DEMO-2", "Demo console, queued launch", 100, 29_900,
             "EUR", start, start.plus(Duration.ofHours(1)), 1, 5, 120, true, QueuePolicy.RANDOMIZED_PREQUEUE, 14,
             false))

@@ -95,7 +95,7 @@ public final class Wiring {
         // under a herd of checkouts, each waiting for a connection another one holds.
         : Optional.of(Stores.pgPool(vertx, config.pgUrl(), SIMULATED_GATEWAY_CONNECTIONS, "simulated-gateway",
             config.storeDeadline()));
-    PaymentGateway gateway = paymentGateway(vertx, config.payment(), gatewayPool);
+    PaymentGateway gateway = paymentGateway(vertx, config.payment(), gatewayPool, clock);
     WaitingRoomConfig room = config.waitingRoom();
     AdmissionTokens admissionTokens = new AdmissionTokens(vertx, config.jwtSecret(), room.admissionTokenSeconds());
     Presence presence = new Presence(stores.redis(), new Presence.Settings(room.presence(), room.presenceWindow(),
@@ -151,16 +151,18 @@ public final class Wiring {
         new SaleExport(stores.pg(), stores.redis(), operatorLog),
         room.livePushMillis(),
         metrics,
-        new WebPages.Settings(config.demo(), room.prequeueWindow()));
+        new WebPages.Settings(config.demo(), room.prequeueWindow()),
+        clock);
     return new Services(config, clock, metrics, stores, api, gateway, gatewayPool, stockGate, reservations,
         reservationDesk, openSales, saleMeters, admissions, prequeue, preauthorizations, rateLimits, recovery,
         reconciliation, holdExpiry, voids, oidcKeys);
   }
 
   /** {@code ownPool}: the simulated gateway's connections; empty for the HTTP gateway. */
-  private static PaymentGateway paymentGateway(Vertx vertx, PaymentConfig payment, Optional<Pool> ownPool) {
+  private static PaymentGateway paymentGateway(Vertx vertx, PaymentConfig payment, Optional<Pool> ownPool,
+                                              Clock clock) {
     return ownPool.<PaymentGateway>map(pool -> new SimulatedPaymentGateway(vertx, pool, payment.simulatedLatency(),
-            payment.simulatedDeclineRate(), payment.simulatedTimeoutRate(), payment.simulatedRetention()))
+            payment.simulatedDeclineRate(), payment.simulatedTimeoutRate(), payment.simulatedRetention(), clock))
         .orElseGet(() -> new HttpPaymentGateway(vertx, new HttpPaymentGateway.Settings(payment.httpUrl(),
             payment.httpApiKey(), payment.httpAttemptTimeout(), payment.httpMaxAttempts(),
             payment.httpInitialBackoff(), payment.httpBreakerFailures(), payment.httpBreakerReset())));

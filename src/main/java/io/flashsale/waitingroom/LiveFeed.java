@@ -10,6 +10,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.redis.client.Redis;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -33,6 +34,7 @@ public final class LiveFeed {
   private final WaitingRoom room;
   private final Presence presence;
   private final long pushMillis;
+  private final Clock clock;
   private final PushSchedule schedule;
   private final SalePulseScript pulse;
   private static final int MOST_DEPARTURES_PER_PULSE = 10_000;
@@ -41,11 +43,12 @@ public final class LiveFeed {
   private final Map<String, SaleChannel> channels = new HashMap<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
 
-  public LiveFeed(Vertx vertx, Redis redis, WaitingRoom room, Presence presence, long pushMillis) {
+  public LiveFeed(Vertx vertx, Redis redis, WaitingRoom room, Presence presence, long pushMillis, Clock clock) {
     this.vertx = vertx;
     this.room = room;
     this.presence = presence;
     this.pushMillis = pushMillis;
+    this.clock = clock;
     this.schedule = PushSchedule.forPulse(pushMillis);
     this.pulse = new SalePulseScript(redis);
   }
@@ -176,7 +179,7 @@ public final class LiveFeed {
             boolean justSealed = nowSealed && !sealed;
             sealed = nowSealed;
             pulsed = true;
-            long now = System.currentTimeMillis();
+            long now = clock.millis();
             for (Connection connection : List.copyOf(connections)) {
               if (connection.answered || connection.resolving) {
                 continue;
@@ -198,7 +201,7 @@ public final class LiveFeed {
      * from: their ticket is read again.
      */
     void sweep() {
-      long now = System.currentTimeMillis();
+      long now = clock.millis();
       for (Connection connection : List.copyOf(connections)) {
         if (connection.answered || connection.resolving || !schedule.due(connection.lastPushMillis, now)) {
           continue;
@@ -213,7 +216,7 @@ public final class LiveFeed {
 
     void soldOut() {
       stock = 0;
-      long now = System.currentTimeMillis();
+      long now = clock.millis();
       connections.stream().filter(c -> !c.answered && !c.resolving && c.number > cursor)
           .forEach(c -> pushPosition(c, now, false));
     }
@@ -255,7 +258,7 @@ public final class LiveFeed {
             boolean changed = !view.state().name().equals(connection.lastState);
             connection.answered = !waiting && view.state() != TicketState.ADMITTED;
             if (changed || waiting) {
-              send(connection, System.currentTimeMillis(),
+              send(connection, clock.millis(),
                   view.toJson().put("type", waiting ? "position" : "outcome").encode());
               connection.lastState = view.state().name();
               connection.lastPosition = view.position();

@@ -56,7 +56,7 @@ class ContractRoutesTest {
   void theRouterAndTheContractListTheSameRoutes() {
     ApiServices services = server.services().api();
     Router router = ApiRouter.create(vertx, services, new LiveFeed(vertx, services.redis(), services.waitingRoom(),
-        services.presence(), services.livePushMillis()), contract, false);
+        services.presence(), services.livePushMillis(), services.clock()), contract, false);
 
     Set<String> routed = new TreeSet<>();
     for (Route route : router.getRoutes()) {
