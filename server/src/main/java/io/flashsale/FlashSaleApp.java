@@ -1,71 +1,22 @@
 package io.flashsale;
 
-import io.flashsale.antibot.Blacklist;
-import io.flashsale.audit.Reconciliation;
-import io.flashsale.audit.RedisRecovery;
-import io.flashsale.audit.SaleAudit;
-import io.vertx.ext.web.client.WebClient;
-import io.flashsale.checkout.Checkout;
-import io.flashsale.checkout.HoldExpiry;
+import io.flashsale.Deployments.Name;
 import io.flashsale.checkout.OverdueHolds;
 import io.flashsale.checkout.PreauthorizationVerticle;
-import io.flashsale.checkout.Preauthorizations;
-import io.flashsale.checkout.Voids;
 import io.flashsale.config.AppConfig;
-import io.flashsale.antibot.BotDefence;
-import io.flashsale.antibot.CaptchaVerifier;
-import io.flashsale.antibot.ProofOfWork;
-import io.flashsale.antibot.RateLimits;
-import io.flashsale.config.AppConfig.AuthConfig;
-import io.flashsale.config.AppConfig.AntibotConfig;
-import io.flashsale.config.AppConfig.NotificationConfig;
-import io.flashsale.http.ClientAddress;
-import io.flashsale.config.AppConfig.PaymentConfig;
-import io.flashsale.config.AppConfig.WaitingRoomConfig;
-import io.flashsale.lifecycle.MailNotifier;
-import io.flashsale.lifecycle.Notifier;
-import io.flashsale.lifecycle.WebhookNotifier;
-import io.flashsale.operator.OperatorLog;
-import io.flashsale.operator.SaleControls;
-import io.flashsale.operator.SaleExport;
-import io.flashsale.payment.HttpPaymentGateway;
-import io.flashsale.http.ApiServices;
-import io.flashsale.http.BearerAuth;
-import io.flashsale.http.OidcKeys;
+import io.flashsale.events.SaleChanged;
+import io.flashsale.events.SaleEvents;
 import io.flashsale.http.HttpServerVerticle;
-import io.flashsale.http.WebPages;
-import io.flashsale.infra.MetricHelp;
 import io.flashsale.infra.EventLoopLag;
+import io.flashsale.infra.MetricHelp;
 import io.flashsale.infra.Migrations;
-import io.flashsale.infra.RedisMemory;
 import io.flashsale.infra.PeriodicVerticle;
+import io.flashsale.infra.RedisMemory;
 import io.flashsale.infra.Stores;
-import io.flashsale.inventory.DirectPurchase;
-import io.flashsale.inventory.ReservationDesk;
+import io.flashsale.inventory.ReservationMessages;
 import io.flashsale.inventory.ReservationVerticle;
-import io.flashsale.inventory.Reservations;
-import io.flashsale.inventory.StockGate;
-import io.flashsale.lifecycle.SaleTimeline;
-import io.flashsale.payment.PaymentGateway;
-import io.flashsale.payment.SimulatedPaymentGateway;
-import io.flashsale.sale.AuthorizationRepository;
-import io.flashsale.sale.FlashSale;
-import io.flashsale.sale.NewSale;
-import io.flashsale.sale.OpenSales;
-import io.flashsale.sale.OrderRepository;
-import io.flashsale.sale.QueuePolicy;
-import io.flashsale.sale.SaleCatalog;
 import io.flashsale.sale.SaleFigures;
-import io.flashsale.sale.SaleMeters;
-import io.flashsale.sale.SaleRepository;
 import io.flashsale.waitingroom.AdmissionTicker;
-import io.flashsale.waitingroom.AdmissionTokens;
-import io.flashsale.waitingroom.AdmissionControl;
-import io.flashsale.waitingroom.Admissions;
-import io.flashsale.waitingroom.PrequeueShuffle;
-import io.flashsale.waitingroom.Presence;
-import io.flashsale.waitingroom.WaitingRoomAddresses;
-import io.flashsale.waitingroom.WaitingRoom;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -79,69 +30,27 @@ import io.vertx.core.Deployable;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
-import io.vertx.sqlclient.Pool;
-import java.security.SecureRandom;
+import io.vertx.core.eventbus.MessageConsumer;
 import java.time.Clock;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
-import java.util.Random;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One running engine on a given Vert.x instance: migrations, stores, services, verticles.
- * {@link Main} runs it for real; tests start several against their own databases.
+ * Starts one engine on a given Vert.x: migrations, stores, {@link Wiring#wire the services},
+ * scripts, timers, verticles. {@link Main} runs it for real; tests start several against their own
+ * databases. What it started is the {@link RunningEngine} it returns, which also stops it.
  */
 public final class FlashSaleApp {
 
   private static final Logger LOG = LoggerFactory.getLogger(FlashSaleApp.class);
 
-  private final Vertx vertx;
-  private static final int SIMULATED_GATEWAY_CONNECTIONS = 4;
-
-  private final AppConfig config;
-  private final PrometheusMeterRegistry metrics;
-  private final Clock clock = Clock.systemUTC();
-  private final List<String> deployments = new ArrayList<>();
-  /** Stops the on-call figures' timers (Redis memory, event-loop lag, sale settings, overdue holds). */
-  private final List<Runnable> watchers = new ArrayList<>();
-  private Stores stores;
-  private ApiServices services;
-  private PaymentGateway gateway;
-  /** The simulated gateway's own connections; null with the HTTP gateway. */
-  private Pool gatewayPool;
-  private StockGate stockGate;
-  private Reservations reservations;
-  private ReservationDesk reservationDesk;
-  private Admissions admissions;
-  private PrequeueShuffle prequeue;
-  private Preauthorizations preauthorizations;
-  private OpenSales openSales;
-  private RateLimits rateLimits;
-  private RedisRecovery recovery;
-  private Reconciliation reconciliation;
-  private HoldExpiry holdExpiry;
-  private Voids voids;
-
-  private JvmGcMetrics gcMetrics;
-  /** Null without an OpenID provider. */
-  private OidcKeys oidcKeys;
-
-  /** {@code metrics}: made by {@link #newRegistry()} before Vert.x, whose own meters it also holds. */
-  public FlashSaleApp(Vertx vertx, AppConfig config, PrometheusMeterRegistry metrics) {
-    this.vertx = vertx;
-    this.config = config;
-    this.metrics = metrics;
-  }
-
-  public FlashSaleApp(Vertx vertx, AppConfig config) {
-    this(vertx, config, newRegistry());
-  }
+  private FlashSaleApp() {}
 
   /** A registry with the engine's filters, configured before any meter is registered (as Micrometer asks). */
   public static PrometheusMeterRegistry newRegistry() {
@@ -150,232 +59,103 @@ public final class FlashSaleApp {
     return registry;
   }
 
-  /** Migrates the schema, connects, loads scripts and stock, then deploys the verticles. */
-  public Future<FlashSaleApp> start() {
+  /**
+   * Migrates the schema, connects, wires, loads scripts and stock, then deploys the verticles in
+   * {@link Name} order. {@code metrics}: made by {@link #newRegistry()} before Vert.x, whose own
+   * meters it also holds; {@code clock}: the one every service reads the time from.
+   */
+  public static Future<RunningEngine> start(Vertx vertx, AppConfig config, PrometheusMeterRegistry metrics,
+                                            Clock clock) {
     return vertx.executeBlocking(() -> Migrations.migrate(config.pgUrl()))
         .compose(migrated -> {
           LOG.info("schema at version " + migrated.targetSchemaVersion + " (" + migrated.migrationsExecuted + " applied now)");
-          wire();
-          return Future.all(List.of(stockGate.loadScripts(), services.waitingRoom().loadScripts(),
-              admissions.loadScripts(), prequeue.loadScripts(), preauthorizations.loadScripts(),
-              rateLimits.loadScripts(), reconciliation.loadScripts()));
+          List<Runnable> watchers = new ArrayList<>(bindProcessMetrics(metrics));
+          Stores stores = Stores.connect(vertx, config.redisUrl(), config.redisMode(), config.redisPoolSize(),
+              config.pgUrl(), config.pgPoolSize(), config.storeDeadline());
+          Services services = Wiring.wire(vertx, config, stores, clock, metrics);
+          watchers.addAll(watch(vertx, services));
+          return start(vertx, services, watchers);
+        });
+  }
+
+  private static Future<RunningEngine> start(Vertx vertx, Services services, List<Runnable> watchers) {
+    AppConfig config = services.config();
+    Map<Name, String> deployed = new EnumMap<>(Name.class);
+    Deployer deployer = new Deployer(vertx, deployed);
+    // Before anything can send or publish: the codecs, once per Vert.x.
+    SaleEvents.registerCodecs(vertx.eventBus());
+    ReservationMessages.registerCodec(vertx.eventBus());
+    return Future.all(List.of(services.stockGate().loadScripts(), services.api().waitingRoom().loadScripts(),
+            services.admissions().loadScripts(), services.prequeue().loadScripts(),
+            services.preauthorizations().loadScripts(), services.rateLimits().loadScripts(),
+            services.reconciliation().loadScripts()))
+        .compose(loaded -> {
+          MessageConsumer<SaleChanged> saleChanged = vertx.eventBus().consumer(SaleChanged.ADDRESS,
+              changed -> services.api().catalog().forget(UUID.fromString(changed.body().saleId())));
+          watchers.add(saleChanged::unregister);
+          return saleChanged.completion();
         })
-        .compose(loaded -> vertx.eventBus().<JsonObject>consumer(WaitingRoomAddresses.SALE_CHANGED,
-                changed -> services.catalog().forget(UUID.fromString(changed.body().getString("saleId"))))
-            .completion())
-        .compose(listening -> oidcKeys == null ? Future.succeededFuture() : oidcKeys.start())
-        .compose(keys -> services.timeline().warmUp())
-        .compose(warm -> deploy(() -> new ReservationVerticle(reservationDesk.address(), reservations,
+        .compose(listening -> services.oidcKeys().map(keys -> keys.start()).orElse(Future.succeededFuture()))
+        .compose(keys -> services.api().timeline().warmUp())
+        .compose(warm -> deployer.deploy(Name.RESERVATIONS, () -> new ReservationVerticle(
+            services.reservationDesk().address(), services.reservations(),
             new ReservationVerticle.Settings(config.reservations().batchWindowMillis(), config.reservations().batchSize(),
-                config.reservations().batchesInFlight(), config.reservations().mostWaiting()), metrics), 1))
-        .compose(done -> deploy(() -> new PeriodicVerticle("sale timeline", config.lifecycle().tick(),
-            services.timeline()::tick), 1))
-        .compose(done -> deploy(() -> new AdmissionTicker(openSales, admissions, prequeue, clock,
-            config.waitingRoom().tickMillis()), 1))
-        .compose(done -> deploy(() -> new PreauthorizationVerticle(openSales, preauthorizations,
-            config.waitingRoom().prequeueWindow(), clock, config.payment().preauthConcurrency(),
-            config.waitingRoom().tickMillis()), 1))
-        .compose(done -> deploy(() -> new PeriodicVerticle("hold expiry", config.checkoutSweep(), holdExpiry::sweep), 1))
-        .compose(done -> deploy(() -> new PeriodicVerticle("authorisation voids", config.checkoutSweep(), voids::sweep), 1))
-        .compose(done -> deploy(() -> new PeriodicVerticle("redis recovery", config.audit().redisCheck(),
-            recovery::check), 1))
-        .compose(done -> deploy(() -> new PeriodicVerticle("reconciliation", config.audit().reconcileInterval(),
-            reconciliation::round), 1))
+                config.reservations().batchesInFlight(), config.reservations().mostWaiting()), services.metrics()), 1))
+        .compose(done -> deployer.deploy(Name.SALE_TIMELINE, () -> new PeriodicVerticle("sale timeline",
+            config.lifecycle().tick(), services.api().timeline()::tick), 1))
+        .compose(done -> deployer.deploy(Name.ADMISSION_TICKER, () -> new AdmissionTicker(services.openSales(),
+            services.admissions(), services.prequeue(), services.clock(), config.waitingRoom().tickMillis()), 1))
+        .compose(done -> deployer.deploy(Name.PREAUTHORIZATIONS, () -> new PreauthorizationVerticle(
+            services.openSales(), services.preauthorizations(), config.waitingRoom().prequeueWindow(), services.clock(),
+            config.payment().preauthConcurrency(), config.waitingRoom().tickMillis()), 1))
+        .compose(done -> deployer.deploy(Name.HOLD_EXPIRY, () -> new PeriodicVerticle("hold expiry",
+            config.checkoutSweep(), services.holdExpiry()::sweep), 1))
+        .compose(done -> deployer.deploy(Name.AUTHORIZATION_VOIDS, () -> new PeriodicVerticle("authorisation voids",
+            config.checkoutSweep(), services.voids()::sweep), 1))
+        .compose(done -> deployer.deploy(Name.REDIS_RECOVERY, () -> new PeriodicVerticle("redis recovery",
+            config.audit().redisCheck(), services.recovery()::check), 1))
+        .compose(done -> deployer.deploy(Name.RECONCILIATION, () -> new PeriodicVerticle("reconciliation",
+            config.audit().reconcileInterval(), services.reconciliation()::round), 1))
         .compose(done -> HttpServerVerticle.loadContract(vertx))
-        .compose(contract -> deploy(() -> new HttpServerVerticle(services, contract, config.httpPort(),
-            config.httpAccessLog()), config.effectiveHttpInstances()))
-        .map(this);
+        .compose(contract -> deployer.deploy(Name.HTTP, () -> new HttpServerVerticle(services.api(), contract,
+            config.httpPort(), config.httpAccessLog()), config.effectiveHttpInstances()))
+        .map(done -> new RunningEngine(vertx, services, new Deployments(deployed), watchers));
   }
 
-  private void wire() {
-    bindProcessMetrics();
-    stores = Stores.connect(vertx, config.redisUrl(), config.redisMode(), config.redisPoolSize(), config.pgUrl(), config.pgPoolSize(),
-        config.storeDeadline());
-    watchers.add(RedisMemory.watch(vertx, stores.redis(), metrics));
-    watchers.add(EventLoopLag.watch(vertx, metrics));
-    SaleRepository sales = new SaleRepository();
-    OrderRepository orders = new OrderRepository();
-    AuthorizationRepository authorizations = new AuthorizationRepository();
-    stockGate = new StockGate(stores.redis());
-    reservations = new Reservations(stores.pg(), stockGate, sales, orders, metrics);
-    // Patience: a batch waits for its store calls, each bounded by the deadline (up to 4 times
-    // it while a store is busy), and may queue behind the batches already on their way.
-    reservationDesk = new ReservationDesk(vertx.eventBus(), config.storeDeadline().multipliedBy(12));
-    SaleCatalog catalog = new SaleCatalog(stores.pg(), sales, clock, 1_000);
-    openSales = new OpenSales(stores.pg(), sales, clock, 1_000);
-    watchers.add(SaleFigures.watch(vertx, openSales, clock, metrics));
-    SaleMeters saleMeters = new SaleMeters(metrics, config.endedSaleMetricsGrace());
-    watchers.add(saleMeters.watch(vertx, openSales, clock));
-    gateway = paymentGateway(config.payment());
-    WaitingRoomConfig room = config.waitingRoom();
-    AdmissionTokens admissionTokens = new AdmissionTokens(vertx, config.jwtSecret(), room.admissionTokenSeconds());
-    Presence presence = new Presence(stores.redis(), new Presence.Settings(room.presence(), room.presenceWindow(),
-        room.presenceGrace()));
-    AdmissionControl admissionControl = new AdmissionControl(stores.redis());
-    OperatorLog operatorLog = new OperatorLog(metrics);
-    admissions = new Admissions(stores.redis(), stores.pg(), authorizations, presence.settings(), reservationDesk,
-        vertx.eventBus(), metrics, saleMeters, room.tickMillis());
-    prequeue = new PrequeueShuffle(stores.redis(),
-        room.shuffleSeed().isBlank() ? new SecureRandom() : new Random(Long.parseLong(room.shuffleSeed())));
-    preauthorizations = new Preauthorizations(stores.redis(), stores.pg(), gateway, authorizations, vertx,
-        metrics, config.payment().preauthLease());
-    holdExpiry = new HoldExpiry(stores.pg(), orders, authorizations, reservations, reservationDesk, vertx.eventBus(),
-        metrics);
-    watchers.add(OverdueHolds.watch(vertx, stores.pg(), metrics));
-    voids = new Voids(stores.pg(), authorizations, gateway, metrics);
-    Blacklist blacklist = new Blacklist(stores.pg(), stores.redis(), sales);
-    recovery = new RedisRecovery(stores.pg(), stores.redis(), openSales, blacklist, clock, metrics);
-    AuthConfig auth = config.auth();
-    oidcKeys = auth.oidc() ? new OidcKeys(vertx, new OidcKeys.Settings(auth.oidcIssuer(), auth.oidcJwksUrl(),
-        auth.oidcAudience(), config.jwtLeewaySeconds(), auth.jwksRefresh(), auth.unknownKeyRefetch())) : null;
-    reconciliation = new Reconciliation(stores.pg(), stores.redis(), openSales, WebClient.create(vertx), vertx.eventBus(),
-        new Reconciliation.Settings(config.audit().inflightStaleAfter(), config.audit().reconcileInterval(),
-            config.audit().alertWebhookUrl()), clock, metrics, saleMeters);
-    services = new ApiServices(
-        new BearerAuth(vertx, new BearerAuth.Settings(config.jwtSecret(), config.jwtLeewaySeconds(),
-            config.auth().acceptSecretTokens(), config.auth().rolesClaim(), config.auth().adminRole()), oidcKeys),
-        stores.pg(),
-        stores.redis(),
-        sales,
-        catalog,
-        orders,
-        new SaleTimeline(stores.pg(), sales, stockGate, blacklist, recovery, admissionControl,
-            notifier(config.notifications()),
-            new SaleTimeline.Leads(config.lifecycle().warmUpLead(), config.lifecycle().firstNoticeLead(),
-                config.lifecycle().lastNoticeLead()), clock),
-        new DirectPurchase(reservationDesk, clock),
-        new Checkout(stores.pg(), orders, sales, authorizations, reservations, reservationDesk, gateway, config.payment().timeout(),
-            vertx.eventBus(), clock, metrics),
-        new WaitingRoom(stores.redis(), stores.pg(), catalog, orders, authorizations, admissionTokens, presence,
-            vertx, room.prequeueWindow(), clock, metrics, room.joinWindowMillis(), room.joinBatchSize()),
-        admissionTokens,
-        blacklist,
-        botDefence(config.antibot()),
-        new ClientAddress(config.antibot().trustedProxies()),
-        new SaleAudit(stores.pg(), stores.redis()),
-        presence,
-        new SaleControls(stores.pg(), sales, catalog, admissionControl, operatorLog, vertx.eventBus()),
-        operatorLog,
-        new SaleExport(stores.pg(), stores.redis(), operatorLog),
-        room.livePushMillis(),
-        metrics,
-        new WebPages.Settings(config.demo(), room.prequeueWindow()));
+  /** The on-call figures' timers outside verticles; each entry stops one. */
+  private static List<Runnable> watch(Vertx vertx, Services services) {
+    PrometheusMeterRegistry metrics = services.metrics();
+    return List.of(
+        RedisMemory.watch(vertx, services.stores().redis(), metrics),
+        EventLoopLag.watch(vertx, metrics),
+        SaleFigures.watch(vertx, services.openSales(), services.clock(), metrics),
+        services.saleMeters().watch(vertx, services.openSales(), services.clock()),
+        OverdueHolds.watch(vertx, services.stores().pg(), metrics));
   }
 
-  private PaymentGateway paymentGateway(PaymentConfig payment) {
-    if (payment.gateway().equals("http")) {
-      return new HttpPaymentGateway(vertx, new HttpPaymentGateway.Settings(payment.httpUrl(), payment.httpApiKey(),
-          payment.httpAttemptTimeout(), payment.httpMaxAttempts(), payment.httpInitialBackoff(),
-          payment.httpBreakerFailures(), payment.httpBreakerReset()));
-    }
-    // Its own pool, as a real gateway is its own service: a checkout holds one of the engine's
-    // connections while it calls the gateway, so a gateway drawing on the same pool would starve
-    // under a herd of checkouts, each waiting for a connection another one holds.
-    gatewayPool = Stores.pgPool(vertx, config.pgUrl(), SIMULATED_GATEWAY_CONNECTIONS, "simulated-gateway",
-        config.storeDeadline());
-    return new SimulatedPaymentGateway(vertx, gatewayPool, payment.simulatedLatency(), payment.simulatedDeclineRate(),
-        payment.simulatedTimeoutRate(), payment.simulatedRetention());
-  }
-
-  private BotDefence botDefence(AntibotConfig antibot) {
-    rateLimits = new RateLimits(stores.redis(), new RateLimits.Settings(
-        new RateLimits.Limit(antibot.userPerSecond(), antibot.userBurst()),
-        new RateLimits.Limit(antibot.ipPerSecond(), antibot.ipBurst()),
-        new RateLimits.Limit(antibot.devicePerSecond(), antibot.deviceBurst())));
-    return new BotDefence(stores.redis(), rateLimits, new ProofOfWork(config.jwtSecret(), antibot.powValidity(), clock),
-        new CaptchaVerifier(vertx, new CaptchaVerifier.Settings(antibot.captchaVerifyUrl(), antibot.captchaSecret(),
-            antibot.captchaTimeout(), antibot.captchaHostname(), antibot.captchaAction())),
-        metrics);
-  }
-
-  private Notifier notifier(NotificationConfig notifications) {
-    List<Notifier> channels = new ArrayList<>();
-    if (!notifications.smtpHost().isBlank()) {
-      channels.add(new MailNotifier(vertx, new MailNotifier.Settings(notifications.smtpHost(), notifications.smtpPort(),
-          notifications.smtpFrom(), blankAsNull(notifications.smtpUsername()), blankAsNull(notifications.smtpPassword()))));
-    }
-    if (!notifications.webhookUrl().isBlank()) {
-      channels.add(new WebhookNotifier(vertx, notifications.webhookUrl(), notifications.webhookTimeout()));
-    }
-    if (channels.isEmpty()) {
-      LOG.info("no notification channel configured (notifications.smtp.host, notifications.webhook-url): "
-          + "countdown notices are recorded but not sent");
-    }
-    return Notifier.all(channels);
-  }
-
-  private static String blankAsNull(String value) {
-    return value.isBlank() ? null : value;
-  }
-
-  private Future<Void> deploy(Supplier<Deployable> verticle, int instances) {
-    return vertx.deployVerticle(verticle, new DeploymentOptions().setInstances(instances))
-        .onSuccess(deployments::add)
-        .mapEmpty();
-  }
-
-  /** A sale open now for an hour: 1,000 units, one per buyer, no waiting room. */
-  public Future<FlashSale> createDemoSale() {
-    Instant now = Instant.now();
-    return services.timeline().create(new NewSale("SKU-DEMO-1", "Demo sneakers, limited run", 1_000, 4_999, "EUR",
-        now, now.plus(Duration.ofHours(1)), 1, 500, 600, false, QueuePolicy.RANDOMIZED_PREQUEUE, 0, false));
-  }
-
-  /**
-   * Graceful stop: the HTTP servers drain first (requests in progress finish, reservations
-   * included), then the tickers and sweeps stop, then the stores close.
-   */
   /**
    * JVM and process figures next to the engine's own: heap and non-heap memory, GC pauses,
    * threads, loaded classes, CPU, open file descriptors and uptime (Micrometer's binders).
+   * Returns what stops the one binder that runs something (the GC listener).
    */
-  private void bindProcessMetrics() {
+  private static List<Runnable> bindProcessMetrics(PrometheusMeterRegistry metrics) {
     new JvmMemoryMetrics().bindTo(metrics);
-    gcMetrics = new JvmGcMetrics();
+    JvmGcMetrics gcMetrics = new JvmGcMetrics();
     gcMetrics.bindTo(metrics);
     new JvmThreadMetrics().bindTo(metrics);
     new ClassLoaderMetrics().bindTo(metrics);
     new ProcessorMetrics().bindTo(metrics);
     new FileDescriptorMetrics().bindTo(metrics);
     new UptimeMetrics().bindTo(metrics);
+    return List.of(gcMetrics::close);
   }
 
-  public Future<Void> stop() {
-    watchers.forEach(Runnable::run);
-    if (gcMetrics != null) {
-      gcMetrics.close();
+  /** Deploys a verticle and notes its id under its name. */
+  private record Deployer(Vertx vertx, Map<Name, String> deployed) {
+    Future<Void> deploy(Name name, Supplier<Deployable> verticle, int instances) {
+      return vertx.deployVerticle(verticle, new DeploymentOptions().setInstances(instances))
+          .onSuccess(id -> deployed.put(name, id))
+          .mapEmpty();
     }
-    if (oidcKeys != null) {
-      oidcKeys.close();
-    }
-    if (gateway instanceof SimulatedPaymentGateway simulated) {
-      simulated.close();
-    }
-    List<String> http = deployments.isEmpty() ? List.of() : List.of(deployments.get(deployments.size() - 1));
-    List<String> rest = deployments.isEmpty() ? List.of() : deployments.subList(0, deployments.size() - 1);
-    return Future.join(http.stream().map(vertx::undeploy).toList())
-        .transform(drained -> Future.join(rest.stream().map(vertx::undeploy).toList()))
-        .transform(done -> stores == null ? Future.<Void>succeededFuture() : stores.close())
-        .transform(done -> gatewayPool == null ? Future.<Void>succeededFuture() : gatewayPool.close());
-  }
-
-  public AppConfig config() {
-    return config;
-  }
-
-  public Vertx vertx() {
-    return vertx;
-  }
-
-  public ApiServices services() {
-    return services;
-  }
-
-  public PaymentGateway gateway() {
-    return gateway;
-  }
-
-  public StockGate stockGate() {
-    return stockGate;
   }
 }

@@ -8,6 +8,7 @@ import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.flashsale.sale.FlashSale;
 import io.flashsale.sale.NewSale;
 import io.flashsale.sale.QueuePolicy;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import io.vertx.core.Future;
@@ -36,10 +37,10 @@ public final class Main {
 
   private Main() {}
 
-  private static void printDemo(FlashSaleApp app, FlashSale sale) {
-    String base = "http://localhost:" + app.config().httpPort();
-    String buyer = app.services().auth().issue("demo-buyer", false, 86_400);
-    String admin = app.services().auth().issue("demo-admin", true, 86_400);
+  private static void printDemo(RunningEngine engine, FlashSale sale) {
+    String base = "http://localhost:" + engine.services().config().httpPort();
+    String buyer = engine.services().api().auth().issue("demo-buyer", false, 86_400);
+    String admin = engine.services().api().auth().issue("demo-admin", true, 86_400);
     // For the person at the terminal, not a log line.
     System.out.println(String.join(System.lineSeparator(),
         "Demo sale " + sale.saleId() + ": " + sale.quantityAvailable() + " x " + sale.productName(),
@@ -50,13 +51,21 @@ public final class Main {
         "  web: " + base + "/ (sign in with any name; tick 'admin' for the dashboard at " + base + "/admin)"));
   }
 
+  /** A sale open now for an hour: 1,000 units, one per buyer, no waiting room. */
+  private static Future<FlashSale> createDemoSale(RunningEngine engine) {
+    Instant now = engine.services().clock().instant();
+    return engine.services().api().timeline().create(new NewSale("SKU-DEMO-1", "Demo sneakers, limited run", 1_000,
+        4_999, "EUR", now, now.plus(Duration.ofHours(1)), 1, 500, 600, false, QueuePolicy.RANDOMIZED_PREQUEUE, 0,
+        false));
+  }
+
   /**
    * A second demo sale that goes through the waiting room, starting a few minutes after the
    * server so the countdowns, the pre-queue and a slowly moving line can be seen on the web page.
    */
-  private static Future<FlashSale> createQueuedDemoSale(FlashSaleApp app) {
-    Instant start = Instant.now().plus(Duration.ofMinutes(3));
-    return app.services().timeline().create(new NewSale("SKU-DEMO-2", "Demo console, queued launch", 100, 29_900,
+  private static Future<FlashSale> createQueuedDemoSale(RunningEngine engine) {
+    Instant start = engine.services().clock().instant().plus(Duration.ofMinutes(3));
+    return engine.services().api().timeline().create(new NewSale("SKU-DEMO-2", "Demo console, queued launch", 100, 29_900,
             "EUR", start, start.plus(Duration.ofHours(1)), 1, 5, 120, true, QueuePolicy.RANDOMIZED_PREQUEUE, 14,
             false))
         .onSuccess(sale -> LOG.info("Demo queued sale " + sale.saleId() + ": " + sale.quantityAvailable() + " x "
@@ -128,13 +137,13 @@ public final class Main {
             .buildClustered()
             .onSuccess(joined -> LOG.info("joined the cluster (" + config.cluster().discovery() + " discovery)"))
         : Future.succeededFuture(builder.with(options).build());
-    AtomicReference<FlashSaleApp> started = new AtomicReference<>();
+    AtomicReference<RunningEngine> started = new AtomicReference<>();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      FlashSaleApp app = started.get();
-      if (app != null) {
+      RunningEngine engine = started.get();
+      if (engine != null) {
         LOG.info("shutting down");
         CountDownLatch stopped = new CountDownLatch(1);
-        app.stop().eventually(app.vertx()::close).onComplete(done -> stopped.countDown());
+        engine.stop().eventually(engine.vertx()::close).onComplete(done -> stopped.countDown());
         try {
           stopped.await(30, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
@@ -147,8 +156,8 @@ public final class Main {
       embedded.close();
     }, "flashsale-shutdown"));
     vertx.compose(ready -> run(ready, config, metrics))
-        .onSuccess(app -> {
-          started.set(app);
+        .onSuccess(engine -> {
+          started.set(engine);
           LOG.info("Flash Sale Engine listening on http://localhost:" + config.httpPort());
         })
         .onFailure(e -> {
@@ -186,12 +195,11 @@ public final class Main {
   }
 
   /** Starts the engine on {@code vertx}; once started, a JVM shutdown stops it gracefully, then the embedded stores. */
-  private static Future<FlashSaleApp> run(Vertx vertx, AppConfig config, PrometheusMeterRegistry metrics) {
-    FlashSaleApp app = new FlashSaleApp(vertx, config, metrics);
-    return app.start()
+  private static Future<RunningEngine> run(Vertx vertx, AppConfig config, PrometheusMeterRegistry metrics) {
+    return FlashSaleApp.start(vertx, config, metrics, Clock.systemUTC())
         .compose(started -> config.demo()
-            ? app.createDemoSale().onSuccess(sale -> printDemo(app, sale))
-                .compose(direct -> createQueuedDemoSale(app)).map(started)
+            ? createDemoSale(started).onSuccess(sale -> printDemo(started, sale))
+                .compose(direct -> createQueuedDemoSale(started)).map(started)
             : Future.succeededFuture(started));
   }
 }

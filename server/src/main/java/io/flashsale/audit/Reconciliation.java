@@ -1,12 +1,14 @@
 package io.flashsale.audit;
 
+import io.flashsale.events.BuyerOutcome;
+import io.flashsale.events.SaleEvents;
+import io.flashsale.events.UnitsReturned;
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.inventory.InFlight;
-import io.flashsale.inventory.ReservationVerticle;
 import io.flashsale.sale.FlashSale;
 import io.flashsale.sale.OpenSales;
 import io.flashsale.sale.SaleMeters;
-import io.flashsale.waitingroom.WaitingRoomAddresses;
+import io.flashsale.waitingroom.TicketState;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
@@ -139,14 +141,12 @@ public final class Reconciliation {
                     LOG.warn("sale " + sale.saleId() + ": " + returned + " unit(s) of " + entry.entry().userId()
                         + " were taken but never written (order " + entry.orderId() + "); returned to the pool");
                     // The next buyer in line need not wait for the admission step's next tick.
-                    eventBus.publish(ReservationVerticle.UNITS_RETURNED,
-                        new JsonObject().put("saleId", sale.saleId()).put("units", returned));
+                    SaleEvents.publish(eventBus, new UnitsReturned(sale.saleId(), returned));
                   }
-                  String state = settled.ticketState();
-                  if (!state.isEmpty()) {
-                    eventBus.publish(WaitingRoomAddresses.OUTCOME, new JsonObject().put("saleId", sale.saleId())
-                        .put("userId", entry.entry().userId()).put("state", state)
-                        .put("orderId", state.equals("RESERVED") ? entry.orderId() : null));
+                  if (!settled.ticketState().isEmpty()) {
+                    TicketState state = TicketState.valueOf(settled.ticketState());
+                    SaleEvents.publish(eventBus, new BuyerOutcome(sale.saleId(), entry.entry().userId(), state,
+                        state == TicketState.RESERVED ? entry.orderId() : null));
                   }
                 })).toList()).mapEmpty();
           });

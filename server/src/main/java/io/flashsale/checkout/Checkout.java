@@ -1,5 +1,7 @@
 package io.flashsale.checkout;
 
+import io.flashsale.events.BuyerOutcome;
+import io.flashsale.events.SaleEvents;
 import io.flashsale.inventory.ReservationDesk;
 import io.flashsale.inventory.Reservations;
 import io.flashsale.payment.AuthorizationUnknownException;
@@ -15,11 +17,9 @@ import io.flashsale.sale.OrderRepository;
 import io.flashsale.sale.OrderStatus;
 import io.flashsale.sale.SaleOrder;
 import io.flashsale.sale.SaleRepository;
-import io.flashsale.waitingroom.WaitingRoomAddresses;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
-import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
 import java.time.Clock;
@@ -234,9 +234,7 @@ public final class Checkout {
   /** After commit: released units return to the pool, live feeds hear of it, then the buyer gets the answer. */
   private Future<SaleOrder> finish(Settled settled) {
     SaleOrder order = settled.order();
-    eventBus.publish(WaitingRoomAddresses.OUTCOME, new JsonObject()
-        .put("saleId", order.saleId()).put("userId", order.userId()).put("state", order.status().name())
-        .put("orderId", order.orderId()));
+    SaleEvents.publish(eventBus, BuyerOutcome.of(order));
     Future<Void> returned = settled.released() ? desk.release(order) : Future.succeededFuture();
     return returned.compose(done -> settled.refusal() != null
         ? Future.failedFuture(settled.refusal())

@@ -1,16 +1,17 @@
 package io.flashsale.checkout;
 
+import io.flashsale.events.BuyerOutcome;
+import io.flashsale.events.SaleEvents;
 import io.flashsale.inventory.ReservationDesk;
 import io.flashsale.inventory.Reservations;
 import io.flashsale.sale.AuthorizationRepository;
 import io.flashsale.sale.OrderRepository;
 import io.flashsale.sale.OrderStatus;
 import io.flashsale.sale.SaleOrder;
-import io.flashsale.waitingroom.WaitingRoomAddresses;
+import io.flashsale.waitingroom.TicketState;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
-import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
 import java.util.ArrayList;
@@ -51,9 +52,8 @@ public final class HoldExpiry {
             new ArrayList<>())))
         .compose(expired -> Future.all(expired.stream().map(desk::release).toList()).map(expired))
         .map(expired -> {
-          expired.forEach(order -> eventBus.publish(WaitingRoomAddresses.OUTCOME, new JsonObject()
-              .put("saleId", order.saleId()).put("userId", order.userId())
-              .put("state", OrderStatus.EXPIRED.name()).put("orderId", order.orderId())));
+          expired.forEach(order -> SaleEvents.publish(eventBus, new BuyerOutcome(order.saleId(), order.userId(),
+              TicketState.EXPIRED, order.orderId())));
           metrics.counter("flashsale.holds.expired").increment(expired.size());
           return expired.size();
         });

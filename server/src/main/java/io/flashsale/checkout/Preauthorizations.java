@@ -1,6 +1,8 @@
 package io.flashsale.checkout;
 
 import io.flashsale.checkout.ClaimPreauthorizationsScript.Claimed;
+import io.flashsale.events.BuyerOutcome;
+import io.flashsale.events.SaleEvents;
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.payment.PaymentGateway;
 import io.flashsale.payment.PaymentGateway.AuthorizationRequest;
@@ -8,13 +10,11 @@ import io.flashsale.sale.AuthorizationRepository;
 import io.flashsale.sale.AuthorizationRepository.Answer;
 import io.flashsale.sale.FlashSale;
 import io.flashsale.waitingroom.TicketState;
-import io.flashsale.waitingroom.WaitingRoomAddresses;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Redis;
 import io.vertx.sqlclient.Pool;
 import java.time.Duration;
@@ -164,10 +164,8 @@ public final class Preauthorizations {
           return Future.all(voids);
         })
         .onSuccess(done -> answers.stream().filter(answer -> answer.declineReason() != null).forEach(declined ->
-            vertx.eventBus().publish(WaitingRoomAddresses.OUTCOME, new JsonObject()
-                .put("saleId", sale.saleId())
-                .put("userId", declined.userId())
-                .put("state", TicketState.DECLINED.name()))))
+            SaleEvents.publish(vertx.eventBus(), BuyerOutcome.of(sale.saleId(), declined.userId(),
+                TicketState.DECLINED))))
         .mapEmpty();
   }
 }

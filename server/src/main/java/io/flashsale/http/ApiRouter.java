@@ -26,7 +26,7 @@ public final class ApiRouter {
     ContractValidation contract = new ContractValidation(openapi);
     BotAttempts attempts = new BotAttempts(services.clientAddress());
     SaleRoutes sales = new SaleRoutes(services.pool(), services.sales(), services.catalog(), services.timeline(),
-        services.audit());
+        services.audit(), services.clock());
     QueueRoutes queue = new QueueRoutes(services.catalog(), services.botDefence(), attempts, services.waitingRoom(),
         new LeavingTheLine(services.waitingRoom(), services.checkout()), services.admissionTokens(), services.auth(),
         live);

@@ -18,6 +18,7 @@ import io.flashsale.waitingroom.WaitingRoom;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.redis.client.Redis;
 import io.vertx.sqlclient.Pool;
+import java.time.Clock;
 
 /** Everything the HTTP layer calls into, built once per process and shared by the server verticles. */
 public record ApiServices(
@@ -42,4 +43,5 @@ public record ApiServices(
     SaleExport export,
     long livePushMillis,
     PrometheusMeterRegistry metrics,
-    WebPages.Settings web) {}
+    WebPages.Settings web,
+    Clock clock) {}

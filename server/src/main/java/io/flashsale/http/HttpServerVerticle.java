@@ -40,7 +40,7 @@ public final class HttpServerVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     LiveFeed live = new LiveFeed(vertx, services.redis(), services.waitingRoom(), services.presence(),
-        services.livePushMillis());
+        services.livePushMillis(), services.clock());
     return live.start().compose(ready -> vertx.createHttpServer(new HttpServerOptions()
             .setPort(port)
             .setCompressionSupported(false)

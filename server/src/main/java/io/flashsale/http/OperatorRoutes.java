@@ -9,7 +9,6 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import java.time.Clock;
 import java.util.UUID;
 
 /** The admin API's controls and figures of a running sale; {@code /api/admin/*} is admin-only already. */
@@ -19,7 +18,7 @@ final class OperatorRoutes {
 
   static void mount(Router router, ApiServices services, ContractValidation contract) {
     // The dashboard's figures of one sale, read every second while an operator watches it.
-    SaleStats stats = new SaleStats(services.pool(), services.redis(), services.metrics(), Clock.systemUTC());
+    SaleStats stats = new SaleStats(services.pool(), services.redis(), services.metrics(), services.clock());
     router.get("/api/admin/sales/:saleId/stats").handler(contract.of("saleStats")).handler(ctx -> {
       UUID saleId = saleId(ctx);
       stats.of(saleId)

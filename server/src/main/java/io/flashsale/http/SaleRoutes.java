@@ -14,6 +14,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -29,13 +30,16 @@ final class SaleRoutes {
   private final SaleCatalog catalog;
   private final SaleTimeline timeline;
   private final SaleAudit audit;
+  private final Clock clock;
 
-  SaleRoutes(Pool pool, SaleRepository sales, SaleCatalog catalog, SaleTimeline timeline, SaleAudit audit) {
+  SaleRoutes(Pool pool, SaleRepository sales, SaleCatalog catalog, SaleTimeline timeline, SaleAudit audit,
+             Clock clock) {
     this.pool = pool;
     this.sales = sales;
     this.catalog = catalog;
     this.timeline = timeline;
     this.audit = audit;
+    this.clock = clock;
   }
 
   /**
@@ -97,12 +101,13 @@ final class SaleRoutes {
   /** Types, ranges and lengths are the contract's (createSale); what stays here are rules between fields. */
   private void create(RoutingContext ctx) {
     JsonObject input = ContractValidation.body(ctx);
-    Instant start = instant(input, "startTime", Instant.now());
+    Instant now = clock.instant();
+    Instant start = instant(input, "startTime", now);
     Instant end = instant(input, "endTime", start.plus(Duration.ofHours(1)));
     if (!end.isAfter(start)) {
       throw ContractValidation.invalid("endTime must be after startTime");
     }
-    if (!end.isAfter(Instant.now())) {
+    if (!end.isAfter(now)) {
       throw ContractValidation.invalid("endTime must be in the future");
     }
     NewSale sale = new NewSale(

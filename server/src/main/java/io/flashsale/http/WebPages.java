@@ -10,7 +10,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
+import java.time.Clock;
 import java.util.UUID;
 
 /**
@@ -56,7 +56,7 @@ public final class WebPages {
       router.post("/api/demo/token")
           .handler(BodyHandler.create(false).setBodyLimit(4_096))
           .handler(contract.of("demoToken"))
-          .handler(ctx -> demoToken(ctx, services.auth()));
+          .handler(ctx -> demoToken(ctx, services.auth(), services.clock()));
     } else {
       // Not a refusal but absence: without demo mode there is no such endpoint, token or not.
       router.route("/api/demo/*").handler(ctx -> ctx.fail(404));
@@ -67,7 +67,7 @@ public final class WebPages {
    * Demo sign-in: anyone may name themselves, as buyer or admin. This is why it exists only
    * in demo mode; a real shop's tokens come from its identity provider.
    */
-  private static void demoToken(RoutingContext ctx, BearerAuth auth) {
+  private static void demoToken(RoutingContext ctx, BearerAuth auth, Clock clock) {
     JsonObject input = ContractValidation.body(ctx);
     String name = input.getString("name").trim();
     boolean admin = input.getBoolean("admin", false);
@@ -78,7 +78,7 @@ public final class WebPages {
             .put("token", token)
             .put("userId", name)
             .put("admin", admin)
-            .put("expiresAt", Instant.now().plusSeconds(DEMO_TOKEN_SECONDS).toString())
+            .put("expiresAt", clock.instant().plusSeconds(DEMO_TOKEN_SECONDS).toString())
             .encode());
   }
 

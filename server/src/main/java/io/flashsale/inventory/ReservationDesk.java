@@ -30,7 +30,6 @@ public final class ReservationDesk {
 
   /** {@code patience}: how long a request waits for the verticle's answer before it reads as unavailable. */
   public ReservationDesk(EventBus eventBus, Duration patience) {
-    ReservationMessages.registerCodec(eventBus);
     this.eventBus = eventBus;
     // One address per engine: several engines may share one Vert.x (tests do).
     this.address = "flashsale.reservations." + UUID.randomUUID();

@@ -34,8 +34,12 @@ public final class ReservationMessages {
 
   private ReservationMessages() {}
 
-  /** Registers the codec once per event bus (several engines may share one Vert.x in tests). */
-  static synchronized void registerCodec(EventBus eventBus) {
+  /**
+   * Registers the codec once per event bus, at start (several engines may share one Vert.x in
+   * tests). Apart from the sale events' codec ({@link io.flashsale.events.SaleEvents}): these
+   * messages carry live objects (a failure with its type) and never leave the process.
+   */
+  public static synchronized void registerCodec(EventBus eventBus) {
     try {
       eventBus.registerCodec(new LocalCodec());
     } catch (IllegalStateException alreadyRegistered) {

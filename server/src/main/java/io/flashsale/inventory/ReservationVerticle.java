@@ -1,5 +1,7 @@
 package io.flashsale.inventory;
 
+import io.flashsale.events.SaleEvents;
+import io.flashsale.events.UnitsReturned;
 import io.flashsale.inventory.ReservationMessages.Answer;
 import io.flashsale.inventory.ReservationMessages.Claims;
 import io.flashsale.inventory.ReservationMessages.Purchase;
@@ -15,7 +17,6 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -36,9 +37,6 @@ import java.util.Map;
  * database commits one, the next one takes its units in Redis, in arrival order.
  */
 public final class ReservationVerticle extends VerticleBase {
-
-  /** Published (cluster-wide) when released units are back in a sale's pool: {@code saleId, units}. */
-  public static final String UNITS_RETURNED = "flashsale.inventory.units-returned";
 
   /**
    * {@code windowMillis}: the longest a purchase waits for others to join its batch;
@@ -198,8 +196,8 @@ public final class ReservationVerticle extends VerticleBase {
     working++;
     reservations.returnToPool(lane.saleId, released).onComplete(returned -> {
       batch.forEach(waiting -> waiting.message().reply(new Answer(null, null), replies));
-      vertx.eventBus().publish(UNITS_RETURNED, new JsonObject().put("saleId", lane.saleId)
-          .put("units", released.stream().mapToInt(SaleOrder::quantity).sum()));
+      SaleEvents.publish(vertx.eventBus(), new UnitsReturned(lane.saleId,
+          released.stream().mapToInt(SaleOrder::quantity).sum()));
       done();
     });
   }

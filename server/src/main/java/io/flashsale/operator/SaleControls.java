@@ -1,5 +1,7 @@
 package io.flashsale.operator;
 
+import io.flashsale.events.SaleChanged;
+import io.flashsale.events.SaleEvents;
 import io.flashsale.operator.OperatorLog.Action;
 import io.flashsale.sale.ErrorCode;
 import io.flashsale.sale.FlashSale;
@@ -7,7 +9,6 @@ import io.flashsale.sale.FlashSaleException;
 import io.flashsale.sale.SaleCatalog;
 import io.flashsale.sale.SaleRepository;
 import io.flashsale.waitingroom.AdmissionControl;
-import io.flashsale.waitingroom.WaitingRoomAddresses;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
@@ -75,8 +76,7 @@ public final class SaleControls {
         .compose(sale -> admissionControl.mirror(sale).map(sale))
         .onSuccess(sale -> {
           catalog.forget(saleId);
-          eventBus.publish(WaitingRoomAddresses.SALE_CHANGED, new JsonObject().put("saleId", sale.saleId())
-              .put("action", action.name()));
+          SaleEvents.publish(eventBus, new SaleChanged(sale.saleId(), action));
           log.count(action);
         });
   }

@@ -8,6 +8,7 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -95,6 +96,7 @@ public final class SimulatedPaymentGateway implements PaymentGateway {
   private final Duration latency;
   private final double declineRate;
   private final double timeoutRate;
+  private final Clock clock;
   private final String process = ProcessHandle.current().pid() + "@"
       + Objects.requireNonNullElse(System.getenv("HOSTNAME"), "localhost");
   private final long forgetTimer;
@@ -110,8 +112,9 @@ public final class SimulatedPaymentGateway implements PaymentGateway {
    * deletes are idempotent.
    */
   public SimulatedPaymentGateway(Vertx vertx, Pool pool, Duration latency, double declineRate, double timeoutRate,
-                                 Duration retention) {
+                                 Duration retention, Clock clock) {
     this.vertx = vertx;
+    this.clock = clock;
     this.pool = pool;
     this.latency = latency;
     this.declineRate = declineRate;
@@ -197,7 +200,7 @@ public final class SimulatedPaymentGateway implements PaymentGateway {
 
   /** Every call from this process fails as a timeout until {@code duration} from now: this node's link to the gateway is down. */
   public void outageFor(Duration duration) {
-    outageUntilMillis = System.currentTimeMillis() + duration.toMillis();
+    outageUntilMillis = clock.millis() + duration.toMillis();
   }
 
   /**
@@ -207,7 +210,7 @@ public final class SimulatedPaymentGateway implements PaymentGateway {
    */
   public void slowFor(Duration duration, Duration late) {
     slowByMillis = late.toMillis();
-    slowUntilMillis = System.currentTimeMillis() + duration.toMillis();
+    slowUntilMillis = clock.millis() + duration.toMillis();
   }
 
   /** The whole ledger, every node's authorisations, by authorisation id. */
@@ -226,7 +229,7 @@ public final class SimulatedPaymentGateway implements PaymentGateway {
 
   /** A timed-out call changes nothing in the ledger: the caller retries with the same key. A slow one does, and answers late. */
   private <T> Future<T> answer(Duration wait, Supplier<Future<T>> answer) {
-    long now = System.currentTimeMillis();
+    long now = clock.millis();
     boolean timesOut = now < outageUntilMillis
         || (timeoutRate > 0 && ThreadLocalRandom.current().nextDouble() < timeoutRate);
     if (!timesOut && now < slowUntilMillis) {

@@ -1,12 +1,11 @@
 package io.flashsale.waitingroom;
 
-import io.flashsale.inventory.ReservationVerticle;
+import io.flashsale.events.UnitsReturned;
 import io.flashsale.sale.FlashSale;
 import io.flashsale.sale.QueuePolicy;
 import io.flashsale.sale.OpenSales;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.util.HashSet;
 import java.util.Set;
@@ -44,8 +43,8 @@ public final class AdmissionTicker extends VerticleBase {
     vertx.setPeriodic(tickMillis, id -> tick());
     // Units back in a sale's pool (a hold expired or was cancelled, reconciliation returned a
     // lost take) reach the head of its line now, not at the next tick.
-    return vertx.eventBus().<JsonObject>consumer(ReservationVerticle.UNITS_RETURNED,
-        returned -> admitNow(returned.body().getString("saleId"))).completion();
+    return vertx.eventBus().<UnitsReturned>consumer(UnitsReturned.ADDRESS,
+        returned -> admitNow(returned.body().saleId())).completion();
   }
 
   private void admitNow(String saleId) {

@@ -1,5 +1,8 @@
 package io.flashsale.waitingroom;
 
+import io.flashsale.events.BuyerOutcome;
+import io.flashsale.events.SaleEvents;
+import io.flashsale.events.SoldOut;
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.inventory.ReservationDesk;
 import io.flashsale.inventory.Reservations.Claim;
@@ -13,7 +16,6 @@ import io.flashsale.waitingroom.AdmitScript.Dropped;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
-import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
@@ -89,7 +91,7 @@ public final class Admissions {
           List<String> dropped = step.dropped().stream().map(Dropped::userId).toList();
           List<Admitted> admitted = step.admitted();
           if (stockLeft == 0 && waiting > 0 && !admitted.isEmpty()) {
-            eventBus.publish(WaitingRoomAddresses.SOLD_OUT, new JsonObject().put("saleId", sale.saleId()));
+            SaleEvents.publish(eventBus, new SoldOut(sale.saleId()));
           }
           Future<Void> droppedSettled = drop(sale, dropped);
           if (admitted.isEmpty()) {
@@ -107,10 +109,7 @@ public final class Admissions {
       return Future.succeededFuture();
     }
     metrics.counter("flashsale.queue.dropped").increment(dropped.size());
-    dropped.forEach(userId -> eventBus.publish(WaitingRoomAddresses.OUTCOME, new JsonObject()
-        .put("saleId", sale.saleId())
-        .put("userId", userId)
-        .put("state", TicketState.DROPPED.name())));
+    dropped.forEach(userId -> SaleEvents.publish(eventBus, BuyerOutcome.of(sale.saleId(), userId, TicketState.DROPPED)));
     return authorizations.requestVoids(pool, UUID.fromString(sale.saleId()), dropped);
   }
 
@@ -138,11 +137,7 @@ public final class Admissions {
         tickets.arg(buyer.userId()).arg(buyer.ticket(state, orderId).encode());
         settled.arg(buyer.ticketId());
         known++;
-        eventBus.publish(WaitingRoomAddresses.OUTCOME, new JsonObject()
-            .put("saleId", sale.saleId())
-            .put("userId", buyer.userId())
-            .put("state", state.name())
-            .put("orderId", orderId));
+        SaleEvents.publish(eventBus, new BuyerOutcome(sale.saleId(), buyer.userId(), state, orderId));
       }
       // Every outcome unknown (the database did not answer): nothing to write, and an HSET
       // with no field would be refused by Redis.

@@ -1,13 +1,16 @@
 package io.flashsale.waitingroom;
 
+import io.flashsale.events.BuyerOutcome;
+import io.flashsale.events.SaleChanged;
+import io.flashsale.events.SoldOut;
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.sale.FlashSale;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Redis;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -31,39 +34,41 @@ public final class LiveFeed {
   private final WaitingRoom room;
   private final Presence presence;
   private final long pushMillis;
+  private final Clock clock;
   private final PushSchedule schedule;
   private final SalePulseScript pulse;
   private static final int MOST_DEPARTURES_PER_PULSE = 10_000;
   private static final long NEAR_SECONDS = 10;
 
   private final Map<String, SaleChannel> channels = new HashMap<>();
-  private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
+  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
 
-  public LiveFeed(Vertx vertx, Redis redis, WaitingRoom room, Presence presence, long pushMillis) {
+  public LiveFeed(Vertx vertx, Redis redis, WaitingRoom room, Presence presence, long pushMillis, Clock clock) {
     this.vertx = vertx;
     this.room = room;
     this.presence = presence;
     this.pushMillis = pushMillis;
+    this.clock = clock;
     this.schedule = PushSchedule.forPulse(pushMillis);
     this.pulse = new SalePulseScript(redis);
   }
 
   /** Registers the event-bus consumers; call from the owning verticle so everything runs on its event loop. */
   public Future<Void> start() {
-    consumers.add(vertx.eventBus().<JsonObject>consumer(WaitingRoomAddresses.OUTCOME, message -> {
-      SaleChannel channel = channels.get(message.body().getString("saleId"));
+    consumers.add(vertx.eventBus().<BuyerOutcome>consumer(BuyerOutcome.ADDRESS, message -> {
+      SaleChannel channel = channels.get(message.body().saleId());
       if (channel != null) {
-        channel.connectionsOf(message.body().getString("userId")).forEach(channel::resolve);
+        channel.connectionsOf(message.body().userId()).forEach(channel::resolve);
       }
     }));
-    consumers.add(vertx.eventBus().<JsonObject>consumer(WaitingRoomAddresses.SALE_CHANGED, message -> {
-      SaleChannel channel = channels.get(message.body().getString("saleId"));
+    consumers.add(vertx.eventBus().<SaleChanged>consumer(SaleChanged.ADDRESS, message -> {
+      SaleChannel channel = channels.get(message.body().saleId());
       if (channel != null) {
         List.copyOf(channel.connections).forEach(channel::resolve);
       }
     }));
-    consumers.add(vertx.eventBus().<JsonObject>consumer(WaitingRoomAddresses.SOLD_OUT, message -> {
-      SaleChannel channel = channels.get(message.body().getString("saleId"));
+    consumers.add(vertx.eventBus().<SoldOut>consumer(SoldOut.ADDRESS, message -> {
+      SaleChannel channel = channels.get(message.body().saleId());
       if (channel != null) {
         channel.soldOut();
       }
@@ -174,7 +179,7 @@ public final class LiveFeed {
             boolean justSealed = nowSealed && !sealed;
             sealed = nowSealed;
             pulsed = true;
-            long now = System.currentTimeMillis();
+            long now = clock.millis();
             for (Connection connection : List.copyOf(connections)) {
               if (connection.answered || connection.resolving) {
                 continue;
@@ -196,7 +201,7 @@ public final class LiveFeed {
      * from: their ticket is read again.
      */
     void sweep() {
-      long now = System.currentTimeMillis();
+      long now = clock.millis();
       for (Connection connection : List.copyOf(connections)) {
         if (connection.answered || connection.resolving || !schedule.due(connection.lastPushMillis, now)) {
           continue;
@@ -211,7 +216,7 @@ public final class LiveFeed {
 
     void soldOut() {
       stock = 0;
-      long now = System.currentTimeMillis();
+      long now = clock.millis();
       connections.stream().filter(c -> !c.answered && !c.resolving && c.number > cursor)
           .forEach(c -> pushPosition(c, now, false));
     }
@@ -253,7 +258,7 @@ public final class LiveFeed {
             boolean changed = !view.state().name().equals(connection.lastState);
             connection.answered = !waiting && view.state() != TicketState.ADMITTED;
             if (changed || waiting) {
-              send(connection, System.currentTimeMillis(),
+              send(connection, clock.millis(),
                   view.toJson().put("type", waiting ? "position" : "outcome").encode());
               connection.lastState = view.state().name();
               connection.lastPosition = view.position();

@@ -2,6 +2,8 @@ package io.flashsale.waitingroom;
 
 import io.flashsale.antibot.BotDefence.Guards;
 import io.flashsale.antibot.Rejection;
+import io.flashsale.events.BuyerOutcome;
+import io.flashsale.events.SaleEvents;
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.sale.AuthorizationRepository;
 import io.flashsale.sale.ErrorCode;
@@ -139,8 +141,7 @@ public final class WaitingRoom {
     if (left.outcome() == LeaveQueueScript.Outcome.LEFT) {
       metrics.counter("flashsale.queue.leaves").increment();
       // The buyer's other tabs, on any instance, hear the answer rather than a stale position.
-      eventBus.publish(WaitingRoomAddresses.OUTCOME, new JsonObject().put("saleId", sale.saleId())
-          .put("userId", userId).put("state", TicketState.LEFT.name()));
+      SaleEvents.publish(eventBus, BuyerOutcome.of(sale.saleId(), userId, TicketState.LEFT));
       return authorizations.requestVoid(pool, UUID.fromString(sale.saleId()), userId).map(new Departure(ticket, null));
     }
     return switch (ticket.state()) {

@@ -35,19 +35,19 @@ class ReconciliationTest {
       "FLASHSALE_AUDIT_REDIS_CHECK_MS", "200"));
 
   private static Redis redis() {
-    return engine.server().app().services().redis();
+    return engine.server().services().api().redis();
   }
 
   @Test
   void aUnitTakenByAProcessThatDiedBeforeItsDatabaseWriteComesBack() throws Exception {
     String saleId = Await.result(engine.server().createSale(1, new JsonObject())).getString("saleId");
     // What a crash between the Redis take and the transaction leaves behind.
-    Await.result(engine.server().app().stockGate().takeAll(saleId, List.of(
+    Await.result(engine.server().services().stockGate().takeAll(saleId, List.of(
         new StockGate.Ask("crashed-buyer", "", 1, 1, UUID.randomUUID().toString(), List.of()))));
     assertThat(Await.result(engine.server().purchase(saleId, "next-buyer", 1)).bodyAsJsonObject().getString("code"))
         .isEqualTo("SOLD_OUT");
 
-    Poll.until(() -> Await.result(engine.server().app().stockGate().stock(saleId)), stock -> stock == 1,
+    Poll.until(() -> Await.result(engine.server().services().stockGate().stock(saleId)), stock -> stock == 1,
         Duration.ofSeconds(20));
 
     assertThat(Await.result(engine.server().purchase(saleId, "next-buyer", 1)).statusCode()).isEqualTo(201);
@@ -69,7 +69,7 @@ class ReconciliationTest {
     Poll.until(() -> Await.result(redis().send(Request.cmd(Command.HLEN).arg(new SaleKeys(saleId).inflight()))).toInteger(),
         entries -> entries == 0, Duration.ofSeconds(20));
 
-    assertThat(Await.result(engine.server().app().stockGate().stock(saleId))).as("the unit stays sold").isEqualTo(1);
+    assertThat(Await.result(engine.server().services().stockGate().stock(saleId))).as("the unit stays sold").isEqualTo(1);
     assertThat(Await.result(engine.server().report(saleId)).getJsonObject("invariants").getBoolean("I4")).isTrue();
   }
 
@@ -89,7 +89,7 @@ class ReconciliationTest {
         metrics -> metrics.contains("flashsale_reconciliation_drift{sale=\"" + saleId + "\"} 0.0"), Duration.ofSeconds(10));
     long end = System.currentTimeMillis() + 2_000;
     while (System.currentTimeMillis() < end) {
-      assertThat(Await.result(engine.server().app().stockGate().stock(saleId))).as("stock").isEqualTo(4);
+      assertThat(Await.result(engine.server().services().stockGate().stock(saleId))).as("stock").isEqualTo(4);
     }
     String after = Await.result(engine.server().client().get("/metrics").send()).bodyAsString();
     assertThat(repairs(after)).as("no repair").isEqualTo(repairs(before));
@@ -107,7 +107,7 @@ class ReconciliationTest {
     // Someone (or some bug) changed the counter behind the engine's back.
     Await.result(redis().send(Request.cmd(Command.SET).arg(new SaleKeys(saleId).stock()).arg(42)));
 
-    Poll.until(() -> Await.result(engine.server().app().stockGate().stock(saleId)), stock -> stock == 9,
+    Poll.until(() -> Await.result(engine.server().services().stockGate().stock(saleId)), stock -> stock == 9,
         Duration.ofSeconds(20));
 
     String metrics = Await.result(engine.server().client().get("/metrics").send()).bodyAsString();
@@ -138,7 +138,7 @@ class ReconciliationTest {
 
     Poll.until(() -> Await.result(redis().send(Request.cmd(Command.EXISTS).arg(keys.epoch()))).toInteger(),
         present -> present == 1, Duration.ofSeconds(20));
-    assertThat(Await.result(engine.server().app().stockGate().stock(saleId))).as("stock from the database")
+    assertThat(Await.result(engine.server().services().stockGate().stock(saleId))).as("stock from the database")
         .isEqualTo(2);
     assertThat(Await.result(engine.server().queueStatus(saleId, "early-bird")).bodyAsJsonObject().getString("state"))
         .as("a winner still sees their outcome").isEqualTo("RESERVED");

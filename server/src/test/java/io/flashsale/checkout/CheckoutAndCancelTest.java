@@ -45,7 +45,7 @@ class CheckoutAndCancelTest {
       assertThat(retry.result().statusCode()).isEqualTo(200);
       assertThat(retry.result().bodyAsJsonObject().getString("status")).isEqualTo("PAID");
     }
-    SimulatedPaymentGateway gateway = (SimulatedPaymentGateway) engine.server().app().gateway();
+    SimulatedPaymentGateway gateway = (SimulatedPaymentGateway) engine.server().services().gateway();
     assertThat(Await.result(gateway.ledger()).values().stream().filter(entry -> entry.userId().equals("payer")))
         .singleElement()
         .satisfies(entry -> {
@@ -62,7 +62,7 @@ class CheckoutAndCancelTest {
   void aPaymentAnsweredTooLateKeepsTheHoldAndTheRetryFindsItPaid() {
     String saleId = sale(engine.server(), 3, new JsonObject());
     String orderId = Await.result(engine.server().purchase(saleId, "late-payer", 1)).bodyAsJsonObject().getString("orderId");
-    SimulatedPaymentGateway gateway = (SimulatedPaymentGateway) engine.server().app().gateway();
+    SimulatedPaymentGateway gateway = (SimulatedPaymentGateway) engine.server().services().gateway();
 
     // The card is authorised and captured at once, but the answers come after the engine stopped waiting.
     gateway.slowFor(Duration.ofMillis(2_500), Duration.ofMillis(1_500));
@@ -102,7 +102,7 @@ class CheckoutAndCancelTest {
     try (Connection db = engine.server().database()) {
       assertThat(Invariants.assertNoOversell(db, saleId).quantitySold()).isEqualTo(1);
     }
-    assertThat(Await.result(engine.server().app().stockGate().stock(saleId))).isZero();
+    assertThat(Await.result(engine.server().services().stockGate().stock(saleId))).isZero();
   }
 
   @Test
@@ -119,7 +119,7 @@ class CheckoutAndCancelTest {
     try (Connection db = declining.server().database()) {
       assertThat(Invariants.assertNoOversell(db, saleId).quantitySold()).isZero();
     }
-    assertThat(Await.result(declining.server().app().stockGate().stock(saleId))).isEqualTo(1);
+    assertThat(Await.result(declining.server().services().stockGate().stock(saleId))).isEqualTo(1);
     HttpResponse<Buffer> order = Await.result(declining.server().client().get("/api/orders/" + orderId)
         .bearerTokenAuthentication(declining.server().token("broke")).send());
     assertThat(order.bodyAsJsonObject().getString("status")).isEqualTo("CANCELLED");
@@ -134,7 +134,7 @@ class CheckoutAndCancelTest {
     HttpResponse<Buffer> late = Await.result(post(engine.server(), "/api/orders/" + orderId + "/checkout", "slow"));
 
     assertThat(code(late)).isEqualTo("HOLD_EXPIRED");
-    SimulatedPaymentGateway gateway = (SimulatedPaymentGateway) engine.server().app().gateway();
+    SimulatedPaymentGateway gateway = (SimulatedPaymentGateway) engine.server().services().gateway();
     assertThat(Await.result(gateway.ledger()).values()).noneMatch(entry -> entry.userId().equals("slow"));
   }
 

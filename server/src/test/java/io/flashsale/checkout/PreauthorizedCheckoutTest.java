@@ -100,7 +100,7 @@ class PreauthorizedCheckoutTest {
     // The sale ends; holds left expire and every authorisation that did not become a sale is voided.
     Poll.until(() -> Await.result(engine.server().report(saleId)).getJsonObject("database").getString("status"),
         "ENDED"::equals, Duration.ofSeconds(60));
-    SimulatedPaymentGateway gateway = (SimulatedPaymentGateway) engine.server().app().gateway();
+    SimulatedPaymentGateway gateway = (SimulatedPaymentGateway) engine.server().services().gateway();
     Poll.until(() -> Await.result(gateway.ledger()).values().stream().filter(e -> e.state() == State.AUTHORIZED).count(),
         open -> open == 0, Duration.ofSeconds(30));
 
@@ -176,14 +176,14 @@ class PreauthorizedCheckoutTest {
           + " AND status = 'AUTHORIZED' AND void_requested_at IS NULL", UUID.fromString(saleId)))
           .as("the card hold is not given up").isEqualTo(1);
     }
-    assertThat(Await.result(engine.server().app().stockGate().stock(saleId))).isZero();
+    assertThat(Await.result(engine.server().services().stockGate().stock(saleId))).isZero();
 
     swapAuthorizationId(saleId, "forgotten", issued);
     HttpResponse<Buffer> retried = Await.result(checkout(orderId, "forgotten"));
 
     assertThat(retried.statusCode()).as("the buyer's retry pays").isEqualTo(200);
     assertThat(retried.bodyAsJsonObject().getString("status")).isEqualTo("PAID");
-    SimulatedPaymentGateway gateway = (SimulatedPaymentGateway) engine.server().app().gateway();
+    SimulatedPaymentGateway gateway = (SimulatedPaymentGateway) engine.server().services().gateway();
     assertThat(Await.result(gateway.ledger()).get(issued).captures()).isEqualTo(1);
   }
 

@@ -193,7 +193,7 @@ class MonitoringPackTest {
   private static String induceDrift() {
     String saleId = Await.result(engine.server().createSale(10, new JsonObject())).getString("saleId");
     assertThat(Await.result(engine.server().purchase(saleId, "drift-buyer", 1)).statusCode()).isEqualTo(201);
-    Await.result(engine.server().app().services().redis()
+    Await.result(engine.server().services().api().redis()
         .send(Request.cmd(Command.SET).arg(new SaleKeys(saleId).stock()).arg(42)));
     return saleId;
   }

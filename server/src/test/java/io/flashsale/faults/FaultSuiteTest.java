@@ -229,7 +229,7 @@ class FaultSuiteTest {
     env.put("FLASHSALE_PAYMENT_PREAUTH_LEASE_MS", "1000");
     env.put("FLASHSALE_CHECKOUT_SWEEP_MS", "200");
     TestServer server = Await.result(TestServer.start(vertx, env));
-    var gateway = (SimulatedPaymentGateway) server.app().gateway();
+    var gateway = (SimulatedPaymentGateway) server.services().gateway();
     Buyers buyers = new Buyers(port);
     try {
       String saleId = buyers.createQueuedSale();

@@ -54,9 +54,9 @@ class ContractRoutesTest {
 
   @Test
   void theRouterAndTheContractListTheSameRoutes() {
-    ApiServices services = server.app().services();
+    ApiServices services = server.services().api();
     Router router = ApiRouter.create(vertx, services, new LiveFeed(vertx, services.redis(), services.waitingRoom(),
-        services.presence(), services.livePushMillis()), contract, false);
+        services.presence(), services.livePushMillis(), services.clock()), contract, false);
 
     Set<String> routed = new TreeSet<>();
     for (Route route : router.getRoutes()) {

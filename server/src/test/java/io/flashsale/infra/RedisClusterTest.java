@@ -122,7 +122,7 @@ class RedisClusterTest {
     assertThat(cluster.command(node, "GET", keys.stock())).as("Redis stock on its master").isEqualTo("0");
     assertThat(cluster.command(node, "HLEN", keys.buyers())).as("one buyer entry per unit").isEqualTo("500");
     assertThat(cluster.command(node, "HLEN", keys.inflight())).as("every take confirmed").isEqualTo("0");
-    assertThat(Await.result(server.app().stockGate().stock(saleId))).as("Redis stock via the client").isZero();
+    assertThat(Await.result(server.services().stockGate().stock(saleId))).as("Redis stock via the client").isZero();
     assertOnlyExpectedRedisErrors();
   }
 

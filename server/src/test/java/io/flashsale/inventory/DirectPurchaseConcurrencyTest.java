@@ -58,7 +58,7 @@ class DirectPurchaseConcurrencyTest {
       assertThat(Invariants.count(db, "SELECT count(*) FROM sale_orders WHERE sale_id = ? AND status = 'RESERVED'",
           UUID.fromString(saleId))).isEqualTo(500);
     }
-    assertThat(Await.result(engine.server().app().stockGate().stock(saleId))).as("Redis stock").isZero();
+    assertThat(Await.result(engine.server().services().stockGate().stock(saleId))).as("Redis stock").isZero();
   }
 
   @Test
@@ -88,7 +88,7 @@ class DirectPurchaseConcurrencyTest {
       assertThat(figures.quantitySold()).as("every unit sold, none twice").isEqualTo(500);
       assertThat(figures.maxPerUser()).isLessThanOrEqualTo(2);
     }
-    assertThat(Await.result(engine.server().app().stockGate().stock(saleId))).as("Redis stock").isZero();
+    assertThat(Await.result(engine.server().services().stockGate().stock(saleId))).as("Redis stock").isZero();
   }
 
   @Test
@@ -109,7 +109,7 @@ class DirectPurchaseConcurrencyTest {
     try (Connection db = engine.server().database()) {
       assertThat(Invariants.assertNoOversell(db, saleId).quantitySold()).isEqualTo(600);
     }
-    assertThat(Await.result(engine.server().app().stockGate().stock(saleId))).isEqualTo(400);
+    assertThat(Await.result(engine.server().services().stockGate().stock(saleId))).isEqualTo(400);
   }
 
   @Test
@@ -117,7 +117,7 @@ class DirectPurchaseConcurrencyTest {
     String saleId = Await.result(engine.server().createSale(20, new JsonObject())).getString("saleId");
     // Drift, as a lost write or a bad repair would leave it: Redis believes in 60 units, the
     // database in 20. The database's guard must decide.
-    Await.result(engine.server().app().services().redis().send(Request.cmd(Command.SET)
+    Await.result(engine.server().services().api().redis().send(Request.cmd(Command.SET)
         .arg("sale:{" + saleId + "}:stock").arg(60)));
     List<String> attempts = new ArrayList<>();
     for (int i = 0; i < 60; i++) {
@@ -131,9 +131,9 @@ class DirectPurchaseConcurrencyTest {
       SaleFigures figures = Invariants.assertNoOversell(db, saleId);
       assertThat(figures.quantitySold()).isEqualTo(20);
     }
-    assertThat(Await.result(engine.server().app().services().redis().send(Request.cmd(Command.HLEN)
+    assertThat(Await.result(engine.server().services().api().redis().send(Request.cmd(Command.HLEN)
         .arg("sale:{" + saleId + "}:inflight"))).toInteger()).as("every refused take was given back").isZero();
-    assertThat(Await.result(engine.server().app().stockGate().stock(saleId)))
+    assertThat(Await.result(engine.server().services().stockGate().stock(saleId)))
         .as("the refused units went back to Redis (40), unless reconciliation already repaired the drift (0)")
         .isIn(0, 40);
   }

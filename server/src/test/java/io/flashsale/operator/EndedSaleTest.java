@@ -179,7 +179,7 @@ class EndedSaleTest {
   /** The instance whose gateway pre-authorised the buyer's card. */
   private static TestServer authorisedOn(String buyer) {
     return Stream.of(engine.server(), engine.secondNode())
-        .filter(server -> Await.result(((SimulatedPaymentGateway) server.app().gateway()).ledger()).values().stream()
+        .filter(server -> Await.result(((SimulatedPaymentGateway) server.services().gateway()).ledger()).values().stream()
             .anyMatch(entry -> entry.userId().equals(buyer)))
         .findFirst().orElseThrow(() -> new AssertionError("no card authorised for " + buyer));
   }
@@ -215,7 +215,7 @@ class EndedSaleTest {
 
   /** The simulated gateway's ledger (one, in the database both instances share), for these buyers. */
   private static List<Ledger> ledger(List<String> buyers) {
-    return Await.result(((SimulatedPaymentGateway) engine.server().app().gateway()).ledger()).values().stream()
+    return Await.result(((SimulatedPaymentGateway) engine.server().services().gateway()).ledger()).values().stream()
         .filter(entry -> buyers.contains(entry.userId()))
         .toList();
   }

@@ -16,6 +16,7 @@ import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,7 +56,7 @@ class SimulatedPaymentGatewayTest {
     Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(8))
         .connectingTo(PgUrls.connectOptions(pgUrl)).using(vertx).build();
     pools.add(pool);
-    return new SimulatedPaymentGateway(vertx, pool, Duration.ZERO, 0.0, 0.0, Duration.ofMinutes(10));
+    return new SimulatedPaymentGateway(vertx, pool, Duration.ZERO, 0.0, 0.0, Duration.ofMinutes(10), Clock.systemUTC());
   }
 
   @Test

@@ -38,7 +38,7 @@ public final class StoreSnapshot {
     }
     for (String saleId : saleIds) {
       SaleKeys keys = new SaleKeys(saleId);
-      state.append(Await.result(server.app().services().redis().batch(List.of(
+      state.append(Await.result(server.services().api().redis().batch(List.of(
           Request.cmd(Command.GET).arg(keys.stock()),
           Request.cmd(Command.HLEN).arg(keys.tickets()),
           Request.cmd(Command.HLEN).arg(keys.buyers()),

@@ -1,6 +1,8 @@
 package io.flashsale.support;
 
 import io.flashsale.FlashSaleApp;
+import io.flashsale.RunningEngine;
+import io.flashsale.Services;
 import io.flashsale.config.AppConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -15,6 +17,7 @@ import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
@@ -29,13 +32,13 @@ public final class TestServer {
 
   public static final String JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-keys";
 
-  private final FlashSaleApp app;
+  private final RunningEngine engine;
   private final String pgUrl;
   private final WebClient client;
   private final int port;
 
-  private TestServer(FlashSaleApp app, String pgUrl, WebClient client, int port) {
-    this.app = app;
+  private TestServer(RunningEngine engine, String pgUrl, WebClient client, int port) {
+    this.engine = engine;
     this.pgUrl = pgUrl;
     this.client = client;
     this.port = port;
@@ -75,15 +78,21 @@ public final class TestServer {
     env.putAll(overrides);
     env.put("FLASHSALE_PG_URL", pgUrl);
     int port = Integer.parseInt(env.get("FLASHSALE_HTTP_PORT"));
-    FlashSaleApp app = new FlashSaleApp(vertx, AppConfig.load(env));
     WebClient client = WebClient.create(vertx, new WebClientOptions()
         .setDefaultHost("127.0.0.1").setDefaultPort(port).setKeepAlive(true),
         new PoolOptions().setHttp1MaxSize(200).setMaxWaitQueueSize(-1));
-    return app.start().map(started -> new TestServer(started, pgUrl, client, port));
+    return FlashSaleApp.start(vertx, AppConfig.load(env), FlashSaleApp.newRegistry(), Clock.systemUTC())
+        .map(started -> new TestServer(started, pgUrl, client, port));
   }
 
-  public FlashSaleApp app() {
-    return app;
+  /** The running engine: its services and its verticles by name. */
+  public RunningEngine engine() {
+    return engine;
+  }
+
+  /** The engine's services, as the wiring built them. */
+  public Services services() {
+    return engine.services();
   }
 
   public WebClient client() {
@@ -95,11 +104,11 @@ public final class TestServer {
   }
 
   public String token(String userId) {
-    return app.services().auth().issue(userId, false, 3_600);
+    return engine.services().api().auth().issue(userId, false, 3_600);
   }
 
   public String adminToken() {
-    return app.services().auth().issue("admin-" + port, true, 3_600);
+    return engine.services().api().auth().issue("admin-" + port, true, 3_600);
   }
 
   public Connection database() throws SQLException {
@@ -158,7 +167,7 @@ public final class TestServer {
 
   public Future<Void> stop() {
     client.close();
-    return app.stop();
+    return engine.stop();
   }
 
   private static int freePort() {

@@ -107,7 +107,7 @@ class WaitingRoomBadInputTest {
   }
 
   private static String redisState(String saleId) {
-    Redis redis = engine.server().app().services().redis();
+    Redis redis = engine.server().services().api().redis();
     SaleKeys keys = new SaleKeys(saleId);
     var replies = Await.result(redis.batch(List.of(
         Request.cmd(Command.HLEN).arg(keys.tickets()),
