@@ -52,7 +52,10 @@ public final class FlashSaleApp {
 
   private FlashSaleApp() {}
 
-  /** A registry with the engine's filters, configured before any meter is registered (as Micrometer asks). */
+  /**
+   * A registry with the engine's filters, configured before any meter is registered (as Micrometer
+   * asks).
+   */
   public static PrometheusMeterRegistry newRegistry() {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     registry.config().meterFilter(new MetricHelp());
@@ -64,61 +67,165 @@ public final class FlashSaleApp {
    * {@link Name} order. {@code metrics}: made by {@link #newRegistry()} before Vert.x, whose own
    * meters it also holds; {@code clock}: the one every service reads the time from.
    */
-  public static Future<RunningEngine> start(Vertx vertx, AppConfig config, PrometheusMeterRegistry metrics,
-                                            Clock clock) {
-    return vertx.executeBlocking(() -> Migrations.migrate(config.pgUrl()))
-        .compose(migrated -> {
-          LOG.info("schema at version " + migrated.targetSchemaVersion + " (" + migrated.migrationsExecuted + " applied now)");
-          List<Runnable> watchers = new ArrayList<>(bindProcessMetrics(metrics));
-          Stores stores = Stores.connect(vertx, config.redisUrl(), config.redisMode(), config.redisPoolSize(),
-              config.pgUrl(), config.pgPoolSize(), config.storeDeadline());
-          Services services = Wiring.wire(vertx, config, stores, clock, metrics);
-          watchers.addAll(watch(vertx, services));
-          return start(vertx, services, watchers);
-        });
+  public static Future<RunningEngine> start(
+      Vertx vertx, AppConfig config, PrometheusMeterRegistry metrics, Clock clock) {
+    return vertx
+        .executeBlocking(() -> Migrations.migrate(config.pgUrl()))
+        .compose(
+            migrated -> {
+              LOG.info(
+                  "schema at version "
+                      + migrated.targetSchemaVersion
+                      + " ("
+                      + migrated.migrationsExecuted
+                      + " applied now)");
+              List<Runnable> watchers = new ArrayList<>(bindProcessMetrics(metrics));
+              Stores stores =
+                  Stores.connect(
+                      vertx,
+                      config.redisUrl(),
+                      config.redisMode(),
+                      config.redisPoolSize(),
+                      config.pgUrl(),
+                      config.pgPoolSize(),
+                      config.storeDeadline());
+              Services services = Wiring.wire(vertx, config, stores, clock, metrics);
+              watchers.addAll(watch(vertx, services));
+              return start(vertx, services, watchers);
+            });
   }
 
-  private static Future<RunningEngine> start(Vertx vertx, Services services, List<Runnable> watchers) {
+  private static Future<RunningEngine> start(
+      Vertx vertx, Services services, List<Runnable> watchers) {
     AppConfig config = services.config();
     Map<Name, String> deployed = new EnumMap<>(Name.class);
     Deployer deployer = new Deployer(vertx, deployed);
     // Before anything can send or publish: the codecs, once per Vert.x.
     SaleEvents.registerCodecs(vertx.eventBus());
     ReservationMessages.registerCodec(vertx.eventBus());
-    return Future.all(List.of(services.stockGate().loadScripts(), services.api().waitingRoom().loadScripts(),
-            services.admissions().loadScripts(), services.prequeue().loadScripts(),
-            services.preauthorizations().loadScripts(), services.rateLimits().loadScripts(),
-            services.reconciliation().loadScripts()))
-        .compose(loaded -> {
-          MessageConsumer<SaleChanged> saleChanged = vertx.eventBus().consumer(SaleChanged.ADDRESS,
-              changed -> services.api().catalog().forget(UUID.fromString(changed.body().saleId())));
-          watchers.add(saleChanged::unregister);
-          return saleChanged.completion();
-        })
-        .compose(listening -> services.oidcKeys().map(keys -> keys.start()).orElse(Future.succeededFuture()))
+    return Future.all(
+            List.of(
+                services.stockGate().loadScripts(),
+                services.api().waitingRoom().loadScripts(),
+                services.admissions().loadScripts(),
+                services.prequeue().loadScripts(),
+                services.preauthorizations().loadScripts(),
+                services.rateLimits().loadScripts(),
+                services.reconciliation().loadScripts()))
+        .compose(
+            loaded -> {
+              MessageConsumer<SaleChanged> saleChanged =
+                  vertx
+                      .eventBus()
+                      .consumer(
+                          SaleChanged.ADDRESS,
+                          changed ->
+                              services
+                                  .api()
+                                  .catalog()
+                                  .forget(UUID.fromString(changed.body().saleId())));
+              watchers.add(saleChanged::unregister);
+              return saleChanged.completion();
+            })
+        .compose(
+            listening ->
+                services.oidcKeys().map(keys -> keys.start()).orElse(Future.succeededFuture()))
         .compose(keys -> services.api().timeline().warmUp())
-        .compose(warm -> deployer.deploy(Name.RESERVATIONS, () -> new ReservationVerticle(
-            services.reservationDesk().address(), services.reservations(),
-            new ReservationVerticle.Settings(config.reservations().batchWindowMillis(), config.reservations().batchSize(),
-                config.reservations().batchesInFlight(), config.reservations().mostWaiting()), services.metrics()), 1))
-        .compose(done -> deployer.deploy(Name.SALE_TIMELINE, () -> new PeriodicVerticle("sale timeline",
-            config.lifecycle().tick(), services.api().timeline()::tick), 1))
-        .compose(done -> deployer.deploy(Name.ADMISSION_TICKER, () -> new AdmissionTicker(services.openSales(),
-            services.admissions(), services.prequeue(), services.clock(), config.waitingRoom().tickMillis()), 1))
-        .compose(done -> deployer.deploy(Name.PREAUTHORIZATIONS, () -> new PreauthorizationVerticle(
-            services.openSales(), services.preauthorizations(), config.waitingRoom().prequeueWindow(), services.clock(),
-            config.payment().preauthConcurrency(), config.waitingRoom().tickMillis()), 1))
-        .compose(done -> deployer.deploy(Name.HOLD_EXPIRY, () -> new PeriodicVerticle("hold expiry",
-            config.checkoutSweep(), services.holdExpiry()::sweep), 1))
-        .compose(done -> deployer.deploy(Name.AUTHORIZATION_VOIDS, () -> new PeriodicVerticle("authorisation voids",
-            config.checkoutSweep(), services.voids()::sweep), 1))
-        .compose(done -> deployer.deploy(Name.REDIS_RECOVERY, () -> new PeriodicVerticle("redis recovery",
-            config.audit().redisCheck(), services.recovery()::check), 1))
-        .compose(done -> deployer.deploy(Name.RECONCILIATION, () -> new PeriodicVerticle("reconciliation",
-            config.audit().reconcileInterval(), services.reconciliation()::round), 1))
+        .compose(
+            warm ->
+                deployer.deploy(
+                    Name.RESERVATIONS,
+                    () ->
+                        new ReservationVerticle(
+                            services.reservationDesk().address(),
+                            services.reservations(),
+                            new ReservationVerticle.Settings(
+                                config.reservations().batchWindowMillis(),
+                                config.reservations().batchSize(),
+                                config.reservations().batchesInFlight(),
+                                config.reservations().mostWaiting()),
+                            services.metrics()),
+                    1))
+        .compose(
+            done ->
+                deployer.deploy(
+                    Name.SALE_TIMELINE,
+                    () ->
+                        new PeriodicVerticle(
+                            "sale timeline",
+                            config.lifecycle().tick(),
+                            services.api().timeline()::tick),
+                    1))
+        .compose(
+            done ->
+                deployer.deploy(
+                    Name.ADMISSION_TICKER,
+                    () ->
+                        new AdmissionTicker(
+                            services.openSales(),
+                            services.admissions(),
+                            services.prequeue(),
+                            services.clock(),
+                            config.waitingRoom().tickMillis()),
+                    1))
+        .compose(
+            done ->
+                deployer.deploy(
+                    Name.PREAUTHORIZATIONS,
+                    () ->
+                        new PreauthorizationVerticle(
+                            services.openSales(),
+                            services.preauthorizations(),
+                            config.waitingRoom().prequeueWindow(),
+                            services.clock(),
+                            config.payment().preauthConcurrency(),
+                            config.waitingRoom().tickMillis()),
+                    1))
+        .compose(
+            done ->
+                deployer.deploy(
+                    Name.HOLD_EXPIRY,
+                    () ->
+                        new PeriodicVerticle(
+                            "hold expiry", config.checkoutSweep(), services.holdExpiry()::sweep),
+                    1))
+        .compose(
+            done ->
+                deployer.deploy(
+                    Name.AUTHORIZATION_VOIDS,
+                    () ->
+                        new PeriodicVerticle(
+                            "authorisation voids", config.checkoutSweep(), services.voids()::sweep),
+                    1))
+        .compose(
+            done ->
+                deployer.deploy(
+                    Name.REDIS_RECOVERY,
+                    () ->
+                        new PeriodicVerticle(
+                            "redis recovery",
+                            config.audit().redisCheck(),
+                            services.recovery()::check),
+                    1))
+        .compose(
+            done ->
+                deployer.deploy(
+                    Name.RECONCILIATION,
+                    () ->
+                        new PeriodicVerticle(
+                            "reconciliation",
+                            config.audit().reconcileInterval(),
+                            services.reconciliation()::round),
+                    1))
         .compose(done -> HttpServerVerticle.loadContract(vertx))
-        .compose(contract -> deployer.deploy(Name.HTTP, () -> new HttpServerVerticle(services.api(), contract,
-            config.httpPort(), config.httpAccessLog()), config.effectiveHttpInstances()))
+        .compose(
+            contract ->
+                deployer.deploy(
+                    Name.HTTP,
+                    () ->
+                        new HttpServerVerticle(
+                            services.api(), contract, config.httpPort(), config.httpAccessLog()),
+                    config.effectiveHttpInstances()))
         .map(done -> new RunningEngine(vertx, services, new Deployments(deployed), watchers));
   }
 
@@ -134,9 +241,9 @@ public final class FlashSaleApp {
   }
 
   /**
-   * JVM and process figures next to the engine's own: heap and non-heap memory, GC pauses,
-   * threads, loaded classes, CPU, open file descriptors and uptime (Micrometer's binders).
-   * Returns what stops the one binder that runs something (the GC listener).
+   * JVM and process figures next to the engine's own: heap and non-heap memory, GC pauses, threads,
+   * loaded classes, CPU, open file descriptors and uptime (Micrometer's binders). Returns what
+   * stops the one binder that runs something (the GC listener).
    */
   private static List<Runnable> bindProcessMetrics(PrometheusMeterRegistry metrics) {
     new JvmMemoryMetrics().bindTo(metrics);
@@ -153,7 +260,8 @@ public final class FlashSaleApp {
   /** Deploys a verticle and notes its id under its name. */
   private record Deployer(Vertx vertx, Map<Name, String> deployed) {
     Future<Void> deploy(Name name, Supplier<Deployable> verticle, int instances) {
-      return vertx.deployVerticle(verticle, new DeploymentOptions().setInstances(instances))
+      return vertx
+          .deployVerticle(verticle, new DeploymentOptions().setInstances(instances))
           .onSuccess(id -> deployed.put(name, id))
           .mapEmpty();
     }

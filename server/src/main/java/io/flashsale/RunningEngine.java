@@ -12,16 +12,17 @@ import java.util.List;
  * else must be stopped with it ({@code watchers}: the on-call figures' timers, the JVM metrics
  * binders, the event-bus consumer that empties the sale catalog).
  */
-public record RunningEngine(Vertx vertx, Services services, Deployments deployments, List<Runnable> watchers) {
+public record RunningEngine(
+    Vertx vertx, Services services, Deployments deployments, List<Runnable> watchers) {
 
   public RunningEngine {
     watchers = List.copyOf(watchers);
   }
 
   /**
-   * Graceful stop: the timers outside verticles stop, the verticles are undeployed in
-   * {@link Deployments#STOP_ORDER} (the HTTP servers drain first, the reservation verticle answers
-   * last), then the stores close, then the simulated gateway's own connections.
+   * Graceful stop: the timers outside verticles stop, the verticles are undeployed in {@link
+   * Deployments#STOP_ORDER} (the HTTP servers drain first, the reservation verticle answers last),
+   * then the stores close, then the simulated gateway's own connections.
    */
   public Future<Void> stop() {
     watchers.forEach(Runnable::run);
@@ -29,8 +30,10 @@ public record RunningEngine(Vertx vertx, Services services, Deployments deployme
     if (services.gateway() instanceof SimulatedPaymentGateway simulated) {
       simulated.close();
     }
-    return deployments.undeploy(vertx)
+    return deployments
+        .undeploy(vertx)
         .transform(done -> services.stores().close())
-        .transform(done -> services.gatewayPool().map(Pool::close).orElse(Future.succeededFuture()));
+        .transform(
+            done -> services.gatewayPool().map(Pool::close).orElse(Future.succeededFuture()));
   }
 }

@@ -24,9 +24,9 @@ import java.time.Clock;
 import java.util.Optional;
 
 /**
- * Every service of one engine, as {@link Wiring#wire} built them: nothing here is null, and
- * nothing here runs until {@link FlashSaleApp#start} starts it. {@code api} is what the HTTP
- * verticles are given; the rest is what the other verticles, the start and the stop need.
+ * Every service of one engine, as {@link Wiring#wire} built them: nothing here is null, and nothing
+ * here runs until {@link FlashSaleApp#start} starts it. {@code api} is what the HTTP verticles are
+ * given; the rest is what the other verticles, the start and the stop need.
  *
  * @param gatewayPool the simulated gateway's own connections; empty with the HTTP gateway
  * @param oidcKeys the OpenID provider's keys; empty without a provider

@@ -12,15 +12,15 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 class DeploymentsTest {
 
-  @RegisterExtension
-  static final Engine engine = Engine.start();
+  @RegisterExtension static final Engine engine = Engine.start();
 
   @Test
   void theStopOrderNamesEveryDeploymentOnceHttpFirstReservationsLast() {
     List<Name> named = Deployments.STOP_ORDER.stream().flatMap(Set::stream).toList();
     assertThat(named).containsExactlyInAnyOrder(Name.values());
     assertThat(Deployments.STOP_ORDER.get(0)).containsExactly(Name.HTTP);
-    assertThat(Deployments.STOP_ORDER.get(Deployments.STOP_ORDER.size() - 1)).containsExactly(Name.RESERVATIONS);
+    assertThat(Deployments.STOP_ORDER.get(Deployments.STOP_ORDER.size() - 1))
+        .containsExactly(Name.RESERVATIONS);
   }
 
   @Test

@@ -46,11 +46,19 @@ class FirstRunTest {
   @Test
   void helpPrintsTheCommandsAndStartsNothing() throws Exception {
     for (String flag : List.of("--help", "-h")) {
-      Process help = ServerProcess.run(List.of(flag), Map.of("FLASHSALE_CONFIG", "/nonexistent"), "first-run-help");
+      Process help =
+          ServerProcess.run(
+              List.of(flag), Map.of("FLASHSALE_CONFIG", "/nonexistent"), "first-run-help");
       assertThat(help.waitFor(20, TimeUnit.SECONDS)).as("%s exits", flag).isTrue();
       String output = Files.readString(Path.of("target/first-run-help.log"));
       assertThat(help.exitValue()).isZero();
-      assertThat(output).contains("Usage:", "server", "flash-sale-loadtest.jar", "FLASHSALE_", "conf/flashsale.properties")
+      assertThat(output)
+          .contains(
+              "Usage:",
+              "server",
+              "flash-sale-loadtest.jar",
+              "FLASHSALE_",
+              "conf/flashsale.properties")
           .doesNotContain("started embedded", "listening on");
     }
   }
@@ -59,11 +67,14 @@ class FirstRunTest {
   void aPortAlreadyInUseIsOneLineAndAnExitAtOnce() throws Exception {
     try (ServerSocket taken = new ServerSocket(0)) {
       int port = taken.getLocalPort();
-      Process server = ServerProcess.start(Map.of(
-          "FLASHSALE_CONFIG", "/nonexistent",
-          "FLASHSALE_HTTP_PORT", Integer.toString(port),
-          "FLASHSALE_REDIS_URL", TestStores.get().redisUrl(),
-          "FLASHSALE_PG_URL", TestStores.get().freshDatabase()), "first-run-port-taken");
+      Process server =
+          ServerProcess.start(
+              Map.of(
+                  "FLASHSALE_CONFIG", "/nonexistent",
+                  "FLASHSALE_HTTP_PORT", Integer.toString(port),
+                  "FLASHSALE_REDIS_URL", TestStores.get().redisUrl(),
+                  "FLASHSALE_PG_URL", TestStores.get().freshDatabase()),
+              "first-run-port-taken");
       boolean exited = server.waitFor(15, TimeUnit.SECONDS);
       if (!exited) {
         server.destroyForcibly().waitFor();
@@ -71,9 +82,12 @@ class FirstRunTest {
       String output = Files.readString(Path.of("target/first-run-port-taken.log"));
       assertThat(exited).as("exits at once: %s", output).isTrue();
       assertThat(server.exitValue()).isNotZero();
-      assertThat(output).contains("port " + port + " is already in use (set FLASHSALE_HTTP_PORT or http.port)")
-          .doesNotContain("Exception").doesNotContain("\tat ");
-      assertThat(output.lines().filter(line -> line.contains("already in use")).count()).isEqualTo(1);
+      assertThat(output)
+          .contains("port " + port + " is already in use (set FLASHSALE_HTTP_PORT or http.port)")
+          .doesNotContain("Exception")
+          .doesNotContain("\tat ");
+      assertThat(output.lines().filter(line -> line.contains("already in use")).count())
+          .isEqualTo(1);
     }
   }
 
@@ -83,9 +97,14 @@ class FirstRunTest {
     try {
       started.server.destroyForcibly().waitFor();
 
-      Poll.until(() -> listening(started.redisPort) || listening(started.pgPort), up -> !up, Duration.ofSeconds(20));
+      Poll.until(
+          () -> listening(started.redisPort) || listening(started.pgPort),
+          up -> !up,
+          Duration.ofSeconds(20));
       Poll.until(() -> leftovers(started), List::isEmpty, Duration.ofSeconds(10));
-      assertThat(started.folders).as("the server's own folder and Redis' binary folder, both gone").hasSize(2);
+      assertThat(started.folders)
+          .as("the server's own folder and Redis' binary folder, both gone")
+          .hasSize(2);
     } finally {
       started.cleanUp();
     }
@@ -95,15 +114,28 @@ class FirstRunTest {
   void theNextStartReapsWhatAKilledServerAndWatchdogLeft() throws Exception {
     Started started = startWithEmbeddedStores("first-run-reap");
     try {
-      ProcessHandle watchdog = started.server.toHandle().children()
-          .filter(child -> child.info().arguments().map(List::of).orElse(List.of())
-              .contains("flashsale-embedded-watchdog"))
-          .findFirst().orElseThrow(() -> new AssertionError("no watchdog beside the server"));
+      ProcessHandle watchdog =
+          started
+              .server
+              .toHandle()
+              .children()
+              .filter(
+                  child ->
+                      child
+                          .info()
+                          .arguments()
+                          .map(List::of)
+                          .orElse(List.of())
+                          .contains("flashsale-embedded-watchdog"))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError("no watchdog beside the server"));
       watchdog.destroyForcibly();
       watchdog.onExit().get(5, TimeUnit.SECONDS);
       started.server.destroyForcibly().waitFor();
       Thread.sleep(1_000);
-      assertThat(listening(started.redisPort) && listening(started.pgPort)).as("nothing stopped them yet").isTrue();
+      assertThat(listening(started.redisPort) && listening(started.pgPort))
+          .as("nothing stopped them yet")
+          .isTrue();
 
       EmbeddedStores.reapOrphans(); // what the next start does first
 
@@ -117,8 +149,8 @@ class FirstRunTest {
   }
 
   /** A server process, the ports of its embedded stores, and the processes and folders they had. */
-  private record Started(Process server, int redisPort, int pgPort, List<ProcessHandle> children,
-                         List<Path> folders) {
+  private record Started(
+      Process server, int redisPort, int pgPort, List<ProcessHandle> children, List<Path> folders) {
     void cleanUp() {
       server.destroyForcibly();
       children.forEach(ProcessHandle::destroyForcibly);
@@ -127,11 +159,21 @@ class FirstRunTest {
 
   private static Started startWithEmbeddedStores(String logName) throws Exception {
     int port = ServerProcess.freePort();
-    Process server = ServerProcess.start(Map.of("FLASHSALE_CONFIG", "/nonexistent",
-        "FLASHSALE_HTTP_PORT", Integer.toString(port), "FLASHSALE_HTTP_INSTANCES", "1"), logName);
+    Process server =
+        ServerProcess.start(
+            Map.of(
+                "FLASHSALE_CONFIG",
+                "/nonexistent",
+                "FLASHSALE_HTTP_PORT",
+                Integer.toString(port),
+                "FLASHSALE_HTTP_INSTANCES",
+                "1"),
+            logName);
     try {
-      // Asked only once it listens: a request that races the start can go unanswered (see the report).
-      Poll.until(() -> log(logName).contains("listening on"), started -> started, Duration.ofSeconds(120));
+      // Asked only once it listens: a request that races the start can go unanswered (see the
+      // report).
+      Poll.until(
+          () -> log(logName).contains("listening on"), started -> started, Duration.ofSeconds(120));
       ServerProcess.awaitReady(client, port);
     } catch (RuntimeException | Error notReady) {
       server.destroyForcibly();
@@ -139,16 +181,28 @@ class FirstRunTest {
     }
     String log = Files.readString(Path.of("target/" + logName + ".log"));
     List<ProcessHandle> children = server.toHandle().descendants().toList();
-    // Its own folder (the PostgreSQL data in it), and the folder the redis-server binary was unpacked into.
-    List<Path> folders = Stream.concat(
-        Files.isDirectory(EmbeddedStores.ROOT) ? Files.list(EmbeddedStores.ROOT)
-            .filter(owner -> owner.getFileName().toString().startsWith(server.pid() + "-")).toList().stream()
-            : Stream.<Path>empty(),
-        children.stream().map(child -> child.info().command().orElse(""))
-            .filter(command -> command.contains("redis-server")).map(command -> Path.of(command).getParent()))
-        .toList();
-    return new Started(server, port(log, "redis://127\\.0\\.0\\.1:(\\d+)"),
-        port(log, "postgresql://postgres@127\\.0\\.0\\.1:(\\d+)/"), children, folders);
+    // Its own folder (the PostgreSQL data in it), and the folder the redis-server binary was
+    // unpacked into.
+    List<Path> folders =
+        Stream.concat(
+                Files.isDirectory(EmbeddedStores.ROOT)
+                    ? Files.list(EmbeddedStores.ROOT)
+                        .filter(
+                            owner -> owner.getFileName().toString().startsWith(server.pid() + "-"))
+                        .toList()
+                        .stream()
+                    : Stream.<Path>empty(),
+                children.stream()
+                    .map(child -> child.info().command().orElse(""))
+                    .filter(command -> command.contains("redis-server"))
+                    .map(command -> Path.of(command).getParent()))
+            .toList();
+    return new Started(
+        server,
+        port(log, "redis://127\\.0\\.0\\.1:(\\d+)"),
+        port(log, "postgresql://postgres@127\\.0\\.0\\.1:(\\d+)/"),
+        children,
+        folders);
   }
 
   private static List<Path> leftovers(Started started) {

@@ -34,44 +34,62 @@ import picocli.CommandLine.Option;
 
 /**
  * Holds N live WebSockets to one server and measures the gap between consecutive pushes on each
- * socket (docs/design.md promises at least one push a second while waiting). Buyers join a waiting-room
- * sale that is paused (an idle line: nothing changes, only the heartbeat pushes) or admits a few
- * buyers a second (every position changes). With {@code --server-pid}, also the server's heap after
- * a full GC and its RSS, before the sockets open and while they are held.
+ * socket (docs/design.md promises at least one push a second while waiting). Buyers join a
+ * waiting-room sale that is paused (an idle line: nothing changes, only the heartbeat pushes) or
+ * admits a few buyers a second (every position changes). With {@code --server-pid}, also the
+ * server's heap after a full GC and its RSS, before the sockets open and while they are held.
  */
-@Command(name = "live-bench", mixinStandardHelpOptions = true,
-    description = "Opens N WebSockets to /api/sales/{id}/live and reports the gap between pushes per socket.")
+@Command(
+    name = "live-bench",
+    mixinStandardHelpOptions = true,
+    description =
+        "Opens N WebSockets to /api/sales/{id}/live and reports the gap between pushes per socket.")
 public final class LiveGapBenchmark implements Callable<Integer> {
 
   @Option(names = "--url", description = "server base URL (default: ${DEFAULT-VALUE})")
   String url = "http://127.0.0.1:8080";
 
-  @Option(names = "--jwt-secret", description = "the server's HS256 secret (default: from conf/ and FLASHSALE_JWT_SECRET)")
+  @Option(
+      names = "--jwt-secret",
+      description = "the server's HS256 secret (default: from conf/ and FLASHSALE_JWT_SECRET)")
   String jwtSecret;
 
-  @Option(names = "--sockets", description = "buyers, each holding one WebSocket (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--sockets",
+      description = "buyers, each holding one WebSocket (default: ${DEFAULT-VALUE})")
   int sockets = 10_000;
 
-  @Option(names = "--admit-rate", description = "admissions per second while measuring; 0 pauses the sale "
-      + "(an idle line) (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--admit-rate",
+      description =
+          "admissions per second while measuring; 0 pauses the sale "
+              + "(an idle line) (default: ${DEFAULT-VALUE})")
   int admitRate = 0;
 
-  @Option(names = "--warmup-seconds", description = "seconds the sockets are held before measuring (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--warmup-seconds",
+      description = "seconds the sockets are held before measuring (default: ${DEFAULT-VALUE})")
   int warmupSeconds = 10;
 
   @Option(names = "--seconds", description = "seconds measured (default: ${DEFAULT-VALUE})")
   int seconds = 30;
 
-  @Option(names = "--server-pid", description = "the server's process id: heap (jcmd) and RSS per socket")
+  @Option(
+      names = "--server-pid",
+      description = "the server's process id: heap (jcmd) and RSS per socket")
   Long serverPid;
 
-  @Option(names = "--jfr", description = "with --server-pid: record the server with JFR while measuring, to this file")
+  @Option(
+      names = "--jfr",
+      description = "with --server-pid: record the server with JFR while measuring, to this file")
   Path jfrFile;
 
   @Option(names = "--json", description = "also write the figures as JSON to this file")
   Path jsonFile;
 
-  @Option(names = "--deflate", description = "ask for per-message deflate on every socket, as browsers do")
+  @Option(
+      names = "--deflate",
+      description = "ask for per-message deflate on every socket, as browsers do")
   boolean deflate;
 
   public static int run(String[] args) {
@@ -85,17 +103,26 @@ public final class LiveGapBenchmark implements Callable<Integer> {
     Vertx vertx = Vertx.vertx();
     try {
       BearerAuth tokens = new BearerAuth(vertx, secret);
-      LoadTarget target = new LoadTarget(vertx.createHttpClient(
-          new HttpClientOptions().setDefaultHost(base.getHost()).setDefaultPort(base.getPort()).setKeepAlive(true),
-          new PoolOptions().setHttp1MaxSize(64).setMaxWaitQueueSize(-1)),
-          tokens.issue("live-bench-admin", true, 3_600));
+      LoadTarget target =
+          new LoadTarget(
+              vertx.createHttpClient(
+                  new HttpClientOptions()
+                      .setDefaultHost(base.getHost())
+                      .setDefaultPort(base.getPort())
+                      .setKeepAlive(true),
+                  new PoolOptions().setHttp1MaxSize(64).setMaxWaitQueueSize(-1)),
+              tokens.issue("live-bench-admin", true, 3_600));
       String runId = Long.toString(System.currentTimeMillis(), 36);
       String[] buyerTokens = new String[sockets];
       for (int i = 0; i < sockets; i++) {
         buyerTokens[i] = tokens.issue("lb-" + runId + "-" + i, false, 7_200);
       }
-      JsonObject report = new Run(vertx, target, base, buyerTokens).execute()
-          .toCompletionStage().toCompletableFuture().get(600, TimeUnit.SECONDS);
+      JsonObject report =
+          new Run(vertx, target, base, buyerTokens)
+              .execute()
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(600, TimeUnit.SECONDS);
       System.out.println(report.encodePrettily());
       if (jsonFile != null) {
         Files.writeString(jsonFile, report.encodePrettily());
@@ -111,8 +138,10 @@ public final class LiveGapBenchmark implements Callable<Integer> {
     final LoadTarget target;
     final URI base;
     final String[] buyerTokens;
+
     /** Per socket: nanos of the last push heard, 0 before the first. */
     final AtomicLongArray lastHeard;
+
     final Histogram gaps = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
     final AtomicLong messages = new AtomicLong();
     final AtomicLong bytes = new AtomicLong();
@@ -127,78 +156,144 @@ public final class LiveGapBenchmark implements Callable<Integer> {
     }
 
     Future<JsonObject> execute() {
-      JsonObject sale = new JsonObject()
-          .put("endTime", Instant.now().plusSeconds(3_600).toString())
-          .put("waitingRoom", true).put("queuePolicy", "FIFO")
-          .put("admissionRatePerSecond", Math.max(1, admitRate));
-      JsonObject report = new JsonObject().put("sockets", sockets).put("admitRate", admitRate)
-          .put("seconds", seconds);
+      JsonObject sale =
+          new JsonObject()
+              .put("endTime", Instant.now().plusSeconds(3_600).toString())
+              .put("waitingRoom", true)
+              .put("queuePolicy", "FIFO")
+              .put("admissionRatePerSecond", Math.max(1, admitRate));
+      JsonObject report =
+          new JsonObject()
+              .put("sockets", sockets)
+              .put("admitRate", admitRate)
+              .put("seconds", seconds);
       Buffer joinBody = new JsonObject().put("quantity", 1).toBuffer();
-      return target.createSale(sockets * 10, sale).compose(saleId -> {
-        report.put("saleId", saleId);
-        Future<?> paused = admitRate == 0
-            ? target.send(HttpMethod.POST, "/api/admin/sales/" + saleId + "/pause", target.adminToken(), null)
-            : Future.succeededFuture();
-        return paused
-            .compose(p -> serverMemory("before"))
-            .compose(before -> {
-              report.put("before", before);
-              return HttpLoad.run("join", target.client(), sockets, 64,
-                  i -> c -> target.send(HttpMethod.POST, "/api/sales/" + saleId + "/queue", buyerTokens[i], joinBody,
-                      Map.of("X-Forwarded-For", "10." + (i >> 16 & 0xff) + "." + (i >> 8 & 0xff) + "." + (i & 0xff),
-                          "X-Device-Fingerprint", "live-bench-" + i)),
-                  (i, reply) -> {});
-            })
-            .compose(joined -> openSockets(saleId))
-            .compose(open -> {
-              report.put("opened", open);
-              // JFR's start-up pause falls in the warm-up, not in the gaps measured.
-              return profile().compose(started -> after(warmupSeconds));
-            })
-            .compose(warm -> {
-              measuring = true;
-              return after(seconds);
-            })
-            .compose(measured -> {
-              measuring = false;
-              report.put("gapMillis", new JsonObject()
-                  .put("count", gaps.getTotalCount())
-                  .put("p50", millis(gaps.getValueAtPercentile(50)))
-                  .put("p90", millis(gaps.getValueAtPercentile(90)))
-                  .put("p99", millis(gaps.getValueAtPercentile(99)))
-                  .put("p999", millis(gaps.getValueAtPercentile(99.9)))
-                  .put("max", millis(gaps.getMaxValue()))
-                  .put("min", millis(gaps.getMinValue())));
-              report.put("pushesPerSocketPerSecond", (double) messages.get() / sockets / seconds);
-              report.put("bytesPerSocketPerSecond", (double) bytes.get() / sockets / seconds);
-              return serverMemory("held");
-            })
-            .map(held -> {
-              report.put("held", held);
-              JsonObject before = report.getJsonObject("before");
-              if (before.containsKey("heapUsedKb")) {
-                int open = report.getInteger("opened");
-                report.put("heapBytesPerSocket", (held.getLong("heapUsedKb") - before.getLong("heapUsedKb")) * 1024 / open);
-                report.put("rssBytesPerSocket", (held.getLong("rssKb") - before.getLong("rssKb")) * 1024 / open);
-              }
-              return report;
-            });
-      });
+      return target
+          .createSale(sockets * 10, sale)
+          .compose(
+              saleId -> {
+                report.put("saleId", saleId);
+                Future<?> paused =
+                    admitRate == 0
+                        ? target.send(
+                            HttpMethod.POST,
+                            "/api/admin/sales/" + saleId + "/pause",
+                            target.adminToken(),
+                            null)
+                        : Future.succeededFuture();
+                return paused
+                    .compose(p -> serverMemory("before"))
+                    .compose(
+                        before -> {
+                          report.put("before", before);
+                          return HttpLoad.run(
+                              "join",
+                              target.client(),
+                              sockets,
+                              64,
+                              i ->
+                                  c ->
+                                      target.send(
+                                          HttpMethod.POST,
+                                          "/api/sales/" + saleId + "/queue",
+                                          buyerTokens[i],
+                                          joinBody,
+                                          Map.of(
+                                              "X-Forwarded-For",
+                                              "10."
+                                                  + (i >> 16 & 0xff)
+                                                  + "."
+                                                  + (i >> 8 & 0xff)
+                                                  + "."
+                                                  + (i & 0xff),
+                                              "X-Device-Fingerprint",
+                                              "live-bench-" + i)),
+                              (i, reply) -> {});
+                        })
+                    .compose(joined -> openSockets(saleId))
+                    .compose(
+                        open -> {
+                          report.put("opened", open);
+                          // JFR's start-up pause falls in the warm-up, not in the gaps measured.
+                          return profile().compose(started -> after(warmupSeconds));
+                        })
+                    .compose(
+                        warm -> {
+                          measuring = true;
+                          return after(seconds);
+                        })
+                    .compose(
+                        measured -> {
+                          measuring = false;
+                          report.put(
+                              "gapMillis",
+                              new JsonObject()
+                                  .put("count", gaps.getTotalCount())
+                                  .put("p50", millis(gaps.getValueAtPercentile(50)))
+                                  .put("p90", millis(gaps.getValueAtPercentile(90)))
+                                  .put("p99", millis(gaps.getValueAtPercentile(99)))
+                                  .put("p999", millis(gaps.getValueAtPercentile(99.9)))
+                                  .put("max", millis(gaps.getMaxValue()))
+                                  .put("min", millis(gaps.getMinValue())));
+                          report.put(
+                              "pushesPerSocketPerSecond",
+                              (double) messages.get() / sockets / seconds);
+                          report.put(
+                              "bytesPerSocketPerSecond", (double) bytes.get() / sockets / seconds);
+                          return serverMemory("held");
+                        })
+                    .map(
+                        held -> {
+                          report.put("held", held);
+                          JsonObject before = report.getJsonObject("before");
+                          if (before.containsKey("heapUsedKb")) {
+                            int open = report.getInteger("opened");
+                            report.put(
+                                "heapBytesPerSocket",
+                                (held.getLong("heapUsedKb") - before.getLong("heapUsedKb"))
+                                    * 1024
+                                    / open);
+                            report.put(
+                                "rssBytesPerSocket",
+                                (held.getLong("rssKb") - before.getLong("rssKb")) * 1024 / open);
+                          }
+                          return report;
+                        });
+              });
     }
 
     private Future<Integer> openSockets(String saleId) {
-      WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions()
-          .setMaxConnections(sockets).setConnectTimeout(60_000).setTryUsePerMessageCompression(deflate));
+      WebSocketClient client =
+          vertx.createWebSocketClient(
+              new WebSocketClientOptions()
+                  .setMaxConnections(sockets)
+                  .setConnectTimeout(60_000)
+                  .setTryUsePerMessageCompression(deflate));
       AtomicLong open = new AtomicLong();
       // A few hundred handshakes at a time: a storm of 10,000 would stall both JVMs for seconds.
-      return HttpLoad.run("connect", target.client(), sockets, 200, i -> c -> client.connect(
-                  new WebSocketConnectOptions().setHost(base.getHost()).setPort(base.getPort())
-                      .setURI("/api/sales/" + saleId + "/live?access_token=" + buyerTokens[i]))
-              .map(ws -> {
-                ws.textMessageHandler(text -> heard(i, text.length()));
-                open.incrementAndGet();
-                return new HttpLoad.Reply(101, Buffer.buffer());
-              }),
+      return HttpLoad.run(
+              "connect",
+              target.client(),
+              sockets,
+              200,
+              i ->
+                  c ->
+                      client
+                          .connect(
+                              new WebSocketConnectOptions()
+                                  .setHost(base.getHost())
+                                  .setPort(base.getPort())
+                                  .setURI(
+                                      "/api/sales/"
+                                          + saleId
+                                          + "/live?access_token="
+                                          + buyerTokens[i]))
+                          .map(
+                              ws -> {
+                                ws.textMessageHandler(text -> heard(i, text.length()));
+                                open.incrementAndGet();
+                                return new HttpLoad.Reply(101, Buffer.buffer());
+                              }),
               (i, reply) -> {})
           .map(stats -> (int) open.get());
     }
@@ -226,22 +321,33 @@ public final class LiveGapBenchmark implements Callable<Integer> {
       if (serverPid == null) {
         return Future.succeededFuture(new JsonObject());
       }
-      return vertx.executeBlocking(() -> {
-        jcmd("GC.run");
-        Matcher used = Pattern.compile("used (\\d+)K").matcher(jcmd("GC.heap_info"));
-        Matcher rss = Pattern.compile("VmRSS:\\s+(\\d+) kB").matcher(Files.readString(Path.of("/proc/" + serverPid + "/status")));
-        return new JsonObject()
-            .put("heapUsedKb", used.find() ? Long.parseLong(used.group(1)) : -1)
-            .put("rssKb", rss.find() ? Long.parseLong(rss.group(1)) : -1);
-      });
+      return vertx.executeBlocking(
+          () -> {
+            jcmd("GC.run");
+            Matcher used = Pattern.compile("used (\\d+)K").matcher(jcmd("GC.heap_info"));
+            Matcher rss =
+                Pattern.compile("VmRSS:\\s+(\\d+) kB")
+                    .matcher(Files.readString(Path.of("/proc/" + serverPid + "/status")));
+            return new JsonObject()
+                .put("heapUsedKb", used.find() ? Long.parseLong(used.group(1)) : -1)
+                .put("rssKb", rss.find() ? Long.parseLong(rss.group(1)) : -1);
+          });
     }
 
     private Future<Void> profile() {
       if (serverPid == null || jfrFile == null) {
         return Future.succeededFuture();
       }
-      return vertx.executeBlocking(() -> jcmd("JFR.start", "name=live-bench", "settings=profile",
-          "duration=" + (warmupSeconds + seconds) + "s", "filename=" + jfrFile.toAbsolutePath())).mapEmpty();
+      return vertx
+          .executeBlocking(
+              () ->
+                  jcmd(
+                      "JFR.start",
+                      "name=live-bench",
+                      "settings=profile",
+                      "duration=" + (warmupSeconds + seconds) + "s",
+                      "filename=" + jfrFile.toAbsolutePath()))
+          .mapEmpty();
     }
 
     private String jcmd(String... command) throws IOException, InterruptedException {

@@ -17,7 +17,8 @@ record LoadTarget(HttpClient client, String adminToken) {
     return send(method, path, token, body, Map.of());
   }
 
-  Future<Reply> send(HttpMethod method, String path, String token, Buffer body, Map<String, String> headers) {
+  Future<Reply> send(
+      HttpMethod method, String path, String token, Buffer body, Map<String, String> headers) {
     RequestOptions options = new RequestOptions().setMethod(method).setURI(path);
     headers.forEach(options::putHeader);
     if (token != null) {
@@ -26,7 +27,8 @@ record LoadTarget(HttpClient client, String adminToken) {
     if (body != null) {
       options.putHeader("Content-Type", "application/json");
     }
-    return client.request(options)
+    return client
+        .request(options)
         .compose(request -> body == null ? request.send() : request.send(body))
         .compose(Reply::of);
   }
@@ -36,20 +38,24 @@ record LoadTarget(HttpClient client, String adminToken) {
   }
 
   Future<String> createSale(int units, JsonObject extra) {
-    JsonObject sale = new JsonObject()
-        .put("productId", "LOADTEST")
-        .put("productName", "Load test sale")
-        .put("quantity", units)
-        .put("priceCents", 1_000)
-        .put("currency", "EUR")
-        .put("startTime", Instant.now().minusSeconds(1).toString())
-        .mergeIn(extra);
-    return send(HttpMethod.POST, "/api/admin/sales", adminToken, sale.toBuffer()).map(reply -> {
-      if (reply.status() != 201) {
-        throw new IllegalStateException("could not create the sale: " + reply.status() + " " + reply.body());
-      }
-      return reply.body().toJsonObject().getString("saleId");
-    });
+    JsonObject sale =
+        new JsonObject()
+            .put("productId", "LOADTEST")
+            .put("productName", "Load test sale")
+            .put("quantity", units)
+            .put("priceCents", 1_000)
+            .put("currency", "EUR")
+            .put("startTime", Instant.now().minusSeconds(1).toString())
+            .mergeIn(extra);
+    return send(HttpMethod.POST, "/api/admin/sales", adminToken, sale.toBuffer())
+        .map(
+            reply -> {
+              if (reply.status() != 201) {
+                throw new IllegalStateException(
+                    "could not create the sale: " + reply.status() + " " + reply.body());
+              }
+              return reply.body().toJsonObject().getString("saleId");
+            });
   }
 
   Future<JsonObject> report(String saleId) {
@@ -58,7 +64,10 @@ record LoadTarget(HttpClient client, String adminToken) {
   }
 
   static String outcome(Reply reply) {
-    if (reply.status() < 0 || reply.status() == 201 || reply.status() == 202 || reply.status() == 200) {
+    if (reply.status() < 0
+        || reply.status() == 201
+        || reply.status() == 202
+        || reply.status() == 200) {
       return Integer.toString(reply.status());
     }
     try {

@@ -7,7 +7,8 @@ public final class Main {
 
   private Main() {}
 
-  static final String USAGE = """
+  static final String USAGE =
+      """
       Usage: java -jar flash-sale-loadtest.jar COMMAND [OPTIONS]
 
       Commands:

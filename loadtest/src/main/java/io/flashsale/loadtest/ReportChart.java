@@ -5,8 +5,8 @@ import io.vertx.core.json.JsonObject;
 import java.util.Locale;
 
 /**
- * The load-test report as one self-contained HTML page: the figures and an inline SVG chart
- * of units sold and buyers waiting over time. No script, no external asset.
+ * The load-test report as one self-contained HTML page: the figures and an inline SVG chart of
+ * units sold and buyers waiting over time. No script, no external asset.
  */
 final class ReportChart {
 
@@ -59,19 +59,43 @@ final class ReportChart {
         </svg>
         <h2>Report</h2><pre>%s</pre>
         </body></html>
-        """.formatted(
-        report.getInteger("buyers"), report.getInteger("units"), report.getString("mode"), report.getString("at"),
-        held ? "held" : "broken", held ? "invariants held" : "invariants broken",
-        row("hello-world", report.getJsonObject("helloWorld")), row(phase, stats),
-        phase, report.getDouble("throughputRatio") == null ? "n/a"
-            : String.format("%.3f", report.getDouble("throughputRatio")), report.getValue("sellOutSeconds"),
-        WIDTH, HEIGHT, WIDTH, HEIGHT,
-        MARGIN, MARGIN / 2, WIDTH - 2 * MARGIN, HEIGHT - 2 * MARGIN,
-        sold, waiting,
-        MARGIN, HEIGHT - MARGIN + 16, WIDTH - MARGIN, HEIGHT - MARGIN + 16, maxT,
-        MARGIN + 8, MARGIN / 2 + 16, (long) maxSold,
-        MARGIN + 8, MARGIN / 2 + 32, (long) maxWaiting,
-        escape(report.encodePrettily()));
+        """
+        .formatted(
+            report.getInteger("buyers"),
+            report.getInteger("units"),
+            report.getString("mode"),
+            report.getString("at"),
+            held ? "held" : "broken",
+            held ? "invariants held" : "invariants broken",
+            row("hello-world", report.getJsonObject("helloWorld")),
+            row(phase, stats),
+            phase,
+            report.getDouble("throughputRatio") == null
+                ? "n/a"
+                : String.format("%.3f", report.getDouble("throughputRatio")),
+            report.getValue("sellOutSeconds"),
+            WIDTH,
+            HEIGHT,
+            WIDTH,
+            HEIGHT,
+            MARGIN,
+            MARGIN / 2,
+            WIDTH - 2 * MARGIN,
+            HEIGHT - 2 * MARGIN,
+            sold,
+            waiting,
+            MARGIN,
+            HEIGHT - MARGIN + 16,
+            WIDTH - MARGIN,
+            HEIGHT - MARGIN + 16,
+            maxT,
+            MARGIN + 8,
+            MARGIN / 2 + 16,
+            (long) maxSold,
+            MARGIN + 8,
+            MARGIN / 2 + 32,
+            (long) maxWaiting,
+            escape(report.encodePrettily()));
   }
 
   private static String polyline(JsonArray timeline, String field, double maxT, double maxValue) {
@@ -81,16 +105,24 @@ final class ReportChart {
     for (Object point : timeline) {
       JsonObject sample = (JsonObject) point;
       double x = MARGIN + sample.getDouble("t") / maxT * plotWidth;
-      double y = MARGIN / 2.0 + plotHeight - ((Number) sample.getValue(field)).doubleValue() / maxValue * plotHeight;
+      double y =
+          MARGIN / 2.0
+              + plotHeight
+              - ((Number) sample.getValue(field)).doubleValue() / maxValue * plotHeight;
       points.append(String.format(Locale.ROOT, "%.1f,%.1f ", x, y));
     }
     return points.toString().trim();
   }
 
   private static String row(String name, JsonObject stats) {
-    return "<tr><td>%s</td><td>%d</td><td>%.0f</td><td>%.2f</td><td>%.2f</td><td>%d</td></tr>".formatted(name,
-        stats.getLong("requests"), stats.getDouble("perSecond"), stats.getDouble("p50Ms"), stats.getDouble("p99Ms"),
-        stats.getLong("errors"));
+    return "<tr><td>%s</td><td>%d</td><td>%.0f</td><td>%.2f</td><td>%.2f</td><td>%d</td></tr>"
+        .formatted(
+            name,
+            stats.getLong("requests"),
+            stats.getDouble("perSecond"),
+            stats.getDouble("p50Ms"),
+            stats.getDouble("p99Ms"),
+            stats.getLong("errors"));
   }
 
   private static String escape(String text) {

@@ -24,14 +24,15 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * Debian's Chromium and ChromeDriver, driven through Selenium with the system driver named
- * explicitly (Selenium Manager never downloads anything), headless with a fresh profile each
- * time, plus axe-core from its WebJar for the accessibility checks. Every wait is bounded.
+ * explicitly (Selenium Manager never downloads anything), headless with a fresh profile each time,
+ * plus axe-core from its WebJar for the accessibility checks. Every wait is bounded.
  */
 final class BrowserSupport implements AutoCloseable {
 
   // Overridable so that the skip path can be tried on a machine that has a browser.
   static final String CHROMIUM = System.getProperty("flashsale.chromium", "/usr/bin/chromium");
-  static final String CHROMEDRIVER = System.getProperty("flashsale.chromedriver", "/usr/bin/chromedriver");
+  static final String CHROMEDRIVER =
+      System.getProperty("flashsale.chromedriver", "/usr/bin/chromedriver");
   static final String AXE_SCRIPT = "META-INF/resources/webjars/axe-core/4.6.3/axe.min.js";
   static final Path SCREENSHOTS = Path.of("target", "screenshots");
   static final Duration WAIT = Duration.ofSeconds(30);
@@ -45,18 +46,23 @@ final class BrowserSupport implements AutoCloseable {
   }
 
   static String unavailableMessage() {
-    return "browser tests skipped: " + CHROMIUM + " and " + CHROMEDRIVER + " are needed (Debian packages chromium and "
+    return "browser tests skipped: "
+        + CHROMIUM
+        + " and "
+        + CHROMEDRIVER
+        + " are needed (Debian packages chromium and "
         + "chromium-driver; .ci/run installs them)";
   }
 
   BrowserSupport() throws IOException {
     Files.createDirectories(SCREENSHOTS);
-    service = new ChromeDriverService.Builder()
-        .usingDriverExecutable(new File(CHROMEDRIVER))
-        .usingAnyFreePort()
-        .withTimeout(Duration.ofSeconds(30))
-        .withLogFile(Path.of("target", "chromedriver.log").toFile())
-        .build();
+    service =
+        new ChromeDriverService.Builder()
+            .usingDriverExecutable(new File(CHROMEDRIVER))
+            .usingAnyFreePort()
+            .withTimeout(Duration.ofSeconds(30))
+            .withLogFile(Path.of("target", "chromedriver.log").toFile())
+            .build();
     service.start();
   }
 
@@ -68,11 +74,25 @@ final class BrowserSupport implements AutoCloseable {
     options.setBinary(CHROMIUM);
     // Without the background-networking flags Chromium keeps calling home, and this machine's
     // closed network refuses it many times a second.
-    options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-        "--disable-dev-shm-usage", "--user-data-dir=" + profile, "--window-size=" + width + "," + height);
-    WebDriver driver = new ChromeDriver(service, options,
-        ClientConfig.defaultConfig().connectionTimeout(Duration.ofSeconds(30)).readTimeout(Duration.ofSeconds(90)));
+    options.addArguments(
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+        "--disable-dev-shm-usage",
+        "--user-data-dir=" + profile,
+        "--window-size=" + width + "," + height);
+    WebDriver driver =
+        new ChromeDriver(
+            service,
+            options,
+            ClientConfig.defaultConfig()
+                .connectionTimeout(Duration.ofSeconds(30))
+                .readTimeout(Duration.ofSeconds(90)));
     driver.manage().timeouts().pageLoadTimeout(WAIT).scriptTimeout(WAIT);
     drivers.add(driver);
     return driver;
@@ -85,7 +105,9 @@ final class BrowserSupport implements AutoCloseable {
   static Path screenshot(WebDriver driver, String name) {
     Path target = SCREENSHOTS.resolve(name + ".png");
     try {
-      Files.copy(((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE).toPath(), target,
+      Files.copy(
+          ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE).toPath(),
+          target,
           StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -94,14 +116,16 @@ final class BrowserSupport implements AutoCloseable {
   }
 
   /**
-   * Runs axe-core on the page as it stands and returns the violations of serious or critical
-   * impact (labels, contrast, headings, names of controls...), one line each.
+   * Runs axe-core on the page as it stands and returns the violations of serious or critical impact
+   * (labels, contrast, headings, names of controls...), one line each.
    */
   @SuppressWarnings("unchecked")
   static List<String> seriousAccessibilityViolations(WebDriver driver) {
     JavascriptExecutor js = (JavascriptExecutor) driver;
     js.executeScript(axeSource());
-    Object found = js.executeAsyncScript("""
+    Object found =
+        js.executeAsyncScript(
+            """
         const done = arguments[arguments.length - 1];
         axe.run(document, { resultTypes: ['violations'] })
           .then(result => done(result.violations

@@ -41,15 +41,18 @@ import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
 
 /**
- * The web pages in a real browser (headless Chromium) against a real server, Redis and
- * PostgreSQL: a buyer signs in, joins a queued sale, watches the line move, pays in one click;
- * the next buyer is told it is sold out; an admin creates a sale through the form and watches
- * its charts move while a few hundred buyers arrive. Each page is checked with axe-core.
+ * The web pages in a real browser (headless Chromium) against a real server, Redis and PostgreSQL:
+ * a buyer signs in, joins a queued sale, watches the line move, pays in one click; the next buyer
+ * is told it is sold out; an admin creates a sale through the form and watches its charts move
+ * while a few hundred buyers arrive. Each page is checked with axe-core.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
-@EnabledIf(value = "io.flashsale.http.BrowserSupport#available", disabledReason = "browser tests skipped: "
-    + "/usr/bin/chromium and /usr/bin/chromedriver are needed (Debian packages chromium and chromium-driver; "
-    + ".ci/run installs them)")
+@EnabledIf(
+    value = "io.flashsale.http.BrowserSupport#available",
+    disabledReason =
+        "browser tests skipped: "
+            + "/usr/bin/chromium and /usr/bin/chromedriver are needed (Debian packages chromium and chromium-driver; "
+            + ".ci/run installs them)")
 class WebUiBrowserTest {
 
   private static Vertx vertx;
@@ -61,11 +64,15 @@ class WebUiBrowserTest {
   static void start() throws Exception {
     assumeTrue(BrowserSupport.available(), BrowserSupport.unavailableMessage());
     vertx = Vertx.vertx();
-    server = Await.result(TestServer.start(vertx, Map.of(
-        "FLASHSALE_DEMO", "true",
-        "FLASHSALE_WAITINGROOM_LIVE_PUSH_MS", "100",
-        "FLASHSALE_LIFECYCLE_TICK_MS", "200",
-        "FLASHSALE_CHECKOUT_SWEEP_MS", "200")));
+    server =
+        Await.result(
+            TestServer.start(
+                vertx,
+                Map.of(
+                    "FLASHSALE_DEMO", "true",
+                    "FLASHSALE_WAITINGROOM_LIVE_PUSH_MS", "100",
+                    "FLASHSALE_LIFECYCLE_TICK_MS", "200",
+                    "FLASHSALE_CHECKOUT_SWEEP_MS", "200")));
     base = "http://127.0.0.1:" + server.port();
     browsers = new BrowserSupport();
   }
@@ -81,7 +88,8 @@ class WebUiBrowserTest {
   }
 
   @Test
-  void aBuyerJoinsTheLineWatchesItMoveAndPaysInOneClickThenTheNextBuyerIsToldItIsSoldOut() throws Exception {
+  void aBuyerJoinsTheLineWatchesItMoveAndPaysInOneClickThenTheNextBuyerIsToldItIsSoldOut()
+      throws Exception {
     WebDriver browser = browsers.open(1280, 1000);
     browser.get(base + "/signin.html");
     waitOn(browser).until(ExpectedConditions.visibilityOfElementLocated(By.id("name")));
@@ -98,13 +106,18 @@ class WebUiBrowserTest {
     // Before signing in, the list and the product page show the sale (public, cacheable data),
     // and the page asks to sign in only to join.
     browser.get(base + "/");
-    waitOn(browser).until(ExpectedConditions.textToBePresentInElementLocated(By.id("sales"), "Limited sneakers"));
+    waitOn(browser)
+        .until(
+            ExpectedConditions.textToBePresentInElementLocated(By.id("sales"), "Limited sneakers"));
     browser.get(base + "/sale.html?sale=" + saleId);
     waitOn(browser).until(ExpectedConditions.textToBe(By.id("product"), "Limited sneakers"));
     assertThat(browser.findElement(By.id("price")).getText()).contains("19.99");
-    WebElement signInToJoin = waitOn(browser).until(ExpectedConditions.elementToBeClickable(By.id("join")));
+    WebElement signInToJoin =
+        waitOn(browser).until(ExpectedConditions.elementToBeClickable(By.id("join")));
     assertThat(signInToJoin.getText()).isEqualTo("Sign in to join the line");
-    assertThat(browser.findElement(By.id("card")).isDisplayed()).as("no card to choose before signing in").isFalse();
+    assertThat(browser.findElement(By.id("card")).isDisplayed())
+        .as("no card to choose before signing in")
+        .isFalse();
     assertAccessible(browser, "sale page before sign-in");
     BrowserSupport.screenshot(browser, "buyer-before-sign-in");
     signInToJoin.click();
@@ -125,7 +138,9 @@ class WebUiBrowserTest {
     while (!"RESERVED".equals(state) && !"PAID".equals(state) && System.nanoTime() < deadline) {
       if ("QUEUED".equals(state)) {
         String shown = browser.findElement(By.id("position")).getText().replaceAll("[^0-9]", "");
-        if (!shown.isEmpty() && (positions.isEmpty() || positions.get(positions.size() - 1) != Long.parseLong(shown))) {
+        if (!shown.isEmpty()
+            && (positions.isEmpty()
+                || positions.get(positions.size() - 1) != Long.parseLong(shown))) {
           positions.add(Long.parseLong(shown));
         }
         // Pictured once the line has visibly moved, while there is still some of it left.
@@ -140,13 +155,16 @@ class WebUiBrowserTest {
     }
     assertThat(state).as("the buyer was admitted and holds a reservation").isEqualTo("RESERVED");
     assertThat(pictured).as("the page was seen (and checked) while the line moved").isTrue();
-    assertThat(positions).as("positions seen on the page").hasSizeGreaterThanOrEqualTo(2)
+    assertThat(positions)
+        .as("positions seen on the page")
+        .hasSizeGreaterThanOrEqualTo(2)
         .isSortedAccordingTo((a, b) -> Long.compare(b, a));
     assertThat(positions.get(positions.size() - 1)).isLessThan(positions.get(0));
 
     // One click (here one key: the Pay button has the focus as soon as the hold is shown).
     WebElement pay = waitOn(browser).until(ExpectedConditions.elementToBeClickable(By.id("pay")));
-    assertThat(browser.findElement(By.id("hold-countdown")).getText()).startsWith("Your hold ends in");
+    assertThat(browser.findElement(By.id("hold-countdown")).getText())
+        .startsWith("Your hold ends in");
     assertThat(browser.switchTo().activeElement().getAttribute("id")).isEqualTo("pay");
     assertAccessible(browser, "sale page, reserved");
     pay.sendKeys(Keys.ENTER);
@@ -154,16 +172,23 @@ class WebUiBrowserTest {
     assertThat(browser.findElement(By.id("state")).getText()).startsWith("Paid.");
     BrowserSupport.screenshot(browser, "buyer-paid");
     try (Connection db = server.database();
-         ResultSet order = Sql.query(db, "SELECT status FROM sale_orders WHERE sale_id = ? AND user_id = ?",
-             UUID.fromString(saleId), "alice")) {
+        ResultSet order =
+            Sql.query(
+                db,
+                "SELECT status FROM sale_orders WHERE sale_id = ? AND user_id = ?",
+                UUID.fromString(saleId),
+                "alice")) {
       assertThat(order.next()).isTrue();
       assertThat(order.getString(1)).isEqualTo("PAID");
     }
 
     // Her orders, from the account menu: the paid one, named by its sale.
     browser.findElement(By.linkText("My orders")).click();
-    WebElement paidOrder = waitOn(browser).until(
-        ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#orders .card[data-status=PAID]")));
+    WebElement paidOrder =
+        waitOn(browser)
+            .until(
+                ExpectedConditions.visibilityOfElementLocated(
+                    By.cssSelector("#orders .card[data-status=PAID]")));
     assertThat(paidOrder.getText()).contains("Limited sneakers").contains("Paid").contains("19.99");
     assertAccessible(browser, "my orders");
     BrowserSupport.screenshot(browser, "buyer-orders");
@@ -175,30 +200,47 @@ class WebUiBrowserTest {
     waitOn(browser).until(ExpectedConditions.elementToBeClickable(By.id("join"))).click();
     waitOn(browser).until(driver -> "SOLD_OUT".equals(state(driver)));
     assertThat(browser.findElement(By.id("state")).getText()).startsWith("Sold out.");
-    Number overflow = (Number) ((JavascriptExecutor) browser).executeScript(
-        "return document.documentElement.scrollWidth - document.documentElement.clientWidth");
-    assertThat(overflow.intValue()).as("nothing wider than a phone's screen").isLessThanOrEqualTo(0);
+    Number overflow =
+        (Number)
+            ((JavascriptExecutor) browser)
+                .executeScript(
+                    "return document.documentElement.scrollWidth - document.documentElement.clientWidth");
+    assertThat(overflow.intValue())
+        .as("nothing wider than a phone's screen")
+        .isLessThanOrEqualTo(0);
     BrowserSupport.screenshot(browser, "buyer-sold-out-phone");
 
     // A waitlisted buyer keeps listening; when the socket drops, the page polls and reconnects.
-    waitOn(browser).until(ExpectedConditions.textToBe(By.id("connection"), "Live: your place updates by itself."));
+    waitOn(browser)
+        .until(
+            ExpectedConditions.textToBe(
+                By.id("connection"), "Live: your place updates by itself."));
     ((JavascriptExecutor) browser).executeScript("window.liveTicket.socket.close()");
-    waitOn(browser).until(ExpectedConditions.textToBePresentInElementLocated(By.id("connection"), "Reconnecting"));
-    waitOn(browser).until(ExpectedConditions.textToBe(By.id("connection"), "Live: your place updates by itself."));
+    waitOn(browser)
+        .until(
+            ExpectedConditions.textToBePresentInElementLocated(
+                By.id("connection"), "Reconnecting"));
+    waitOn(browser)
+        .until(
+            ExpectedConditions.textToBe(
+                By.id("connection"), "Live: your place updates by itself."));
     assertThat(state(browser)).isEqualTo("SOLD_OUT");
 
     browser.get(base + "/");
-    waitOn(browser).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#sales .card")));
+    waitOn(browser)
+        .until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#sales .card")));
     assertThat(browser.findElement(By.id("sales")).getText()).contains("Limited sneakers");
     assertAccessible(browser, "list of sales");
   }
 
   @Test
-  void anAdminCreatesASaleThroughTheFormAndWatchesItsChartsMoveWhileBuyersArrive() throws Exception {
+  void anAdminCreatesASaleThroughTheFormAndWatchesItsChartsMoveWhileBuyersArrive()
+      throws Exception {
     WebDriver browser = browsers.open(1280, 1500);
     signIn(browser, "boss", true, null);
     waitOn(browser).until(ExpectedConditions.urlContains("/admin"));
-    WebElement name = waitOn(browser).until(ExpectedConditions.visibilityOfElementLocated(By.id("productName")));
+    WebElement name =
+        waitOn(browser).until(ExpectedConditions.visibilityOfElementLocated(By.id("productName")));
 
     String product = "Browser launch " + UUID.randomUUID().toString().substring(0, 8);
     name.sendKeys(product);
@@ -208,18 +250,24 @@ class WebUiBrowserTest {
     new Select(browser.findElement(By.id("queuePolicy"))).selectByValue("FIFO");
     browser.findElement(By.id("create-button")).click();
     // The form refuses what the server would refuse, and says why next to the field.
-    WebElement quantityError = waitOn(browser).until(ExpectedConditions.visibilityOfElementLocated(
-        By.id("quantity-error")));
+    WebElement quantityError =
+        waitOn(browser)
+            .until(ExpectedConditions.visibilityOfElementLocated(By.id("quantity-error")));
     assertThat(quantityError.getText()).contains("whole number from 1");
-    assertThat(browser.findElement(By.id("quantity")).getAttribute("aria-invalid")).isEqualTo("true");
+    assertThat(browser.findElement(By.id("quantity")).getAttribute("aria-invalid"))
+        .isEqualTo("true");
     assertThat(browser.switchTo().activeElement().getAttribute("id")).isEqualTo("quantity");
 
     int units = 120;
     type(browser, "quantity", Integer.toString(units));
     browser.findElement(By.id("create-button")).click();
     JavascriptExecutor js = (JavascriptExecutor) browser;
-    waitOn(browser).until(driver -> js.executeScript(
-        "return window.dashboard.saleId && window.dashboard.polls >= 2 ? window.dashboard.saleId : null") != null);
+    waitOn(browser)
+        .until(
+            driver ->
+                js.executeScript(
+                        "return window.dashboard.saleId && window.dashboard.polls >= 2 ? window.dashboard.saleId : null")
+                    != null);
     String saleId = (String) js.executeScript("return window.dashboard.saleId");
     assertThat(browser.findElement(By.id("message")).getText()).contains("Sale created");
     assertThat(browser.findElement(By.id("live-heading")).getText()).contains(product);
@@ -227,10 +275,30 @@ class WebUiBrowserTest {
     // A few hundred buyers, through the project's own load test pointed at the sale on screen.
     ExecutorService loader = Executors.newSingleThreadExecutor();
     try {
-      int exit = loader.submit(() -> LoadTest.run(new String[] {
-          "--url", base, "--sale", saleId, "--buyers", "300", "--concurrency", "32", "--warmup", "0",
-          "--baseline-requests", "0", "--jwt-secret", TestServer.JWT_SECRET, "--settle-timeout", "60"}))
-          .get(120, TimeUnit.SECONDS);
+      int exit =
+          loader
+              .submit(
+                  () ->
+                      LoadTest.run(
+                          new String[] {
+                            "--url",
+                            base,
+                            "--sale",
+                            saleId,
+                            "--buyers",
+                            "300",
+                            "--concurrency",
+                            "32",
+                            "--warmup",
+                            "0",
+                            "--baseline-requests",
+                            "0",
+                            "--jwt-secret",
+                            TestServer.JWT_SECRET,
+                            "--settle-timeout",
+                            "60"
+                          }))
+              .get(120, TimeUnit.SECONDS);
       assertThat(exit).as("the load test's verdict: invariants held").isZero();
     } finally {
       loader.shutdownNow();
@@ -238,29 +306,46 @@ class WebUiBrowserTest {
 
     waitOn(browser).until(ExpectedConditions.textToBe(By.id("stat-sold"), units + " of " + units));
     waitOn(browser).until(ExpectedConditions.textToBe(By.id("stat-recon"), "In balance"));
-    assertThat(Long.parseLong(browser.findElement(By.id("stat-queue")).getText().replaceAll("[^0-9]", "")))
-        .as("the buyers who did not get a unit wait on the waitlist").isEqualTo(300 - units);
-    assertThat(browser.findElement(By.id("stat-reservations")).getText()).isEqualTo(Integer.toString(units));
+    assertThat(
+            Long.parseLong(
+                browser.findElement(By.id("stat-queue")).getText().replaceAll("[^0-9]", "")))
+        .as("the buyers who did not get a unit wait on the waitlist")
+        .isEqualTo(300 - units);
+    assertThat(browser.findElement(By.id("stat-reservations")).getText())
+        .isEqualTo(Integer.toString(units));
 
     @SuppressWarnings("unchecked")
-    List<Object> sold = (List<Object>) js.executeScript("return window.dashboard.samples.map(s => s.sold)");
+    List<Object> sold =
+        (List<Object>) js.executeScript("return window.dashboard.samples.map(s => s.sold)");
     @SuppressWarnings("unchecked")
-    List<Object> queue = (List<Object>) js.executeScript("return window.dashboard.samples.map(s => s.queueDepth)");
-    assertThat(sold).as("the sold line rose from nothing to the whole stock while the page was open")
-        .first().isEqualTo(0L);
+    List<Object> queue =
+        (List<Object>) js.executeScript("return window.dashboard.samples.map(s => s.queueDepth)");
+    assertThat(sold)
+        .as("the sold line rose from nothing to the whole stock while the page was open")
+        .first()
+        .isEqualTo(0L);
     assertThat(sold).last().isEqualTo((long) units);
-    assertThat(queue).as("the queue line rose above zero").anyMatch(depth -> ((Number) depth).longValue() > 0);
-    Number plotted = (Number) js.executeScript("return window.dashboard.charts.units.data[1].length");
+    assertThat(queue)
+        .as("the queue line rose above zero")
+        .anyMatch(depth -> ((Number) depth).longValue() > 0);
+    Number plotted =
+        (Number) js.executeScript("return window.dashboard.charts.units.data[1].length");
     assertThat(plotted.intValue()).as("the chart holds every sample").isEqualTo(sold.size());
-    Number ratesPlotted = (Number) js.executeScript(
-        "return Math.max(...window.dashboard.charts.rates.data[1].filter(v => v != null))");
+    Number ratesPlotted =
+        (Number)
+            js.executeScript(
+                "return Math.max(...window.dashboard.charts.rates.data[1].filter(v => v != null))");
     assertThat(ratesPlotted.doubleValue()).as("admissions per second were plotted").isPositive();
 
     BrowserSupport.screenshot(browser, "admin");
     assertAccessible(browser, "admin dashboard");
     try (Connection db = server.database();
-         ResultSet row = Sql.query(db, "SELECT product_name, quantity_available, queue_policy FROM flash_sales"
-             + " WHERE sale_id = ?", UUID.fromString(saleId))) {
+        ResultSet row =
+            Sql.query(
+                db,
+                "SELECT product_name, quantity_available, queue_policy FROM flash_sales"
+                    + " WHERE sale_id = ?",
+                UUID.fromString(saleId))) {
       assertThat(row.next()).isTrue();
       assertThat(row.getString(1)).isEqualTo(product);
       assertThat(row.getInt(2)).isEqualTo(units);
@@ -269,10 +354,16 @@ class WebUiBrowserTest {
 
     // The operator pauses admission from the dashboard; the server records who did it.
     browser.findElement(By.id("control-pause")).click();
-    waitOn(browser).until(ExpectedConditions.textToBePresentInElementLocated(By.id("control-result"), "paused"));
+    waitOn(browser)
+        .until(
+            ExpectedConditions.textToBePresentInElementLocated(By.id("control-result"), "paused"));
     try (Connection db = server.database();
-         ResultSet row = Sql.query(db, "SELECT s.admission_paused, a.action FROM flash_sales s"
-             + " JOIN operator_actions a ON a.sale_id = s.sale_id WHERE s.sale_id = ?", UUID.fromString(saleId))) {
+        ResultSet row =
+            Sql.query(
+                db,
+                "SELECT s.admission_paused, a.action FROM flash_sales s"
+                    + " JOIN operator_actions a ON a.sale_id = s.sale_id WHERE s.sale_id = ?",
+                UUID.fromString(saleId))) {
       assertThat(row.next()).isTrue();
       assertThat(row.getBoolean(1)).isTrue();
       assertThat(row.getString(2)).isEqualTo("PAUSE");
@@ -280,8 +371,12 @@ class WebUiBrowserTest {
   }
 
   private static void signIn(WebDriver browser, String name, boolean admin, String next) {
-    browser.get(base + "/signin.html" + (next == null ? "" : "?next=" + URLEncoder.encode(next, StandardCharsets.UTF_8)));
-    WebElement field = waitOn(browser).until(ExpectedConditions.visibilityOfElementLocated(By.id("name")));
+    browser.get(
+        base
+            + "/signin.html"
+            + (next == null ? "" : "?next=" + URLEncoder.encode(next, StandardCharsets.UTF_8)));
+    WebElement field =
+        waitOn(browser).until(ExpectedConditions.visibilityOfElementLocated(By.id("name")));
     if (admin) {
       browser.findElement(By.id("admin")).click();
     }
@@ -301,32 +396,56 @@ class WebUiBrowserTest {
   }
 
   private static void assertAccessible(WebDriver browser, String page) {
-    assertThat(seriousAccessibilityViolations(browser)).as("serious or critical accessibility violations on the "
-        + page).isEmpty();
+    assertThat(seriousAccessibilityViolations(browser))
+        .as("serious or critical accessibility violations on the " + page)
+        .isEmpty();
   }
 
   private static String createQueuedSale(int units, int rate, int powBits, String name) {
-    return Await.result(server.createSale(units, new JsonObject()
-        .put("productName", name).put("waitingRoom", true).put("queuePolicy", "FIFO")
-        .put("admissionRatePerSecond", rate).put("proofOfWorkDifficulty", powBits)
-        .put("startTime", Instant.now().plusSeconds(1).toString())
-        .put("endTime", Instant.now().plus(Duration.ofHours(1)).toString()))).getString("saleId");
+    return Await.result(
+            server.createSale(
+                units,
+                new JsonObject()
+                    .put("productName", name)
+                    .put("waitingRoom", true)
+                    .put("queuePolicy", "FIFO")
+                    .put("admissionRatePerSecond", rate)
+                    .put("proofOfWorkDifficulty", powBits)
+                    .put("startTime", Instant.now().plusSeconds(1).toString())
+                    .put("endTime", Instant.now().plus(Duration.ofHours(1)).toString())))
+        .getString("saleId");
   }
 
   /** A buyer ahead in line, as the load test joins: fetch a challenge, solve it, join. */
   private static void joinWithProofOfWork(String saleId, String user) {
     String token = server.token(user);
-    Future<Integer> joined = server.client().get("/api/sales/" + saleId + "/challenge").bearerTokenAuthentication(token)
-        .send()
-        .compose(challenge -> {
-          JsonObject issued = challenge.bodyAsJsonObject();
-          String solution = ProofOfWork.solve(issued.getString("challenge"), issued.getInteger("difficulty"));
-          return server.client().post("/api/sales/" + saleId + "/queue").bearerTokenAuthentication(token)
-              .sendJsonObject(new JsonObject().put("quantity", 1).put("paymentMethodId", "pm_card_visa")
-                  .put("proofOfWork", new JsonObject().put("challenge", issued.getString("challenge"))
-                      .put("solution", solution)));
-        })
-        .map(reply -> reply.statusCode());
+    Future<Integer> joined =
+        server
+            .client()
+            .get("/api/sales/" + saleId + "/challenge")
+            .bearerTokenAuthentication(token)
+            .send()
+            .compose(
+                challenge -> {
+                  JsonObject issued = challenge.bodyAsJsonObject();
+                  String solution =
+                      ProofOfWork.solve(
+                          issued.getString("challenge"), issued.getInteger("difficulty"));
+                  return server
+                      .client()
+                      .post("/api/sales/" + saleId + "/queue")
+                      .bearerTokenAuthentication(token)
+                      .sendJsonObject(
+                          new JsonObject()
+                              .put("quantity", 1)
+                              .put("paymentMethodId", "pm_card_visa")
+                              .put(
+                                  "proofOfWork",
+                                  new JsonObject()
+                                      .put("challenge", issued.getString("challenge"))
+                                      .put("solution", solution)));
+                })
+            .map(reply -> reply.statusCode());
     assertThat(Await.result(joined)).isEqualTo(202);
   }
 }

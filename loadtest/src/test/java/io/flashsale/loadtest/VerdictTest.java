@@ -56,12 +56,26 @@ class VerdictTest {
   @Test
   void theOtherInvariantsStillBindASaleThatDidNotSellOut() {
     assertThat(run(1_000, 1_001, 0, 300).held()).as("over the stock").isFalse();
-    assertThat(new Verdict(false, true, true, 1_000, 300, 0, 300, true, true, true).held()).as("I1").isFalse();
-    assertThat(new Verdict(true, false, true, 1_000, 300, 0, 300, true, true, true).held()).as("I2").isFalse();
-    assertThat(new Verdict(true, true, false, 1_000, 300, 0, 300, true, true, true).held()).as("I4").isFalse();
-    assertThat(new Verdict(true, true, true, 1_000, 300, 0, 300, true, false, true).held()).as("I5").isFalse();
-    assertThat(new Verdict(true, true, true, 1_000, 300, 0, 300, true, null, true).held()).as("I5 not judged").isTrue();
-    assertThat(new Verdict(true, true, true, 1_000, 300, 0, 300, true, true, false).held()).as("errors").isFalse();
-    assertThat(new Verdict(true, true, true, 1_000, 200, 0, 300, false, true, true).held()).as("not settled").isFalse();
+    assertThat(new Verdict(false, true, true, 1_000, 300, 0, 300, true, true, true).held())
+        .as("I1")
+        .isFalse();
+    assertThat(new Verdict(true, false, true, 1_000, 300, 0, 300, true, true, true).held())
+        .as("I2")
+        .isFalse();
+    assertThat(new Verdict(true, true, false, 1_000, 300, 0, 300, true, true, true).held())
+        .as("I4")
+        .isFalse();
+    assertThat(new Verdict(true, true, true, 1_000, 300, 0, 300, true, false, true).held())
+        .as("I5")
+        .isFalse();
+    assertThat(new Verdict(true, true, true, 1_000, 300, 0, 300, true, null, true).held())
+        .as("I5 not judged")
+        .isTrue();
+    assertThat(new Verdict(true, true, true, 1_000, 300, 0, 300, true, true, false).held())
+        .as("errors")
+        .isFalse();
+    assertThat(new Verdict(true, true, true, 1_000, 200, 0, 300, false, true, true).held())
+        .as("not settled")
+        .isFalse();
   }
 }

@@ -16,9 +16,9 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * Flagged accounts and devices. PostgreSQL holds the lists; every open sale has Redis set
- * copies, written when the sale is created or warmed up and on every change, so the join and
- * purchase scripts check them with one SISMEMBER each, before any stock work.
+ * Flagged accounts and devices. PostgreSQL holds the lists; every open sale has Redis set copies,
+ * written when the sale is created or warmed up and on every change, so the join and purchase
+ * scripts check them with one SISMEMBER each, before any stock work.
  */
 public final class Blacklist {
 
@@ -58,8 +58,15 @@ public final class Blacklist {
 
   /** Flags an account or device; returns false if it was already flagged. */
   public Future<Boolean> add(Kind kind, String subject, String reason, String by) {
-    return pool.preparedQuery("INSERT INTO " + kind.table + " (" + kind.column + ", reason, created_by) VALUES ($1, $2, $3)"
-            + " ON CONFLICT (" + kind.column + ") DO NOTHING")
+    return pool.preparedQuery(
+            "INSERT INTO "
+                + kind.table
+                + " ("
+                + kind.column
+                + ", reason, created_by) VALUES ($1, $2, $3)"
+                + " ON CONFLICT ("
+                + kind.column
+                + ") DO NOTHING")
         .execute(Tuple.of(subject, reason, by))
         .compose(inserted -> mirror(kind, Command.SADD, subject).map(inserted.rowCount() == 1));
   }
@@ -72,19 +79,28 @@ public final class Blacklist {
   }
 
   public Future<List<JsonObject>> list(Kind kind) {
-    return pool.query("SELECT " + kind.column + ", reason, created_by, created_at FROM " + kind.table + " ORDER BY created_at")
+    return pool.query(
+            "SELECT "
+                + kind.column
+                + ", reason, created_by, created_at FROM "
+                + kind.table
+                + " ORDER BY created_at")
         .execute()
-        .map(rows -> {
-          List<JsonObject> entries = new ArrayList<>(rows.size());
-          for (Row row : rows) {
-            entries.add(new JsonObject()
-                .put(kind.field, row.getString(kind.column))
-                .put("reason", row.getString("reason"))
-                .put("createdBy", row.getString("created_by"))
-                .put("createdAt", row.getOffsetDateTime("created_at").toInstant().toString()));
-          }
-          return entries;
-        });
+        .map(
+            rows -> {
+              List<JsonObject> entries = new ArrayList<>(rows.size());
+              for (Row row : rows) {
+                entries.add(
+                    new JsonObject()
+                        .put(kind.field, row.getString(kind.column))
+                        .put("reason", row.getString("reason"))
+                        .put("createdBy", row.getString("created_by"))
+                        .put(
+                            "createdAt",
+                            row.getOffsetDateTime("created_at").toInstant().toString()));
+              }
+              return entries;
+            });
   }
 
   /** Copies both lists into one sale's Redis sets (creation and warm-up). */
@@ -93,24 +109,38 @@ public final class Blacklist {
   }
 
   private Future<Void> loadInto(String saleId, Kind kind) {
-    return pool.query("SELECT " + kind.column + " FROM " + kind.table).execute().compose(rows -> {
-      List<String> subjects = new ArrayList<>(rows.size());
-      rows.forEach(row -> subjects.add(row.getString(kind.column)));
-      List<Future<?>> writes = new ArrayList<>();
-      for (int from = 0; from < subjects.size(); from += CHUNK) {
-        Request add = Request.cmd(Command.SADD).arg(kind.redisSet.apply(new SaleKeys(saleId)));
-        subjects.subList(from, Math.min(subjects.size(), from + CHUNK)).forEach(add::arg);
-        writes.add(redis.send(add));
-      }
-      return Future.all(writes).mapEmpty();
-    });
+    return pool.query("SELECT " + kind.column + " FROM " + kind.table)
+        .execute()
+        .compose(
+            rows -> {
+              List<String> subjects = new ArrayList<>(rows.size());
+              rows.forEach(row -> subjects.add(row.getString(kind.column)));
+              List<Future<?>> writes = new ArrayList<>();
+              for (int from = 0; from < subjects.size(); from += CHUNK) {
+                Request add =
+                    Request.cmd(Command.SADD).arg(kind.redisSet.apply(new SaleKeys(saleId)));
+                subjects.subList(from, Math.min(subjects.size(), from + CHUNK)).forEach(add::arg);
+                writes.add(redis.send(add));
+              }
+              return Future.all(writes).mapEmpty();
+            });
   }
 
   private Future<Void> mirror(Kind kind, Command command, String subject) {
-    return sales.listNotEnded(pool).compose(open -> Future.all(open.stream()
-            .map(FlashSale::saleId)
-            .map(saleId -> redis.send(Request.cmd(command).arg(kind.redisSet.apply(new SaleKeys(saleId))).arg(subject)))
-            .toList())
-        .mapEmpty());
+    return sales
+        .listNotEnded(pool)
+        .compose(
+            open ->
+                Future.all(
+                        open.stream()
+                            .map(FlashSale::saleId)
+                            .map(
+                                saleId ->
+                                    redis.send(
+                                        Request.cmd(command)
+                                            .arg(kind.redisSet.apply(new SaleKeys(saleId)))
+                                            .arg(subject)))
+                            .toList())
+                    .mapEmpty());
   }
 }

@@ -14,10 +14,10 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Hashcash-style proof of work. The server hands out a signed challenge bound to the sale,
- * the user, an expiry and a difficulty; the client finds a solution such that
- * SHA-256(challenge + ":" + solution) starts with {@code difficulty} zero bits. Checking costs
- * one HMAC and one SHA-256 and needs no state; only the single-use mark lives in Redis.
+ * Hashcash-style proof of work. The server hands out a signed challenge bound to the sale, the
+ * user, an expiry and a difficulty; the client finds a solution such that SHA-256(challenge + ":" +
+ * solution) starts with {@code difficulty} zero bits. Checking costs one HMAC and one SHA-256 and
+ * needs no state; only the single-use mark lives in Redis.
  */
 public final class ProofOfWork {
 
@@ -44,49 +44,70 @@ public final class ProofOfWork {
   private final Duration validity;
   private final Clock clock;
   private final ThreadLocal<Mac> macs;
-  private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(ProofOfWork::sha256);
+  private static final ThreadLocal<MessageDigest> SHA256 =
+      ThreadLocal.withInitial(ProofOfWork::sha256);
 
   public ProofOfWork(String serverSecret, Duration validity, Clock clock) {
-    this.key = new SecretKeySpec(("pow|" + serverSecret).getBytes(StandardCharsets.UTF_8), "HmacSHA256");
+    this.key =
+        new SecretKeySpec(("pow|" + serverSecret).getBytes(StandardCharsets.UTF_8), "HmacSHA256");
     this.validity = validity;
     this.clock = clock;
-    this.macs = ThreadLocal.withInitial(() -> {
-      try {
-        Mac mac = Mac.getInstance("HmacSHA256");
-        mac.init(key);
-        return mac;
-      } catch (GeneralSecurityException e) {
-        throw new IllegalStateException(e);
-      }
-    });
+    this.macs =
+        ThreadLocal.withInitial(
+            () -> {
+              try {
+                Mac mac = Mac.getInstance("HmacSHA256");
+                mac.init(key);
+                return mac;
+              } catch (GeneralSecurityException e) {
+                throw new IllegalStateException(e);
+              }
+            });
   }
 
   public Challenge issue(String saleId, String userId, int difficulty) {
     byte[] nonce = new byte[12];
     NONCES.nextBytes(nonce);
     Instant expiresAt = clock.instant().plus(validity);
-    String payload = String.join("|", "v1", saleId, userId, BASE64.encodeToString(nonce),
-        Long.toString(expiresAt.toEpochMilli()), Integer.toString(difficulty));
+    String payload =
+        String.join(
+            "|",
+            "v1",
+            saleId,
+            userId,
+            BASE64.encodeToString(nonce),
+            Long.toString(expiresAt.toEpochMilli()),
+            Integer.toString(difficulty));
     String encoded = BASE64.encodeToString(payload.getBytes(StandardCharsets.UTF_8));
-    return new Challenge(encoded + "." + BASE64.encodeToString(sign(encoded)), difficulty, expiresAt);
+    return new Challenge(
+        encoded + "." + BASE64.encodeToString(sign(encoded)), difficulty, expiresAt);
   }
 
   /**
    * Checks a solution for this sale and user at the sale's current difficulty. Throws
    * BOT_CHECK_FAILED with a {@link Rejection} reason when it does not hold.
    */
-  public Verified verify(String token, String solution, String saleId, String userId, int requiredDifficulty) {
-    if (token == null || solution == null || token.length() > 1_024 || solution.isEmpty()
+  public Verified verify(
+      String token, String solution, String saleId, String userId, int requiredDifficulty) {
+    if (token == null
+        || solution == null
+        || token.length() > 1_024
+        || solution.isEmpty()
         || solution.length() > MAX_SOLUTION_LENGTH) {
-      throw Rejection.POW_MISSING.exception("a proof-of-work challenge and its solution are required");
+      throw Rejection.POW_MISSING.exception(
+          "a proof-of-work challenge and its solution are required");
     }
     int dot = token.indexOf('.');
     String[] fields;
     try {
-      if (dot < 0 || !MessageDigest.isEqual(sign(token.substring(0, dot)), UNBASE64.decode(token.substring(dot + 1)))) {
+      if (dot < 0
+          || !MessageDigest.isEqual(
+              sign(token.substring(0, dot)), UNBASE64.decode(token.substring(dot + 1)))) {
         throw Rejection.POW_FORGED.exception("the challenge was not issued by this server");
       }
-      fields = new String(UNBASE64.decode(token.substring(0, dot)), StandardCharsets.UTF_8).split("\\|", -1);
+      fields =
+          new String(UNBASE64.decode(token.substring(0, dot)), StandardCharsets.UTF_8)
+              .split("\\|", -1);
     } catch (IllegalArgumentException badBase64) {
       throw Rejection.POW_FORGED.exception("the challenge was not issued by this server");
     }

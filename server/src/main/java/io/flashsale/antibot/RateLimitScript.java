@@ -10,8 +10,8 @@ import java.util.List;
 
 /**
  * {@code rate_limit.lua}: the rate limits of one request, checked on their own; and how a batch
- * script that checks them with its own work (join, purchase) is told a buyer's limits
- * ({@code lib/gcra.lua}: {@code batch_limits}).
+ * script that checks them with its own work (join, purchase) is told a buyer's limits ({@code
+ * lib/gcra.lua}: {@code batch_limits}).
  */
 public final class RateLimitScript extends RedisScript {
 
@@ -25,17 +25,20 @@ public final class RateLimitScript extends RedisScript {
   /** KEYS: one key per limit. ARGV: per limit, its interval in ms, then its burst. */
   public Future<Result> run(List<Check> checks) {
     List<String> args = new ArrayList<>(2 * checks.size());
-    checks.forEach(check -> {
-      args.add(Long.toString(check.intervalMillis()));
-      args.add(Integer.toString(check.burst()));
-    });
-    return call(checks.stream().map(Check::key).toList(), args).map(reply -> {
-      if (reply.string().equals("ALLOWED")) {
-        return new Result(true, 0, null);
-      }
-      long retryAfter = reply.number();
-      return new Result(false, retryAfter, refusing(checks, reply.number()));
-    });
+    checks.forEach(
+        check -> {
+          args.add(Long.toString(check.intervalMillis()));
+          args.add(Integer.toString(check.burst()));
+        });
+    return call(checks.stream().map(Check::key).toList(), args)
+        .map(
+            reply -> {
+              if (reply.string().equals("ALLOWED")) {
+                return new Result(true, 0, null);
+              }
+              long retryAfter = reply.number();
+              return new Result(false, retryAfter, refusing(checks, reply.number()));
+            });
   }
 
   /**
@@ -55,5 +58,4 @@ public final class RateLimitScript extends RedisScript {
   public static Check refusing(List<Check> checks, long index) {
     return checks.get((int) index - 1);
   }
-
 }

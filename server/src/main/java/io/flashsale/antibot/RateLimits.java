@@ -7,8 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Cluster-wide request limits per user, per client IP and per device fingerprint, for one
- * sale, with GCRA in one Redis script (rate_limit.lua). A limit with a rate of 0 is off.
+ * Cluster-wide request limits per user, per client IP and per device fingerprint, for one sale,
+ * with GCRA in one Redis script (rate_limit.lua). A limit with a rate of 0 is off.
  */
 public final class RateLimits {
 
@@ -25,12 +25,15 @@ public final class RateLimits {
 
   public record Settings(Limit perUser, Limit perIp, Limit perDevice) {}
 
-  /** One limit one request must pass: its key, steady interval, burst, and what it limits ("user", "ip", "device"). */
+  /**
+   * One limit one request must pass: its key, steady interval, burst, and what it limits ("user",
+   * "ip", "device").
+   */
   public record Check(String key, long intervalMillis, int burst, String dimension) {
     /** The refusal a buyer sees when this limit says wait. */
     public Rejection.RejectedException refusal(long retryAfterMillis) {
-      return Rejection.RejectedException.rateLimited(retryAfterMillis,
-          "too many requests from this " + dimension + "; slow down");
+      return Rejection.RejectedException.rateLimited(
+          retryAfterMillis, "too many requests from this " + dimension + "; slow down");
     }
   }
 
@@ -52,14 +55,18 @@ public final class RateLimits {
     if (checks.isEmpty()) {
       return Future.succeededFuture();
     }
-    return script.run(checks).compose(result -> result.allowed()
-        ? Future.succeededFuture()
-        : Future.failedFuture(result.refusedBy().refusal(result.retryAfterMillis())));
+    return script
+        .run(checks)
+        .compose(
+            result ->
+                result.allowed()
+                    ? Future.succeededFuture()
+                    : Future.failedFuture(result.refusedBy().refusal(result.retryAfterMillis())));
   }
 
   /**
-   * The limits a request of this buyer, address and device must pass in this sale, for a
-   * script that checks them together with its own work (the purchase batch).
+   * The limits a request of this buyer, address and device must pass in this sale, for a script
+   * that checks them together with its own work (the purchase batch).
    */
   public List<Check> checks(String saleId, String userId, String ip, String device) {
     SaleKeys keys = new SaleKeys(saleId);
@@ -70,10 +77,15 @@ public final class RateLimits {
     return checks;
   }
 
-  private static void add(Limit limit, String dimension, String subject, SaleKeys keys, List<Check> checks) {
+  private static void add(
+      Limit limit, String dimension, String subject, SaleKeys keys, List<Check> checks) {
     if (limit.on() && subject != null && !subject.isEmpty()) {
-      checks.add(new Check(keys.rateLimit(dimension, subject), limit.intervalMillis(), Math.max(1, limit.burst()),
-          dimension));
+      checks.add(
+          new Check(
+              keys.rateLimit(dimension, subject),
+              limit.intervalMillis(),
+              Math.max(1, limit.burst()),
+              dimension));
     }
   }
 }

@@ -4,7 +4,9 @@ import io.flashsale.sale.ErrorCode;
 import io.flashsale.sale.FlashSaleException;
 import io.vertx.core.json.JsonObject;
 
-/** Why the bot defence refused a request: counted per reason in metrics and in the sale's report. */
+/**
+ * Why the bot defence refused a request: counted per reason in metrics and in the sale's report.
+ */
 public enum Rejection {
   RATE_LIMITED,
   POW_MISSING,
@@ -19,8 +21,11 @@ public enum Rejection {
 
   /** The refusal as the buyer sees it; the reason travels with it for counting. */
   public RejectedException exception(String detail) {
-    return new RejectedException(this, this == RATE_LIMITED ? ErrorCode.RATE_LIMITED : ErrorCode.BOT_CHECK_FAILED,
-        detail, null);
+    return new RejectedException(
+        this,
+        this == RATE_LIMITED ? ErrorCode.RATE_LIMITED : ErrorCode.BOT_CHECK_FAILED,
+        detail,
+        null);
   }
 
   /** A refusal by the bot defence, with the reason it is counted under. */

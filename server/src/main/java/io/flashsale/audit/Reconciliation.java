@@ -35,12 +35,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Layer 3 of the oversell defence: per open sale, settles takes left in flight by a process
- * that died mid-write, then compares PostgreSQL (Σ RESERVED+PAID, quantity_sold) with Redis
- * (stock + units in flight). A discrepancy seen twice with the same figures is real, not a
- * write caught half-way: it is a gauge, an ERROR log line, an alert, and, when the database
- * itself is consistent, Redis is repaired from it. One instance per sale per round (a Redis
- * lease); a second one finding the lease held simply skips.
+ * Layer 3 of the oversell defence: per open sale, settles takes left in flight by a process that
+ * died mid-write, then compares PostgreSQL (Σ RESERVED+PAID, quantity_sold) with Redis (stock +
+ * units in flight). A discrepancy seen twice with the same figures is real, not a write caught
+ * half-way: it is a gauge, an ERROR log line, an alert, and, when the database itself is
+ * consistent, Redis is repaired from it. One instance per sale per round (a Redis lease); a second
+ * one finding the lease held simply skips.
  */
 public final class Reconciliation {
 
@@ -51,8 +51,12 @@ public final class Reconciliation {
 
   private record Stale(String orderId, InFlight entry) {}
 
-  /** {@code inflight}: units of in-flight entries with no order yet; {@code written}: entries whose order exists. */
-  private record Figures(int available, int sold, long heldOrPaid, long stock, long inflight, Set<String> written) {
+  /**
+   * {@code inflight}: units of in-flight entries with no order yet; {@code written}: entries whose
+   * order exists.
+   */
+  private record Figures(
+      int available, int sold, long heldOrPaid, long stock, long inflight, Set<String> written) {
     long redisDrift() {
       return stock + inflight + sold - available;
     }
@@ -76,8 +80,16 @@ public final class Reconciliation {
   private final RepairStockScript repair;
   private final Map<String, Figures> suspicious = new ConcurrentHashMap<>();
 
-  public Reconciliation(Pool pool, Redis redis, OpenSales openSales, WebClient alerts, EventBus eventBus,
-                        Settings settings, Clock clock, MeterRegistry metrics, SaleMeters saleMeters) {
+  public Reconciliation(
+      Pool pool,
+      Redis redis,
+      OpenSales openSales,
+      WebClient alerts,
+      EventBus eventBus,
+      Settings settings,
+      Clock clock,
+      MeterRegistry metrics,
+      SaleMeters saleMeters) {
     this.pool = pool;
     this.eventBus = eventBus;
     this.redis = redis;
@@ -106,95 +118,167 @@ public final class Reconciliation {
   /** Reconciles one sale now (if no other instance holds its lease); resolves to its drift. */
   public Future<Long> reconcile(FlashSale sale) {
     SaleKeys keys = new SaleKeys(sale.saleId());
-    return redis.send(Request.cmd(Command.SET).arg(keys.reconcileLease()).arg(owner).arg("NX").arg("PX")
-            .arg(Math.max(1_000, settings.interval().toMillis() - 100)))
-        .compose(lease -> lease == null
-            ? Future.succeededFuture(0L)
-            : settleStale(sale, keys).compose(settled -> figures(sale, keys)).compose(figures -> judge(sale, keys, figures)));
+    return redis
+        .send(
+            Request.cmd(Command.SET)
+                .arg(keys.reconcileLease())
+                .arg(owner)
+                .arg("NX")
+                .arg("PX")
+                .arg(Math.max(1_000, settings.interval().toMillis() - 100)))
+        .compose(
+            lease ->
+                lease == null
+                    ? Future.succeededFuture(0L)
+                    : settleStale(sale, keys)
+                        .compose(settled -> figures(sale, keys))
+                        .compose(figures -> judge(sale, keys, figures)));
   }
 
   private Future<Void> settleStale(FlashSale sale, SaleKeys keys) {
-    return redis.send(Request.cmd(Command.HGETALL).arg(keys.inflight())).compose(all -> {
-      long cutoff = clock.millis() - settings.staleAfter().toMillis();
-      List<Stale> stale = new ArrayList<>();
-      for (String orderId : all.getKeys()) {
-        InFlight entry = InFlight.decode(all.get(orderId).toString());
-        if (entry.takenAtMillis() < cutoff) {
-          stale.add(new Stale(orderId, entry));
-        }
-      }
-      if (stale.isEmpty()) {
-        return Future.succeededFuture();
-      }
-      UUID[] ids = stale.stream().map(entry -> UUID.fromString(entry.orderId())).toArray(UUID[]::new);
-      return pool.preparedQuery("SELECT order_id FROM sale_orders WHERE order_id = ANY($1)")
-          .execute(Tuple.of(ids))
-          .compose(rows -> {
-            Set<String> written = new HashSet<>();
-            rows.forEach(row -> written.add(row.getUUID("order_id").toString()));
-            return Future.all(stale.stream().map(entry -> settle.run(keys, entry.orderId(),
-                    written.contains(entry.orderId()))
-                .onSuccess(settled -> {
-                  int returned = settled.unitsReturned();
-                  if (returned > 0) {
-                    metrics.counter("flashsale.reconciliation.units.recovered").increment(returned);
-                    LOG.warn("sale " + sale.saleId() + ": " + returned + " unit(s) of " + entry.entry().userId()
-                        + " were taken but never written (order " + entry.orderId() + "); returned to the pool");
-                    // The next buyer in line need not wait for the admission step's next tick.
-                    SaleEvents.publish(eventBus, new UnitsReturned(sale.saleId(), returned));
-                  }
-                  if (!settled.ticketState().isEmpty()) {
-                    TicketState state = TicketState.valueOf(settled.ticketState());
-                    SaleEvents.publish(eventBus, new BuyerOutcome(sale.saleId(), entry.entry().userId(), state,
-                        state == TicketState.RESERVED ? entry.orderId() : null));
-                  }
-                })).toList()).mapEmpty();
-          });
-    });
+    return redis
+        .send(Request.cmd(Command.HGETALL).arg(keys.inflight()))
+        .compose(
+            all -> {
+              long cutoff = clock.millis() - settings.staleAfter().toMillis();
+              List<Stale> stale = new ArrayList<>();
+              for (String orderId : all.getKeys()) {
+                InFlight entry = InFlight.decode(all.get(orderId).toString());
+                if (entry.takenAtMillis() < cutoff) {
+                  stale.add(new Stale(orderId, entry));
+                }
+              }
+              if (stale.isEmpty()) {
+                return Future.succeededFuture();
+              }
+              UUID[] ids =
+                  stale.stream()
+                      .map(entry -> UUID.fromString(entry.orderId()))
+                      .toArray(UUID[]::new);
+              return pool.preparedQuery("SELECT order_id FROM sale_orders WHERE order_id = ANY($1)")
+                  .execute(Tuple.of(ids))
+                  .compose(
+                      rows -> {
+                        Set<String> written = new HashSet<>();
+                        rows.forEach(row -> written.add(row.getUUID("order_id").toString()));
+                        return Future.all(
+                                stale.stream()
+                                    .map(
+                                        entry ->
+                                            settle
+                                                .run(
+                                                    keys,
+                                                    entry.orderId(),
+                                                    written.contains(entry.orderId()))
+                                                .onSuccess(
+                                                    settled -> {
+                                                      int returned = settled.unitsReturned();
+                                                      if (returned > 0) {
+                                                        metrics
+                                                            .counter(
+                                                                "flashsale.reconciliation.units.recovered")
+                                                            .increment(returned);
+                                                        LOG.warn(
+                                                            "sale "
+                                                                + sale.saleId()
+                                                                + ": "
+                                                                + returned
+                                                                + " unit(s) of "
+                                                                + entry.entry().userId()
+                                                                + " were taken but never written (order "
+                                                                + entry.orderId()
+                                                                + "); returned to the pool");
+                                                        // The next buyer in line need not wait for
+                                                        // the admission step's next tick.
+                                                        SaleEvents.publish(
+                                                            eventBus,
+                                                            new UnitsReturned(
+                                                                sale.saleId(), returned));
+                                                      }
+                                                      if (!settled.ticketState().isEmpty()) {
+                                                        TicketState state =
+                                                            TicketState.valueOf(
+                                                                settled.ticketState());
+                                                        SaleEvents.publish(
+                                                            eventBus,
+                                                            new BuyerOutcome(
+                                                                sale.saleId(),
+                                                                entry.entry().userId(),
+                                                                state,
+                                                                state == TicketState.RESERVED
+                                                                    ? entry.orderId()
+                                                                    : null));
+                                                      }
+                                                    }))
+                                    .toList())
+                            .mapEmpty();
+                      });
+            });
   }
 
   /**
    * Redis first, then the database: a take that commits in between is seen in flight and as
-   * written, and counted once. An in-flight entry whose order the database already has (its
-   * process died before clearing it, or is about to clear it) counts as sold, not in flight.
+   * written, and counted once. An in-flight entry whose order the database already has (its process
+   * died before clearing it, or is about to clear it) counts as sold, not in flight.
    */
   private Future<Figures> figures(FlashSale sale, SaleKeys keys) {
-    return redis.batch(List.of(
-            Request.cmd(Command.GET).arg(keys.stock()),
-            Request.cmd(Command.HGETALL).arg(keys.inflight())))
-        .compose(inRedis -> {
-          Response stock = inRedis.get(0);
-          Response entries = inRedis.get(1);
-          Map<String, Integer> inflight = new HashMap<>();
-          for (String orderId : entries.getKeys()) {
-            inflight.put(orderId, InFlight.decode(entries.get(orderId).toString()).quantity());
-          }
-          UUID[] ids = inflight.keySet().stream().map(UUID::fromString).toArray(UUID[]::new);
-          return pool.preparedQuery("""
+    return redis
+        .batch(
+            List.of(
+                Request.cmd(Command.GET).arg(keys.stock()),
+                Request.cmd(Command.HGETALL).arg(keys.inflight())))
+        .compose(
+            inRedis -> {
+              Response stock = inRedis.get(0);
+              Response entries = inRedis.get(1);
+              Map<String, Integer> inflight = new HashMap<>();
+              for (String orderId : entries.getKeys()) {
+                inflight.put(orderId, InFlight.decode(entries.get(orderId).toString()).quantity());
+              }
+              UUID[] ids = inflight.keySet().stream().map(UUID::fromString).toArray(UUID[]::new);
+              return pool.preparedQuery(
+                      """
                   SELECT s.quantity_available, s.quantity_sold,
                          (SELECT coalesce(sum(quantity), 0) FROM sale_orders o
                            WHERE o.sale_id = s.sale_id AND o.status IN ('RESERVED', 'PAID')) AS held_or_paid,
                          (SELECT coalesce(array_agg(o.order_id::text), '{}') FROM sale_orders o
                            WHERE o.order_id = ANY($2)) AS written
                     FROM flash_sales s WHERE s.sale_id = $1""")
-              .execute(Tuple.tuple().addUUID(UUID.fromString(sale.saleId())).addArrayOfUUID(ids))
-              .map(rows -> {
-                Row row = rows.iterator().next();
-                Set<String> written = Set.of(row.getArrayOfStrings("written"));
-                long unwritten = inflight.entrySet().stream().filter(entry -> !written.contains(entry.getKey()))
-                    .mapToLong(Map.Entry::getValue).sum();
-                return new Figures(row.getInteger("quantity_available"), row.getInteger("quantity_sold"),
-                    row.getLong("held_or_paid"), stock == null ? -1 : stock.toLong(), unwritten, written);
-              });
-        });
+                  .execute(
+                      Tuple.tuple().addUUID(UUID.fromString(sale.saleId())).addArrayOfUUID(ids))
+                  .map(
+                      rows -> {
+                        Row row = rows.iterator().next();
+                        Set<String> written = Set.of(row.getArrayOfStrings("written"));
+                        long unwritten =
+                            inflight.entrySet().stream()
+                                .filter(entry -> !written.contains(entry.getKey()))
+                                .mapToLong(Map.Entry::getValue)
+                                .sum();
+                        return new Figures(
+                            row.getInteger("quantity_available"),
+                            row.getInteger("quantity_sold"),
+                            row.getLong("held_or_paid"),
+                            stock == null ? -1 : stock.toLong(),
+                            unwritten,
+                            written);
+                      });
+            });
   }
 
   private Future<Long> judge(FlashSale sale, SaleKeys keys, Figures figures) {
     long drift = figures.stock() < 0 ? 0 : figures.redisDrift();
     saleMeters.gauge("flashsale.reconciliation.drift", sale.saleId()).set(drift);
     if (!figures.databaseConsistent()) {
-      String message = "sale " + sale.saleId() + ": the DATABASE is inconsistent: RESERVED+PAID = "
-          + figures.heldOrPaid() + ", quantity_sold = " + figures.sold() + ", available = " + figures.available();
+      String message =
+          "sale "
+              + sale.saleId()
+              + ": the DATABASE is inconsistent: RESERVED+PAID = "
+              + figures.heldOrPaid()
+              + ", quantity_sold = "
+              + figures.sold()
+              + ", available = "
+              + figures.available();
       LOG.error(message);
       return alert(sale, "DATABASE_INCONSISTENT", message, figures).map(drift);
     }
@@ -207,12 +291,24 @@ public final class Reconciliation {
       return Future.succeededFuture(drift);
     }
     suspicious.remove(sale.saleId());
-    String message = "sale " + sale.saleId() + ": Redis stock " + figures.stock() + " + in flight " + figures.inflight()
-        + " + sold " + figures.sold() + " != available " + figures.available() + " (drift " + drift
-        + "); repairing Redis from the database";
+    String message =
+        "sale "
+            + sale.saleId()
+            + ": Redis stock "
+            + figures.stock()
+            + " + in flight "
+            + figures.inflight()
+            + " + sold "
+            + figures.sold()
+            + " != available "
+            + figures.available()
+            + " (drift "
+            + drift
+            + "); repairing Redis from the database";
     LOG.error(message);
     metrics.counter("flashsale.reconciliation.repairs").increment();
-    return repair.run(keys, figures.available() - figures.sold(), figures.written())
+    return repair
+        .run(keys, figures.available() - figures.sold(), figures.written())
         .compose(repaired -> alert(sale, "REDIS_DRIFT_REPAIRED", message, figures))
         .map(drift);
   }
@@ -222,11 +318,20 @@ public final class Reconciliation {
     if (settings.alertWebhookUrl().isBlank()) {
       return Future.succeededFuture();
     }
-    JsonObject body = new JsonObject()
-        .put("kind", kind).put("saleId", sale.saleId()).put("message", message)
-        .put("quantityAvailable", figures.available()).put("quantitySold", figures.sold())
-        .put("heldOrPaid", figures.heldOrPaid()).put("redisStock", figures.stock()).put("inFlight", figures.inflight());
-    return alerts.postAbs(settings.alertWebhookUrl()).timeout(5_000).sendJsonObject(body)
+    JsonObject body =
+        new JsonObject()
+            .put("kind", kind)
+            .put("saleId", sale.saleId())
+            .put("message", message)
+            .put("quantityAvailable", figures.available())
+            .put("quantitySold", figures.sold())
+            .put("heldOrPaid", figures.heldOrPaid())
+            .put("redisStock", figures.stock())
+            .put("inFlight", figures.inflight());
+    return alerts
+        .postAbs(settings.alertWebhookUrl())
+        .timeout(5_000)
+        .sendJsonObject(body)
         .onFailure(e -> LOG.warn("alert hook did not answer", e))
         .otherwiseEmpty()
         .mapEmpty();

@@ -8,14 +8,19 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 
-/** {@code repair_stock.lua}: sets a sale's stock counter from the database, less what is in flight. */
+/**
+ * {@code repair_stock.lua}: sets a sale's stock counter from the database, less what is in flight.
+ */
 final class RepairStockScript extends RedisScript {
 
   RepairStockScript(Redis redis) {
     super(redis, "repair_stock");
   }
 
-  /** {@code unsold}: available less sold, as the database has it; {@code written}: in-flight orders it already has. */
+  /**
+   * {@code unsold}: available less sold, as the database has it; {@code written}: in-flight orders
+   * it already has.
+   */
   Future<Void> run(SaleKeys keys, long unsold, Collection<String> written) {
     List<String> args = new ArrayList<>(1 + written.size());
     args.add(Long.toString(unsold));

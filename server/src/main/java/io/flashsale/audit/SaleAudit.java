@@ -18,8 +18,8 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * One sale's books: PostgreSQL's figures, Redis' figures, the admission timeline and the
- * winners with their queue numbers, and SPEC section 10's invariants judged on them.
+ * One sale's books: PostgreSQL's figures, Redis' figures, the admission timeline and the winners
+ * with their queue numbers, and SPEC section 10's invariants judged on them.
  */
 public final class SaleAudit {
 
@@ -35,7 +35,8 @@ public final class SaleAudit {
 
   /** Empty if there is no such sale. */
   public Future<JsonObject> report(UUID saleId) {
-    return pool.preparedQuery("""
+    return pool.preparedQuery(
+            """
             SELECT s.quantity_available, s.quantity_sold, s.per_user_limit, s.status, s.admission_rate_per_second,
                    coalesce(sum(o.quantity) FILTER (WHERE o.status IN ('RESERVED', 'PAID')), 0) AS held_or_paid,
                    coalesce(sum(o.quantity) FILTER (WHERE o.status = 'RESERVED'), 0) AS held,
@@ -53,20 +54,24 @@ public final class SaleAudit {
              WHERE s.sale_id = $1
              GROUP BY s.sale_id""")
         .execute(Tuple.of(saleId))
-        .compose(rows -> rows.size() == 0
-            ? Future.succeededFuture(null)
-            : withRedis(saleId, rows.iterator().next()));
+        .compose(
+            rows ->
+                rows.size() == 0
+                    ? Future.succeededFuture(null)
+                    : withRedis(saleId, rows.iterator().next()));
   }
 
   private Future<JsonObject> withRedis(UUID saleId, Row db) {
     SaleKeys keys = new SaleKeys(saleId.toString());
-    Future<List<Response>> figures = redis.batch(List.of(
-        Request.cmd(Command.GET).arg(keys.stock()),
-        Request.cmd(Command.ZCARD).arg(keys.line()),
-        Request.cmd(Command.SCARD).arg(keys.prequeue()),
-        Request.cmd(Command.HLEN).arg(keys.tickets()),
-        Request.cmd(Command.GET).arg(keys.cursor()),
-        Request.cmd(Command.HGETALL).arg(keys.rejections())));
+    Future<List<Response>> figures =
+        redis.batch(
+            List.of(
+                Request.cmd(Command.GET).arg(keys.stock()),
+                Request.cmd(Command.ZCARD).arg(keys.line()),
+                Request.cmd(Command.SCARD).arg(keys.prequeue()),
+                Request.cmd(Command.HLEN).arg(keys.tickets()),
+                Request.cmd(Command.GET).arg(keys.cursor()),
+                Request.cmd(Command.HGETALL).arg(keys.rejections())));
     Future<List<Winner>> winners = winners(saleId, keys);
     return Future.all(figures, winners).map(all -> judge(db, figures.result(), winners.result()));
   }
@@ -75,38 +80,49 @@ public final class SaleAudit {
   private record Winner(String userId, int quantity, long queueNumber, long admittedAtMillis) {}
 
   private Future<List<Winner>> winners(UUID saleId, SaleKeys keys) {
-    return pool.preparedQuery("""
+    return pool.preparedQuery(
+            """
             SELECT user_id, coalesce(sum(quantity) FILTER (WHERE status IN ('RESERVED', 'PAID')), 0) AS units
               FROM sale_orders WHERE sale_id = $1
              GROUP BY user_id ORDER BY min(reserved_at) LIMIT $2""")
         .execute(Tuple.of(saleId, MAX_WINNERS_LISTED))
-        .compose(rows -> {
-          List<String> users = new ArrayList<>(rows.size());
-          List<Integer> units = new ArrayList<>(rows.size());
-          rows.forEach(row -> {
-            users.add(row.getString("user_id"));
-            units.add(row.getLong("units").intValue());
-          });
-          if (users.isEmpty()) {
-            return Future.succeededFuture(List.of());
-          }
-          Request tickets = Request.cmd(Command.HMGET).arg(keys.tickets());
-          users.forEach(tickets::arg);
-          return redis.send(tickets).map(reply -> {
-            List<Winner> winners = new ArrayList<>(users.size());
-            for (int i = 0; i < users.size(); i++) {
-              Ticket ticket = reply.get(i) == null ? null : Ticket.decode(reply.get(i).toString());
-              winners.add(new Winner(users.get(i), units.get(i), ticket == null ? 0 : ticket.number(),
-                  ticket == null ? 0 : ticket.admittedAtMillis()));
-            }
-            return winners;
-          });
-        });
+        .compose(
+            rows -> {
+              List<String> users = new ArrayList<>(rows.size());
+              List<Integer> units = new ArrayList<>(rows.size());
+              rows.forEach(
+                  row -> {
+                    users.add(row.getString("user_id"));
+                    units.add(row.getLong("units").intValue());
+                  });
+              if (users.isEmpty()) {
+                return Future.succeededFuture(List.of());
+              }
+              Request tickets = Request.cmd(Command.HMGET).arg(keys.tickets());
+              users.forEach(tickets::arg);
+              return redis
+                  .send(tickets)
+                  .map(
+                      reply -> {
+                        List<Winner> winners = new ArrayList<>(users.size());
+                        for (int i = 0; i < users.size(); i++) {
+                          Ticket ticket =
+                              reply.get(i) == null ? null : Ticket.decode(reply.get(i).toString());
+                          winners.add(
+                              new Winner(
+                                  users.get(i),
+                                  units.get(i),
+                                  ticket == null ? 0 : ticket.number(),
+                                  ticket == null ? 0 : ticket.admittedAtMillis()));
+                        }
+                        return winners;
+                      });
+            });
   }
 
   /**
-   * The steady rate: the middle 80% of events over the time they took, so neither a first
-   * batch nor the stragglers of the last one skew it. Null when there is too little to measure.
+   * The steady rate: the middle 80% of events over the time they took, so neither a first batch nor
+   * the stragglers of the last one skew it. Null when there is too little to measure.
    */
   private static Double steadyRate(long events, Double p10Seconds, Double p90Seconds) {
     if (p10Seconds == null || p90Seconds == null || p90Seconds <= p10Seconds) {
@@ -133,13 +149,20 @@ public final class SaleAudit {
     long orders = db.getLong("orders");
     OffsetDateTime first = db.getOffsetDateTime("first_reserved");
     OffsetDateTime last = db.getOffsetDateTime("last_reserved");
-    Double reservationRate = steadyRate(orders, db.getDouble("p10_epoch"), db.getDouble("p90_epoch"));
+    Double reservationRate =
+        steadyRate(orders, db.getDouble("p10_epoch"), db.getDouble("p90_epoch"));
     // The list stops at the first MAX_WINNERS_LISTED winners: their admission times would give
     // the rate of the sale's start only, so a longer sale is measured by its reservations.
     boolean truncated = buyers.size() >= MAX_WINNERS_LISTED;
-    long[] admittedAt = buyers.stream().mapToLong(Winner::admittedAtMillis).filter(t -> t > 0).sorted().toArray();
-    Double admissionRate = truncated || admittedAt.length < 10 ? null : steadyRate(admittedAt.length,
-        admittedAt[admittedAt.length / 10] / 1000.0, admittedAt[admittedAt.length * 9 / 10] / 1000.0);
+    long[] admittedAt =
+        buyers.stream().mapToLong(Winner::admittedAtMillis).filter(t -> t > 0).sorted().toArray();
+    Double admissionRate =
+        truncated || admittedAt.length < 10
+            ? null
+            : steadyRate(
+                admittedAt.length,
+                admittedAt[admittedAt.length / 10] / 1000.0,
+                admittedAt[admittedAt.length * 9 / 10] / 1000.0);
 
     List<Winner> admitted = buyers;
     List<Winner> winners = buyers.stream().filter(w -> w.quantity() > 0).toList();
@@ -148,55 +171,81 @@ public final class SaleAudit {
     long maxAdmittedNumber = admitted.stream().mapToLong(Winner::queueNumber).max().orElse(0);
     boolean admittedNumbered = admitted.stream().allMatch(w -> w.queueNumber() > 0);
     JsonArray winnerList = new JsonArray();
-    winners.forEach(w -> winnerList.add(new JsonObject().put("userId", w.userId()).put("units", w.quantity())
-        .put("queueNumber", w.queueNumber())));
+    winners.forEach(
+        w ->
+            winnerList.add(
+                new JsonObject()
+                    .put("userId", w.userId())
+                    .put("units", w.quantity())
+                    .put("queueNumber", w.queueNumber())));
 
     return new JsonObject()
-        .put("database", new JsonObject()
-            .put("status", db.getString("status"))
-            .put("quantityAvailable", available)
-            .put("quantitySold", sold)
-            .put("heldOrPaidUnits", heldOrPaid)
-            .put("heldUnits", db.getLong("held"))
-            .put("paidUnits", db.getLong("paid"))
-            .put("cancelledOrders", db.getLong("cancelled"))
-            .put("expiredOrders", db.getLong("expired"))
-            .put("orders", orders)
-            .put("maxUnitsPerUser", maxPerUser)
-            .put("perUserLimit", limit))
-        .put("redis", new JsonObject()
-            .put("stock", stock)
-            .put("waiting", redisFigures.get(1).toLong())
-            .put("prequeue", redisFigures.get(2).toLong())
-            .put("tickets", redisFigures.get(3).toLong())
-            .put("lastAdmittedQueueNumber", redisFigures.get(4) == null ? 0 : redisFigures.get(4).toLong()))
-        .put("admission", new JsonObject()
-            .put("configuredPerSecond", db.getInteger("admission_rate_per_second"))
-            .put("firstReservedAt", first == null ? null : first.toInstant().toString())
-            .put("lastReservedAt", last == null ? null : last.toInstant().toString())
-            .put("measuredPerSecond", admissionRate != null ? admissionRate : reservationRate)
-            .put("admissionsPerSecond", admissionRate)
-            .put("reservationsPerSecond", reservationRate))
-        .put("fairness", new JsonObject()
-            .put("winners", winners.size())
-            .put("winnersFromTheLine", queued)
-            .put("highestWinningQueueNumber", maxWinnerNumber)
-            // Over a truncated list these cannot be judged (null): a slow card passed on purpose is
-            // admitted after the buyers behind it, so the listed prefix may miss a lower number.
-            .put("winnersAreHeadOfLine", truncated ? null : queued == winners.size() && maxWinnerNumber == winners.size())
-            // With units coming back, later buyers win too: what must hold is that everyone let
-            // out of the line was let out in line order, places 1..n with nobody skipped.
-            .put("admitted", admitted.size())
-            .put("admittedInLineOrder", truncated ? null : admittedNumbered && maxAdmittedNumber == admitted.size())
-            // True when only the first MAX_WINNERS_LISTED winners (by reservation time) were read:
-            // the figures above are about them.
-            .put("truncated", truncated))
+        .put(
+            "database",
+            new JsonObject()
+                .put("status", db.getString("status"))
+                .put("quantityAvailable", available)
+                .put("quantitySold", sold)
+                .put("heldOrPaidUnits", heldOrPaid)
+                .put("heldUnits", db.getLong("held"))
+                .put("paidUnits", db.getLong("paid"))
+                .put("cancelledOrders", db.getLong("cancelled"))
+                .put("expiredOrders", db.getLong("expired"))
+                .put("orders", orders)
+                .put("maxUnitsPerUser", maxPerUser)
+                .put("perUserLimit", limit))
+        .put(
+            "redis",
+            new JsonObject()
+                .put("stock", stock)
+                .put("waiting", redisFigures.get(1).toLong())
+                .put("prequeue", redisFigures.get(2).toLong())
+                .put("tickets", redisFigures.get(3).toLong())
+                .put(
+                    "lastAdmittedQueueNumber",
+                    redisFigures.get(4) == null ? 0 : redisFigures.get(4).toLong()))
+        .put(
+            "admission",
+            new JsonObject()
+                .put("configuredPerSecond", db.getInteger("admission_rate_per_second"))
+                .put("firstReservedAt", first == null ? null : first.toInstant().toString())
+                .put("lastReservedAt", last == null ? null : last.toInstant().toString())
+                .put("measuredPerSecond", admissionRate != null ? admissionRate : reservationRate)
+                .put("admissionsPerSecond", admissionRate)
+                .put("reservationsPerSecond", reservationRate))
+        .put(
+            "fairness",
+            new JsonObject()
+                .put("winners", winners.size())
+                .put("winnersFromTheLine", queued)
+                .put("highestWinningQueueNumber", maxWinnerNumber)
+                // Over a truncated list these cannot be judged (null): a slow card passed on
+                // purpose is
+                // admitted after the buyers behind it, so the listed prefix may miss a lower
+                // number.
+                .put(
+                    "winnersAreHeadOfLine",
+                    truncated
+                        ? null
+                        : queued == winners.size() && maxWinnerNumber == winners.size())
+                // With units coming back, later buyers win too: what must hold is that everyone let
+                // out of the line was let out in line order, places 1..n with nobody skipped.
+                .put("admitted", admitted.size())
+                .put(
+                    "admittedInLineOrder",
+                    truncated ? null : admittedNumbered && maxAdmittedNumber == admitted.size())
+                // True when only the first MAX_WINNERS_LISTED winners (by reservation time) were
+                // read:
+                // the figures above are about them.
+                .put("truncated", truncated))
         .put("botRejections", rejections(redisFigures.get(5)))
         .put("winners", winnerList)
-        .put("invariants", new JsonObject()
-            .put("I1", heldOrPaid <= available && heldOrPaid == sold)
-            .put("I2", maxPerUser <= limit)
-            .put("I3", sold == available)
-            .put("I4", stock >= 0 && stock + sold == available));
+        .put(
+            "invariants",
+            new JsonObject()
+                .put("I1", heldOrPaid <= available && heldOrPaid == sold)
+                .put("I2", maxPerUser <= limit)
+                .put("I3", sold == available)
+                .put("I4", stock >= 0 && stock + sold == available));
   }
 }

@@ -18,11 +18,11 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * A sale's live figures for the admin dashboard, cheap enough to ask every second during the
- * rush: one Redis round trip (counters, set sizes) and one SQL aggregate over the sale's
- * orders and card authorisations, both served by indexes on the sale id. Unlike
- * {@link SaleAudit} it lists no winners and judges no fairness; rates are left to the caller,
- * which sees the counters move between two samples.
+ * A sale's live figures for the admin dashboard, cheap enough to ask every second during the rush:
+ * one Redis round trip (counters, set sizes) and one SQL aggregate over the sale's orders and card
+ * authorisations, both served by indexes on the sale id. Unlike {@link SaleAudit} it lists no
+ * winners and judges no fairness; rates are left to the caller, which sees the counters move
+ * between two samples.
  */
 public final class SaleStats {
 
@@ -40,7 +40,9 @@ public final class SaleStats {
 
   /** Null if there is no such sale. */
   public Future<JsonObject> of(UUID saleId) {
-    Future<Row> database = pool.preparedQuery("""
+    Future<Row> database =
+        pool.preparedQuery(
+                """
             SELECT s.status, s.product_name, s.quantity_available, s.quantity_sold, s.start_time, s.end_time,
                    s.waiting_room, s.admission_rate_per_second,
                    o.orders, o.reserved, o.paid, o.cancelled, o.expired, o.held_or_paid_units,
@@ -66,19 +68,25 @@ public final class SaleStats {
                      FROM payments p JOIN sale_orders po ON po.order_id = p.order_id
                     WHERE po.sale_id = s.sale_id) c
              WHERE s.sale_id = $1""")
-        .execute(Tuple.of(saleId))
-        .map(rows -> rows.size() == 0 ? null : rows.iterator().next());
+            .execute(Tuple.of(saleId))
+            .map(rows -> rows.size() == 0 ? null : rows.iterator().next());
     SaleKeys keys = new SaleKeys(saleId.toString());
-    Future<List<Response>> counters = redis.batch(List.of(
-        Request.cmd(Command.GET).arg(keys.stock()),
-        Request.cmd(Command.ZCARD).arg(keys.line()),
-        Request.cmd(Command.SCARD).arg(keys.prequeue()),
-        Request.cmd(Command.GET).arg(keys.cursor()),
-        Request.cmd(Command.HLEN).arg(keys.tickets()),
-        Request.cmd(Command.HGETALL).arg(keys.rejections()),
-        Request.cmd(Command.HVALS).arg(keys.inflight())));
+    Future<List<Response>> counters =
+        redis.batch(
+            List.of(
+                Request.cmd(Command.GET).arg(keys.stock()),
+                Request.cmd(Command.ZCARD).arg(keys.line()),
+                Request.cmd(Command.SCARD).arg(keys.prequeue()),
+                Request.cmd(Command.GET).arg(keys.cursor()),
+                Request.cmd(Command.HLEN).arg(keys.tickets()),
+                Request.cmd(Command.HGETALL).arg(keys.rejections()),
+                Request.cmd(Command.HVALS).arg(keys.inflight())));
     return Future.all(database, counters)
-        .map(both -> database.result() == null ? null : assemble(saleId, database.result(), counters.result()));
+        .map(
+            both ->
+                database.result() == null
+                    ? null
+                    : assemble(saleId, database.result(), counters.result()));
   }
 
   private JsonObject assemble(UUID saleId, Row db, List<Response> redisFigures) {
@@ -114,38 +122,45 @@ public final class SaleStats {
         .put("prequeue", prequeue)
         .put("admitted", redisFigures.get(3) == null ? 0 : redisFigures.get(3).toLong())
         .put("joined", redisFigures.get(4).toLong())
-        .put("orders", new JsonObject()
-            .put("reservations", db.getLong("orders"))
-            .put("reserved", db.getLong("reserved"))
-            .put("paid", db.getLong("paid"))
-            .put("cancelled", db.getLong("cancelled"))
-            .put("expired", db.getLong("expired")))
-        .put("payments", new JsonObject()
-            .put("authorized", db.getLong("authorized"))
-            .put("declined", db.getLong("declined"))
-            .put("captured", db.getLong("captured"))
-            .put("voided", db.getLong("voided")))
+        .put(
+            "orders",
+            new JsonObject()
+                .put("reservations", db.getLong("orders"))
+                .put("reserved", db.getLong("reserved"))
+                .put("paid", db.getLong("paid"))
+                .put("cancelled", db.getLong("cancelled"))
+                .put("expired", db.getLong("expired")))
+        .put(
+            "payments",
+            new JsonObject()
+                .put("authorized", db.getLong("authorized"))
+                .put("declined", db.getLong("declined"))
+                .put("captured", db.getLong("captured"))
+                .put("voided", db.getLong("voided")))
         .put("botRejections", rejections)
-        .put("reconciliation", reconciliation(saleId, available, sold, heldOrPaid, stock, inFlight));
+        .put(
+            "reconciliation", reconciliation(saleId, available, sold, heldOrPaid, stock, inFlight));
   }
 
   /**
-   * The books as they stand now (a take whose write is still in flight counts as in flight,
-   * not as drift) and the drift the reconciler last measured on this instance, if it has
-   * looked at this sale yet and the sale's gauge is still there (an ended sale's goes after
-   * the grace, see {@link io.flashsale.sale.SaleMeters}; its books here still answer).
+   * The books as they stand now (a take whose write is still in flight counts as in flight, not as
+   * drift) and the drift the reconciler last measured on this instance, if it has looked at this
+   * sale yet and the sale's gauge is still there (an ended sale's goes after the grace, see {@link
+   * io.flashsale.sale.SaleMeters}; its books here still answer).
    */
-  private JsonObject reconciliation(UUID saleId, int available, int sold, long heldOrPaid, long stock, long inFlight) {
+  private JsonObject reconciliation(
+      UUID saleId, int available, int sold, long heldOrPaid, long stock, long inFlight) {
     boolean databaseConsistent = heldOrPaid == sold && sold <= available;
     long drift = stock < 0 ? 0 : available - sold - stock - inFlight;
-    Gauge last = metrics.find("flashsale.reconciliation.drift").tag("sale", saleId.toString()).gauge();
+    Gauge last =
+        metrics.find("flashsale.reconciliation.drift").tag("sale", saleId.toString()).gauge();
     // A write between its commit and its bookkeeping shows as drift for an instant; it is only
     // called drift once the reconciler, which looks twice, has measured it too.
     boolean confirmed = last != null && last.value() != 0;
-    String status = !databaseConsistent ? "DATABASE_INCONSISTENT"
-        : stock < 0 ? "NOT_LOADED"
-        : drift == 0 ? "OK"
-        : confirmed ? "DRIFT" : "SETTLING";
+    String status =
+        !databaseConsistent
+            ? "DATABASE_INCONSISTENT"
+            : stock < 0 ? "NOT_LOADED" : drift == 0 ? "OK" : confirmed ? "DRIFT" : "SETTLING";
     return new JsonObject()
         .put("status", status)
         .put("redisStock", stock)

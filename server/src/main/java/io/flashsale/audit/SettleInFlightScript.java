@@ -9,7 +9,11 @@ import java.util.List;
 /** {@code settle_inflight.lua}: settles one in-flight take that has been pending too long. */
 final class SettleInFlightScript extends RedisScript {
 
-  enum Outcome { ALREADY_SETTLED, WRITTEN, RETURNED }
+  enum Outcome {
+    ALREADY_SETTLED,
+    WRITTEN,
+    RETURNED
+  }
 
   /**
    * {@code unitsReturned} to the pool (0 unless RETURNED); {@code ticketState} the admitted buyer's
@@ -24,7 +28,8 @@ final class SettleInFlightScript extends RedisScript {
   /** {@code written}: the database has the order. */
   Future<Settled> run(SaleKeys keys, String orderId, boolean written) {
     return call(keys(keys), List.of(orderId, written ? "1" : "0"))
-        .map(reply -> new Settled(Outcome.valueOf(reply.string()), reply.integer(), reply.string()));
+        .map(
+            reply -> new Settled(Outcome.valueOf(reply.string()), reply.integer(), reply.string()));
   }
 
   /** The keys, in the order the script's header names them. */

@@ -6,10 +6,16 @@ import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 import java.util.List;
 
-/** {@code claim_preauthorizations.lua}: buyers whose card pre-authorisation should start now, each under a lease. */
+/**
+ * {@code claim_preauthorizations.lua}: buyers whose card pre-authorisation should start now, each
+ * under a lease.
+ */
 final class ClaimPreauthorizationsScript extends RedisScript {
 
-  /** How many to claim at most, the lease, places beyond the units left, the sale's rate and the horizon. */
+  /**
+   * How many to claim at most, the lease, places beyond the units left, the sale's rate and the
+   * horizon.
+   */
   record Claim(int most, long leaseMillis, int buffer, int ratePerSecond, long horizonSeconds) {}
 
   /** A buyer whose card is to be pre-authorised: {@code user|ticketId|quantity|paymentMethod}. */
@@ -29,18 +35,30 @@ final class ClaimPreauthorizationsScript extends RedisScript {
   }
 
   Future<List<Claimed>> run(SaleKeys keys, Claim claim) {
-    List<String> args = List.of(Integer.toString(claim.most()), Long.toString(claim.leaseMillis()),
-        Integer.toString(claim.buffer()), Integer.toString(claim.ratePerSecond()), Long.toString(claim.horizonSeconds()));
+    List<String> args =
+        List.of(
+            Integer.toString(claim.most()),
+            Long.toString(claim.leaseMillis()),
+            Integer.toString(claim.buffer()),
+            Integer.toString(claim.ratePerSecond()),
+            Long.toString(claim.horizonSeconds()));
     return call(keys(keys), args)
-        .map(reply -> {
-          reply.string();
-          return reply.rest().stream().map(Claimed::decode).toList();
-        });
+        .map(
+            reply -> {
+              reply.string();
+              return reply.rest().stream().map(Claimed::decode).toList();
+            });
   }
 
   /** The keys, in the order the script's header names them. */
   static List<String> keys(SaleKeys keys) {
-    return List.of(keys.preauthQueue(), keys.preauthorizing(), keys.paymentMethods(), keys.tickets(),
-        keys.cursor(), keys.stock(), keys.control());
+    return List.of(
+        keys.preauthQueue(),
+        keys.preauthorizing(),
+        keys.paymentMethods(),
+        keys.tickets(),
+        keys.cursor(),
+        keys.stock(),
+        keys.control());
   }
 }

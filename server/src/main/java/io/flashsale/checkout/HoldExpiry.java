@@ -19,9 +19,9 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * Releases holds nobody checked out in time (and every hold left when a sale ends): EXPIRED,
- * units back in the pool for the next buyer in line, the card's authorisation queued for a
- * void. Runs on every instance; SKIP LOCKED hands each hold to exactly one of them.
+ * Releases holds nobody checked out in time (and every hold left when a sale ends): EXPIRED, units
+ * back in the pool for the next buyer in line, the card's authorisation queued for a void. Runs on
+ * every instance; SKIP LOCKED hands each hold to exactly one of them.
  */
 public final class HoldExpiry {
 
@@ -35,8 +35,14 @@ public final class HoldExpiry {
   private final EventBus eventBus;
   private final MeterRegistry metrics;
 
-  public HoldExpiry(Pool pool, OrderRepository orders, AuthorizationRepository authorizations,
-                    Reservations reservations, ReservationDesk desk, EventBus eventBus, MeterRegistry metrics) {
+  public HoldExpiry(
+      Pool pool,
+      OrderRepository orders,
+      AuthorizationRepository authorizations,
+      Reservations reservations,
+      ReservationDesk desk,
+      EventBus eventBus,
+      MeterRegistry metrics) {
     this.pool = pool;
     this.orders = orders;
     this.authorizations = authorizations;
@@ -48,29 +54,48 @@ public final class HoldExpiry {
 
   /** One sweep; resolves to the number of holds released. */
   public Future<Integer> sweep() {
-    return pool.withTransaction(conn -> orders.lockExpiredHolds(conn, BATCH).compose(due -> expireAll(conn, due, 0,
-            new ArrayList<>())))
+    return pool.withTransaction(
+            conn ->
+                orders
+                    .lockExpiredHolds(conn, BATCH)
+                    .compose(due -> expireAll(conn, due, 0, new ArrayList<>())))
         .compose(expired -> Future.all(expired.stream().map(desk::release).toList()).map(expired))
-        .map(expired -> {
-          expired.forEach(order -> SaleEvents.publish(eventBus, new BuyerOutcome(order.saleId(), order.userId(),
-              TicketState.EXPIRED, order.orderId())));
-          metrics.counter("flashsale.holds.expired").increment(expired.size());
-          return expired.size();
-        });
+        .map(
+            expired -> {
+              expired.forEach(
+                  order ->
+                      SaleEvents.publish(
+                          eventBus,
+                          new BuyerOutcome(
+                              order.saleId(),
+                              order.userId(),
+                              TicketState.EXPIRED,
+                              order.orderId())));
+              metrics.counter("flashsale.holds.expired").increment(expired.size());
+              return expired.size();
+            });
   }
 
-  /** One after another: each release updates its sale's row, which the transaction already may hold. */
-  private Future<List<SaleOrder>> expireAll(SqlConnection conn, List<SaleOrder> due, int next, List<SaleOrder> done) {
+  /**
+   * One after another: each release updates its sale's row, which the transaction already may hold.
+   */
+  private Future<List<SaleOrder>> expireAll(
+      SqlConnection conn, List<SaleOrder> due, int next, List<SaleOrder> done) {
     if (next == due.size()) {
       return Future.succeededFuture(done);
     }
     SaleOrder order = due.get(next);
-    return reservations.releaseInTransaction(conn, order, OrderStatus.EXPIRED)
-        .compose(expired -> authorizations.requestVoid(conn, UUID.fromString(order.saleId()), order.userId())
-            .map(requested -> {
-              done.add(expired);
-              return done;
-            }))
+    return reservations
+        .releaseInTransaction(conn, order, OrderStatus.EXPIRED)
+        .compose(
+            expired ->
+                authorizations
+                    .requestVoid(conn, UUID.fromString(order.saleId()), order.userId())
+                    .map(
+                        requested -> {
+                          done.add(expired);
+                          return done;
+                        }))
         .compose(soFar -> expireAll(conn, due, next + 1, soFar));
   }
 }

@@ -6,9 +6,9 @@ import io.vertx.core.json.JsonObject;
 import java.util.UUID;
 
 /**
- * A buyer leaving a sale's waiting room: out of the line, or, for one already admitted and
- * holding a unit, that hold cancelled like any other (the unit goes to the next buyer and the
- * card authorisation is voided).
+ * A buyer leaving a sale's waiting room: out of the line, or, for one already admitted and holding
+ * a unit, that hold cancelled like any other (the unit goes to the next buyer and the card
+ * authorisation is voided).
  */
 public final class LeavingTheLine {
 
@@ -20,13 +20,28 @@ public final class LeavingTheLine {
     this.checkout = checkout;
   }
 
-  /** {@code ticketId} null: the caller's own ticket. The answer: saleId, ticketId, state and, after a hold, orderId. */
+  /**
+   * {@code ticketId} null: the caller's own ticket. The answer: saleId, ticketId, state and, after
+   * a hold, orderId.
+   */
   public Future<JsonObject> leave(String userId, UUID saleId, String ticketId) {
     return room.leave(userId, saleId, ticketId)
-        .compose(departure -> (departure.heldOrderId() == null
-            ? Future.succeededFuture(new JsonObject().put("state", departure.ticket().state().name()))
-            : checkout.cancel(userId, UUID.fromString(departure.heldOrderId()))
-                .map(order -> new JsonObject().put("state", order.status().name()).put("orderId", order.orderId())))
-            .map(answer -> answer.put("saleId", saleId.toString()).put("ticketId", departure.ticket().ticketId())));
+        .compose(
+            departure ->
+                (departure.heldOrderId() == null
+                        ? Future.succeededFuture(
+                            new JsonObject().put("state", departure.ticket().state().name()))
+                        : checkout
+                            .cancel(userId, UUID.fromString(departure.heldOrderId()))
+                            .map(
+                                order ->
+                                    new JsonObject()
+                                        .put("state", order.status().name())
+                                        .put("orderId", order.orderId())))
+                    .map(
+                        answer ->
+                            answer
+                                .put("saleId", saleId.toString())
+                                .put("ticketId", departure.ticket().ticketId())));
   }
 }

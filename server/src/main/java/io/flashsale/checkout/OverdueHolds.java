@@ -18,8 +18,10 @@ import java.util.logging.Logger;
 public final class OverdueHolds {
 
   static final Duration PERIOD = Duration.ofSeconds(5);
+
   /** Thirty sweeps: a hold this far past its expiry was not merely waiting for the next one. */
   static final Duration OVERDUE_AFTER = Duration.ofSeconds(30);
+
   private static final Logger LOG = Logger.getLogger(OverdueHolds.class.getName());
 
   private final Pool pool;
@@ -32,20 +34,26 @@ public final class OverdueHolds {
   /** Registers the gauge and counts every {@link #PERIOD} until the returned stop runs. */
   public static Runnable watch(Vertx vertx, Pool pool, MeterRegistry metrics) {
     OverdueHolds holds = new OverdueHolds(pool);
-    Gauge.builder("flashsale.holds.overdue", holds.overdue, count -> count.get() < 0 ? Double.NaN : count.get())
+    Gauge.builder(
+            "flashsale.holds.overdue",
+            holds.overdue,
+            count -> count.get() < 0 ? Double.NaN : count.get())
         .register(metrics);
     long timer = vertx.setPeriodic(PERIOD.toMillis(), id -> holds.count());
     return () -> vertx.cancelTimer(timer);
   }
 
   private void count() {
-    pool.query("SELECT count(*) AS overdue FROM sale_orders WHERE status = 'RESERVED' AND expires_at <= now() - interval '"
-            + OVERDUE_AFTER.toSeconds() + " seconds'")
+    pool.query(
+            "SELECT count(*) AS overdue FROM sale_orders WHERE status = 'RESERVED' AND expires_at <= now() - interval '"
+                + OVERDUE_AFTER.toSeconds()
+                + " seconds'")
         .execute()
         .onSuccess(rows -> overdue.set(rows.iterator().next().getLong("overdue")))
-        .onFailure(e -> {
-          overdue.set(-1);
-          LOG.log(Level.FINE, "overdue holds not counted", e);
-        });
+        .onFailure(
+            e -> {
+              overdue.set(-1);
+              LOG.log(Level.FINE, "overdue holds not counted", e);
+            });
   }
 }

@@ -25,26 +25,28 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Pre-authorises the cards of buyers waiting in line, head first and only as far back as can
- * still win, so that winning is one click. One round claims a batch under a lease, asks the
- * gateway for each (idempotent keys), records the answers in PostgreSQL, then tells Redis, which
- * makes authorised buyers admissible and takes declined ones out of the line.
+ * Pre-authorises the cards of buyers waiting in line, head first and only as far back as can still
+ * win, so that winning is one click. One round claims a batch under a lease, asks the gateway for
+ * each (idempotent keys), records the answers in PostgreSQL, then tells Redis, which makes
+ * authorised buyers admissible and takes declined ones out of the line.
  *
- * <p>Answers are recorded in groups: those of a round that arrive within {@link #GROUP_MILLIS}
- * of the group's first go to PostgreSQL in one statement and to Redis in one script call. A
- * slow bank still holds back only its own buyer, and the per-answer cost of two round trips
- * no longer caps how many cards a second the line can have ready.
+ * <p>Answers are recorded in groups: those of a round that arrive within {@link #GROUP_MILLIS} of
+ * the group's first go to PostgreSQL in one statement and to Redis in one script call. A slow bank
+ * still holds back only its own buyer, and the per-answer cost of two round trips no longer caps
+ * how many cards a second the line can have ready.
  */
 public final class Preauthorizations {
 
   private static final Logger LOG = LoggerFactory.getLogger(Preauthorizations.class);
+
   /**
-   * How far ahead of the admission cursor cards are authorised, in time at the admission rate:
-   * a minute of admissions (and at most twice the units left). Money is held only for buyers
-   * about to be let out, and the gateway and this instance are not asked to authorise a whole
-   * line the stock could serve but the rate will take hours to reach.
+   * How far ahead of the admission cursor cards are authorised, in time at the admission rate: a
+   * minute of admissions (and at most twice the units left). Money is held only for buyers about to
+   * be let out, and the gateway and this instance are not asked to authorise a whole line the stock
+   * could serve but the rate will take hours to reach.
    */
   static final Duration HORIZON = Duration.ofMinutes(1);
+
   /** How long the first answer of a group waits for others to join it. */
   static final long GROUP_MILLIS = 2;
 
@@ -57,8 +59,14 @@ public final class Preauthorizations {
   private final ClaimPreauthorizationsScript claim;
   private final RecordPreauthorizationsScript record;
 
-  public Preauthorizations(Redis redis, Pool pool, PaymentGateway gateway, AuthorizationRepository authorizations,
-                           Vertx vertx, MeterRegistry metrics, Duration lease) {
+  public Preauthorizations(
+      Redis redis,
+      Pool pool,
+      PaymentGateway gateway,
+      AuthorizationRepository authorizations,
+      Vertx vertx,
+      MeterRegistry metrics,
+      Duration lease) {
     this.lease = lease;
     this.pool = pool;
     this.gateway = gateway;
@@ -78,17 +86,24 @@ public final class Preauthorizations {
     SaleKeys keys = new SaleKeys(sale.saleId());
     // Two seconds of admissions beyond the units left: enough that the line never waits on a card.
     int buffer = Math.max(100, 2 * sale.admissionRatePerSecond());
-    return claim.run(keys, new ClaimPreauthorizationsScript.Claim(most, lease.toMillis(), buffer,
-            sale.admissionRatePerSecond(), HORIZON.toSeconds()))
-        .compose(claimed -> {
-          if (claimed.isEmpty()) {
-            return Future.succeededFuture(0);
-          }
-          // Unanswered calls stay leased; the lease runs out and they are tried again.
-          AnswerGroups groups = new AnswerGroups(sale, keys);
-          return Future.join(claimed.stream().map(buyer -> authorize(sale, buyer).compose(groups::add)).toList())
-              .map(claimed.size());
-        });
+    return claim
+        .run(
+            keys,
+            new ClaimPreauthorizationsScript.Claim(
+                most, lease.toMillis(), buffer, sale.admissionRatePerSecond(), HORIZON.toSeconds()))
+        .compose(
+            claimed -> {
+              if (claimed.isEmpty()) {
+                return Future.succeededFuture(0);
+              }
+              // Unanswered calls stay leased; the lease runs out and they are tried again.
+              AnswerGroups groups = new AnswerGroups(sale, keys);
+              return Future.join(
+                      claimed.stream()
+                          .map(buyer -> authorize(sale, buyer).compose(groups::add))
+                          .toList())
+                  .map(claimed.size());
+            });
   }
 
   private Future<Answer> authorize(FlashSale sale, Claimed buyer) {
@@ -96,17 +111,33 @@ public final class Preauthorizations {
     // an outage gets the same hold back, never a second one.
     String key = "preauth:" + sale.saleId() + ":" + buyer.userId();
     long amount = sale.priceCents() * buyer.quantity();
-    return gateway.authorize(new AuthorizationRequest(key, buyer.userId(), buyer.paymentMethodId(), amount,
-            sale.currency()))
-        .map(auth -> new Answer(buyer.userId(), key, buyer.paymentMethodId(),
-            auth.authorizationId() != null ? auth.authorizationId() : key, amount,
-            auth.approved() ? null : String.valueOf(auth.declineReason())))
-        .onSuccess(answer -> metrics.counter("flashsale.preauthorizations",
-            "outcome", answer.declineReason() == null ? "AUTHORIZED" : "DECLINED").increment())
-        .onFailure(e -> {
-          metrics.counter("flashsale.preauthorizations", "outcome", "ERROR").increment();
-          LOG.debug("pre-authorisation for " + buyer.userId() + " got no answer; will retry", e);
-        });
+    return gateway
+        .authorize(
+            new AuthorizationRequest(
+                key, buyer.userId(), buyer.paymentMethodId(), amount, sale.currency()))
+        .map(
+            auth ->
+                new Answer(
+                    buyer.userId(),
+                    key,
+                    buyer.paymentMethodId(),
+                    auth.authorizationId() != null ? auth.authorizationId() : key,
+                    amount,
+                    auth.approved() ? null : String.valueOf(auth.declineReason())))
+        .onSuccess(
+            answer ->
+                metrics
+                    .counter(
+                        "flashsale.preauthorizations",
+                        "outcome",
+                        answer.declineReason() == null ? "AUTHORIZED" : "DECLINED")
+                    .increment())
+        .onFailure(
+            e -> {
+              metrics.counter("flashsale.preauthorizations", "outcome", "ERROR").increment();
+              LOG.debug(
+                  "pre-authorisation for " + buyer.userId() + " got no answer; will retry", e);
+            });
   }
 
   /** The answers of one round, recorded a group at a time, on the context the round started on. */
@@ -151,21 +182,43 @@ public final class Preauthorizations {
     }
   }
 
-  /** Database first: a buyer becomes admissible only once their authorisation can be captured or voided. */
+  /**
+   * Database first: a buyer becomes admissible only once their authorisation can be captured or
+   * voided.
+   */
   private Future<Void> recordAnswers(FlashSale sale, SaleKeys keys, List<Answer> answers) {
-    return authorizations.recordAnswers(pool, UUID.fromString(sale.saleId()), sale.currency(), answers)
-        .compose(recorded -> record.run(keys, answers.stream()
-            .map(answer -> new RecordPreauthorizationsScript.Answered(answer.userId(), answer.declineReason() == null))
-            .toList()))
+    return authorizations
+        .recordAnswers(pool, UUID.fromString(sale.saleId()), sale.currency(), answers)
+        .compose(
+            recorded ->
+                record.run(
+                    keys,
+                    answers.stream()
+                        .map(
+                            answer ->
+                                new RecordPreauthorizationsScript.Answered(
+                                    answer.userId(), answer.declineReason() == null))
+                        .toList()))
         // Approved after the buyer had left or been dropped: nobody will capture this hold.
-        .compose(gone -> {
-          List<Future<Void>> voids = new ArrayList<>();
-          gone.forEach(user -> voids.add(authorizations.requestVoid(pool, UUID.fromString(sale.saleId()), user)));
-          return Future.all(voids);
-        })
-        .onSuccess(done -> answers.stream().filter(answer -> answer.declineReason() != null).forEach(declined ->
-            SaleEvents.publish(vertx.eventBus(), BuyerOutcome.of(sale.saleId(), declined.userId(),
-                TicketState.DECLINED))))
+        .compose(
+            gone -> {
+              List<Future<Void>> voids = new ArrayList<>();
+              gone.forEach(
+                  user ->
+                      voids.add(
+                          authorizations.requestVoid(pool, UUID.fromString(sale.saleId()), user)));
+              return Future.all(voids);
+            })
+        .onSuccess(
+            done ->
+                answers.stream()
+                    .filter(answer -> answer.declineReason() != null)
+                    .forEach(
+                        declined ->
+                            SaleEvents.publish(
+                                vertx.eventBus(),
+                                BuyerOutcome.of(
+                                    sale.saleId(), declined.userId(), TicketState.DECLINED))))
         .mapEmpty();
   }
 }

@@ -17,22 +17,28 @@ final class RecordPreauthorizationsScript extends RedisScript {
     super(redis, "record_preauthorizations");
   }
 
-  /** Resolves to the buyers authorised after they had left the line or been dropped: their holds are to be voided. */
+  /**
+   * Resolves to the buyers authorised after they had left the line or been dropped: their holds are
+   * to be voided.
+   */
   Future<List<String>> run(SaleKeys keys, List<Answered> answers) {
     List<String> args = new ArrayList<>(answers.size() * 2);
-    answers.forEach(answer -> {
-      args.add(answer.userId());
-      args.add(answer.authorized() ? "AUTHORIZED" : "DECLINED");
-    });
-    return call(keys(keys), args)
-        .map(reply -> {
-          reply.string();
-          return reply.rest();
+    answers.forEach(
+        answer -> {
+          args.add(answer.userId());
+          args.add(answer.authorized() ? "AUTHORIZED" : "DECLINED");
         });
+    return call(keys(keys), args)
+        .map(
+            reply -> {
+              reply.string();
+              return reply.rest();
+            });
   }
 
   /** The keys, in the order the script's header names them. */
   static List<String> keys(SaleKeys keys) {
-    return List.of(keys.preauthorizing(), keys.payments(), keys.line(), keys.tickets(), keys.prequeue());
+    return List.of(
+        keys.preauthorizing(), keys.payments(), keys.line(), keys.tickets(), keys.prequeue());
   }
 }

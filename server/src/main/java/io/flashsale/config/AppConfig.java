@@ -18,9 +18,10 @@ import java.util.Set;
 /**
  * The whole configuration of one server process.
  *
- * <p>Sources, later ones winning: the defaults packed in the jar ({@code conf/flashsale.properties}),
- * the file named by {@code FLASHSALE_CONFIG} or else {@code ./conf/flashsale.properties},
- * then environment variables ({@code FLASHSALE_} + key, upper case, '.' and '-' as '_').
+ * <p>Sources, later ones winning: the defaults packed in the jar ({@code
+ * conf/flashsale.properties}), the file named by {@code FLASHSALE_CONFIG} or else {@code
+ * ./conf/flashsale.properties}, then environment variables ({@code FLASHSALE_} + key, upper case,
+ * '.' and '-' as '_').
  */
 public record AppConfig(
     int httpPort,
@@ -53,74 +54,132 @@ public record AppConfig(
 
   /**
    * Clustered mode. {@code discovery} is "tcp" ({@code members}, host:port each) or "kubernetes"
-   * (endpoints of {@code kubernetesService}); an empty {@code host} lets Hazelcast pick the interface.
+   * (endpoints of {@code kubernetesService}); an empty {@code host} lets Hazelcast pick the
+   * interface.
    */
-  public record ClusterConfig(boolean enabled, String discovery, List<String> members, int port,
-                              int eventBusPort, String host, String kubernetesService, String kubernetesNamespace) {}
+  public record ClusterConfig(
+      boolean enabled,
+      String discovery,
+      List<String> members,
+      int port,
+      int eventBusPort,
+      String host,
+      String kubernetesService,
+      String kubernetesNamespace) {}
 
   /** Group commit of direct purchases: see conf/flashsale.properties. */
-  public record ReservationConfig(long batchWindowMillis, int batchSize, int batchesInFlight, int mostWaiting) {
+  public record ReservationConfig(
+      long batchWindowMillis, int batchSize, int batchesInFlight, int mostWaiting) {
     public ReservationConfig {
       if (batchWindowMillis < 0 || batchSize < 1 || batchesInFlight < 1 || mostWaiting < 1) {
-        throw new IllegalArgumentException("reservations.batch-window-ms must be >= 0, and reservations.batch-size, "
-            + "batches-in-flight and most-waiting >= 1");
+        throw new IllegalArgumentException(
+            "reservations.batch-window-ms must be >= 0, and reservations.batch-size, "
+                + "batches-in-flight and most-waiting >= 1");
       }
     }
   }
 
   /** {@code shuffleSeed} empty: the pre-queue is drawn with a SecureRandom. */
-  public record WaitingRoomConfig(int tickMillis, Duration prequeueWindow, long livePushMillis,
-                                  int admissionTokenSeconds, String shuffleSeed, boolean presence,
-                                  Duration presenceWindow, Duration presenceGrace, long joinWindowMillis,
-                                  int joinBatchSize) {
+  public record WaitingRoomConfig(
+      int tickMillis,
+      Duration prequeueWindow,
+      long livePushMillis,
+      int admissionTokenSeconds,
+      String shuffleSeed,
+      boolean presence,
+      Duration presenceWindow,
+      Duration presenceGrace,
+      long joinWindowMillis,
+      int joinBatchSize) {
     public WaitingRoomConfig {
       if (joinWindowMillis < 0 || joinBatchSize < 1) {
-        throw new IllegalArgumentException("waitingroom.join-window-ms must be >= 0 and waitingroom.join-batch-size >= 1");
+        throw new IllegalArgumentException(
+            "waitingroom.join-window-ms must be >= 0 and waitingroom.join-batch-size >= 1");
       }
     }
   }
 
   /** {@code gateway} is "simulated" or "http"; the http* settings matter only for the latter. */
-  public record PaymentConfig(String gateway, Duration simulatedLatency, double simulatedDeclineRate,
-                              double simulatedTimeoutRate, Duration simulatedRetention, Duration timeout, int preauthConcurrency,
-                              Duration preauthLease,
-                              String httpUrl, String httpApiKey, Duration httpAttemptTimeout, int httpMaxAttempts,
-                              Duration httpInitialBackoff, int httpBreakerFailures, Duration httpBreakerReset) {}
+  public record PaymentConfig(
+      String gateway,
+      Duration simulatedLatency,
+      double simulatedDeclineRate,
+      double simulatedTimeoutRate,
+      Duration simulatedRetention,
+      Duration timeout,
+      int preauthConcurrency,
+      Duration preauthLease,
+      String httpUrl,
+      String httpApiKey,
+      Duration httpAttemptTimeout,
+      int httpMaxAttempts,
+      Duration httpInitialBackoff,
+      int httpBreakerFailures,
+      Duration httpBreakerReset) {}
 
   /** Empty host or URL: that channel is off. */
-  public record NotificationConfig(String smtpHost, int smtpPort, String smtpFrom, String smtpUsername,
-                                   String smtpPassword, String webhookUrl, Duration webhookTimeout) {}
+  public record NotificationConfig(
+      String smtpHost,
+      int smtpPort,
+      String smtpFrom,
+      String smtpUsername,
+      String smtpPassword,
+      String webhookUrl,
+      Duration webhookTimeout) {}
 
   /** Rate limits are requests per second with a burst; a rate of 0 turns that limit off. */
-  public record AntibotConfig(Duration powValidity, double userPerSecond, int userBurst, double ipPerSecond,
-                              int ipBurst, double devicePerSecond, int deviceBurst, String captchaVerifyUrl,
-                              String captchaSecret, Duration captchaTimeout, String captchaHostname,
-                              String captchaAction, Set<String> trustedProxies) {}
+  public record AntibotConfig(
+      Duration powValidity,
+      double userPerSecond,
+      int userBurst,
+      double ipPerSecond,
+      int ipBurst,
+      double devicePerSecond,
+      int deviceBurst,
+      String captchaVerifyUrl,
+      String captchaSecret,
+      Duration captchaTimeout,
+      String captchaHostname,
+      String captchaAction,
+      Set<String> trustedProxies) {}
 
   /** {@code alertWebhookUrl} empty: discrepancies are logged and counted, not posted. */
-  public record AuditConfig(Duration reconcileInterval, Duration inflightStaleAfter, Duration redisCheck,
-                            String alertWebhookUrl) {}
+  public record AuditConfig(
+      Duration reconcileInterval,
+      Duration inflightStaleAfter,
+      Duration redisCheck,
+      String alertWebhookUrl) {}
 
   /**
    * Tokens beside the HS256 secret: {@code oidcIssuer} empty means no OpenID provider; {@code
    * oidcJwksUrl} empty means the issuer's discovery document names it. {@code rolesClaim} is a
    * claim name or a dotted path.
    */
-  public record AuthConfig(boolean acceptSecretTokens, String rolesClaim, String adminRole, String oidcIssuer,
-                           String oidcJwksUrl, String oidcAudience, Duration jwksRefresh, Duration unknownKeyRefetch) {
+  public record AuthConfig(
+      boolean acceptSecretTokens,
+      String rolesClaim,
+      String adminRole,
+      String oidcIssuer,
+      String oidcJwksUrl,
+      String oidcAudience,
+      Duration jwksRefresh,
+      Duration unknownKeyRefetch) {
     public AuthConfig {
       if (!oidcIssuer.isBlank() && oidcAudience.isBlank()) {
-        throw new IllegalArgumentException("oidc.audience must be set with oidc.issuer: tokens meant for other "
-            + "services of the shop would be taken otherwise");
+        throw new IllegalArgumentException(
+            "oidc.audience must be set with oidc.issuer: tokens meant for other "
+                + "services of the shop would be taken otherwise");
       }
       if (!acceptSecretTokens && oidcIssuer.isBlank()) {
-        throw new IllegalArgumentException("jwt.accept-secret-tokens=false needs oidc.issuer: no token could be verified");
+        throw new IllegalArgumentException(
+            "jwt.accept-secret-tokens=false needs oidc.issuer: no token could be verified");
       }
       if (rolesClaim.isBlank() || adminRole.isBlank()) {
         throw new IllegalArgumentException("jwt.roles-claim and jwt.admin-role must not be empty");
       }
       if (jwksRefresh.toSeconds() < 1 || unknownKeyRefetch.isNegative()) {
-        throw new IllegalArgumentException("oidc.jwks-refresh-seconds must be >= 1 and oidc.unknown-key-refetch-ms >= 0");
+        throw new IllegalArgumentException(
+            "oidc.jwks-refresh-seconds must be >= 1 and oidc.unknown-key-refetch-ms >= 0");
       }
     }
 
@@ -143,7 +202,8 @@ public record AppConfig(
   }
 
   /** How long before a sale's start its warm-up and its two countdown notices are due. */
-  public record LifecycleConfig(Duration tick, Duration warmUpLead, Duration firstNoticeLead, Duration lastNoticeLead) {}
+  public record LifecycleConfig(
+      Duration tick, Duration warmUpLead, Duration firstNoticeLead, Duration lastNoticeLead) {}
 
   public AppConfig {
     if (storeDeadline.isNegative() || storeDeadline.isZero()) {
@@ -168,12 +228,14 @@ public record AppConfig(
   /** Loads with {@code environment} as the override layer; tests pass their own map. */
   public static AppConfig load(Map<String, String> environment) {
     Properties merged = new Properties();
-    try (InputStream defaults = AppConfig.class.getClassLoader().getResourceAsStream(DEFAULTS_RESOURCE)) {
+    try (InputStream defaults =
+        AppConfig.class.getClassLoader().getResourceAsStream(DEFAULTS_RESOURCE)) {
       if (defaults == null) {
         throw new IllegalStateException(DEFAULTS_RESOURCE + " missing from the classpath");
       }
       merged.load(defaults);
-      Path file = Path.of(environment.getOrDefault(ENV_PREFIX + "CONFIG", "conf/flashsale.properties"));
+      Path file =
+          Path.of(environment.getOrDefault(ENV_PREFIX + "CONFIG", "conf/flashsale.properties"));
       if (Files.isRegularFile(file)) {
         try (Reader reader = Files.newBufferedReader(file)) {
           merged.load(reader);
@@ -302,9 +364,31 @@ public record AppConfig(
 
   /** Same settings with Redis and PostgreSQL pointed elsewhere (used once embedded servers run). */
   public AppConfig withStores(String redis, String pg) {
-    return new AppConfig(httpPort, httpInstances, httpAccessLog, redis, redisMode, redisPoolSize, pg, pgPoolSize, storeDeadline, jwtSecret,
-        jwtLeewaySeconds, demo, cluster, payment, notifications, lifecycle, checkoutSweep, reservations, waitingRoom, antibot, audit,
-        auth, tracing, endedSaleMetricsGrace);
+    return new AppConfig(
+        httpPort,
+        httpInstances,
+        httpAccessLog,
+        redis,
+        redisMode,
+        redisPoolSize,
+        pg,
+        pgPoolSize,
+        storeDeadline,
+        jwtSecret,
+        jwtLeewaySeconds,
+        demo,
+        cluster,
+        payment,
+        notifications,
+        lifecycle,
+        checkoutSweep,
+        reservations,
+        waitingRoom,
+        antibot,
+        audit,
+        auth,
+        tracing,
+        endedSaleMetricsGrace);
   }
 
   public int effectiveHttpInstances() {
@@ -315,7 +399,8 @@ public record AppConfig(
     String text(String key) {
       String value = values.get(key);
       if (value == null) {
-        throw new IllegalStateException("configuration key " + key + " has no default in " + DEFAULTS_RESOURCE);
+        throw new IllegalStateException(
+            "configuration key " + key + " has no default in " + DEFAULTS_RESOURCE);
       }
       return value;
     }
@@ -330,7 +415,10 @@ public record AppConfig(
 
     /** Comma-separated, blanks dropped. */
     List<String> list(String key) {
-      return Arrays.stream(text(key).split(",")).map(String::trim).filter(v -> !v.isEmpty()).toList();
+      return Arrays.stream(text(key).split(","))
+          .map(String::trim)
+          .filter(v -> !v.isEmpty())
+          .toList();
     }
 
     double decimal(String key) {

@@ -10,7 +10,8 @@ import java.util.Objects;
  *
  * @param orderId the order the state is about; null when there is none (left, dropped, declined...)
  */
-public record BuyerOutcome(String saleId, String userId, TicketState state, String orderId) implements SaleEvent {
+public record BuyerOutcome(String saleId, String userId, TicketState state, String orderId)
+    implements SaleEvent {
 
   public static final String ADDRESS = "flashsale.waitingroom.outcome";
 
@@ -27,7 +28,10 @@ public record BuyerOutcome(String saleId, String userId, TicketState state, Stri
 
   /** The outcome an order's status is: reserved, paid, cancelled or expired. */
   public static BuyerOutcome of(SaleOrder order) {
-    return new BuyerOutcome(order.saleId(), order.userId(), TicketState.valueOf(order.status().name()),
+    return new BuyerOutcome(
+        order.saleId(),
+        order.userId(),
+        TicketState.valueOf(order.status().name()),
         order.orderId());
   }
 
@@ -38,12 +42,18 @@ public record BuyerOutcome(String saleId, String userId, TicketState state, Stri
 
   @Override
   public JsonObject toJson() {
-    return new JsonObject().put("saleId", saleId).put("userId", userId).put("state", state.name())
+    return new JsonObject()
+        .put("saleId", saleId)
+        .put("userId", userId)
+        .put("state", state.name())
         .put("orderId", orderId);
   }
 
   static BuyerOutcome fromJson(JsonObject json) {
-    return new BuyerOutcome(json.getString("saleId"), json.getString("userId"),
-        TicketState.valueOf(json.getString("state")), json.getString("orderId"));
+    return new BuyerOutcome(
+        json.getString("saleId"),
+        json.getString("userId"),
+        TicketState.valueOf(json.getString("state")),
+        json.getString("orderId"));
   }
 }

@@ -8,18 +8,19 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * Publishing sale events, and their codec. Every event is published to every node (with
- * {@code cluster=true}, over Hazelcast): between nodes it travels as its JSON; within a node the
- * record itself is handed over, as records are immutable.
+ * Publishing sale events, and their codec. Every event is published to every node (with {@code
+ * cluster=true}, over Hazelcast): between nodes it travels as its JSON; within a node the record
+ * itself is handed over, as records are immutable.
  */
 public final class SaleEvents {
 
   /** One codec per event class, as Vert.x names a default codec after its class. */
-  static final List<Codec<?>> CODECS = List.of(
-      new Codec<>(BuyerOutcome.class, BuyerOutcome::fromJson),
-      new Codec<>(SoldOut.class, SoldOut::fromJson),
-      new Codec<>(SaleChanged.class, SaleChanged::fromJson),
-      new Codec<>(UnitsReturned.class, UnitsReturned::fromJson));
+  static final List<Codec<?>> CODECS =
+      List.of(
+          new Codec<>(BuyerOutcome.class, BuyerOutcome::fromJson),
+          new Codec<>(SoldOut.class, SoldOut::fromJson),
+          new Codec<>(SaleChanged.class, SaleChanged::fromJson),
+          new Codec<>(UnitsReturned.class, UnitsReturned::fromJson));
 
   private SaleEvents() {}
 
@@ -29,9 +30,8 @@ public final class SaleEvents {
   }
 
   /**
-   * Makes the codec the default for every event class; once at start, before anything is
-   * published. Several engines may share one Vert.x (tests do): the first registers, the others
-   * find it there.
+   * Makes the codec the default for every event class; once at start, before anything is published.
+   * Several engines may share one Vert.x (tests do): the first registers, the others find it there.
    */
   public static synchronized void registerCodecs(EventBus eventBus) {
     CODECS.forEach(codec -> codec.registerOn(eventBus));

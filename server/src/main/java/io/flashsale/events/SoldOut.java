@@ -3,7 +3,9 @@ package io.flashsale.events;
 import io.vertx.core.json.JsonObject;
 import java.util.Objects;
 
-/** A sale's stock reached zero with buyers still waiting: every waiting connection sees SOLD_OUT. */
+/**
+ * A sale's stock reached zero with buyers still waiting: every waiting connection sees SOLD_OUT.
+ */
 public record SoldOut(String saleId) implements SaleEvent {
 
   public static final String ADDRESS = "flashsale.waitingroom.sold-out";

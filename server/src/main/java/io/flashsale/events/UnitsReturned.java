@@ -4,8 +4,8 @@ import io.vertx.core.json.JsonObject;
 import java.util.Objects;
 
 /**
- * Units went back to a sale's pool (a hold released, a lost take returned by reconciliation):
- * the head of its line, admitted by any node, gets them now rather than at the next tick.
+ * Units went back to a sale's pool (a hold released, a lost take returned by reconciliation): the
+ * head of its line, admitted by any node, gets them now rather than at the next tick.
  */
 public record UnitsReturned(String saleId, int units) implements SaleEvent {
 

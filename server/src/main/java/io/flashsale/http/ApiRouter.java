@@ -11,9 +11,9 @@ import io.vertx.openapi.contract.OpenAPIContract;
 import java.util.List;
 
 /**
- * The router: what every request goes through, in order, then each resource's routes, mounted
- * by its own class given only the services it needs. Every route is checked against the
- * contract ({@code openapi.yaml}) before its handler runs.
+ * The router: what every request goes through, in order, then each resource's routes, mounted by
+ * its own class given only the services it needs. Every route is checked against the contract
+ * ({@code openapi.yaml}) before its handler runs.
  */
 public final class ApiRouter {
 
@@ -21,15 +21,32 @@ public final class ApiRouter {
 
   private ApiRouter() {}
 
-  public static Router create(Vertx vertx, ApiServices services, LiveFeed live, OpenAPIContract openapi,
-                              boolean accessLog) {
+  public static Router create(
+      Vertx vertx,
+      ApiServices services,
+      LiveFeed live,
+      OpenAPIContract openapi,
+      boolean accessLog) {
     ContractValidation contract = new ContractValidation(openapi);
     BotAttempts attempts = new BotAttempts(services.clientAddress());
-    SaleRoutes sales = new SaleRoutes(services.pool(), services.sales(), services.catalog(), services.timeline(),
-        services.audit(), services.clock());
-    QueueRoutes queue = new QueueRoutes(services.catalog(), services.botDefence(), attempts, services.waitingRoom(),
-        new LeavingTheLine(services.waitingRoom(), services.checkout()), services.admissionTokens(), services.auth(),
-        live);
+    SaleRoutes sales =
+        new SaleRoutes(
+            services.pool(),
+            services.sales(),
+            services.catalog(),
+            services.timeline(),
+            services.audit(),
+            services.clock());
+    QueueRoutes queue =
+        new QueueRoutes(
+            services.catalog(),
+            services.botDefence(),
+            attempts,
+            services.waitingRoom(),
+            new LeavingTheLine(services.waitingRoom(), services.checkout()),
+            services.admissionTokens(),
+            services.auth(),
+            live);
 
     Router router = Router.router(vertx);
     if (accessLog) {
@@ -46,7 +63,8 @@ public final class ApiRouter {
 
     router.route("/api/*").handler(JsonOnly::check);
     queue.mountLiveFeed(router, contract);
-    // The web pages, the demo sign-in and the dashboard's figures: they say themselves what auth they need.
+    // The web pages, the demo sign-in and the dashboard's figures: they say themselves what auth
+    // they need.
     WebPages.mount(router, services, contract);
 
     sales.markPublic(router);
@@ -56,8 +74,15 @@ public final class ApiRouter {
 
     sales.mount(router, contract);
     queue.mount(router, contract);
-    new OrderRoutes(services.pool(), services.catalog(), services.botDefence(), attempts, services.directPurchase(),
-        services.orders(), services.checkout()).mount(router, contract);
+    new OrderRoutes(
+            services.pool(),
+            services.catalog(),
+            services.botDefence(),
+            attempts,
+            services.directPurchase(),
+            services.orders(),
+            services.checkout())
+        .mount(router, contract);
     new BlacklistRoutes(services.blacklist(), services.operatorLog()).mount(router, contract);
     OperatorRoutes.mount(router, services, contract);
     return router;

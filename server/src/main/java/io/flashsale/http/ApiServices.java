@@ -20,7 +20,9 @@ import io.vertx.redis.client.Redis;
 import io.vertx.sqlclient.Pool;
 import java.time.Clock;
 
-/** Everything the HTTP layer calls into, built once per process and shared by the server verticles. */
+/**
+ * Everything the HTTP layer calls into, built once per process and shared by the server verticles.
+ */
 public record ApiServices(
     BearerAuth auth,
     Pool pool,

@@ -32,12 +32,16 @@ public final class BearerAuth {
   public static final int DEFAULT_LEEWAY_SECONDS = 5;
 
   /**
-   * {@code leewaySeconds}: how far past its {@code exp} a token is still taken (clock skew);
-   * {@code acceptSecretTokens}: whether HS256 tokens signed with {@code secret} are taken;
-   * {@code rolesClaim}: a claim name, or a dotted path into nested claims.
+   * {@code leewaySeconds}: how far past its {@code exp} a token is still taken (clock skew); {@code
+   * acceptSecretTokens}: whether HS256 tokens signed with {@code secret} are taken; {@code
+   * rolesClaim}: a claim name, or a dotted path into nested claims.
    */
-  public record Settings(String secret, int leewaySeconds, boolean acceptSecretTokens, String rolesClaim,
-                         String adminRole) {
+  public record Settings(
+      String secret,
+      int leewaySeconds,
+      boolean acceptSecretTokens,
+      String rolesClaim,
+      String adminRole) {
     public static Settings secretOnly(String secret, int leewaySeconds) {
       return new Settings(secret, leewaySeconds, true, "roles", "admin");
     }
@@ -46,6 +50,7 @@ public final class BearerAuth {
   private final JWTAuth jwt;
   private final Settings settings;
   private final String[] rolesPath;
+
   /** Null: no OpenID provider configured. */
   private final OidcKeys provider;
 
@@ -57,23 +62,31 @@ public final class BearerAuth {
     this.settings = settings;
     this.provider = provider;
     this.rolesPath = settings.rolesClaim().split("\\.");
-    this.jwt = JWTAuth.create(vertx, new JWTAuthOptions()
-        .addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(settings.secret()))
-        .setJWTOptions(new JWTOptions().setLeeway(settings.leewaySeconds())));
+    this.jwt =
+        JWTAuth.create(
+            vertx,
+            new JWTAuthOptions()
+                .addPubSecKey(
+                    new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(settings.secret()))
+                .setJWTOptions(new JWTOptions().setLeeway(settings.leewaySeconds())));
   }
 
-  /** Issues a token (demo sale, load test, tests); production tokens come from the shop's identity provider. */
+  /**
+   * Issues a token (demo sale, load test, tests); production tokens come from the shop's identity
+   * provider.
+   */
   public String issue(String userId, boolean admin, int validSeconds) {
     JsonObject claims = new JsonObject().put("sub", userId);
     if (admin) {
       claims.put("roles", new JsonArray().add(settings.adminRole()));
     }
-    return jwt.generateToken(claims, new JWTOptions().setAlgorithm("HS256").setExpiresInSeconds(validSeconds));
+    return jwt.generateToken(
+        claims, new JWTOptions().setAlgorithm("HS256").setExpiresInSeconds(validSeconds));
   }
 
   /**
-   * A user id goes into Redis keys, pipe-delimited Lua records and SQL text: no control
-   * characters (PostgreSQL refuses NUL in text) and no '|', the records' delimiter.
+   * A user id goes into Redis keys, pipe-delimited Lua records and SQL text: no control characters
+   * (PostgreSQL refuses NUL in text) and no '|', the records' delimiter.
    */
   static boolean isUsableUserId(String userId) {
     for (int i = 0; i < userId.length(); i++) {
@@ -92,50 +105,62 @@ public final class BearerAuth {
     }
     return checked(token)
         .recover(invalid -> Future.failedFuture(unauthorized("the token is invalid or expired")))
-        .compose(user -> {
-          // The library checks exp only when present: a token without one would be good forever.
-          // (It moves exp, iat and nbf out of the principal into the attributes.)
-          if (!(user.attributes().getValue("exp") instanceof Number)) {
-            return Future.failedFuture(unauthorized("the token must carry an expiry (exp)"));
-          }
-          Object subject = user.principal().getValue("sub");
-          if (!(subject instanceof String userId) || userId.isBlank() || userId.length() > MAX_USER_ID_LENGTH) {
-            return Future.failedFuture(unauthorized("the token has no usable subject"));
-          }
-          if (!isUsableUserId(userId)) {
-            return Future.failedFuture(unauthorized(
-                "the token's subject has a control character or '|', which the engine's records cannot hold"));
-          }
-          return Future.succeededFuture(new Caller(userId, hasAdminRole(user.principal())));
-        });
+        .compose(
+            user -> {
+              // The library checks exp only when present: a token without one would be good
+              // forever.
+              // (It moves exp, iat and nbf out of the principal into the attributes.)
+              if (!(user.attributes().getValue("exp") instanceof Number)) {
+                return Future.failedFuture(unauthorized("the token must carry an expiry (exp)"));
+              }
+              Object subject = user.principal().getValue("sub");
+              if (!(subject instanceof String userId)
+                  || userId.isBlank()
+                  || userId.length() > MAX_USER_ID_LENGTH) {
+                return Future.failedFuture(unauthorized("the token has no usable subject"));
+              }
+              if (!isUsableUserId(userId)) {
+                return Future.failedFuture(
+                    unauthorized(
+                        "the token's subject has a control character or '|', which the engine's records cannot hold"));
+              }
+              return Future.succeededFuture(new Caller(userId, hasAdminRole(user.principal())));
+            });
   }
 
   /**
-   * Signature, issuer, audience and expiry. Without an OpenID provider there is one verifier,
-   * which refuses any other algorithm itself: the header is read only to choose between two.
+   * Signature, issuer, audience and expiry. Without an OpenID provider there is one verifier, which
+   * refuses any other algorithm itself: the header is read only to choose between two.
    */
   private Future<User> checked(String token) {
     if (provider == null) {
-      return settings.acceptSecretTokens() ? jwt.authenticate(new TokenCredentials(token))
+      return settings.acceptSecretTokens()
+          ? jwt.authenticate(new TokenCredentials(token))
           : Future.failedFuture("no verifier is configured");
     }
     String algorithm = algorithm(token);
     if ("HS256".equals(algorithm) && settings.acceptSecretTokens()) {
       return jwt.authenticate(new TokenCredentials(token));
     }
-    return algorithm != null ? provider.authenticate(token, algorithm)
+    return algorithm != null
+        ? provider.authenticate(token, algorithm)
         : Future.failedFuture("the token's header names no algorithm");
   }
 
-  /** The header's {@code alg}, or null when the token is not three dot-separated parts with a JSON header. */
+  /**
+   * The header's {@code alg}, or null when the token is not three dot-separated parts with a JSON
+   * header.
+   */
   private static String algorithm(String token) {
     int dot = token.indexOf('.');
     if (dot <= 0 || dot > 2_048) {
       return null;
     }
     try {
-      JsonObject header = new JsonObject(new String(Base64.getUrlDecoder().decode(token.substring(0, dot)),
-          StandardCharsets.UTF_8));
+      JsonObject header =
+          new JsonObject(
+              new String(
+                  Base64.getUrlDecoder().decode(token.substring(0, dot)), StandardCharsets.UTF_8));
       return header.getValue("alg") instanceof String alg ? alg : null;
     } catch (RuntimeException notJson) {
       return null;
@@ -151,12 +176,16 @@ public final class BearerAuth {
     if (value instanceof JsonArray list) {
       return list.contains(settings.adminRole());
     }
-    return value instanceof String names && List.of(names.trim().split("\\s+")).contains(settings.adminRole());
+    return value instanceof String names
+        && List.of(names.trim().split("\\s+")).contains(settings.adminRole());
   }
 
   private static final String PUBLIC = "flashsale.public";
 
-  /** Marks a request that needs no token (the public sale reads): {@link #authenticate} lets it through. */
+  /**
+   * Marks a request that needs no token (the public sale reads): {@link #authenticate} lets it
+   * through.
+   */
   static void markPublic(RoutingContext ctx) {
     ctx.put(PUBLIC, Boolean.TRUE);
     ctx.next();
@@ -168,15 +197,20 @@ public final class BearerAuth {
       return;
     }
     String header = ctx.request().getHeader("Authorization");
-    String token = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : null;
-    verify(token).onComplete(result -> {
-      if (result.succeeded()) {
-        ctx.put(Caller.CONTEXT_KEY, result.result());
-        ctx.next();
-      } else {
-        ctx.fail(result.cause());
-      }
-    });
+    String token =
+        header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)
+            ? header.substring(7).trim()
+            : null;
+    verify(token)
+        .onComplete(
+            result -> {
+              if (result.succeeded()) {
+                ctx.put(Caller.CONTEXT_KEY, result.result());
+                ctx.next();
+              } else {
+                ctx.fail(result.cause());
+              }
+            });
   }
 
   static void requireAdmin(RoutingContext ctx) {

@@ -27,17 +27,26 @@ final class BlacklistRoutes {
   void mount(Router router, ContractValidation contract) {
     router.get("/api/admin/blacklist").handler(contract.of("listBlacklist")).handler(this::list);
     router.post("/api/admin/blacklist").handler(contract.of("addToBlacklist")).handler(this::add);
-    router.delete("/api/admin/blacklist/:userId").handler(contract.of("removeFromBlacklist"))
+    router
+        .delete("/api/admin/blacklist/:userId")
+        .handler(contract.of("removeFromBlacklist"))
         .handler(ctx -> remove(ctx, Kind.ACCOUNT, ctx.pathParam("userId")));
-    router.delete("/api/admin/blacklist/devices/:fingerprint").handler(contract.of("removeDeviceFromBlacklist"))
+    router
+        .delete("/api/admin/blacklist/devices/:fingerprint")
+        .handler(contract.of("removeDeviceFromBlacklist"))
         .handler(ctx -> remove(ctx, Kind.DEVICE, ctx.pathParam("fingerprint")));
   }
 
   private void list(RoutingContext ctx) {
     Future.all(blacklist.list(Kind.ACCOUNT), blacklist.list(Kind.DEVICE))
-        .onSuccess(lists -> Replies.json(ctx, 200, new JsonObject()
-            .put("accounts", new JsonArray(lists.<List<JsonObject>>resultAt(0)))
-            .put("devices", new JsonArray(lists.<List<JsonObject>>resultAt(1)))))
+        .onSuccess(
+            lists ->
+                Replies.json(
+                    ctx,
+                    200,
+                    new JsonObject()
+                        .put("accounts", new JsonArray(lists.<List<JsonObject>>resultAt(0)))
+                        .put("devices", new JsonArray(lists.<List<JsonObject>>resultAt(1)))))
         .onFailure(ctx::fail);
   }
 
@@ -46,23 +55,30 @@ final class BlacklistRoutes {
     JsonObject input = ContractValidation.body(ctx);
     Kind kind = input.containsKey("fingerprint") ? Kind.DEVICE : Kind.ACCOUNT;
     String subject = input.getString(kind.field());
-    blacklist.add(kind, subject, input.getString("reason"), Caller.of(ctx).userId())
+    blacklist
+        .add(kind, subject, input.getString("reason"), Caller.of(ctx).userId())
         .onSuccess(added -> operatorLog.count(Action.BLACKLIST_ADD))
-        .onSuccess(added -> Replies.json(ctx, added ? 201 : 200, new JsonObject().put(kind.field(), subject)
-            .put("blacklisted", true)))
+        .onSuccess(
+            added ->
+                Replies.json(
+                    ctx,
+                    added ? 201 : 200,
+                    new JsonObject().put(kind.field(), subject).put("blacklisted", true)))
         .onFailure(ctx::fail);
   }
 
   private void remove(RoutingContext ctx, Kind kind, String subject) {
-    blacklist.remove(kind, subject)
-        .onSuccess(removed -> {
-          if (removed) {
-            operatorLog.count(Action.BLACKLIST_REMOVE);
-            ctx.response().setStatusCode(204).end();
-          } else {
-            ctx.fail(new FlashSaleException(ErrorCode.NOT_FOUND, "not blacklisted"));
-          }
-        })
+    blacklist
+        .remove(kind, subject)
+        .onSuccess(
+            removed -> {
+              if (removed) {
+                operatorLog.count(Action.BLACKLIST_REMOVE);
+                ctx.response().setStatusCode(204).end();
+              } else {
+                ctx.fail(new FlashSaleException(ErrorCode.NOT_FOUND, "not blacklisted"));
+              }
+            })
         .onFailure(ctx::fail);
   }
 }

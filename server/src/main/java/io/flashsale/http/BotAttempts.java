@@ -4,7 +4,10 @@ import io.flashsale.antibot.BotDefence.Attempt;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
-/** What the bot defence needs to know about a request: who, from where, which device, and its proofs. */
+/**
+ * What the bot defence needs to know about a request: who, from where, which device, and its
+ * proofs.
+ */
 final class BotAttempts {
 
   /** The header a client sends its device fingerprint in (e.g. a FingerprintJS visitor id). */
@@ -20,7 +23,10 @@ final class BotAttempts {
   Attempt of(RoutingContext ctx, JsonObject input) {
     String device = ctx.request().getHeader(DEVICE_HEADER);
     JsonObject work = input.getJsonObject("proofOfWork");
-    return new Attempt(Caller.of(ctx).userId(), clientAddress.of(ctx), device == null ? "" : device,
+    return new Attempt(
+        Caller.of(ctx).userId(),
+        clientAddress.of(ctx),
+        device == null ? "" : device,
         work == null ? null : work.getString("challenge"),
         work == null ? null : work.getString("solution"),
         input.getString("captchaToken"));

@@ -4,14 +4,15 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.Set;
 
 /**
- * The client's IP for rate limiting. Behind a load balancer every request comes from the
- * balancer, so X-Forwarded-For is honoured, but only when the request itself comes from a
- * configured trusted proxy: anyone else could write any address into that header.
+ * The client's IP for rate limiting. Behind a load balancer every request comes from the balancer,
+ * so X-Forwarded-For is honoured, but only when the request itself comes from a configured trusted
+ * proxy: anyone else could write any address into that header.
  */
 public record ClientAddress(Set<String> trustedProxies) {
 
   public String of(RoutingContext ctx) {
-    String peer = ctx.request().remoteAddress() == null ? "" : ctx.request().remoteAddress().hostAddress();
+    String peer =
+        ctx.request().remoteAddress() == null ? "" : ctx.request().remoteAddress().hostAddress();
     String forwarded = ctx.request().getHeader("X-Forwarded-For");
     if (forwarded == null || !trustedProxies.contains(peer)) {
       return peer;

@@ -15,22 +15,32 @@ import java.util.regex.Pattern;
 
 /**
  * The fast path of {@link ContractValidation}: a JSON schema turned once into a tree of plain
- * checks (types, int32/int64, ranges, lengths, precompiled patterns, enums of strings,
- * required, closed objects, one-of-required), so a valid join body costs well under a
- * microsecond instead of the ~10 µs of vertx-json-schema's interpreter. It only ever says
- * "valid" or "look closer": a request it doubts goes to vertx-json-schema, whose verdict and
- * errors decide. A schema that uses a keyword outside this subset is not compiled at all
- * ({@link #of} answers null) and every request goes to vertx-json-schema.
- * {@code CompiledSchemaTest} checks that both agree on the contract's own bad inputs.
+ * checks (types, int32/int64, ranges, lengths, precompiled patterns, enums of strings, required,
+ * closed objects, one-of-required), so a valid join body costs well under a microsecond instead of
+ * the ~10 µs of vertx-json-schema's interpreter. It only ever says "valid" or "look closer": a
+ * request it doubts goes to vertx-json-schema, whose verdict and errors decide. A schema that uses
+ * a keyword outside this subset is not compiled at all ({@link #of} answers null) and every request
+ * goes to vertx-json-schema. {@code CompiledSchemaTest} checks that both agree on the contract's
+ * own bad inputs.
  */
 final class CompiledSchema {
 
   /** Keywords that say nothing about validity. */
-  private static final Set<String> ANNOTATIONS = Set.of("description", "default", "examples", "title", "example",
-      "deprecated", "readOnly", "writeOnly");
+  private static final Set<String> ANNOTATIONS =
+      Set.of(
+          "description",
+          "default",
+          "examples",
+          "title",
+          "example",
+          "deprecated",
+          "readOnly",
+          "writeOnly");
+
   // The same expression as vertx-json-schema's "uuid" format.
-  private static final Pattern UUID = Pattern.compile(
-      "^(?:urn:uuid:)?[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$", Pattern.CASE_INSENSITIVE);
+  private static final Pattern UUID =
+      Pattern.compile(
+          "^(?:urn:uuid:)?[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$", Pattern.CASE_INSENSITIVE);
 
   private final Set<String> types;
   private final String format;
@@ -47,7 +57,10 @@ final class CompiledSchema {
 
   private CompiledSchema(JsonObject schema, Function<String, JsonObject> refs) {
     Object type = schema.getValue("type");
-    types = type == null ? null : type instanceof JsonArray many ? toStrings(many) : Set.of(String.valueOf(type));
+    types =
+        type == null
+            ? null
+            : type instanceof JsonArray many ? toStrings(many) : Set.of(String.valueOf(type));
     format = schema.getString("format");
     minimum = (Number) schema.getValue("minimum");
     maximum = (Number) schema.getValue("maximum");
@@ -55,7 +68,10 @@ final class CompiledSchema {
     maxLength = schema.getInteger("maxLength");
     pattern = schema.containsKey("pattern") ? Pattern.compile(schema.getString("pattern")) : null;
     choices = schema.containsKey("enum") ? toStrings(schema.getJsonArray("enum")) : null;
-    required = schema.containsKey("required") ? List.copyOf(toStrings(schema.getJsonArray("required"))) : List.of();
+    required =
+        schema.containsKey("required")
+            ? List.copyOf(toStrings(schema.getJsonArray("required")))
+            : List.of();
     closed = Boolean.FALSE.equals(schema.getValue("additionalProperties"));
     properties = new HashMap<>();
     JsonObject declared = schema.getJsonObject("properties", new JsonObject());
@@ -69,7 +85,8 @@ final class CompiledSchema {
     oneOfRequired = new ArrayList<>();
     if (schema.containsKey("oneOf")) {
       for (Object option : schema.getJsonArray("oneOf")) {
-        if (!(option instanceof JsonObject choice) || !choice.fieldNames().equals(Set.of("required"))) {
+        if (!(option instanceof JsonObject choice)
+            || !choice.fieldNames().equals(Set.of("required"))) {
           throw new Unsupported();
         }
         oneOfRequired.add(List.copyOf(toStrings(choice.getJsonArray("required"))));
@@ -98,13 +115,27 @@ final class CompiledSchema {
       throw new Unsupported();
     }
     for (String keyword : node.fieldNames()) {
-      boolean known = switch (keyword) {
-        case "type", "minimum", "maximum", "minLength", "maxLength", "pattern", "required", "properties", "oneOf" -> true;
-        case "format" -> Set.of("int32", "int64", "uuid").contains(node.getString("format"));
-        case "enum" -> node.getJsonArray("enum").stream().allMatch(String.class::isInstance);
-        case "additionalProperties" -> Boolean.FALSE.equals(node.getValue("additionalProperties"));
-        default -> ANNOTATIONS.contains(keyword) || keyword.startsWith("x-") || keyword.startsWith("__");
-      };
+      boolean known =
+          switch (keyword) {
+            case "type",
+                "minimum",
+                "maximum",
+                "minLength",
+                "maxLength",
+                "pattern",
+                "required",
+                "properties",
+                "oneOf" ->
+                true;
+            case "format" -> Set.of("int32", "int64", "uuid").contains(node.getString("format"));
+            case "enum" -> node.getJsonArray("enum").stream().allMatch(String.class::isInstance);
+            case "additionalProperties" ->
+                Boolean.FALSE.equals(node.getValue("additionalProperties"));
+            default ->
+                ANNOTATIONS.contains(keyword)
+                    || keyword.startsWith("x-")
+                    || keyword.startsWith("__");
+          };
       if (!known) {
         throw new Unsupported();
       }
@@ -114,7 +145,9 @@ final class CompiledSchema {
 
   /** True only when the value certainly satisfies the schema. */
   boolean accepts(Object value) {
-    if (types != null && !types.contains(typeOf(value)) && !(types.contains("integer") && isInteger(value))) {
+    if (types != null
+        && !types.contains(typeOf(value))
+        && !(types.contains("integer") && isInteger(value))) {
       return false;
     }
     if (value instanceof String text) {
@@ -149,7 +182,10 @@ final class CompiledSchema {
     if (choices != null) {
       return false;
     }
-    if (types != null && types.contains("integer") && !types.contains("number") && !isInteger(number)) {
+    if (types != null
+        && types.contains("integer")
+        && !types.contains("number")
+        && !isInteger(number)) {
       return false;
     }
     if ("int32".equals(format) && !(number instanceof Integer)) {
@@ -158,7 +194,8 @@ final class CompiledSchema {
     if ("int64".equals(format) && !(number instanceof Integer || number instanceof Long)) {
       return false;
     }
-    return (minimum == null || compare(number, minimum) >= 0) && (maximum == null || compare(number, maximum) <= 0);
+    return (minimum == null || compare(number, minimum) >= 0)
+        && (maximum == null || compare(number, maximum) <= 0);
   }
 
   private boolean acceptsObject(JsonObject object) {
@@ -208,7 +245,10 @@ final class CompiledSchema {
   }
 
   private static boolean isInteger(Object value) {
-    if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte
+    if (value instanceof Integer
+        || value instanceof Long
+        || value instanceof Short
+        || value instanceof Byte
         || value instanceof BigInteger) {
       return true;
     }
@@ -220,7 +260,8 @@ final class CompiledSchema {
   }
 
   private static int compare(Number a, Number b) {
-    if ((a instanceof Integer || a instanceof Long) && (b instanceof Integer || b instanceof Long)) {
+    if ((a instanceof Integer || a instanceof Long)
+        && (b instanceof Integer || b instanceof Long)) {
       return Long.compare(a.longValue(), b.longValue());
     }
     if (a instanceof Double || a instanceof Float) {

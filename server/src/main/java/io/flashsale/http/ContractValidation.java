@@ -32,21 +32,21 @@ import java.util.regex.Pattern;
 
 /**
  * Checks each request against its operation in {@code openapi.yaml} before the route's handler
- * runs: path, header and query parameters and the JSON body, each by the schema the contract
- * gives it. A refusal is {@code 400 VALIDATION_FAILED} naming the field, except a path id that
- * fails its schema, which names nothing and is {@code 404 NOT_FOUND} like an unknown id.
+ * runs: path, header and query parameters and the JSON body, each by the schema the contract gives
+ * it. A refusal is {@code 400 VALIDATION_FAILED} naming the field, except a path id that fails its
+ * schema, which names nothing and is {@code 404 NOT_FOUND} like an unknown id.
  *
  * <p>Why not vertx-openapi's {@code RequestValidator.validate(...)}: it moves every request to a
- * worker thread ({@code executeBlocking}) and builds a new schema validator per call (measured
- * here at 250 µs and more per join, most of it the thread hop), and vertx-json-schema's
- * interpreter alone costs 10-30 µs for a two-field body. So each operation's schemas are
- * compiled once: {@link CompiledSchema} answers valid requests on the event loop (about 1-4 µs
- * for a join or purchase, path id, header and body, JSON decoding included), and only a request
- * it doubts goes to vertx-json-schema's validator (built once per operation), whose verdict and
- * errors make the 400. And why not vertx-web-openapi-router's RouterBuilder: it builds its own
- * router, so our handler order (timings, failure handler, JSON-only, public marks, body limit,
- * auth, admin) and the page routes would have to be rebuilt around it, and it validates with the
- * same worker-thread hop, failing with a bare 400 that names no field.
+ * worker thread ({@code executeBlocking}) and builds a new schema validator per call (measured here
+ * at 250 µs and more per join, most of it the thread hop), and vertx-json-schema's interpreter
+ * alone costs 10-30 µs for a two-field body. So each operation's schemas are compiled once: {@link
+ * CompiledSchema} answers valid requests on the event loop (about 1-4 µs for a join or purchase,
+ * path id, header and body, JSON decoding included), and only a request it doubts goes to
+ * vertx-json-schema's validator (built once per operation), whose verdict and errors make the 400.
+ * And why not vertx-web-openapi-router's RouterBuilder: it builds its own router, so our handler
+ * order (timings, failure handler, JSON-only, public marks, body limit, auth, admin) and the page
+ * routes would have to be rebuilt around it, and it validates with the same worker-thread hop,
+ * failing with a bare 400 that names no field.
  *
  * <p>One instance per router (per event loop); the {@link OpenAPIContract} it reads is loaded once
  * per process and only read.
@@ -55,9 +55,21 @@ final class ContractValidation {
 
   /** The contract on the classpath, also served as {@code /openapi.yaml}. */
   static final String CONTRACT = "openapi.yaml";
+
   private static final String BODY = "contract.body";
-  private static final Set<String> WRAPPERS = Set.of("properties", "$ref", "allOf", "anyOf", "items",
-      "prefixItems", "patternProperties", "dependentSchemas", "then", "else", "not");
+  private static final Set<String> WRAPPERS =
+      Set.of(
+          "properties",
+          "$ref",
+          "allOf",
+          "anyOf",
+          "items",
+          "prefixItems",
+          "patternProperties",
+          "dependentSchemas",
+          "then",
+          "else",
+          "not");
   private static final Pattern REQUIRED = Pattern.compile("required property \"(.*)\"");
 
   private final JsonObject raw;
@@ -65,7 +77,8 @@ final class ContractValidation {
   private final Map<String, Check> checks = new HashMap<>();
 
   ContractValidation(OpenAPIContract contract) {
-    // Plain JSON: the loaded contract holds its references as lazy proxies that list no keys of their own.
+    // Plain JSON: the loaded contract holds its references as lazy proxies that list no keys of
+    // their own.
     this.raw = new JsonObject(contract.getRawContract().encode());
     this.schemas = contract.getSchemaRepository();
     for (Operation operation : contract.operations()) {
@@ -75,22 +88,25 @@ final class ContractValidation {
 
   /** Reads and checks the contract; once per process, before any server starts. */
   static Future<OpenAPIContract> load(Vertx vertx) {
-    return Utils.readYamlOrJson(vertx, CONTRACT).compose(document -> OpenAPIContract.from(vertx, forValidation(document)));
+    return Utils.readYamlOrJson(vertx, CONTRACT)
+        .compose(document -> OpenAPIContract.from(vertx, forValidation(document)));
   }
 
   /**
    * The contract as vertx-openapi 5.0 can read it: it refuses an operation whose responses use a
    * media type outside its short list ({@code application/problem+json}, {@code text/csv}). Only
-   * requests are validated, so the response content is dropped from this copy; the document
-   * served at {@code /openapi.yaml} keeps it.
+   * requests are validated, so the response content is dropped from this copy; the document served
+   * at {@code /openapi.yaml} keeps it.
    */
   static JsonObject forValidation(JsonObject document) {
     JsonObject copy = document.copy();
     for (Map.Entry<String, Object> path : copy.getJsonObject("paths")) {
       for (Map.Entry<String, Object> operation : (JsonObject) path.getValue()) {
-        if (operation.getValue() instanceof JsonObject op && op.getValue("responses") instanceof JsonObject responses) {
+        if (operation.getValue() instanceof JsonObject op
+            && op.getValue("responses") instanceof JsonObject responses) {
           for (Map.Entry<String, Object> response : responses) {
-            if (response.getValue() instanceof JsonObject answer && answer.getValue("content") instanceof JsonObject content) {
+            if (response.getValue() instanceof JsonObject answer
+                && answer.getValue("content") instanceof JsonObject content) {
               content.fieldNames().removeIf(type -> !MediaType.isMediaTypeSupported(type));
             }
           }
@@ -100,7 +116,8 @@ final class ContractValidation {
     if (copy.getValue("components") instanceof JsonObject components
         && components.getValue("responses") instanceof JsonObject responses) {
       for (Map.Entry<String, Object> response : responses) {
-        if (response.getValue() instanceof JsonObject answer && answer.getValue("content") instanceof JsonObject content) {
+        if (response.getValue() instanceof JsonObject answer
+            && answer.getValue("content") instanceof JsonObject content) {
           content.fieldNames().removeIf(type -> !MediaType.isMediaTypeSupported(type));
         }
       }
@@ -108,7 +125,9 @@ final class ContractValidation {
     return copy;
   }
 
-  /** The handler that checks a request against {@code operationId}; an unknown id fails at startup. */
+  /**
+   * The handler that checks a request against {@code operationId}; an unknown id fails at startup.
+   */
   Handler<RoutingContext> of(String operationId) {
     Check check = checks.get(operationId);
     if (check == null) {
@@ -122,7 +141,10 @@ final class ContractValidation {
     return checks.keySet();
   }
 
-  /** Checks a body as the handler of {@code operationId} would: the checked object, or the refusal thrown. */
+  /**
+   * Checks a body as the handler of {@code operationId} would: the checked object, or the refusal
+   * thrown.
+   */
   JsonObject checkBody(String operationId, Buffer raw) {
     return ((Check) of(operationId)).checkBody(raw);
   }
@@ -133,7 +155,10 @@ final class ContractValidation {
    */
   Boolean[] verdicts(String operationId, Object body) {
     Check check = (Check) of(operationId);
-    return new Boolean[] {check.fastBody == null ? null : check.fastBody.accepts(body), check.body.validate(body).getValid()};
+    return new Boolean[] {
+      check.fastBody == null ? null : check.fastBody.accepts(body),
+      check.body.validate(body).getValid()
+    };
   }
 
   /** The checked body: a JSON object ({@code {}} when none was sent), nulls read as absent. */
@@ -146,38 +171,65 @@ final class ContractValidation {
     List<ParameterCheck> parameters = new ArrayList<>();
     for (Parameter parameter : operation.getParameters()) {
       if (!"string".equals(parameter.getSchema().get("type"))) {
-        // Only strings need no parsing before the schema; a number parameter would need a transformer.
-        throw new IllegalStateException(operation.getOperationId() + ": parameter " + parameter.getName()
-            + " must be a string in " + CONTRACT);
+        // Only strings need no parsing before the schema; a number parameter would need a
+        // transformer.
+        throw new IllegalStateException(
+            operation.getOperationId()
+                + ": parameter "
+                + parameter.getName()
+                + " must be a string in "
+                + CONTRACT);
       }
       JsonObject schema = new JsonObject();
-      parameter.getSchema().fieldNames().forEach(key -> schema.put(key, parameter.getSchema().<Object>get(key)));
-      parameters.add(new ParameterCheck(parameter.getName(), parameter.getIn(), parameter.isRequired(),
-          CompiledSchema.of(schema, this::reference), schemas.validator(parameter.getSchema()),
-          schemaOf(parameter.getSchema().get("x-invalid"))));
+      parameter
+          .getSchema()
+          .fieldNames()
+          .forEach(key -> schema.put(key, parameter.getSchema().<Object>get(key)));
+      parameters.add(
+          new ParameterCheck(
+              parameter.getName(),
+              parameter.getIn(),
+              parameter.isRequired(),
+              CompiledSchema.of(schema, this::reference),
+              schemas.validator(parameter.getSchema()),
+              schemaOf(parameter.getSchema().get("x-invalid"))));
     }
     Validator body = null;
     JsonObject bodySchema = null;
     if (operation.getRequestBody() != null) {
       MediaType json = operation.getRequestBody().getContent().get("application/json");
       if (json == null || json.getSchema() == null) {
-        throw new IllegalStateException(operation.getOperationId() + ": a body must be application/json with a schema");
+        throw new IllegalStateException(
+            operation.getOperationId() + ": a body must be application/json with a schema");
       }
       body = schemas.validator(json.getSchema());
-      bodySchema = resolve(raw.getJsonObject("paths").getJsonObject(operation.getOpenAPIPath())
-          .getJsonObject(operation.getHttpMethod().name().toLowerCase(Locale.ROOT))
-          .getJsonObject("requestBody").getJsonObject("content").getJsonObject("application/json")
-          .getJsonObject("schema"));
+      bodySchema =
+          resolve(
+              raw.getJsonObject("paths")
+                  .getJsonObject(operation.getOpenAPIPath())
+                  .getJsonObject(operation.getHttpMethod().name().toLowerCase(Locale.ROOT))
+                  .getJsonObject("requestBody")
+                  .getJsonObject("content")
+                  .getJsonObject("application/json")
+                  .getJsonObject("schema"));
     }
-    return new Check(List.copyOf(parameters), bodySchema == null ? null : CompiledSchema.of(bodySchema, this::reference),
-        body, bodySchema);
+    return new Check(
+        List.copyOf(parameters),
+        bodySchema == null ? null : CompiledSchema.of(bodySchema, this::reference),
+        body,
+        bodySchema);
   }
 
   private static String schemaOf(Object invalid) {
     return invalid instanceof String text ? text : null;
   }
 
-  private record ParameterCheck(String name, Location in, boolean required, CompiledSchema fast, Validator validator,
+  private record ParameterCheck(
+      String name,
+      Location in,
+      boolean required,
+      CompiledSchema fast,
+      Validator validator,
       String invalid) {
 
     boolean accepts(String value) {
@@ -191,7 +243,11 @@ final class ContractValidation {
     private final Validator body;
     private final JsonObject bodySchema;
 
-    Check(List<ParameterCheck> parameters, CompiledSchema fastBody, Validator body, JsonObject bodySchema) {
+    Check(
+        List<ParameterCheck> parameters,
+        CompiledSchema fastBody,
+        Validator body,
+        JsonObject bodySchema) {
       this.parameters = parameters;
       this.fastBody = fastBody;
       this.body = body;
@@ -201,13 +257,16 @@ final class ContractValidation {
     @Override
     public void handle(RoutingContext ctx) {
       for (ParameterCheck parameter : parameters) {
-        String value = switch (parameter.in()) {
-          case PATH -> ctx.pathParam(parameter.name());
-          case HEADER -> ctx.request().getHeader(parameter.name());
-          case QUERY -> ctx.request().getParam(parameter.name());
-          case COOKIE -> ctx.request().getCookie(parameter.name()) == null ? null
-              : ctx.request().getCookie(parameter.name()).getValue();
-        };
+        String value =
+            switch (parameter.in()) {
+              case PATH -> ctx.pathParam(parameter.name());
+              case HEADER -> ctx.request().getHeader(parameter.name());
+              case QUERY -> ctx.request().getParam(parameter.name());
+              case COOKIE ->
+                  ctx.request().getCookie(parameter.name()) == null
+                      ? null
+                      : ctx.request().getCookie(parameter.name()).getValue();
+            };
         if (value == null) {
           if (parameter.required()) {
             throw refusal(parameter, value);
@@ -254,17 +313,26 @@ final class ContractValidation {
   /** A path id that fails its schema names nothing: the same answer as an unknown one. */
   private static FlashSaleException refusal(ParameterCheck parameter, String value) {
     if (parameter.in() == Location.PATH) {
-      String what = parameter.name().endsWith("Id")
-          ? parameter.name().substring(0, parameter.name().length() - 2) : parameter.name();
-      return new FlashSaleException(ErrorCode.NOT_FOUND, "no " + what + " " + Problems.clip(String.valueOf(value)));
+      String what =
+          parameter.name().endsWith("Id")
+              ? parameter.name().substring(0, parameter.name().length() - 2)
+              : parameter.name();
+      return new FlashSaleException(
+          ErrorCode.NOT_FOUND, "no " + what + " " + Problems.clip(String.valueOf(value)));
     }
     if (value == null) {
       return invalid(parameter.name() + " is required");
     }
-    return invalid(parameter.name() + " " + (parameter.invalid() == null ? "is not valid" : parameter.invalid()));
+    return invalid(
+        parameter.name()
+            + " "
+            + (parameter.invalid() == null ? "is not valid" : parameter.invalid()));
   }
 
-  /** "An explicit null reads as absent": a required field sent as null is missing, an optional one defaults. */
+  /**
+   * "An explicit null reads as absent": a required field sent as null is missing, an optional one
+   * defaults.
+   */
   private static void dropNulls(JsonObject object) {
     Iterator<Map.Entry<String, Object>> fields = object.iterator();
     while (fields.hasNext()) {
@@ -282,7 +350,8 @@ final class ContractValidation {
     List<OutputUnit> errors = result.getErrors() == null ? List.of() : result.getErrors();
     for (OutputUnit error : errors) {
       if (keyword(error).equals("oneOf")) {
-        return oneOf(at(schema, pointer(error.getInstanceLocation())), pointer(error.getInstanceLocation()));
+        return oneOf(
+            at(schema, pointer(error.getInstanceLocation())), pointer(error.getInstanceLocation()));
       }
     }
     OutputUnit chosen = null;
@@ -324,20 +393,23 @@ final class ContractValidation {
     if (type.equals("integer")) {
       Object min = schema.getValue("minimum");
       Object max = schema.getValue("maximum");
-      return min != null && max != null ? "must be an integer between " + min + " and " + max : "must be an integer";
+      return min != null && max != null
+          ? "must be an integer between " + min + " and " + max
+          : "must be an integer";
     }
     return switch (keyword) {
       case "maxLength" -> "must be at most " + schema.getValue("maxLength") + " characters";
       case "minLength" -> "must be at least " + schema.getValue("minLength") + " characters";
       case "enum" -> "must be one of " + schema.getValue("enum");
       case "pattern" -> "must match " + schema.getValue("pattern");
-      default -> switch (type) {
-        case "string" -> "must be a string";
-        case "boolean" -> "must be true or false";
-        case "object" -> "must be an object";
-        case "array" -> "must be an array";
-        default -> "is not valid";
-      };
+      default ->
+          switch (type) {
+            case "string" -> "must be a string";
+            case "boolean" -> "must be true or false";
+            case "object" -> "must be an object";
+            case "array" -> "must be an array";
+            default -> "is not valid";
+          };
     };
   }
 
@@ -345,19 +417,23 @@ final class ContractValidation {
     List<String> names = new ArrayList<>();
     if (schema != null && schema.getValue("oneOf") instanceof JsonArray choices) {
       for (Object choice : choices) {
-        if (choice instanceof JsonObject option && option.getValue("required") instanceof JsonArray required) {
+        if (choice instanceof JsonObject option
+            && option.getValue("required") instanceof JsonArray required) {
           required.forEach(name -> names.add(String.valueOf(name)));
         }
       }
     }
-    return (path.isEmpty() ? "the body" : name(path)) + " needs exactly one of " + String.join(", ", names);
+    return (path.isEmpty() ? "the body" : name(path))
+        + " needs exactly one of "
+        + String.join(", ", names);
   }
 
   /** The sub-schema at an instance path, through {@code properties} (and any {@code $ref}). */
   private JsonObject at(JsonObject schema, List<String> path) {
     JsonObject node = resolve(schema);
     for (String segment : path) {
-      if (node == null || !(node.getValue("properties") instanceof JsonObject properties)
+      if (node == null
+          || !(node.getValue("properties") instanceof JsonObject properties)
           || !(properties.getValue(segment) instanceof JsonObject next)) {
         return null;
       }
@@ -372,7 +448,11 @@ final class ContractValidation {
 
   private JsonObject resolve(JsonObject node) {
     // The loaded contract names its references absolutely (app:///#/components/...): this document.
-    for (int depth = 0; node != null && node.getValue("$ref") instanceof String ref && ref.contains("#/") && depth < 8;
+    for (int depth = 0;
+        node != null
+            && node.getValue("$ref") instanceof String ref
+            && ref.contains("#/")
+            && depth < 8;
         depth++) {
       Object target = raw;
       for (String segment : ref.substring(ref.indexOf("#/") + 2).split("/")) {

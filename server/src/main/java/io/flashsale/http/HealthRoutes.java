@@ -27,7 +27,10 @@ final class HealthRoutes {
   void mount(Router router, ContractValidation contract) {
     router.get("/health/live").handler(contract.of("healthLive")).handler(this::live);
     router.get("/health/ready").handler(contract.of("healthReady")).handler(this::ready);
-    router.get("/metrics").handler(contract.of("metrics")).handler(PrometheusScrapingHandler.create(metrics));
+    router
+        .get("/metrics")
+        .handler(contract.of("metrics"))
+        .handler(PrometheusScrapingHandler.create(metrics));
   }
 
   private void live(RoutingContext ctx) {
@@ -35,18 +38,22 @@ final class HealthRoutes {
   }
 
   private void ready(RoutingContext ctx) {
-    Future<Boolean> pg = pool.query("SELECT count(*) AS applied FROM flyway_schema_history WHERE success")
-        .execute()
-        .map(rows -> rows.iterator().next().getLong("applied") > 0);
+    Future<Boolean> pg =
+        pool.query("SELECT count(*) AS applied FROM flyway_schema_history WHERE success")
+            .execute()
+            .map(rows -> rows.iterator().next().getLong("applied") > 0);
     Future<Boolean> pong = redis.send(Request.cmd(Command.PING)).map(answered -> true);
-    Future.join(pg, pong).onComplete(done -> {
-      boolean pgUp = pg.succeeded() && pg.result();
-      boolean redisUp = pong.succeeded();
-      JsonObject body = new JsonObject()
-          .put("status", pgUp && redisUp ? "UP" : "DOWN")
-          .put("postgres", pgUp ? "UP" : "DOWN")
-          .put("redis", redisUp ? "UP" : "DOWN");
-      Replies.json(ctx, pgUp && redisUp ? 200 : 503, body);
-    });
+    Future.join(pg, pong)
+        .onComplete(
+            done -> {
+              boolean pgUp = pg.succeeded() && pg.result();
+              boolean redisUp = pong.succeeded();
+              JsonObject body =
+                  new JsonObject()
+                      .put("status", pgUp && redisUp ? "UP" : "DOWN")
+                      .put("postgres", pgUp ? "UP" : "DOWN")
+                      .put("redis", redisUp ? "UP" : "DOWN");
+              Replies.json(ctx, pgUp && redisUp ? 200 : 503, body);
+            });
   }
 }

@@ -24,44 +24,70 @@ public final class HttpServerVerticle extends VerticleBase {
   private final boolean accessLog;
   private HttpServer server;
 
-  /** {@code contract}: loaded once per process ({@link #loadContract}) and shared, read-only, by every instance. */
-  public HttpServerVerticle(ApiServices services, OpenAPIContract contract, int port, boolean accessLog) {
+  /**
+   * {@code contract}: loaded once per process ({@link #loadContract}) and shared, read-only, by
+   * every instance.
+   */
+  public HttpServerVerticle(
+      ApiServices services, OpenAPIContract contract, int port, boolean accessLog) {
     this.services = services;
     this.contract = contract;
     this.port = port;
     this.accessLog = accessLog;
   }
 
-  /** The API's contract, {@code openapi.yaml}, read and checked: once, before the servers are deployed. */
+  /**
+   * The API's contract, {@code openapi.yaml}, read and checked: once, before the servers are
+   * deployed.
+   */
   public static Future<OpenAPIContract> loadContract(Vertx vertx) {
     return ContractValidation.load(vertx);
   }
 
   @Override
   public Future<?> start() {
-    LiveFeed live = new LiveFeed(vertx, services.redis(), services.waitingRoom(), services.presence(),
-        services.livePushMillis(), services.clock());
-    return live.start().compose(ready -> vertx.createHttpServer(new HttpServerOptions()
-            .setPort(port)
-            .setCompressionSupported(false)
-            // Live pushes are ~150-byte frames: deflate saves nothing there, and a socket that
-            // negotiated it (every browser asks) keeps a zlib deflater and inflater for its life.
-            .setPerMessageWebSocketCompressionSupported(false)
-            .setPerFrameWebSocketCompressionSupported(false)
-            .setTcpNoDelay(true)
-            // HTTP/1.1 only (no h2c upgrade): the pipeline is then built when the connection
-            // opens, before its first request, so the HTTP-version guard sees that request too.
-            .setHttp2ClearTextEnabled(false))
-        .requestHandler(new RequestGate(ApiRouter.create(vertx, services, live, contract, accessLog)))
-        .invalidRequestHandler(Problems::invalidRequest)
-        .connectionHandler(HttpVersionGuard::install)
-        .listen()
-        .onSuccess(listening -> server = listening)
-        .map(HttpServer::actualPort));
+    LiveFeed live =
+        new LiveFeed(
+            vertx,
+            services.redis(),
+            services.waitingRoom(),
+            services.presence(),
+            services.livePushMillis(),
+            services.clock());
+    return live.start()
+        .compose(
+            ready ->
+                vertx
+                    .createHttpServer(
+                        new HttpServerOptions()
+                            .setPort(port)
+                            .setCompressionSupported(false)
+                            // Live pushes are ~150-byte frames: deflate saves nothing there, and a
+                            // socket that
+                            // negotiated it (every browser asks) keeps a zlib deflater and inflater
+                            // for its life.
+                            .setPerMessageWebSocketCompressionSupported(false)
+                            .setPerFrameWebSocketCompressionSupported(false)
+                            .setTcpNoDelay(true)
+                            // HTTP/1.1 only (no h2c upgrade): the pipeline is then built when the
+                            // connection
+                            // opens, before its first request, so the HTTP-version guard sees that
+                            // request too.
+                            .setHttp2ClearTextEnabled(false))
+                    .requestHandler(
+                        new RequestGate(
+                            ApiRouter.create(vertx, services, live, contract, accessLog)))
+                    .invalidRequestHandler(Problems::invalidRequest)
+                    .connectionHandler(HttpVersionGuard::install)
+                    .listen()
+                    .onSuccess(listening -> server = listening)
+                    .map(HttpServer::actualPort));
   }
 
   @Override
   public Future<?> stop() {
-    return server == null ? Future.succeededFuture() : server.shutdown(DRAIN_SECONDS, TimeUnit.SECONDS);
+    return server == null
+        ? Future.succeededFuture()
+        : server.shutdown(DRAIN_SECONDS, TimeUnit.SECONDS);
   }
 }

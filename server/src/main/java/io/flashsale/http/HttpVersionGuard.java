@@ -10,13 +10,13 @@ import io.vertx.core.http.HttpConnection;
 import io.vertx.core.net.impl.ConnectionBase;
 
 /**
- * A request line naming an HTTP version other than 1.0 or 1.1 ({@code GET / HTTP/9.9}) is
- * decoded by Netty without complaint, and Vert.x then answers it {@code 501} with an empty body
- * before any handler of ours runs: a 5xx that is not an outage. This marks such a request as
- * undecodable right after Netty's decoder, so Vert.x hands it to the invalid-request handler,
- * which answers 400 problem+json like every other malformed request. It reaches into Vert.x's
- * connection for the Netty pipeline (an internal class): if that ever changes, the guard is
- * skipped and the old 501 comes back, nothing worse.
+ * A request line naming an HTTP version other than 1.0 or 1.1 ({@code GET / HTTP/9.9}) is decoded
+ * by Netty without complaint, and Vert.x then answers it {@code 501} with an empty body before any
+ * handler of ours runs: a 5xx that is not an outage. This marks such a request as undecodable right
+ * after Netty's decoder, so Vert.x hands it to the invalid-request handler, which answers 400
+ * problem+json like every other malformed request. It reaches into Vert.x's connection for the
+ * Netty pipeline (an internal class): if that ever changes, the guard is skipped and the old 501
+ * comes back, nothing worse.
  */
 final class HttpVersionGuard extends ChannelInboundHandlerAdapter {
 
@@ -37,8 +37,10 @@ final class HttpVersionGuard extends ChannelInboundHandlerAdapter {
     if (msg instanceof HttpRequest request && request.decoderResult().isSuccess()) {
       HttpVersion version = request.protocolVersion();
       if (!HttpVersion.HTTP_1_1.equals(version) && !HttpVersion.HTTP_1_0.equals(version)) {
-        request.setDecoderResult(DecoderResult.failure(
-            new IllegalArgumentException("HTTP version " + version.text() + " is not supported; use HTTP/1.1")));
+        request.setDecoderResult(
+            DecoderResult.failure(
+                new IllegalArgumentException(
+                    "HTTP version " + version.text() + " is not supported; use HTTP/1.1")));
       }
     }
     super.channelRead(ctx, msg);

@@ -3,11 +3,11 @@ package io.flashsale.http;
 import io.flashsale.infra.RequestIds;
 import io.flashsale.sale.ErrorCode;
 import io.flashsale.sale.FlashSaleException;
-import io.vertx.core.json.DecodeException;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.pgclient.PgException;
@@ -39,21 +39,26 @@ final class Problems {
   }
 
   /**
-   * The same answer where no route runs: a request refused at the door ({@link RequestGate}) or
-   * one that Netty could not even decode ({@link #invalidRequest}).
+   * The same answer where no route runs: a request refused at the door ({@link RequestGate}) or one
+   * that Netty could not even decode ({@link #invalidRequest}).
    */
-  static void send(HttpServerRequest request, ErrorCode code, String detail, JsonObject extensions) {
+  static void send(
+      HttpServerRequest request, ErrorCode code, String detail, JsonObject extensions) {
     HttpServerResponse response = request.response();
     // Requests Netty could not decode never reached the gate that names them.
     String requestId = RequestIds.current();
-    JsonObject body = new JsonObject()
-        .put("type", "https://flashsale.io/problems/" + code.name().toLowerCase(Locale.ROOT).replace('_', '-'))
-        .put("title", code.title())
-        .put("status", code.httpStatus())
-        .put("code", code.name())
-        .put("detail", detail)
-        .put("instance", instance(request))
-        .put("requestId", requestId != null ? requestId : RequestIds.assign(request));
+    JsonObject body =
+        new JsonObject()
+            .put(
+                "type",
+                "https://flashsale.io/problems/"
+                    + code.name().toLowerCase(Locale.ROOT).replace('_', '-'))
+            .put("title", code.title())
+            .put("status", code.httpStatus())
+            .put("code", code.name())
+            .put("detail", detail)
+            .put("instance", instance(request))
+            .put("requestId", requestId != null ? requestId : RequestIds.assign(request));
     if (extensions != null) {
       body.mergeIn(extensions);
     }
@@ -77,8 +82,8 @@ final class Problems {
 
   /**
    * Requests Netty could not decode (an over-long request line or headers, a bad or repeated
-   * Content-Length, a NUL in a header): answered as problem+json, then the connection is
-   * closed, since its framing can no longer be trusted.
+   * Content-Length, a NUL in a header): answered as problem+json, then the connection is closed,
+   * since its framing can no longer be trusted.
    */
   static void invalidRequest(HttpServerRequest request) {
     Throwable cause = request.decoderResult().cause();
@@ -92,8 +97,11 @@ final class Problems {
       detail = "the request headers are larger than the server accepts";
     } else {
       code = ErrorCode.MALFORMED_REQUEST;
-      detail = "the request is not well-formed HTTP" + (cause == null || cause.getMessage() == null ? ""
-          : ": " + clip(cause.getMessage()));
+      detail =
+          "the request is not well-formed HTTP"
+              + (cause == null || cause.getMessage() == null
+                  ? ""
+                  : ": " + clip(cause.getMessage()));
     }
     request.response().putHeader("Connection", "close");
     send(request, code, detail, null);
@@ -122,53 +130,68 @@ final class Problems {
       handleStatus(ctx);
     } else if (isConstraintViolation(failure)) {
       // The schema refused what validation let through: the client's input, not an outage.
-      LOG.warn("constraint refused a request on " + ctx.request().path() + ": " + failure.getMessage());
+      LOG.warn(
+          "constraint refused a request on " + ctx.request().path() + ": " + failure.getMessage());
       send(ctx, ErrorCode.VALIDATION_FAILED, "the request breaks a rule of the sale's data");
     } else if (isOutage(failure)) {
       LOG.warn("dependency unavailable on " + ctx.request().path() + ": " + failure);
       send(ctx, ErrorCode.UNAVAILABLE, "a backing store is unavailable; try again shortly");
     } else {
-      LOG.error("unexpected failure on " + ctx.request().method() + " " + ctx.request().path(), failure);
+      LOG.error(
+          "unexpected failure on " + ctx.request().method() + " " + ctx.request().path(), failure);
       send(ctx, ErrorCode.INTERNAL, "unexpected error");
     }
   }
 
-  /** Failures raised by Vert.x Web itself (no route, wrong method, body too large) carry only a status. */
+  /**
+   * Failures raised by Vert.x Web itself (no route, wrong method, body too large) carry only a
+   * status.
+   */
   static void handleStatus(RoutingContext ctx) {
     int status = ctx.statusCode();
-    ErrorCode code = switch (status) {
-      case 400 -> ErrorCode.MALFORMED_REQUEST;
-      case 401 -> ErrorCode.UNAUTHORIZED;
-      case 403 -> ErrorCode.FORBIDDEN;
-      case 404 -> ErrorCode.NOT_FOUND;
-      case 405 -> ErrorCode.METHOD_NOT_ALLOWED;
-      case 413 -> ErrorCode.PAYLOAD_TOO_LARGE;
-      case 414 -> ErrorCode.URI_TOO_LONG;
-      case 415 -> ErrorCode.UNSUPPORTED_MEDIA_TYPE;
-      case 416 -> ErrorCode.RANGE_NOT_SATISFIABLE;
-      case 417 -> ErrorCode.EXPECTATION_FAILED;
-      case 431 -> ErrorCode.HEADERS_TOO_LARGE;
-      default -> status >= 400 && status < 500 ? ErrorCode.MALFORMED_REQUEST : ErrorCode.INTERNAL;
-    };
+    ErrorCode code =
+        switch (status) {
+          case 400 -> ErrorCode.MALFORMED_REQUEST;
+          case 401 -> ErrorCode.UNAUTHORIZED;
+          case 403 -> ErrorCode.FORBIDDEN;
+          case 404 -> ErrorCode.NOT_FOUND;
+          case 405 -> ErrorCode.METHOD_NOT_ALLOWED;
+          case 413 -> ErrorCode.PAYLOAD_TOO_LARGE;
+          case 414 -> ErrorCode.URI_TOO_LONG;
+          case 415 -> ErrorCode.UNSUPPORTED_MEDIA_TYPE;
+          case 416 -> ErrorCode.RANGE_NOT_SATISFIABLE;
+          case 417 -> ErrorCode.EXPECTATION_FAILED;
+          case 431 -> ErrorCode.HEADERS_TOO_LARGE;
+          default ->
+              status >= 400 && status < 500 ? ErrorCode.MALFORMED_REQUEST : ErrorCode.INTERNAL;
+        };
     if (code == ErrorCode.INTERNAL) {
-      LOG.error("request failed with status " + status + " on " + ctx.request().path(), ctx.failure());
+      LOG.error(
+          "request failed with status " + status + " on " + ctx.request().path(), ctx.failure());
     }
-    send(ctx, code, switch (code) {
-      case NOT_FOUND -> "no such resource";
-      case METHOD_NOT_ALLOWED -> "method " + ctx.request().method() + " is not allowed here";
-      case PAYLOAD_TOO_LARGE -> "the body is larger than the limit";
-      case RANGE_NOT_SATISFIABLE -> "the requested range is outside the file";
-      case EXPECTATION_FAILED -> "only Expect: 100-continue is supported";
-      case MALFORMED_REQUEST -> ctx.failure() != null && ctx.failure().getMessage() != null
-          ? clip(ctx.failure().getMessage()) : "the request is not well-formed";
-      default -> code.title();
-    });
+    send(
+        ctx,
+        code,
+        switch (code) {
+          case NOT_FOUND -> "no such resource";
+          case METHOD_NOT_ALLOWED -> "method " + ctx.request().method() + " is not allowed here";
+          case PAYLOAD_TOO_LARGE -> "the body is larger than the limit";
+          case RANGE_NOT_SATISFIABLE -> "the requested range is outside the file";
+          case EXPECTATION_FAILED -> "only Expect: 100-continue is supported";
+          case MALFORMED_REQUEST ->
+              ctx.failure() != null && ctx.failure().getMessage() != null
+                  ? clip(ctx.failure().getMessage())
+                  : "the request is not well-formed";
+          default -> code.title();
+        });
   }
 
   /** SQLSTATE class 23: a CHECK, NOT NULL, unique or foreign-key constraint refused the write. */
   private static boolean isConstraintViolation(Throwable failure) {
     for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-      if (cause instanceof PgException pg && pg.getSqlState() != null && pg.getSqlState().startsWith("23")) {
+      if (cause instanceof PgException pg
+          && pg.getSqlState() != null
+          && pg.getSqlState().startsWith("23")) {
         return true;
       }
     }
@@ -176,16 +199,17 @@ final class Problems {
   }
 
   /**
-   * A store that cannot be reached or dropped the connection: refused, reset, timed out,
-   * closed under us (the Redis client says CONNECTION_CLOSED), or PostgreSQL shutting down
-   * (SQLSTATE class 57P) or losing the connection (class 08).
+   * A store that cannot be reached or dropped the connection: refused, reset, timed out, closed
+   * under us (the Redis client says CONNECTION_CLOSED), or PostgreSQL shutting down (SQLSTATE class
+   * 57P) or losing the connection (class 08).
    */
   private static boolean isOutage(Throwable failure) {
     for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
       if (cause instanceof IOException
           || cause instanceof TimeoutException
           || cause instanceof ClosedConnectionException
-          || (cause instanceof PgException pg && pg.getSqlState() != null
+          || (cause instanceof PgException pg
+              && pg.getSqlState() != null
               && (pg.getSqlState().startsWith("57") || pg.getSqlState().startsWith("08")))
           || String.valueOf(cause.getMessage()).toLowerCase(Locale.ROOT).contains("connection")) {
         return true;
@@ -193,5 +217,4 @@ final class Problems {
     }
     return false;
   }
-
 }

@@ -8,10 +8,10 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * A public, cacheable JSON answer: {@code Cache-Control: public, max-age=1} and an {@code ETag}
- * of the body, with {@code 304 Not Modified} when the client's {@code If-None-Match} names it.
- * A CDN in front of the engine then serves a sale's page data to the herd from its edge, asking
- * the engine at most once a second, and a browser revalidating gets no body when nothing changed.
+ * A public, cacheable JSON answer: {@code Cache-Control: public, max-age=1} and an {@code ETag} of
+ * the body, with {@code 304 Not Modified} when the client's {@code If-None-Match} names it. A CDN
+ * in front of the engine then serves a sale's page data to the herd from its edge, asking the
+ * engine at most once a second, and a browser revalidating gets no body when nothing changed.
  */
 final class PublicJson {
 
@@ -49,7 +49,8 @@ final class PublicJson {
 
   private static String digest(String body) {
     try {
-      byte[] hash = MessageDigest.getInstance("SHA-256").digest(body.getBytes(StandardCharsets.UTF_8));
+      byte[] hash =
+          MessageDigest.getInstance("SHA-256").digest(body.getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(hash, 0, 12);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);

@@ -26,7 +26,8 @@ final class RequestGate implements Handler<HttpServerRequest> {
     RequestIds.assign(request);
     String refusal = refusal(request);
     if (refusal != null) {
-      ErrorCode code = refusal.startsWith("Expect") ? ErrorCode.EXPECTATION_FAILED : ErrorCode.MALFORMED_REQUEST;
+      ErrorCode code =
+          refusal.startsWith("Expect") ? ErrorCode.EXPECTATION_FAILED : ErrorCode.MALFORMED_REQUEST;
       Problems.send(request, code, refusal, null);
       return;
     }

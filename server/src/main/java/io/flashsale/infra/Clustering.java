@@ -10,9 +10,9 @@ import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
 /**
- * Clustered mode: Vert.x over Hazelcast, so the event bus (live outcomes, operator changes)
- * spans every node. Membership only; the sale's state stays in Redis and PostgreSQL, so a node
- * that leaves or dies takes nothing with it.
+ * Clustered mode: Vert.x over Hazelcast, so the event bus (live outcomes, operator changes) spans
+ * every node. Membership only; the sale's state stays in Redis and PostgreSQL, so a node that
+ * leaves or dies takes nothing with it.
  */
 public final class Clustering {
 
@@ -26,15 +26,18 @@ public final class Clustering {
     hazelcast.setProperty("hazelcast.shutdownhook.enabled", "false");
     hazelcast.setProperty("hazelcast.logging.type", "slf4j");
     hazelcast.setProperty("hazelcast.phone.home.enabled", "false");
-    NetworkConfig network = hazelcast.getNetworkConfig().setPort(cluster.port()).setPortAutoIncrement(false);
+    NetworkConfig network =
+        hazelcast.getNetworkConfig().setPort(cluster.port()).setPortAutoIncrement(false);
     if (!cluster.host().isBlank()) {
       network.setPublicAddress(cluster.host() + ":" + cluster.port());
     }
     JoinConfig join = network.getJoin();
     join.getMulticastConfig().setEnabled(false);
     if (cluster.discovery().equals("kubernetes")) {
-      var kubernetes = join.getKubernetesConfig().setEnabled(true)
-          .setProperty("service-name", cluster.kubernetesService());
+      var kubernetes =
+          join.getKubernetesConfig()
+              .setEnabled(true)
+              .setProperty("service-name", cluster.kubernetesService());
       if (!cluster.kubernetesNamespace().isBlank()) {
         kubernetes.setProperty("namespace", cluster.kubernetesNamespace());
       }

@@ -22,11 +22,11 @@ import java.util.function.Function;
 import java.util.stream.Collector;
 
 /**
- * The PostgreSQL pool with a client-side deadline on every call: a query, or a whole
- * transaction (lease, BEGIN, statements, COMMIT), answers within the deadline or fails with
- * {@link StoreTimeoutException}. A frozen database (SIGSTOP, a partition) never answers and
- * never resets the socket, so without this a request waits until it comes back; and a
- * connection stuck on it is closed rather than handed to the next request.
+ * The PostgreSQL pool with a client-side deadline on every call: a query, or a whole transaction
+ * (lease, BEGIN, statements, COMMIT), answers within the deadline or fails with {@link
+ * StoreTimeoutException}. A frozen database (SIGSTOP, a partition) never answers and never resets
+ * the socket, so without this a request waits until it comes back; and a connection stuck on it is
+ * closed rather than handed to the next request.
  */
 final class DeadlinePool implements Pool {
 
@@ -47,30 +47,38 @@ final class DeadlinePool implements Pool {
   public <T> Future<T> withTransaction(Function<SqlConnection, Future<T>> work) {
     // As Pool's own: commit on success, roll back on failure (a failed statement has already
     // rolled it back; then this rollback fails and the first failure stands).
-    return withConnection(conn -> conn.begin().compose(tx -> {
-      Future<T> done;
-      try {
-        done = work.apply(conn);
-      } catch (RuntimeException e) {
-        done = Future.failedFuture(e);
-      }
-      return done.compose(
-          result -> tx.commit().map(result),
-          failure -> tx.rollback().transform(rolledBack -> Future.<T>failedFuture(failure)));
-    }));
+    return withConnection(
+        conn ->
+            conn.begin()
+                .compose(
+                    tx -> {
+                      Future<T> done;
+                      try {
+                        done = work.apply(conn);
+                      } catch (RuntimeException e) {
+                        done = Future.failedFuture(e);
+                      }
+                      return done.compose(
+                          result -> tx.commit().map(result),
+                          failure ->
+                              tx.rollback()
+                                  .transform(rolledBack -> Future.<T>failedFuture(failure)));
+                    }));
   }
 
   @Override
-  public <T> Future<T> withTransaction(TransactionPropagation propagation, Function<SqlConnection, Future<T>> work) {
+  public <T> Future<T> withTransaction(
+      TransactionPropagation propagation, Function<SqlConnection, Future<T>> work) {
     if (propagation != TransactionPropagation.NONE) {
-      throw new UnsupportedOperationException("only TransactionPropagation.NONE is bounded by the store deadline");
+      throw new UnsupportedOperationException(
+          "only TransactionPropagation.NONE is bounded by the store deadline");
     }
     return withTransaction(work);
   }
 
   /**
-   * The lease alone is bounded: work on the connection is the caller's to bound; prefer
-   * {@link #withConnection} or {@link #withTransaction}.
+   * The lease alone is bounded: work on the connection is the caller's to bound; prefer {@link
+   * #withConnection} or {@link #withTransaction}.
    */
   @Override
   public Future<SqlConnection> getConnection() {
@@ -103,8 +111,8 @@ final class DeadlinePool implements Pool {
   }
 
   /**
-   * Closes the socket under a pooled connection, so the pool drops it: handing it back would
-   * queue the next borrower behind a command the database has not answered.
+   * Closes the socket under a pooled connection, so the pool drops it: handing it back would queue
+   * the next borrower behind a command the database has not answered.
    */
   private static void discard(SqlConnection conn) {
     Connection pooled = conn instanceof SqlConnectionInternal internal ? internal.unwrap() : null;

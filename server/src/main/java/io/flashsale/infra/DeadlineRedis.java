@@ -11,11 +11,11 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * The Redis client with a client-side deadline on every command and batch (the lease of a
- * pooled connection included): an answer, or a {@link StoreTimeoutException} once the
- * deadline passes. A command whose lease comes too late is never sent; a connection still
- * waiting on a frozen server is closed, so the pool opens a fresh one. (Redis Cluster
- * connections span several nodes and are given back instead; the deadline still holds.)
+ * The Redis client with a client-side deadline on every command and batch (the lease of a pooled
+ * connection included): an answer, or a {@link StoreTimeoutException} once the deadline passes. A
+ * command whose lease comes too late is never sent; a connection still waiting on a frozen server
+ * is closed, so the pool opens a fresh one. (Redis Cluster connections span several nodes and are
+ * given back instead; the deadline still holds.)
  */
 final class DeadlineRedis implements Redis {
 
@@ -29,12 +29,17 @@ final class DeadlineRedis implements Redis {
 
   @Override
   public Future<Response> send(Request command) {
-    return deadline.run(redis::connect, conn -> conn.send(command), RedisConnection::close, DeadlineRedis::discard);
+    return deadline.run(
+        redis::connect, conn -> conn.send(command), RedisConnection::close, DeadlineRedis::discard);
   }
 
   @Override
   public Future<List<Response>> batch(List<Request> commands) {
-    return deadline.run(redis::connect, conn -> conn.batch(commands), RedisConnection::close, DeadlineRedis::discard);
+    return deadline.run(
+        redis::connect,
+        conn -> conn.batch(commands),
+        RedisConnection::close,
+        DeadlineRedis::discard);
   }
 
   /** The lease alone is bounded; commands on the connection are the caller's to bound. */
@@ -48,7 +53,10 @@ final class DeadlineRedis implements Redis {
     return redis.close();
   }
 
-  /** The socket's end evicts the connection from the pool; giving it back as well could lend it out closing. */
+  /**
+   * The socket's end evicts the connection from the pool; giving it back as well could lend it out
+   * closing.
+   */
   private static void discard(RedisConnection conn) {
     if (conn instanceof PooledRedisConnection pooled) {
       pooled.actual().forceClose();

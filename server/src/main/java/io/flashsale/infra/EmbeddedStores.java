@@ -15,38 +15,42 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import redis.embedded.RedisServer;
 
 /**
- * Real redis-server and PostgreSQL binaries (shipped inside Maven artifacts) started on free
- * ports, so the engine runs on a machine that has only a JDK. Blocking: call before Vert.x starts.
+ * Real redis-server and PostgreSQL binaries (shipped inside Maven artifacts) started on free ports,
+ * so the engine runs on a machine that has only a JDK. Blocking: call before Vert.x starts.
  *
- * <p>They must not outlive this JVM, even a SIGKILLed one (no shutdown hook runs then). Each
- * owner has a folder, {@code <java.io.tmpdir>/flashsale-embedded/<pid>-<id>}, holding the
- * PostgreSQL data and a list of what else to remove. Two guards use it: a watchdog ({@code sh},
- * blocked reading a pipe only this JVM writes to) that stops the servers and deletes the folders
- * the moment the pipe closes, however the JVM ended; and, should the watchdog have been killed
- * too, the next start reaps the folders of owners that are gone.
+ * <p>They must not outlive this JVM, even a SIGKILLed one (no shutdown hook runs then). Each owner
+ * has a folder, {@code <java.io.tmpdir>/flashsale-embedded/<pid>-<id>}, holding the PostgreSQL data
+ * and a list of what else to remove. Two guards use it: a watchdog ({@code sh}, blocked reading a
+ * pipe only this JVM writes to) that stops the servers and deletes the folders the moment the pipe
+ * closes, however the JVM ended; and, should the watchdog have been killed too, the next start
+ * reaps the folders of owners that are gone.
  */
 public final class EmbeddedStores implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedStores.class);
 
   /** Where every owner keeps its folder; public for the tests that check nothing is left. */
-  public static final Path ROOT = Path.of(System.getProperty("java.io.tmpdir"), "flashsale-embedded");
+  public static final Path ROOT =
+      Path.of(System.getProperty("java.io.tmpdir"), "flashsale-embedded");
+
   private static final String PROCESSES = "processes";
   private static final String FOLDERS = "folders";
   private static final String PG_DATA = "pg-data";
 
   /**
    * Waits for end of input (the JVM is gone, or closed the pipe on purpose), then: Redis killed,
-   * PostgreSQL stopped at once (SIGQUIT: the postmaster takes its backends with it), the folders removed.
+   * PostgreSQL stopped at once (SIGQUIT: the postmaster takes its backends with it), the folders
+   * removed.
    */
-  private static final String WATCHDOG = """
+  private static final String WATCHDOG =
+      """
       home=$1
       while read -r ignored; do :; done
       if [ -f "$home/processes" ]; then
@@ -67,6 +71,7 @@ public final class EmbeddedStores implements AutoCloseable {
 
   /** Newest first, so servers stop in reverse start order. */
   private final List<AutoCloseable> running = new ArrayList<>();
+
   private Path home;
   private Process watchdog;
 
@@ -75,23 +80,34 @@ public final class EmbeddedStores implements AutoCloseable {
     try {
       Path folder = home();
       int port = freePort();
-      RedisServer server = RedisServer.newRedisServer()
-          .port(port)
-          .bind("127.0.0.1")
-          .setting("save \"\"")
-          .setting("appendonly no")
-          .onShutdownForceStop(true)
-          .build();
+      RedisServer server =
+          RedisServer.newRedisServer()
+              .port(port)
+              .bind("127.0.0.1")
+              .setting("save \"\"")
+              .setting("appendonly no")
+              .onShutdownForceStop(true)
+              .build();
       server.start();
       running.add(0, server::stop);
-      redisProcess(port).ifPresent(redis -> {
-        record(folder.resolve(PROCESSES), "redis " + redis.pid());
-        // The library unpacks the binary into a folder of its own, removed only at a normal exit.
-        redis.info().command().map(Path::of).map(Path::getParent)
-            .filter(unpacked -> unpacked.getFileName().toString().startsWith("redis-")
-                && unpacked.startsWith(Path.of(System.getProperty("java.io.tmpdir"))))
-            .ifPresent(unpacked -> record(folder.resolve(FOLDERS), unpacked.toString()));
-      });
+      redisProcess(port)
+          .ifPresent(
+              redis -> {
+                record(folder.resolve(PROCESSES), "redis " + redis.pid());
+                // The library unpacks the binary into a folder of its own, removed only at a normal
+                // exit.
+                redis
+                    .info()
+                    .command()
+                    .map(Path::of)
+                    .map(Path::getParent)
+                    .filter(
+                        unpacked ->
+                            unpacked.getFileName().toString().startsWith("redis-")
+                                && unpacked.startsWith(
+                                    Path.of(System.getProperty("java.io.tmpdir"))))
+                    .ifPresent(unpacked -> record(folder.resolve(FOLDERS), unpacked.toString()));
+              });
       String url = "redis://127.0.0.1:" + port;
       LOG.info("No redis.url configured: started embedded Redis at " + url);
       return url;
@@ -103,7 +119,8 @@ public final class EmbeddedStores implements AutoCloseable {
   /** Starts an embedded PostgreSQL; returns a postgresql:// URL to its postgres database. */
   public String startPostgres() {
     try {
-      EmbeddedPostgres postgres = EmbeddedPostgres.builder().setDataDirectory(home().resolve(PG_DATA)).start();
+      EmbeddedPostgres postgres =
+          EmbeddedPostgres.builder().setDataDirectory(home().resolve(PG_DATA)).start();
       running.add(0, postgres);
       String url = "postgresql://postgres@127.0.0.1:" + postgres.getPort() + "/postgres";
       LOG.info("No pg.url configured: started embedded PostgreSQL at " + url);
@@ -132,12 +149,18 @@ public final class EmbeddedStores implements AutoCloseable {
     }
   }
 
-  /** This owner's folder, made on first use, after reaping what owners that are gone left behind. */
+  /**
+   * This owner's folder, made on first use, after reaping what owners that are gone left behind.
+   */
   private Path home() throws IOException {
     if (home == null) {
       reapOrphans();
-      home = Files.createDirectories(ROOT.resolve(ProcessHandle.current().pid() + "-"
-          + UUID.randomUUID().toString().substring(0, 8)));
+      home =
+          Files.createDirectories(
+              ROOT.resolve(
+                  ProcessHandle.current().pid()
+                      + "-"
+                      + UUID.randomUUID().toString().substring(0, 8)));
       watchdog = startWatchdog(home);
     }
     return home;
@@ -149,32 +172,41 @@ public final class EmbeddedStores implements AutoCloseable {
     }
     try {
       // Its stdin stays a pipe from this JVM: the kernel closes it when the JVM dies, however.
-      return new ProcessBuilder("sh", "-c", WATCHDOG, "flashsale-embedded-watchdog", home.toString())
+      return new ProcessBuilder(
+              "sh", "-c", WATCHDOG, "flashsale-embedded-watchdog", home.toString())
           .redirectOutput(ProcessBuilder.Redirect.DISCARD)
           .redirectError(ProcessBuilder.Redirect.DISCARD)
           .start();
     } catch (IOException e) {
-      LOG.warn("no watchdog for the embedded stores (" + e.getMessage() + "); the next start reaps them instead");
+      LOG.warn(
+          "no watchdog for the embedded stores ("
+              + e.getMessage()
+              + "); the next start reaps them instead");
       return null;
     }
   }
 
   /**
-   * Stops the servers and removes the folders of every owner whose JVM is gone. A server is
-   * stopped only if its process still looks like the one recorded (the pid may have been reused).
+   * Stops the servers and removes the folders of every owner whose JVM is gone. A server is stopped
+   * only if its process still looks like the one recorded (the pid may have been reused).
    */
   public static void reapOrphans() {
     if (!Files.isDirectory(ROOT)) {
       return;
     }
     try (Stream<Path> owners = Files.list(ROOT)) {
-      owners.filter(owner -> !alive(ownerPid(owner))).forEach(owner -> {
-        LOG.info("reaping embedded stores left by a process that is gone: " + owner);
-        lines(owner.resolve(PROCESSES)).forEach(line -> stop(pid(line.substring(line.indexOf(' ') + 1)), "redis"));
-        lines(owner.resolve(PG_DATA).resolve("postmaster.pid")).stream().findFirst()
-            .ifPresent(postmaster -> stop(pid(postmaster), "postgres"));
-        removeFolders(owner);
-      });
+      owners
+          .filter(owner -> !alive(ownerPid(owner)))
+          .forEach(
+              owner -> {
+                LOG.info("reaping embedded stores left by a process that is gone: " + owner);
+                lines(owner.resolve(PROCESSES))
+                    .forEach(line -> stop(pid(line.substring(line.indexOf(' ') + 1)), "redis"));
+                lines(owner.resolve(PG_DATA).resolve("postmaster.pid")).stream()
+                    .findFirst()
+                    .ifPresent(postmaster -> stop(pid(postmaster), "postgres"));
+                removeFolders(owner);
+              });
     } catch (IOException e) {
       LOG.warn("could not look for orphaned embedded stores in " + ROOT + ": " + e);
     }
@@ -187,15 +219,18 @@ public final class EmbeddedStores implements AutoCloseable {
 
   private static void stop(long pid, String looksLike) {
     ProcessHandle.of(pid)
-        .filter(process -> process.info().command().map(command -> command.contains(looksLike)).orElse(false))
-        .ifPresent(process -> {
-          process.destroy();
-          try {
-            process.onExit().get(5, TimeUnit.SECONDS);
-          } catch (Exception stillThere) {
-            process.destroyForcibly();
-          }
-        });
+        .filter(
+            process ->
+                process.info().command().map(command -> command.contains(looksLike)).orElse(false))
+        .ifPresent(
+            process -> {
+              process.destroy();
+              try {
+                process.onExit().get(5, TimeUnit.SECONDS);
+              } catch (Exception stillThere) {
+                process.destroyForcibly();
+              }
+            });
   }
 
   private static long ownerPid(Path owner) {
@@ -218,8 +253,15 @@ public final class EmbeddedStores implements AutoCloseable {
   /** The redis-server this JVM just started on {@code port}. */
   private static Optional<ProcessHandle> redisProcess(int port) {
     Pattern onPort = Pattern.compile("[: ]" + port + "(\\s|$)");
-    return ProcessHandle.current().children()
-        .filter(child -> child.info().command().map(command -> command.contains("redis-server")).orElse(false))
+    return ProcessHandle.current()
+        .children()
+        .filter(
+            child ->
+                child
+                    .info()
+                    .command()
+                    .map(command -> command.contains("redis-server"))
+                    .orElse(false))
         .filter(child -> onPort.matcher(commandLine(child)).find())
         .findFirst();
   }
@@ -242,7 +284,12 @@ public final class EmbeddedStores implements AutoCloseable {
 
   private static void record(Path file, String line) {
     try {
-      Files.writeString(file, line + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+      Files.writeString(
+          file,
+          line + "\n",
+          StandardCharsets.UTF_8,
+          StandardOpenOption.CREATE,
+          StandardOpenOption.APPEND);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

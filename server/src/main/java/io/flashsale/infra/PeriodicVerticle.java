@@ -8,8 +8,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one asynchronous job at a fixed rhythm, never two runs at once; a failed run is logged
- * and the next one tries again. For sweeps that are safe on every instance at once.
+ * Runs one asynchronous job at a fixed rhythm, never two runs at once; a failed run is logged and
+ * the next one tries again. For sweeps that are safe on every instance at once.
  */
 public final class PeriodicVerticle extends VerticleBase {
 
@@ -28,15 +28,18 @@ public final class PeriodicVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    vertx.setPeriodic(interval.toMillis(), id -> {
-      if (running) {
-        return;
-      }
-      running = true;
-      job.get()
-          .onFailure(e -> LOG.warn(name + " failed; retrying in " + interval.toMillis() + " ms", e))
-          .onComplete(done -> running = false);
-    });
+    vertx.setPeriodic(
+        interval.toMillis(),
+        id -> {
+          if (running) {
+            return;
+          }
+          running = true;
+          job.get()
+              .onFailure(
+                  e -> LOG.warn(name + " failed; retrying in " + interval.toMillis() + " ms", e))
+              .onComplete(done -> running = false);
+        });
     return Future.succeededFuture();
   }
 }

@@ -13,6 +13,11 @@ public final class PgUrls {
 
   /** The JDBC form Flyway needs; user and password travel separately. */
   public static String jdbcUrl(PgConnectOptions options) {
-    return "jdbc:postgresql://" + options.getHost() + ":" + options.getPort() + "/" + options.getDatabase();
+    return "jdbc:postgresql://"
+        + options.getHost()
+        + ":"
+        + options.getPort()
+        + "/"
+        + options.getDatabase();
   }
 }

@@ -12,10 +12,10 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Redis' memory as Redis reports it ({@code INFO memory}), read every {@link #PERIOD}: a
- * waiting line costs ~450 bytes a buyer, and a Redis that reaches its limit refuses writes
- * (joins, takes) or evicts a sale's keys. Unknown (NaN) while Redis does not answer.
- * With Redis Cluster the answer is one node's; watch every node with a Redis exporter there.
+ * Redis' memory as Redis reports it ({@code INFO memory}), read every {@link #PERIOD}: a waiting
+ * line costs ~450 bytes a buyer, and a Redis that reaches its limit refuses writes (joins, takes)
+ * or evicts a sale's keys. Unknown (NaN) while Redis does not answer. With Redis Cluster the answer
+ * is one node's; watch every node with a Redis exporter there.
  */
 public final class RedisMemory {
 
@@ -33,8 +33,12 @@ public final class RedisMemory {
   /** Registers the gauges and reads Redis every {@link #PERIOD} until the returned stop runs. */
   public static Runnable watch(Vertx vertx, Redis redis, MeterRegistry metrics) {
     RedisMemory memory = new RedisMemory(redis);
-    Gauge.builder("flashsale.redis.memory.used", memory.used, RedisMemory::known).baseUnit("bytes").register(metrics);
-    Gauge.builder("flashsale.redis.memory.limit", memory.limit, RedisMemory::known).baseUnit("bytes").register(metrics);
+    Gauge.builder("flashsale.redis.memory.used", memory.used, RedisMemory::known)
+        .baseUnit("bytes")
+        .register(metrics);
+    Gauge.builder("flashsale.redis.memory.limit", memory.limit, RedisMemory::known)
+        .baseUnit("bytes")
+        .register(metrics);
     memory.read();
     long timer = vertx.setPeriodic(PERIOD.toMillis(), id -> memory.read());
     return () -> vertx.cancelTimer(timer);
@@ -45,18 +49,21 @@ public final class RedisMemory {
   }
 
   private void read() {
-    redis.send(Request.cmd(Command.INFO).arg("memory"))
-        .onSuccess(info -> {
-          long max = field(info.toString(), "maxmemory");
-          // No maxmemory set: the machine's memory is the limit Redis will run into.
-          limit.set(max > 0 ? max : field(info.toString(), "total_system_memory"));
-          used.set(field(info.toString(), "used_memory"));
-        })
-        .onFailure(e -> {
-          used.set(-1);
-          limit.set(-1);
-          LOG.log(Level.FINE, "Redis memory unknown", e);
-        });
+    redis
+        .send(Request.cmd(Command.INFO).arg("memory"))
+        .onSuccess(
+            info -> {
+              long max = field(info.toString(), "maxmemory");
+              // No maxmemory set: the machine's memory is the limit Redis will run into.
+              limit.set(max > 0 ? max : field(info.toString(), "total_system_memory"));
+              used.set(field(info.toString(), "used_memory"));
+            })
+        .onFailure(
+            e -> {
+              used.set(-1);
+              limit.set(-1);
+              LOG.log(Level.FINE, "Redis memory unknown", e);
+            });
   }
 
   /** A numeric field of an INFO reply ({@code name:value} lines); -1 when absent. */

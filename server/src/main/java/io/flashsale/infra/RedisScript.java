@@ -6,8 +6,8 @@ import java.util.List;
 
 /**
  * What every script's own class shares ({@code waitingroom/JoinQueueScript}, say): loading its
- * {@code resources/lua/NAME.lua} and calling it. The subclass owns the key list, the arguments
- * and the reply record, and is the only reader of its {@link ScriptReply}.
+ * {@code resources/lua/NAME.lua} and calling it. The subclass owns the key list, the arguments and
+ * the reply record, and is the only reader of its {@link ScriptReply}.
  */
 public abstract class RedisScript {
 

@@ -6,9 +6,9 @@ import java.io.IOException;
 import net.logstash.logback.composite.AbstractFieldJsonProvider;
 
 /**
- * Adds {@code "requestId"} to a JSON log line written while a request is served (see
- * {@link RequestIds}). The console appender encodes on the logging thread, which is the
- * request's event loop, so the id read here is the request's own.
+ * Adds {@code "requestId"} to a JSON log line written while a request is served (see {@link
+ * RequestIds}). The console appender encodes on the logging thread, which is the request's event
+ * loop, so the id read here is the request's own.
  */
 public final class RequestIdJsonProvider extends AbstractFieldJsonProvider<ILoggingEvent> {
 

@@ -3,20 +3,20 @@ package io.flashsale.infra;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.internal.VertxBootstrap;
 import io.vertx.core.spi.VertxServiceProvider;
 import io.vertx.core.spi.context.storage.ContextLocal;
-import io.vertx.core.internal.VertxBootstrap;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Each HTTP request's id: the caller's {@code X-Request-Id} when it is a plain token, else a new
- * one. It is sent back in the same header, named in every problem+json, and kept in the
- * request's Vert.x context (Vert.x gives each request a context of its own, which the Redis and
- * PostgreSQL callbacks of that request run on), where the log encoder finds it for every line
- * logged on the request's behalf.
+ * one. It is sent back in the same header, named in every problem+json, and kept in the request's
+ * Vert.x context (Vert.x gives each request a context of its own, which the Redis and PostgreSQL
+ * callbacks of that request run on), where the log encoder finds it for every line logged on the
+ * request's behalf.
  *
- * <p>A Vert.x service provider, so the context storage is registered before any Vert.x instance
- * is built (declared in {@code META-INF/services}).
+ * <p>A Vert.x service provider, so the context storage is registered before any Vert.x instance is
+ * built (declared in {@code META-INF/services}).
  */
 public final class RequestIds implements VertxServiceProvider {
 
@@ -31,7 +31,10 @@ public final class RequestIds implements VertxServiceProvider {
     // Registering the storage (the static field above) is all this provider is for.
   }
 
-  /** Takes or makes the request's id, keeps it for the request and sends it back. Call once per request. */
+  /**
+   * Takes or makes the request's id, keeps it for the request and sends it back. Call once per
+   * request.
+   */
   public static String assign(HttpServerRequest request) {
     String given = request.getHeader(HEADER);
     String id = given != null && isPlainToken(given) ? given : newId();
@@ -56,8 +59,14 @@ public final class RequestIds implements VertxServiceProvider {
     }
     for (int i = 0; i < id.length(); i++) {
       char c = id.charAt(i);
-      boolean plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-          || c == '.' || c == '_' || c == ':' || c == '-';
+      boolean plain =
+          (c >= 'a' && c <= 'z')
+              || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9')
+              || c == '.'
+              || c == '_'
+              || c == ':'
+              || c == '-';
       if (!plain) {
         return false;
       }

@@ -1,8 +1,8 @@
 package io.flashsale.infra;
 
 /**
- * Redis key names of one sale. The braces are a Redis Cluster hash tag: every key of a sale
- * hashes to one slot, so a script may touch several of them.
+ * Redis key names of one sale. The braces are a Redis Cluster hash tag: every key of a sale hashes
+ * to one slot, so a script may touch several of them.
  */
 public record SaleKeys(String saleId) {
 
@@ -15,7 +15,9 @@ public record SaleKeys(String saleId) {
     return prefix() + "buyers";
   }
 
-  /** Hash order id → "user|quantity|takenAtMillis": units taken whose database write is unconfirmed. */
+  /**
+   * Hash order id → "user|quantity|takenAtMillis": units taken whose database write is unconfirmed.
+   */
   public String inflight() {
     return prefix() + "inflight";
   }
@@ -80,7 +82,9 @@ public record SaleKeys(String saleId) {
     return prefix() + "cursor";
   }
 
-  /** Zset user id → queue number: buyers whose card pre-authorisation has not started, head first. */
+  /**
+   * Zset user id → queue number: buyers whose card pre-authorisation has not started, head first.
+   */
   public String preauthQueue() {
     return prefix() + "authq";
   }
@@ -130,7 +134,10 @@ public record SaleKeys(String saleId) {
     return prefix() + "seen";
   }
 
-  /** Zset user id → when admission first skipped them for absence (ms): out of line until they return. */
+  /**
+   * Zset user id → when admission first skipped them for absence (ms): out of line until they
+   * return.
+   */
   public String away() {
     return prefix() + "away";
   }

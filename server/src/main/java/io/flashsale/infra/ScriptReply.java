@@ -5,8 +5,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Reads a script's reply in the order its header names the fields: an outcome, then its fields,
- * and for a batch script one such group per buyer. Only a script's own class reads its reply.
+ * Reads a script's reply in the order its header names the fields: an outcome, then its fields, and
+ * for a batch script one such group per buyer. Only a script's own class reads its reply.
  */
 public final class ScriptReply {
 

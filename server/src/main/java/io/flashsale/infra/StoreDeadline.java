@@ -11,20 +11,21 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * One deadline for one unit of store work: leasing a connection, the work on it, and giving
- * it back. A store that has answered nothing at all for the deadline is taken as frozen (or
- * partitioned away): every call waiting on it fails with {@link StoreTimeoutException}, and
- * a connection still busy with the work is closed, not given back, because its socket holds
- * a command the store has not answered and the next borrower would queue behind it. A store
- * that is answering other calls is busy, not gone (a herd queueing for the pool, a hot row
- * lock): a call waits on it up to {@link #BUSY_FACTOR} deadlines. A lease that arrives after
- * its call gave up goes back to the pool unused, so nothing is sent on behalf of a caller
- * who has already been told "unavailable".
+ * One deadline for one unit of store work: leasing a connection, the work on it, and giving it
+ * back. A store that has answered nothing at all for the deadline is taken as frozen (or
+ * partitioned away): every call waiting on it fails with {@link StoreTimeoutException}, and a
+ * connection still busy with the work is closed, not given back, because its socket holds a command
+ * the store has not answered and the next borrower would queue behind it. A store that is answering
+ * other calls is busy, not gone (a herd queueing for the pool, a hot row lock): a call waits on it
+ * up to {@link #BUSY_FACTOR} deadlines. A lease that arrives after its call gave up goes back to
+ * the pool unused, so nothing is sent on behalf of a caller who has already been told
+ * "unavailable".
  */
 final class StoreDeadline {
 
   /** The longest a call waits on a store that is still answering others, in deadlines. */
   static final int BUSY_FACTOR = 4;
+
   private static final long RECHECK_MILLIS = 250;
 
   private final Vertx vertx;
@@ -42,65 +43,73 @@ final class StoreDeadline {
   }
 
   /**
-   * Runs {@code work} on a connection from {@code lease}; {@code giveBack} returns it to its
-   * pool, {@code discard} closes it for good.
+   * Runs {@code work} on a connection from {@code lease}; {@code giveBack} returns it to its pool,
+   * {@code discard} closes it for good.
    */
-  <C, T> Future<T> run(Supplier<Future<C>> lease, Function<C, Future<T>> work, Consumer<C> giveBack,
-                       Consumer<C> discard) {
+  <C, T> Future<T> run(
+      Supplier<Future<C>> lease,
+      Function<C, Future<T>> work,
+      Consumer<C> giveBack,
+      Consumer<C> discard) {
     Promise<T> answer = Promise.promise();
     // Holds the connection while the work runs; whoever takes it out (the work finishing or
     // the deadline passing) decides its fate, exactly once.
     AtomicReference<C> busy = new AtomicReference<>();
     long started = System.nanoTime();
-    watch(started, answer, () -> {
-      C stuck = busy.getAndSet(null);
-      if (stuck != null) {
-        discard.accept(stuck);
-      }
-    });
+    watch(
+        started,
+        answer,
+        () -> {
+          C stuck = busy.getAndSet(null);
+          if (stuck != null) {
+            discard.accept(stuck);
+          }
+        });
     Future<C> leased;
     try {
       leased = lease.get();
     } catch (RuntimeException e) {
       leased = Future.failedFuture(e);
     }
-    leased.onComplete(acquired -> {
-      if (acquired.failed()) {
-        answer.tryFail(acquired.cause());
-        return;
-      }
-      C connection = acquired.result();
-      busy.set(connection);
-      if (answer.future().isComplete()) {
-        if (busy.compareAndSet(connection, null)) {
-          giveBack.accept(connection);
-        }
-        return;
-      }
-      Future<T> done;
-      try {
-        done = work.apply(connection);
-      } catch (RuntimeException e) {
-        done = Future.failedFuture(e);
-      }
-      done.onComplete(outcome -> {
-        if (busy.compareAndSet(connection, null)) {
-          giveBack.accept(connection);
-          if (outcome.succeeded()) {
-            lastAnswer.accumulateAndGet(System.nanoTime(), Math::max);
-            answer.tryComplete(outcome.result());
-          } else {
-            answer.tryFail(outcome.cause());
+    leased.onComplete(
+        acquired -> {
+          if (acquired.failed()) {
+            answer.tryFail(acquired.cause());
+            return;
           }
-        }
-      });
-    });
+          C connection = acquired.result();
+          busy.set(connection);
+          if (answer.future().isComplete()) {
+            if (busy.compareAndSet(connection, null)) {
+              giveBack.accept(connection);
+            }
+            return;
+          }
+          Future<T> done;
+          try {
+            done = work.apply(connection);
+          } catch (RuntimeException e) {
+            done = Future.failedFuture(e);
+          }
+          done.onComplete(
+              outcome -> {
+                if (busy.compareAndSet(connection, null)) {
+                  giveBack.accept(connection);
+                  if (outcome.succeeded()) {
+                    lastAnswer.accumulateAndGet(System.nanoTime(), Math::max);
+                    answer.tryComplete(outcome.result());
+                  } else {
+                    answer.tryFail(outcome.cause());
+                  }
+                }
+              });
+        });
     return answer.future();
   }
 
   /**
-   * Fails {@code answer} once the store has answered nothing for a deadline (or the call has
-   * waited {@link #BUSY_FACTOR} of them), then runs {@code onGivenUp}; stops once answered.
+   * Fails {@code answer} once the store has answered nothing for a deadline (or the call has waited
+   * {@link #BUSY_FACTOR} of them), then runs {@code onGivenUp}; stops once answered.
    */
   private void watch(long started, Promise<?> answer, Runnable onGivenUp) {
     long timer = vertx.setTimer(deadline.toMillis(), first -> check(started, answer, onGivenUp));
@@ -125,17 +134,22 @@ final class StoreDeadline {
     }
   }
 
-  /** Just the lease, bounded; one that arrives too late goes straight back through {@code giveBack}. */
+  /**
+   * Just the lease, bounded; one that arrives too late goes straight back through {@code giveBack}.
+   */
   <C> Future<C> lease(Supplier<Future<C>> lease, Consumer<C> giveBack) {
     Promise<C> answer = Promise.promise();
     watch(System.nanoTime(), answer, () -> {});
-    lease.get().onComplete(acquired -> {
-      if (acquired.failed()) {
-        answer.tryFail(acquired.cause());
-      } else if (!answer.tryComplete(acquired.result())) {
-        giveBack.accept(acquired.result());
-      }
-    });
+    lease
+        .get()
+        .onComplete(
+            acquired -> {
+              if (acquired.failed()) {
+                answer.tryFail(acquired.cause());
+              } else if (!answer.tryComplete(acquired.result())) {
+                giveBack.accept(acquired.result());
+              }
+            });
     return answer.future();
   }
 

@@ -4,9 +4,9 @@ import java.time.Duration;
 import java.util.concurrent.TimeoutException;
 
 /**
- * A store call that got no answer within its deadline. Its outcome is unknown: a write may
- * still happen once the store answers again (a COMMIT already on the wire, a script already
- * queued), so nobody may undo it as if it had failed; the in-flight records settle it.
+ * A store call that got no answer within its deadline. Its outcome is unknown: a write may still
+ * happen once the store answers again (a COMMIT already on the wire, a script already queued), so
+ * nobody may undo it as if it had failed; the in-flight records settle it.
  */
 public final class StoreTimeoutException extends TimeoutException {
 

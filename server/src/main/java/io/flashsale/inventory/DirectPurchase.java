@@ -25,11 +25,11 @@ public final class DirectPurchase {
   }
 
   /**
-   * {@code device} is the buyer's device fingerprint, or "" if they sent none; {@code limits}
-   * are the rate limits still to pass, checked in the batch's own Redis call.
+   * {@code device} is the buyer's device fingerprint, or "" if they sent none; {@code limits} are
+   * the rate limits still to pass, checked in the batch's own Redis call.
    */
-  public Future<SaleOrder> purchase(FlashSale sale, String userId, String device, int quantity,
-                                    List<RateLimits.Check> limits) {
+  public Future<SaleOrder> purchase(
+      FlashSale sale, String userId, String device, int quantity, List<RateLimits.Check> limits) {
     FlashSaleException refusal = precheck(sale, quantity);
     return refusal != null
         ? Future.failedFuture(refusal)
@@ -38,15 +38,22 @@ public final class DirectPurchase {
 
   private FlashSaleException precheck(FlashSale sale, int quantity) {
     if (sale.waitingRoom()) {
-      return new FlashSaleException(ErrorCode.QUEUE_REQUIRED, "this sale admits buyers through its waiting room");
+      return new FlashSaleException(
+          ErrorCode.QUEUE_REQUIRED, "this sale admits buyers through its waiting room");
     }
     if (!sale.isOpenAt(clock.instant())) {
-      return new FlashSaleException(ErrorCode.SALE_NOT_ACTIVE,
-          "sale runs from " + sale.startTime() + " to " + sale.endTime() + " and is " + sale.status());
+      return new FlashSaleException(
+          ErrorCode.SALE_NOT_ACTIVE,
+          "sale runs from "
+              + sale.startTime()
+              + " to "
+              + sale.endTime()
+              + " and is "
+              + sale.status());
     }
     if (quantity > sale.perUserLimit()) {
-      return new FlashSaleException(ErrorCode.LIMIT_EXCEEDED,
-          "at most " + sale.perUserLimit() + " unit(s) per buyer");
+      return new FlashSaleException(
+          ErrorCode.LIMIT_EXCEEDED, "at most " + sale.perUserLimit() + " unit(s) per buyer");
     }
     return null;
   }

@@ -18,9 +18,9 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * Where the rest of the engine hands reservation work to this process's
- * {@link ReservationVerticle}: local event-bus requests, one answer each. Shared by every event
- * loop; it holds only its address and delivery options.
+ * Where the rest of the engine hands reservation work to this process's {@link
+ * ReservationVerticle}: local event-bus requests, one answer each. Shared by every event loop; it
+ * holds only its address and delivery options.
  */
 public final class ReservationDesk {
 
@@ -28,13 +28,19 @@ public final class ReservationDesk {
   private final String address;
   private final DeliveryOptions requests;
 
-  /** {@code patience}: how long a request waits for the verticle's answer before it reads as unavailable. */
+  /**
+   * {@code patience}: how long a request waits for the verticle's answer before it reads as
+   * unavailable.
+   */
   public ReservationDesk(EventBus eventBus, Duration patience) {
     this.eventBus = eventBus;
     // One address per engine: several engines may share one Vert.x (tests do).
     this.address = "flashsale.reservations." + UUID.randomUUID();
-    this.requests = new DeliveryOptions().setLocalOnly(true).setCodecName(ReservationMessages.CODEC)
-        .setSendTimeout(patience.toMillis());
+    this.requests =
+        new DeliveryOptions()
+            .setLocalOnly(true)
+            .setCodecName(ReservationMessages.CODEC)
+            .setSendTimeout(patience.toMillis());
   }
 
   /** The address the verticle listens on. */
@@ -52,22 +58,31 @@ public final class ReservationDesk {
     return ask(new Claims(sale, claims));
   }
 
-  /** A released hold's units back to the pool; never fails (reconciliation repairs what is lost). */
+  /**
+   * A released hold's units back to the pool; never fails (reconciliation repairs what is lost).
+   */
   public Future<Void> release(SaleOrder order) {
     return this.<Void>ask(new Release(order)).otherwiseEmpty();
   }
 
   @SuppressWarnings("unchecked")
   private <T> Future<T> ask(Object request) {
-    return eventBus.<Answer>request(address, request, requests).transform(replied -> {
-      if (replied.failed()) {
-        // No answer in time (or no verticle): what happened to the request is unknown, and
-        // anything it took in Redis is on record for reconciliation.
-        return Future.failedFuture(new FlashSaleException(ErrorCode.UNAVAILABLE,
-            "the reservation did not complete in time; check your orders before trying again"));
-      }
-      Answer answer = replied.result().body();
-      return answer.failure() != null ? Future.failedFuture(answer.failure()) : Future.succeededFuture((T) answer.value());
-    });
+    return eventBus
+        .<Answer>request(address, request, requests)
+        .transform(
+            replied -> {
+              if (replied.failed()) {
+                // No answer in time (or no verticle): what happened to the request is unknown, and
+                // anything it took in Redis is on record for reconciliation.
+                return Future.failedFuture(
+                    new FlashSaleException(
+                        ErrorCode.UNAVAILABLE,
+                        "the reservation did not complete in time; check your orders before trying again"));
+              }
+              Answer answer = replied.result().body();
+              return answer.failure() != null
+                  ? Future.failedFuture(answer.failure())
+                  : Future.succeededFuture((T) answer.value());
+            });
   }
 }

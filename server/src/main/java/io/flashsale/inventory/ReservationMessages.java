@@ -20,8 +20,8 @@ public final class ReservationMessages {
   public static final String CODEC = "flashsale.reservation-local";
 
   /** A direct purchase: the rate limits in {@code limits} are checked in the same batch step. */
-  public record Purchase(FlashSale sale, String userId, String device, int quantity,
-                         List<RateLimits.Check> limits) {}
+  public record Purchase(
+      FlashSale sale, String userId, String device, int quantity, List<RateLimits.Check> limits) {}
 
   /** Reservations for units the admission step already took in Redis, as one batch. */
   public record Claims(FlashSale sale, List<Claim> claims) {}

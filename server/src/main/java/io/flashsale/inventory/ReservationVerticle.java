@@ -23,26 +23,26 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The single owner of reservation writes in this process, with group commit. Direct purchases,
- * the admission step's claims and released holds arrive as local event-bus requests; purchases
- * of one sale are grouped for at most {@code window} or {@code batchSize} requests, whichever
- * comes first, and each group costs the sale's Redis slot one script call and its hot
- * {@code flash_sales} row one transaction ({@link Reservations#reserveAll}). Released units of
- * one sale go back to Redis in one call, and the sale's admission hears of them at once.
+ * The single owner of reservation writes in this process, with group commit. Direct purchases, the
+ * admission step's claims and released holds arrive as local event-bus requests; purchases of one
+ * sale are grouped for at most {@code window} or {@code batchSize} requests, whichever comes first,
+ * and each group costs the sale's Redis slot one script call and its hot {@code flash_sales} row
+ * one transaction ({@link Reservations#reserveAll}). Released units of one sale go back to Redis in
+ * one call, and the sale's admission hears of them at once.
  *
- * <p>One instance per process, on one event loop: batching is what makes the path fast, and
- * one owner sees every purchase of the process, so its batches are as large as the load allows.
- * Its own work per batch is small (arguments out, answers back); the waiting is the stores'.
- * Several batches of a sale may be on their way at once ({@code batchesInFlight}): while the
- * database commits one, the next one takes its units in Redis, in arrival order.
+ * <p>One instance per process, on one event loop: batching is what makes the path fast, and one
+ * owner sees every purchase of the process, so its batches are as large as the load allows. Its own
+ * work per batch is small (arguments out, answers back); the waiting is the stores'. Several
+ * batches of a sale may be on their way at once ({@code batchesInFlight}): while the database
+ * commits one, the next one takes its units in Redis, in arrival order.
  */
 public final class ReservationVerticle extends VerticleBase {
 
   /**
-   * {@code windowMillis}: the longest a purchase waits for others to join its batch;
-   * {@code batchSize}: the most purchases in one batch; {@code batchesInFlight}: the most
-   * batches of one sale on their way at once; {@code mostWaiting}: purchases of one sale that
-   * may wait beyond those before new ones are refused as unavailable (the stores are behind).
+   * {@code windowMillis}: the longest a purchase waits for others to join its batch; {@code
+   * batchSize}: the most purchases in one batch; {@code batchesInFlight}: the most batches of one
+   * sale on their way at once; {@code mostWaiting}: purchases of one sale that may wait beyond
+   * those before new ones are refused as unavailable (the stores are behind).
    */
   public record Settings(long windowMillis, int batchSize, int batchesInFlight, int mostWaiting) {}
 
@@ -67,19 +67,22 @@ public final class ReservationVerticle extends VerticleBase {
   private final Reservations reservations;
   private final Settings settings;
   private final DistributionSummary batchSizes;
-  private final DeliveryOptions replies = new DeliveryOptions().setCodecName(ReservationMessages.CODEC);
+  private final DeliveryOptions replies =
+      new DeliveryOptions().setCodecName(ReservationMessages.CODEC);
   private final Map<String, Lane> lanes = new HashMap<>();
   private MessageConsumer<Object> consumer;
   private int working;
   private Promise<Void> drained;
 
-  public ReservationVerticle(String address, Reservations reservations, Settings settings, MeterRegistry metrics) {
+  public ReservationVerticle(
+      String address, Reservations reservations, Settings settings, MeterRegistry metrics) {
     this.address = address;
     this.reservations = reservations;
     this.settings = settings;
-    this.batchSizes = DistributionSummary.builder("flashsale.reservation.batch")
-        .description("Direct purchases per reservation batch (one Redis call, one transaction)")
-        .register(metrics);
+    this.batchSizes =
+        DistributionSummary.builder("flashsale.reservation.batch")
+            .description("Direct purchases per reservation batch (one Redis call, one transaction)")
+            .register(metrics);
   }
 
   @Override
@@ -91,19 +94,25 @@ public final class ReservationVerticle extends VerticleBase {
   /** Stops taking requests, sends what is waiting, and finishes when every batch has answered. */
   @Override
   public Future<?> stop() {
-    return consumer.unregister().compose(stopped -> {
-      lanes.values().forEach(lane -> {
-        while (!lane.purchases.isEmpty()) {
-          sendPurchases(lane, true);
-        }
-        sendReleases(lane);
-      });
-      if (working == 0) {
-        return Future.succeededFuture();
-      }
-      drained = Promise.promise();
-      return drained.future();
-    });
+    return consumer
+        .unregister()
+        .compose(
+            stopped -> {
+              lanes
+                  .values()
+                  .forEach(
+                      lane -> {
+                        while (!lane.purchases.isEmpty()) {
+                          sendPurchases(lane, true);
+                        }
+                        sendReleases(lane);
+                      });
+              if (working == 0) {
+                return Future.succeededFuture();
+              }
+              drained = Promise.promise();
+              return drained.future();
+            });
   }
 
   private void accept(Message<Object> message) {
@@ -116,21 +125,31 @@ public final class ReservationVerticle extends VerticleBase {
       Lane lane = lane(release.order().saleId());
       lane.releases.add(new Waiting<>(release, message));
       if (lane.releaseTimer == -1) {
-        lane.releaseTimer = vertx.setTimer(Math.max(1, settings.windowMillis()), id -> {
-          lane.releaseTimer = -1;
-          sendReleases(lane);
-        });
+        lane.releaseTimer =
+            vertx.setTimer(
+                Math.max(1, settings.windowMillis()),
+                id -> {
+                  lane.releaseTimer = -1;
+                  sendReleases(lane);
+                });
       }
     } else {
-      message.reply(new Answer(null, new IllegalArgumentException("not a reservation request: " + body)), replies);
+      message.reply(
+          new Answer(null, new IllegalArgumentException("not a reservation request: " + body)),
+          replies);
     }
   }
 
   private void queue(Purchase purchase, Message<Object> message) {
     Lane lane = lane(purchase.sale().saleId());
     if (lane.purchases.size() >= settings.mostWaiting()) {
-      message.reply(new Answer(null, new FlashSaleException(ErrorCode.UNAVAILABLE,
-          "reservations for this sale are backed up; try again in a moment")), replies);
+      message.reply(
+          new Answer(
+              null,
+              new FlashSaleException(
+                  ErrorCode.UNAVAILABLE,
+                  "reservations for this sale are backed up; try again in a moment")),
+          replies);
       return;
     }
     lane.purchases.add(new Waiting<>(purchase, message));
@@ -142,44 +161,57 @@ public final class ReservationVerticle extends VerticleBase {
         // A window of 0 sends what arrived while the event loop was busy, and waits no longer.
         context.runOnContext(next -> sendPurchases(lane, false));
       } else {
-        lane.purchaseTimer = vertx.setTimer(settings.windowMillis(), id -> {
-          lane.purchaseTimer = -1;
-          sendPurchases(lane, false);
-        });
+        lane.purchaseTimer =
+            vertx.setTimer(
+                settings.windowMillis(),
+                id -> {
+                  lane.purchaseTimer = -1;
+                  sendPurchases(lane, false);
+                });
       }
     }
   }
 
-  /** One batch from the head of the lane, unless {@code batchesInFlight} are already on their way. */
+  /**
+   * One batch from the head of the lane, unless {@code batchesInFlight} are already on their way.
+   */
   private void sendPurchases(Lane lane, boolean evenIfBusy) {
     if (lane.purchaseTimer != -1) {
       vertx.cancelTimer(lane.purchaseTimer);
       lane.purchaseTimer = -1;
     }
     lane.sendPending = false;
-    if (lane.purchases.isEmpty() || (!evenIfBusy && lane.batchesOnTheirWay >= settings.batchesInFlight())) {
+    if (lane.purchases.isEmpty()
+        || (!evenIfBusy && lane.batchesOnTheirWay >= settings.batchesInFlight())) {
       return;
     }
-    List<Waiting<Purchase>> head = lane.purchases.subList(0, Math.min(settings.batchSize(), lane.purchases.size()));
+    List<Waiting<Purchase>> head =
+        lane.purchases.subList(0, Math.min(settings.batchSize(), lane.purchases.size()));
     List<Waiting<Purchase>> batch = new ArrayList<>(head);
     head.clear();
     batchSizes.record(batch.size());
     lane.batchesOnTheirWay++;
     working++;
-    List<Future<SaleOrder>> answers = reservations.reserveAll(batch.get(0).request().sale(),
-        batch.stream().map(Waiting::request).toList());
+    List<Future<SaleOrder>> answers =
+        reservations.reserveAll(
+            batch.get(0).request().sale(), batch.stream().map(Waiting::request).toList());
     for (int i = 0; i < batch.size(); i++) {
       Message<Object> message = batch.get(i).message();
-      answers.get(i).onComplete(done -> message.reply(new Answer(done.result(), done.cause()), replies));
+      answers
+          .get(i)
+          .onComplete(done -> message.reply(new Answer(done.result(), done.cause()), replies));
     }
-    Future.join(answers).onComplete(all -> {
-      lane.batchesOnTheirWay--;
-      done();
-      // Whatever gathered while this batch was on its way has waited long enough.
-      if (!lane.purchases.isEmpty() && lane.batchesOnTheirWay < settings.batchesInFlight()) {
-        sendPurchases(lane, false);
-      }
-    });
+    Future.join(answers)
+        .onComplete(
+            all -> {
+              lane.batchesOnTheirWay--;
+              done();
+              // Whatever gathered while this batch was on its way has waited long enough.
+              if (!lane.purchases.isEmpty()
+                  && lane.batchesOnTheirWay < settings.batchesInFlight()) {
+                sendPurchases(lane, false);
+              }
+            });
   }
 
   private void sendReleases(Lane lane) {
@@ -194,20 +226,26 @@ public final class ReservationVerticle extends VerticleBase {
     lane.releases.clear();
     List<SaleOrder> released = batch.stream().map(waiting -> waiting.request().order()).toList();
     working++;
-    reservations.returnToPool(lane.saleId, released).onComplete(returned -> {
-      batch.forEach(waiting -> waiting.message().reply(new Answer(null, null), replies));
-      SaleEvents.publish(vertx.eventBus(), new UnitsReturned(lane.saleId,
-          released.stream().mapToInt(SaleOrder::quantity).sum()));
-      done();
-    });
+    reservations
+        .returnToPool(lane.saleId, released)
+        .onComplete(
+            returned -> {
+              batch.forEach(waiting -> waiting.message().reply(new Answer(null, null), replies));
+              SaleEvents.publish(
+                  vertx.eventBus(),
+                  new UnitsReturned(
+                      lane.saleId, released.stream().mapToInt(SaleOrder::quantity).sum()));
+              done();
+            });
   }
 
   private void answer(Message<Object> message, Future<?> work) {
     working++;
-    work.onComplete(done -> {
-      message.reply(new Answer(done.result(), done.cause()), replies);
-      done();
-    });
+    work.onComplete(
+        done -> {
+          message.reply(new Answer(done.result(), done.cause()), replies);
+          done();
+        });
   }
 
   private void done() {

@@ -11,20 +11,39 @@ import java.util.List;
 /** Layer 1: the sale's stock counter in Redis, taken and returned only by atomic scripts. */
 public final class StockGate {
 
-  public enum Outcome { TAKEN, LIMIT, SOLD_OUT, NOT_LOADED, BLACKLISTED, BLACKLISTED_DEVICE, RATE_LIMITED }
+  public enum Outcome {
+    TAKEN,
+    LIMIT,
+    SOLD_OUT,
+    NOT_LOADED,
+    BLACKLISTED,
+    BLACKLISTED_DEVICE,
+    RATE_LIMITED
+  }
 
   /**
-   * {@code number} is the stock left after TAKEN or SOLD_OUT, the units already held after
-   * LIMIT, the milliseconds to wait after RATE_LIMITED; {@code refusedBy} names the rate limit
-   * that refused (null otherwise).
+   * {@code number} is the stock left after TAKEN or SOLD_OUT, the units already held after LIMIT,
+   * the milliseconds to wait after RATE_LIMITED; {@code refusedBy} names the rate limit that
+   * refused (null otherwise).
    */
   public record Take(Outcome outcome, long number, RateLimits.Check refusedBy) {}
 
-  /** One buyer's ask in a batch: {@code device} is their fingerprint or "", {@code limits} the rate limits to pass first. */
-  public record Ask(String userId, String device, int quantity, int perUserLimit, String orderId,
-                    List<RateLimits.Check> limits) {}
+  /**
+   * One buyer's ask in a batch: {@code device} is their fingerprint or "", {@code limits} the rate
+   * limits to pass first.
+   */
+  public record Ask(
+      String userId,
+      String device,
+      int quantity,
+      int perUserLimit,
+      String orderId,
+      List<RateLimits.Check> limits) {}
 
-  /** Units going back: {@code inflightOrderId} names the take the database refused, or is "" for a released order. */
+  /**
+   * Units going back: {@code inflightOrderId} names the take the database refused, or is "" for a
+   * released order.
+   */
   public record Return(String userId, int quantity, String inflightOrderId) {}
 
   private final Redis redis;
@@ -42,27 +61,33 @@ public final class StockGate {
   }
 
   /**
-   * The asks of a batch, in order, in one atomic script call: each buyer's rate limits,
-   * blacklists, own limit, then the stock. One answer per ask, in the same order.
+   * The asks of a batch, in order, in one atomic script call: each buyer's rate limits, blacklists,
+   * own limit, then the stock. One answer per ask, in the same order.
    */
   public Future<List<Take>> takeAll(String saleId, List<Ask> asks) {
     return take.run(new SaleKeys(saleId), asks);
   }
 
   /**
-   * Returns units of one sale in one atomic call: those of released orders ({@code
-   * inflightOrderId} empty), or those taken for orders the database refused. One answer per
-   * return: the stock after it, -1 if Redis had lost the counter, -2 if reconciliation had
-   * already settled that in-flight take.
+   * Returns units of one sale in one atomic call: those of released orders ({@code inflightOrderId}
+   * empty), or those taken for orders the database refused. One answer per return: the stock after
+   * it, -1 if Redis had lost the counter, -2 if reconciliation had already settled that in-flight
+   * take.
    */
   public Future<List<Integer>> giveBackAll(String saleId, List<Return> returns) {
-    return giveBack.run(new SaleKeys(saleId), returns).map(results -> results.stream()
-        .map(result -> switch (result.outcome()) {
-          case RETURNED -> (int) result.stockAfter();
-          case NOT_LOADED -> -1;
-          case ALREADY_SETTLED -> -2;
-        })
-        .toList());
+    return giveBack
+        .run(new SaleKeys(saleId), returns)
+        .map(
+            results ->
+                results.stream()
+                    .map(
+                        result ->
+                            switch (result.outcome()) {
+                              case RETURNED -> (int) result.stockAfter();
+                              case NOT_LOADED -> -1;
+                              case ALREADY_SETTLED -> -2;
+                            })
+                    .toList());
   }
 
   /** The database confirmed these orders: their takes are no longer in flight. */
@@ -77,13 +102,15 @@ public final class StockGate {
 
   /** Puts the sale's free units into Redis unless a counter is already there. */
   public Future<Boolean> loadIfAbsent(String saleId, int freeUnits) {
-    return redis.send(Request.cmd(Command.SET).arg(new SaleKeys(saleId).stock()).arg(freeUnits).arg("NX"))
+    return redis
+        .send(Request.cmd(Command.SET).arg(new SaleKeys(saleId).stock()).arg(freeUnits).arg("NX"))
         .map(reply -> reply != null);
   }
 
   /** The counter as Redis has it, or -1 when it is not loaded. */
   public Future<Integer> stock(String saleId) {
-    return redis.send(Request.cmd(Command.GET).arg(new SaleKeys(saleId).stock()))
+    return redis
+        .send(Request.cmd(Command.GET).arg(new SaleKeys(saleId).stock()))
         .map(reply -> reply == null ? -1 : reply.toInteger());
   }
 }

@@ -12,7 +12,10 @@ import io.vertx.redis.client.Redis;
 import java.util.ArrayList;
 import java.util.List;
 
-/** {@code take_stock.lua}: the asks of a batch, in order, in one atomic call; one {@link Take} per ask. */
+/**
+ * {@code take_stock.lua}: the asks of a batch, in order, in one atomic call; one {@link Take} per
+ * ask.
+ */
 final class TakeStockScript extends RedisScript {
 
   TakeStockScript(Redis redis) {
@@ -31,22 +34,34 @@ final class TakeStockScript extends RedisScript {
       args.add(ask.orderId());
       RateLimitScript.appendBatchLimits(ask.limits(), scriptKeys, args);
     }
-    return call(scriptKeys.list(), args).map(reply -> {
-      List<Take> takes = new ArrayList<>(asks.size());
-      for (Ask ask : asks) {
-        Outcome outcome = Outcome.valueOf(reply.string());
-        long number = reply.number();
-        long detail = reply.number();
-        takes.add(new Take(outcome, number,
-            outcome == Outcome.RATE_LIMITED ? RateLimitScript.refusing(ask.limits(), detail) : null));
-      }
-      return takes;
-    });
+    return call(scriptKeys.list(), args)
+        .map(
+            reply -> {
+              List<Take> takes = new ArrayList<>(asks.size());
+              for (Ask ask : asks) {
+                Outcome outcome = Outcome.valueOf(reply.string());
+                long number = reply.number();
+                long detail = reply.number();
+                takes.add(
+                    new Take(
+                        outcome,
+                        number,
+                        outcome == Outcome.RATE_LIMITED
+                            ? RateLimitScript.refusing(ask.limits(), detail)
+                            : null));
+              }
+              return takes;
+            });
   }
 
   /** The keys, in the order the script's header names them. */
   static List<String> keys(SaleKeys keys) {
-    return List.of(keys.stock(), keys.buyers(), keys.blacklist(), keys.blacklistedDevices(), keys.rejections(),
+    return List.of(
+        keys.stock(),
+        keys.buyers(),
+        keys.blacklist(),
+        keys.blacklistedDevices(),
+        keys.rejections(),
         keys.inflight());
   }
 }

@@ -28,9 +28,11 @@ public final class MailNotifier implements Notifier {
   // does not throttle us as a spammer.
   private static final int MAX_IN_FLIGHT = 8;
   private static final int CONNECT_TIMEOUT_MILLIS = 10_000;
-  // A server that goes quiet mid-conversation would otherwise hold its send, and the notice, forever.
+  // A server that goes quiet mid-conversation would otherwise hold its send, and the notice,
+  // forever.
   private static final int SILENT_SERVER_SECONDS = 30;
-  // Buyers plan by the minute; dropping the seconds tells them a time at or just before the start, never after.
+  // Buyers plan by the minute; dropping the seconds tells them a time at or just before the start,
+  // never after.
   private static final DateTimeFormatter START_TIME =
       DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'").withZone(ZoneOffset.UTC);
 
@@ -38,22 +40,26 @@ public final class MailNotifier implements Notifier {
   private final String from;
 
   public MailNotifier(Vertx vertx, Settings settings) {
-    MailConfig config = new MailConfig()
-        .setHostname(settings.host())
-        .setPort(settings.port())
-        .setStarttls(startTlsFor(settings.host()))
-        .setLogin(settings.username() == null ? LoginOption.DISABLED : LoginOption.REQUIRED)
-        .setUsername(settings.username())
-        .setPassword(settings.password())
-        .setMaxPoolSize(MAX_IN_FLIGHT)
-        .setConnectTimeout(CONNECT_TIMEOUT_MILLIS)
-        .setIdleTimeoutUnit(TimeUnit.SECONDS)
-        .setIdleTimeout(SILENT_SERVER_SECONDS);
+    MailConfig config =
+        new MailConfig()
+            .setHostname(settings.host())
+            .setPort(settings.port())
+            .setStarttls(startTlsFor(settings.host()))
+            .setLogin(settings.username() == null ? LoginOption.DISABLED : LoginOption.REQUIRED)
+            .setUsername(settings.username())
+            .setPassword(settings.password())
+            .setMaxPoolSize(MAX_IN_FLIGHT)
+            .setConnectTimeout(CONNECT_TIMEOUT_MILLIS)
+            .setIdleTimeoutUnit(TimeUnit.SECONDS)
+            .setIdleTimeout(SILENT_SERVER_SECONDS);
     this.client = MailClient.create(vertx, config);
     this.from = settings.from();
   }
 
-  /** A local relay or test server speaks plain SMTP; anywhere else the password must not cross the network in clear. */
+  /**
+   * A local relay or test server speaks plain SMTP; anywhere else the password must not cross the
+   * network in clear.
+   */
   private static StartTLSOptions startTlsFor(String host) {
     boolean loopback = host.equals("localhost") || host.startsWith("127.") || host.equals("::1");
     return loopback ? StartTLSOptions.DISABLED : StartTLSOptions.OPTIONAL;
@@ -63,26 +69,36 @@ public final class MailNotifier implements Notifier {
   public Future<Void> notify(SaleNotice notice) {
     Queue<String> unsent = new ConcurrentLinkedQueue<>(notice.recipients());
     int senders = Math.min(MAX_IN_FLIGHT, unsent.size());
-    // join, not all: the notice completes only when no send is still in flight, so a retry never overlaps it.
-    return Future.join(Stream.generate(() -> sendUntilEmpty(unsent, notice)).limit(senders).toList())
+    // join, not all: the notice completes only when no send is still in flight, so a retry never
+    // overlaps it.
+    return Future.join(
+            Stream.generate(() -> sendUntilEmpty(unsent, notice)).limit(senders).toList())
         .mapEmpty();
   }
 
-  /** One of at most {@link #MAX_IN_FLIGHT} senders: takes the next recipient once its previous mail was accepted. */
+  /**
+   * One of at most {@link #MAX_IN_FLIGHT} senders: takes the next recipient once its previous mail
+   * was accepted.
+   */
   private Future<Void> sendUntilEmpty(Queue<String> unsent, SaleNotice notice) {
     String recipient = unsent.poll();
     if (recipient == null) {
       return Future.succeededFuture();
     }
-    return client.sendMail(mailTo(recipient, notice))
-        // The retry mails everyone again, so each further mail of this attempt would only become a duplicate.
+    return client
+        .sendMail(mailTo(recipient, notice))
+        // The retry mails everyone again, so each further mail of this attempt would only become a
+        // duplicate.
         .onFailure(failure -> unsent.clear())
         .compose(accepted -> sendUntilEmpty(unsent, notice));
   }
 
   private MailMessage mailTo(String recipient, SaleNotice notice) {
-    String headline = notice.productName() + " go on sale in " + notice.minutesBeforeStart()
-        + (notice.minutesBeforeStart() == 1 ? " minute" : " minutes");
+    String headline =
+        notice.productName()
+            + " go on sale in "
+            + notice.minutesBeforeStart()
+            + (notice.minutesBeforeStart() == 1 ? " minute" : " minutes");
     return new MailMessage()
         .setFrom(from)
         .setTo(recipient)

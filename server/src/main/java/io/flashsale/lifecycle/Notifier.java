@@ -16,6 +16,7 @@ public interface Notifier {
     List<Notifier> each = List.copyOf(channels);
     // join, not all: even after one channel failed we wait for the others to finish, so the
     // caller's retry never runs alongside a send of this attempt that is still in flight.
-    return notice -> Future.join(each.stream().map(channel -> channel.notify(notice)).toList()).mapEmpty();
+    return notice ->
+        Future.join(each.stream().map(channel -> channel.notify(notice)).toList()).mapEmpty();
   }
 }

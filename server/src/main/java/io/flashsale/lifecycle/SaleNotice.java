@@ -10,7 +10,8 @@ import java.util.regex.Pattern;
  * One countdown notice of one sale, such as "T-60": it goes out 60 minutes before {@code startTime}
  * to the e-mail addresses in {@code recipients}.
  */
-public record SaleNotice(String saleId, String productName, String kind, Instant startTime, List<String> recipients) {
+public record SaleNotice(
+    String saleId, String productName, String kind, Instant startTime, List<String> recipients) {
 
   private static final Pattern KIND = Pattern.compile("T-(\\d+)");
 
@@ -20,7 +21,8 @@ public record SaleNotice(String saleId, String productName, String kind, Instant
     Objects.requireNonNull(kind, "kind");
     Objects.requireNonNull(startTime, "startTime");
     if (!KIND.matcher(kind).matches()) {
-      throw new IllegalArgumentException("kind must read T-<minutes>, such as T-60 or T-5; got " + kind);
+      throw new IllegalArgumentException(
+          "kind must read T-<minutes>, such as T-60 or T-5; got " + kind);
     }
     recipients = List.copyOf(recipients);
   }

@@ -22,9 +22,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Drives each sale through its timeline: warm-up (stock and blacklist into Redis), countdown
- * notices, SCHEDULED → ACTIVE at the start, → ENDED at the end (the hold-expiry and void
- * sweeps then release every hold and authorisation left). Status changes are idempotent
- * statements; steps with side effects are claimed so they run once across all instances.
+ * notices, SCHEDULED → ACTIVE at the start, → ENDED at the end (the hold-expiry and void sweeps
+ * then release every hold and authorisation left). Status changes are idempotent statements; steps
+ * with side effects are claimed so they run once across all instances.
  */
 public final class SaleTimeline {
 
@@ -44,8 +44,16 @@ public final class SaleTimeline {
   private final Clock clock;
   private final StepClaims claims;
 
-  public SaleTimeline(Pool pool, SaleRepository sales, StockGate gate, Blacklist blacklist, RedisRecovery recovery,
-                      AdmissionControl admissionControl, Notifier notifier, Leads leads, Clock clock) {
+  public SaleTimeline(
+      Pool pool,
+      SaleRepository sales,
+      StockGate gate,
+      Blacklist blacklist,
+      RedisRecovery recovery,
+      AdmissionControl admissionControl,
+      Notifier notifier,
+      Leads leads,
+      Clock clock) {
     this.admissionControl = admissionControl;
     this.pool = pool;
     this.sales = sales;
@@ -58,13 +66,17 @@ public final class SaleTimeline {
     this.claims = new StepClaims(pool, Duration.ofSeconds(60));
   }
 
-  /** Creates the sale and loads its stock and the blacklist into Redis before anyone can see its id. */
+  /**
+   * Creates the sale and loads its stock and the blacklist into Redis before anyone can see its id.
+   */
   public Future<FlashSale> create(NewSale newSale) {
     return sales.insert(pool, newSale).compose(this::warm);
   }
 
   private Future<FlashSale> warm(FlashSale sale) {
-    return Future.all(gate.loadIfAbsent(sale.saleId(), sale.remaining()), blacklist.loadInto(sale.saleId()),
+    return Future.all(
+            gate.loadIfAbsent(sale.saleId(), sale.remaining()),
+            blacklist.loadInto(sale.saleId()),
             admissionControl.mirror(sale))
         .compose(loaded -> recovery.markPresent(sale.saleId()))
         .map(sale);
@@ -75,14 +87,20 @@ public final class SaleTimeline {
    * first; then every sale not yet ended gets its counter and the blacklists.
    */
   public Future<Integer> warmUp() {
-    return sales.listNotEnded(pool).compose(open -> recovery.check(open)
-        .compose(rebuilt -> Future.all(open.stream().map(this::warm).toList()))
-        .map(loaded -> {
-          if (!open.isEmpty()) {
-            LOG.info("stock counters checked for " + open.size() + " open sale(s)");
-          }
-          return open.size();
-        }));
+    return sales
+        .listNotEnded(pool)
+        .compose(
+            open ->
+                recovery
+                    .check(open)
+                    .compose(rebuilt -> Future.all(open.stream().map(this::warm).toList()))
+                    .map(
+                        loaded -> {
+                          if (!open.isEmpty()) {
+                            LOG.info("stock counters checked for " + open.size() + " open sale(s)");
+                          }
+                          return open.size();
+                        }));
   }
 
   public Future<Boolean> subscribe(String saleId, String userId, String email) {
@@ -91,15 +109,23 @@ public final class SaleTimeline {
 
   /** One step of every sale's timeline; safe to run on every instance at once. */
   public Future<Void> tick() {
-    return sales.activateDue(pool)
+    return sales
+        .activateDue(pool)
         .onSuccess(started -> started.forEach(id -> LOG.info("sale " + id + " is ACTIVE")))
         .compose(started -> sales.endDue(pool))
-        .onSuccess(ended -> ended.forEach(id -> LOG.info("sale " + id + " ENDED; holds expire, authorisations are voided")))
+        .onSuccess(
+            ended ->
+                ended.forEach(
+                    id ->
+                        LOG.info("sale " + id + " ENDED; holds expire, authorisations are voided")))
         .compose(ended -> sales.listNotEnded(pool))
-        .compose(open -> Future.join(open.stream()
-            .filter(sale -> sale.status() == SaleStatus.SCHEDULED)
-            .map(this::dueSteps)
-            .toList()))
+        .compose(
+            open ->
+                Future.join(
+                    open.stream()
+                        .filter(sale -> sale.status() == SaleStatus.SCHEDULED)
+                        .map(this::dueSteps)
+                        .toList()))
         .mapEmpty();
   }
 
@@ -113,29 +139,57 @@ public final class SaleTimeline {
     if (!now.isBefore(start.minus(leads.firstNotice()))) {
       // A notice that would arrive after the next one (a sale created late) is not sent at all.
       boolean stillTimely = now.isBefore(start.minus(leads.lastNotice()));
-      steps.add(once(sale, Step.NOTIFY_T60, () -> stillTimely ? send(sale, leads.firstNotice()) : skipped()));
+      steps.add(
+          once(
+              sale,
+              Step.NOTIFY_T60,
+              () -> stillTimely ? send(sale, leads.firstNotice()) : skipped()));
     }
     if (!now.isBefore(start.minus(leads.lastNotice()))) {
-      steps.add(once(sale, Step.NOTIFY_T5, () -> now.isBefore(start) ? send(sale, leads.lastNotice()) : skipped()));
+      steps.add(
+          once(
+              sale,
+              Step.NOTIFY_T5,
+              () -> now.isBefore(start) ? send(sale, leads.lastNotice()) : skipped()));
     }
     return Future.join(steps).mapEmpty();
   }
 
   private Future<Void> once(FlashSale sale, Step step, Supplier<Future<String>> work) {
-    return claims.claim(sale.saleId(), step).compose(mine -> !mine
-        ? Future.<Void>succeededFuture()
-        : work.get()
-            .compose(outcome -> claims.done(sale.saleId(), step, outcome))
-            .recover(failed -> {
-              LOG.warn(step + " of sale " + sale.saleId() + " failed; it will be retried", failed);
-              return claims.release(sale.saleId(), step);
-            }));
+    return claims
+        .claim(sale.saleId(), step)
+        .compose(
+            mine ->
+                !mine
+                    ? Future.<Void>succeededFuture()
+                    : work.get()
+                        .compose(outcome -> claims.done(sale.saleId(), step, outcome))
+                        .recover(
+                            failed -> {
+                              LOG.warn(
+                                  step
+                                      + " of sale "
+                                      + sale.saleId()
+                                      + " failed; it will be retried",
+                                  failed);
+                              return claims.release(sale.saleId(), step);
+                            }));
   }
 
   private Future<String> send(FlashSale sale, Duration lead) {
-    return claims.subscribers(sale.saleId()).compose(recipients -> notifier.notify(new SaleNotice(sale.saleId(),
-            sale.productName(), "T-" + lead.toMinutes(), sale.startTime(), recipients))
-        .map("sent to " + recipients.size() + " subscriber(s)"));
+    return claims
+        .subscribers(sale.saleId())
+        .compose(
+            recipients ->
+                notifier
+                    .notify(
+                        new SaleNotice(
+                            sale.saleId(),
+                            sale.productName(),
+                            "T-" + lead.toMinutes(),
+                            sale.startTime(),
+                            recipients))
+                    .map("sent to " + recipients.size() + " subscriber(s)"));
   }
 
   private static Future<String> skipped() {

@@ -9,13 +9,17 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * Once-across-the-cluster for timeline steps with side effects. An instance claims a step for
- * a while; only a step not yet done whose last claim has run out can be claimed, so two
- * instances never work on it together, and one whose holder died is taken up again.
+ * Once-across-the-cluster for timeline steps with side effects. An instance claims a step for a
+ * while; only a step not yet done whose last claim has run out can be claimed, so two instances
+ * never work on it together, and one whose holder died is taken up again.
  */
 final class StepClaims {
 
-  enum Step { WARM_UP, NOTIFY_T60, NOTIFY_T5 }
+  enum Step {
+    WARM_UP,
+    NOTIFY_T60,
+    NOTIFY_T5
+  }
 
   private final Pool pool;
   private final String owner = UUID.randomUUID().toString();
@@ -28,19 +32,22 @@ final class StepClaims {
 
   /** True if this instance now holds the step. */
   Future<Boolean> claim(String saleId, Step step) {
-    return pool.preparedQuery("""
+    return pool.preparedQuery(
+            """
             INSERT INTO sale_timeline_steps AS t (sale_id, step, claimed_by, claimed_until)
             VALUES ($1, $2, $3, now() + make_interval(secs => $4))
             ON CONFLICT (sale_id, step) DO UPDATE
                SET claimed_by = EXCLUDED.claimed_by, claimed_until = EXCLUDED.claimed_until
              WHERE t.done_at IS NULL AND t.claimed_until < now()
             RETURNING step""")
-        .execute(Tuple.of(UUID.fromString(saleId), step.name(), owner, (double) claimFor.toSeconds()))
+        .execute(
+            Tuple.of(UUID.fromString(saleId), step.name(), owner, (double) claimFor.toSeconds()))
         .map(rows -> rows.size() == 1);
   }
 
   Future<Void> done(String saleId, Step step, String outcome) {
-    return pool.preparedQuery("""
+    return pool.preparedQuery(
+            """
             UPDATE sale_timeline_steps SET done_at = now(), outcome = $4
              WHERE sale_id = $1 AND step = $2 AND claimed_by = $3""")
         .execute(Tuple.of(UUID.fromString(saleId), step.name(), owner, outcome))
@@ -49,7 +56,8 @@ final class StepClaims {
 
   /** Gives a failed step back at once, so the next tick (on any instance) tries again. */
   Future<Void> release(String saleId, Step step) {
-    return pool.preparedQuery("""
+    return pool.preparedQuery(
+            """
             UPDATE sale_timeline_steps SET claimed_until = now()
              WHERE sale_id = $1 AND step = $2 AND claimed_by = $3 AND done_at IS NULL""")
         .execute(Tuple.of(UUID.fromString(saleId), step.name(), owner))
@@ -57,17 +65,20 @@ final class StepClaims {
   }
 
   Future<List<String>> subscribers(String saleId) {
-    return pool.preparedQuery("SELECT email FROM sale_subscriptions WHERE sale_id = $1 ORDER BY created_at")
+    return pool.preparedQuery(
+            "SELECT email FROM sale_subscriptions WHERE sale_id = $1 ORDER BY created_at")
         .execute(Tuple.of(UUID.fromString(saleId)))
-        .map(rows -> {
-          List<String> emails = new ArrayList<>(rows.size());
-          rows.forEach(row -> emails.add(row.getString("email")));
-          return emails;
-        });
+        .map(
+            rows -> {
+              List<String> emails = new ArrayList<>(rows.size());
+              rows.forEach(row -> emails.add(row.getString("email")));
+              return emails;
+            });
   }
 
   Future<Boolean> subscribe(String saleId, String userId, String email) {
-    return pool.preparedQuery("""
+    return pool.preparedQuery(
+            """
             INSERT INTO sale_subscriptions (sale_id, user_id, email) VALUES ($1, $2, $3)
             ON CONFLICT (sale_id, user_id) DO UPDATE SET email = EXCLUDED.email""")
         .execute(Tuple.of(UUID.fromString(saleId), userId, email))

@@ -24,7 +24,8 @@ public final class WebhookNotifier implements Notifier {
 
   @Override
   public Future<Void> notify(SaleNotice notice) {
-    return client.postAbs(url)
+    return client
+        .postAbs(url)
         .putHeader("Idempotency-Key", notice.saleId() + ":" + notice.kind())
         // bounds both the connect and any silence from the receiver
         .timeout(timeout.toMillis())

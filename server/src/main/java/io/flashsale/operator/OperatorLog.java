@@ -10,8 +10,8 @@ import java.time.ZoneOffset;
 import java.util.UUID;
 
 /**
- * The audit trail of operator actions: who did what to which sale, and when; and their count
- * in {@code flashsale_operator_actions_total{action}}, one per action that took effect.
+ * The audit trail of operator actions: who did what to which sale, and when; and their count in
+ * {@code flashsale_operator_actions_total{action}}, one per action that took effect.
  */
 public final class OperatorLog {
 
@@ -19,7 +19,15 @@ public final class OperatorLog {
    * What an operator can do; the names are the stored ones. The blacklist changes apply to every
    * sale, so they are counted but have no row of their own in a sale's trail.
    */
-  public enum Action { PAUSE, RESUME, SET_RATE, END_EARLY, EXPORT, BLACKLIST_ADD, BLACKLIST_REMOVE }
+  public enum Action {
+    PAUSE,
+    RESUME,
+    SET_RATE,
+    END_EARLY,
+    EXPORT,
+    BLACKLIST_ADD,
+    BLACKLIST_REMOVE
+  }
 
   private final MeterRegistry metrics;
 
@@ -27,8 +35,11 @@ public final class OperatorLog {
     this.metrics = metrics;
   }
 
-  public Future<Void> record(SqlClient client, UUID saleId, String actor, Action action, JsonObject detail) {
-    return client.preparedQuery("INSERT INTO operator_actions (sale_id, actor, action, detail) VALUES ($1, $2, $3, $4)")
+  public Future<Void> record(
+      SqlClient client, UUID saleId, String actor, Action action, JsonObject detail) {
+    return client
+        .preparedQuery(
+            "INSERT INTO operator_actions (sale_id, actor, action, detail) VALUES ($1, $2, $3, $4)")
         .execute(Tuple.of(saleId, actor, action.name(), detail))
         .mapEmpty();
   }
@@ -40,17 +51,28 @@ public final class OperatorLog {
 
   /** A sale's actions, oldest first. */
   public Future<JsonArray> list(SqlClient client, UUID saleId) {
-    return client.preparedQuery("""
+    return client
+        .preparedQuery(
+            """
             SELECT actor, action, detail, acted_at FROM operator_actions WHERE sale_id = $1 ORDER BY action_id""")
         .execute(Tuple.of(saleId))
-        .map(rows -> {
-          JsonArray actions = new JsonArray();
-          rows.forEach(row -> actions.add(new JsonObject()
-              .put("actor", row.getString("actor"))
-              .put("action", row.getString("action"))
-              .put("detail", row.getJsonObject("detail"))
-              .put("at", row.getOffsetDateTime("acted_at").withOffsetSameInstant(ZoneOffset.UTC).toInstant().toString())));
-          return actions;
-        });
+        .map(
+            rows -> {
+              JsonArray actions = new JsonArray();
+              rows.forEach(
+                  row ->
+                      actions.add(
+                          new JsonObject()
+                              .put("actor", row.getString("actor"))
+                              .put("action", row.getString("action"))
+                              .put("detail", row.getJsonObject("detail"))
+                              .put(
+                                  "at",
+                                  row.getOffsetDateTime("acted_at")
+                                      .withOffsetSameInstant(ZoneOffset.UTC)
+                                      .toInstant()
+                                      .toString())));
+              return actions;
+            });
   }
 }

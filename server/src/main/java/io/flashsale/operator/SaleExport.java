@@ -26,17 +26,36 @@ import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
 
 /**
- * A sale's outcome as CSV, one file per part: orders, payments (every card authorisation and
- * its capture), the queue order, and the bot defence's rejections by reason.
+ * A sale's outcome as CSV, one file per part: orders, payments (every card authorisation and its
+ * capture), the queue order, and the bot defence's rejections by reason.
  */
 public final class SaleExport {
 
   /** The parts an operator can download. */
   public enum Part {
-    ORDERS("order_id", "user_id", "quantity", "status", "amount_cents", "currency", "reserved_at", "expires_at",
-        "paid_at", "closed_at", "payment_reference"),
-    PAYMENTS("user_id", "authorization_id", "status", "amount_cents", "currency", "decline_reason",
-        "void_requested_at", "order_id", "capture_id", "captured_at"),
+    ORDERS(
+        "order_id",
+        "user_id",
+        "quantity",
+        "status",
+        "amount_cents",
+        "currency",
+        "reserved_at",
+        "expires_at",
+        "paid_at",
+        "closed_at",
+        "payment_reference"),
+    PAYMENTS(
+        "user_id",
+        "authorization_id",
+        "status",
+        "amount_cents",
+        "currency",
+        "decline_reason",
+        "void_requested_at",
+        "order_id",
+        "capture_id",
+        "captured_at"),
     QUEUE("queue_number", "user_id", "ticket_id", "state", "quantity", "order_id"),
     REJECTIONS("reason", "count");
 
@@ -52,8 +71,9 @@ public final class SaleExport {
           return part;
         }
       }
-      throw new FlashSaleException(ErrorCode.NOT_FOUND, "no export named '" + name
-          + "'; there are orders, payments, queue and rejections");
+      throw new FlashSaleException(
+          ErrorCode.NOT_FOUND,
+          "no export named '" + name + "'; there are orders, payments, queue and rejections");
     }
   }
 
@@ -69,22 +89,39 @@ public final class SaleExport {
 
   /** The part as CSV; the download is audited like any other operator action. */
   public Future<String> csv(UUID saleId, Part part, String actor) {
-    Future<List<List<Object>>> records = switch (part) {
-      case ORDERS -> sql(saleId, """
+    Future<List<List<Object>>> records =
+        switch (part) {
+          case ORDERS ->
+              sql(
+                  saleId,
+                  """
           SELECT order_id, user_id, quantity, status, amount_cents, currency, reserved_at, expires_at, paid_at,
                  closed_at, payment_reference
             FROM sale_orders WHERE sale_id = $1 ORDER BY reserved_at, order_id""");
-      case PAYMENTS -> sql(saleId, """
+          case PAYMENTS ->
+              sql(
+                  saleId,
+                  """
           SELECT a.user_id, a.authorization_id, a.status, a.amount_cents, a.currency, a.decline_reason,
                  a.void_requested_at, p.order_id, p.capture_id, p.captured_at
             FROM payment_authorizations a LEFT JOIN payments p ON p.authorization_id = a.authorization_id
            WHERE a.sale_id = $1 ORDER BY a.created_at, a.user_id""");
-      case QUEUE -> redisHash(new SaleKeys(saleId.toString()).tickets()).map(SaleExport::queueOrder);
-      case REJECTIONS -> redisHash(new SaleKeys(saleId.toString()).rejections()).map(SaleExport::rejections);
-    };
-    return records.map(rows -> print(part, rows))
-        .compose(csv -> log.record(pool, saleId, actor, OperatorLog.Action.EXPORT,
-            new JsonObject().put("part", part.name())).map(csv))
+          case QUEUE ->
+              redisHash(new SaleKeys(saleId.toString()).tickets()).map(SaleExport::queueOrder);
+          case REJECTIONS ->
+              redisHash(new SaleKeys(saleId.toString()).rejections()).map(SaleExport::rejections);
+        };
+    return records
+        .map(rows -> print(part, rows))
+        .compose(
+            csv ->
+                log.record(
+                        pool,
+                        saleId,
+                        actor,
+                        OperatorLog.Action.EXPORT,
+                        new JsonObject().put("part", part.name()))
+                    .map(csv))
         .onSuccess(csv -> log.count(OperatorLog.Action.EXPORT));
   }
 
@@ -98,14 +135,15 @@ public final class SaleExport {
 
   private static List<List<Object>> rows(RowSet<Row> rows) {
     List<List<Object>> records = new ArrayList<>(rows.size());
-    rows.forEach(row -> {
-      List<Object> record = new ArrayList<>(row.size());
-      for (int i = 0; i < row.size(); i++) {
-        Object value = row.getValue(i);
-        record.add(value instanceof OffsetDateTime time ? time.toInstant().toString() : value);
-      }
-      records.add(record);
-    });
+    rows.forEach(
+        row -> {
+          List<Object> record = new ArrayList<>(row.size());
+          for (int i = 0; i < row.size(); i++) {
+            Object value = row.getValue(i);
+            record.add(value instanceof OffsetDateTime time ? time.toInstant().toString() : value);
+          }
+          records.add(record);
+        });
     return records;
   }
 
@@ -114,23 +152,34 @@ public final class SaleExport {
     List<List<Object>> records = new ArrayList<>();
     for (String user : tickets.getKeys()) {
       Ticket ticket = Ticket.decode(tickets.get(user).toString());
-      records.add(List.of(ticket.number(), user, ticket.ticketId(), ticket.state().name(), ticket.quantity(),
-          ticket.orderId() == null ? "" : ticket.orderId()));
+      records.add(
+          List.of(
+              ticket.number(),
+              user,
+              ticket.ticketId(),
+              ticket.state().name(),
+              ticket.quantity(),
+              ticket.orderId() == null ? "" : ticket.orderId()));
     }
-    records.sort(Comparator.comparingLong((List<Object> r) -> (long) r.get(0) == 0 ? Long.MAX_VALUE : (long) r.get(0))
-        .thenComparing(r -> (String) r.get(1)));
+    records.sort(
+        Comparator.comparingLong(
+                (List<Object> r) -> (long) r.get(0) == 0 ? Long.MAX_VALUE : (long) r.get(0))
+            .thenComparing(r -> (String) r.get(1)));
     return records;
   }
 
   private static List<List<Object>> rejections(Response tally) {
     List<List<Object>> records = new ArrayList<>();
-    tally.getKeys().stream().sorted().forEach(reason -> records.add(List.of(reason, tally.get(reason).toLong())));
+    tally.getKeys().stream()
+        .sorted()
+        .forEach(reason -> records.add(List.of(reason, tally.get(reason).toLong())));
     return records;
   }
 
   private static String print(Part part, List<List<Object>> records) {
     StringWriter out = new StringWriter();
-    try (CSVPrinter printer = new CSVPrinter(out, CSVFormat.RFC4180.builder().setHeader(part.header).get())) {
+    try (CSVPrinter printer =
+        new CSVPrinter(out, CSVFormat.RFC4180.builder().setHeader(part.header).get())) {
       printer.printRecords(records);
     } catch (IOException e) {
       throw new UncheckedIOException(e);

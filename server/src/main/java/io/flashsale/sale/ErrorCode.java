@@ -13,7 +13,10 @@ public enum ErrorCode {
   UNAUTHORIZED(401, "Unauthorized"),
   FORBIDDEN(403, "Forbidden"),
   VALIDATION_FAILED(400, "Validation failed"),
-  /** The request itself is not well-formed HTTP: no Host, a bad percent-escape, a bad header or framing. */
+  /**
+   * The request itself is not well-formed HTTP: no Host, a bad percent-escape, a bad header or
+   * framing.
+   */
   MALFORMED_REQUEST(400, "Malformed request"),
   URI_TOO_LONG(414, "URI too long"),
   HEADERS_TOO_LARGE(431, "Request header fields too large"),
@@ -26,7 +29,10 @@ public enum ErrorCode {
   RATE_LIMITED(429, "Too many requests"),
   BOT_CHECK_FAILED(403, "Bot check failed"),
   PAYMENT_DECLINED(402, "Payment declined"),
-  /** The gateway gave no outcome (it does not know the authorisation, or answered unexpectedly): the hold stands, try again. */
+  /**
+   * The gateway gave no outcome (it does not know the authorisation, or answered unexpectedly): the
+   * hold stands, try again.
+   */
   PAYMENT_UNAVAILABLE(503, "Payment unavailable"),
   UNAVAILABLE(503, "Service unavailable"),
   INTERNAL(500, "Internal error");

@@ -27,9 +27,10 @@ public record FlashSale(
     Instant createdAt,
     Instant updatedAt) {
 
-  static final String COLUMNS = "sale_id, product_id, product_name, quantity_available, quantity_sold,"
-      + " price_cents, currency, start_time, end_time, status, per_user_limit, admission_rate_per_second,"
-      + " admission_paused, checkout_ttl_seconds, waiting_room, queue_policy, pow_difficulty, captcha_required, created_at, updated_at";
+  static final String COLUMNS =
+      "sale_id, product_id, product_name, quantity_available, quantity_sold,"
+          + " price_cents, currency, start_time, end_time, status, per_user_limit, admission_rate_per_second,"
+          + " admission_paused, checkout_ttl_seconds, waiting_room, queue_policy, pow_difficulty, captcha_required, created_at, updated_at";
 
   static FlashSale fromRow(Row row) {
     return new FlashSale(
@@ -64,7 +65,10 @@ public record FlashSale(
     return quantityAvailable - quantitySold;
   }
 
-  /** Open for buying at {@code now}: within its window and not ended (sold out still counts: units can come back). */
+  /**
+   * Open for buying at {@code now}: within its window and not ended (sold out still counts: units
+   * can come back).
+   */
   public boolean isOpenAt(Instant now) {
     return status != SaleStatus.ENDED && !now.isBefore(startTime) && now.isBefore(endTime);
   }

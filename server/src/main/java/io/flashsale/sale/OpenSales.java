@@ -8,8 +8,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The sales not yet ended, re-read from the database at most once per {@code maxAgeMillis}
- * however many tickers ask: the tickers run every few milliseconds, the list changes rarely.
+ * The sales not yet ended, re-read from the database at most once per {@code maxAgeMillis} however
+ * many tickers ask: the tickers run every few milliseconds, the list changes rarely.
  */
 public final class OpenSales {
 
@@ -32,13 +32,17 @@ public final class OpenSales {
 
   /** The last list read; starts a re-read in the background when it is older than the bound. */
   public List<FlashSale> current() {
-    if (clock.millis() - readAtMillis >= maxAgeMillis && (reading == null || reading.isComplete())) {
-      reading = sales.listNotEnded(pool)
-          .onSuccess(all -> {
-            current = all;
-            readAtMillis = clock.millis();
-          })
-          .onFailure(e -> LOG.warn("could not list open sales; keeping the last list", e));
+    if (clock.millis() - readAtMillis >= maxAgeMillis
+        && (reading == null || reading.isComplete())) {
+      reading =
+          sales
+              .listNotEnded(pool)
+              .onSuccess(
+                  all -> {
+                    current = all;
+                    readAtMillis = clock.millis();
+                  })
+              .onFailure(e -> LOG.warn("could not list open sales; keeping the last list", e));
     }
     return current;
   }

@@ -9,13 +9,13 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Sale definitions read at most once per {@code maxAgeMillis} per sale, so the herd's
- * pre-checks do not each cost a database read. Only for pre-checks: the database guard
- * decides, so a slightly stale status can cost a wasted attempt, never a wrong sale.
+ * Sale definitions read at most once per {@code maxAgeMillis} per sale, so the herd's pre-checks do
+ * not each cost a database read. Only for pre-checks: the database guard decides, so a slightly
+ * stale status can cost a wasted attempt, never a wrong sale.
  *
- * <p>A sale once read is served while a single read refreshes it: a slow or frozen database
- * then holds up one refresh, not every buyer's pre-check behind it (their reservations still
- * wait on it, in the reservation verticle, where the deadline and the backlog bound apply).
+ * <p>A sale once read is served while a single read refreshes it: a slow or frozen database then
+ * holds up one refresh, not every buyer's pre-check behind it (their reservations still wait on it,
+ * in the reservation verticle, where the deadline and the backlog bound apply).
  */
 public final class SaleCatalog {
 
@@ -44,7 +44,8 @@ public final class SaleCatalog {
     long now = clock.millis();
     Entry cached = entries.get(saleId);
     if (cached != null && cached.known()) {
-      // Stale: the caller that claims the refresh (one per max age) starts it; all are served the known sale.
+      // Stale: the caller that claims the refresh (one per max age) starts it; all are served the
+      // known sale.
       if (now - cached.readAtMillis() >= maxAgeMillis) {
         Entry claimed = new Entry(cached.sale(), now);
         if (entries.replace(saleId, cached, claimed)) {
@@ -53,30 +54,46 @@ public final class SaleCatalog {
       }
       return cached.sale().map(Optional::get);
     }
-    Entry entry = entries.compute(saleId, (id, current) -> current != null && !current.sale().failed()
-        ? current : new Entry(sales.find(pool, id), now));
+    Entry entry =
+        entries.compute(
+            saleId,
+            (id, current) ->
+                current != null && !current.sale().failed()
+                    ? current
+                    : new Entry(sales.find(pool, id), now));
     // A missing sale is not remembered: random ids must not grow the map.
-    entry.sale().onSuccess(found -> {
-      if (found.isEmpty()) {
-        entries.remove(saleId, entry);
-      }
-    });
-    return entry.sale().map(found -> found.orElseThrow(
-        () -> new FlashSaleException(ErrorCode.NOT_FOUND, "no sale " + saleId)));
+    entry
+        .sale()
+        .onSuccess(
+            found -> {
+              if (found.isEmpty()) {
+                entries.remove(saleId, entry);
+              }
+            });
+    return entry
+        .sale()
+        .map(
+            found ->
+                found.orElseThrow(
+                    () -> new FlashSaleException(ErrorCode.NOT_FOUND, "no sale " + saleId)));
   }
 
   /**
-   * Replaces {@code claimed} with a fresh read, unless {@link #forget} or another read replaced
-   * it meanwhile. A failed read leaves the known sale, to be refreshed again after the max age.
+   * Replaces {@code claimed} with a fresh read, unless {@link #forget} or another read replaced it
+   * meanwhile. A failed read leaves the known sale, to be refreshed again after the max age.
    */
   private void refresh(UUID saleId, Entry claimed) {
-    sales.find(pool, saleId).onSuccess(found -> {
-      if (found.isPresent()) {
-        entries.replace(saleId, claimed, new Entry(Future.succeededFuture(found), clock.millis()));
-      } else {
-        entries.remove(saleId, claimed);
-      }
-    });
+    sales
+        .find(pool, saleId)
+        .onSuccess(
+            found -> {
+              if (found.isPresent()) {
+                entries.replace(
+                    saleId, claimed, new Entry(Future.succeededFuture(found), clock.millis()));
+              } else {
+                entries.remove(saleId, claimed);
+              }
+            });
   }
 
   public void forget(UUID saleId) {

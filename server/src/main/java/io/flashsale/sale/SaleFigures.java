@@ -18,8 +18,8 @@ import java.util.stream.Collectors;
 /**
  * Each sale not yet ended, as its settings say, for dashboards and alerts to compare the measured
  * figures with: whether it is open, seconds until it starts, units left, and for a waiting-room
- * sale the configured admission rate and whether admission is paused. Every instance exports
- * the same values (aggregate with max by sale); an ended sale's series go away.
+ * sale the configured admission rate and whether admission is paused. Every instance exports the
+ * same values (aggregate with max by sale); an ended sale's series go away.
  */
 public final class SaleFigures {
 
@@ -37,8 +37,12 @@ public final class SaleFigures {
     this.metrics = metrics;
   }
 
-  /** Follows the open sales (the list {@link OpenSales} keeps, re-read every second) until the returned stop runs. */
-  public static Runnable watch(Vertx vertx, OpenSales openSales, Clock clock, MeterRegistry metrics) {
+  /**
+   * Follows the open sales (the list {@link OpenSales} keeps, re-read every second) until the
+   * returned stop runs.
+   */
+  public static Runnable watch(
+      Vertx vertx, OpenSales openSales, Clock clock, MeterRegistry metrics) {
     SaleFigures figures = new SaleFigures(openSales, clock, metrics);
     long timer = vertx.setPeriodic(PERIOD.toMillis(), id -> figures.refresh());
     return () -> vertx.cancelTimer(timer);
@@ -61,21 +65,43 @@ public final class SaleFigures {
 
   private List<Meter> register(String saleId, boolean waitingRoom) {
     List<Meter> registered = new ArrayList<>();
-    registered.add(gauge("flashsale.sale.open", null, saleId, sale -> sale.isOpenAt(clock.instant()) ? 1 : 0));
-    registered.add(gauge("flashsale.sale.starts.in", "seconds", saleId,
-        sale -> (sale.startTime().toEpochMilli() - clock.millis()) / 1_000.0));
+    registered.add(
+        gauge("flashsale.sale.open", null, saleId, sale -> sale.isOpenAt(clock.instant()) ? 1 : 0));
+    registered.add(
+        gauge(
+            "flashsale.sale.starts.in",
+            "seconds",
+            saleId,
+            sale -> (sale.startTime().toEpochMilli() - clock.millis()) / 1_000.0));
     registered.add(gauge("flashsale.sale.units.remaining", null, saleId, FlashSale::remaining));
     if (waitingRoom) {
-      registered.add(gauge("flashsale.sale.admission.rate.per.second", null, saleId, FlashSale::admissionRatePerSecond));
-      registered.add(gauge("flashsale.sale.admission.paused", null, saleId, sale -> sale.admissionPaused() ? 1 : 0));
+      registered.add(
+          gauge(
+              "flashsale.sale.admission.rate.per.second",
+              null,
+              saleId,
+              FlashSale::admissionRatePerSecond));
+      registered.add(
+          gauge(
+              "flashsale.sale.admission.paused",
+              null,
+              saleId,
+              sale -> sale.admissionPaused() ? 1 : 0));
     }
     return registered;
   }
 
-  private Meter gauge(String name, String baseUnit, String saleId, ToDoubleFunction<FlashSale> value) {
-    return Gauge.builder(name, sales, all -> {
-      FlashSale sale = all.get(saleId);
-      return sale == null ? Double.NaN : value.applyAsDouble(sale);
-    }).tags(Tags.of("sale", saleId)).baseUnit(baseUnit).register(metrics);
+  private Meter gauge(
+      String name, String baseUnit, String saleId, ToDoubleFunction<FlashSale> value) {
+    return Gauge.builder(
+            name,
+            sales,
+            all -> {
+              FlashSale sale = all.get(saleId);
+              return sale == null ? Double.NaN : value.applyAsDouble(sale);
+            })
+        .tags(Tags.of("sale", saleId))
+        .baseUnit(baseUnit)
+        .register(metrics);
   }
 }

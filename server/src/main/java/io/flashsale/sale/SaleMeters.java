@@ -25,18 +25,27 @@ import java.util.stream.Collectors;
 public final class SaleMeters {
 
   static final Duration PERIOD = Duration.ofSeconds(1);
-  /** How long a removed sale's id is remembered, so that a late update re-creating its meters is swept at once. */
+
+  /**
+   * How long a removed sale's id is remembered, so that a late update re-creating its meters is
+   * swept at once.
+   */
   static final Duration RETIRED_MEMORY = Duration.ofMinutes(10);
+
   private static final long PRESENT = -1;
 
   /** One sale's meters; {@code closed} (under its lock) once they have left the registry. */
   private static final class OfSale {
     final String saleId;
+
     /** What callers update (a gauge's AtomicLong, a Counter), by meter name. */
     final Map<String, Object> handles = new ConcurrentHashMap<>();
+
     final Map<String, Meter> meters = new ConcurrentHashMap<>();
+
     /** Written by the sweep only. */
     volatile long absentSinceMillis = PRESENT;
+
     boolean closed;
 
     OfSale(String saleId) {
@@ -49,12 +58,14 @@ public final class SaleMeters {
   private final MeterRegistry metrics;
   private final Duration grace;
   private final Map<String, OfSale> sales = new ConcurrentHashMap<>();
+
   /** Sale ids whose meters were removed, with when: bounded by {@link #RETIRED_MEMORY}. */
   private final Map<String, Long> retired = new ConcurrentHashMap<>();
 
   public SaleMeters(MeterRegistry metrics, Duration grace) {
     if (grace.isNegative()) {
-      throw new IllegalArgumentException("the grace of an ended sale's meters must not be negative");
+      throw new IllegalArgumentException(
+          "the grace of an ended sale's meters must not be negative");
     }
     this.metrics = metrics;
     this.grace = grace;
@@ -62,30 +73,49 @@ public final class SaleMeters {
 
   /** Sweeps every second against the open sales until the returned stop runs. */
   public Runnable watch(Vertx vertx, OpenSales openSales, Clock clock) {
-    long timer = vertx.setPeriodic(PERIOD.toMillis(), id -> sweep(
-        openSales.current().stream().map(FlashSale::saleId).collect(Collectors.toSet()), clock.millis()));
+    long timer =
+        vertx.setPeriodic(
+            PERIOD.toMillis(),
+            id ->
+                sweep(
+                    openSales.current().stream().map(FlashSale::saleId).collect(Collectors.toSet()),
+                    clock.millis()));
     return () -> vertx.cancelTimer(timer);
   }
 
   /** The value of the sale's gauge {@code name}, registered on first use. */
   public AtomicLong gauge(String name, String saleId) {
-    return (AtomicLong) handle(name, saleId, (meterName, id) -> {
-      AtomicLong value = new AtomicLong();
-      // A strong reference: the registry, not the caller, keeps the value alive until removal.
-      return new Registered(value, Gauge.builder(meterName, value, AtomicLong::get).tag("sale", id)
-          .strongReference(true).register(metrics));
-    });
+    return (AtomicLong)
+        handle(
+            name,
+            saleId,
+            (meterName, id) -> {
+              AtomicLong value = new AtomicLong();
+              // A strong reference: the registry, not the caller, keeps the value alive until
+              // removal.
+              return new Registered(
+                  value,
+                  Gauge.builder(meterName, value, AtomicLong::get)
+                      .tag("sale", id)
+                      .strongReference(true)
+                      .register(metrics));
+            });
   }
 
   /** The sale's counter {@code name}, registered on first use. */
   public Counter counter(String name, String saleId) {
-    return (Counter) handle(name, saleId, (meterName, id) -> {
-      Counter counter = Counter.builder(meterName).tag("sale", id).register(metrics);
-      return new Registered(counter, counter);
-    });
+    return (Counter)
+        handle(
+            name,
+            saleId,
+            (meterName, id) -> {
+              Counter counter = Counter.builder(meterName).tag("sale", id).register(metrics);
+              return new Registered(counter, counter);
+            });
   }
 
-  private Object handle(String name, String saleId, BiFunction<String, String, Registered> register) {
+  private Object handle(
+      String name, String saleId, BiFunction<String, String, Registered> register) {
     OfSale known = sales.get(saleId);
     Object handle = known == null ? null : known.handles.get(name);
     if (handle != null) {
@@ -99,19 +129,21 @@ public final class SaleMeters {
         // A closed one has left the map (removed with its meters in one step, see remove):
         // going round again makes a fresh one, which the next sweep finds.
         if (!sale.closed) {
-          return sale.handles.computeIfAbsent(name, meterName -> {
-            Registered registered = register.apply(meterName, saleId);
-            sale.meters.put(meterName, registered.meter());
-            return registered.handle();
-          });
+          return sale.handles.computeIfAbsent(
+              name,
+              meterName -> {
+                Registered registered = register.apply(meterName, saleId);
+                sale.meters.put(meterName, registered.meter());
+                return registered.handle();
+              });
         }
       }
     }
   }
 
   /**
-   * Removes the meters of sales absent from {@code open} (ids) for the grace. A sale re-created
-   * by a late update after its removal goes at the next sweep, without a second grace.
+   * Removes the meters of sales absent from {@code open} (ids) for the grace. A sale re-created by
+   * a late update after its removal goes at the next sweep, without a second grace.
    */
   void sweep(Set<String> ids, long nowMillis) {
     for (OfSale sale : sales.values()) {
@@ -120,34 +152,41 @@ public final class SaleMeters {
         continue;
       }
       if (sale.absentSinceMillis == PRESENT) {
-        sale.absentSinceMillis = retired.containsKey(sale.saleId) ? nowMillis - grace.toMillis() : nowMillis;
+        sale.absentSinceMillis =
+            retired.containsKey(sale.saleId) ? nowMillis - grace.toMillis() : nowMillis;
       }
       if (nowMillis - sale.absentSinceMillis >= grace.toMillis()) {
         remove(sale);
         retired.put(sale.saleId, nowMillis);
       }
     }
-    retired.entrySet().removeIf(entry -> ids.contains(entry.getKey())
-        || nowMillis - entry.getValue() >= RETIRED_MEMORY.toMillis());
+    retired
+        .entrySet()
+        .removeIf(
+            entry ->
+                ids.contains(entry.getKey())
+                    || nowMillis - entry.getValue() >= RETIRED_MEMORY.toMillis());
   }
 
   /**
-   * Closing inside the map's compute: a caller asking for this sale's meters meanwhile waits,
-   * then makes a fresh entry whose meters register anew rather than finding the old, removed ones.
+   * Closing inside the map's compute: a caller asking for this sale's meters meanwhile waits, then
+   * makes a fresh entry whose meters register anew rather than finding the old, removed ones.
    */
   private void remove(OfSale sale) {
-    sales.computeIfPresent(sale.saleId, (id, current) -> {
-      if (current != sale) {
-        return current;
-      }
-      synchronized (sale) {
-        sale.closed = true;
-        sale.meters.values().forEach(metrics::remove);
-        sale.meters.clear();
-        sale.handles.clear();
-      }
-      return null;
-    });
+    sales.computeIfPresent(
+        sale.saleId,
+        (id, current) -> {
+          if (current != sale) {
+            return current;
+          }
+          synchronized (sale) {
+            sale.closed = true;
+            sale.meters.values().forEach(metrics::remove);
+            sale.meters.clear();
+            sale.handles.clear();
+          }
+          return null;
+        });
   }
 
   /** Sales holding meters now (for tests). */

@@ -18,8 +18,9 @@ public record SaleOrder(
     Instant closedAt,
     String paymentReference) {
 
-  static final String COLUMNS = "order_id, sale_id, user_id, quantity, status, amount_cents, currency,"
-      + " reserved_at, expires_at, paid_at, closed_at, payment_reference";
+  static final String COLUMNS =
+      "order_id, sale_id, user_id, quantity, status, amount_cents, currency,"
+          + " reserved_at, expires_at, paid_at, closed_at, payment_reference";
 
   static SaleOrder fromRow(Row row) {
     return new SaleOrder(
@@ -42,15 +43,16 @@ public record SaleOrder(
   }
 
   public JsonObject toJson() {
-    JsonObject json = new JsonObject()
-        .put("orderId", orderId)
-        .put("saleId", saleId)
-        .put("quantity", quantity)
-        .put("status", status.name())
-        .put("amountCents", amountCents)
-        .put("currency", currency)
-        .put("reservedAt", reservedAt.toString())
-        .put("expiresAt", expiresAt.toString());
+    JsonObject json =
+        new JsonObject()
+            .put("orderId", orderId)
+            .put("saleId", saleId)
+            .put("quantity", quantity)
+            .put("status", status.name())
+            .put("amountCents", amountCents)
+            .put("currency", currency)
+            .put("reservedAt", reservedAt.toString())
+            .put("expiresAt", expiresAt.toString());
     if (paidAt != null) {
       json.put("paidAt", paidAt.toString()).put("paymentReference", paymentReference);
     }

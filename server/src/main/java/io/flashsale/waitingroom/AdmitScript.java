@@ -10,18 +10,31 @@ import java.util.List;
 final class AdmitScript extends RedisScript {
 
   /**
-   * What one step is told: the sale's rate, the tick, how many buyers still being authorised it
-   * may pass, the presence window (0: presence off) and grace, and how many absent buyers it may
-   * set aside.
+   * What one step is told: the sale's rate, the tick, how many buyers still being authorised it may
+   * pass, the presence window (0: presence off) and grace, and how many absent buyers it may set
+   * aside.
    */
-  record Step(int ratePerSecond, int tickMillis, int passableSlowCards, long presenceWindowMillis, long graceMillis,
-              int mostAbsent) {}
+  record Step(
+      int ratePerSecond,
+      int tickMillis,
+      int passableSlowCards,
+      long presenceWindowMillis,
+      long graceMillis,
+      int mostAbsent) {}
 
-  /** A buyer the step let out, with the units they got: {@code user|ticketId|number|quantity|admittedAtMillis}. */
-  record Admitted(String userId, String ticketId, long number, int quantity, long admittedAtMillis) {
+  /**
+   * A buyer the step let out, with the units they got: {@code
+   * user|ticketId|number|quantity|admittedAtMillis}.
+   */
+  record Admitted(
+      String userId, String ticketId, long number, int quantity, long admittedAtMillis) {
     static Admitted decode(String encoded) {
       String[] parts = encoded.split("\\|", -1);
-      return new Admitted(parts[0], parts[1], Long.parseLong(parts[2]), Integer.parseInt(parts[3]),
+      return new Admitted(
+          parts[0],
+          parts[1],
+          Long.parseLong(parts[2]),
+          Integer.parseInt(parts[3]),
           Long.parseLong(parts[4]));
     }
 
@@ -47,35 +60,60 @@ final class AdmitScript extends RedisScript {
   }
 
   /** What the step did, and the line as it left it. */
-  record StepResult(long stockLeft, long waiting, long away, long present, int skippedForAbsence,
-                    List<Dropped> dropped, List<Admitted> admitted) {}
+  record StepResult(
+      long stockLeft,
+      long waiting,
+      long away,
+      long present,
+      int skippedForAbsence,
+      List<Dropped> dropped,
+      List<Admitted> admitted) {}
 
   AdmitScript(Redis redis) {
     super(redis, "admit");
   }
 
   Future<StepResult> run(SaleKeys keys, Step step) {
-    List<String> args = List.of(Integer.toString(step.ratePerSecond()), Integer.toString(step.tickMillis()),
-        Integer.toString(step.passableSlowCards()), Long.toString(step.presenceWindowMillis()),
-        Long.toString(step.graceMillis()), Integer.toString(step.mostAbsent()));
+    List<String> args =
+        List.of(
+            Integer.toString(step.ratePerSecond()),
+            Integer.toString(step.tickMillis()),
+            Integer.toString(step.passableSlowCards()),
+            Long.toString(step.presenceWindowMillis()),
+            Long.toString(step.graceMillis()),
+            Integer.toString(step.mostAbsent()));
     return call(keys(keys), args)
-        .map(reply -> {
-          reply.string();
-          long stockLeft = reply.number();
-          long waiting = reply.number();
-          long away = reply.number();
-          long present = reply.number();
-          int skipped = reply.integer();
-          List<Dropped> dropped = reply.strings(reply.integer()).stream().map(Dropped::decode).toList();
-          List<Admitted> admitted = reply.rest().stream().map(Admitted::decode).toList();
-          return new StepResult(stockLeft, waiting, away, present, skipped, dropped, admitted);
-        });
+        .map(
+            reply -> {
+              reply.string();
+              long stockLeft = reply.number();
+              long waiting = reply.number();
+              long away = reply.number();
+              long present = reply.number();
+              int skipped = reply.integer();
+              List<Dropped> dropped =
+                  reply.strings(reply.integer()).stream().map(Dropped::decode).toList();
+              List<Admitted> admitted = reply.rest().stream().map(Admitted::decode).toList();
+              return new StepResult(stockLeft, waiting, away, present, skipped, dropped, admitted);
+            });
   }
 
   /** The keys, in the order the script's header names them. */
   static List<String> keys(SaleKeys keys) {
-    return List.of(keys.line(), keys.tickets(), keys.stock(), keys.buyers(), keys.bucket(), keys.cursor(),
-        keys.payments(), keys.inflight(), keys.seen(), keys.away(), keys.departures(), keys.control(),
-        keys.preauthQueue(), keys.preauthorizing());
+    return List.of(
+        keys.line(),
+        keys.tickets(),
+        keys.stock(),
+        keys.buyers(),
+        keys.bucket(),
+        keys.cursor(),
+        keys.payments(),
+        keys.inflight(),
+        keys.seen(),
+        keys.away(),
+        keys.departures(),
+        keys.control(),
+        keys.preauthQueue(),
+        keys.preauthorizing());
   }
 }

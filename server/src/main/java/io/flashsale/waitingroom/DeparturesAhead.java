@@ -5,9 +5,9 @@ import java.util.List;
 import java.util.TreeSet;
 
 /**
- * The queue numbers that left the line ahead of the admission cursor (left, dropped, declined,
- * or set aside for absence), kept sorted so each live connection counts the buyers really ahead
- * of it with one binary search.
+ * The queue numbers that left the line ahead of the admission cursor (left, dropped, declined, or
+ * set aside for absence), kept sorted so each live connection counts the buyers really ahead of it
+ * with one binary search.
  */
 final class DeparturesAhead {
 

@@ -19,14 +19,14 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * Coalesced joins: the joins of one sale that reach one event loop within {@code windowMillis}
- * (or {@code batchSize} of them, whichever comes first) go to Redis as one call of the join
- * script, which answers each buyer. Inside a batch the order is arrival order at the event loop.
- * Each event loop keeps its own lanes (in its context's data), so a join never changes thread.
+ * Coalesced joins: the joins of one sale that reach one event loop within {@code windowMillis} (or
+ * {@code batchSize} of them, whichever comes first) go to Redis as one call of the join script,
+ * which answers each buyer. Inside a batch the order is arrival order at the event loop. Each event
+ * loop keeps its own lanes (in its context's data), so a join never changes thread.
  *
- * <p>Batches of one lane may be on their way at once; two of them can reach Redis in either
- * order over the pooled connections, so arrival order holds within a batch and to within a
- * window between batches.
+ * <p>Batches of one lane may be on their way at once; two of them can reach Redis in either order
+ * over the pooled connections, so arrival order holds within a batch and to within a window between
+ * batches.
  */
 final class JoinBatches {
 
@@ -37,6 +37,7 @@ final class JoinBatches {
   private final int batchSize;
   private final DistributionSummary sizes;
   private final JoinQueueScript script;
+
   /** The key of this instance's lanes in each event loop's context data. */
   private final Object lanesKey = new Object();
 
@@ -45,18 +46,28 @@ final class JoinBatches {
     this.script = new JoinQueueScript(redis);
     this.windowMillis = windowMillis;
     this.batchSize = batchSize;
-    this.sizes = DistributionSummary.builder("flashsale.queue.join.batch")
-        .description("joins per call of the join script").register(metrics);
+    this.sizes =
+        DistributionSummary.builder("flashsale.queue.join.batch")
+            .description("joins per call of the join script")
+            .register(metrics);
   }
 
   Future<Void> loadScripts() {
     return script.load();
   }
 
-  Future<JoinResult> join(FlashSale sale, String userId, int quantity, String paymentMethodId, String device,
-                          Guards guards) {
-    Pending join = new Pending(new JoinQueueScript.Join(userId, quantity, UUID.randomUUID().toString(),
-        paymentMethodId, device, guards), Promise.promise());
+  Future<JoinResult> join(
+      FlashSale sale,
+      String userId,
+      int quantity,
+      String paymentMethodId,
+      String device,
+      Guards guards) {
+    Pending join =
+        new Pending(
+            new JoinQueueScript.Join(
+                userId, quantity, UUID.randomUUID().toString(), paymentMethodId, device, guards),
+            Promise.promise());
     Context context = Vertx.currentContext();
     if (context == null || !context.isEventLoopContext()) {
       send(sale, List.of(join));
@@ -112,16 +123,20 @@ final class JoinBatches {
 
   private void send(FlashSale sale, List<Pending> batch) {
     sizes.record(batch.size());
-    script.run(new SaleKeys(sale.saleId()), sale.queuePolicy() == QueuePolicy.RANDOMIZED_PREQUEUE,
+    script
+        .run(
+            new SaleKeys(sale.saleId()),
+            sale.queuePolicy() == QueuePolicy.RANDOMIZED_PREQUEUE,
             batch.stream().map(Pending::join).toList())
-        .onComplete(done -> {
-          for (int i = 0; i < batch.size(); i++) {
-            if (done.succeeded()) {
-              batch.get(i).answer().complete(done.result().get(i));
-            } else {
-              batch.get(i).answer().fail(done.cause());
-            }
-          }
-        });
+        .onComplete(
+            done -> {
+              for (int i = 0; i < batch.size(); i++) {
+                if (done.succeeded()) {
+                  batch.get(i).answer().complete(done.result().get(i));
+                } else {
+                  batch.get(i).answer().fail(done.cause());
+                }
+              }
+            });
   }
 }

@@ -13,20 +13,31 @@ import java.util.List;
 
 /**
  * {@code join_queue.lua}: a batch of joins of one sale, in arrival order, in one atomic call; one
- * result per join. The key and argument order is also that of {@code docs/benchmarks/redis-script-cost.sh}.
+ * result per join. The key and argument order is also that of {@code
+ * docs/benchmarks/redis-script-cost.sh}.
  */
 final class JoinQueueScript extends RedisScript {
 
-  /** One buyer's join: {@code device} is their fingerprint or "", {@code guards} the bot checks to pass first. */
-  record Join(String userId, int quantity, String ticketId, String paymentMethodId, String device, Guards guards) {}
+  /**
+   * One buyer's join: {@code device} is their fingerprint or "", {@code guards} the bot checks to
+   * pass first.
+   */
+  record Join(
+      String userId,
+      int quantity,
+      String ticketId,
+      String paymentMethodId,
+      String device,
+      Guards guards) {}
 
   /**
    * One join as the script answered it. JOINED: {@code ticket}, {@code number} the place in line
    * (pre-queue: its size), {@code detail} the stock left; EXISTING: {@code ticket} the buyer's;
-   * RATE_LIMITED: {@code number} the ms to wait, {@code refusedBy} the limit; any other outcome
-   * is a refusal by name (BLACKLISTED, BLACKLISTED_DEVICE, POW_REPLAYED, the proof's refusal).
+   * RATE_LIMITED: {@code number} the ms to wait, {@code refusedBy} the limit; any other outcome is
+   * a refusal by name (BLACKLISTED, BLACKLISTED_DEVICE, POW_REPLAYED, the proof's refusal).
    */
-  record JoinResult(String outcome, String ticket, long number, long detail, RateLimits.Check refusedBy) {}
+  record JoinResult(
+      String outcome, String ticket, long number, long detail, RateLimits.Check refusedBy) {}
 
   JoinQueueScript(Redis redis) {
     super(redis, "join_queue");
@@ -45,28 +56,51 @@ final class JoinQueueScript extends RedisScript {
       args.add(join.paymentMethodId());
       args.add(join.device());
       args.add(guards.refusal() == null ? "" : guards.refusal().reason().name());
-      args.add(guards.spentChallengeKey() == null ? "0" : Integer.toString(scriptKeys.indexOf(guards.spentChallengeKey())));
+      args.add(
+          guards.spentChallengeKey() == null
+              ? "0"
+              : Integer.toString(scriptKeys.indexOf(guards.spentChallengeKey())));
       args.add(Long.toString(guards.challengeTtlMillis()));
       RateLimitScript.appendBatchLimits(guards.limits(), scriptKeys, args);
     }
-    return call(scriptKeys.list(), args).map(reply -> {
-      List<JoinResult> results = new ArrayList<>(joins.size());
-      for (Join join : joins) {
-        String outcome = reply.string();
-        String ticket = reply.string();
-        long number = reply.number();
-        long detail = reply.number();
-        results.add(new JoinResult(outcome, ticket, number, detail, outcome.equals("RATE_LIMITED")
-            ? RateLimitScript.refusing(join.guards().limits(), detail) : null));
-      }
-      return results;
-    });
+    return call(scriptKeys.list(), args)
+        .map(
+            reply -> {
+              List<JoinResult> results = new ArrayList<>(joins.size());
+              for (Join join : joins) {
+                String outcome = reply.string();
+                String ticket = reply.string();
+                long number = reply.number();
+                long detail = reply.number();
+                results.add(
+                    new JoinResult(
+                        outcome,
+                        ticket,
+                        number,
+                        detail,
+                        outcome.equals("RATE_LIMITED")
+                            ? RateLimitScript.refusing(join.guards().limits(), detail)
+                            : null));
+              }
+              return results;
+            });
   }
 
   /** The keys, in the order the script's header names them. */
   static List<String> keys(SaleKeys keys) {
-    return List.of(keys.tickets(), keys.blacklist(), keys.sequence(), keys.line(), keys.prequeue(),
-        keys.sealed(), keys.stock(), keys.preauthQueue(), keys.payments(), keys.paymentMethods(),
-        keys.blacklistedDevices(), keys.rejections(), keys.seen());
+    return List.of(
+        keys.tickets(),
+        keys.blacklist(),
+        keys.sequence(),
+        keys.line(),
+        keys.prequeue(),
+        keys.sealed(),
+        keys.stock(),
+        keys.preauthQueue(),
+        keys.payments(),
+        keys.paymentMethods(),
+        keys.blacklistedDevices(),
+        keys.rejections(),
+        keys.seen());
   }
 }

@@ -9,9 +9,16 @@ import java.util.List;
 /** {@code leave_queue.lua}: a buyer leaves a sale's line, atomically with admission. */
 final class LeaveQueueScript extends RedisScript {
 
-  enum Outcome { LEFT, NOT_WAITING, NOT_IN_LINE, NOT_YOURS }
+  enum Outcome {
+    LEFT,
+    NOT_WAITING,
+    NOT_IN_LINE,
+    NOT_YOURS
+  }
 
-  /** LEFT: {@code ticket} is the closed ticket; NOT_WAITING: the ticket as it is; otherwise null. */
+  /**
+   * LEFT: {@code ticket} is the closed ticket; NOT_WAITING: the ticket as it is; otherwise null.
+   */
   record Left(Outcome outcome, Ticket ticket) {}
 
   LeaveQueueScript(Redis redis) {
@@ -21,15 +28,23 @@ final class LeaveQueueScript extends RedisScript {
   /** {@code ticketId} null: whatever ticket the buyer holds; otherwise it must be theirs. */
   Future<Left> run(SaleKeys keys, String userId, String ticketId) {
     return call(keys(keys), List.of(userId, ticketId == null ? "" : ticketId))
-        .map(reply -> {
-          Outcome outcome = Outcome.valueOf(reply.string());
-          return new Left(outcome, reply.hasMore() ? Ticket.decode(reply.string()) : null);
-        });
+        .map(
+            reply -> {
+              Outcome outcome = Outcome.valueOf(reply.string());
+              return new Left(outcome, reply.hasMore() ? Ticket.decode(reply.string()) : null);
+            });
   }
 
   /** The keys, in the order the script's header names them. */
   static List<String> keys(SaleKeys keys) {
-    return List.of(keys.tickets(), keys.line(), keys.away(), keys.prequeue(), keys.preauthQueue(),
-        keys.preauthorizing(), keys.departures(), keys.cursor());
+    return List.of(
+        keys.tickets(),
+        keys.line(),
+        keys.away(),
+        keys.prequeue(),
+        keys.preauthQueue(),
+        keys.preauthorizing(),
+        keys.departures(),
+        keys.cursor());
   }
 }

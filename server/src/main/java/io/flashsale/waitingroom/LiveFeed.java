@@ -20,13 +20,13 @@ import java.util.Set;
 import java.util.UUID;
 
 /**
- * Live positions and outcomes over WebSocket, for the connections of one HTTP verticle.
- * Per sale, one Redis read per push interval gives the admission cursor and the stock; every
- * connection derives its own position from its queue number, so a waiting buyer costs no
- * Redis call per tick. A buyer's own state is read again only when the cursor passes them,
- * when an admission on this instance names them, or once the pre-queue is shuffled.
- * A pulse pushes only positions that changed; a sweep, more often and without Redis, re-sends to
- * connections about to go a second without a push ({@link PushSchedule}).
+ * Live positions and outcomes over WebSocket, for the connections of one HTTP verticle. Per sale,
+ * one Redis read per push interval gives the admission cursor and the stock; every connection
+ * derives its own position from its queue number, so a waiting buyer costs no Redis call per tick.
+ * A buyer's own state is read again only when the cursor passes them, when an admission on this
+ * instance names them, or once the pre-queue is shuffled. A pulse pushes only positions that
+ * changed; a sweep, more often and without Redis, re-sends to connections about to go a second
+ * without a push ({@link PushSchedule}).
  */
 public final class LiveFeed {
 
@@ -43,7 +43,8 @@ public final class LiveFeed {
   private final Map<String, SaleChannel> channels = new HashMap<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
 
-  public LiveFeed(Vertx vertx, Redis redis, WaitingRoom room, Presence presence, long pushMillis, Clock clock) {
+  public LiveFeed(
+      Vertx vertx, Redis redis, WaitingRoom room, Presence presence, long pushMillis, Clock clock) {
     this.vertx = vertx;
     this.room = room;
     this.presence = presence;
@@ -53,26 +54,44 @@ public final class LiveFeed {
     this.pulse = new SalePulseScript(redis);
   }
 
-  /** Registers the event-bus consumers; call from the owning verticle so everything runs on its event loop. */
+  /**
+   * Registers the event-bus consumers; call from the owning verticle so everything runs on its
+   * event loop.
+   */
   public Future<Void> start() {
-    consumers.add(vertx.eventBus().<BuyerOutcome>consumer(BuyerOutcome.ADDRESS, message -> {
-      SaleChannel channel = channels.get(message.body().saleId());
-      if (channel != null) {
-        channel.connectionsOf(message.body().userId()).forEach(channel::resolve);
-      }
-    }));
-    consumers.add(vertx.eventBus().<SaleChanged>consumer(SaleChanged.ADDRESS, message -> {
-      SaleChannel channel = channels.get(message.body().saleId());
-      if (channel != null) {
-        List.copyOf(channel.connections).forEach(channel::resolve);
-      }
-    }));
-    consumers.add(vertx.eventBus().<SoldOut>consumer(SoldOut.ADDRESS, message -> {
-      SaleChannel channel = channels.get(message.body().saleId());
-      if (channel != null) {
-        channel.soldOut();
-      }
-    }));
+    consumers.add(
+        vertx
+            .eventBus()
+            .<BuyerOutcome>consumer(
+                BuyerOutcome.ADDRESS,
+                message -> {
+                  SaleChannel channel = channels.get(message.body().saleId());
+                  if (channel != null) {
+                    channel.connectionsOf(message.body().userId()).forEach(channel::resolve);
+                  }
+                }));
+    consumers.add(
+        vertx
+            .eventBus()
+            .<SaleChanged>consumer(
+                SaleChanged.ADDRESS,
+                message -> {
+                  SaleChannel channel = channels.get(message.body().saleId());
+                  if (channel != null) {
+                    List.copyOf(channel.connections).forEach(channel::resolve);
+                  }
+                }));
+    consumers.add(
+        vertx
+            .eventBus()
+            .<SoldOut>consumer(
+                SoldOut.ADDRESS,
+                message -> {
+                  SaleChannel channel = channels.get(message.body().saleId());
+                  if (channel != null) {
+                    channel.soldOut();
+                  }
+                }));
     return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).mapEmpty();
   }
 
@@ -93,8 +112,10 @@ public final class LiveFeed {
     long lastPosition = -1;
     long lastPushMillis;
     boolean resolving;
+
     /** Something about the buyer changed while their state was being read: read it once more. */
     boolean stale;
+
     boolean answered;
 
     Connection(ServerWebSocket socket, String userId) {
@@ -106,20 +127,31 @@ public final class LiveFeed {
   private final class SaleChannel {
     final FlashSale sale;
     final SaleKeys keys;
-    /** Every connection, and the same ones by buyer: an outcome finds its buyer's sockets without a scan. */
+
+    /**
+     * Every connection, and the same ones by buyer: an outcome finds its buyer's sockets without a
+     * scan.
+     */
     final Set<Connection> connections = new LinkedHashSet<>();
+
     final Map<String, List<Connection>> byUser = new HashMap<>();
     final PositionFrame frame;
     long timerId = -1;
     long sweepTimerId = -1;
     long presenceTimerId = -1;
     long cursor;
-    /** Departures read from Redis so far, and the queue numbers gone from ahead of the cursor, sorted. */
+
+    /**
+     * Departures read from Redis so far, and the queue numbers gone from ahead of the cursor,
+     * sorted.
+     */
     long departuresRead;
+
     long[] departedAhead = new long[0];
     long stock = -1;
     boolean sealed;
     boolean pulsing;
+
     /** A pulse has answered: cursor, stock and departures are read, so positions can be derived. */
     boolean pulsed;
 
@@ -135,14 +167,18 @@ public final class LiveFeed {
       if (timerId < 0) {
         timerId = vertx.setPeriodic(pushMillis, id -> pulse());
         sweepTimerId = vertx.setPeriodic(schedule.sweepMillis(), id -> sweep());
-        presenceTimerId = vertx.setPeriodic(presence.settings().refresh().toMillis(), id -> refreshPresence());
+        presenceTimerId =
+            vertx.setPeriodic(presence.settings().refresh().toMillis(), id -> refreshPresence());
       }
     }
 
     /** One write per sale per refresh interval for every buyer connected here. */
     void refreshPresence() {
-      List<String> waiting = byUser.entrySet().stream()
-          .filter(e -> e.getValue().stream().anyMatch(c -> !c.answered)).map(Map.Entry::getKey).toList();
+      List<String> waiting =
+          byUser.entrySet().stream()
+              .filter(e -> e.getValue().stream().anyMatch(c -> !c.answered))
+              .map(Map.Entry::getKey)
+              .toList();
       presence.seen(sale.saleId(), waiting);
     }
 
@@ -169,41 +205,47 @@ public final class LiveFeed {
         return;
       }
       pulsing = true;
-      pulse.run(keys, departuresRead, MOST_DEPARTURES_PER_PULSE)
-          .onSuccess(read -> {
-            cursor = read.cursor();
-            stock = read.stock();
-            departuresRead = read.departuresRead();
-            departedAhead = DeparturesAhead.update(departedAhead, read.departures(), cursor);
-            boolean nowSealed = read.sealed();
-            boolean justSealed = nowSealed && !sealed;
-            sealed = nowSealed;
-            pulsed = true;
-            long now = clock.millis();
-            for (Connection connection : List.copyOf(connections)) {
-              if (connection.answered || connection.resolving) {
-                continue;
-              }
-              if ((connection.number == 0 && justSealed) || (connection.number > 0 && connection.number <= cursor)) {
-                resolve(connection);
-              } else if (connection.number > 0 && (!farBack(connection) || schedule.due(connection.lastPushMillis, now))) {
-                pushPosition(connection, now, false);
-              }
-            }
-          })
+      pulse
+          .run(keys, departuresRead, MOST_DEPARTURES_PER_PULSE)
+          .onSuccess(
+              read -> {
+                cursor = read.cursor();
+                stock = read.stock();
+                departuresRead = read.departuresRead();
+                departedAhead = DeparturesAhead.update(departedAhead, read.departures(), cursor);
+                boolean nowSealed = read.sealed();
+                boolean justSealed = nowSealed && !sealed;
+                sealed = nowSealed;
+                pulsed = true;
+                long now = clock.millis();
+                for (Connection connection : List.copyOf(connections)) {
+                  if (connection.answered || connection.resolving) {
+                    continue;
+                  }
+                  if ((connection.number == 0 && justSealed)
+                      || (connection.number > 0 && connection.number <= cursor)) {
+                    resolve(connection);
+                  } else if (connection.number > 0
+                      && (!farBack(connection) || schedule.due(connection.lastPushMillis, now))) {
+                    pushPosition(connection, now, false);
+                  }
+                }
+              })
           .onComplete(done -> pulsing = false);
     }
 
     /**
-     * No Redis: re-sends the last known position to connections the pulse left silent for
-     * {@link PushSchedule#heartbeatMillis()}, so a slow or skipped pulse never stretches a gap past
-     * a second. A buyer still in the unshuffled pre-queue has no number to derive a position
-     * from: their ticket is read again.
+     * No Redis: re-sends the last known position to connections the pulse left silent for {@link
+     * PushSchedule#heartbeatMillis()}, so a slow or skipped pulse never stretches a gap past a
+     * second. A buyer still in the unshuffled pre-queue has no number to derive a position from:
+     * their ticket is read again.
      */
     void sweep() {
       long now = clock.millis();
       for (Connection connection : List.copyOf(connections)) {
-        if (connection.answered || connection.resolving || !schedule.due(connection.lastPushMillis, now)) {
+        if (connection.answered
+            || connection.resolving
+            || !schedule.due(connection.lastPushMillis, now)) {
           continue;
         }
         if (connection.number > 0 && connection.number > cursor && pulsed) {
@@ -217,7 +259,8 @@ public final class LiveFeed {
     void soldOut() {
       stock = 0;
       long now = clock.millis();
-      connections.stream().filter(c -> !c.answered && !c.resolving && c.number > cursor)
+      connections.stream()
+          .filter(c -> !c.answered && !c.resolving && c.number > cursor)
           .forEach(c -> pushPosition(c, now, false));
     }
 
@@ -232,14 +275,24 @@ public final class LiveFeed {
 
     /** The cheap path: position from the cursor, state from the stock. */
     void pushPosition(Connection connection, long now, boolean heartbeat) {
-      long position = Math.max(1, connection.number - cursor - DeparturesAhead.below(departedAhead, connection.number));
+      long position =
+          Math.max(
+              1,
+              connection.number - cursor - DeparturesAhead.below(departedAhead, connection.number));
       String state = stock == 0 ? TicketState.SOLD_OUT.name() : TicketState.QUEUED.name();
       if (position == connection.lastPosition && state.equals(connection.lastState) && !heartbeat) {
         return;
       }
       int rate = sale.admissionRatePerSecond();
-      send(connection, now, frame.encode(state.equals(connection.lastState) ? "position" : "state", state,
-          position, connection.number, stock == 0 ? 0 : (position + rate - 1) / rate));
+      send(
+          connection,
+          now,
+          frame.encode(
+              state.equals(connection.lastState) ? "position" : "state",
+              state,
+              position,
+              connection.number,
+              stock == 0 ? 0 : (position + rate - 1) / rate));
       connection.lastPosition = position;
       connection.lastState = state;
     }
@@ -252,26 +305,30 @@ public final class LiveFeed {
       }
       connection.resolving = true;
       room.status(connection.userId, UUID.fromString(sale.saleId()))
-          .onSuccess(view -> {
-            connection.number = view.queueNumber();
-            boolean waiting = view.state().waiting();
-            boolean changed = !view.state().name().equals(connection.lastState);
-            connection.answered = !waiting && view.state() != TicketState.ADMITTED;
-            if (changed || waiting) {
-              send(connection, clock.millis(),
-                  view.toJson().put("type", waiting ? "position" : "outcome").encode());
-              connection.lastState = view.state().name();
-              connection.lastPosition = view.position();
-            }
-          })
+          .onSuccess(
+              view -> {
+                connection.number = view.queueNumber();
+                boolean waiting = view.state().waiting();
+                boolean changed = !view.state().name().equals(connection.lastState);
+                connection.answered = !waiting && view.state() != TicketState.ADMITTED;
+                if (changed || waiting) {
+                  send(
+                      connection,
+                      clock.millis(),
+                      view.toJson().put("type", waiting ? "position" : "outcome").encode());
+                  connection.lastState = view.state().name();
+                  connection.lastPosition = view.position();
+                }
+              })
           .onFailure(e -> connection.socket.close((short) 4404, "not in this sale's line"))
-          .onComplete(done -> {
-            connection.resolving = false;
-            if (connection.stale && !connection.socket.isClosed()) {
-              connection.stale = false;
-              resolve(connection);
-            }
-          });
+          .onComplete(
+              done -> {
+                connection.resolving = false;
+                if (connection.stale && !connection.socket.isClosed()) {
+                  connection.stale = false;
+                  resolve(connection);
+                }
+              });
     }
 
     private void send(Connection connection, long now, String message) {

@@ -8,7 +8,9 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 
-/** {@code mark_present.lua}: buyers seen just now; any set aside for absence goes back into line. */
+/**
+ * {@code mark_present.lua}: buyers seen just now; any set aside for absence goes back into line.
+ */
 final class MarkPresentScript extends RedisScript {
 
   MarkPresentScript(Redis redis) {

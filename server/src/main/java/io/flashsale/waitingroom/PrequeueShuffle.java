@@ -12,10 +12,10 @@ import java.util.Random;
 import java.util.UUID;
 
 /**
- * At T-0 everyone who joined early is put in line in a uniformly random order, ahead of all
- * later arrivals: arriving early earns a place in the draw, not a better place in it, so
- * being closest to the server buys nothing. One instance shuffles under a Redis lease; the
- * sealing script numbers each buyer once, so a crashed sealer is simply finished by the next.
+ * At T-0 everyone who joined early is put in line in a uniformly random order, ahead of all later
+ * arrivals: arriving early earns a place in the draw, not a better place in it, so being closest to
+ * the server buys nothing. One instance shuffles under a Redis lease; the sealing script numbers
+ * each buyer once, so a crashed sealer is simply finished by the next.
  */
 public final class PrequeueShuffle {
 
@@ -40,35 +40,53 @@ public final class PrequeueShuffle {
   /** Whether the sale's pre-queue is sealed; tries to seal it if not. */
   public Future<Boolean> ensureSealed(String saleId) {
     SaleKeys keys = new SaleKeys(saleId);
-    return redis.send(Request.cmd(Command.EXISTS).arg(keys.sealed())).compose(exists -> exists.toInteger() == 1
-        ? Future.succeededFuture(true)
-        : redis.send(Request.cmd(Command.SET).arg(keys.sealLease()).arg(owner).arg("NX").arg("PX").arg(LEASE_MILLIS))
-            .compose(lease -> lease == null
-                ? Future.succeededFuture(false)
-                : sealRemaining(keys).map(true)));
+    return redis
+        .send(Request.cmd(Command.EXISTS).arg(keys.sealed()))
+        .compose(
+            exists ->
+                exists.toInteger() == 1
+                    ? Future.succeededFuture(true)
+                    : redis
+                        .send(
+                            Request.cmd(Command.SET)
+                                .arg(keys.sealLease())
+                                .arg(owner)
+                                .arg("NX")
+                                .arg("PX")
+                                .arg(LEASE_MILLIS))
+                        .compose(
+                            lease ->
+                                lease == null
+                                    ? Future.succeededFuture(false)
+                                    : sealRemaining(keys).map(true)));
   }
 
   private Future<Void> sealRemaining(SaleKeys keys) {
-    return redis.send(Request.cmd(Command.SMEMBERS).arg(keys.prequeue())).compose(members -> {
-      List<String> order = new ArrayList<>(members.size());
-      members.forEach(member -> order.add(member.toString()));
-      // SMEMBERS order follows insertion for small sets: the shuffle is what makes it fair.
-      shuffle(order);
-      return sealInChunks(keys, order, 0);
-    });
+    return redis
+        .send(Request.cmd(Command.SMEMBERS).arg(keys.prequeue()))
+        .compose(
+            members -> {
+              List<String> order = new ArrayList<>(members.size());
+              members.forEach(member -> order.add(member.toString()));
+              // SMEMBERS order follows insertion for small sets: the shuffle is what makes it fair.
+              shuffle(order);
+              return sealInChunks(keys, order, 0);
+            });
   }
 
   private Future<Void> sealInChunks(SaleKeys keys, List<String> order, int from) {
     int to = Math.min(order.size(), from + CHUNK);
     boolean last = to == order.size();
     return seal.run(keys, last, order.subList(from, to))
-        .compose(sealing -> {
-          if (!last) {
-            return sealInChunks(keys, order, to);
-          }
-          // Buyers who joined while we were sealing are drawn among themselves, still ahead of later ones.
-          return sealing.left() > 0 ? sealRemaining(keys) : Future.succeededFuture();
-        });
+        .compose(
+            sealing -> {
+              if (!last) {
+                return sealInChunks(keys, order, to);
+              }
+              // Buyers who joined while we were sealing are drawn among themselves, still ahead of
+              // later ones.
+              return sealing.left() > 0 ? sealRemaining(keys) : Future.succeededFuture();
+            });
   }
 
   /** Fisher–Yates with this shuffle's random source (seeded in tests, secure otherwise). */

@@ -7,9 +7,9 @@ import java.time.Duration;
 import java.util.Collection;
 
 /**
- * Who is still there. A buyer is present while their WebSocket is open or they polled within
- * the window; presence lives in one sorted set per sale (user → last seen), written at most once
- * per refresh interval per buyer, so it works across pods at the cost of a write every few seconds.
+ * Who is still there. A buyer is present while their WebSocket is open or they polled within the
+ * window; presence lives in one sorted set per sale (user → last seen), written at most once per
+ * refresh interval per buyer, so it works across pods at the cost of a write every few seconds.
  */
 public final class Presence {
 

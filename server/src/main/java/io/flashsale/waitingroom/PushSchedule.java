@@ -1,13 +1,13 @@
 package io.flashsale.waitingroom;
 
 /**
- * When a live connection whose position has not changed is pushed to again. The promise is a
- * push at least once a second while waiting. Waiting for a full second of silence and then for
- * the next timer (the old rule: pushed at the first pulse at least 1 s after the last push) makes
- * every gap 1 s plus up to a pulse interval plus the event loop's delay. Instead a sweep runs
- * every {@link #sweepMillis} and re-sends to connections silent for {@link #heartbeatMillis},
- * chosen so that the sweep after the one that just missed still lands inside the second, with a
- * sweep interval to spare for a busy event loop.
+ * When a live connection whose position has not changed is pushed to again. The promise is a push
+ * at least once a second while waiting. Waiting for a full second of silence and then for the next
+ * timer (the old rule: pushed at the first pulse at least 1 s after the last push) makes every gap
+ * 1 s plus up to a pulse interval plus the event loop's delay. Instead a sweep runs every {@link
+ * #sweepMillis} and re-sends to connections silent for {@link #heartbeatMillis}, chosen so that the
+ * sweep after the one that just missed still lands inside the second, with a sweep interval to
+ * spare for a busy event loop.
  */
 record PushSchedule(long sweepMillis, long heartbeatMillis) {
 
@@ -20,7 +20,8 @@ record PushSchedule(long sweepMillis, long heartbeatMillis) {
    */
   static PushSchedule forPulse(long pulseMillis) {
     long sweep = Math.min(pulseMillis, LONGEST_SWEEP_MILLIS);
-    return new PushSchedule(sweep, pulseMillis > PROMISED_GAP_MILLIS ? pulseMillis : PROMISED_GAP_MILLIS - 2 * sweep);
+    return new PushSchedule(
+        sweep, pulseMillis > PROMISED_GAP_MILLIS ? pulseMillis : PROMISED_GAP_MILLIS - 2 * sweep);
   }
 
   /** Whether a connection last pushed to at {@code lastPushMillis} must be pushed to now. */

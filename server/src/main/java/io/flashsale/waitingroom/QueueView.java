@@ -3,8 +3,8 @@ package io.flashsale.waitingroom;
 import io.vertx.core.json.JsonObject;
 
 /**
- * What a buyer is told about their place: {@code position} counts from 1 at the head of the
- * line; before the pre-queue is shuffled it is an upper bound and {@code prequeue} is true.
+ * What a buyer is told about their place: {@code position} counts from 1 at the head of the line;
+ * before the pre-queue is shuffled it is an upper bound and {@code prequeue} is true.
  */
 public record QueueView(
     String saleId,
@@ -20,14 +20,15 @@ public record QueueView(
     String payment) {
 
   public JsonObject toJson() {
-    JsonObject json = new JsonObject()
-        .put("saleId", saleId)
-        .put("ticketId", ticketId)
-        .put("state", state.name())
-        .put("position", position)
-        .put("ahead", ahead)
-        .put("estimatedWaitSeconds", estimatedWaitSeconds)
-        .put("prequeue", prequeue);
+    JsonObject json =
+        new JsonObject()
+            .put("saleId", saleId)
+            .put("ticketId", ticketId)
+            .put("state", state.name())
+            .put("position", position)
+            .put("ahead", ahead)
+            .put("estimatedWaitSeconds", estimatedWaitSeconds)
+            .put("prequeue", prequeue);
     if (payment != null && !payment.isEmpty()) {
       json.put("payment", payment);
     }

@@ -6,27 +6,36 @@ import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 import java.util.List;
 
-/** {@code sale_pulse.lua}: the figures every live connection of a sale derives its own view from. */
+/**
+ * {@code sale_pulse.lua}: the figures every live connection of a sale derives its own view from.
+ */
 final class SalePulseScript extends RedisScript {
 
   /**
-   * The last admitted queue number, the stock (-1 if not loaded), whether the pre-queue is
-   * sealed, how many departures have been read after this pulse, and the new ones (n: left from
-   * ahead of the cursor, -n: came back).
+   * The last admitted queue number, the stock (-1 if not loaded), whether the pre-queue is sealed,
+   * how many departures have been read after this pulse, and the new ones (n: left from ahead of
+   * the cursor, -n: came back).
    */
-  record Pulse(long cursor, long stock, boolean sealed, long departuresRead, List<Long> departures) {}
+  record Pulse(
+      long cursor, long stock, boolean sealed, long departuresRead, List<Long> departures) {}
 
   SalePulseScript(Redis redis) {
     super(redis, "sale_pulse");
   }
 
   Future<Pulse> run(SaleKeys keys, long departuresRead, int mostDepartures) {
-    return call(keys(keys), List.of(Long.toString(departuresRead), Integer.toString(mostDepartures)))
-        .map(reply -> {
-          reply.string();
-          return new Pulse(reply.number(), reply.number(), reply.integer() == 1, reply.number(),
-              reply.rest().stream().map(Long::parseLong).toList());
-        });
+    return call(
+            keys(keys), List.of(Long.toString(departuresRead), Integer.toString(mostDepartures)))
+        .map(
+            reply -> {
+              reply.string();
+              return new Pulse(
+                  reply.number(),
+                  reply.number(),
+                  reply.integer() == 1,
+                  reply.number(),
+                  reply.rest().stream().map(Long::parseLong).toList());
+            });
   }
 
   /** The keys, in the order the script's header names them. */

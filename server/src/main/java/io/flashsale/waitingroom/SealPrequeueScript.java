@@ -23,15 +23,21 @@ final class SealPrequeueScript extends RedisScript {
     args.add(sealWhenEmpty ? "1" : "0");
     args.addAll(usersInLineOrder);
     return call(keys(keys), args)
-        .map(reply -> {
-          boolean sealed = reply.string().equals("SEALED");
-          return new Sealing(sealed, reply.number());
-        });
+        .map(
+            reply -> {
+              boolean sealed = reply.string().equals("SEALED");
+              return new Sealing(sealed, reply.number());
+            });
   }
 
   /** The keys, in the order the script's header names them. */
   static List<String> keys(SaleKeys keys) {
-    return List.of(keys.tickets(), keys.sequence(), keys.line(), keys.prequeue(), keys.sealed(),
+    return List.of(
+        keys.tickets(),
+        keys.sequence(),
+        keys.line(),
+        keys.prequeue(),
+        keys.sealed(),
         keys.preauthQueue());
   }
 }

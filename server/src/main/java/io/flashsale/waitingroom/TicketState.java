@@ -17,7 +17,9 @@ public enum TicketState {
   DECLINED,
   /** Admitted, but the database refused the reservation; the units went back. */
   REFUSED,
-  /** The sale ended while the buyer was still in line, or before their admission could be reserved. */
+  /**
+   * The sale ended while the buyer was still in line, or before their admission could be reserved.
+   */
   ENDED,
   /** The buyer left the line themselves. */
   LEFT,

@@ -11,7 +11,6 @@ import io.flashsale.sale.FlashSale;
 import io.flashsale.sale.FlashSaleException;
 import io.flashsale.sale.OrderRepository;
 import io.flashsale.sale.OrderStatus;
-import io.flashsale.sale.QueuePolicy;
 import io.flashsale.sale.SaleCatalog;
 import io.flashsale.sale.SaleOrder;
 import io.flashsale.sale.SaleStatus;
@@ -29,7 +28,9 @@ import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 
-/** Joining a sale's line and asking where one stands. Redis only, apart from winners' order status. */
+/**
+ * Joining a sale's line and asking where one stands. Redis only, apart from winners' order status.
+ */
 public final class WaitingRoom {
 
   private final Pool pool;
@@ -46,10 +47,20 @@ public final class WaitingRoom {
   private final AuthorizationRepository authorizations;
   private final EventBus eventBus;
 
-  public WaitingRoom(Redis redis, Pool pool, SaleCatalog catalog, OrderRepository orders,
-                     AuthorizationRepository authorizations, AdmissionTokens admissionTokens, Presence presence,
-                     Vertx vertx, Duration prequeueWindow, Clock clock, MeterRegistry metrics,
-                     long joinWindowMillis, int joinBatchSize) {
+  public WaitingRoom(
+      Redis redis,
+      Pool pool,
+      SaleCatalog catalog,
+      OrderRepository orders,
+      AuthorizationRepository authorizations,
+      AdmissionTokens admissionTokens,
+      Presence presence,
+      Vertx vertx,
+      Duration prequeueWindow,
+      Clock clock,
+      MeterRegistry metrics,
+      long joinWindowMillis,
+      int joinBatchSize) {
     this.joins = new JoinBatches(vertx, redis, joinWindowMillis, joinBatchSize, metrics);
     this.status = new QueueStatusScript(redis);
     this.leave = new LeaveQueueScript(redis);
@@ -66,51 +77,95 @@ public final class WaitingRoom {
   }
 
   public Future<Void> loadScripts() {
-    return Future.all(joins.loadScripts(), status.load(), leave.load(), presence.loadScripts()).mapEmpty();
+    return Future.all(joins.loadScripts(), status.load(), leave.load(), presence.loadScripts())
+        .mapEmpty();
   }
 
   /**
    * Puts the buyer in line. A second join is refused with the buyer's existing ticket in the
    * problem. {@code device} is the buyer's device fingerprint, or "" if they sent none.
    */
-  public Future<QueueView> join(FlashSale sale, String userId, String device, int quantity, String paymentMethodId,
-                               Guards guards) {
+  public Future<QueueView> join(
+      FlashSale sale,
+      String userId,
+      String device,
+      int quantity,
+      String paymentMethodId,
+      Guards guards) {
     FlashSaleException refusal = precheck(sale, quantity);
     if (refusal != null) {
       return Future.failedFuture(refusal);
     }
-    return joins.join(sale, userId, quantity, paymentMethodId, device, guards)
-        .compose(answer -> switch (answer.outcome()) {
-          case "JOINED" -> Future.succeededFuture(waiting(sale, Ticket.decode(answer.ticket()), answer.number(),
-              answer.detail(), "AUTHORIZING"));
-          case "EXISTING" -> status(userId, sale).compose(view -> Future.failedFuture(new AlreadyQueuedException(view)));
-          case "RATE_LIMITED" -> refused(Rejection.RATE_LIMITED, answer.refusedBy().refusal(answer.number()));
-          case "POW_REPLAYED" -> refused(Rejection.POW_REPLAYED,
-              Rejection.POW_REPLAYED.exception("this challenge was already used"));
-          case "BLACKLISTED", "BLACKLISTED_DEVICE" -> {
-            metrics.counter("flashsale.bot.rejections", "reason", answer.outcome()).increment();
-            yield Future.failedFuture(
-                new FlashSaleException(ErrorCode.FORBIDDEN, "this account or device may not join this sale"));
-          }
-          default -> guards.refusal() != null && answer.outcome().equals(guards.refusal().reason().name())
-              ? refused(guards.refusal().reason(), guards.refusal())
-              : Future.failedFuture(new IllegalStateException("join script answered " + answer.outcome()));
-        })
-        .onComplete(result -> metrics.counter("flashsale.queue.joins",
-            "outcome", result.succeeded() ? "JOINED" : outcomeOf(result.cause())).increment());
+    return joins
+        .join(sale, userId, quantity, paymentMethodId, device, guards)
+        .compose(
+            answer ->
+                switch (answer.outcome()) {
+                  case "JOINED" ->
+                      Future.succeededFuture(
+                          waiting(
+                              sale,
+                              Ticket.decode(answer.ticket()),
+                              answer.number(),
+                              answer.detail(),
+                              "AUTHORIZING"));
+                  case "EXISTING" ->
+                      status(userId, sale)
+                          .compose(view -> Future.failedFuture(new AlreadyQueuedException(view)));
+                  case "RATE_LIMITED" ->
+                      refused(Rejection.RATE_LIMITED, answer.refusedBy().refusal(answer.number()));
+                  case "POW_REPLAYED" ->
+                      refused(
+                          Rejection.POW_REPLAYED,
+                          Rejection.POW_REPLAYED.exception("this challenge was already used"));
+                  case "BLACKLISTED", "BLACKLISTED_DEVICE" -> {
+                    metrics
+                        .counter("flashsale.bot.rejections", "reason", answer.outcome())
+                        .increment();
+                    yield Future.failedFuture(
+                        new FlashSaleException(
+                            ErrorCode.FORBIDDEN, "this account or device may not join this sale"));
+                  }
+                  default ->
+                      guards.refusal() != null
+                              && answer.outcome().equals(guards.refusal().reason().name())
+                          ? refused(guards.refusal().reason(), guards.refusal())
+                          : Future.failedFuture(
+                              new IllegalStateException(
+                                  "join script answered " + answer.outcome()));
+                })
+        .onComplete(
+            result ->
+                metrics
+                    .counter(
+                        "flashsale.queue.joins",
+                        "outcome",
+                        result.succeeded() ? "JOINED" : outcomeOf(result.cause()))
+                    .increment());
   }
 
-  /** A refusal the join script made and counted in the sale's tally: counted in the metrics here. */
+  /**
+   * A refusal the join script made and counted in the sale's tally: counted in the metrics here.
+   */
   private <T> Future<T> refused(Rejection reason, Rejection.RejectedException refusal) {
     metrics.counter("flashsale.bot.rejections", "reason", reason.name()).increment();
     return Future.failedFuture(refusal);
   }
 
-  /** Where the buyer stands; asking counts as being present (and brings a buyer set aside back into line). */
+  /**
+   * Where the buyer stands; asking counts as being present (and brings a buyer set aside back into
+   * line).
+   */
   public Future<QueueView> status(String userId, UUID saleId) {
-    return catalog.get(saleId).compose(sale -> sale.waitingRoom()
-        ? presence.seen(sale.saleId(), List.of(userId)).compose(seen -> status(userId, sale))
-        : Future.failedFuture(noWaitingRoom()));
+    return catalog
+        .get(saleId)
+        .compose(
+            sale ->
+                sale.waitingRoom()
+                    ? presence
+                        .seen(sale.saleId(), List.of(userId))
+                        .compose(seen -> status(userId, sale))
+                    : Future.failedFuture(noWaitingRoom()));
   }
 
   /** What leaving did: the closed ticket, or the order the buyer held (the caller cancels it). */
@@ -122,58 +177,100 @@ public final class WaitingRoom {
    * {@code ticketId} must name the caller's own ticket; nothing changes otherwise.
    */
   public Future<Departure> leave(String userId, UUID saleId, String ticketId) {
-    return catalog.get(saleId).compose(sale -> {
-      if (!sale.waitingRoom()) {
-        return Future.failedFuture(noWaitingRoom());
-      }
-      return leave.run(new SaleKeys(sale.saleId()), userId, ticketId).compose(left -> departure(sale, userId, left));
-    });
+    return catalog
+        .get(saleId)
+        .compose(
+            sale -> {
+              if (!sale.waitingRoom()) {
+                return Future.failedFuture(noWaitingRoom());
+              }
+              return leave
+                  .run(new SaleKeys(sale.saleId()), userId, ticketId)
+                  .compose(left -> departure(sale, userId, left));
+            });
   }
 
   private Future<Departure> departure(FlashSale sale, String userId, LeaveQueueScript.Left left) {
     if (left.outcome() == LeaveQueueScript.Outcome.NOT_IN_LINE) {
-      return Future.failedFuture(new FlashSaleException(ErrorCode.NOT_FOUND, "you have not joined this sale's line"));
+      return Future.failedFuture(
+          new FlashSaleException(ErrorCode.NOT_FOUND, "you have not joined this sale's line"));
     }
     if (left.outcome() == LeaveQueueScript.Outcome.NOT_YOURS) {
-      return Future.failedFuture(new FlashSaleException(ErrorCode.FORBIDDEN, "that place in line is not yours"));
+      return Future.failedFuture(
+          new FlashSaleException(ErrorCode.FORBIDDEN, "that place in line is not yours"));
     }
     Ticket ticket = left.ticket();
     if (left.outcome() == LeaveQueueScript.Outcome.LEFT) {
       metrics.counter("flashsale.queue.leaves").increment();
       // The buyer's other tabs, on any instance, hear the answer rather than a stale position.
       SaleEvents.publish(eventBus, BuyerOutcome.of(sale.saleId(), userId, TicketState.LEFT));
-      return authorizations.requestVoid(pool, UUID.fromString(sale.saleId()), userId).map(new Departure(ticket, null));
+      return authorizations
+          .requestVoid(pool, UUID.fromString(sale.saleId()), userId)
+          .map(new Departure(ticket, null));
     }
     return switch (ticket.state()) {
-      case ADMITTED -> Future.failedFuture(new FlashSaleException(ErrorCode.CONFLICT,
-          "your reservation is being written right now; ask again in a moment to release it"));
+      case ADMITTED ->
+          Future.failedFuture(
+              new FlashSaleException(
+                  ErrorCode.CONFLICT,
+                  "your reservation is being written right now; ask again in a moment to release it"));
       // A winner leaving releases their hold, if it is still held.
-      case RESERVED -> orders.findOwn(pool, UUID.fromString(ticket.orderId()), userId).compose(order -> order
-          .filter(held -> held.status() == OrderStatus.RESERVED)
-          .map(held -> Future.succeededFuture(new Departure(ticket, held.orderId())))
-          .orElseGet(() -> Future.failedFuture(alreadyAnswered(order
-              .map(closed -> TicketState.valueOf(closed.status().name())).orElse(TicketState.RESERVED)))));
+      case RESERVED ->
+          orders
+              .findOwn(pool, UUID.fromString(ticket.orderId()), userId)
+              .compose(
+                  order ->
+                      order
+                          .filter(held -> held.status() == OrderStatus.RESERVED)
+                          .map(
+                              held -> Future.succeededFuture(new Departure(ticket, held.orderId())))
+                          .orElseGet(
+                              () ->
+                                  Future.failedFuture(
+                                      alreadyAnswered(
+                                          order
+                                              .map(
+                                                  closed ->
+                                                      TicketState.valueOf(closed.status().name()))
+                                              .orElse(TicketState.RESERVED)))));
       default -> Future.failedFuture(alreadyAnswered(ticket.state()));
     };
   }
 
   private static FlashSaleException alreadyAnswered(TicketState state) {
-    return new FlashSaleException(ErrorCode.CONFLICT, switch (state) {
-      case LEFT -> "you have already left this sale's line";
-      case DROPPED -> "you were away when your turn came and your place has been given up";
-      case DECLINED -> "your card was declined, so you are no longer in this sale's line";
-      default -> "your place in this sale's line already has its answer (" + state.name().toLowerCase() + ")";
-    });
+    return new FlashSaleException(
+        ErrorCode.CONFLICT,
+        switch (state) {
+          case LEFT -> "you have already left this sale's line";
+          case DROPPED -> "you were away when your turn came and your place has been given up";
+          case DECLINED -> "your card was declined, so you are no longer in this sale's line";
+          default ->
+              "your place in this sale's line already has its answer ("
+                  + state.name().toLowerCase()
+                  + ")";
+        });
   }
 
   private Future<QueueView> status(String userId, FlashSale sale) {
-    return status.run(new SaleKeys(sale.saleId()), userId).compose(status -> switch (status.outcome()) {
-      case LINE_LOST -> Future.failedFuture(new FlashSaleException(ErrorCode.CONFLICT, "the waiting line was lost in "
-          + "an outage at " + status.lineLostAt() + "; orders already made are kept, and you can join the line again"));
-      case NOT_JOINED -> Future.failedFuture(
-          new FlashSaleException(ErrorCode.NOT_FOUND, "you have not joined this sale's line"));
-      case TICKET -> view(sale, userId, status);
-    });
+    return status
+        .run(new SaleKeys(sale.saleId()), userId)
+        .compose(
+            status ->
+                switch (status.outcome()) {
+                  case LINE_LOST ->
+                      Future.failedFuture(
+                          new FlashSaleException(
+                              ErrorCode.CONFLICT,
+                              "the waiting line was lost in "
+                                  + "an outage at "
+                                  + status.lineLostAt()
+                                  + "; orders already made are kept, and you can join the line again"));
+                  case NOT_JOINED ->
+                      Future.failedFuture(
+                          new FlashSaleException(
+                              ErrorCode.NOT_FOUND, "you have not joined this sale's line"));
+                  case TICKET -> view(sale, userId, status);
+                });
   }
 
   private Future<QueueView> view(FlashSale sale, String userId, QueueStatusScript.Status read) {
@@ -183,37 +280,79 @@ public final class WaitingRoom {
     long prequeueSize = read.prequeueSize();
     String payment = read.payment();
     if (ticket.state().waiting()) {
-      return Future.succeededFuture(waiting(sale, ticket, ticket.numbered() ? ahead + 1 : prequeueSize, stock, payment));
+      return Future.succeededFuture(
+          waiting(sale, ticket, ticket.numbered() ? ahead + 1 : prequeueSize, stock, payment));
     }
     if (ticket.state() != TicketState.RESERVED) {
       return Future.succeededFuture(answered(sale, userId, ticket, ticket.state(), payment));
     }
-    // Only winners get here: their order's own status says whether they paid, cancelled or let it expire.
-    return orders.findOwn(pool, UUID.fromString(ticket.orderId()), userId)
-        .map(order -> answered(sale, userId, ticket,
-            order.map(SaleOrder::status).map(status -> TicketState.valueOf(status.name())).orElse(TicketState.RESERVED),
-            payment));
+    // Only winners get here: their order's own status says whether they paid, cancelled or let it
+    // expire.
+    return orders
+        .findOwn(pool, UUID.fromString(ticket.orderId()), userId)
+        .map(
+            order ->
+                answered(
+                    sale,
+                    userId,
+                    ticket,
+                    order
+                        .map(SaleOrder::status)
+                        .map(status -> TicketState.valueOf(status.name()))
+                        .orElse(TicketState.RESERVED),
+                    payment));
   }
 
-  /** A buyer still in line: QUEUED while units are left, SOLD_OUT (waitlisted) when none are, ENDED after the end. */
-  private QueueView waiting(FlashSale sale, Ticket ticket, long position, long stock, String payment) {
+  /**
+   * A buyer still in line: QUEUED while units are left, SOLD_OUT (waitlisted) when none are, ENDED
+   * after the end.
+   */
+  private QueueView waiting(
+      FlashSale sale, Ticket ticket, long position, long stock, String payment) {
     Instant now = clock.instant();
-    TicketState state = sale.status() == SaleStatus.ENDED || !now.isBefore(sale.endTime())
-        ? TicketState.ENDED
-        : stock == 0 ? TicketState.SOLD_OUT : TicketState.QUEUED;
+    TicketState state =
+        sale.status() == SaleStatus.ENDED || !now.isBefore(sale.endTime())
+            ? TicketState.ENDED
+            : stock == 0 ? TicketState.SOLD_OUT : TicketState.QUEUED;
     long untilStart = Math.max(0, Duration.between(now, sale.startTime()).toSeconds());
-    long eta = state == TicketState.QUEUED
-        ? untilStart + (position + sale.admissionRatePerSecond() - 1) / sale.admissionRatePerSecond()
-        : 0;
-    return new QueueView(sale.saleId(), ticket.ticketId(), ticket.number(), position, Math.max(0, position - 1),
-        state, eta, !ticket.numbered(), null, null, payment);
+    long eta =
+        state == TicketState.QUEUED
+            ? untilStart
+                + (position + sale.admissionRatePerSecond() - 1) / sale.admissionRatePerSecond()
+            : 0;
+    return new QueueView(
+        sale.saleId(),
+        ticket.ticketId(),
+        ticket.number(),
+        position,
+        Math.max(0, position - 1),
+        state,
+        eta,
+        !ticket.numbered(),
+        null,
+        null,
+        payment);
   }
 
-  private QueueView answered(FlashSale sale, String userId, Ticket ticket, TicketState state, String payment) {
-    String token = ticket.orderId() == null ? null
-        : admissionTokens.issue(new Admission(userId, sale.saleId(), ticket.ticketId(), ticket.orderId()));
-    return new QueueView(sale.saleId(), ticket.ticketId(), ticket.number(), 0, 0, state, 0, false,
-        ticket.orderId(), token, payment);
+  private QueueView answered(
+      FlashSale sale, String userId, Ticket ticket, TicketState state, String payment) {
+    String token =
+        ticket.orderId() == null
+            ? null
+            : admissionTokens.issue(
+                new Admission(userId, sale.saleId(), ticket.ticketId(), ticket.orderId()));
+    return new QueueView(
+        sale.saleId(),
+        ticket.ticketId(),
+        ticket.number(),
+        0,
+        0,
+        state,
+        0,
+        false,
+        ticket.orderId(),
+        token,
+        payment);
   }
 
   private FlashSaleException precheck(FlashSale sale, int quantity) {
@@ -223,19 +362,22 @@ public final class WaitingRoom {
     }
     Instant opens = sale.startTime().minus(prequeueWindow);
     if (now.isBefore(opens)) {
-      return new FlashSaleException(ErrorCode.SALE_NOT_ACTIVE, "the waiting room opens at " + opens);
+      return new FlashSaleException(
+          ErrorCode.SALE_NOT_ACTIVE, "the waiting room opens at " + opens);
     }
     if (sale.status() == SaleStatus.ENDED || !now.isBefore(sale.endTime())) {
       return new FlashSaleException(ErrorCode.SALE_NOT_ACTIVE, "the sale has ended");
     }
     if (quantity > sale.perUserLimit()) {
-      return new FlashSaleException(ErrorCode.LIMIT_EXCEEDED, "at most " + sale.perUserLimit() + " unit(s) per buyer");
+      return new FlashSaleException(
+          ErrorCode.LIMIT_EXCEEDED, "at most " + sale.perUserLimit() + " unit(s) per buyer");
     }
     return null;
   }
 
   private static FlashSaleException noWaitingRoom() {
-    return new FlashSaleException(ErrorCode.CONFLICT, "this sale has no waiting room; buy directly");
+    return new FlashSaleException(
+        ErrorCode.CONFLICT, "this sale has no waiting room; buy directly");
   }
 
   private static String outcomeOf(Throwable failure) {

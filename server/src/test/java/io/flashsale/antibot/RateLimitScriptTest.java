@@ -13,7 +13,10 @@ import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** {@code rate_limit.lua} (with {@code lib/gcra.lua}) alone, through its class, one behaviour per test. */
+/**
+ * {@code rate_limit.lua} (with {@code lib/gcra.lua}) alone, through its class, one behaviour per
+ * test.
+ */
 class RateLimitScriptTest {
 
   private static final RateLimitScript script = new RateLimitScript(TestRedis.client());
@@ -80,14 +83,16 @@ class RateLimitScriptTest {
     check(user);
 
     long after = TestRedis.nowMillis();
-    assertThat(Long.parseLong(TestRedis.get(user.key()))).as("theoretical arrival time: now + one interval")
+    assertThat(Long.parseLong(TestRedis.get(user.key())))
+        .as("theoretical arrival time: now + one interval")
         .isBetween(before + 60_000, after + 60_000);
     assertThat(TestRedis.send(Command.PTTL, user.key()).toLong()).isBetween(1L, 61_000L);
   }
 
   @Test
   void allowsAgainOnceTheWaitIsOver() throws InterruptedException {
-    // Long enough that the second request cannot miss the wait on a busy machine, short enough to sit out.
+    // Long enough that the second request cannot miss the wait on a busy machine, short enough to
+    // sit out.
     Check user = new Check(keys.rateLimit("user", "ann"), 250, 1, "user");
     check(user);
     Result refused = check(user);

@@ -22,17 +22,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Layer 3 against the faults it exists for: a take whose database write never happened, a
- * Redis counter that drifted, and Redis losing a sale's state. Each is produced directly in
- * Redis, the way a crash or a restart would leave it, and the engine must put it right alone.
+ * Layer 3 against the faults it exists for: a take whose database write never happened, a Redis
+ * counter that drifted, and Redis losing a sale's state. Each is produced directly in Redis, the
+ * way a crash or a restart would leave it, and the engine must put it right alone.
  */
 class ReconciliationTest {
 
   @RegisterExtension
-  static final Engine engine = Engine.start(Map.of(
-      "FLASHSALE_AUDIT_RECONCILE_INTERVAL_MS", "300",
-      "FLASHSALE_AUDIT_INFLIGHT_STALE_MS", "1000",
-      "FLASHSALE_AUDIT_REDIS_CHECK_MS", "200"));
+  static final Engine engine =
+      Engine.start(
+          Map.of(
+              "FLASHSALE_AUDIT_RECONCILE_INTERVAL_MS", "300",
+              "FLASHSALE_AUDIT_INFLIGHT_STALE_MS", "1000",
+              "FLASHSALE_AUDIT_REDIS_CHECK_MS", "200"));
 
   private static Redis redis() {
     return engine.server().services().api().redis();
@@ -40,19 +42,38 @@ class ReconciliationTest {
 
   @Test
   void aUnitTakenByAProcessThatDiedBeforeItsDatabaseWriteComesBack() throws Exception {
-    String saleId = Await.result(engine.server().createSale(1, new JsonObject())).getString("saleId");
+    String saleId =
+        Await.result(engine.server().createSale(1, new JsonObject())).getString("saleId");
     // What a crash between the Redis take and the transaction leaves behind.
-    Await.result(engine.server().services().stockGate().takeAll(saleId, List.of(
-        new StockGate.Ask("crashed-buyer", "", 1, 1, UUID.randomUUID().toString(), List.of()))));
-    assertThat(Await.result(engine.server().purchase(saleId, "next-buyer", 1)).bodyAsJsonObject().getString("code"))
+    Await.result(
+        engine
+            .server()
+            .services()
+            .stockGate()
+            .takeAll(
+                saleId,
+                List.of(
+                    new StockGate.Ask(
+                        "crashed-buyer", "", 1, 1, UUID.randomUUID().toString(), List.of()))));
+    assertThat(
+            Await.result(engine.server().purchase(saleId, "next-buyer", 1))
+                .bodyAsJsonObject()
+                .getString("code"))
         .isEqualTo("SOLD_OUT");
 
-    Poll.until(() -> Await.result(engine.server().services().stockGate().stock(saleId)), stock -> stock == 1,
+    Poll.until(
+        () -> Await.result(engine.server().services().stockGate().stock(saleId)),
+        stock -> stock == 1,
         Duration.ofSeconds(20));
 
-    assertThat(Await.result(engine.server().purchase(saleId, "next-buyer", 1)).statusCode()).isEqualTo(201);
-    assertThat(Await.result(engine.server().purchase(saleId, "crashed-buyer", 1)).bodyAsJsonObject().getString("code"))
-        .as("the crashed buyer's count was given back too, so the limit does not hold them").isEqualTo("SOLD_OUT");
+    assertThat(Await.result(engine.server().purchase(saleId, "next-buyer", 1)).statusCode())
+        .isEqualTo(201);
+    assertThat(
+            Await.result(engine.server().purchase(saleId, "crashed-buyer", 1))
+                .bodyAsJsonObject()
+                .getString("code"))
+        .as("the crashed buyer's count was given back too, so the limit does not hold them")
+        .isEqualTo("SOLD_OUT");
     try (Connection db = engine.server().database()) {
       assertThat(Invariants.assertNoOversell(db, saleId).quantitySold()).isEqualTo(1);
     }
@@ -60,74 +81,137 @@ class ReconciliationTest {
 
   @Test
   void anOrderWrittenWhoseBookkeepingWasLostIsNotReturnedTwice() throws Exception {
-    String saleId = Await.result(engine.server().createSale(2, new JsonObject())).getString("saleId");
-    String orderId = Await.result(engine.server().purchase(saleId, "lucky", 1)).bodyAsJsonObject().getString("orderId");
+    String saleId =
+        Await.result(engine.server().createSale(2, new JsonObject())).getString("saleId");
+    String orderId =
+        Await.result(engine.server().purchase(saleId, "lucky", 1))
+            .bodyAsJsonObject()
+            .getString("orderId");
     // The process died after the commit, before clearing its in-flight entry.
-    Await.result(redis().send(Request.cmd(Command.HSET).arg(new SaleKeys(saleId).inflight()).arg(orderId)
-        .arg(new InFlight("lucky", 1, System.currentTimeMillis() - 60_000).encode())));
+    Await.result(
+        redis()
+            .send(
+                Request.cmd(Command.HSET)
+                    .arg(new SaleKeys(saleId).inflight())
+                    .arg(orderId)
+                    .arg(new InFlight("lucky", 1, System.currentTimeMillis() - 60_000).encode())));
 
-    Poll.until(() -> Await.result(redis().send(Request.cmd(Command.HLEN).arg(new SaleKeys(saleId).inflight()))).toInteger(),
-        entries -> entries == 0, Duration.ofSeconds(20));
+    Poll.until(
+        () ->
+            Await.result(
+                    redis().send(Request.cmd(Command.HLEN).arg(new SaleKeys(saleId).inflight())))
+                .toInteger(),
+        entries -> entries == 0,
+        Duration.ofSeconds(20));
 
-    assertThat(Await.result(engine.server().services().stockGate().stock(saleId))).as("the unit stays sold").isEqualTo(1);
-    assertThat(Await.result(engine.server().report(saleId)).getJsonObject("invariants").getBoolean("I4")).isTrue();
+    assertThat(Await.result(engine.server().services().stockGate().stock(saleId)))
+        .as("the unit stays sold")
+        .isEqualTo(1);
+    assertThat(
+            Await.result(engine.server().report(saleId))
+                .getJsonObject("invariants")
+                .getBoolean("I4"))
+        .isTrue();
   }
 
   @Test
   void anInFlightTakeWhoseOrderIsWrittenCountsOnceAndIsNotRepairedAway() {
-    String saleId = Await.result(engine.server().createSale(5, new JsonObject())).getString("saleId");
-    String orderId = Await.result(engine.server().purchase(saleId, "steady", 1)).bodyAsJsonObject()
-        .getString("orderId");
+    String saleId =
+        Await.result(engine.server().createSale(5, new JsonObject())).getString("saleId");
+    String orderId =
+        Await.result(engine.server().purchase(saleId, "steady", 1))
+            .bodyAsJsonObject()
+            .getString("orderId");
     // Committed, its entry not yet cleared (and not stale: it is young for the whole test).
-    Await.result(redis().send(Request.cmd(Command.HSET).arg(new SaleKeys(saleId).inflight()).arg(orderId)
-        .arg(new InFlight("steady", 1, System.currentTimeMillis() + 60_000).encode())));
+    Await.result(
+        redis()
+            .send(
+                Request.cmd(Command.HSET)
+                    .arg(new SaleKeys(saleId).inflight())
+                    .arg(orderId)
+                    .arg(new InFlight("steady", 1, System.currentTimeMillis() + 60_000).encode())));
     String before = Await.result(engine.server().client().get("/metrics").send()).bodyAsString();
 
     // Many rounds (every 300 ms): a round counting the unit as sold and in flight sees a drift
     // of one, the same twice in a row, and would "repair" the stock to 3.
-    Poll.until(() -> Await.result(engine.server().client().get("/metrics").send()).bodyAsString(),
-        metrics -> metrics.contains("flashsale_reconciliation_drift{sale=\"" + saleId + "\"} 0.0"), Duration.ofSeconds(10));
+    Poll.until(
+        () -> Await.result(engine.server().client().get("/metrics").send()).bodyAsString(),
+        metrics -> metrics.contains("flashsale_reconciliation_drift{sale=\"" + saleId + "\"} 0.0"),
+        Duration.ofSeconds(10));
     long end = System.currentTimeMillis() + 2_000;
     while (System.currentTimeMillis() < end) {
-      assertThat(Await.result(engine.server().services().stockGate().stock(saleId))).as("stock").isEqualTo(4);
+      assertThat(Await.result(engine.server().services().stockGate().stock(saleId)))
+          .as("stock")
+          .isEqualTo(4);
     }
     String after = Await.result(engine.server().client().get("/metrics").send()).bodyAsString();
     assertThat(repairs(after)).as("no repair").isEqualTo(repairs(before));
   }
 
   private static String repairs(String metrics) {
-    return metrics.lines().filter(line -> line.startsWith("flashsale_reconciliation_repairs_total")).findFirst()
+    return metrics
+        .lines()
+        .filter(line -> line.startsWith("flashsale_reconciliation_repairs_total"))
+        .findFirst()
         .orElse("none");
   }
 
   @Test
   void aDriftedCounterIsRepairedFromTheDatabaseAndReported() {
-    String saleId = Await.result(engine.server().createSale(10, new JsonObject())).getString("saleId");
+    String saleId =
+        Await.result(engine.server().createSale(10, new JsonObject())).getString("saleId");
     Await.result(engine.server().purchase(saleId, "first", 1));
     // Someone (or some bug) changed the counter behind the engine's back.
     Await.result(redis().send(Request.cmd(Command.SET).arg(new SaleKeys(saleId).stock()).arg(42)));
 
-    Poll.until(() -> Await.result(engine.server().services().stockGate().stock(saleId)), stock -> stock == 9,
+    Poll.until(
+        () -> Await.result(engine.server().services().stockGate().stock(saleId)),
+        stock -> stock == 9,
         Duration.ofSeconds(20));
 
     String metrics = Await.result(engine.server().client().get("/metrics").send()).bodyAsString();
-    assertThat(metrics).containsPattern("flashsale_reconciliation_discrepancies_total\\{kind=\"REDIS_DRIFT_REPAIRED\"} [1-9]");
+    assertThat(metrics)
+        .containsPattern(
+            "flashsale_reconciliation_discrepancies_total\\{kind=\"REDIS_DRIFT_REPAIRED\"} [1-9]");
     assertThat(metrics).contains("flashsale_reconciliation_drift{sale=\"" + saleId + "\"}");
   }
 
   @Test
-  void aSaleWhoseRedisStateWasLostIsRebuiltAndItsWaitingBuyersAreToldWhatHappened() throws Exception {
+  void aSaleWhoseRedisStateWasLostIsRebuiltAndItsWaitingBuyersAreToldWhatHappened()
+      throws Exception {
     // One admission a second: the early bird goes at once, and the two who join right after it
     // are still waiting (their cards authorised or not) when Redis loses everything.
-    String saleId = Await.result(engine.server().createSale(3, new JsonObject()
-        .put("waitingRoom", true).put("queuePolicy", "FIFO").put("admissionRatePerSecond", 1))).getString("saleId");
+    String saleId =
+        Await.result(
+                engine
+                    .server()
+                    .createSale(
+                        3,
+                        new JsonObject()
+                            .put("waitingRoom", true)
+                            .put("queuePolicy", "FIFO")
+                            .put("admissionRatePerSecond", 1)))
+            .getString("saleId");
     Await.result(engine.server().join(saleId, "early-bird", 1));
-    Poll.until(() -> Await.result(engine.server().queueStatus(saleId, "early-bird")).bodyAsJsonObject().getString("state"),
-        "RESERVED"::equals, Duration.ofSeconds(20));
-    Await.result(redis().send(Request.cmd(Command.HSET).arg(new SaleKeys(saleId).payments()).arg("waiting")
-        .arg("AUTHORIZING")));
-    Await.result(engine.server().join(saleId, "waiting", 1)
-        .compose(joined -> engine.server().join(saleId, "waiting-too", 1)));
+    Poll.until(
+        () ->
+            Await.result(engine.server().queueStatus(saleId, "early-bird"))
+                .bodyAsJsonObject()
+                .getString("state"),
+        "RESERVED"::equals,
+        Duration.ofSeconds(20));
+    Await.result(
+        redis()
+            .send(
+                Request.cmd(Command.HSET)
+                    .arg(new SaleKeys(saleId).payments())
+                    .arg("waiting")
+                    .arg("AUTHORIZING")));
+    Await.result(
+        engine
+            .server()
+            .join(saleId, "waiting", 1)
+            .compose(joined -> engine.server().join(saleId, "waiting-too", 1)));
 
     // A Redis restart without persistence: every key of the sale is gone.
     SaleKeys keys = new SaleKeys(saleId);
@@ -136,16 +220,24 @@ class ReconciliationTest {
     all.forEach(key -> delete.arg(key.toString()));
     Await.result(redis().send(delete));
 
-    Poll.until(() -> Await.result(redis().send(Request.cmd(Command.EXISTS).arg(keys.epoch()))).toInteger(),
-        present -> present == 1, Duration.ofSeconds(20));
-    assertThat(Await.result(engine.server().services().stockGate().stock(saleId))).as("stock from the database")
+    Poll.until(
+        () -> Await.result(redis().send(Request.cmd(Command.EXISTS).arg(keys.epoch()))).toInteger(),
+        present -> present == 1,
+        Duration.ofSeconds(20));
+    assertThat(Await.result(engine.server().services().stockGate().stock(saleId)))
+        .as("stock from the database")
         .isEqualTo(2);
-    assertThat(Await.result(engine.server().queueStatus(saleId, "early-bird")).bodyAsJsonObject().getString("state"))
-        .as("a winner still sees their outcome").isEqualTo("RESERVED");
+    assertThat(
+            Await.result(engine.server().queueStatus(saleId, "early-bird"))
+                .bodyAsJsonObject()
+                .getString("state"))
+        .as("a winner still sees their outcome")
+        .isEqualTo("RESERVED");
     var lost = Await.result(engine.server().queueStatus(saleId, "waiting-too"));
     assertThat(lost.statusCode()).isEqualTo(409);
     assertThat(lost.bodyAsJsonObject().getString("detail")).contains("waiting line was lost");
-    assertThat(Await.result(engine.server().join(saleId, "waiting-too", 1)).statusCode()).as("and may join again")
+    assertThat(Await.result(engine.server().join(saleId, "waiting-too", 1)).statusCode())
+        .as("and may join again")
         .isEqualTo(202);
   }
 }

@@ -31,7 +31,11 @@ class RepairStockScriptTest {
   }
 
   private void inFlight(String orderId, String user, int quantity) {
-    send(Command.HSET, keys.inflight(), orderId, new InFlight(user, quantity, 1_700_000_000_000L).encode());
+    send(
+        Command.HSET,
+        keys.inflight(),
+        orderId,
+        new InFlight(user, quantity, 1_700_000_000_000L).encode());
   }
 
   @Test
@@ -51,7 +55,9 @@ class RepairStockScriptTest {
     repair(10);
 
     assertThat(get(keys.stock())).isEqualTo("7");
-    assertThat(send(Command.HLEN, keys.inflight()).toInteger()).as("the entries stay to be settled").isEqualTo(2);
+    assertThat(send(Command.HLEN, keys.inflight()).toInteger())
+        .as("the entries stay to be settled")
+        .isEqualTo(2);
   }
 
   @Test

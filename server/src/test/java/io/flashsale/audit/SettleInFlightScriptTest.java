@@ -42,9 +42,13 @@ class SettleInFlightScriptTest {
     send(Command.HSET, keys.inflight(), orderId, new InFlight(user, quantity, TAKEN_AT).encode());
   }
 
-  /** What admit.lua leaves after letting {@code user} out under {@code number}: the ticket id is the order id. */
+  /**
+   * What admit.lua leaves after letting {@code user} out under {@code number}: the ticket id is the
+   * order id.
+   */
   private Ticket admitted(String user, long number, int quantity) {
-    Ticket ticket = new Ticket("ticket-" + user, number, quantity, TicketState.ADMITTED, null, TAKEN_AT);
+    Ticket ticket =
+        new Ticket("ticket-" + user, number, quantity, TicketState.ADMITTED, null, TAKEN_AT);
     send(Command.HSET, keys.tickets(), user, ticket.encode());
     taken(ticket.ticketId(), user, quantity);
     return ticket;
@@ -77,7 +81,8 @@ class SettleInFlightScriptTest {
     assertThat(settle(ann.ticketId(), true)).isEqualTo(new Settled(Outcome.WRITTEN, 0, "RESERVED"));
 
     assertThat(Ticket.decode(hget(keys.tickets(), "ann")))
-        .isEqualTo(new Ticket(ann.ticketId(), 4, 2, TicketState.RESERVED, ann.ticketId(), TAKEN_AT));
+        .isEqualTo(
+            new Ticket(ann.ticketId(), 4, 2, TicketState.RESERVED, ann.ticketId(), TAKEN_AT));
   }
 
   @Test
@@ -124,7 +129,11 @@ class SettleInFlightScriptTest {
   void aTicketThatMovedOnIsNotPutBackInLine() {
     send(Command.SET, keys.stock(), 0);
     Ticket ann = admitted("ann", 4, 2);
-    send(Command.HSET, keys.tickets(), "ann", new Ticket(ann.ticketId(), 4, 2, TicketState.ENDED, null, TAKEN_AT).encode());
+    send(
+        Command.HSET,
+        keys.tickets(),
+        "ann",
+        new Ticket(ann.ticketId(), 4, 2, TicketState.ENDED, null, TAKEN_AT).encode());
 
     assertThat(settle(ann.ticketId(), false)).isEqualTo(new Settled(Outcome.RETURNED, 2, ""));
     assertThat(TestRedis.exists(keys.line())).isFalse();
@@ -136,7 +145,9 @@ class SettleInFlightScriptTest {
 
     assertThat(settle("order-1", false)).isEqualTo(new Settled(Outcome.RETURNED, 2, ""));
 
-    assertThat(TestRedis.exists(keys.stock())).as("the rebuild from the database counts these units").isFalse();
+    assertThat(TestRedis.exists(keys.stock()))
+        .as("the rebuild from the database counts these units")
+        .isFalse();
     assertThat(hget(keys.buyers(), "ann")).isNull();
   }
 }

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
 /** {@code claim_preauthorizations.lua} alone, through its class, one behaviour per test. */
 class ClaimPreauthorizationsScriptTest {
 
-  private static final ClaimPreauthorizationsScript script = new ClaimPreauthorizationsScript(TestRedis.client());
+  private static final ClaimPreauthorizationsScript script =
+      new ClaimPreauthorizationsScript(TestRedis.client());
   private static final long LEASE = 30_000;
 
   private final SaleKeys keys = new SaleKeys(UUID.randomUUID().toString());
@@ -39,9 +40,15 @@ class ClaimPreauthorizationsScriptTest {
     return claim(most, 0, 1_000, 60);
   }
 
-  /** A buyer whose pre-authorisation waits to start, at {@code number} in its queue (0: the pre-queue). */
+  /**
+   * A buyer whose pre-authorisation waits to start, at {@code number} in its queue (0: the
+   * pre-queue).
+   */
   private void due(String user, long number) {
-    send(Command.HSET, keys.tickets(), user,
+    send(
+        Command.HSET,
+        keys.tickets(),
+        user,
         new Ticket("ticket-" + user, number, 2, TicketState.QUEUED, null, 0).encode());
     send(Command.HSET, keys.paymentMethods(), user, "card-" + user);
     send(Command.ZADD, keys.preauthQueue(), number, user);
@@ -58,8 +65,10 @@ class ClaimPreauthorizationsScriptTest {
     due("ann", 1);
     due("bob", 2);
 
-    assertThat(claim(2)).containsExactly(new Claimed("ann", "ticket-ann", 2, "card-ann"),
-        new Claimed("bob", "ticket-bob", 2, "card-bob"));
+    assertThat(claim(2))
+        .containsExactly(
+            new Claimed("ann", "ticket-ann", 2, "card-ann"),
+            new Claimed("bob", "ticket-bob", 2, "card-bob"));
     assertThat(TestRedis.zrange(keys.preauthQueue())).containsExactly("cat");
   }
 
@@ -71,19 +80,26 @@ class ClaimPreauthorizationsScriptTest {
 
     claim(1);
 
-    assertThat(zscore(keys.preauthorizing(), "ann")).isBetween(before + LEASE, TestRedis.nowMillis() + LEASE);
+    assertThat(zscore(keys.preauthorizing(), "ann"))
+        .isBetween(before + LEASE, TestRedis.nowMillis() + LEASE);
   }
 
   @Test
   void aLeaseThatRanOutPutsTheBuyerBackAtTheFront() {
     send(Command.SET, keys.stock(), 100);
     due("bob", 1);
-    send(Command.HSET, keys.tickets(), "ann", new Ticket("ticket-ann", 2, 2, TicketState.QUEUED, null, 0).encode());
+    send(
+        Command.HSET,
+        keys.tickets(),
+        "ann",
+        new Ticket("ticket-ann", 2, 2, TicketState.QUEUED, null, 0).encode());
     send(Command.HSET, keys.paymentMethods(), "ann", "card-ann");
     send(Command.ZADD, keys.preauthorizing(), TestRedis.nowMillis() - 1, "ann");
 
     assertThat(users(claim(1))).containsExactly("ann");
-    assertThat(zscore(keys.preauthorizing(), "ann")).as("under a new lease").isGreaterThan(TestRedis.nowMillis());
+    assertThat(zscore(keys.preauthorizing(), "ann"))
+        .as("under a new lease")
+        .isGreaterThan(TestRedis.nowMillis());
   }
 
   @Test

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
 /** {@code record_preauthorizations.lua} alone, through its class, one behaviour per test. */
 class RecordPreauthorizationsScriptTest {
 
-  private static final RecordPreauthorizationsScript script = new RecordPreauthorizationsScript(TestRedis.client());
+  private static final RecordPreauthorizationsScript script =
+      new RecordPreauthorizationsScript(TestRedis.client());
 
   private final SaleKeys keys = new SaleKeys(UUID.randomUUID().toString());
 
@@ -39,7 +40,9 @@ class RecordPreauthorizationsScriptTest {
     return ticket;
   }
 
-  /** A buyer in line whose pre-authorisation is running, as claim_preauthorizations.lua leaves them. */
+  /**
+   * A buyer in line whose pre-authorisation is running, as claim_preauthorizations.lua leaves them.
+   */
   private Ticket authorizing(String user, long number) {
     send(Command.ZADD, keys.line(), number, user);
     send(Command.ZADD, keys.preauthorizing(), 1, user);
@@ -90,7 +93,9 @@ class RecordPreauthorizationsScriptTest {
     authorizing("bob", 2);
     ticket("cat", 3, TicketState.LEFT);
 
-    List<String> toVoid = record(new Answered("nobody", false), new Answered("bob", false), new Answered("cat", true));
+    List<String> toVoid =
+        record(
+            new Answered("nobody", false), new Answered("bob", false), new Answered("cat", true));
 
     assertThat(toVoid).containsExactly("cat");
     assertThat(hget(keys.tickets(), "nobody")).isNull();
@@ -115,8 +120,12 @@ class RecordPreauthorizationsScriptTest {
     ticket("cat", 3, TicketState.DROPPED);
     ticket("dan", 4, TicketState.ADMITTED);
 
-    List<String> toVoid = record(new Answered("ann", true), new Answered("bob", true), new Answered("cat", true),
-        new Answered("dan", true));
+    List<String> toVoid =
+        record(
+            new Answered("ann", true),
+            new Answered("bob", true),
+            new Answered("cat", true),
+            new Answered("dan", true));
 
     assertThat(toVoid).containsExactly("ann", "cat");
   }
@@ -126,7 +135,9 @@ class RecordPreauthorizationsScriptTest {
     authorizing("ann", 1);
     authorizing("bob", 2);
     ticket("cat", 3, TicketState.LEFT);
-    Answered[] answers = {new Answered("ann", true), new Answered("bob", false), new Answered("cat", true)};
+    Answered[] answers = {
+      new Answered("ann", true), new Answered("bob", false), new Answered("cat", true)
+    };
     List<String> first = record(answers);
     String bobsTicket = hget(keys.tickets(), "bob");
 
@@ -134,6 +145,7 @@ class RecordPreauthorizationsScriptTest {
 
     assertThat(hget(keys.tickets(), "bob")).isEqualTo(bobsTicket);
     assertThat(TestRedis.zrange(keys.line())).containsExactly("ann");
-    assertThat(List.of(hget(keys.payments(), "ann"), hget(keys.payments(), "bob"))).containsExactly("AUTHORIZED", "DECLINED");
+    assertThat(List.of(hget(keys.payments(), "ann"), hget(keys.payments(), "bob")))
+        .containsExactly("AUTHORIZED", "DECLINED");
   }
 }

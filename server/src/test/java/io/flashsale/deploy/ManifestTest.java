@@ -62,16 +62,25 @@ class ManifestTest {
     YAMLMapper yaml = new YAMLMapper();
     for (Path file : yamlFiles()) {
       // Every file may hold several documents separated by "---".
-      try (MappingIterator<JsonNode> documents = yaml.readerFor(JsonNode.class).readValues(file.toFile())) {
+      try (MappingIterator<JsonNode> documents =
+          yaml.readerFor(JsonNode.class).readValues(file.toFile())) {
         while (documents.hasNext()) {
           JsonNode document = documents.next();
           if (document == null || document.isEmpty()) {
             continue;
           }
-          assertThat(document.path("kind").asText()).as("kind of a document in %s", file).isNotEmpty();
-          assertThat(document.path("apiVersion").asText()).as("apiVersion in %s", file).isNotEmpty();
-          byKind.computeIfAbsent(document.get("kind").asText(), k -> new ArrayList<>()).add(document);
-          fileOf.put(document.get("kind").asText() + "/" + document.path("metadata").path("name").asText(), file);
+          assertThat(document.path("kind").asText())
+              .as("kind of a document in %s", file)
+              .isNotEmpty();
+          assertThat(document.path("apiVersion").asText())
+              .as("apiVersion in %s", file)
+              .isNotEmpty();
+          byKind
+              .computeIfAbsent(document.get("kind").asText(), k -> new ArrayList<>())
+              .add(document);
+          fileOf.put(
+              document.get("kind").asText() + "/" + document.path("metadata").path("name").asText(),
+              file);
         }
       }
     }
@@ -88,7 +97,8 @@ class ManifestTest {
   // ---------------------------------------------------------------- configuration
 
   @Test
-  void everyFlashsaleVariableNamedInTheManifestsAndTheDockerfileIsARealConfigurationKey() throws IOException {
+  void everyFlashsaleVariableNamedInTheManifestsAndTheDockerfileIsARealConfigurationKey()
+      throws IOException {
     Set<String> known = new TreeSet<>();
     conf.stringPropertyNames().forEach(key -> known.add(AppConfig.envName(key)));
     known.add(AppConfig.ENV_PREFIX + "CONFIG");
@@ -104,7 +114,8 @@ class ManifestTest {
       }
     }
     assertThat(used).as("the manifests set configuration through the environment").isNotEmpty();
-    assertThat(used.keySet()).as("FLASHSALE_* names that are not configuration keys (where: %s)", used)
+    assertThat(used.keySet())
+        .as("FLASHSALE_* names that are not configuration keys (where: %s)", used)
         .isSubsetOf(known);
   }
 
@@ -115,8 +126,12 @@ class ManifestTest {
     Properties mounted = new Properties();
     mounted.load(new StringReader(configMap.path("data").path(fileName).asText()));
 
-    assertThat(mounted.stringPropertyNames()).as("ConfigMap keys").isNotEmpty().isSubsetOf(conf.stringPropertyNames());
-    assertThat(mounted.stringPropertyNames()).as("secrets stay out of the ConfigMap")
+    assertThat(mounted.stringPropertyNames())
+        .as("ConfigMap keys")
+        .isNotEmpty()
+        .isSubsetOf(conf.stringPropertyNames());
+    assertThat(mounted.stringPropertyNames())
+        .as("secrets stay out of the ConfigMap")
         .doesNotContain("jwt.secret", "pg.url", "redis.url", "payment.http.api-key");
 
     // Load it the way a pod does: the file named by FLASHSALE_CONFIG over the packed defaults,
@@ -138,9 +153,18 @@ class ManifestTest {
   @Test
   void theConfigMapIsMountedWhereFlashsaleConfigPoints() {
     JsonNode pod = podSpec();
-    JsonNode volume = find(pod.path("volumes"), v -> v.path("configMap").path("name").asText()
-        .equals(only("ConfigMap").path("metadata").path("name").asText()));
-    JsonNode mount = find(container().path("volumeMounts"), m -> m.path("name").asText().equals(volume.path("name").asText()));
+    JsonNode volume =
+        find(
+            pod.path("volumes"),
+            v ->
+                v.path("configMap")
+                    .path("name")
+                    .asText()
+                    .equals(only("ConfigMap").path("metadata").path("name").asText()));
+    JsonNode mount =
+        find(
+            container().path("volumeMounts"),
+            m -> m.path("name").asText().equals(volume.path("name").asText()));
     assertThat(plainEnvironment().get("FLASHSALE_CONFIG"))
         .isEqualTo(mount.path("mountPath").asText() + "/" + configMapFileName());
   }
@@ -151,11 +175,20 @@ class ManifestTest {
   void theContainerServesHttpOnTheConfiguredPort() {
     int httpPort = httpPort();
     assertThat(containerPort("http")).isEqualTo(httpPort);
-    assertThat(Integer.parseInt(podTemplate().path("metadata").path("annotations").path("prometheus.io/port").asText()))
-        .as("Prometheus scrapes the HTTP port").isEqualTo(httpPort);
+    assertThat(
+            Integer.parseInt(
+                podTemplate()
+                    .path("metadata")
+                    .path("annotations")
+                    .path("prometheus.io/port")
+                    .asText()))
+        .as("Prometheus scrapes the HTTP port")
+        .isEqualTo(httpPort);
     JsonNode service = service(false);
     JsonNode port = service.path("spec").path("ports").get(0);
-    assertThat(resolvePort(port.path("targetPort"))).as("the Service forwards to the HTTP port").isEqualTo(httpPort);
+    assertThat(resolvePort(port.path("targetPort")))
+        .as("the Service forwards to the HTTP port")
+        .isEqualTo(httpPort);
     assertThat(dockerfile.exposed()).as("EXPOSE").contains(httpPort);
   }
 
@@ -168,10 +201,16 @@ class ManifestTest {
       assertThat(resolvePort(get.path("port"))).as("%s port", probe).isEqualTo(httpPort());
       paths.put(probe, get.path("path").asText());
     }
-    assertThat(paths).containsEntry("livenessProbe", "/health/live").containsEntry("readinessProbe", "/health/ready");
-    paths.put("prometheus.io/path", podTemplate().path("metadata").path("annotations").path("prometheus.io/path").asText());
+    assertThat(paths)
+        .containsEntry("livenessProbe", "/health/live")
+        .containsEntry("readinessProbe", "/health/ready");
+    paths.put(
+        "prometheus.io/path",
+        podTemplate().path("metadata").path("annotations").path("prometheus.io/path").asText());
     paths.put("Dockerfile HEALTHCHECK", dockerfile.healthcheckPath());
-    assertThat(dockerfile.healthcheck()).as("HEALTHCHECK asks the HTTP port").contains(":-" + httpPort() + "}/");
+    assertThat(dockerfile.healthcheck())
+        .as("HEALTHCHECK asks the HTTP port")
+        .contains(":-" + httpPort() + "}/");
 
     startServer();
     for (Map.Entry<String, String> path : paths.entrySet()) {
@@ -186,55 +225,78 @@ class ManifestTest {
   void hazelcastDiscoveryFindsTheHeadlessServiceOnTheMemberPort() {
     Map<String, String> env = plainEnvironment();
     JsonNode headless = service(true);
-    int memberPort = Integer.parseInt(env.getOrDefault("FLASHSALE_CLUSTER_PORT", conf.getProperty("cluster.port")));
+    int memberPort =
+        Integer.parseInt(
+            env.getOrDefault("FLASHSALE_CLUSTER_PORT", conf.getProperty("cluster.port")));
 
-    assertThat(env).containsEntry("FLASHSALE_CLUSTER", "true").containsEntry("FLASHSALE_CLUSTER_DISCOVERY", "kubernetes");
+    assertThat(env)
+        .containsEntry("FLASHSALE_CLUSTER", "true")
+        .containsEntry("FLASHSALE_CLUSTER_DISCOVERY", "kubernetes");
     assertThat(env.get("FLASHSALE_CLUSTER_KUBERNETES_SERVICE_NAME"))
         .as("the discovery service name is the headless Service")
         .isEqualTo(headless.path("metadata").path("name").asText());
     assertThat(headless.path("spec").path("publishNotReadyAddresses").asBoolean())
-        .as("members find each other before they are ready").isTrue();
-    JsonNode hazelcast = find(headless.path("spec").path("ports"), p -> p.path("name").asText().equals("hazelcast"));
+        .as("members find each other before they are ready")
+        .isTrue();
+    JsonNode hazelcast =
+        find(headless.path("spec").path("ports"), p -> p.path("name").asText().equals("hazelcast"));
     assertThat(hazelcast.path("port").asInt()).isEqualTo(memberPort).isEqualTo(5701);
     assertThat(resolvePort(hazelcast.path("targetPort"))).isEqualTo(memberPort);
-    assertThat(containerPort("hazelcast")).as("the pod exposes the member port").isEqualTo(memberPort);
+    assertThat(containerPort("hazelcast"))
+        .as("the pod exposes the member port")
+        .isEqualTo(memberPort);
     assertThat(selectorMatchesPods(headless.path("spec").path("selector"))).isTrue();
 
     int eventBusPort = Integer.parseInt(env.get("FLASHSALE_CLUSTER_EVENTBUS_PORT"));
     assertThat(eventBusPort).as("a fixed event bus port, not 0 (any)").isPositive();
     assertThat(containerPort("eventbus")).isEqualTo(eventBusPort);
-    assertThat(fieldRef("FLASHSALE_CLUSTER_HOST")).as("each pod advertises its own IP").isEqualTo("status.podIP");
+    assertThat(fieldRef("FLASHSALE_CLUSTER_HOST"))
+        .as("each pod advertises its own IP")
+        .isEqualTo("status.podIP");
     assertThat(dockerfile.exposed()).as("EXPOSE").contains(memberPort, eventBusPort);
-    assertThat(dockerfile.env().get("FLASHSALE_CLUSTER_EVENTBUS_PORT")).isEqualTo(Integer.toString(eventBusPort));
+    assertThat(dockerfile.env().get("FLASHSALE_CLUSTER_EVENTBUS_PORT"))
+        .isEqualTo(Integer.toString(eventBusPort));
   }
 
   @Test
   void theDiscoveryRoleIsBoundToTheServiceAccountThePodsRunAs() {
     String account = podSpec().path("serviceAccountName").asText();
-    assertThat(byKind.get("ServiceAccount")).extracting(sa -> sa.path("metadata").path("name").asText()).contains(account);
+    assertThat(byKind.get("ServiceAccount"))
+        .extracting(sa -> sa.path("metadata").path("name").asText())
+        .contains(account);
 
     JsonNode binding = only("RoleBinding");
     JsonNode role = only("Role");
     assertThat(binding.path("roleRef").path("kind").asText()).isEqualTo("Role");
-    assertThat(binding.path("roleRef").path("name").asText()).isEqualTo(role.path("metadata").path("name").asText());
-    JsonNode subject = find(binding.path("subjects"), s -> s.path("kind").asText().equals("ServiceAccount"));
+    assertThat(binding.path("roleRef").path("name").asText())
+        .isEqualTo(role.path("metadata").path("name").asText());
+    JsonNode subject =
+        find(binding.path("subjects"), s -> s.path("kind").asText().equals("ServiceAccount"));
     assertThat(subject.path("name").asText()).isEqualTo(account);
-    assertThat(subject.path("namespace").asText()).as("the subject's namespace is the one kustomize deploys to")
+    assertThat(subject.path("namespace").asText())
+        .as("the subject's namespace is the one kustomize deploys to")
         .isEqualTo(only("Kustomization").path("namespace").asText());
 
     Map<String, Set<String>> granted = new HashMap<>();
     for (JsonNode rule : role.path("rules")) {
       for (JsonNode group : rule.path("apiGroups")) {
         for (JsonNode resource : rule.path("resources")) {
-          Set<String> verbs = granted.computeIfAbsent(group.asText() + "/" + resource.asText(), k -> new TreeSet<>());
+          Set<String> verbs =
+              granted.computeIfAbsent(
+                  group.asText() + "/" + resource.asText(), k -> new TreeSet<>());
           rule.path("verbs").forEach(verb -> verbs.add(verb.asText()));
         }
       }
     }
-    for (String resource : List.of("/endpoints", "/pods", "/services", "discovery.k8s.io/endpointslices")) {
-      assertThat(granted.getOrDefault(resource, Set.of())).as("verbs on %s", resource).contains("get", "list");
+    for (String resource :
+        List.of("/endpoints", "/pods", "/services", "discovery.k8s.io/endpointslices")) {
+      assertThat(granted.getOrDefault(resource, Set.of()))
+          .as("verbs on %s", resource)
+          .contains("get", "list");
     }
-    assertThat(granted.values()).as("read-only").allSatisfy(verbs -> assertThat(verbs).isSubsetOf("get", "list", "watch"));
+    assertThat(granted.values())
+        .as("read-only")
+        .allSatisfy(verbs -> assertThat(verbs).isSubsetOf("get", "list", "watch"));
   }
 
   // ---------------------------------------------------------------- wiring between objects
@@ -243,21 +305,29 @@ class ManifestTest {
   void servicesBudgetAndAutoscalerPointAtTheDeploymentsPods() {
     JsonNode deployment = only("Deployment");
     assertThat(deployment.path("spec").path("replicas").asInt()).isEqualTo(3);
-    assertThat(selectorMatchesPods(deployment.path("spec").path("selector").path("matchLabels"))).isTrue();
+    assertThat(selectorMatchesPods(deployment.path("spec").path("selector").path("matchLabels")))
+        .isTrue();
     for (JsonNode service : byKind.get("Service")) {
       assertThat(selectorMatchesPods(service.path("spec").path("selector")))
-          .as("selector of Service %s", service.path("metadata").path("name").asText()).isTrue();
+          .as("selector of Service %s", service.path("metadata").path("name").asText())
+          .isTrue();
     }
-    assertThat(selectorMatchesPods(only("PodDisruptionBudget").path("spec").path("selector").path("matchLabels"))).isTrue();
+    assertThat(
+            selectorMatchesPods(
+                only("PodDisruptionBudget").path("spec").path("selector").path("matchLabels")))
+        .isTrue();
 
     JsonNode hpa = only("HorizontalPodAutoscaler");
     assertThat(hpa.path("apiVersion").asText()).isEqualTo("autoscaling/v2");
-    assertThat(hpa.path("spec").path("scaleTargetRef").path("kind").asText()).isEqualTo("Deployment");
+    assertThat(hpa.path("spec").path("scaleTargetRef").path("kind").asText())
+        .isEqualTo("Deployment");
     assertThat(hpa.path("spec").path("scaleTargetRef").path("name").asText())
         .isEqualTo(deployment.path("metadata").path("name").asText());
-    assertThat(hpa.path("spec").path("minReplicas").asInt()).isLessThanOrEqualTo(hpa.path("spec").path("maxReplicas").asInt());
+    assertThat(hpa.path("spec").path("minReplicas").asInt())
+        .isLessThanOrEqualTo(hpa.path("spec").path("maxReplicas").asInt());
     assertThat(container().path("resources").path("requests").path("cpu").isMissingNode())
-        .as("CPU utilisation needs a CPU request").isFalse();
+        .as("CPU utilisation needs a CPU request")
+        .isFalse();
   }
 
   @Test
@@ -268,12 +338,20 @@ class ManifestTest {
     for (JsonNode variable : container().path("env")) {
       JsonNode ref = variable.path("valueFrom").path("secretKeyRef");
       if (!ref.isMissingNode()) {
-        assertThat(ref.path("name").asText()).isEqualTo(secret.path("metadata").path("name").asText());
-        assertThat(keys).as("key of %s", variable.path("name").asText()).contains(ref.path("key").asText());
+        assertThat(ref.path("name").asText())
+            .isEqualTo(secret.path("metadata").path("name").asText());
+        assertThat(keys)
+            .as("key of %s", variable.path("name").asText())
+            .contains(ref.path("key").asText());
       }
     }
-    secret.path("stringData").forEach(value -> assertThat(value.asText()).as("example values are placeholders")
-        .contains("REPLACE-ME"));
+    secret
+        .path("stringData")
+        .forEach(
+            value ->
+                assertThat(value.asText())
+                    .as("example values are placeholders")
+                    .contains("REPLACE-ME"));
   }
 
   @Test
@@ -285,7 +363,11 @@ class ManifestTest {
       manifests.add(file.getFileName().toString());
     }
     manifests.remove("kustomization.yaml");
-    manifests.remove(fileOf.get("Secret/" + only("Secret").path("metadata").path("name").asText()).getFileName().toString());
+    manifests.remove(
+        fileOf
+            .get("Secret/" + only("Secret").path("metadata").path("name").asText())
+            .getFileName()
+            .toString());
     assertThat(listed).isEqualTo(manifests);
   }
 
@@ -313,7 +395,8 @@ class ManifestTest {
     JsonNode security = podSpec().path("securityContext");
     assertThat(security.path("runAsNonRoot").asBoolean()).isTrue();
     assertThat(security.path("runAsUser").asText()).isEqualTo(uid);
-    assertThat(container().path("securityContext").path("allowPrivilegeEscalation").asBoolean(true)).isFalse();
+    assertThat(container().path("securityContext").path("allowPrivilegeEscalation").asBoolean(true))
+        .isFalse();
   }
 
   @Test
@@ -324,12 +407,15 @@ class ManifestTest {
     assertThat(dockerfile.runs()).anyMatch(run -> run.contains("mvn -B -q package -DskipTests"));
     String pom = Files.readString(SourceTree.path("server/pom.xml"));
     assertThat(pom).as("the shaded jar's name").contains("<finalName>flash-sale</finalName>");
-    assertThat(dockerfile.copies()).anyMatch(copy -> copy.contains("server/target/flash-sale.jar"))
+    assertThat(dockerfile.copies())
+        .anyMatch(copy -> copy.contains("server/target/flash-sale.jar"))
         .anyMatch(copy -> copy.startsWith("conf/ "));
     assertThat(dockerfile.entrypoint()).contains("-jar /app/flash-sale.jar").contains("$JAVA_OPTS");
-    assertThat(dockerfile.env().get("JAVA_OPTS")).contains("-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError");
+    assertThat(dockerfile.env().get("JAVA_OPTS"))
+        .contains("-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError");
     // The Dockerfile's JAVA_OPTS must be options the JVM accepts: a typo would stop every pod.
-    assertThat(jvmAccepts(dockerfile.env().get("JAVA_OPTS"))).as("java %s -version", dockerfile.env().get("JAVA_OPTS"))
+    assertThat(jvmAccepts(dockerfile.env().get("JAVA_OPTS")))
+        .as("java %s -version", dockerfile.env().get("JAVA_OPTS"))
         .isTrue();
   }
 
@@ -337,7 +423,10 @@ class ManifestTest {
 
   private static List<Path> yamlFiles() {
     try (Stream<Path> files = Files.list(K8S)) {
-      return files.filter(f -> f.toString().endsWith(".yaml") || f.toString().endsWith(".yml")).sorted().toList();
+      return files
+          .filter(f -> f.toString().endsWith(".yaml") || f.toString().endsWith(".yml"))
+          .sorted()
+          .toList();
     } catch (IOException e) {
       throw new AssertionError("k8s/ unreadable", e);
     }
@@ -364,11 +453,14 @@ class ManifestTest {
   }
 
   private static int httpPort() {
-    return Integer.parseInt(plainEnvironment().getOrDefault("FLASHSALE_HTTP_PORT", conf.getProperty("http.port")));
+    return Integer.parseInt(
+        plainEnvironment().getOrDefault("FLASHSALE_HTTP_PORT", conf.getProperty("http.port")));
   }
 
   private static int containerPort(String name) {
-    return find(container().path("ports"), p -> p.path("name").asText().equals(name)).path("containerPort").asInt();
+    return find(container().path("ports"), p -> p.path("name").asText().equals(name))
+        .path("containerPort")
+        .asInt();
   }
 
   /** A Service or probe port: a number, or the name of one of the container's ports. */
@@ -389,7 +481,10 @@ class ManifestTest {
 
   private static String fieldRef(String name) {
     return find(container().path("env"), v -> v.path("name").asText().equals(name))
-        .path("valueFrom").path("fieldRef").path("fieldPath").asText();
+        .path("valueFrom")
+        .path("fieldRef")
+        .path("fieldPath")
+        .asText();
   }
 
   private static String configMapFileName() {
@@ -401,9 +496,10 @@ class ManifestTest {
 
   /** The Service with (headless) or without a cluster IP of None. */
   private static JsonNode service(boolean headless) {
-    List<JsonNode> matching = byKind.get("Service").stream()
-        .filter(s -> "None".equals(s.path("spec").path("clusterIP").asText()) == headless)
-        .toList();
+    List<JsonNode> matching =
+        byKind.get("Service").stream()
+            .filter(s -> "None".equals(s.path("spec").path("clusterIP").asText()) == headless)
+            .toList();
     assertThat(matching).as(headless ? "one headless Service" : "one HTTP Service").hasSize(1);
     return matching.get(0);
   }
@@ -455,8 +551,15 @@ class ManifestTest {
   }
 
   /** The few Dockerfile instructions the checks need, with line continuations joined. */
-  record Dockerfile(List<String> stages, List<String> runs, List<String> copies, Map<String, String> env,
-                    Set<Integer> exposed, String user, String healthcheck, String entrypoint) {
+  record Dockerfile(
+      List<String> stages,
+      List<String> runs,
+      List<String> copies,
+      Map<String, String> env,
+      Set<Integer> exposed,
+      String user,
+      String healthcheck,
+      String entrypoint) {
 
     static Dockerfile parse(String text) {
       List<String> stages = new ArrayList<>();
@@ -497,7 +600,7 @@ class ManifestTest {
           case "USER" -> user = rest;
           case "HEALTHCHECK" -> healthcheck = rest;
           case "ENTRYPOINT" -> entrypoint = rest;
-          default -> { }
+          default -> {}
         }
       }
       return new Dockerfile(stages, runs, copies, env, exposed, user, healthcheck, entrypoint);

@@ -20,7 +20,6 @@ import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -40,16 +39,17 @@ import org.junit.jupiter.api.Test;
 import redis.embedded.RedisServer;
 
 /**
- * A store that stops answering without closing its sockets (SIGSTOP, as in a network
- * partition) mid-sale: purchases, queue joins, checkouts and the readiness probe are all
- * answered within the store deadline plus a margin, as 503 problem+json or a real answer;
- * after SIGCONT the server serves again by itself, and once the sale settles the invariants
- * hold from the stores: nothing sold twice, nothing lost.
+ * A store that stops answering without closing its sockets (SIGSTOP, as in a network partition)
+ * mid-sale: purchases, queue joins, checkouts and the readiness probe are all answered within the
+ * store deadline plus a margin, as 503 problem+json or a real answer; after SIGCONT the server
+ * serves again by itself, and once the sale settles the invariants hold from the stores: nothing
+ * sold twice, nothing lost.
  */
 class FrozenStoreTest {
 
   private static final int UNITS = 120;
   private static final long DEADLINE_MS = 2_500;
+
   /** A deadline, not a speed benchmark: generous for two shared cores. */
   private static final Duration ANSWER_BOUND = Duration.ofMillis(DEADLINE_MS + 3_500);
 
@@ -66,11 +66,16 @@ class FrozenStoreTest {
   }
 
   @Test
-  void postgresFrozenMidSaleMeansEveryRequestAnsweredWithinTheDeadlineThenRecoveryByItself() throws Exception {
+  void postgresFrozenMidSaleMeansEveryRequestAnsweredWithinTheDeadlineThenRecoveryByItself()
+      throws Exception {
     Path data = Files.createTempDirectory("frozen-pg");
     int pgPort = ServerProcess.freePort();
-    EmbeddedPostgres postgres = EmbeddedPostgres.builder().setDataDirectory(data).setCleanDataDirectory(true)
-        .setPort(pgPort).start();
+    EmbeddedPostgres postgres =
+        EmbeddedPostgres.builder()
+            .setDataDirectory(data)
+            .setCleanDataDirectory(true)
+            .setPort(pgPort)
+            .start();
     String pgUrl = "postgresql://postgres@127.0.0.1:" + pgPort + "/postgres";
     try {
       long postmaster = Signals.postmaster(data);
@@ -81,18 +86,28 @@ class FrozenStoreTest {
   }
 
   @Test
-  void redisFrozenMidSaleMeansEveryRequestAnsweredWithinTheDeadlineThenRecoveryByItself() throws Exception {
+  void redisFrozenMidSaleMeansEveryRequestAnsweredWithinTheDeadlineThenRecoveryByItself()
+      throws Exception {
     int redisPort = ServerProcess.freePort();
-    RedisServer redis = RedisServer.newRedisServer().port(redisPort).bind("127.0.0.1")
-        .setting("save \"\"").setting("appendonly no").build();
+    RedisServer redis =
+        RedisServer.newRedisServer()
+            .port(redisPort)
+            .bind("127.0.0.1")
+            .setting("save \"\"")
+            .setting("appendonly no")
+            .build();
     redis.start();
     String redisUrl = "redis://127.0.0.1:" + redisPort;
     try {
       Redis probe = Redis.createClient(vertx, redisUrl);
       String info = Await.result(probe.send(Request.cmd(Command.INFO).arg("server"))).toString();
       probe.close();
-      long pid = info.lines().filter(line -> line.startsWith("process_id:"))
-          .mapToLong(line -> Long.parseLong(line.substring("process_id:".length()).trim())).findFirst().orElseThrow();
+      long pid =
+          info.lines()
+              .filter(line -> line.startsWith("process_id:"))
+              .mapToLong(line -> Long.parseLong(line.substring("process_id:".length()).trim()))
+              .findFirst()
+              .orElseThrow();
       runSaleThroughAFreeze(redisUrl, TestStores.get().freshDatabase(), pid);
     } finally {
       redis.stop();
@@ -100,7 +115,8 @@ class FrozenStoreTest {
   }
 
   /** The whole scenario against a store whose process (and its children) is {@code pid}. */
-  private static void runSaleThroughAFreeze(String redisUrl, String pgUrl, long pid) throws Exception {
+  private static void runSaleThroughAFreeze(String redisUrl, String pgUrl, long pid)
+      throws Exception {
     int port = ServerProcess.freePort();
     Map<String, String> env = new HashMap<>();
     env.put("FLASHSALE_CONFIG", "/nonexistent");
@@ -124,8 +140,11 @@ class FrozenStoreTest {
       String saleId = shoppers.createSale(false);
       String queuedSaleId = shoppers.createSale(true);
       List<Answer> before = shoppers.await(shoppers.purchases(saleId, 0, 40));
-      List<String> held = before.stream().filter(answer -> answer.status() == 201)
-          .map(answer -> answer.body().getString("orderId") + "/" + answer.user()).toList();
+      List<String> held =
+          before.stream()
+              .filter(answer -> answer.status() == 201)
+              .map(answer -> answer.body().getString("orderId") + "/" + answer.user())
+              .toList();
       assertThat(held).as("orders before the freeze").isNotEmpty();
 
       Signals.sendToTree("STOP", pid);
@@ -138,74 +157,109 @@ class FrozenStoreTest {
       List<Answer> answers = shoppers.await(during);
       // Past the deadline, and with more requests than pool connections, stuck connections
       // have to be replaced: one more round must be answered just the same.
-      answers = Stream.concat(answers.stream(),
-          shoppers.await(shoppers.purchases(saleId, 1_080, 1_120)).stream()).toList();
+      answers =
+          Stream.concat(
+                  answers.stream(),
+                  shoppers.await(shoppers.purchases(saleId, 1_080, 1_120)).stream())
+              .toList();
       Signals.sendToTree("CONT", pid);
       frozen = false;
 
-      assertThat(answers).as("every request answered, within %s", ANSWER_BOUND)
-          .allSatisfy(answer -> {
-            assertThat(answer.status()).as(answer.toString()).isPositive();
-            assertThat(answer.took()).as(answer.toString()).isLessThanOrEqualTo(ANSWER_BOUND);
-            assertThat(answer.status()).as(answer.toString()).isNotIn(500, 502, 504);
-            if (answer.status() == 503 && !answer.what().equals("ready")) {
-              assertThat(answer.contentType()).as(answer.toString()).startsWith("application/problem+json");
-              assertThat(answer.body().getString("code")).isEqualTo("UNAVAILABLE");
-            }
-          });
+      assertThat(answers)
+          .as("every request answered, within %s", ANSWER_BOUND)
+          .allSatisfy(
+              answer -> {
+                assertThat(answer.status()).as(answer.toString()).isPositive();
+                assertThat(answer.took()).as(answer.toString()).isLessThanOrEqualTo(ANSWER_BOUND);
+                assertThat(answer.status()).as(answer.toString()).isNotIn(500, 502, 504);
+                if (answer.status() == 503 && !answer.what().equals("ready")) {
+                  assertThat(answer.contentType())
+                      .as(answer.toString())
+                      .startsWith("application/problem+json");
+                  assertThat(answer.body().getString("code")).isEqualTo("UNAVAILABLE");
+                }
+              });
       assertThat(answers).as("the frozen store shows").anyMatch(answer -> answer.status() == 503);
-      assertThat(answers).filteredOn(answer -> answer.what().equals("ready"))
-          .singleElement().satisfies(ready -> {
-            assertThat(ready.status()).isEqualTo(503);
-            assertThat(ready.body().getString("status")).isEqualTo("DOWN");
-          });
+      assertThat(answers)
+          .filteredOn(answer -> answer.what().equals("ready"))
+          .singleElement()
+          .satisfies(
+              ready -> {
+                assertThat(ready.status()).isEqualTo(503);
+                assertThat(ready.body().getString("status")).isEqualTo("DOWN");
+              });
 
       // Back by itself: ready again, and buyers served, with nobody restarting anything.
-      Poll.until(() -> shoppers.await(List.of(shoppers.ready())).get(0).status(), status -> status == 200,
+      Poll.until(
+          () -> shoppers.await(List.of(shoppers.ready())).get(0).status(),
+          status -> status == 200,
           Duration.ofSeconds(20));
       int[] next = {3_000};
-      Poll.until(() -> {
-        List<Answer> late = shoppers.await(shoppers.purchases(saleId, next[0], next[0] + 10));
-        next[0] += 10;
-        return late.stream().filter(answer -> answer.status() == 201).count();
-      }, created -> created > 0, Duration.ofSeconds(20));
+      Poll.until(
+          () -> {
+            List<Answer> late = shoppers.await(shoppers.purchases(saleId, next[0], next[0] + 10));
+            next[0] += 10;
+            return late.stream().filter(answer -> answer.status() == 201).count();
+          },
+          created -> created > 0,
+          Duration.ofSeconds(20));
 
       // Late buyers keep coming until every unit is sold and Redis agrees with the database.
-      Poll.until(() -> {
-        JsonObject report = shoppers.report(saleId);
-        if (report == null) {
-          return false;
-        }
-        boolean settled = report.getJsonObject("database").getInteger("quantitySold") == UNITS
-            && report.getJsonObject("invariants").getBoolean("I4");
-        if (!settled && report.getJsonObject("redis").getLong("stock") > 0) {
-          shoppers.await(shoppers.purchases(saleId, next[0], next[0] + 20));
-          next[0] += 20;
-        }
-        return settled;
-      }, settled -> settled, Duration.ofSeconds(60));
+      Poll.until(
+          () -> {
+            JsonObject report = shoppers.report(saleId);
+            if (report == null) {
+              return false;
+            }
+            boolean settled =
+                report.getJsonObject("database").getInteger("quantitySold") == UNITS
+                    && report.getJsonObject("invariants").getBoolean("I4");
+            if (!settled && report.getJsonObject("redis").getLong("stock") > 0) {
+              shoppers.await(shoppers.purchases(saleId, next[0], next[0] + 20));
+              next[0] += 20;
+            }
+            return settled;
+          },
+          settled -> settled,
+          Duration.ofSeconds(60));
 
       try (Connection db = TestStores.jdbc(pgUrl)) {
         var figures = Invariants.assertNoOversell(db, saleId);
         assertThat(figures.quantitySold()).as("I3: exactly the stock sold").isEqualTo(UNITS);
-        assertThat(Invariants.count(db, "SELECT count(*) FROM sale_orders WHERE sale_id = ? AND status IN"
-            + " ('RESERVED', 'PAID')", UUID.fromString(saleId))).as("one live order per unit").isEqualTo(UNITS);
-        assertThat(shoppers.created()).as("every 201 is an order in the database").allMatch(orderId -> {
-          try {
-            return Invariants.count(db, "SELECT count(*) FROM sale_orders WHERE order_id = ?",
-                UUID.fromString(orderId)) == 1;
-          } catch (SQLException e) {
-            throw new AssertionError(e);
-          }
-        });
+        assertThat(
+                Invariants.count(
+                    db,
+                    "SELECT count(*) FROM sale_orders WHERE sale_id = ? AND status IN"
+                        + " ('RESERVED', 'PAID')",
+                    UUID.fromString(saleId)))
+            .as("one live order per unit")
+            .isEqualTo(UNITS);
+        assertThat(shoppers.created())
+            .as("every 201 is an order in the database")
+            .allMatch(
+                orderId -> {
+                  try {
+                    return Invariants.count(
+                            db,
+                            "SELECT count(*) FROM sale_orders WHERE order_id = ?",
+                            UUID.fromString(orderId))
+                        == 1;
+                  } catch (SQLException e) {
+                    throw new AssertionError(e);
+                  }
+                });
       }
       Redis redis = Redis.createClient(vertx, redisUrl);
       try {
         var keys = new SaleKeys(saleId);
         assertThat(Await.result(redis.send(Request.cmd(Command.GET).arg(keys.stock()))).toInteger())
-            .as("I4: Redis stock + sold = available").isZero();
-        assertThat(Await.result(redis.send(Request.cmd(Command.HLEN).arg(keys.inflight()))).toInteger())
-            .as("nothing left in flight").isZero();
+            .as("I4: Redis stock + sold = available")
+            .isZero();
+        assertThat(
+                Await.result(redis.send(Request.cmd(Command.HLEN).arg(keys.inflight())))
+                    .toInteger())
+            .as("nothing left in flight")
+            .isZero();
       } finally {
         redis.close();
       }
@@ -219,7 +273,8 @@ class FrozenStoreTest {
   }
 
   /** One reply: what was asked, by whom, the status (0: none), how long it took. */
-  private record Answer(String what, String user, int status, String contentType, JsonObject body, Duration took) {}
+  private record Answer(
+      String what, String user, int status, String contentType, JsonObject body, Duration took) {}
 
   private static final class Shoppers {
     private final BearerAuth tokens = new BearerAuth(vertx, TestServer.JWT_SECRET);
@@ -227,31 +282,52 @@ class FrozenStoreTest {
     private final List<String> created = new CopyOnWriteArrayList<>();
 
     Shoppers(int port) {
-      client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port),
-          new PoolOptions().setHttp1MaxSize(200).setMaxWaitQueueSize(-1));
+      client =
+          WebClient.create(
+              vertx,
+              new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port),
+              new PoolOptions().setHttp1MaxSize(200).setMaxWaitQueueSize(-1));
     }
 
     String createSale(boolean waitingRoom) {
-      JsonObject sale = new JsonObject().put("productId", "FROZEN").put("productName", "Frozen store")
-          .put("quantity", UNITS).put("priceCents", 100).put("currency", "EUR")
-          .put("startTime", Instant.now().minusSeconds(1).toString())
-          .put("endTime", Instant.now().plusSeconds(3_600).toString());
+      JsonObject sale =
+          new JsonObject()
+              .put("productId", "FROZEN")
+              .put("productName", "Frozen store")
+              .put("quantity", UNITS)
+              .put("priceCents", 100)
+              .put("currency", "EUR")
+              .put("startTime", Instant.now().minusSeconds(1).toString())
+              .put("endTime", Instant.now().plusSeconds(3_600).toString());
       if (waitingRoom) {
-        sale.put("waitingRoom", true).put("queuePolicy", "FIFO").put("admissionRatePerSecond", 1_000);
+        sale.put("waitingRoom", true)
+            .put("queuePolicy", "FIFO")
+            .put("admissionRatePerSecond", 1_000);
       }
-      return Await.result(client.post("/api/admin/sales").bearerTokenAuthentication(tokens.issue("admin", true, 3_600))
-          .sendJsonObject(sale)).bodyAsJsonObject().getString("saleId");
+      return Await.result(
+              client
+                  .post("/api/admin/sales")
+                  .bearerTokenAuthentication(tokens.issue("admin", true, 3_600))
+                  .sendJsonObject(sale))
+          .bodyAsJsonObject()
+          .getString("saleId");
     }
 
     List<Future<Answer>> purchases(String saleId, int from, int to) {
       List<Future<Answer>> answers = new ArrayList<>();
       for (int i = from; i < to; i++) {
-        answers.add(timed("purchase", "buyer-" + i, "/api/sales/" + saleId + "/purchase",
-            new JsonObject().put("quantity", 1)).onSuccess(answer -> {
-              if (answer.status() == 201) {
-                created.add(answer.body().getString("orderId"));
-              }
-            }));
+        answers.add(
+            timed(
+                    "purchase",
+                    "buyer-" + i,
+                    "/api/sales/" + saleId + "/purchase",
+                    new JsonObject().put("quantity", 1))
+                .onSuccess(
+                    answer -> {
+                      if (answer.status() == 201) {
+                        created.add(answer.body().getString("orderId"));
+                      }
+                    }));
       }
       return answers;
     }
@@ -259,7 +335,12 @@ class FrozenStoreTest {
     List<Future<Answer>> joins(String saleId, int from, int to) {
       List<Future<Answer>> answers = new ArrayList<>();
       for (int i = from; i < to; i++) {
-        answers.add(timed("join", "buyer-" + i, "/api/sales/" + saleId + "/queue", new JsonObject().put("quantity", 1)));
+        answers.add(
+            timed(
+                "join",
+                "buyer-" + i,
+                "/api/sales/" + saleId + "/queue",
+                new JsonObject().put("quantity", 1)));
       }
       return answers;
     }
@@ -272,22 +353,56 @@ class FrozenStoreTest {
 
     Future<Answer> ready() {
       long start = System.nanoTime();
-      return client.get("/health/ready").timeout(30_000).send()
-          .map(response -> new Answer("ready", "", response.statusCode(), response.getHeader("Content-Type"),
-              response.bodyAsJsonObject(), Duration.ofNanos(System.nanoTime() - start)))
-          .otherwise(failure -> new Answer("ready", "", 0, "", new JsonObject().put("failure", failure.toString()),
-              Duration.ofNanos(System.nanoTime() - start)));
+      return client
+          .get("/health/ready")
+          .timeout(30_000)
+          .send()
+          .map(
+              response ->
+                  new Answer(
+                      "ready",
+                      "",
+                      response.statusCode(),
+                      response.getHeader("Content-Type"),
+                      response.bodyAsJsonObject(),
+                      Duration.ofNanos(System.nanoTime() - start)))
+          .otherwise(
+              failure ->
+                  new Answer(
+                      "ready",
+                      "",
+                      0,
+                      "",
+                      new JsonObject().put("failure", failure.toString()),
+                      Duration.ofNanos(System.nanoTime() - start)));
     }
 
     private Future<Answer> timed(String what, String user, String path, JsonObject body) {
       long start = System.nanoTime();
-      var request = client.post(path).timeout(30_000).bearerTokenAuthentication(tokens.issue(user, false, 3_600));
+      var request =
+          client
+              .post(path)
+              .timeout(30_000)
+              .bearerTokenAuthentication(tokens.issue(user, false, 3_600));
       return (body == null ? request.send() : request.sendJsonObject(body))
-          .map(response -> new Answer(what, user, response.statusCode(), String.valueOf(response.getHeader("Content-Type")),
-              response.body() == null ? new JsonObject() : response.bodyAsJsonObject(),
-              Duration.ofNanos(System.nanoTime() - start)))
-          .otherwise(failure -> new Answer(what, user, 0, "", new JsonObject().put("failure", failure.toString()),
-              Duration.ofNanos(System.nanoTime() - start)));
+          .map(
+              response ->
+                  new Answer(
+                      what,
+                      user,
+                      response.statusCode(),
+                      String.valueOf(response.getHeader("Content-Type")),
+                      response.body() == null ? new JsonObject() : response.bodyAsJsonObject(),
+                      Duration.ofNanos(System.nanoTime() - start)))
+          .otherwise(
+              failure ->
+                  new Answer(
+                      what,
+                      user,
+                      0,
+                      "",
+                      new JsonObject().put("failure", failure.toString()),
+                      Duration.ofNanos(System.nanoTime() - start)));
     }
 
     /** Waits for every answer (each request has its own 30 s client timeout). */
@@ -297,10 +412,13 @@ class FrozenStoreTest {
     }
 
     JsonObject report(String saleId) {
-      return Await.result(client.get("/api/admin/sales/" + saleId + "/report")
-          .bearerTokenAuthentication(tokens.issue("admin", true, 3_600)).send()
-          .map(response -> response.statusCode() == 200 ? response.bodyAsJsonObject() : null)
-          .otherwise((JsonObject) null));
+      return Await.result(
+          client
+              .get("/api/admin/sales/" + saleId + "/report")
+              .bearerTokenAuthentication(tokens.issue("admin", true, 3_600))
+              .send()
+              .map(response -> response.statusCode() == 200 ? response.bodyAsJsonObject() : null)
+              .otherwise((JsonObject) null));
     }
 
     List<String> created() {

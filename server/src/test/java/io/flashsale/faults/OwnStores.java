@@ -30,7 +30,8 @@ final class OwnStores implements AutoCloseable {
   private EmbeddedPostgres postgres;
   private Process redis;
 
-  private OwnStores(String name, Path pgData, int pgPort, int redisPort, List<String> redisCommand) {
+  private OwnStores(
+      String name, Path pgData, int pgPort, int redisPort, List<String> redisCommand) {
     this.name = name;
     this.pgData = pgData;
     this.pgPort = pgPort;
@@ -38,16 +39,33 @@ final class OwnStores implements AutoCloseable {
     this.redisCommand = redisCommand;
   }
 
-  /** {@code name} names the PostgreSQL data folder ({@code name}-pg…) and target/{@code name}-redis.log. */
+  /**
+   * {@code name} names the PostgreSQL data folder ({@code name}-pg…) and target/{@code
+   * name}-redis.log.
+   */
   static OwnStores start(String name) throws Exception {
     int redisPort = ServerProcess.freePort();
-    List<String> command = new RedisServerBuilder().port(redisPort).bind("127.0.0.1")
-        .setting("save \"\"").setting("appendonly no").buildCommandArgs();
-    OwnStores stores = new OwnStores(name, Files.createTempDirectory(name + "-pg"), ServerProcess.freePort(), redisPort,
-        command);
+    List<String> command =
+        new RedisServerBuilder()
+            .port(redisPort)
+            .bind("127.0.0.1")
+            .setting("save \"\"")
+            .setting("appendonly no")
+            .buildCommandArgs();
+    OwnStores stores =
+        new OwnStores(
+            name,
+            Files.createTempDirectory(name + "-pg"),
+            ServerProcess.freePort(),
+            redisPort,
+            command);
     stores.startRedis();
-    stores.postgres = EmbeddedPostgres.builder().setDataDirectory(stores.pgData).setCleanDataDirectory(true)
-        .setPort(stores.pgPort).start();
+    stores.postgres =
+        EmbeddedPostgres.builder()
+            .setDataDirectory(stores.pgData)
+            .setCleanDataDirectory(true)
+            .setPort(stores.pgPort)
+            .start();
     return stores;
   }
 
@@ -73,15 +91,21 @@ final class OwnStores implements AutoCloseable {
   }
 
   void startRedis() throws IOException {
-    redis = new ProcessBuilder(redisCommand).redirectErrorStream(true)
-        .redirectOutput(new File("target/" + name + "-redis.log")).start();
-    Poll.until(() -> {
-      try (Socket socket = new Socket("127.0.0.1", redisPort)) {
-        return true;
-      } catch (IOException notYet) {
-        return false;
-      }
-    }, up -> up, Duration.ofSeconds(20));
+    redis =
+        new ProcessBuilder(redisCommand)
+            .redirectErrorStream(true)
+            .redirectOutput(new File("target/" + name + "-redis.log"))
+            .start();
+    Poll.until(
+        () -> {
+          try (Socket socket = new Socket("127.0.0.1", redisPort)) {
+            return true;
+          } catch (IOException notYet) {
+            return false;
+          }
+        },
+        up -> up,
+        Duration.ofSeconds(20));
   }
 
   void killRedis() throws InterruptedException {

@@ -7,7 +7,6 @@ import io.flashsale.support.Await;
 import io.flashsale.support.Invariants;
 import io.flashsale.support.ServerProcess;
 import io.flashsale.support.TestServer;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.PoolOptions;
@@ -39,13 +38,13 @@ import org.junit.jupiter.api.Test;
 /**
  * A randomised fault run: a queued sale with checkout meets buyers on one or more server nodes
  * while a seeded schedule kills and restarts nodes, freezes PostgreSQL or Redis (SIGSTOP, then
- * SIGCONT), restarts Redis empty and drops the card API. Afterwards a checker reads what the
- * buyers were told and what the stores hold, and proves: every acknowledged reservation and
- * payment persisted, exactly the stock sold and paid, nothing captured twice (the card API's own
- * ledger), every buyer answered, and no 5xx but 503.
+ * SIGCONT), restarts Redis empty and drops the card API. Afterwards a checker reads what the buyers
+ * were told and what the stores hold, and proves: every acknowledged reservation and payment
+ * persisted, exactly the stock sold and paid, nothing captured twice (the card API's own ledger),
+ * every buyer answered, and no 5xx but 503.
  *
- * <p>The suite runs a short variant. The long one is a command (see docs/testing.md, "Randomised fault
- * run"): {@code mvn -B verify -Dtest=RandomFaultRunTest -Dfaults.seconds=300 -Dfaults.nodes=3
+ * <p>The suite runs a short variant. The long one is a command (see docs/testing.md, "Randomised
+ * fault run"): {@code mvn -B verify -Dtest=RandomFaultRunTest -Dfaults.seconds=300 -Dfaults.nodes=3
  * -Dfaults.seed=N}.
  */
 class RandomFaultRunTest {
@@ -55,10 +54,15 @@ class RandomFaultRunTest {
   private static final int NODES = Integer.getInteger("faults.nodes", 1);
   private static final int UNITS = Integer.getInteger("faults.units", 60);
   private static final int BUYERS = Integer.getInteger("faults.buyers", 240);
-  /** Longer than any answer may take (store deadlines, gateway attempts): no answer by then is a hang. */
+
+  /**
+   * Longer than any answer may take (store deadlines, gateway attempts): no answer by then is a
+   * hang.
+   */
   private static final long CLIENT_TIMEOUT_MS = 15_000;
-  private static final Set<String> FINAL = Set.of("PAID", "CANCELLED", "EXPIRED", "DECLINED", "REFUSED", "ENDED",
-      "LEFT", "DROPPED");
+
+  private static final Set<String> FINAL =
+      Set.of("PAID", "CANCELLED", "EXPIRED", "DECLINED", "REFUSED", "ENDED", "LEFT", "DROPPED");
 
   @Test
   void aSaleUnderRandomFaultsKeepsEveryPromise() throws Exception {
@@ -98,7 +102,8 @@ class RandomFaultRunTest {
     }
   }
 
-  private static void apply(FaultSchedule.Fault fault, OwnStores stores, Nodes nodes, CardApi cardApi) throws Exception {
+  private static void apply(
+      FaultSchedule.Fault fault, OwnStores stores, Nodes nodes, CardApi cardApi) throws Exception {
     long lasts = fault.lasts().toMillis();
     switch (fault.kind()) {
       case KILL_NODE -> {
@@ -133,13 +138,24 @@ class RandomFaultRunTest {
   record Verdict(Map<String, Integer> answers, List<String> violations, String figures) {
     @Override
     public String toString() {
-      return "answers: " + answers + "\n" + figures + "\nverdict: "
-          + (violations.isEmpty() ? "OK" : "BROKEN\n  " + String.join("\n  ", violations)) + "\n";
+      return "answers: "
+          + answers
+          + "\n"
+          + figures
+          + "\nverdict: "
+          + (violations.isEmpty() ? "OK" : "BROKEN\n  " + String.join("\n  ", violations))
+          + "\n";
     }
   }
 
-  private static Verdict check(OwnStores stores, String saleId, History history, CardApi cardApi, Buyers buyers,
-                               boolean settled) throws Exception {
+  private static Verdict check(
+      OwnStores stores,
+      String saleId,
+      History history,
+      CardApi cardApi,
+      Buyers buyers,
+      boolean settled)
+      throws Exception {
     List<String> violations = new ArrayList<>();
     if (!settled) {
       violations.add("the sale did not sell out and settle within 120 s of the schedule's end");
@@ -148,37 +164,59 @@ class RandomFaultRunTest {
     String figures;
     try (Connection db = DriverManager.getConnection(stores.jdbcUrl(), "postgres", "")) {
       Invariants.SaleFigures sold = Invariants.figures(db, saleId);
-      int paid = Invariants.count(db, "SELECT count(*) FROM sale_orders WHERE sale_id = ? AND status = 'PAID'", sale);
-      figures = "stock " + sold.quantityAvailable() + ", sold " + sold.quantitySold() + ", held or paid "
-          + sold.heldOrPaid() + ", paid " + paid + ", captures " + cardApi.ledger().values().stream()
-          .mapToInt(CardApi.Entry::captures).sum();
+      int paid =
+          Invariants.count(
+              db, "SELECT count(*) FROM sale_orders WHERE sale_id = ? AND status = 'PAID'", sale);
+      figures =
+          "stock "
+              + sold.quantityAvailable()
+              + ", sold "
+              + sold.quantitySold()
+              + ", held or paid "
+              + sold.heldOrPaid()
+              + ", paid "
+              + paid
+              + ", captures "
+              + cardApi.ledger().values().stream().mapToInt(CardApi.Entry::captures).sum();
       if (sold.quantitySold() != UNITS || paid != UNITS) {
         violations.add("exactly the stock sold and paid: " + figures);
       }
-      if (sold.heldOrPaid() != sold.quantitySold() || sold.quantitySold() > sold.quantityAvailable()) {
+      if (sold.heldOrPaid() != sold.quantitySold()
+          || sold.quantitySold() > sold.quantityAvailable()) {
         violations.add("I1: " + sold);
       }
       if (sold.maxPerUser() > sold.perUserLimit()) {
         violations.add("I2: " + sold);
       }
       for (String orderId : history.acknowledgedReservations()) {
-        if (Invariants.count(db, "SELECT count(*) FROM sale_orders WHERE order_id = ?", UUID.fromString(orderId)) != 1) {
+        if (Invariants.count(
+                db, "SELECT count(*) FROM sale_orders WHERE order_id = ?", UUID.fromString(orderId))
+            != 1) {
           violations.add("acknowledged reservation " + orderId + " is not in the database");
         }
       }
       for (String orderId : history.acknowledgedPayments()) {
         UUID order = UUID.fromString(orderId);
-        if (Invariants.count(db, "SELECT count(*) FROM sale_orders WHERE order_id = ? AND status = 'PAID'", order) != 1
-            || Invariants.count(db, "SELECT count(*) FROM payments WHERE order_id = ?", order) != 1) {
-          violations.add("acknowledged payment " + orderId + " is not one PAID order with one payment");
+        if (Invariants.count(
+                    db,
+                    "SELECT count(*) FROM sale_orders WHERE order_id = ? AND status = 'PAID'",
+                    order)
+                != 1
+            || Invariants.count(db, "SELECT count(*) FROM payments WHERE order_id = ?", order)
+                != 1) {
+          violations.add(
+              "acknowledged payment " + orderId + " is not one PAID order with one payment");
         }
       }
     }
-    List<CardApi.Entry> captured = cardApi.ledger().values().stream().filter(entry -> entry.captures() > 0).toList();
-    captured.stream().filter(entry -> entry.captures() > 1)
+    List<CardApi.Entry> captured =
+        cardApi.ledger().values().stream().filter(entry -> entry.captures() > 0).toList();
+    captured.stream()
+        .filter(entry -> entry.captures() > 1)
         .forEach(entry -> violations.add("captured " + entry.captures() + " times: " + entry.id()));
     if (captured.size() != UNITS) {
-      violations.add("money taken for " + captured.size() + " authorisations, " + UNITS + " units paid");
+      violations.add(
+          "money taken for " + captured.size() + " authorisations, " + UNITS + " units paid");
     }
     // I4 once the engine has caught up: a Redis restarted empty near the end is rebuilt by the
     // recovery check, and the report may be asked of any node.
@@ -198,7 +236,8 @@ class RandomFaultRunTest {
     violations.addAll(history.serverErrors());
     Set<Integer> silent = buyers.silentBuyers();
     if (!silent.isEmpty()) {
-      violations.add(silent.size() + " buyers never got an answer, e.g. buyer-" + silent.iterator().next());
+      violations.add(
+          silent.size() + " buyers never got an answer, e.g. buyer-" + silent.iterator().next());
     }
     return new Verdict(history.answerCounts(), violations, figures + "\n" + history.latency());
   }
@@ -216,7 +255,9 @@ class RandomFaultRunTest {
 
   private static int paid(String jdbcUrl, String saleId) {
     try (Connection db = DriverManager.getConnection(jdbcUrl, "postgres", "")) {
-      return Invariants.count(db, "SELECT count(*) FROM sale_orders WHERE sale_id = ? AND status = 'PAID'",
+      return Invariants.count(
+          db,
+          "SELECT count(*) FROM sale_orders WHERE sale_id = ? AND status = 'PAID'",
           UUID.fromString(saleId));
     } catch (Exception unavailable) {
       return -1;
@@ -246,7 +287,8 @@ class RandomFaultRunTest {
         ports.add(ServerProcess.freePort());
         hazelcast.add(ServerProcess.freePort());
       }
-      String members = hazelcast.stream().map(port -> "127.0.0.1:" + port).collect(Collectors.joining(","));
+      String members =
+          hazelcast.stream().map(port -> "127.0.0.1:" + port).collect(Collectors.joining(","));
       for (int i = 0; i < count; i++) {
         Map<String, String> env = new HashMap<>();
         env.put("FLASHSALE_CONFIG", "/nonexistent");
@@ -299,7 +341,10 @@ class RandomFaultRunTest {
     }
 
     void start(int node) throws IOException {
-      running.put(node, ServerProcess.start(envs.get(node), "fault-run-node-" + node, "-Xmx384m", "-XX:+UseSerialGC"));
+      running.put(
+          node,
+          ServerProcess.start(
+              envs.get(node), "fault-run-node-" + node, "-Xmx384m", "-XX:+UseSerialGC"));
     }
 
     void kill(int node) throws InterruptedException {
@@ -332,16 +377,20 @@ class RandomFaultRunTest {
       String code = response.statusCode() >= 400 ? " " + codeOf(response) : "";
       answers.merge(op + " " + response.statusCode() + code, 1, Integer::sum);
       if (response.statusCode() >= 500 && response.statusCode() != 503) {
-        serverErrors.add(op + " answered " + response.statusCode() + ": " + response.bodyAsString());
+        serverErrors.add(
+            op + " answered " + response.statusCode() + ": " + response.bodyAsString());
       }
     }
 
     void failed(String op, Throwable failure) {
-      boolean hung = failure instanceof TimeoutException
-          || String.valueOf(failure.getMessage()).contains("timeout");
-      answers.merge(op + (hung ? " no answer in time" : " connection refused or cut"), 1, Integer::sum);
+      boolean hung =
+          failure instanceof TimeoutException
+              || String.valueOf(failure.getMessage()).contains("timeout");
+      answers.merge(
+          op + (hung ? " no answer in time" : " connection refused or cut"), 1, Integer::sum);
       if (hung) {
-        unanswered.add(op + " got no answer within " + CLIENT_TIMEOUT_MS + " ms: " + failure.getMessage());
+        unanswered.add(
+            op + " got no answer within " + CLIENT_TIMEOUT_MS + " ms: " + failure.getMessage());
       }
     }
 
@@ -371,7 +420,10 @@ class RandomFaultRunTest {
 
     /** Reported, not asserted: the machine is shared and its clock is no judge of the deadlines. */
     String latency() {
-      return "slowest answer per call (ms): " + new TreeMap<>(slowest) + "; answers slower than 3 s: " + new TreeMap<>(slow);
+      return "slowest answer per call (ms): "
+          + new TreeMap<>(slowest)
+          + "; answers slower than 3 s: "
+          + new TreeMap<>(slow);
     }
 
     Map<String, Integer> answerCounts() {
@@ -406,8 +458,11 @@ class RandomFaultRunTest {
       this.ports = ports;
       this.history = history;
       this.tokens = new BearerAuth(vertx, TestServer.JWT_SECRET);
-      this.client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")
-          .setConnectTimeout(2_000), new PoolOptions().setHttp1MaxSize(BUYERS + 16).setMaxWaitQueueSize(-1));
+      this.client =
+          WebClient.create(
+              vertx,
+              new WebClientOptions().setDefaultHost("127.0.0.1").setConnectTimeout(2_000),
+              new PoolOptions().setHttp1MaxSize(BUYERS + 16).setMaxWaitQueueSize(-1));
       // As many connections as buyers, as real buyers each have their own: a wait for a pooled
       // connection must not pass for a server that did not answer.
     }
@@ -419,15 +474,26 @@ class RandomFaultRunTest {
     }
 
     String createSale() {
-      JsonObject sale = new JsonObject().put("productId", "FAULT-RUN").put("productName", "Random fault run")
-          .put("quantity", UNITS).put("priceCents", 500).put("currency", "EUR")
-          .put("startTime", Instant.now().minusSeconds(1).toString())
-          .put("endTime", Instant.now().plusSeconds(3_600).toString())
-          .put("waitingRoom", true).put("queuePolicy", "FIFO")
-          .put("admissionRatePerSecond", Math.max(1, UNITS / 20)).put("checkoutTtlSeconds", 8);
-      return Await.result(client.post(ports.get(0), "127.0.0.1", "/api/admin/sales")
-          .bearerTokenAuthentication(tokens.issue("fault-admin", true, 7_200)).sendJsonObject(sale))
-          .bodyAsJsonObject().getString("saleId");
+      JsonObject sale =
+          new JsonObject()
+              .put("productId", "FAULT-RUN")
+              .put("productName", "Random fault run")
+              .put("quantity", UNITS)
+              .put("priceCents", 500)
+              .put("currency", "EUR")
+              .put("startTime", Instant.now().minusSeconds(1).toString())
+              .put("endTime", Instant.now().plusSeconds(3_600).toString())
+              .put("waitingRoom", true)
+              .put("queuePolicy", "FIFO")
+              .put("admissionRatePerSecond", Math.max(1, UNITS / 20))
+              .put("checkoutTtlSeconds", 8);
+      return Await.result(
+              client
+                  .post(ports.get(0), "127.0.0.1", "/api/admin/sales")
+                  .bearerTokenAuthentication(tokens.issue("fault-admin", true, 7_200))
+                  .sendJsonObject(sale))
+          .bodyAsJsonObject()
+          .getString("saleId");
     }
 
     /** The buyers arrive over the first few seconds. */
@@ -459,98 +525,116 @@ class RandomFaultRunTest {
 
     private void later(long millis, Runnable step) {
       if (!stopped) {
-        vertx.setTimer(millis, fire -> {
-          if (!stopped) {
-            step.run();
-          }
-        });
+        vertx.setTimer(
+            millis,
+            fire -> {
+              if (!stopped) {
+                step.run();
+              }
+            });
       }
     }
 
     private void join(String saleId, int buyer) {
       long sent = System.nanoTime();
-      client.post(node(), "127.0.0.1", "/api/sales/" + saleId + "/queue").timeout(CLIENT_TIMEOUT_MS)
-          .bearerTokenAuthentication(token(buyer)).sendJsonObject(new JsonObject().put("quantity", 1))
-          .onComplete(done -> {
-            if (done.failed()) {
-              history.failed("join", done.cause());
-              later(1_000, () -> join(saleId, buyer));
-              return;
-            }
-            HttpResponse<Buffer> response = done.result();
-            history.answered("join", response, sent);
-            heardFrom.add(buyer);
-            if (response.statusCode() == 202 || response.statusCode() == 409) {
-              // 409: already in line (a join whose answer was lost), or the sale is over.
-              later(1_000, () -> poll(saleId, buyer));
-            } else {
-              later(1_000, () -> join(saleId, buyer));
-            }
-          });
+      client
+          .post(node(), "127.0.0.1", "/api/sales/" + saleId + "/queue")
+          .timeout(CLIENT_TIMEOUT_MS)
+          .bearerTokenAuthentication(token(buyer))
+          .sendJsonObject(new JsonObject().put("quantity", 1))
+          .onComplete(
+              done -> {
+                if (done.failed()) {
+                  history.failed("join", done.cause());
+                  later(1_000, () -> join(saleId, buyer));
+                  return;
+                }
+                HttpResponse<Buffer> response = done.result();
+                history.answered("join", response, sent);
+                heardFrom.add(buyer);
+                if (response.statusCode() == 202 || response.statusCode() == 409) {
+                  // 409: already in line (a join whose answer was lost), or the sale is over.
+                  later(1_000, () -> poll(saleId, buyer));
+                } else {
+                  later(1_000, () -> join(saleId, buyer));
+                }
+              });
     }
 
     private void poll(String saleId, int buyer) {
       long sent = System.nanoTime();
-      client.get(node(), "127.0.0.1", "/api/sales/" + saleId + "/queue/me").timeout(CLIENT_TIMEOUT_MS)
-          .bearerTokenAuthentication(token(buyer)).send()
-          .onComplete(done -> {
-            if (done.failed()) {
-              history.failed("status", done.cause());
-              later(1_000, () -> poll(saleId, buyer));
-              return;
-            }
-            HttpResponse<Buffer> response = done.result();
-            history.answered("status", response, sent);
-            heardFrom.add(buyer);
-            if (response.statusCode() == 409 || response.statusCode() == 404) {
-              // The line was lost (Redis restarted empty) or never had us: join again.
-              later(500, () -> join(saleId, buyer));
-              return;
-            }
-            if (response.statusCode() != 200) {
-              later(1_000, () -> poll(saleId, buyer));
-              return;
-            }
-            JsonObject ticket = response.bodyAsJsonObject();
-            String state = ticket.getString("state");
-            String orderId = ticket.getString("orderId");
-            if ("RESERVED".equals(state) && orderId != null) {
-              history.reserved(orderId);
-              checkout(saleId, buyer, orderId);
-            } else if (!FINAL.contains(state)) {
-              later(1_000, () -> poll(saleId, buyer));
-            }
-          });
+      client
+          .get(node(), "127.0.0.1", "/api/sales/" + saleId + "/queue/me")
+          .timeout(CLIENT_TIMEOUT_MS)
+          .bearerTokenAuthentication(token(buyer))
+          .send()
+          .onComplete(
+              done -> {
+                if (done.failed()) {
+                  history.failed("status", done.cause());
+                  later(1_000, () -> poll(saleId, buyer));
+                  return;
+                }
+                HttpResponse<Buffer> response = done.result();
+                history.answered("status", response, sent);
+                heardFrom.add(buyer);
+                if (response.statusCode() == 409 || response.statusCode() == 404) {
+                  // The line was lost (Redis restarted empty) or never had us: join again.
+                  later(500, () -> join(saleId, buyer));
+                  return;
+                }
+                if (response.statusCode() != 200) {
+                  later(1_000, () -> poll(saleId, buyer));
+                  return;
+                }
+                JsonObject ticket = response.bodyAsJsonObject();
+                String state = ticket.getString("state");
+                String orderId = ticket.getString("orderId");
+                if ("RESERVED".equals(state) && orderId != null) {
+                  history.reserved(orderId);
+                  checkout(saleId, buyer, orderId);
+                } else if (!FINAL.contains(state)) {
+                  later(1_000, () -> poll(saleId, buyer));
+                }
+              });
     }
 
     private void checkout(String saleId, int buyer, String orderId) {
       long sent = System.nanoTime();
-      client.post(node(), "127.0.0.1", "/api/orders/" + orderId + "/checkout").timeout(CLIENT_TIMEOUT_MS)
-          .bearerTokenAuthentication(token(buyer)).send()
-          .onComplete(done -> {
-            if (done.failed()) {
-              history.failed("checkout", done.cause());
-              later(1_000, () -> checkout(saleId, buyer, orderId));
-              return;
-            }
-            HttpResponse<Buffer> response = done.result();
-            history.answered("checkout", response, sent);
-            if (response.statusCode() == 200 && "PAID".equals(response.bodyAsJsonObject().getString("status"))) {
-              history.paid(orderId);
-            } else if (response.statusCode() >= 500) {
-              later(1_000, () -> checkout(saleId, buyer, orderId));
-            } else {
-              // Declined, expired or refused: the line says what comes next.
-              later(1_000, () -> poll(saleId, buyer));
-            }
-          });
+      client
+          .post(node(), "127.0.0.1", "/api/orders/" + orderId + "/checkout")
+          .timeout(CLIENT_TIMEOUT_MS)
+          .bearerTokenAuthentication(token(buyer))
+          .send()
+          .onComplete(
+              done -> {
+                if (done.failed()) {
+                  history.failed("checkout", done.cause());
+                  later(1_000, () -> checkout(saleId, buyer, orderId));
+                  return;
+                }
+                HttpResponse<Buffer> response = done.result();
+                history.answered("checkout", response, sent);
+                if (response.statusCode() == 200
+                    && "PAID".equals(response.bodyAsJsonObject().getString("status"))) {
+                  history.paid(orderId);
+                } else if (response.statusCode() >= 500) {
+                  later(1_000, () -> checkout(saleId, buyer, orderId));
+                } else {
+                  // Declined, expired or refused: the line says what comes next.
+                  later(1_000, () -> poll(saleId, buyer));
+                }
+              });
     }
 
     JsonObject report(String saleId) {
-      return Await.result(client.get(node(), "127.0.0.1", "/api/admin/sales/" + saleId + "/report")
-          .bearerTokenAuthentication(tokens.issue("fault-admin", true, 3_600)).send()
-          .map(response -> response.statusCode() == 200 ? response.bodyAsJsonObject() : null)
-          .otherwise((JsonObject) null));
+      return Await.result(
+          client
+              .get(node(), "127.0.0.1", "/api/admin/sales/" + saleId + "/report")
+              .bearerTokenAuthentication(tokens.issue("fault-admin", true, 3_600))
+              .send()
+              .map(response -> response.statusCode() == 200 ? response.bodyAsJsonObject() : null)
+              .otherwise((JsonObject) null));
     }
   }
 }

@@ -9,7 +9,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** {@code kill -SIG} for store processes (Java has no SIGSTOP of its own), shared by the fault tests. */
+/**
+ * {@code kill -SIG} for store processes (Java has no SIGSTOP of its own), shared by the fault
+ * tests.
+ */
 final class Signals {
 
   private Signals() {}
@@ -22,25 +25,34 @@ final class Signals {
   /** The process and its descendants, the postmaster first so it forks no backend meanwhile. */
   static List<ProcessHandle> tree(long pid) {
     List<ProcessHandle> processes = new ArrayList<>();
-    ProcessHandle.of(pid).ifPresent(process -> {
-      processes.add(process);
-      process.descendants().forEach(processes::add);
-    });
+    ProcessHandle.of(pid)
+        .ifPresent(
+            process -> {
+              processes.add(process);
+              process.descendants().forEach(processes::add);
+            });
     return processes;
   }
 
-  /** The postmaster's pid, from its data folder: zonky starts it through pg_ctl, so it is no child of ours. */
+  /**
+   * The postmaster's pid, from its data folder: zonky starts it through pg_ctl, so it is no child
+   * of ours.
+   */
   static long postmaster(Path dataDirectory) throws IOException {
-    return Long.parseLong(Files.readAllLines(dataDirectory.resolve("postmaster.pid")).get(0).trim());
+    return Long.parseLong(
+        Files.readAllLines(dataDirectory.resolve("postmaster.pid")).get(0).trim());
   }
 
   /**
    * True if every process took the signal. False is normal in a teardown: a backend may exit
    * between the listing and the kill.
    */
-  static boolean send(String signal, List<ProcessHandle> processes) throws IOException, InterruptedException {
+  static boolean send(String signal, List<ProcessHandle> processes)
+      throws IOException, InterruptedException {
     List<String> command = new ArrayList<>(List.of("kill", "-" + signal));
-    processes.stream().filter(ProcessHandle::isAlive).forEach(process -> command.add(Long.toString(process.pid())));
+    processes.stream()
+        .filter(ProcessHandle::isAlive)
+        .forEach(process -> command.add(Long.toString(process.pid())));
     if (command.size() == 2) {
       return true;
     }

@@ -29,15 +29,23 @@ import org.junit.jupiter.api.Test;
  * type, null where required, missing, too long, out of range, outside its enum or pattern, an
  * unknown field where the body is closed, a path id that is no id, a header that breaks its
  * pattern. Each must get a 4xx problem+json (400 {@code VALIDATION_FAILED} naming the field for a
- * body or header, 404 for a path id) and leave PostgreSQL and Redis exactly as they were. The
- * cases are enumerated, not random, so a failure replays exactly; a new field in the contract is
- * fuzzed without touching this test.
+ * body or header, 404 for a path id) and leave PostgreSQL and Redis exactly as they were. The cases
+ * are enumerated, not random, so a failure replays exactly; a new field in the contract is fuzzed
+ * without touching this test.
  */
 class ContractFuzzTest {
 
   /** Valid values for fields whose pattern a generic "a" would not match. */
-  private static final Map<String, Object> VALID = Map.of("currency", "EUR", "email", "fuzz@example.com",
-      "name", "fuzz", "paymentMethodId", "card_1");
+  private static final Map<String, Object> VALID =
+      Map.of(
+          "currency",
+          "EUR",
+          "email",
+          "fuzz@example.com",
+          "name",
+          "fuzz",
+          "paymentMethodId",
+          "card_1");
 
   private static Vertx vertx;
   private static TestServer server;
@@ -46,8 +54,15 @@ class ContractFuzzTest {
   private static String queuedSaleId;
   private static String orderId;
 
-  record Case(String description, HttpMethod method, String path, Map<String, String> headers, String body,
-      int status, String code, String field) {}
+  record Case(
+      String description,
+      HttpMethod method,
+      String path,
+      Map<String, String> headers,
+      String body,
+      int status,
+      String code,
+      String field) {}
 
   @BeforeAll
   static void start() {
@@ -55,10 +70,17 @@ class ContractFuzzTest {
     server = Await.result(TestServer.start(vertx, Map.of("FLASHSALE_DEMO", "true")));
     contract = Await.result(Utils.readYamlOrJson(vertx, ContractValidation.CONTRACT));
     saleId = Await.result(server.createSale(5, new JsonObject())).getString("saleId");
-    queuedSaleId = Await.result(server.createSale(5, new JsonObject().put("waitingRoom", true)
-        .put("startTime", Instant.now().plusSeconds(3_600).toString())
-        .put("endTime", Instant.now().plusSeconds(7_200).toString()))).getString("saleId");
-    orderId = Await.result(server.purchase(saleId, "owner", 1)).bodyAsJsonObject().getString("orderId");
+    queuedSaleId =
+        Await.result(
+                server.createSale(
+                    5,
+                    new JsonObject()
+                        .put("waitingRoom", true)
+                        .put("startTime", Instant.now().plusSeconds(3_600).toString())
+                        .put("endTime", Instant.now().plusSeconds(7_200).toString())))
+            .getString("saleId");
+    orderId =
+        Await.result(server.purchase(saleId, "owner", 1)).bodyAsJsonObject().getString("orderId");
   }
 
   @AfterAll
@@ -73,10 +95,15 @@ class ContractFuzzTest {
     List<Future<HttpResponse<Buffer>>> replies = new ArrayList<>();
     for (Case c : cases) {
       HttpRequest<Buffer> request = server.client().request(c.method(), c.path());
-      request.bearerTokenAuthentication(c.path().startsWith("/api/admin") ? server.adminToken() : server.token("fuzzer"));
+      request.bearerTokenAuthentication(
+          c.path().startsWith("/api/admin") ? server.adminToken() : server.token("fuzzer"));
       c.headers().forEach(request::putHeader);
-      replies.add(c.body() == null ? request.send()
-          : request.putHeader("Content-Type", "application/json").sendBuffer(Buffer.buffer(c.body())));
+      replies.add(
+          c.body() == null
+              ? request.send()
+              : request
+                  .putHeader("Content-Type", "application/json")
+                  .sendBuffer(Buffer.buffer(c.body())));
     }
     Await.result(Future.join(replies), Duration.ofMinutes(2));
 
@@ -84,7 +111,9 @@ class ContractFuzzTest {
       Case c = cases.get(i);
       HttpResponse<Buffer> response = replies.get(i).result();
       String what = c.description() + ": " + c.method() + " " + c.path() + " " + c.body();
-      assertThat(response.statusCode()).as("%s -> %s", what, response.bodyAsString()).isEqualTo(c.status());
+      assertThat(response.statusCode())
+          .as("%s -> %s", what, response.bodyAsString())
+          .isEqualTo(c.status());
       assertThat(response.getHeader("Content-Type")).as(what).isEqualTo("application/problem+json");
       JsonObject problem = response.bodyAsJsonObject();
       assertThat(problem.getString("code")).as(what).isEqualTo(c.code());
@@ -93,7 +122,8 @@ class ContractFuzzTest {
       }
     }
     assertThat(cases).as("the contract yields enough cases").hasSizeGreaterThan(150);
-    assertThat(StoreSnapshot.of(server, List.of(saleId, queuedSaleId))).as("PostgreSQL and Redis unchanged")
+    assertThat(StoreSnapshot.of(server, List.of(saleId, queuedSaleId)))
+        .as("PostgreSQL and Redis unchanged")
         .isEqualTo(before);
   }
 
@@ -109,27 +139,59 @@ class ContractFuzzTest {
         JsonObject operation = item.getJsonObject(verb);
         HttpMethod method = HttpMethod.valueOf(verb.toUpperCase());
         List<JsonObject> parameters = new ArrayList<>();
-        item.getJsonArray("parameters", new JsonArray()).forEach(p -> parameters.add(resolve((JsonObject) p)));
-        operation.getJsonArray("parameters", new JsonArray()).forEach(p -> parameters.add(resolve((JsonObject) p)));
+        item.getJsonArray("parameters", new JsonArray())
+            .forEach(p -> parameters.add(resolve((JsonObject) p)));
+        operation
+            .getJsonArray("parameters", new JsonArray())
+            .forEach(p -> parameters.add(resolve((JsonObject) p)));
         String path = concrete(template, Map.of());
-        JsonObject bodySchema = operation.containsKey("requestBody")
-            ? resolve(operation.getJsonObject("requestBody").getJsonObject("content").getJsonObject("application/json")
-                .getJsonObject("schema"))
-            : null;
+        JsonObject bodySchema =
+            operation.containsKey("requestBody")
+                ? resolve(
+                    operation
+                        .getJsonObject("requestBody")
+                        .getJsonObject("content")
+                        .getJsonObject("application/json")
+                        .getJsonObject("schema"))
+                : null;
         String validBody = bodySchema == null ? null : valid(bodySchema).encode();
 
         for (JsonObject parameter : parameters) {
           JsonObject schema = resolve(parameter.getJsonObject("schema"));
           String name = parameter.getString("name");
           if (parameter.getString("in").equals("path") && schema.containsKey("pattern")) {
-            cases.add(new Case(name + " that is no id", method, concrete(template, Map.of(name, "not-an-id")), Map.of(),
-                validBody, 404, "NOT_FOUND", null));
+            cases.add(
+                new Case(
+                    name + " that is no id",
+                    method,
+                    concrete(template, Map.of(name, "not-an-id")),
+                    Map.of(),
+                    validBody,
+                    404,
+                    "NOT_FOUND",
+                    null));
           }
           if (parameter.getString("in").equals("header") && schema.containsKey("pattern")) {
-            cases.add(new Case(name + " breaking its pattern", method, path, Map.of(name, "no spaces; allowed"),
-                validBody, 400, "VALIDATION_FAILED", name));
-            cases.add(new Case(name + " too long", method, path, Map.of(name, "a".repeat(129)),
-                validBody, 400, "VALIDATION_FAILED", name));
+            cases.add(
+                new Case(
+                    name + " breaking its pattern",
+                    method,
+                    path,
+                    Map.of(name, "no spaces; allowed"),
+                    validBody,
+                    400,
+                    "VALIDATION_FAILED",
+                    name));
+            cases.add(
+                new Case(
+                    name + " too long",
+                    method,
+                    path,
+                    Map.of(name, "a".repeat(129)),
+                    validBody,
+                    400,
+                    "VALIDATION_FAILED",
+                    name));
           }
         }
         if (bodySchema != null) {
@@ -141,7 +203,12 @@ class ContractFuzzTest {
   }
 
   /** Every way to break each field of {@code schema}, inside an otherwise valid body. */
-  private static void bodyCases(List<Case> cases, HttpMethod method, String path, JsonObject schema, JsonObject body,
+  private static void bodyCases(
+      List<Case> cases,
+      HttpMethod method,
+      String path,
+      JsonObject schema,
+      JsonObject body,
       String prefix) {
     JsonObject properties = schema.getJsonObject("properties", new JsonObject());
     List<?> required = schema.getJsonArray("required", new JsonArray()).getList();
@@ -166,7 +233,9 @@ class ContractFuzzTest {
           if (property.containsKey("maxLength")) {
             wrong.add("a".repeat(property.getInteger("maxLength") + 1));
           }
-          if (property.containsKey("pattern") || property.containsKey("enum") || property.containsKey("format")) {
+          if (property.containsKey("pattern")
+              || property.containsKey("enum")
+              || property.containsKey("format")) {
             wrong.addAll(List.of("", "   ", "a\u0000b"));
           }
           if (property.containsKey("enum") || property.containsKey("format")) {
@@ -179,34 +248,92 @@ class ContractFuzzTest {
           JsonObject nested = valid(property);
           bodyCases(cases, method, path, property, nested, prefix + field + ".");
         }
-        default -> { }
+        default -> {}
       }
       for (Object value : wrong) {
         JsonObject bad = body.copy();
         put(bad, prefix, field, value);
-        cases.add(new Case(prefix + field + " = " + clip(value), method, path, Map.of(), bad.encode(), 400,
-            "VALIDATION_FAILED", field));
+        cases.add(
+            new Case(
+                prefix + field + " = " + clip(value),
+                method,
+                path,
+                Map.of(),
+                bad.encode(),
+                400,
+                "VALIDATION_FAILED",
+                field));
       }
       if (prefix.isEmpty() && required.contains(field)) {
         JsonObject missing = body.copy();
         missing.remove(field);
-        cases.add(new Case(field + " missing", method, path, Map.of(), missing.encode(), 400, "VALIDATION_FAILED", field));
-        cases.add(new Case(field + " null", method, path, Map.of(), body.copy().putNull(field).encode(), 400,
-            "VALIDATION_FAILED", field));
+        cases.add(
+            new Case(
+                field + " missing",
+                method,
+                path,
+                Map.of(),
+                missing.encode(),
+                400,
+                "VALIDATION_FAILED",
+                field));
+        cases.add(
+            new Case(
+                field + " null",
+                method,
+                path,
+                Map.of(),
+                body.copy().putNull(field).encode(),
+                400,
+                "VALIDATION_FAILED",
+                field));
       }
     }
     if (Boolean.FALSE.equals(schema.getValue("additionalProperties"))) {
       JsonObject extra = body.copy();
       put(extra, prefix, "unexpectedField", 1);
-      cases.add(new Case(prefix + "unexpectedField", method, path, Map.of(), extra.encode(), 400, "VALIDATION_FAILED",
-          "unexpectedField"));
+      cases.add(
+          new Case(
+              prefix + "unexpectedField",
+              method,
+              path,
+              Map.of(),
+              extra.encode(),
+              400,
+              "VALIDATION_FAILED",
+              "unexpectedField"));
     }
     if (prefix.isEmpty()) {
-      cases.add(new Case("a JSON array", method, path, Map.of(), "[" + body.encode() + "]", 400, "VALIDATION_FAILED", null));
-      cases.add(new Case("malformed JSON", method, path, Map.of(), body.encode().replaceFirst("}$", ""), 400,
-          "VALIDATION_FAILED", null));
-      cases.add(new Case("an enormous number", method, path, Map.of(),
-          body.copy().put("quantity", "HUGE").encode().replace("\"HUGE\"", "1e400"), 400, "VALIDATION_FAILED", null));
+      cases.add(
+          new Case(
+              "a JSON array",
+              method,
+              path,
+              Map.of(),
+              "[" + body.encode() + "]",
+              400,
+              "VALIDATION_FAILED",
+              null));
+      cases.add(
+          new Case(
+              "malformed JSON",
+              method,
+              path,
+              Map.of(),
+              body.encode().replaceFirst("}$", ""),
+              400,
+              "VALIDATION_FAILED",
+              null));
+      cases.add(
+          new Case(
+              "an enormous number",
+              method,
+              path,
+              Map.of(),
+              body.copy().put("quantity", "HUGE").encode().replace("\"HUGE\"", "1e400"),
+              400,
+              "VALIDATION_FAILED",
+              null));
     }
   }
 
@@ -222,23 +349,34 @@ class ContractFuzzTest {
   /** The smallest valid value: required fields only (and the first choice of a one-of). */
   private static JsonObject valid(JsonObject schema) {
     JsonObject body = new JsonObject();
-    List<Object> required = new ArrayList<>(schema.getJsonArray("required", new JsonArray()).getList());
+    List<Object> required =
+        new ArrayList<>(schema.getJsonArray("required", new JsonArray()).getList());
     if (schema.containsKey("oneOf")) {
-      required.addAll(schema.getJsonArray("oneOf").getJsonObject(0).getJsonArray("required").getList());
+      required.addAll(
+          schema.getJsonArray("oneOf").getJsonObject(0).getJsonArray("required").getList());
     }
     for (Object name : required) {
-      JsonObject property = resolve(schema.getJsonObject("properties").getJsonObject((String) name));
-      body.put((String) name, VALID.getOrDefault((String) name, switch (property.getString("type")) {
-        case "integer" -> property.getLong("minimum", 1L);
-        case "boolean" -> false;
-        case "object" -> valid(property);
-        default -> property.containsKey("enum") ? property.getJsonArray("enum").getValue(0) : "a";
-      }));
+      JsonObject property =
+          resolve(schema.getJsonObject("properties").getJsonObject((String) name));
+      body.put(
+          (String) name,
+          VALID.getOrDefault(
+              (String) name,
+              switch (property.getString("type")) {
+                case "integer" -> property.getLong("minimum", 1L);
+                case "boolean" -> false;
+                case "object" -> valid(property);
+                default ->
+                    property.containsKey("enum") ? property.getJsonArray("enum").getValue(0) : "a";
+              }));
     }
     return body;
   }
 
-  /** A concrete path for a template: this test's own sale and order, unless {@code override} names a value. */
+  /**
+   * A concrete path for a template: this test's own sale and order, unless {@code override} names a
+   * value.
+   */
   private static String concrete(String template, Map<String, String> override) {
     String sale = template.contains("/queue") || template.contains("/live") ? queuedSaleId : saleId;
     return template
@@ -265,5 +403,4 @@ class ContractFuzzTest {
     String text = String.valueOf(value);
     return text.length() > 20 ? text.substring(0, 20) + "..." : text;
   }
-
 }

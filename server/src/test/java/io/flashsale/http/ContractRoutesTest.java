@@ -24,16 +24,25 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The router and openapi.yaml list the same routes, and the contract is served, as YAML and as Swagger UI. */
+/**
+ * The router and openapi.yaml list the same routes, and the contract is served, as YAML and as
+ * Swagger UI.
+ */
 class ContractRoutesTest {
 
   /**
-   * Routes that are not in the contract, on purpose: the web pages and their files (the regex
-   * route for {@code /}, {@code /*.html}, {@code /css/*}, {@code /js/*}; {@code /webjars/*}), the
-   * pages' short names, and the contract's own documents.
+   * Routes that are not in the contract, on purpose: the web pages and their files (the regex route
+   * for {@code /}, {@code /*.html}, {@code /css/*}, {@code /js/*}; {@code /webjars/*}), the pages'
+   * short names, and the contract's own documents.
    */
-  private static final Set<String> NOT_IN_CONTRACT = Set.of("GET /admin", "GET /signin", "GET /webjars/",
-      "GET /openapi.yaml", "GET /docs", "GET /docs/init.js");
+  private static final Set<String> NOT_IN_CONTRACT =
+      Set.of(
+          "GET /admin",
+          "GET /signin",
+          "GET /webjars/",
+          "GET /openapi.yaml",
+          "GET /docs",
+          "GET /docs/init.js");
 
   private static Vertx vertx;
   private static TestServer server;
@@ -55,13 +64,25 @@ class ContractRoutesTest {
   @Test
   void theRouterAndTheContractListTheSameRoutes() {
     ApiServices services = server.services().api();
-    Router router = ApiRouter.create(vertx, services, new LiveFeed(vertx, services.redis(), services.waitingRoom(),
-        services.presence(), services.livePushMillis(), services.clock()), contract, false);
+    Router router =
+        ApiRouter.create(
+            vertx,
+            services,
+            new LiveFeed(
+                vertx,
+                services.redis(),
+                services.waitingRoom(),
+                services.presence(),
+                services.livePushMillis(),
+                services.clock()),
+            contract,
+            false);
 
     Set<String> routed = new TreeSet<>();
     for (Route route : router.getRoutes()) {
       if (route.methods() == null || route.methods().isEmpty()) {
-        continue; // a handler for every method under a prefix (auth, JSON only, body limits), not an endpoint
+        continue; // a handler for every method under a prefix (auth, JSON only, body limits), not
+        // an endpoint
       }
       if (route.getPath() == null) {
         assertThat(route.methods()).containsExactly(HttpMethod.GET);
@@ -75,7 +96,9 @@ class ContractRoutesTest {
     routed.removeAll(NOT_IN_CONTRACT);
 
     Set<String> documented = new TreeSet<>();
-    JsonObject paths = Await.result(Utils.readYamlOrJson(vertx, ContractValidation.CONTRACT)).getJsonObject("paths");
+    JsonObject paths =
+        Await.result(Utils.readYamlOrJson(vertx, ContractValidation.CONTRACT))
+            .getJsonObject("paths");
     for (String path : paths.fieldNames()) {
       for (String method : paths.getJsonObject(path).fieldNames()) {
         if (Set.of("get", "post", "put", "patch", "delete").contains(method)) {
@@ -90,9 +113,18 @@ class ContractRoutesTest {
 
   @Test
   void theContractBoundsTheRateAsTheControlsDo() {
-    JsonObject rate = contract.getRawContract().getJsonObject("paths").getJsonObject("/api/admin/sales/{saleId}/rate")
-        .getJsonObject("post").getJsonObject("requestBody").getJsonObject("content").getJsonObject("application/json")
-        .getJsonObject("schema").getJsonObject("properties").getJsonObject("admissionRatePerSecond");
+    JsonObject rate =
+        contract
+            .getRawContract()
+            .getJsonObject("paths")
+            .getJsonObject("/api/admin/sales/{saleId}/rate")
+            .getJsonObject("post")
+            .getJsonObject("requestBody")
+            .getJsonObject("content")
+            .getJsonObject("application/json")
+            .getJsonObject("schema")
+            .getJsonObject("properties")
+            .getJsonObject("admissionRatePerSecond");
     assertThat(rate.getInteger("maximum")).isEqualTo(SaleControls.MAX_ADMISSION_RATE);
   }
 

@@ -11,8 +11,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 class HealthAndMetricsTest {
 
-  @RegisterExtension
-  static final Engine engine = Engine.start();
+  @RegisterExtension static final Engine engine = Engine.start();
 
   @Test
   void isReadyWhenRedisAndMigratedPostgresAnswer() {
@@ -21,13 +20,14 @@ class HealthAndMetricsTest {
 
     assertThat(live.statusCode()).isEqualTo(200);
     assertThat(ready.statusCode()).isEqualTo(200);
-    assertThat(ready.bodyAsJsonObject()).isEqualTo(new JsonObject()
-        .put("status", "UP").put("postgres", "UP").put("redis", "UP"));
+    assertThat(ready.bodyAsJsonObject())
+        .isEqualTo(new JsonObject().put("status", "UP").put("postgres", "UP").put("redis", "UP"));
   }
 
   @Test
   void countsReservationsByOutcomeInPrometheusFormat() {
-    String saleId = Await.result(engine.server().createSale(1, new JsonObject())).getString("saleId");
+    String saleId =
+        Await.result(engine.server().createSale(1, new JsonObject())).getString("saleId");
     Await.result(engine.server().purchase(saleId, "metered-1", 1));
     Await.result(engine.server().purchase(saleId, "metered-2", 1));
 
@@ -41,7 +41,8 @@ class HealthAndMetricsTest {
 
   @Test
   void timesRequestsByRouteTemplateAndStatus() {
-    String saleId = Await.result(engine.server().createSale(1, new JsonObject())).getString("saleId");
+    String saleId =
+        Await.result(engine.server().createSale(1, new JsonObject())).getString("saleId");
     Await.result(engine.server().purchase(saleId, "timed-1", 1));
     Await.result(engine.server().purchase(saleId, "timed-2", 1));
     Await.result(engine.server().client().get("/no/such/page").send());
@@ -50,13 +51,17 @@ class HealthAndMetricsTest {
 
     // Sale ids never become labels: one series per route template and status.
     assertThat(metrics)
-        .contains("flashsale_http_requests_seconds_count{method=\"POST\",route=\"/api/sales/:saleId/purchase\","
-            + "status=\"201\"}")
-        .contains("flashsale_http_requests_seconds_count{method=\"POST\",route=\"/api/sales/:saleId/purchase\","
-            + "status=\"409\"}")
-        .containsPattern("flashsale_http_requests_seconds_bucket\\{method=\"POST\","
-            + "route=\"/api/sales/:saleId/purchase\",status=\"201\",le=\"5\\.0\"} [1-9]")
-        .contains("flashsale_http_requests_seconds_count{method=\"GET\",route=\"unmatched\",status=\"404\"}")
+        .contains(
+            "flashsale_http_requests_seconds_count{method=\"POST\",route=\"/api/sales/:saleId/purchase\","
+                + "status=\"201\"}")
+        .contains(
+            "flashsale_http_requests_seconds_count{method=\"POST\",route=\"/api/sales/:saleId/purchase\","
+                + "status=\"409\"}")
+        .containsPattern(
+            "flashsale_http_requests_seconds_bucket\\{method=\"POST\","
+                + "route=\"/api/sales/:saleId/purchase\",status=\"201\",le=\"5\\.0\"} [1-9]")
+        .contains(
+            "flashsale_http_requests_seconds_count{method=\"GET\",route=\"unmatched\",status=\"404\"}")
         .doesNotContain(saleId);
   }
 
@@ -64,7 +69,8 @@ class HealthAndMetricsTest {
   void showsTheJvmAndTheProcess() {
     String metrics = Await.result(engine.server().client().get("/metrics").send()).bodyAsString();
 
-    assertThat(metrics).containsPattern("(?m)^jvm_memory_used_bytes\\{area=\"heap\".* [0-9.E+]+$")
+    assertThat(metrics)
+        .containsPattern("(?m)^jvm_memory_used_bytes\\{area=\"heap\".* [0-9.E+]+$")
         .containsPattern("(?m)^jvm_threads_live_threads [1-9]")
         .containsPattern("(?m)^process_cpu_usage ")
         .containsPattern("(?m)^process_files_open_files [1-9]")
@@ -75,15 +81,18 @@ class HealthAndMetricsTest {
   @Test
   void everyFlashsaleFigureExplainsItself() {
     // Some meters only exist once something happened: a purchase, a refusal, a join.
-    String saleId = Await.result(engine.server().createSale(1, new JsonObject())).getString("saleId");
+    String saleId =
+        Await.result(engine.server().createSale(1, new JsonObject())).getString("saleId");
     Await.result(engine.server().purchase(saleId, "help-1", 1));
     Await.result(engine.server().purchase(saleId, "help-2", 1));
 
     String metrics = Await.result(engine.server().client().get("/metrics").send()).bodyAsString();
 
-    List<String> help = metrics.lines().filter(line -> line.startsWith("# HELP flashsale_")).toList();
+    List<String> help =
+        metrics.lines().filter(line -> line.startsWith("# HELP flashsale_")).toList();
     assertThat(help).as("flashsale figures on the page").hasSizeGreaterThan(3);
-    assertThat(help).as("HELP lines without a text").allMatch(line -> line.split(" ", 4).length == 4
-        && !line.split(" ", 4)[3].isBlank());
+    assertThat(help)
+        .as("HELP lines without a text")
+        .allMatch(line -> line.split(" ", 4).length == 4 && !line.split(" ", 4)[3].isBlank());
   }
 }

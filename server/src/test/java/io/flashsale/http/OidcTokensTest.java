@@ -38,9 +38,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Tokens from the shop's own OpenID Connect provider, a real one (mock-oauth2-server: discovery
- * document, JWKS, signed tokens) started here: the engine finds the keys through discovery,
- * checks issuer, audience and expiry, reads roles from a configured nested claim, and follows a
- * key rotation in the middle of a sale without a restart.
+ * document, JWKS, signed tokens) started here: the engine finds the keys through discovery, checks
+ * issuer, audience and expiry, reads roles from a configured nested claim, and follows a key
+ * rotation in the middle of a sale without a restart.
  */
 class OidcTokensTest {
 
@@ -60,11 +60,19 @@ class OidcTokensTest {
     startProvider(rsaKey(), "RS256");
     issuer = provider.issuerUrl(ISSUER_ID).toString();
     vertx = Vertx.vertx();
-    server = Await.result(TestServer.start(vertx, Map.of(
-        "FLASHSALE_OIDC_ISSUER", issuer,
-        "FLASHSALE_OIDC_AUDIENCE", AUDIENCE,
-        "FLASHSALE_OIDC_UNKNOWN_KEY_REFETCH_MS", "0",
-        "FLASHSALE_JWT_ROLES_CLAIM", "realm_access.roles")));
+    server =
+        Await.result(
+            TestServer.start(
+                vertx,
+                Map.of(
+                    "FLASHSALE_OIDC_ISSUER",
+                    issuer,
+                    "FLASHSALE_OIDC_AUDIENCE",
+                    AUDIENCE,
+                    "FLASHSALE_OIDC_UNKNOWN_KEY_REFETCH_MS",
+                    "0",
+                    "FLASHSALE_JWT_ROLES_CLAIM",
+                    "realm_access.roles")));
   }
 
   @AfterAll
@@ -80,10 +88,14 @@ class OidcTokensTest {
     assertThat(purchase(saleId, token("oidc-buyer", Map.of())).statusCode()).isEqualTo(201);
 
     // "roles" at the top level is not the configured claim: no admin rights from it.
-    HttpResponse<Buffer> notAdmin = post("/api/admin/sales", token("top-level-roles", Map.of("roles", List.of("admin"))),
-        saleBody(1));
+    HttpResponse<Buffer> notAdmin =
+        post(
+            "/api/admin/sales",
+            token("top-level-roles", Map.of("roles", List.of("admin"))),
+            saleBody(1));
     assertThat(notAdmin.statusCode()).isEqualTo(403);
-    // The engine's own HS256 tokens are still taken beside the provider's (jwt.accept-secret-tokens).
+    // The engine's own HS256 tokens are still taken beside the provider's
+    // (jwt.accept-secret-tokens).
     assertThat(Await.result(server.purchase(saleId, "hs256-buyer", 1)).statusCode()).isEqualTo(201);
   }
 
@@ -92,23 +104,40 @@ class OidcTokensTest {
     String saleId = createSale(adminToken(), 5);
     RSAKey shopKey = (RSAKey) keys.signingKey(ISSUER_ID);
     Instant now = Instant.now();
-    Map<String, String> refused = Map.of(
-        "another issuer of the same provider", provider.issueToken("other", "intruder-1", AUDIENCE, Map.of(), 3_600)
-            .serialize(),
-        "a token for another audience", provider.issueToken(ISSUER_ID, "intruder-2", "payments", Map.of(), 3_600)
-            .serialize(),
-        "the shop's key but a foreign iss", signed(shopKey, claims("intruder-3", now).issuer("https://elsewhere.example/")),
-        "no exp", signed(shopKey, new JWTClaimsSet.Builder().subject("intruder-4").issuer(issuer).audience(AUDIENCE)
-            .issueTime(Date.from(now))),
-        "expired a minute ago", signed(shopKey, claims("intruder-5", now).expirationTime(Date.from(now.minusSeconds(60)))),
-        "a key the provider never published", signed(rsaKey(), claims("intruder-6", now)));
-    refused.forEach((why, token) -> {
-      HttpResponse<Buffer> response = purchase(saleId, token);
-      assertThat(response.statusCode()).as(why).isEqualTo(401);
-      assertThat(response.getHeader("Content-Type")).as(why).startsWith("application/problem+json");
-    });
+    Map<String, String> refused =
+        Map.of(
+            "another issuer of the same provider",
+                provider.issueToken("other", "intruder-1", AUDIENCE, Map.of(), 3_600).serialize(),
+            "a token for another audience",
+                provider
+                    .issueToken(ISSUER_ID, "intruder-2", "payments", Map.of(), 3_600)
+                    .serialize(),
+            "the shop's key but a foreign iss",
+                signed(shopKey, claims("intruder-3", now).issuer("https://elsewhere.example/")),
+            "no exp",
+                signed(
+                    shopKey,
+                    new JWTClaimsSet.Builder()
+                        .subject("intruder-4")
+                        .issuer(issuer)
+                        .audience(AUDIENCE)
+                        .issueTime(Date.from(now))),
+            "expired a minute ago",
+                signed(
+                    shopKey,
+                    claims("intruder-5", now).expirationTime(Date.from(now.minusSeconds(60)))),
+            "a key the provider never published", signed(rsaKey(), claims("intruder-6", now)));
+    refused.forEach(
+        (why, token) -> {
+          HttpResponse<Buffer> response = purchase(saleId, token);
+          assertThat(response.statusCode()).as(why).isEqualTo(401);
+          assertThat(response.getHeader("Content-Type"))
+              .as(why)
+              .startsWith("application/problem+json");
+        });
     assertThat(purchase(saleId, signed(shopKey, claims("hand-signed-buyer", now))).statusCode())
-        .as("the same hand-made token, correctly formed, is taken").isEqualTo(201);
+        .as("the same hand-made token, correctly formed, is taken")
+        .isEqualTo(201);
     assertThat(soldOf(saleId)).as("no refused token bought anything").isEqualTo(1);
   }
 
@@ -121,11 +150,14 @@ class OidcTokensTest {
     // The provider is redeployed with a new key: another algorithm (ES256) under the same key id.
     provider.shutdown();
     startProvider(new ECKeyGenerator(Curve.P_256).keyID(ISSUER_ID).generate(), "ES256");
-    assertThat(purchase(saleId, token("after-rotation", Map.of())).statusCode()).as("ES256, read on first sight")
+    assertThat(purchase(saleId, token("after-rotation", Map.of())).statusCode())
+        .as("ES256, read on first sight")
         .isEqualTo(201);
-    assertThat(purchase(saleId, token("before-rotation-again", Map.of())).statusCode()).isEqualTo(201);
+    assertThat(purchase(saleId, token("before-rotation-again", Map.of())).statusCode())
+        .isEqualTo(201);
 
-    // And once more, RS256 again but a new key under the same id: the signature fails, the keys are re-read.
+    // And once more, RS256 again but a new key under the same id: the signature fails, the keys are
+    // re-read.
     provider.shutdown();
     startProvider(rsaKey(), "RS256");
     assertThat(purchase(saleId, token("second-rotation", Map.of())).statusCode()).isEqualTo(201);
@@ -136,16 +168,30 @@ class OidcTokensTest {
 
   @Test
   void withSecretTokensOffOnlyTheProvidersAreTaken() {
-    TestServer strict = Await.result(TestServer.start(vertx, Map.of(
-        "FLASHSALE_OIDC_ISSUER", issuer,
-        "FLASHSALE_OIDC_AUDIENCE", AUDIENCE,
-        "FLASHSALE_JWT_ACCEPT_SECRET_TOKENS", "false")));
+    TestServer strict =
+        Await.result(
+            TestServer.start(
+                vertx,
+                Map.of(
+                    "FLASHSALE_OIDC_ISSUER", issuer,
+                    "FLASHSALE_OIDC_AUDIENCE", AUDIENCE,
+                    "FLASHSALE_JWT_ACCEPT_SECRET_TOKENS", "false")));
     try {
-      HttpResponse<Buffer> secret = Await.result(strict.client().get("/api/me/orders")
-          .bearerTokenAuthentication(strict.token("hs-user")).send());
+      HttpResponse<Buffer> secret =
+          Await.result(
+              strict
+                  .client()
+                  .get("/api/me/orders")
+                  .bearerTokenAuthentication(strict.token("hs-user"))
+                  .send());
       assertThat(secret.statusCode()).isEqualTo(401);
-      HttpResponse<Buffer> oidc = Await.result(strict.client().get("/api/me/orders")
-          .bearerTokenAuthentication(token("oidc-user", Map.of())).send());
+      HttpResponse<Buffer> oidc =
+          Await.result(
+              strict
+                  .client()
+                  .get("/api/me/orders")
+                  .bearerTokenAuthentication(token("oidc-user", Map.of()))
+                  .send());
       assertThat(oidc.statusCode()).as(oidc.bodyAsString()).isEqualTo(200);
     } finally {
       Await.result(strict.stop());
@@ -154,7 +200,9 @@ class OidcTokensTest {
 
   private static void startProvider(JWK key, String algorithm) throws IOException {
     keys = new KeyProvider(List.of(key), algorithm);
-    provider = new MockOAuth2Server(new OAuth2Config(false, null, null, false, new OAuth2TokenProvider(keys)));
+    provider =
+        new MockOAuth2Server(
+            new OAuth2Config(false, null, null, false, new OAuth2TokenProvider(keys)));
     provider.start(InetAddress.getByName("127.0.0.1"), providerPort);
   }
 
@@ -175,14 +223,20 @@ class OidcTokensTest {
   }
 
   private static JWTClaimsSet.Builder claims(String subject, Instant now) {
-    return new JWTClaimsSet.Builder().subject(subject).issuer(issuer).audience(AUDIENCE).issueTime(Date.from(now))
+    return new JWTClaimsSet.Builder()
+        .subject(subject)
+        .issuer(issuer)
+        .audience(AUDIENCE)
+        .issueTime(Date.from(now))
         .expirationTime(Date.from(now.plus(1, ChronoUnit.HOURS)));
   }
 
   private static String signed(RSAKey key, JWTClaimsSet.Builder claims) {
     try {
-      SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(key.getKeyID()).build(),
-          claims.build());
+      SignedJWT jwt =
+          new SignedJWT(
+              new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(key.getKeyID()).build(),
+              claims.build());
       jwt.sign(new RSASSASigner(key));
       return jwt.serialize();
     } catch (JOSEException e) {
@@ -197,8 +251,12 @@ class OidcTokensTest {
   }
 
   private static JsonObject saleBody(int quantity) {
-    return new JsonObject().put("productId", "SKU-OIDC").put("productName", "Provider-signed sale")
-        .put("quantity", quantity).put("priceCents", 1_000).put("currency", "EUR")
+    return new JsonObject()
+        .put("productId", "SKU-OIDC")
+        .put("productName", "Provider-signed sale")
+        .put("quantity", quantity)
+        .put("priceCents", 1_000)
+        .put("currency", "EUR")
         .put("startTime", Instant.now().minusSeconds(1).toString())
         .put("endTime", Instant.now().plus(1, ChronoUnit.HOURS).toString());
   }
@@ -208,11 +266,14 @@ class OidcTokensTest {
   }
 
   private static HttpResponse<Buffer> post(String path, String token, JsonObject body) {
-    return Await.result(server.client().post(path).bearerTokenAuthentication(token).sendJsonObject(body));
+    return Await.result(
+        server.client().post(path).bearerTokenAuthentication(token).sendJsonObject(body));
   }
 
   private static int soldOf(String saleId) {
-    return Await.result(server.client().get("/api/sales/" + saleId).send()).bodyAsJsonObject().getInteger("quantitySold");
+    return Await.result(server.client().get("/api/sales/" + saleId).send())
+        .bodyAsJsonObject()
+        .getInteger("quantitySold");
   }
 
   private static int freePort() {

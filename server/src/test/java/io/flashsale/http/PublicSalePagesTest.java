@@ -11,15 +11,18 @@ import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** A sale's page data is public and cacheable, so a CDN can serve the herd; the rest still needs a token. */
+/**
+ * A sale's page data is public and cacheable, so a CDN can serve the herd; the rest still needs a
+ * token.
+ */
 class PublicSalePagesTest {
 
-  @RegisterExtension
-  static final Engine engine = Engine.start();
+  @RegisterExtension static final Engine engine = Engine.start();
 
   @Test
   void aSaleIsReadWithoutATokenAndRevalidatedByItsETag() {
-    String saleId = Await.result(engine.server().createSale(5, new JsonObject())).getString("saleId");
+    String saleId =
+        Await.result(engine.server().createSale(5, new JsonObject())).getString("saleId");
 
     HttpResponse<Buffer> first = get("/api/sales/" + saleId, null);
     assertThat(first.statusCode()).as(first.bodyAsString()).isEqualTo(200);
@@ -30,14 +33,19 @@ class PublicSalePagesTest {
 
     HttpResponse<Buffer> unchanged = get("/api/sales/" + saleId, etag);
     assertThat(unchanged.statusCode()).isEqualTo(304);
-    assertThat(unchanged.body()).as("no body with a 304").satisfiesAnyOf(
-        body -> assertThat(body).isNull(), body -> assertThat(body.length()).isZero());
+    assertThat(unchanged.body())
+        .as("no body with a 304")
+        .satisfiesAnyOf(
+            body -> assertThat(body).isNull(), body -> assertThat(body.length()).isZero());
     assertThat(unchanged.getHeader("ETag")).isEqualTo(etag);
-    assertThat(get("/api/sales/" + saleId, "\"other\", W/" + etag).statusCode()).as("a list, weak form").isEqualTo(304);
+    assertThat(get("/api/sales/" + saleId, "\"other\", W/" + etag).statusCode())
+        .as("a list, weak form")
+        .isEqualTo(304);
     assertThat(get("/api/sales/" + saleId, "\"other\"").statusCode()).isEqualTo(200);
 
     // A unit sold changes the sale's figures, so its tag: the old one no longer matches.
-    assertThat(Await.result(engine.server().purchase(saleId, "etag-buyer", 1)).statusCode()).isEqualTo(201);
+    assertThat(Await.result(engine.server().purchase(saleId, "etag-buyer", 1)).statusCode())
+        .isEqualTo(201);
     HttpResponse<Buffer> changed = get("/api/sales/" + saleId, etag);
     assertThat(changed.statusCode()).isEqualTo(200);
     assertThat(changed.bodyAsJsonObject().getInteger("quantitySold")).isEqualTo(1);
@@ -46,7 +54,8 @@ class PublicSalePagesTest {
 
   @Test
   void theListIsPublicAndEverythingElseStillNeedsAToken() {
-    String saleId = Await.result(engine.server().createSale(5, new JsonObject())).getString("saleId");
+    String saleId =
+        Await.result(engine.server().createSale(5, new JsonObject())).getString("saleId");
 
     HttpResponse<Buffer> list = get("/api/sales", null);
     assertThat(list.statusCode()).isEqualTo(200);
@@ -59,8 +68,15 @@ class PublicSalePagesTest {
     assertThat(unknown.getHeader("Cache-Control")).as("a refusal is not cached as public").isNull();
 
     assertThat(get("/api/sales/" + saleId + "/queue/me", null).statusCode()).isEqualTo(401);
-    assertThat(Await.result(engine.server().client().post("/api/sales/" + saleId + "/purchase")
-        .sendJsonObject(new JsonObject().put("quantity", 1))).statusCode()).isEqualTo(401);
+    assertThat(
+            Await.result(
+                    engine
+                        .server()
+                        .client()
+                        .post("/api/sales/" + saleId + "/purchase")
+                        .sendJsonObject(new JsonObject().put("quantity", 1)))
+                .statusCode())
+        .isEqualTo(401);
   }
 
   private static HttpResponse<Buffer> get(String path, String ifNoneMatch) {

@@ -17,15 +17,20 @@ class RequestGateTest {
   private static final HostAndPort HOST = HostAndPort.create("shop.test", 8080);
 
   /** Only what the gate reads: the version, the authority, the URI and the Expect header. */
-  private static HttpServerRequest request(HttpVersion version, HostAndPort authority, String uri, String expect) {
-    return (HttpServerRequest) Proxy.newProxyInstance(RequestGateTest.class.getClassLoader(),
-        new Class<?>[] {HttpServerRequest.class}, (proxy, method, args) -> switch (method.getName()) {
-          case "version" -> version;
-          case "authority" -> authority;
-          case "uri" -> uri;
-          case "getHeader" -> "Expect".equalsIgnoreCase(args[0].toString()) ? expect : null;
-          default -> throw new UnsupportedOperationException(method.getName());
-        });
+  private static HttpServerRequest request(
+      HttpVersion version, HostAndPort authority, String uri, String expect) {
+    return (HttpServerRequest)
+        Proxy.newProxyInstance(
+            RequestGateTest.class.getClassLoader(),
+            new Class<?>[] {HttpServerRequest.class},
+            (proxy, method, args) ->
+                switch (method.getName()) {
+                  case "version" -> version;
+                  case "authority" -> authority;
+                  case "uri" -> uri;
+                  case "getHeader" -> "Expect".equalsIgnoreCase(args[0].toString()) ? expect : null;
+                  default -> throw new UnsupportedOperationException(method.getName());
+                });
   }
 
   private static HttpServerRequest request(String uri) {
@@ -35,13 +40,16 @@ class RequestGateTest {
   @Test
   void aWellFormedRequestGoesOn() {
     assertThat(RequestGate.refusal(request("/api/sales/42?x=%2F%2f"))).isNull();
-    assertThat(RequestGate.refusal(request(HttpVersion.HTTP_1_1, HOST, "/", "100-continue"))).isNull();
-    assertThat(RequestGate.refusal(request(HttpVersion.HTTP_1_1, HOST, "/", " 100-Continue "))).isNull();
+    assertThat(RequestGate.refusal(request(HttpVersion.HTTP_1_1, HOST, "/", "100-continue")))
+        .isNull();
+    assertThat(RequestGate.refusal(request(HttpVersion.HTTP_1_1, HOST, "/", " 100-Continue ")))
+        .isNull();
   }
 
   @Test
   void http11WithoutAHostIsRefusedButHttp10NeedsNone() {
-    assertThat(RequestGate.refusal(request(HttpVersion.HTTP_1_1, null, "/", null))).contains("Host header");
+    assertThat(RequestGate.refusal(request(HttpVersion.HTTP_1_1, null, "/", null)))
+        .contains("Host header");
     assertThat(RequestGate.refusal(request(HttpVersion.HTTP_1_0, null, "/", null))).isNull();
   }
 
@@ -54,7 +62,8 @@ class RequestGateTest {
   @Test
   void anExpectationOtherThan100ContinueIsRefusedAsSuch() {
     assertThat(RequestGate.refusal(request(HttpVersion.HTTP_1_1, HOST, "/", "200-ok")))
-        .as("starts with Expect: answered 417, not 400").startsWith("Expect");
+        .as("starts with Expect: answered 417, not 400")
+        .startsWith("Expect");
   }
 
   @Test

@@ -27,9 +27,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The server as it runs in production (its own process, the packaged logging configuration):
- * every line it writes is one JSON object, and a request's id (the caller's X-Request-Id, or a
- * new one) comes back in the header, in each problem+json and in the request's log lines.
+ * The server as it runs in production (its own process, the packaged logging configuration): every
+ * line it writes is one JSON object, and a request's id (the caller's X-Request-Id, or a new one)
+ * comes back in the header, in each problem+json and in the request's log lines.
  */
 class StructuredLogsTest {
 
@@ -46,15 +46,28 @@ class StructuredLogsTest {
     client = WebClient.create(vertx);
     port = ServerProcess.freePort();
     TestStores stores = TestStores.get();
-    server = ServerProcess.start(Map.of(
-        "FLASHSALE_CONFIG", "/nonexistent",
-        "FLASHSALE_HTTP_PORT", Integer.toString(port),
-        "FLASHSALE_HTTP_INSTANCES", "1",
-        "FLASHSALE_REDIS_URL", stores.redisUrl(),
-        "FLASHSALE_PG_URL", stores.freshDatabase(),
-        "FLASHSALE_JWT_SECRET", TestServer.JWT_SECRET,
-        "FLASHSALE_LOG_FORMAT", "json",
-        "FLASHSALE_HTTP_ACCESS_LOG", "true"), LOG, "-Xmx256m", "-XX:TieredStopAtLevel=1");
+    server =
+        ServerProcess.start(
+            Map.of(
+                "FLASHSALE_CONFIG",
+                "/nonexistent",
+                "FLASHSALE_HTTP_PORT",
+                Integer.toString(port),
+                "FLASHSALE_HTTP_INSTANCES",
+                "1",
+                "FLASHSALE_REDIS_URL",
+                stores.redisUrl(),
+                "FLASHSALE_PG_URL",
+                stores.freshDatabase(),
+                "FLASHSALE_JWT_SECRET",
+                TestServer.JWT_SECRET,
+                "FLASHSALE_LOG_FORMAT",
+                "json",
+                "FLASHSALE_HTTP_ACCESS_LOG",
+                "true"),
+            LOG,
+            "-Xmx256m",
+            "-XX:TieredStopAtLevel=1");
     ServerProcess.awaitReady(client, port);
   }
 
@@ -69,20 +82,30 @@ class StructuredLogsTest {
 
   @Test
   void theCallersRequestIdComesBackInTheHeaderTheProblemAndTheLogLines() {
-    String token = Tokens.hs256(TestServer.JWT_SECRET, new JsonObject().put("sub", "log-reader")
-        .put("exp", System.currentTimeMillis() / 1000 + 600));
+    String token =
+        Tokens.hs256(
+            TestServer.JWT_SECRET,
+            new JsonObject()
+                .put("sub", "log-reader")
+                .put("exp", System.currentTimeMillis() / 1000 + 600));
     String path = "/api/sales/" + UUID.randomUUID() + "/purchase";
-    HttpResponse<Buffer> refused = Await.result(client.post(port, "127.0.0.1", path)
-        .putHeader("X-Request-Id", "edge-7f3a.42")
-        .bearerTokenAuthentication(token)
-        .sendJsonObject(new JsonObject().put("quantity", 1)));
+    HttpResponse<Buffer> refused =
+        Await.result(
+            client
+                .post(port, "127.0.0.1", path)
+                .putHeader("X-Request-Id", "edge-7f3a.42")
+                .bearerTokenAuthentication(token)
+                .sendJsonObject(new JsonObject().put("quantity", 1)));
     assertThat(refused.statusCode()).isEqualTo(404);
     assertThat(refused.getHeader("X-Request-Id")).isEqualTo("edge-7f3a.42");
     assertThat(refused.bodyAsJsonObject().getString("requestId")).isEqualTo("edge-7f3a.42");
 
     // The access log line is written when the answer is sent, on the request's context.
-    JsonObject line = Poll.until(() -> linesOf("edge-7f3a.42").stream().findFirst().orElse(null),
-        found -> found != null, Duration.ofSeconds(10));
+    JsonObject line =
+        Poll.until(
+            () -> linesOf("edge-7f3a.42").stream().findFirst().orElse(null),
+            found -> found != null,
+            Duration.ofSeconds(10));
     assertThat(line.getString("message")).contains(path).contains("404");
     assertThat(line.getString("level")).isEqualTo("WARN");
     assertThat(line.getString("time")).isNotBlank();

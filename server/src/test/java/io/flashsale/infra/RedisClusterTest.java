@@ -41,9 +41,9 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * The engine on a real three-master Redis Cluster ({@code redis.mode=cluster}, three seed URLs):
- * every script call must land on the master of its sale's slot with all its keys in that slot,
- * and different sales live on different masters. The verdicts come from PostgreSQL and from each
- * master read directly, not from what the API answered.
+ * every script call must land on the master of its sale's slot with all its keys in that slot, and
+ * different sales live on different masters. The verdicts come from PostgreSQL and from each master
+ * read directly, not from what the API answered.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RedisClusterTest {
@@ -54,15 +54,24 @@ class RedisClusterTest {
 
   @BeforeAll
   static void start() throws Exception {
-    assumeTrue(LocalRedisCluster.available(),
-        "Redis Cluster tests need " + LocalRedisCluster.SERVER + " and " + LocalRedisCluster.CLI + "; not found, skipped");
+    assumeTrue(
+        LocalRedisCluster.available(),
+        "Redis Cluster tests need "
+            + LocalRedisCluster.SERVER
+            + " and "
+            + LocalRedisCluster.CLI
+            + "; not found, skipped");
     cluster = LocalRedisCluster.start(3);
     vertx = Vertx.vertx();
-    server = Await.result(TestServer.start(vertx, Map.of(
-        "FLASHSALE_REDIS_MODE", "cluster",
-        "FLASHSALE_REDIS_URL", cluster.seedUrls(),
-        "FLASHSALE_LIFECYCLE_TICK_MS", "200",
-        "FLASHSALE_CHECKOUT_SWEEP_MS", "200")));
+    server =
+        Await.result(
+            TestServer.start(
+                vertx,
+                Map.of(
+                    "FLASHSALE_REDIS_MODE", "cluster",
+                    "FLASHSALE_REDIS_URL", cluster.seedUrls(),
+                    "FLASHSALE_LIFECYCLE_TICK_MS", "200",
+                    "FLASHSALE_CHECKOUT_SWEEP_MS", "200")));
   }
 
   @AfterAll
@@ -102,14 +111,22 @@ class RedisClusterTest {
     for (Future<HttpResponse<Buffer>> reply : inFlight) {
       assertThat(reply.succeeded()).as("request completed: %s", reply.cause()).isTrue();
       HttpResponse<Buffer> response = reply.result();
-      replies.merge(response.statusCode() == 201 ? "201"
-          : response.statusCode() + " " + response.bodyAsJsonObject().getString("code"), 1, Integer::sum);
+      replies.merge(
+          response.statusCode() == 201
+              ? "201"
+              : response.statusCode() + " " + response.bodyAsJsonObject().getString("code"),
+          1,
+          Integer::sum);
     }
 
     assertThat(replies).containsEntry("201", 500);
-    assertThat(replies.keySet()).as("every other reply is a 409 with the right code: %s", replies)
-        .allMatch(outcome -> outcome.equals("201") || outcome.equals("409 SOLD_OUT")
-            || outcome.equals("409 ALREADY_PURCHASED"));
+    assertThat(replies.keySet())
+        .as("every other reply is a 409 with the right code: %s", replies)
+        .allMatch(
+            outcome ->
+                outcome.equals("201")
+                    || outcome.equals("409 SOLD_OUT")
+                    || outcome.equals("409 ALREADY_PURCHASED"));
     try (Connection db = server.database()) {
       SaleFigures figures = Invariants.assertNoOversell(db, saleId);
       assertThat(figures.quantitySold()).isEqualTo(500);
@@ -119,10 +136,18 @@ class RedisClusterTest {
     // state is where Redis Cluster says it is, and the gate left nothing in flight.
     SaleKeys keys = new SaleKeys(saleId);
     int node = cluster.nodeOf(keys.stock());
-    assertThat(cluster.command(node, "GET", keys.stock())).as("Redis stock on its master").isEqualTo("0");
-    assertThat(cluster.command(node, "HLEN", keys.buyers())).as("one buyer entry per unit").isEqualTo("500");
-    assertThat(cluster.command(node, "HLEN", keys.inflight())).as("every take confirmed").isEqualTo("0");
-    assertThat(Await.result(server.services().stockGate().stock(saleId))).as("Redis stock via the client").isZero();
+    assertThat(cluster.command(node, "GET", keys.stock()))
+        .as("Redis stock on its master")
+        .isEqualTo("0");
+    assertThat(cluster.command(node, "HLEN", keys.buyers()))
+        .as("one buyer entry per unit")
+        .isEqualTo("500");
+    assertThat(cluster.command(node, "HLEN", keys.inflight()))
+        .as("every take confirmed")
+        .isEqualTo("0");
+    assertThat(Await.result(server.services().stockGate().stock(saleId)))
+        .as("Redis stock via the client")
+        .isZero();
     assertOnlyExpectedRedisErrors();
   }
 
@@ -135,19 +160,36 @@ class RedisClusterTest {
     Map<Integer, String> saleOnMaster = new LinkedHashMap<>();
     int created = 0;
     while (saleOnMaster.size() < cluster.ports().size() && created < 60) {
-      String saleId = Await.result(server.createSale(UNITS, new JsonObject()
-          .put("waitingRoom", true).put("admissionRatePerSecond", 500)
-          .put("startTime", start.toString()))).getString("saleId");
+      String saleId =
+          Await.result(
+                  server.createSale(
+                      UNITS,
+                      new JsonObject()
+                          .put("waitingRoom", true)
+                          .put("admissionRatePerSecond", 500)
+                          .put("startTime", start.toString())))
+              .getString("saleId");
       created++;
       saleOnMaster.putIfAbsent(cluster.nodeOf(new SaleKeys(saleId).stock()), saleId);
     }
-    assertThat(saleOnMaster.keySet()).as("after %d sales, every master owns one", created)
+    assertThat(saleOnMaster.keySet())
+        .as("after %d sales, every master owns one", created)
         .containsExactlyInAnyOrderElementsOf(cluster.ports());
     for (Map.Entry<Integer, String> sale : saleOnMaster.entrySet()) {
       SaleKeys keys = new SaleKeys(sale.getValue());
-      for (String key : List.of(keys.stock(), keys.line(), keys.tickets(), keys.sequence(), keys.bucket(),
-          keys.inflight(), keys.payments(), keys.preauthQueue())) {
-        assertThat(cluster.nodeOf(key)).as("%s shares its sale's slot", key).isEqualTo(sale.getKey());
+      for (String key :
+          List.of(
+              keys.stock(),
+              keys.line(),
+              keys.tickets(),
+              keys.sequence(),
+              keys.bucket(),
+              keys.inflight(),
+              keys.payments(),
+              keys.preauthQueue())) {
+        assertThat(cluster.nodeOf(key))
+            .as("%s shares its sale's slot", key)
+            .isEqualTo(sale.getKey());
       }
     }
 
@@ -155,19 +197,26 @@ class RedisClusterTest {
     List<Future<HttpResponse<Buffer>>> joins = new ArrayList<>();
     for (String saleId : saleOnMaster.values()) {
       for (int i = 0; i < BUYERS; i++) {
-        joins.add(server.client().post("/api/sales/" + saleId + "/queue")
-            .bearerTokenAuthentication(server.token(buyer(saleId, i)))
-            .sendJsonObject(new JsonObject().put("quantity", 1).put("paymentMethodId", "pm_card_visa")));
+        joins.add(
+            server
+                .client()
+                .post("/api/sales/" + saleId + "/queue")
+                .bearerTokenAuthentication(server.token(buyer(saleId, i)))
+                .sendJsonObject(
+                    new JsonObject().put("quantity", 1).put("paymentMethodId", "pm_card_visa")));
       }
     }
     Await.result(Future.join(joins), Duration.ofMinutes(2));
-    assertThat(joins).allMatch(join -> join.succeeded() && join.result().statusCode() == 202,
-        "every join answered 202");
+    assertThat(joins)
+        .allMatch(
+            join -> join.succeeded() && join.result().statusCode() == 202,
+            "every join answered 202");
 
     // Winners check out as soon as they hold a reservation, until every unit of every sale is paid.
     Set<String> attempted = new HashSet<>();
     for (String saleId : saleOnMaster.values()) {
-      Poll.until(() -> checkOutHolds(saleId, attempted), paid -> paid == UNITS, Duration.ofSeconds(40));
+      Poll.until(
+          () -> checkOutHolds(saleId, attempted), paid -> paid == UNITS, Duration.ofSeconds(40));
     }
 
     for (Map.Entry<Integer, String> sale : saleOnMaster.entrySet()) {
@@ -178,25 +227,41 @@ class RedisClusterTest {
         SaleFigures figures = Invariants.assertNoOversell(db, saleId);
         assertThat(figures.quantitySold()).as("I3 for %s", saleId).isEqualTo(UNITS);
         assertThat(figures.status()).isEqualTo("SOLD_OUT");
-        assertThat(Invariants.count(db, "SELECT count(*) FROM sale_orders WHERE sale_id = ? AND status = 'PAID'",
-            UUID.fromString(saleId))).isEqualTo(UNITS);
+        assertThat(
+                Invariants.count(
+                    db,
+                    "SELECT count(*) FROM sale_orders WHERE sale_id = ? AND status = 'PAID'",
+                    UUID.fromString(saleId)))
+            .isEqualTo(UNITS);
       }
       // Each script's effect, read from the master that owns the sale (no redirects followed):
       // join_queue numbered every buyer, seal_prequeue emptied the pre-queue, admit moved the
       // cursor and took the stock, the pre-authorisation scripts recorded the cards.
-      assertThat(cluster.command(node, "HLEN", keys.tickets())).as("tickets").isEqualTo(Integer.toString(BUYERS));
-      assertThat(cluster.command(node, "GET", keys.sequence())).as("queue numbers").isEqualTo(Integer.toString(BUYERS));
-      assertThat(cluster.command(node, "SCARD", keys.prequeue())).as("pre-queue drained").isEqualTo("0");
+      assertThat(cluster.command(node, "HLEN", keys.tickets()))
+          .as("tickets")
+          .isEqualTo(Integer.toString(BUYERS));
+      assertThat(cluster.command(node, "GET", keys.sequence()))
+          .as("queue numbers")
+          .isEqualTo(Integer.toString(BUYERS));
+      assertThat(cluster.command(node, "SCARD", keys.prequeue()))
+          .as("pre-queue drained")
+          .isEqualTo("0");
       assertThat(cluster.command(node, "GET", keys.stock())).as("Redis stock").isEqualTo("0");
-      assertThat(Long.parseLong(cluster.command(node, "GET", keys.cursor()))).as("admission cursor")
+      assertThat(Long.parseLong(cluster.command(node, "GET", keys.cursor())))
+          .as("admission cursor")
           .isGreaterThanOrEqualTo(UNITS);
-      assertThat(Long.parseLong(cluster.command(node, "HLEN", keys.payments()))).as("pre-authorisations recorded")
+      assertThat(Long.parseLong(cluster.command(node, "HLEN", keys.payments())))
+          .as("pre-authorisations recorded")
           .isGreaterThanOrEqualTo(UNITS);
-      assertThat(cluster.command(node, "HLEN", keys.inflight())).as("nothing left in flight").isEqualTo("0");
+      assertThat(cluster.command(node, "HLEN", keys.inflight()))
+          .as("nothing left in flight")
+          .isEqualTo("0");
 
       JsonObject report = Await.result(server.report(saleId));
-      assertThat(report.getJsonObject("invariants")).as("report of %s", saleId).isEqualTo(new JsonObject()
-          .put("I1", true).put("I2", true).put("I3", true).put("I4", true));
+      assertThat(report.getJsonObject("invariants"))
+          .as("report of %s", saleId)
+          .isEqualTo(
+              new JsonObject().put("I1", true).put("I2", true).put("I3", true).put("I4", true));
       assertThat(report.getJsonObject("fairness").getBoolean("winnersAreHeadOfLine")).isTrue();
 
       // queue_status.lua: winners are PAID, everyone else is told sold out (and kept waitlisted).
@@ -206,8 +271,10 @@ class RedisClusterTest {
       }
       Await.result(Future.join(answers), Duration.ofMinutes(1));
       Map<String, Integer> states = new TreeMap<>();
-      answers.forEach(a -> states.merge(a.result().bodyAsJsonObject().getString("state"), 1, Integer::sum));
-      assertThat(states).as("final answers of %s", saleId)
+      answers.forEach(
+          a -> states.merge(a.result().bodyAsJsonObject().getString("state"), 1, Integer::sum));
+      assertThat(states)
+          .as("final answers of %s", saleId)
           .isEqualTo(Map.of("PAID", UNITS, "SOLD_OUT", BUYERS - UNITS));
     }
 
@@ -216,7 +283,9 @@ class RedisClusterTest {
     for (int port : cluster.ports()) {
       scriptCalls.put(port, commandCalls(port, "evalsha") + commandCalls(port, "eval"));
     }
-    assertThat(scriptCalls).as("script calls per master").allSatisfy((port, calls) -> assertThat(calls).isPositive());
+    assertThat(scriptCalls)
+        .as("script calls per master")
+        .allSatisfy((port, calls) -> assertThat(calls).isPositive());
     assertOnlyExpectedRedisErrors();
   }
 
@@ -230,8 +299,7 @@ class RedisClusterTest {
       SaleKeys keys = new SaleKeys(UUID.randomUUID().toString());
       saleOnMaster.putIfAbsent(cluster.nodeOf(keys.stock()), keys);
     }
-    Redis redis = Redis.createClient(vertx,
-        Stores.redisOptions(cluster.seedUrls(), "cluster", 4));
+    Redis redis = Redis.createClient(vertx, Stores.redisOptions(cluster.seedUrls(), "cluster", 4));
     try {
       LuaScript pulse = LuaScript.fromResource("sale_pulse");
       for (int round = 0; round < 5; round++) {
@@ -240,11 +308,18 @@ class RedisClusterTest {
         }
         Await.result(pulse.load(redis));
         for (SaleKeys keys : saleOnMaster.values()) {
-          ScriptReply reply = ScriptReply.of(Await.result(pulse.run(redis,
-              List.of(keys.cursor(), keys.stock(), keys.sealed(), keys.departures()), List.of("0", "10"))));
+          ScriptReply reply =
+              ScriptReply.of(
+                  Await.result(
+                      pulse.run(
+                          redis,
+                          List.of(keys.cursor(), keys.stock(), keys.sealed(), keys.departures()),
+                          List.of("0", "10"))));
           assertThat(reply.string()).isEqualTo("OK");
           assertThat(reply.number()).as("nobody admitted in a sale that does not exist").isZero();
-          assertThat(reply.number()).as("no stock loaded for a sale that does not exist").isEqualTo(-1);
+          assertThat(reply.number())
+              .as("no stock loaded for a sale that does not exist")
+              .isEqualTo(-1);
         }
       }
     } finally {
@@ -272,17 +347,22 @@ class RedisClusterTest {
     String otherEpoch = cluster.command(masters.get(1), "GET", otherKeys.epoch());
 
     for (int i = 0; i < 20; i++) {
-      assertThat(Await.result(server.purchase(saleId, "early-" + i, 1)).statusCode()).isEqualTo(201);
+      assertThat(Await.result(server.purchase(saleId, "early-" + i, 1)).statusCode())
+          .isEqualTo(201);
     }
     // What a master restarted without persistence looks like: no keys and no cached scripts.
     assertThat(cluster.command(wiped, "FLUSHALL")).isEqualTo("OK");
     assertThat(cluster.command(wiped, "SCRIPT", "FLUSH")).isEqualTo("OK");
 
-    Poll.until(() -> cluster.command(wiped, "EXISTS", keys.epoch()), "1"::equals, Duration.ofSeconds(20));
-    assertThat(cluster.command(wiped, "GET", keys.stock())).as("stock rebuilt from PostgreSQL").isEqualTo("30");
+    Poll.until(
+        () -> cluster.command(wiped, "EXISTS", keys.epoch()), "1"::equals, Duration.ofSeconds(20));
+    assertThat(cluster.command(wiped, "GET", keys.stock()))
+        .as("stock rebuilt from PostgreSQL")
+        .isEqualTo("30");
     assertThat(cluster.command(wiped, "HLEN", keys.buyers())).as("buyers rebuilt").isEqualTo("20");
     assertThat(cluster.command(masters.get(1), "GET", otherKeys.epoch()))
-        .as("the sale on the other master was not rebuilt").isEqualTo(otherEpoch);
+        .as("the sale on the other master was not rebuilt")
+        .isEqualTo(otherEpoch);
 
     // The early buyers try again among 200 new ones: the rebuilt buyer list still refuses them.
     List<String> attempts = new ArrayList<>();
@@ -300,11 +380,18 @@ class RedisClusterTest {
     for (int i = 0; i < attempts.size(); i++) {
       HttpResponse<Buffer> response = inFlight.get(i).result();
       String who = attempts.get(i).startsWith("early-") ? "early " : "late ";
-      replies.merge(who + (response.statusCode() == 201 ? "201"
-          : response.statusCode() + " " + response.bodyAsJsonObject().getString("code")), 1, Integer::sum);
+      replies.merge(
+          who
+              + (response.statusCode() == 201
+                  ? "201"
+                  : response.statusCode() + " " + response.bodyAsJsonObject().getString("code")),
+          1,
+          Integer::sum);
     }
-    assertThat(replies).as("replies").isEqualTo(Map.of(
-        "early 409 ALREADY_PURCHASED", 20, "late 201", 30, "late 409 SOLD_OUT", 170));
+    assertThat(replies)
+        .as("replies")
+        .isEqualTo(
+            Map.of("early 409 ALREADY_PURCHASED", 20, "late 201", 30, "late 409 SOLD_OUT", 170));
     try (Connection db = server.database()) {
       assertThat(Invariants.assertNoOversell(db, saleId).quantitySold()).isEqualTo(50);
     }
@@ -322,23 +409,35 @@ class RedisClusterTest {
   /** Checks out every reservation not tried yet; answers how many orders of the sale are paid. */
   private static int checkOutHolds(String saleId, Set<String> attempted) {
     try (Connection db = server.database();
-         ResultSet held = Sql.query(db, "SELECT order_id, user_id FROM sale_orders WHERE sale_id = ?"
-             + " AND status = 'RESERVED'", UUID.fromString(saleId))) {
+        ResultSet held =
+            Sql.query(
+                db,
+                "SELECT order_id, user_id FROM sale_orders WHERE sale_id = ?"
+                    + " AND status = 'RESERVED'",
+                UUID.fromString(saleId))) {
       List<Future<HttpResponse<Buffer>>> checkouts = new ArrayList<>();
       while (held.next()) {
         String orderId = held.getString("order_id");
         if (attempted.add(orderId)) {
-          checkouts.add(server.client().post("/api/orders/" + orderId + "/checkout")
-              .bearerTokenAuthentication(server.token(held.getString("user_id"))).send());
+          checkouts.add(
+              server
+                  .client()
+                  .post("/api/orders/" + orderId + "/checkout")
+                  .bearerTokenAuthentication(server.token(held.getString("user_id")))
+                  .send());
         }
       }
       Await.result(Future.join(checkouts));
       for (Future<HttpResponse<Buffer>> checkout : checkouts) {
         assertThat(checkout.succeeded() && checkout.result().statusCode() == 200)
-            .as("checkout answered 200: %s", checkout.succeeded() ? checkout.result().bodyAsString() : checkout.cause())
+            .as(
+                "checkout answered 200: %s",
+                checkout.succeeded() ? checkout.result().bodyAsString() : checkout.cause())
             .isTrue();
       }
-      return Invariants.count(db, "SELECT count(*) FROM sale_orders WHERE sale_id = ? AND status = 'PAID'",
+      return Invariants.count(
+          db,
+          "SELECT count(*) FROM sale_orders WHERE sale_id = ? AND status = 'PAID'",
           UUID.fromString(saleId));
     } catch (SQLException e) {
       throw new AssertionError(e);
@@ -347,7 +446,9 @@ class RedisClusterTest {
 
   /** Calls of one command on one master, from INFO commandstats. */
   private static long commandCalls(int port, String command) {
-    return cluster.command(port, "INFO", "commandstats").lines()
+    return cluster
+        .command(port, "INFO", "commandstats")
+        .lines()
         .filter(line -> line.startsWith("cmdstat_" + command + ":"))
         .findFirst()
         .map(line -> Long.parseLong(line.replaceAll("^cmdstat_[a-z]+:calls=(\\d+),.*", "$1")))
@@ -361,10 +462,13 @@ class RedisClusterTest {
    */
   private static void assertOnlyExpectedRedisErrors() {
     for (int port : cluster.ports()) {
-      List<String> errors = cluster.command(port, "INFO", "errorstats").lines()
-          .filter(line -> line.startsWith("errorstat_"))
-          .filter(line -> !line.startsWith("errorstat_NOSCRIPT:"))
-          .toList();
+      List<String> errors =
+          cluster
+              .command(port, "INFO", "errorstats")
+              .lines()
+              .filter(line -> line.startsWith("errorstat_"))
+              .filter(line -> !line.startsWith("errorstat_NOSCRIPT:"))
+              .toList();
       assertThat(errors).as("errors answered by master %d", port).isEmpty();
     }
   }

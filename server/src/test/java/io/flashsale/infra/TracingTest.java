@@ -28,9 +28,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Tracing as configured in production: the engine exports over OTLP/HTTP to a collector (here a
- * receiver the test runs, decoding the protobuf the real exporter sends). A request's server
- * span continues the caller's trace, and the Redis and SQL calls made for it are client spans in
- * the same trace.
+ * receiver the test runs, decoding the protobuf the real exporter sends). A request's server span
+ * continues the caller's trace, and the Redis and SQL calls made for it are client spans in the
+ * same trace.
  */
 class TracingTest {
 
@@ -46,22 +46,47 @@ class TracingTest {
   @BeforeAll
   static void start() {
     collectorVertx = Vertx.vertx();
-    collector = Await.result(collectorVertx.createHttpServer().requestHandler(request -> request.body().onSuccess(body -> {
-      try {
-        ExportTraceServiceRequest export = ExportTraceServiceRequest.parseFrom(body.getBytes());
-        export.getResourceSpansList().forEach(resource -> resource.getScopeSpansList()
-            .forEach(scope -> received.addAll(scope.getSpansList())));
-        request.response().putHeader("Content-Type", "application/x-protobuf")
-            .end(Buffer.buffer(ExportTraceServiceResponse.getDefaultInstance().toByteArray()));
-      } catch (Exception e) {
-        request.response().setStatusCode(400).end();
-      }
-    })).listen(0, "127.0.0.1"));
+    collector =
+        Await.result(
+            collectorVertx
+                .createHttpServer()
+                .requestHandler(
+                    request ->
+                        request
+                            .body()
+                            .onSuccess(
+                                body -> {
+                                  try {
+                                    ExportTraceServiceRequest export =
+                                        ExportTraceServiceRequest.parseFrom(body.getBytes());
+                                    export
+                                        .getResourceSpansList()
+                                        .forEach(
+                                            resource ->
+                                                resource
+                                                    .getScopeSpansList()
+                                                    .forEach(
+                                                        scope ->
+                                                            received.addAll(scope.getSpansList())));
+                                    request
+                                        .response()
+                                        .putHeader("Content-Type", "application/x-protobuf")
+                                        .end(
+                                            Buffer.buffer(
+                                                ExportTraceServiceResponse.getDefaultInstance()
+                                                    .toByteArray()));
+                                  } catch (Exception e) {
+                                    request.response().setStatusCode(400).end();
+                                  }
+                                }))
+                .listen(0, "127.0.0.1"));
 
-    Map<String, String> tracing = Map.of(
-        "FLASHSALE_CONFIG", "/nonexistent",
-        "FLASHSALE_TRACING_OTLP_ENDPOINT", "http://127.0.0.1:" + collector.actualPort() + "/v1/traces",
-        "FLASHSALE_TRACING_SAMPLE_RATIO", "1.0");
+    Map<String, String> tracing =
+        Map.of(
+            "FLASHSALE_CONFIG", "/nonexistent",
+            "FLASHSALE_TRACING_OTLP_ENDPOINT",
+                "http://127.0.0.1:" + collector.actualPort() + "/v1/traces",
+            "FLASHSALE_TRACING_SAMPLE_RATIO", "1.0");
     sdk = Tracing.sdk(AppConfig.load(tracing).tracing());
     VertxOptions options = new VertxOptions();
     vertx = Tracing.install(Vertx.builder(), options, sdk).with(options).build();
@@ -82,54 +107,89 @@ class TracingTest {
     assertThat(bought.statusCode()).isEqualTo(201);
     String orderId = bought.bodyAsJsonObject().getString("orderId");
 
-    HttpResponse<Buffer> order = Await.result(server.client().get("/api/orders/" + orderId)
-        .bearerTokenAuthentication(server.token("traced-buyer"))
-        .putHeader("traceparent", "00-" + CALLER_TRACE + "-00f067aa0ba902b7-01")
-        .send());
+    HttpResponse<Buffer> order =
+        Await.result(
+            server
+                .client()
+                .get("/api/orders/" + orderId)
+                .bearerTokenAuthentication(server.token("traced-buyer"))
+                .putHeader("traceparent", "00-" + CALLER_TRACE + "-00f067aa0ba902b7-01")
+                .send());
     assertThat(order.statusCode()).isEqualTo(200);
 
-    String queued = Await.result(server.createSale(5, new JsonObject().put("waitingRoom", true)
-        .put("admissionRatePerSecond", 1))).getString("saleId");
+    String queued =
+        Await.result(
+                server.createSale(
+                    5, new JsonObject().put("waitingRoom", true).put("admissionRatePerSecond", 1)))
+            .getString("saleId");
     assertThat(Await.result(server.join(queued, "traced-joiner", 1)).statusCode()).isEqualTo(202);
-    assertThat(Await.result(server.queueStatus(queued, "traced-joiner")).statusCode()).isEqualTo(200);
+    assertThat(Await.result(server.queueStatus(queued, "traced-joiner")).statusCode())
+        .isEqualTo(200);
 
-    assertThat(sdk.getSdkTracerProvider().forceFlush().join(10, TimeUnit.SECONDS).isSuccess()).isTrue();
+    assertThat(sdk.getSdkTracerProvider().forceFlush().join(10, TimeUnit.SECONDS).isSuccess())
+        .isTrue();
 
     List<Span> callers = spansOf(CALLER_TRACE);
-    assertThat(callers).as("spans in the caller's trace: %s", describe(callers))
-        .anySatisfy(span -> {
-          assertThat(span.getKind()).isEqualTo(Span.SpanKind.SPAN_KIND_SERVER);
-          assertThat(attribute(span, "url.path") + attribute(span, "http.url")).contains("/api/orders/" + orderId);
-        })
-        .anySatisfy(span -> {
-          assertThat(span.getKind()).isEqualTo(Span.SpanKind.SPAN_KIND_CLIENT);
-          assertThat(attribute(span, "db.system")).isEqualTo("postgresql");
-        });
+    assertThat(callers)
+        .as("spans in the caller's trace: %s", describe(callers))
+        .anySatisfy(
+            span -> {
+              assertThat(span.getKind()).isEqualTo(Span.SpanKind.SPAN_KIND_SERVER);
+              assertThat(attribute(span, "url.path") + attribute(span, "http.url"))
+                  .contains("/api/orders/" + orderId);
+            })
+        .anySatisfy(
+            span -> {
+              assertThat(span.getKind()).isEqualTo(Span.SpanKind.SPAN_KIND_CLIENT);
+              assertThat(attribute(span, "db.system")).isEqualTo("postgresql");
+            });
 
-    Span status = received.stream()
-        .filter(span -> span.getKind() == Span.SpanKind.SPAN_KIND_SERVER)
-        .filter(span -> (attribute(span, "url.path") + attribute(span, "http.url")).contains("/queue/me"))
-        .findFirst().orElseThrow(() -> new AssertionError("no server span for queue/me in " + describe(received)));
+    Span status =
+        received.stream()
+            .filter(span -> span.getKind() == Span.SpanKind.SPAN_KIND_SERVER)
+            .filter(
+                span ->
+                    (attribute(span, "url.path") + attribute(span, "http.url"))
+                        .contains("/queue/me"))
+            .findFirst()
+            .orElseThrow(
+                () -> new AssertionError("no server span for queue/me in " + describe(received)));
     List<Span> statusTrace = spansOf(HexFormat.of().formatHex(status.getTraceId().toByteArray()));
-    assertThat(statusTrace).as("the queue status's trace: %s", describe(statusTrace)).anySatisfy(span -> {
-      assertThat(span.getKind()).isEqualTo(Span.SpanKind.SPAN_KIND_CLIENT);
-      assertThat(attribute(span, "db.system")).isEqualTo("redis");
-    });
+    assertThat(statusTrace)
+        .as("the queue status's trace: %s", describe(statusTrace))
+        .anySatisfy(
+            span -> {
+              assertThat(span.getKind()).isEqualTo(Span.SpanKind.SPAN_KIND_CLIENT);
+              assertThat(attribute(span, "db.system")).isEqualTo("redis");
+            });
   }
 
   private static List<Span> spansOf(String traceId) {
-    return received.stream().filter(span -> HexFormat.of().formatHex(span.getTraceId().toByteArray()).equals(traceId))
+    return received.stream()
+        .filter(span -> HexFormat.of().formatHex(span.getTraceId().toByteArray()).equals(traceId))
         .toList();
   }
 
   private static String attribute(Span span, String key) {
-    return span.getAttributesList().stream().filter(kv -> kv.getKey().equals(key)).map(KeyValue::getValue)
-        .map(value -> value.getStringValue()).findFirst().orElse("");
+    return span.getAttributesList().stream()
+        .filter(kv -> kv.getKey().equals(key))
+        .map(KeyValue::getValue)
+        .map(value -> value.getStringValue())
+        .findFirst()
+        .orElse("");
   }
 
   private static String describe(List<Span> spans) {
-    return spans.stream().map(span -> span.getKind() + " " + span.getName() + " " + span.getAttributesList().stream()
-        .map(kv -> kv.getKey() + "=" + kv.getValue().getStringValue()).collect(Collectors.joining(",")))
+    return spans.stream()
+        .map(
+            span ->
+                span.getKind()
+                    + " "
+                    + span.getName()
+                    + " "
+                    + span.getAttributesList().stream()
+                        .map(kv -> kv.getKey() + "=" + kv.getValue().getStringValue())
+                        .collect(Collectors.joining(",")))
         .collect(Collectors.joining("\n"));
   }
 }

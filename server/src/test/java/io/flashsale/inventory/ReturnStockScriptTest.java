@@ -36,7 +36,11 @@ class ReturnStockScriptTest {
   /** What take_stock.lua leaves after {@code user} took {@code quantity} for {@code orderId}. */
   private void taken(String user, int quantity, String orderId) {
     send(Command.HINCRBY, keys.buyers(), user, quantity);
-    send(Command.HSET, keys.inflight(), orderId, new InFlight(user, quantity, 1_700_000_000_000L).encode());
+    send(
+        Command.HSET,
+        keys.inflight(),
+        orderId,
+        new InFlight(user, quantity, 1_700_000_000_000L).encode());
   }
 
   @Test
@@ -44,7 +48,8 @@ class ReturnStockScriptTest {
     send(Command.SET, keys.stock(), 3);
     taken("ann", 2, "order-1");
 
-    assertThat(giveBack(new Return("ann", 2, "order-1"))).containsExactly(new Returned(Outcome.RETURNED, 5));
+    assertThat(giveBack(new Return("ann", 2, "order-1")))
+        .containsExactly(new Returned(Outcome.RETURNED, 5));
 
     assertThat(get(keys.stock())).isEqualTo("5");
     assertThat(hget(keys.inflight(), "order-1")).isNull();
@@ -57,7 +62,8 @@ class ReturnStockScriptTest {
     taken("ann", 2, "order-1");
     giveBack(new Return("ann", 2, "order-1"));
 
-    assertThat(giveBack(new Return("ann", 2, "order-1"))).containsExactly(new Returned(Outcome.ALREADY_SETTLED, 0));
+    assertThat(giveBack(new Return("ann", 2, "order-1")))
+        .containsExactly(new Returned(Outcome.ALREADY_SETTLED, 0));
 
     assertThat(get(keys.stock())).isEqualTo("5");
   }
@@ -68,10 +74,13 @@ class ReturnStockScriptTest {
     taken("ann", 1, "order-1");
     taken("ann", 2, "order-2");
 
-    assertThat(giveBack(new Return("ann", 1, "order-1"))).containsExactly(new Returned(Outcome.RETURNED, 1));
+    assertThat(giveBack(new Return("ann", 1, "order-1")))
+        .containsExactly(new Returned(Outcome.RETURNED, 1));
 
     assertThat(hget(keys.buyers(), "ann")).isEqualTo("2");
-    assertThat(hget(keys.inflight(), "order-2")).as("another take of the same buyer stays in flight").isNotNull();
+    assertThat(hget(keys.inflight(), "order-2"))
+        .as("another take of the same buyer stays in flight")
+        .isNotNull();
   }
 
   @Test
@@ -79,7 +88,8 @@ class ReturnStockScriptTest {
     send(Command.SET, keys.stock(), 0);
     send(Command.HSET, keys.buyers(), "ann", 2);
 
-    assertThat(giveBack(new Return("ann", 2, ""))).containsExactly(new Returned(Outcome.RETURNED, 2));
+    assertThat(giveBack(new Return("ann", 2, "")))
+        .containsExactly(new Returned(Outcome.RETURNED, 2));
 
     assertThat(hget(keys.buyers(), "ann")).isNull();
   }
@@ -88,9 +98,12 @@ class ReturnStockScriptTest {
   void answersNotLoadedWhenTheCounterIsMissingAndInventsNoStock() {
     taken("ann", 2, "order-1");
 
-    assertThat(giveBack(new Return("ann", 2, "order-1"))).containsExactly(new Returned(Outcome.NOT_LOADED, 0));
+    assertThat(giveBack(new Return("ann", 2, "order-1")))
+        .containsExactly(new Returned(Outcome.NOT_LOADED, 0));
 
-    assertThat(TestRedis.exists(keys.stock())).as("the rebuild from the database counts these units").isFalse();
+    assertThat(TestRedis.exists(keys.stock()))
+        .as("the rebuild from the database counts these units")
+        .isFalse();
     assertThat(hget(keys.inflight(), "order-1")).as("the take is settled all the same").isNull();
     assertThat(hget(keys.buyers(), "ann")).isNull();
   }
@@ -101,11 +114,17 @@ class ReturnStockScriptTest {
     taken("ann", 1, "order-1");
     taken("bob", 2, "order-2");
 
-    List<Returned> returned = giveBack(new Return("ann", 1, "order-1"), new Return("ann", 1, "order-1"),
-        new Return("bob", 2, "order-2"));
+    List<Returned> returned =
+        giveBack(
+            new Return("ann", 1, "order-1"),
+            new Return("ann", 1, "order-1"),
+            new Return("bob", 2, "order-2"));
 
-    assertThat(returned).containsExactly(new Returned(Outcome.RETURNED, 4), new Returned(Outcome.ALREADY_SETTLED, 0),
-        new Returned(Outcome.RETURNED, 6));
+    assertThat(returned)
+        .containsExactly(
+            new Returned(Outcome.RETURNED, 4),
+            new Returned(Outcome.ALREADY_SETTLED, 0),
+            new Returned(Outcome.RETURNED, 6));
     assertThat(send(Command.HLEN, keys.buyers()).toInteger()).isZero();
   }
 }

@@ -3,8 +3,8 @@ package io.flashsale.inventory;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flashsale.antibot.RateLimits;
-import io.flashsale.inventory.StockGate.Outcome;
 import io.flashsale.infra.Stores;
+import io.flashsale.inventory.StockGate.Outcome;
 import io.flashsale.support.Await;
 import io.flashsale.support.TestStores;
 import io.vertx.core.Future;
@@ -29,7 +29,9 @@ class StockGateTest {
   @BeforeAll
   static void connect() {
     vertx = Vertx.vertx();
-    redis = Redis.createClient(vertx, Stores.redisOptions(TestStores.get().redisUrl(), "standalone", 4));
+    redis =
+        Redis.createClient(
+            vertx, Stores.redisOptions(TestStores.get().redisUrl(), "standalone", 4));
     gate = new StockGate(redis);
     Await.result(gate.loadScripts());
   }
@@ -56,7 +58,9 @@ class StockGateTest {
         taken += 1 + i % 3;
       }
     }
-    assertThat(takes).extracting(f -> f.result().outcome()).containsOnly(Outcome.TAKEN, Outcome.SOLD_OUT);
+    assertThat(takes)
+        .extracting(f -> f.result().outcome())
+        .containsOnly(Outcome.TAKEN, Outcome.SOLD_OUT);
     assertThat(takes).allMatch(f -> f.result().number() >= 0);
     int remaining = Await.result(gate.stock(saleId));
     assertThat(remaining + taken).as("nothing lost, nothing invented").isEqualTo(10);
@@ -67,15 +71,18 @@ class StockGateTest {
   void checksTheBuyersOwnCountBeforeTheStock() {
     String saleId = UUID.randomUUID().toString();
     Await.result(gate.loadIfAbsent(saleId, 5));
-    assertThat(Await.result(take(saleId, "ann", "", 2, 2, UUID.randomUUID().toString())).outcome()).isEqualTo(Outcome.TAKEN);
+    assertThat(Await.result(take(saleId, "ann", "", 2, 2, UUID.randomUUID().toString())).outcome())
+        .isEqualTo(Outcome.TAKEN);
 
-    StockGate.Take again = Await.result(take(saleId, "ann", "", 1, 2, UUID.randomUUID().toString()));
+    StockGate.Take again =
+        Await.result(take(saleId, "ann", "", 1, 2, UUID.randomUUID().toString()));
 
     assertThat(again).isEqualTo(new StockGate.Take(Outcome.LIMIT, 2, null));
     assertThat(Await.result(gate.stock(saleId))).isEqualTo(3);
     Await.result(giveBack(saleId, "ann", 2, ""));
     assertThat(Await.result(gate.stock(saleId))).isEqualTo(5);
-    assertThat(Await.result(take(saleId, "ann", "", 2, 2, UUID.randomUUID().toString())).outcome()).isEqualTo(Outcome.TAKEN);
+    assertThat(Await.result(take(saleId, "ann", "", 2, 2, UUID.randomUUID().toString())).outcome())
+        .isEqualTo(Outcome.TAKEN);
   }
 
   @Test
@@ -84,8 +91,10 @@ class StockGateTest {
     Await.result(gate.loadIfAbsent(saleId, 1));
     Await.result(redis.send(Request.cmd(Command.SCRIPT).arg("FLUSH")));
 
-    assertThat(Await.result(take(saleId, "bob", "", 1, 1, UUID.randomUUID().toString())).outcome()).isEqualTo(Outcome.TAKEN);
-    assertThat(Await.result(take(saleId, "cat", "", 1, 1, UUID.randomUUID().toString())).outcome()).isEqualTo(Outcome.SOLD_OUT);
+    assertThat(Await.result(take(saleId, "bob", "", 1, 1, UUID.randomUUID().toString())).outcome())
+        .isEqualTo(Outcome.TAKEN);
+    assertThat(Await.result(take(saleId, "cat", "", 1, 1, UUID.randomUUID().toString())).outcome())
+        .isEqualTo(Outcome.SOLD_OUT);
   }
 
   @Test
@@ -94,11 +103,19 @@ class StockGateTest {
     String orderId = UUID.randomUUID().toString();
     Await.result(gate.loadIfAbsent(saleId, 3));
     Await.result(take(saleId, "eve", "", 1, 1, orderId));
-    assertThat(Await.result(redis.send(Request.cmd(Command.HEXISTS).arg("sale:{" + saleId + "}:inflight").arg(orderId)))
-        .toInteger()).isEqualTo(1);
+    assertThat(
+            Await.result(
+                    redis.send(
+                        Request.cmd(Command.HEXISTS)
+                            .arg("sale:{" + saleId + "}:inflight")
+                            .arg(orderId)))
+                .toInteger())
+        .isEqualTo(1);
 
     assertThat(Await.result(giveBack(saleId, "eve", 1, orderId))).isEqualTo(3);
-    assertThat(Await.result(giveBack(saleId, "eve", 1, orderId))).as("a second return is refused").isEqualTo(-2);
+    assertThat(Await.result(giveBack(saleId, "eve", 1, orderId)))
+        .as("a second return is refused")
+        .isEqualTo(-2);
     assertThat(Await.result(gate.stock(saleId))).isEqualTo(3);
   }
 
@@ -106,7 +123,8 @@ class StockGateTest {
   void reportsAMissingCounterInsteadOfInventingStock() {
     String saleId = UUID.randomUUID().toString();
 
-    assertThat(Await.result(take(saleId, "dan", "", 1, 1, UUID.randomUUID().toString())).outcome()).isEqualTo(Outcome.NOT_LOADED);
+    assertThat(Await.result(take(saleId, "dan", "", 1, 1, UUID.randomUUID().toString())).outcome())
+        .isEqualTo(Outcome.NOT_LOADED);
     assertThat(Await.result(giveBack(saleId, "dan", 1, ""))).isEqualTo(-1);
     assertThat(Await.result(gate.stock(saleId))).isEqualTo(-1);
   }
@@ -122,16 +140,33 @@ class StockGateTest {
 
     List<StockGate.Take> takes = Await.result(gate.takeAll(saleId, asks));
 
-    assertThat(takes).extracting(StockGate.Take::outcome).containsExactly(
-        Outcome.TAKEN, Outcome.TAKEN, Outcome.LIMIT, Outcome.TAKEN, Outcome.SOLD_OUT, Outcome.SOLD_OUT);
+    assertThat(takes)
+        .extracting(StockGate.Take::outcome)
+        .containsExactly(
+            Outcome.TAKEN,
+            Outcome.TAKEN,
+            Outcome.LIMIT,
+            Outcome.TAKEN,
+            Outcome.SOLD_OUT,
+            Outcome.SOLD_OUT);
     assertThat(takes).extracting(StockGate.Take::number).containsExactly(2L, 1L, 1L, 0L, 0L, 0L);
     for (int i : new int[] {0, 1, 3}) {
-      assertThat(Await.result(redis.send(Request.cmd(Command.HGET).arg("sale:{" + saleId + "}:inflight")
-          .arg(asks.get(i).orderId()))).toString()).as("in flight: " + asks.get(i).userId())
+      assertThat(
+              Await.result(
+                      redis.send(
+                          Request.cmd(Command.HGET)
+                              .arg("sale:{" + saleId + "}:inflight")
+                              .arg(asks.get(i).orderId())))
+                  .toString())
+          .as("in flight: " + asks.get(i).userId())
           .matches(asks.get(i).userId() + "\\|1\\|\\d{13}");
     }
-    assertThat(Await.result(redis.send(Request.cmd(Command.HLEN).arg("sale:{" + saleId + "}:inflight"))).toInteger())
-        .as("only the takes are in flight").isEqualTo(3);
+    assertThat(
+            Await.result(
+                    redis.send(Request.cmd(Command.HLEN).arg("sale:{" + saleId + "}:inflight")))
+                .toInteger())
+        .as("only the takes are in flight")
+        .isEqualTo(3);
   }
 
   @Test
@@ -139,25 +174,50 @@ class StockGateTest {
     String saleId = UUID.randomUUID().toString();
     Await.result(gate.loadIfAbsent(saleId, 10));
     // One address, a burst of 2 at one request per second: the third buyer from it waits.
-    RateLimits.Check ip = new RateLimits.Check("sale:{" + saleId + "}:rl:ip:10.0.0.1", 1_000, 2, "ip");
+    RateLimits.Check ip =
+        new RateLimits.Check("sale:{" + saleId + "}:rl:ip:10.0.0.1", 1_000, 2, "ip");
     List<StockGate.Ask> asks = new ArrayList<>();
     for (String user : List.of("ann", "bob", "cat")) {
-      asks.add(new StockGate.Ask(user, "", 1, 1, UUID.randomUUID().toString(), List.of(
-          new RateLimits.Check("sale:{" + saleId + "}:rl:user:" + user, 1_000, 1, "user"), ip)));
+      asks.add(
+          new StockGate.Ask(
+              user,
+              "",
+              1,
+              1,
+              UUID.randomUUID().toString(),
+              List.of(
+                  new RateLimits.Check("sale:{" + saleId + "}:rl:user:" + user, 1_000, 1, "user"),
+                  ip)));
     }
-    Await.result(redis.send(Request.cmd(Command.SADD).arg("sale:{" + saleId + "}:blacklist").arg("bob")));
+    Await.result(
+        redis.send(Request.cmd(Command.SADD).arg("sale:{" + saleId + "}:blacklist").arg("bob")));
 
     List<StockGate.Take> takes = Await.result(gate.takeAll(saleId, asks));
 
-    assertThat(takes).extracting(StockGate.Take::outcome)
+    assertThat(takes)
+        .extracting(StockGate.Take::outcome)
         .containsExactly(Outcome.TAKEN, Outcome.BLACKLISTED, Outcome.RATE_LIMITED);
     assertThat(takes.get(2).refusedBy()).isEqualTo(ip);
     assertThat(takes.get(2).number()).as("milliseconds to wait").isBetween(1L, 1_000L);
     assertThat(Await.result(gate.stock(saleId))).isEqualTo(9);
-    assertThat(Await.result(redis.send(Request.cmd(Command.EXISTS).arg("sale:{" + saleId + "}:rl:user:cat")))
-        .toInteger()).as("a refused request is not counted against its other limits").isZero();
-    assertThat(Await.result(redis.send(Request.cmd(Command.HMGET).arg("sale:{" + saleId + "}:rejections")
-        .arg("RATE_LIMITED").arg("BLACKLISTED"))).stream().map(r -> r.toInteger()).toList()).containsExactly(1, 1);
+    assertThat(
+            Await.result(
+                    redis.send(
+                        Request.cmd(Command.EXISTS).arg("sale:{" + saleId + "}:rl:user:cat")))
+                .toInteger())
+        .as("a refused request is not counted against its other limits")
+        .isZero();
+    assertThat(
+            Await.result(
+                    redis.send(
+                        Request.cmd(Command.HMGET)
+                            .arg("sale:{" + saleId + "}:rejections")
+                            .arg("RATE_LIMITED")
+                            .arg("BLACKLISTED")))
+                .stream()
+                .map(r -> r.toInteger())
+                .toList())
+        .containsExactly(1, 1);
   }
 
   @Test
@@ -169,24 +229,36 @@ class StockGateTest {
     Await.result(take(saleId, "ann", "", 2, 2, first));
     Await.result(take(saleId, "bob", "", 1, 1, second));
 
-    List<Integer> after = Await.result(gate.giveBackAll(saleId, List.of(new StockGate.Return("ann", 2, first),
-        new StockGate.Return("bob", 1, second), new StockGate.Return("ann", 2, first))));
+    List<Integer> after =
+        Await.result(
+            gate.giveBackAll(
+                saleId,
+                List.of(
+                    new StockGate.Return("ann", 2, first),
+                    new StockGate.Return("bob", 1, second),
+                    new StockGate.Return("ann", 2, first))));
 
     assertThat(after).containsExactly(4, 5, -2);
     assertThat(Await.result(gate.stock(saleId))).isEqualTo(5);
-    assertThat(Await.result(redis.send(Request.cmd(Command.HLEN).arg("sale:{" + saleId + "}:buyers"))).toInteger())
-        .as("nobody holds anything any more").isZero();
+    assertThat(
+            Await.result(redis.send(Request.cmd(Command.HLEN).arg("sale:{" + saleId + "}:buyers")))
+                .toInteger())
+        .as("nobody holds anything any more")
+        .isZero();
   }
 
   /** One buyer's take with no rate limit, as a batch of one. */
-  private static Future<StockGate.Take> take(String saleId, String userId, String device, int quantity, int limit,
-                                             String orderId) {
-    return gate.takeAll(saleId, List.of(new StockGate.Ask(userId, device, quantity, limit, orderId, List.of())))
+  private static Future<StockGate.Take> take(
+      String saleId, String userId, String device, int quantity, int limit, String orderId) {
+    return gate.takeAll(
+            saleId, List.of(new StockGate.Ask(userId, device, quantity, limit, orderId, List.of())))
         .map(takes -> takes.get(0));
   }
 
-  private static Future<Integer> giveBack(String saleId, String userId, int quantity, String inflightOrderId) {
-    return gate.giveBackAll(saleId, List.of(new StockGate.Return(userId, quantity, inflightOrderId)))
+  private static Future<Integer> giveBack(
+      String saleId, String userId, int quantity, String inflightOrderId) {
+    return gate.giveBackAll(
+            saleId, List.of(new StockGate.Return(userId, quantity, inflightOrderId)))
         .map(after -> after.get(0));
   }
 }

@@ -66,7 +66,8 @@ class TakeStockScriptTest {
   void refusesAnAskLargerThanWhatIsLeftAndTouchesNothing() {
     send(Command.SET, keys.stock(), 1);
 
-    assertThat(take(ask("ann", 2, 5, "order-1"))).containsExactly(new Take(Outcome.SOLD_OUT, 1, null));
+    assertThat(take(ask("ann", 2, 5, "order-1")))
+        .containsExactly(new Take(Outcome.SOLD_OUT, 1, null));
     assertThat(get(keys.stock())).isEqualTo("1");
     assertThat(hget(keys.buyers(), "ann")).isNull();
     assertThat(TestRedis.exists(keys.inflight())).isFalse();
@@ -84,7 +85,8 @@ class TakeStockScriptTest {
 
   @Test
   void answersNotLoadedWhenTheCounterIsMissingAndCreatesNone() {
-    assertThat(take(ask("ann", 1, 1, "order-1"))).containsExactly(new Take(Outcome.NOT_LOADED, 0, null));
+    assertThat(take(ask("ann", 1, 1, "order-1")))
+        .containsExactly(new Take(Outcome.NOT_LOADED, 0, null));
     assertThat(TestRedis.exists(keys.stock())).isFalse();
     assertThat(TestRedis.exists(keys.inflight())).isFalse();
   }
@@ -95,11 +97,17 @@ class TakeStockScriptTest {
     send(Command.SADD, keys.blacklist(), "ann");
     send(Command.SADD, keys.blacklistedDevices(), "device-x");
 
-    List<Take> takes = take(ask("ann", 1, 1, "order-1"), new Ask("bob", "device-x", 1, 1, "order-2", List.of()),
-        new Ask("cat", "device-y", 1, 1, "order-3", List.of()));
+    List<Take> takes =
+        take(
+            ask("ann", 1, 1, "order-1"),
+            new Ask("bob", "device-x", 1, 1, "order-2", List.of()),
+            new Ask("cat", "device-y", 1, 1, "order-3", List.of()));
 
-    assertThat(takes).containsExactly(new Take(Outcome.BLACKLISTED, 0, null),
-        new Take(Outcome.BLACKLISTED_DEVICE, 0, null), new Take(Outcome.TAKEN, 9, null));
+    assertThat(takes)
+        .containsExactly(
+            new Take(Outcome.BLACKLISTED, 0, null),
+            new Take(Outcome.BLACKLISTED_DEVICE, 0, null),
+            new Take(Outcome.TAKEN, 9, null));
     assertThat(hget(keys.rejections(), "BLACKLISTED")).isEqualTo("1");
     assertThat(hget(keys.rejections(), "BLACKLISTED_DEVICE")).isEqualTo("1");
     assertThat(get(keys.stock())).isEqualTo("9");
@@ -112,7 +120,10 @@ class TakeStockScriptTest {
     RateLimits.Check user = new RateLimits.Check(keys.rateLimit("user", "ann"), 60_000, 1, "user");
     List<RateLimits.Check> limits = List.of(ip, user);
 
-    List<Take> takes = take(new Ask("ann", "", 1, 5, "order-1", limits), new Ask("ann", "", 1, 5, "order-2", limits));
+    List<Take> takes =
+        take(
+            new Ask("ann", "", 1, 5, "order-1", limits),
+            new Ask("ann", "", 1, 5, "order-2", limits));
 
     assertThat(takes.get(0)).isEqualTo(new Take(Outcome.TAKEN, 9, null));
     assertThat(takes.get(1).outcome()).isEqualTo(Outcome.RATE_LIMITED);
@@ -126,11 +137,19 @@ class TakeStockScriptTest {
   void answersEachBuyerOfABatchInArrivalOrder() {
     send(Command.SET, keys.stock(), 3);
 
-    List<Take> takes = take(ask("ann", 2, 2, "order-1"), ask("bob", 2, 2, "order-2"), ask("cat", 1, 1, "order-3"),
-        ask("ann", 1, 2, "order-4"));
+    List<Take> takes =
+        take(
+            ask("ann", 2, 2, "order-1"),
+            ask("bob", 2, 2, "order-2"),
+            ask("cat", 1, 1, "order-3"),
+            ask("ann", 1, 2, "order-4"));
 
-    assertThat(takes).containsExactly(new Take(Outcome.TAKEN, 1, null), new Take(Outcome.SOLD_OUT, 1, null),
-        new Take(Outcome.TAKEN, 0, null), new Take(Outcome.LIMIT, 2, null));
+    assertThat(takes)
+        .containsExactly(
+            new Take(Outcome.TAKEN, 1, null),
+            new Take(Outcome.SOLD_OUT, 1, null),
+            new Take(Outcome.TAKEN, 0, null),
+            new Take(Outcome.LIMIT, 2, null));
     assertThat(get(keys.stock())).isEqualTo("0");
     assertThat(hget(keys.buyers(), "bob")).isNull();
     assertThat(send(Command.HKEYS, keys.inflight()).stream().map(Object::toString).toList())

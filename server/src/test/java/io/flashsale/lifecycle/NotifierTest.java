@@ -35,7 +35,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The countdown channels against a real SMTP server (GreenMail) and a real HTTP receiver, all on loopback. */
+/**
+ * The countdown channels against a real SMTP server (GreenMail) and a real HTTP receiver, all on
+ * loopback.
+ */
 class NotifierTest {
 
   private static final Duration BOUND = Duration.ofSeconds(20);
@@ -65,13 +68,15 @@ class NotifierTest {
   void mailsEveryRecipientExactlyOnceWithTheProductAndTheStartTimeInUtc() throws Exception {
     String domain = freshDomain();
     // more recipients than sends in flight, so senders must pick up where others left off
-    List<String> recipients = IntStream.range(0, 20).mapToObj(i -> "buyer" + i + "@" + domain).toList();
+    List<String> recipients =
+        IntStream.range(0, 20).mapToObj(i -> "buyer" + i + "@" + domain).toList();
     MailNotifier mail = new MailNotifier(vertx, localSmtp());
 
     Await.result(mail.notify(notice("T-60", recipients)), BOUND);
 
-    Map<String, List<MimeMessage>> byRecipient = Arrays.stream(smtp.getReceivedMessagesForDomain(domain))
-        .collect(Collectors.groupingBy(NotifierTest::soleRecipient));
+    Map<String, List<MimeMessage>> byRecipient =
+        Arrays.stream(smtp.getReceivedMessagesForDomain(domain))
+            .collect(Collectors.groupingBy(NotifierTest::soleRecipient));
     assertThat(byRecipient.keySet()).containsExactlyInAnyOrderElementsOf(recipients);
     assertThat(byRecipient.values()).allSatisfy(mails -> assertThat(mails).hasSize(1));
     for (List<MimeMessage> mails : byRecipient.values()) {
@@ -88,10 +93,14 @@ class NotifierTest {
   @Test
   void failsWhenTheSmtpServerCannotBeReached() {
     String domain = freshDomain();
-    MailNotifier mail = new MailNotifier(vertx,
-        new MailNotifier.Settings("127.0.0.1", portNobodyListensOn(), "sales@flashsale.test", null, null));
+    MailNotifier mail =
+        new MailNotifier(
+            vertx,
+            new MailNotifier.Settings(
+                "127.0.0.1", portNobodyListensOn(), "sales@flashsale.test", null, null));
 
-    Throwable failure = failureOf(mail.notify(notice("T-5", List.of("a@" + domain, "b@" + domain, "c@" + domain))));
+    Throwable failure =
+        failureOf(mail.notify(notice("T-5", List.of("a@" + domain, "b@" + domain, "c@" + domain))));
 
     assertThat(failure).hasRootCauseInstanceOf(ConnectException.class);
     Await.result(mail.close());
@@ -100,10 +109,16 @@ class NotifierTest {
   @Test
   void postsTheNoticeWithItsIdempotencyKeyToTheWebhook() {
     List<Call> calls = new CopyOnWriteArrayList<>();
-    HttpServer receiver = startReceiver(request -> request.body().onSuccess(body -> {
-      calls.add(new Call(request.headers(), body));
-      request.response().setStatusCode(204).end();
-    }));
+    HttpServer receiver =
+        startReceiver(
+            request ->
+                request
+                    .body()
+                    .onSuccess(
+                        body -> {
+                          calls.add(new Call(request.headers(), body));
+                          request.response().setStatusCode(204).end();
+                        }));
     WebhookNotifier webhook = new WebhookNotifier(vertx, urlOf(receiver), Duration.ofSeconds(5));
     SaleNotice notice = notice("T-5", List.of("a@" + freshDomain()));
 
@@ -113,11 +128,13 @@ class NotifierTest {
     Call call = calls.get(0);
     assertThat(call.headers().get("Idempotency-Key")).isEqualTo(notice.saleId() + ":T-5");
     assertThat(call.headers().get("Content-Type")).startsWith("application/json");
-    assertThat(new JsonObject(call.body())).isEqualTo(new JsonObject()
-        .put("saleId", notice.saleId())
-        .put("productName", "Demo sneakers")
-        .put("kind", "T-5")
-        .put("startTime", "2030-05-04T12:00:00Z"));
+    assertThat(new JsonObject(call.body()))
+        .isEqualTo(
+            new JsonObject()
+                .put("saleId", notice.saleId())
+                .put("productName", "Demo sneakers")
+                .put("kind", "T-5")
+                .put("startTime", "2030-05-04T12:00:00Z"));
     webhook.close();
     Await.result(receiver.close());
   }
@@ -136,7 +153,11 @@ class NotifierTest {
 
   @Test
   void failsWhenTheWebhookDoesNotAnswerWithinItsTimeout() {
-    HttpServer receiver = startReceiver(request -> { /* never answers */ });
+    HttpServer receiver =
+        startReceiver(
+            request -> {
+              /* never answers */
+            });
     WebhookNotifier webhook = new WebhookNotifier(vertx, urlOf(receiver), Duration.ofMillis(300));
 
     Throwable failure = failureOf(webhook.notify(notice("T-60", List.of())));
@@ -150,10 +171,12 @@ class NotifierTest {
   void allChannelsFailWhenOneFailsYetEveryChannelIsTried() {
     String domain = freshDomain();
     List<Call> calls = new CopyOnWriteArrayList<>();
-    HttpServer receiver = startReceiver(request -> {
-      calls.add(new Call(request.headers(), Buffer.buffer()));
-      request.response().setStatusCode(503).end();
-    });
+    HttpServer receiver =
+        startReceiver(
+            request -> {
+              calls.add(new Call(request.headers(), Buffer.buffer()));
+              request.response().setStatusCode(503).end();
+            });
     MailNotifier mail = new MailNotifier(vertx, localSmtp());
     WebhookNotifier webhook = new WebhookNotifier(vertx, urlOf(receiver), Duration.ofSeconds(5));
     Notifier both = Notifier.all(List.of(mail, webhook));
@@ -173,7 +196,8 @@ class NotifierTest {
   }
 
   private static MailNotifier.Settings localSmtp() {
-    return new MailNotifier.Settings("127.0.0.1", smtp.getSmtp().getPort(), "sales@flashsale.test", null, null);
+    return new MailNotifier.Settings(
+        "127.0.0.1", smtp.getSmtp().getPort(), "sales@flashsale.test", null, null);
   }
 
   /** Each test reads only the mail sent to its own domain. */
@@ -191,14 +215,18 @@ class NotifierTest {
   }
 
   private static HttpServer startReceiver(Handler<HttpServerRequest> handler) {
-    return Await.result(vertx.createHttpServer().requestHandler(handler).listen(0, "127.0.0.1"), BOUND);
+    return Await.result(
+        vertx.createHttpServer().requestHandler(handler).listen(0, "127.0.0.1"), BOUND);
   }
 
   private static String urlOf(HttpServer receiver) {
     return "http://127.0.0.1:" + receiver.actualPort() + "/hooks/sale-countdown";
   }
 
-  /** A port that was free a moment ago and is closed again, so a connection there is refused at once. */
+  /**
+   * A port that was free a moment ago and is closed again, so a connection there is refused at
+   * once.
+   */
   private static int portNobodyListensOn() {
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return socket.getLocalPort();
@@ -209,7 +237,8 @@ class NotifierTest {
 
   /** Waits, bounded, for the future to fail and returns why; a success fails the test. */
   private static Throwable failureOf(Future<?> future) {
-    Throwable failure = Await.result(future.transform(done -> Future.succeededFuture(done.cause())), BOUND);
+    Throwable failure =
+        Await.result(future.transform(done -> Future.succeededFuture(done.cause())), BOUND);
     assertThat(failure).as("the notice should have failed").isNotNull();
     return failure;
   }

@@ -53,10 +53,15 @@ class SimulatedPaymentGatewayTest {
   }
 
   private static SimulatedPaymentGateway gatewayOn(String pgUrl) {
-    Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(8))
-        .connectingTo(PgUrls.connectOptions(pgUrl)).using(vertx).build();
+    Pool pool =
+        PgBuilder.pool()
+            .with(new PoolOptions().setMaxSize(8))
+            .connectingTo(PgUrls.connectOptions(pgUrl))
+            .using(vertx)
+            .build();
     pools.add(pool);
-    return new SimulatedPaymentGateway(vertx, pool, Duration.ZERO, 0.0, 0.0, Duration.ofMinutes(10), Clock.systemUTC());
+    return new SimulatedPaymentGateway(
+        vertx, pool, Duration.ZERO, 0.0, 0.0, Duration.ofMinutes(10), Clock.systemUTC());
   }
 
   @Test
@@ -67,10 +72,12 @@ class SimulatedPaymentGatewayTest {
 
     assertThat(capture.approved()).as("node B knows node A's authorisation").isTrue();
     assertThat(capture.captureId()).startsWith("cap_");
-    assertThat(entry(auth)).satisfies(entry -> {
-      assertThat(entry.state()).isEqualTo(State.CAPTURED);
-      assertThat(entry.captures()).isEqualTo(1);
-    });
+    assertThat(entry(auth))
+        .satisfies(
+            entry -> {
+              assertThat(entry.state()).isEqualTo(State.CAPTURED);
+              assertThat(entry.captures()).isEqualTo(1);
+            });
   }
 
   @Test
@@ -83,7 +90,9 @@ class SimulatedPaymentGatewayTest {
     Await.result(Future.all(racing));
 
     assertThat(racing.stream().map(auth -> auth.result().authorizationId()).distinct()).hasSize(1);
-    assertThat(Await.result(nodeA.ledger()).values()).filteredOn(entry -> entry.userId().equals("buyer-2")).hasSize(1);
+    assertThat(Await.result(nodeA.ledger()).values())
+        .filteredOn(entry -> entry.userId().equals("buyer-2"))
+        .hasSize(1);
   }
 
   @Test
@@ -100,9 +109,13 @@ class SimulatedPaymentGatewayTest {
     Await.result(Future.all(Future.all(retries), Future.all(rivals)));
 
     assertThat(retries.stream().map(capture -> capture.result().captureId()).distinct())
-        .as("one key: every retry replays the one capture").singleElement().isNotNull();
-    assertThat(rivals).as("different keys: one captures, the rest are declined")
-        .filteredOn(capture -> capture.result().approved()).hasSize(1);
+        .as("one key: every retry replays the one capture")
+        .singleElement()
+        .isNotNull();
+    assertThat(rivals)
+        .as("different keys: one captures, the rest are declined")
+        .filteredOn(capture -> capture.result().approved())
+        .hasSize(1);
     assertThat(entry(sameKey).captures()).isEqualTo(1);
     assertThat(entry(ownKeys).captures()).isEqualTo(1);
   }
@@ -112,7 +125,8 @@ class SimulatedPaymentGatewayTest {
     Authorization auth = Await.result(nodeA.authorize(request("buyer-5", "pm_card_visa")));
 
     Await.result(nodeB.voidAuthorization(auth.authorizationId(), "void:" + auth.authorizationId()));
-    Capture afterVoid = Await.result(nodeA.capture(auth.authorizationId(), 1_999, "capture:order-5"));
+    Capture afterVoid =
+        Await.result(nodeA.capture(auth.authorizationId(), 1_999, "capture:order-5"));
 
     assertThat(afterVoid.approved()).isFalse();
     assertThat(entry(auth).state()).isEqualTo(State.VOIDED);
@@ -121,8 +135,10 @@ class SimulatedPaymentGatewayTest {
 
   @Test
   void anAuthorisationTheLedgerDoesNotHoldIsAnErrorNotADecline() {
-    AsyncResult<Capture> capture = outcomeOf(nodeA.capture("auth_never_issued", 1_999, "capture:order-6"));
-    AsyncResult<Void> voided = outcomeOf(nodeB.voidAuthorization("auth_never_issued", "void:auth_never_issued"));
+    AsyncResult<Capture> capture =
+        outcomeOf(nodeA.capture("auth_never_issued", 1_999, "capture:order-6"));
+    AsyncResult<Void> voided =
+        outcomeOf(nodeB.voidAuthorization("auth_never_issued", "void:auth_never_issued"));
 
     assertThat(capture.failed()).as("not an answer, declined or not").isTrue();
     assertThat(capture.cause()).isInstanceOf(AuthorizationUnknownException.class);
@@ -135,7 +151,8 @@ class SimulatedPaymentGatewayTest {
   }
 
   private static AuthorizationRequest request(String userId, String paymentMethod) {
-    return new AuthorizationRequest("preauth:" + UUID.randomUUID() + ":" + userId, userId, paymentMethod, 1_999, "EUR");
+    return new AuthorizationRequest(
+        "preauth:" + UUID.randomUUID() + ":" + userId, userId, paymentMethod, 1_999, "EUR");
   }
 
   private static <T> AsyncResult<T> outcomeOf(Future<T> future) {

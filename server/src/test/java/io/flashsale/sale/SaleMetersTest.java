@@ -21,7 +21,9 @@ class SaleMetersTest {
   private final SaleMeters meters = new SaleMeters(registry, Duration.ofMillis(GRACE_MS));
 
   private List<Meter> of(String saleId) {
-    return registry.getMeters().stream().filter(meter -> saleId.equals(meter.getId().getTag("sale"))).toList();
+    return registry.getMeters().stream()
+        .filter(meter -> saleId.equals(meter.getId().getTag("sale")))
+        .toList();
   }
 
   @Test
@@ -34,7 +36,8 @@ class SaleMetersTest {
     meters.sweep(Set.of("open"), 1_000);
     meters.sweep(Set.of("open"), 1_000 + GRACE_MS - 1);
     assertThat(of("ended")).as("within the grace").hasSize(2);
-    assertThat(registry.get("flashsale.queue.waiting").tag("sale", "ended").gauge().value()).isEqualTo(7);
+    assertThat(registry.get("flashsale.queue.waiting").tag("sale", "ended").gauge().value())
+        .isEqualTo(7);
 
     meters.sweep(Set.of("open"), 1_000 + GRACE_MS);
     assertThat(of("ended")).as("after the grace").isEmpty();
@@ -49,7 +52,8 @@ class SaleMetersTest {
     meters.sweep(Set.of("blip"), GRACE_MS / 2);
     meters.sweep(Set.of(), GRACE_MS + 1);
     assertThat(of("blip")).hasSize(1);
-    assertThat(registry.get("flashsale.admissions").tag("sale", "blip").counter().count()).isEqualTo(1);
+    assertThat(registry.get("flashsale.admissions").tag("sale", "blip").counter().count())
+        .isEqualTo(1);
   }
 
   @Test
@@ -62,7 +66,8 @@ class SaleMetersTest {
     // A step that started before the end answers now.
     meters.gauge("flashsale.reconciliation.drift", "late").set(5);
     assertThat(registry.get("flashsale.reconciliation.drift").tag("sale", "late").gauge().value())
-        .as("a fresh gauge, not the removed one").isEqualTo(5);
+        .as("a fresh gauge, not the removed one")
+        .isEqualTo(5);
     meters.sweep(Set.of(), GRACE_MS + 1_000);
     assertThat(of("late")).as("gone at the next sweep, no second grace").isEmpty();
     assertThat(meters.salesHeld()).isZero();
@@ -75,17 +80,19 @@ class SaleMetersTest {
     CountDownLatch started = new CountDownLatch(threads);
     List<Thread> updaters = new ArrayList<>();
     for (int t = 0; t < threads; t++) {
-      Thread updater = new Thread(() -> {
-        started.countDown();
-        long i = 0;
-        while (running.get()) {
-          String saleId = "s" + (i % 2);
-          meters.gauge("flashsale.queue.waiting", saleId).set(i);
-          meters.gauge("flashsale.queue.away", saleId).set(i);
-          meters.counter("flashsale.admissions", saleId).increment();
-          i++;
-        }
-      });
+      Thread updater =
+          new Thread(
+              () -> {
+                started.countDown();
+                long i = 0;
+                while (running.get()) {
+                  String saleId = "s" + (i % 2);
+                  meters.gauge("flashsale.queue.waiting", saleId).set(i);
+                  meters.gauge("flashsale.queue.away", saleId).set(i);
+                  meters.counter("flashsale.admissions", saleId).increment();
+                  i++;
+                }
+              });
       updater.start();
       updaters.add(updater);
     }
@@ -103,7 +110,8 @@ class SaleMetersTest {
     for (String saleId : List.of("s0", "s1")) {
       meters.gauge("flashsale.queue.waiting", saleId).set(-1);
       assertThat(registry.get("flashsale.queue.waiting").tag("sale", saleId).gauge().value())
-          .as("the exported gauge is the one updated, not one left from a removed sale").isEqualTo(-1);
+          .as("the exported gauge is the one updated, not one left from a removed sale")
+          .isEqualTo(-1);
     }
     // Whatever the last updates re-created is found by the sweeps, and gone within a grace.
     meters.sweep(Set.of(), now + GRACE_MS);

@@ -6,7 +6,10 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-/** Blocks a test thread (never an event loop) on a future, with a bound so a bug cannot hang the build. */
+/**
+ * Blocks a test thread (never an event loop) on a future, with a bound so a bug cannot hang the
+ * build.
+ */
 public final class Await {
 
   private Await() {}
@@ -17,7 +20,10 @@ public final class Await {
 
   public static <T> T result(Future<T> future, Duration limit) {
     try {
-      return future.toCompletionStage().toCompletableFuture().get(limit.toMillis(), TimeUnit.MILLISECONDS);
+      return future
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(limit.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
       throw new AssertionError("future failed: " + e.getCause(), e.getCause());
     } catch (TimeoutException e) {

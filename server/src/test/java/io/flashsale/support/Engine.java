@@ -10,8 +10,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * The engine under test for one test class: a Vert.x of its own and a {@link TestServer} with a
- * database of its own, started before the class's first test and stopped, with the Vert.x
- * closed, after its last.
+ * database of its own, started before the class's first test and stopped, with the Vert.x closed,
+ * after its last.
  *
  * <pre>{@code
  * @RegisterExtension
@@ -48,8 +48,8 @@ public final class Engine implements BeforeAllCallback, AfterAllCallback {
   }
 
   /**
-   * For settings that name something the test starts first on the engine's Vert.x, such as a
-   * fake service the engine calls; it is closed with the Vert.x.
+   * For settings that name something the test starts first on the engine's Vert.x, such as a fake
+   * service the engine calls; it is closed with the Vert.x.
    */
   public static Engine start(Function<Vertx, Future<Map<String, String>>> settings) {
     return new Engine(settings, false);
@@ -91,9 +91,11 @@ public final class Engine implements BeforeAllCallback, AfterAllCallback {
     if (vertx == null) {
       return;
     }
-    Future<Void> stopped = Future.join(
-        server == null ? Future.succeededFuture() : server.stop(),
-        second == null ? Future.succeededFuture() : second.stop()).mapEmpty();
+    Future<Void> stopped =
+        Future.join(
+                server == null ? Future.succeededFuture() : server.stop(),
+                second == null ? Future.succeededFuture() : second.stop())
+            .mapEmpty();
     Await.result(stopped.eventually(vertx::close));
     vertx = null;
     server = null;

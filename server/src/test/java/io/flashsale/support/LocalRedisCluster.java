@@ -17,9 +17,9 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * A real Redis Cluster of masters only, from the machine's {@code redis-server} and {@code redis-cli},
- * each node a process of its own on a free port, keeping nothing on disk. Every wait is bounded, so a
- * cluster that never forms fails the test instead of hanging the build.
+ * A real Redis Cluster of masters only, from the machine's {@code redis-server} and {@code
+ * redis-cli}, each node a process of its own on a free port, keeping nothing on disk. Every wait is
+ * bounded, so a cluster that never forms fails the test instead of hanging the build.
  */
 public final class LocalRedisCluster implements AutoCloseable {
 
@@ -40,7 +40,10 @@ public final class LocalRedisCluster implements AutoCloseable {
     return Files.isExecutable(SERVER) && Files.isExecutable(CLI);
   }
 
-  /** Starts {@code masters} nodes, joins them with {@code redis-cli --cluster create} and waits for cluster_state:ok. */
+  /**
+   * Starts {@code masters} nodes, joins them with {@code redis-cli --cluster create} and waits for
+   * cluster_state:ok.
+   */
   public static LocalRedisCluster start(int masters) throws IOException, InterruptedException {
     Path dir = Files.createTempDirectory("fs-redis-cluster");
     List<Integer> ports = freeNodePorts(masters);
@@ -48,14 +51,30 @@ public final class LocalRedisCluster implements AutoCloseable {
     LocalRedisCluster cluster = new LocalRedisCluster(dir, ports, processes);
     try {
       for (int port : ports) {
-        processes.add(new ProcessBuilder(SERVER.toString(),
-            "--port", Integer.toString(port), "--bind", "127.0.0.1",
-            "--cluster-enabled", "yes", "--cluster-config-file", "nodes-" + port + ".conf",
-            "--cluster-node-timeout", "5000", "--dir", dir.toString(),
-            "--save", "", "--appendonly", "no", "--logfile", dir.resolve("redis-" + port + ".log").toString())
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("redis-" + port + ".out").toFile())
-            .start());
+        processes.add(
+            new ProcessBuilder(
+                    SERVER.toString(),
+                    "--port",
+                    Integer.toString(port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-config-file",
+                    "nodes-" + port + ".conf",
+                    "--cluster-node-timeout",
+                    "5000",
+                    "--dir",
+                    dir.toString(),
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--logfile",
+                    dir.resolve("redis-" + port + ".log").toString())
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("redis-" + port + ".out").toFile())
+                .start());
       }
       for (int port : ports) {
         cluster.awaitNode(port, reply -> reply.equals("PONG"), Duration.ofSeconds(15), "PING");
@@ -65,11 +84,18 @@ public final class LocalRedisCluster implements AutoCloseable {
       create.addAll(List.of("--cluster-replicas", "0", "--cluster-yes"));
       String created = run(create, Duration.ofSeconds(30));
       if (!created.contains("All 16384 slots covered")) {
-        throw new IllegalStateException("redis-cli --cluster create did not cover every slot:\n" + created);
+        throw new IllegalStateException(
+            "redis-cli --cluster create did not cover every slot:\n" + created);
       }
       for (int port : ports) {
-        cluster.awaitNode(port, reply -> reply.contains("cluster_state:ok")
-            && reply.contains("cluster_known_nodes:" + masters), Duration.ofSeconds(20), "CLUSTER", "INFO");
+        cluster.awaitNode(
+            port,
+            reply ->
+                reply.contains("cluster_state:ok")
+                    && reply.contains("cluster_known_nodes:" + masters),
+            Duration.ofSeconds(20),
+            "CLUSTER",
+            "INFO");
       }
       return cluster;
     } catch (IOException | InterruptedException | RuntimeException e) {
@@ -89,7 +115,8 @@ public final class LocalRedisCluster implements AutoCloseable {
 
   /** One command on one node, as redis-cli prints it (no redirects followed: -c is not given). */
   public String command(int port, String... args) {
-    List<String> line = new ArrayList<>(List.of(CLI.toString(), "-h", "127.0.0.1", "-p", Integer.toString(port)));
+    List<String> line =
+        new ArrayList<>(List.of(CLI.toString(), "-h", "127.0.0.1", "-p", Integer.toString(port)));
     line.addAll(List.of(args));
     try {
       return run(line, Duration.ofSeconds(10)).trim();
@@ -101,13 +128,19 @@ public final class LocalRedisCluster implements AutoCloseable {
     }
   }
 
-  /** The port of the master serving {@code key}: CLUSTER KEYSLOT, then the slot ranges each node calls its own. */
+  /**
+   * The port of the master serving {@code key}: CLUSTER KEYSLOT, then the slot ranges each node
+   * calls its own.
+   */
   public int nodeOf(String key) {
     int slot = Integer.parseInt(command(ports.get(0), "CLUSTER", "KEYSLOT", key));
     for (int port : ports) {
-      String myself = command(port, "CLUSTER", "NODES").lines()
-          .filter(line -> line.contains("myself"))
-          .findFirst().orElseThrow();
+      String myself =
+          command(port, "CLUSTER", "NODES")
+              .lines()
+              .filter(line -> line.contains("myself"))
+              .findFirst()
+              .orElseThrow();
       String[] fields = myself.split(" ");
       for (int i = 8; i < fields.length; i++) {
         String[] range = fields[i].split("-");
@@ -121,7 +154,9 @@ public final class LocalRedisCluster implements AutoCloseable {
     throw new IllegalStateException("no master owns slot " + slot);
   }
 
-  /** Stops every node (SIGTERM, then a bounded wait, then SIGKILL) and removes the temp directory. */
+  /**
+   * Stops every node (SIGTERM, then a bounded wait, then SIGKILL) and removes the temp directory.
+   */
   @Override
   public void close() {
     for (Process process : processes) {
@@ -158,26 +193,40 @@ public final class LocalRedisCluster implements AutoCloseable {
       }
       Thread.sleep(100);
     }
-    throw new IllegalStateException("Redis node " + port + " not ready within " + limit + " (" + String.join(" ", args)
-        + "): " + last + "; log in " + dir);
+    throw new IllegalStateException(
+        "Redis node "
+            + port
+            + " not ready within "
+            + limit
+            + " ("
+            + String.join(" ", args)
+            + "): "
+            + last
+            + "; log in "
+            + dir);
   }
 
-  private static String run(List<String> command, Duration limit) throws IOException, InterruptedException {
+  private static String run(List<String> command, Duration limit)
+      throws IOException, InterruptedException {
     Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
     // redis-cli prints little; reading after exit cannot dead-lock on a full pipe at these sizes,
     // but read on a thread anyway so a chatty reply never blocks the process.
     StringBuilder out = new StringBuilder();
-    Thread reader = new Thread(() -> {
-      try {
-        out.append(new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
-      } catch (IOException e) {
-        out.append(e);
-      }
-    });
+    Thread reader =
+        new Thread(
+            () -> {
+              try {
+                out.append(
+                    new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+              } catch (IOException e) {
+                out.append(e);
+              }
+            });
     reader.start();
     if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
       process.destroyForcibly();
-      throw new IllegalStateException(String.join(" ", command) + " did not finish within " + limit);
+      throw new IllegalStateException(
+          String.join(" ", command) + " did not finish within " + limit);
     }
     reader.join(limit.toMillis());
     return out.toString();

@@ -14,7 +14,8 @@ public final class Poll {
     T value = read.get();
     while (!done.test(value)) {
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not reached within " + limit + "; last value: " + value);
+        throw new AssertionError(
+            "condition not reached within " + limit + "; last value: " + value);
       }
       try {
         Thread.sleep(50);

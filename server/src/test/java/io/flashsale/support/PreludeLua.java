@@ -11,21 +11,26 @@ import java.util.List;
 
 /**
  * Runs a few lines of Lua after the scripts' prelude ({@code lua/lib/prelude.lua}) in the tests'
- * real Redis, the way the engine sends its scripts: the Lua half of the codecs' golden tests.
- * One client per test JVM, like {@link TestStores}.
+ * real Redis, the way the engine sends its scripts: the Lua half of the codecs' golden tests. One
+ * client per test JVM, like {@link TestStores}.
  */
 public final class PreludeLua {
 
   private static final class Client {
-    static final Redis REDIS = Redis.createClient(Vertx.vertx(),
-        Stores.redisOptions(TestStores.get().redisUrl(), "standalone", 1));
+    static final Redis REDIS =
+        Redis.createClient(
+            Vertx.vertx(), Stores.redisOptions(TestStores.get().redisUrl(), "standalone", 1));
   }
 
   private PreludeLua() {}
 
-  /** The reply of {@code body} (which returns a string or a list) with {@code args} as ARGV, as strings. */
+  /**
+   * The reply of {@code body} (which returns a string or a list) with {@code args} as ARGV, as
+   * strings.
+   */
   public static List<String> eval(String body, String... args) {
-    Response reply = Await.result(LuaScript.of("golden", body).run(Client.REDIS, List.of(), List.of(args)));
+    Response reply =
+        Await.result(LuaScript.of("golden", body).run(Client.REDIS, List.of(), List.of(args)));
     List<String> fields = new ArrayList<>();
     if (reply.type() == ResponseType.MULTI) {
       reply.forEach(field -> fields.add(field.toString()));

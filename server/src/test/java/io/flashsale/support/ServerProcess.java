@@ -11,43 +11,68 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-/** A real server process (io.flashsale.Main on the test classpath), for tests that kill or cluster servers. */
+/**
+ * A real server process (io.flashsale.Main on the test classpath), for tests that kill or cluster
+ * servers.
+ */
 public final class ServerProcess {
 
   private ServerProcess() {}
 
   /** Starts the server with {@code env}; its output goes to target/{@code logName}.log. */
-  public static Process start(Map<String, String> env, String logName, String... jvmOptions) throws IOException {
+  public static Process start(Map<String, String> env, String logName, String... jvmOptions)
+      throws IOException {
     List<String> command = new ArrayList<>();
     command.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
     command.addAll(List.of(jvmOptions));
     command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.flashsale.Main"));
-    ProcessBuilder builder = new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(new File("target/" + logName + ".log"));
+    ProcessBuilder builder =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(new File("target/" + logName + ".log"));
     builder.environment().putAll(env);
     return builder.start();
   }
 
-  /** Runs io.flashsale.Main with {@code args} (a command such as --help); output to target/{@code logName}.log. */
-  public static Process run(List<String> args, Map<String, String> env, String logName) throws IOException {
-    List<String> command = new ArrayList<>(List.of(System.getProperty("java.home") + File.separator + "bin"
-        + File.separator + "java", "-cp", System.getProperty("java.class.path"), "io.flashsale.Main"));
+  /**
+   * Runs io.flashsale.Main with {@code args} (a command such as --help); output to target/{@code
+   * logName}.log.
+   */
+  public static Process run(List<String> args, Map<String, String> env, String logName)
+      throws IOException {
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "io.flashsale.Main"));
     command.addAll(args);
-    ProcessBuilder builder = new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(new File("target/" + logName + ".log"));
+    ProcessBuilder builder =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(new File("target/" + logName + ".log"));
     builder.environment().putAll(env);
     return builder.start();
   }
 
-  /** Waits until the server on {@code port} says it is ready (PostgreSQL migrated, Redis answering). */
+  /**
+   * Waits until the server on {@code port} says it is ready (PostgreSQL migrated, Redis answering).
+   */
   public static void awaitReady(WebClient client, int port) {
     // Each probe gives up after 2 s: a connection the starting process has not answered yet is
     // tried again, rather than awaited for a minute.
-    Poll.until(() -> Await.result(client.get(port, "127.0.0.1", "/health/ready").timeout(2_000).send()
-            .map(HttpResponse::statusCode).otherwise(-1)),
-        status -> status == 200, Duration.ofSeconds(90));
+    Poll.until(
+        () ->
+            Await.result(
+                client
+                    .get(port, "127.0.0.1", "/health/ready")
+                    .timeout(2_000)
+                    .send()
+                    .map(HttpResponse::statusCode)
+                    .otherwise(-1)),
+        status -> status == 200,
+        Duration.ofSeconds(90));
   }
 
   public static int freePort() {

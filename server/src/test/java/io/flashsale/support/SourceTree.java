@@ -23,10 +23,12 @@ public final class SourceTree {
   private static Path find() {
     Path start = Path.of("").toAbsolutePath();
     for (Path dir = start; dir != null; dir = dir.getParent()) {
-      if (Files.isRegularFile(dir.resolve("pom.xml")) && Files.isRegularFile(dir.resolve("conf/flashsale.properties"))) {
+      if (Files.isRegularFile(dir.resolve("pom.xml"))
+          && Files.isRegularFile(dir.resolve("conf/flashsale.properties"))) {
         return dir;
       }
     }
-    throw new IllegalStateException("no repository root (pom.xml beside conf/flashsale.properties) above " + start);
+    throw new IllegalStateException(
+        "no repository root (pom.xml beside conf/flashsale.properties) above " + start);
   }
 }

@@ -6,15 +6,16 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 
 /**
- * Parameterised SQL for tests that read or nudge the database directly: values travel as
- * {@code ?} parameters, never spliced into the text (a UUID goes as a {@link java.util.UUID}).
+ * Parameterised SQL for tests that read or nudge the database directly: values travel as {@code ?}
+ * parameters, never spliced into the text (a UUID goes as a {@link java.util.UUID}).
  */
 public final class Sql {
 
   private Sql() {}
 
   /** The rows of {@code sql}; closing them closes the statement too. */
-  public static ResultSet query(Connection db, String sql, Object... parameters) throws SQLException {
+  public static ResultSet query(Connection db, String sql, Object... parameters)
+      throws SQLException {
     PreparedStatement statement = prepare(db, sql, parameters);
     try {
       statement.closeOnCompletion();
@@ -32,7 +33,8 @@ public final class Sql {
     }
   }
 
-  private static PreparedStatement prepare(Connection db, String sql, Object... parameters) throws SQLException {
+  private static PreparedStatement prepare(Connection db, String sql, Object... parameters)
+      throws SQLException {
     PreparedStatement statement = db.prepareStatement(sql);
     try {
       for (int i = 0; i < parameters.length; i++) {

@@ -10,14 +10,15 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The tests' Redis (from {@link TestStores}) for the focused script tests: one client per test
- * JVM, and plain commands to lay out a sale's keys before a script runs and to read what it left.
+ * The tests' Redis (from {@link TestStores}) for the focused script tests: one client per test JVM,
+ * and plain commands to lay out a sale's keys before a script runs and to read what it left.
  */
 public final class TestRedis {
 
   private static final class Client {
-    static final Redis REDIS = Redis.createClient(Vertx.vertx(),
-        Stores.redisOptions(TestStores.get().redisUrl(), "standalone", 2));
+    static final Redis REDIS =
+        Redis.createClient(
+            Vertx.vertx(), Stores.redisOptions(TestStores.get().redisUrl(), "standalone", 2));
   }
 
   private TestRedis() {}
@@ -80,7 +81,8 @@ public final class TestRedis {
   public static void forgetSale(String saleId) {
     String cursor = "0";
     do {
-      Response page = send(Command.SCAN, cursor, "MATCH", "sale:{" + saleId + "}:*", "COUNT", 1_000);
+      Response page =
+          send(Command.SCAN, cursor, "MATCH", "sale:{" + saleId + "}:*", "COUNT", 1_000);
       cursor = page.get(0).toString();
       List<String> keys = strings(page.get(1));
       if (!keys.isEmpty()) {

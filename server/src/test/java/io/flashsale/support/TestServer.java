@@ -6,12 +6,12 @@ import io.flashsale.Services;
 import io.flashsale.config.AppConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
-import io.vertx.core.buffer.Buffer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -25,8 +25,8 @@ import java.util.Map;
 
 /**
  * A whole engine in this JVM on a free port with a database of its own, plus a client and token
- * minting: the one way tests start a server in-process (a test class usually through
- * {@link Engine}; {@link ServerProcess} starts one in a JVM of its own, for tests that kill it).
+ * minting: the one way tests start a server in-process (a test class usually through {@link
+ * Engine}; {@link ServerProcess} starts one in a JVM of its own, for tests that kill it).
  */
 public final class TestServer {
 
@@ -49,9 +49,9 @@ public final class TestServer {
   }
 
   /**
-   * {@code overrides} use the environment-variable names, as in production. A test with stores
-   * of its own names them (FLASHSALE_REDIS_URL, FLASHSALE_PG_URL), and its port if it must
-   * know it first (FLASHSALE_HTTP_PORT); otherwise the shared Redis, a fresh database, a free port.
+   * {@code overrides} use the environment-variable names, as in production. A test with stores of
+   * its own names them (FLASHSALE_REDIS_URL, FLASHSALE_PG_URL), and its port if it must know it
+   * first (FLASHSALE_HTTP_PORT); otherwise the shared Redis, a fresh database, a free port.
    */
   public static Future<TestServer> start(Vertx vertx, Map<String, String> overrides) {
     String pgUrl = overrides.get("FLASHSALE_PG_URL");
@@ -59,11 +59,13 @@ public final class TestServer {
   }
 
   /** A second instance on the same database and Redis, as in a scaled deployment. */
-  public static Future<TestServer> startBeside(Vertx vertx, TestServer first, Map<String, String> overrides) {
+  public static Future<TestServer> startBeside(
+      Vertx vertx, TestServer first, Map<String, String> overrides) {
     return start(vertx, overrides, first.pgUrl);
   }
 
-  private static Future<TestServer> start(Vertx vertx, Map<String, String> overrides, String pgUrl) {
+  private static Future<TestServer> start(
+      Vertx vertx, Map<String, String> overrides, String pgUrl) {
     Map<String, String> env = new HashMap<>();
     env.put("FLASHSALE_CONFIG", "/nonexistent");
     env.put("FLASHSALE_HTTP_PORT", Integer.toString(freePort()));
@@ -78,10 +80,16 @@ public final class TestServer {
     env.putAll(overrides);
     env.put("FLASHSALE_PG_URL", pgUrl);
     int port = Integer.parseInt(env.get("FLASHSALE_HTTP_PORT"));
-    WebClient client = WebClient.create(vertx, new WebClientOptions()
-        .setDefaultHost("127.0.0.1").setDefaultPort(port).setKeepAlive(true),
-        new PoolOptions().setHttp1MaxSize(200).setMaxWaitQueueSize(-1));
-    return FlashSaleApp.start(vertx, AppConfig.load(env), FlashSaleApp.newRegistry(), Clock.systemUTC())
+    WebClient client =
+        WebClient.create(
+            vertx,
+            new WebClientOptions()
+                .setDefaultHost("127.0.0.1")
+                .setDefaultPort(port)
+                .setKeepAlive(true),
+            new PoolOptions().setHttp1MaxSize(200).setMaxWaitQueueSize(-1));
+    return FlashSaleApp.start(
+            vertx, AppConfig.load(env), FlashSaleApp.newRegistry(), Clock.systemUTC())
         .map(started -> new TestServer(started, pgUrl, client, port));
   }
 
@@ -117,52 +125,67 @@ public final class TestServer {
 
   /** A sale open now, created through the admin API; {@code extra} overrides any field. */
   public Future<JsonObject> createSale(int quantity, JsonObject extra) {
-    JsonObject body = new JsonObject()
-        .put("productId", "SKU-" + quantity)
-        .put("productName", "Test product")
-        .put("quantity", quantity)
-        .put("priceCents", 1_999)
-        .put("currency", "EUR")
-        .put("startTime", Instant.now().minus(1, ChronoUnit.SECONDS).toString())
-        .put("endTime", Instant.now().plus(1, ChronoUnit.HOURS).toString())
-        .mergeIn(extra);
-    return client.post("/api/admin/sales")
+    JsonObject body =
+        new JsonObject()
+            .put("productId", "SKU-" + quantity)
+            .put("productName", "Test product")
+            .put("quantity", quantity)
+            .put("priceCents", 1_999)
+            .put("currency", "EUR")
+            .put("startTime", Instant.now().minus(1, ChronoUnit.SECONDS).toString())
+            .put("endTime", Instant.now().plus(1, ChronoUnit.HOURS).toString())
+            .mergeIn(extra);
+    return client
+        .post("/api/admin/sales")
         .bearerTokenAuthentication(adminToken())
         .sendJsonObject(body)
-        .map(response -> {
-          if (response.statusCode() != 201) {
-            throw new IllegalStateException("sale not created: " + response.statusCode() + " " + response.bodyAsString());
-          }
-          return response.bodyAsJsonObject();
-        });
+        .map(
+            response -> {
+              if (response.statusCode() != 201) {
+                throw new IllegalStateException(
+                    "sale not created: " + response.statusCode() + " " + response.bodyAsString());
+              }
+              return response.bodyAsJsonObject();
+            });
   }
 
   public Future<HttpResponse<Buffer>> purchase(String saleId, String userId, int quantity) {
-    return client.post("/api/sales/" + saleId + "/purchase")
+    return client
+        .post("/api/sales/" + saleId + "/purchase")
         .bearerTokenAuthentication(token(userId))
         .sendJsonObject(new JsonObject().put("quantity", quantity));
   }
 
   public Future<HttpResponse<Buffer>> join(String saleId, String userId, int quantity) {
-    return client.post("/api/sales/" + saleId + "/queue")
+    return client
+        .post("/api/sales/" + saleId + "/queue")
         .bearerTokenAuthentication(token(userId))
         .sendJsonObject(new JsonObject().put("quantity", quantity));
   }
 
   public Future<HttpResponse<Buffer>> queueStatus(String saleId, String userId) {
-    return client.get("/api/sales/" + saleId + "/queue/me").bearerTokenAuthentication(token(userId)).send();
+    return client
+        .get("/api/sales/" + saleId + "/queue/me")
+        .bearerTokenAuthentication(token(userId))
+        .send();
   }
 
   public Future<JsonObject> report(String saleId) {
-    return client.get("/api/admin/sales/" + saleId + "/report").bearerTokenAuthentication(adminToken()).send()
+    return client
+        .get("/api/admin/sales/" + saleId + "/report")
+        .bearerTokenAuthentication(adminToken())
+        .send()
         .map(HttpResponse::bodyAsJsonObject);
   }
 
   /** The first sample of {@code name} (unlabelled) on the Prometheus page, 0 if absent. */
   public double metric(String name) {
     String text = Await.result(client().get("/metrics").send()).bodyAsString();
-    return text.lines().filter(line -> line.startsWith(name + " ")).mapToDouble(line ->
-        Double.parseDouble(line.substring(name.length() + 1))).findFirst().orElse(0);
+    return text.lines()
+        .filter(line -> line.startsWith(name + " "))
+        .mapToDouble(line -> Double.parseDouble(line.substring(name.length() + 1)))
+        .findFirst()
+        .orElse(0);
   }
 
   public Future<Void> stop() {

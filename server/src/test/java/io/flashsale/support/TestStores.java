@@ -13,10 +13,10 @@ import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.PostgreSQLContainer;
 
 /**
- * Where the tests' Redis and PostgreSQL come from, decided once per JVM:
- * {@code FLASHSALE_REDIS_URL} / {@code FLASHSALE_PG_URL} when set, else Testcontainers when a
- * Docker engine answers, else the same embedded servers the product starts. Each test then
- * gets its own database; Redis data is isolated by the fresh sale ids in every key.
+ * Where the tests' Redis and PostgreSQL come from, decided once per JVM: {@code
+ * FLASHSALE_REDIS_URL} / {@code FLASHSALE_PG_URL} when set, else Testcontainers when a Docker
+ * engine answers, else the same embedded servers the product starts. Each test then gets its own
+ * database; Redis data is isolated by the fresh sale ids in every key.
  */
 public final class TestStores {
 
@@ -54,22 +54,37 @@ public final class TestStores {
   /** Creates an empty database of its own for one test and returns its postgresql:// URL. */
   public String freshDatabase() {
     String name = "fs_test_" + UUID.randomUUID().toString().replace("-", "");
-    try (Connection admin = jdbc(pgAdminUrl); Statement statement = admin.createStatement()) {
+    try (Connection admin = jdbc(pgAdminUrl);
+        Statement statement = admin.createStatement()) {
       statement.execute("CREATE DATABASE " + name);
     } catch (SQLException e) {
       throw new IllegalStateException("could not create test database " + name, e);
     }
     PgConnectOptions options = PgConnectOptions.fromUri(pgAdminUrl);
-    String credentials = options.getUser() + (isBlank(options.getPassword()) ? "" : ":" + options.getPassword());
-    return "postgresql://" + credentials + "@" + options.getHost() + ":" + options.getPort() + "/" + name;
+    String credentials =
+        options.getUser() + (isBlank(options.getPassword()) ? "" : ":" + options.getPassword());
+    return "postgresql://"
+        + credentials
+        + "@"
+        + options.getHost()
+        + ":"
+        + options.getPort()
+        + "/"
+        + name;
   }
 
   /** A blocking JDBC connection, for tests that check invariants straight from the database. */
   public static Connection jdbc(String pgUrl) throws SQLException {
     PgConnectOptions options = PgConnectOptions.fromUri(pgUrl);
     return DriverManager.getConnection(
-        "jdbc:postgresql://" + options.getHost() + ":" + options.getPort() + "/" + options.getDatabase(),
-        options.getUser(), options.getPassword());
+        "jdbc:postgresql://"
+            + options.getHost()
+            + ":"
+            + options.getPort()
+            + "/"
+            + options.getDatabase(),
+        options.getUser(),
+        options.getPassword());
   }
 
   private static boolean dockerAnswers() {
@@ -91,8 +106,16 @@ public final class TestStores {
   private static String postgresContainer() {
     PostgreSQLContainer<?> postgres = new PostgreSQLContainer<>("postgres:16-alpine");
     postgres.start();
-    return "postgresql://" + postgres.getUsername() + ":" + postgres.getPassword() + "@" + postgres.getHost()
-        + ":" + postgres.getMappedPort(5432) + "/" + postgres.getDatabaseName();
+    return "postgresql://"
+        + postgres.getUsername()
+        + ":"
+        + postgres.getPassword()
+        + "@"
+        + postgres.getHost()
+        + ":"
+        + postgres.getMappedPort(5432)
+        + "/"
+        + postgres.getDatabaseName();
   }
 
   private static boolean isBlank(String value) {

@@ -15,11 +15,14 @@ public final class Tokens {
   private Tokens() {}
 
   public static String hs256(String secret, JsonObject claims) {
-    String unsigned = part(new JsonObject().put("alg", "HS256").put("typ", "JWT")) + "." + part(claims);
+    String unsigned =
+        part(new JsonObject().put("alg", "HS256").put("typ", "JWT")) + "." + part(claims);
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-      return unsigned + "." + URL.encodeToString(mac.doFinal(unsigned.getBytes(StandardCharsets.US_ASCII)));
+      return unsigned
+          + "."
+          + URL.encodeToString(mac.doFinal(unsigned.getBytes(StandardCharsets.US_ASCII)));
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
 class AdmitScriptTest {
 
   private static final AdmitScript script = new AdmitScript(TestRedis.client());
+
   /** 40 a second, 100 ms ticks: 10 tokens at most; presence off. */
   private static final Step STEP = new Step(40, 100, 5, 0, 0, 0);
 
@@ -44,9 +45,15 @@ class AdmitScriptTest {
     send(Command.HSET, keys.bucket(), "tokens", 0, "at", 0);
   }
 
-  /** A buyer waiting in line under {@code number} for {@code quantity} units, their card in {@code payment}. */
+  /**
+   * A buyer waiting in line under {@code number} for {@code quantity} units, their card in {@code
+   * payment}.
+   */
   private void waiting(String user, long number, int quantity, String payment) {
-    send(Command.HSET, keys.tickets(), user,
+    send(
+        Command.HSET,
+        keys.tickets(),
+        user,
         new Ticket("ticket-" + user, number, quantity, TicketState.QUEUED, null, 0).encode());
     send(Command.ZADD, keys.line(), number, user);
     send(Command.HSET, keys.payments(), user, payment);
@@ -86,7 +93,8 @@ class AdmitScriptTest {
 
     assertThat(ann.admittedAtMillis()).as("Redis' clock").isBetween(before, TestRedis.nowMillis());
     assertThat(ann).isEqualTo(new Admitted("ann", "ticket-ann", 1, 2, ann.admittedAtMillis()));
-    assertThat(hget(keys.tickets(), "ann")).isEqualTo(ann.ticket(TicketState.ADMITTED, null).encode());
+    assertThat(hget(keys.tickets(), "ann"))
+        .isEqualTo(ann.ticket(TicketState.ADMITTED, null).encode());
     assertThat(get(keys.stock())).isEqualTo("8");
     assertThat(hget(keys.buyers(), "ann")).isEqualTo("2");
     assertThat(InFlight.decode(hget(keys.inflight(), "ticket-ann")))
@@ -160,7 +168,8 @@ class AdmitScriptTest {
 
     StepResult result = admit(STEP);
 
-    assertThat(result.admitted()).extracting(Admitted::userId, Admitted::quantity)
+    assertThat(result.admitted())
+        .extracting(Admitted::userId, Admitted::quantity)
         .containsExactly(tuple("ann", 2), tuple("bob", 1));
     assertThat(result.stockLeft()).isZero();
     assertThat(Ticket.decode(hget(keys.tickets(), "bob")).quantity()).isEqualTo(1);
@@ -177,8 +186,10 @@ class AdmitScriptTest {
 
     StepResult result = admit(STEP);
 
-    assertThat(result.admitted()).as("bob gets only what ann is not waiting for")
-        .containsExactly(new Admitted("bob", "ticket-bob", 2, 1, result.admitted().get(0).admittedAtMillis()));
+    assertThat(result.admitted())
+        .as("bob gets only what ann is not waiting for")
+        .containsExactly(
+            new Admitted("bob", "ticket-bob", 2, 1, result.admitted().get(0).admittedAtMillis()));
     assertThat(TestRedis.zrange(keys.line())).containsExactly("ann", "cat");
     assertThat(result.stockLeft()).isEqualTo(2);
   }
@@ -225,7 +236,9 @@ class AdmitScriptTest {
     assertThat(result.present()).isEqualTo(1);
     assertThat(zscore(keys.away(), "ann")).isGreaterThanOrEqualTo(now);
     assertThat(zscore(keys.line(), "ann")).isNull();
-    assertThat(Ticket.decode(hget(keys.tickets(), "ann")).state()).as("number kept").isEqualTo(TicketState.QUEUED);
+    assertThat(Ticket.decode(hget(keys.tickets(), "ann")).state())
+        .as("number kept")
+        .isEqualTo(TicketState.QUEUED);
     assertThat(TestRedis.lrange(keys.departures())).containsExactly("1");
   }
 
@@ -235,8 +248,12 @@ class AdmitScriptTest {
     fullBucket();
     long now = TestRedis.nowMillis();
     for (String user : List.of("ann", "bob")) {
-      send(Command.HSET, keys.tickets(), user,
-          new Ticket("ticket-" + user, user.equals("ann") ? 1 : 2, 1, TicketState.QUEUED, null, 0).encode());
+      send(
+          Command.HSET,
+          keys.tickets(),
+          user,
+          new Ticket("ticket-" + user, user.equals("ann") ? 1 : 2, 1, TicketState.QUEUED, null, 0)
+              .encode());
       send(Command.ZADD, keys.preauthQueue(), 1, user);
     }
     send(Command.ZADD, keys.away(), now - 31_000, "ann");
@@ -246,7 +263,9 @@ class AdmitScriptTest {
 
     assertThat(result.dropped()).containsExactly(new Dropped("ann", "ticket-ann", 1));
     assertThat(Ticket.decode(hget(keys.tickets(), "ann")).state()).isEqualTo(TicketState.DROPPED);
-    assertThat(TestRedis.zrange(keys.away())).as("bob is still within the grace").containsExactly("bob");
+    assertThat(TestRedis.zrange(keys.away()))
+        .as("bob is still within the grace")
+        .containsExactly("bob");
     assertThat(TestRedis.zrange(keys.preauthQueue())).containsExactly("bob");
   }
 }

@@ -19,7 +19,8 @@ class DeparturesAheadTest {
 
   @Test
   void departuresAreKeptSortedWhateverTheOrderTheyArrive() {
-    assertThat(DeparturesAhead.update(NONE, List.of(30L, 12L, 21L), 10)).containsExactly(12, 21, 30);
+    assertThat(DeparturesAhead.update(NONE, List.of(30L, 12L, 21L), 10))
+        .containsExactly(12, 21, 30);
   }
 
   @Test
@@ -35,12 +36,15 @@ class DeparturesAheadTest {
   @Test
   void aBuyerWhoLeavesAndComesBackInOneBatchIsInTheLine() {
     assertThat(DeparturesAhead.update(NONE, List.of(14L, -14L), 10)).isEmpty();
-    assertThat(DeparturesAhead.update(NONE, List.of(-14L, 14L), 10)).as("the log's order decides").containsExactly(14);
+    assertThat(DeparturesAhead.update(NONE, List.of(-14L, 14L), 10))
+        .as("the log's order decides")
+        .containsExactly(14);
   }
 
   @Test
   void numbersTheCursorHasReachedOrPassedAreForgotten() {
-    assertThat(DeparturesAhead.update(new long[] {3, 7, 10, 11}, List.of(), 10)).containsExactly(11);
+    assertThat(DeparturesAhead.update(new long[] {3, 7, 10, 11}, List.of(), 10))
+        .containsExactly(11);
     assertThat(DeparturesAhead.update(NONE, List.of(5L, 10L, 20L), 10)).containsExactly(20);
   }
 

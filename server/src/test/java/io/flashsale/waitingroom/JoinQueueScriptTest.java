@@ -60,11 +60,14 @@ class JoinQueueScriptTest {
   void numbersNewBuyersInArrivalOrderAndAnswersTheStockLeft() {
     send(Command.SET, keys.stock(), 7);
 
-    assertThat(join(buyer("ann"), buyer("bob"), buyer("cat"))).containsExactly(
-        new JoinResult("JOINED", queued("ann", 1), 1, 7, null),
-        new JoinResult("JOINED", queued("bob", 2), 2, 7, null),
-        new JoinResult("JOINED", queued("cat", 3), 3, 7, null));
-    assertThat(join(buyer("dan")).get(0).ticket()).as("the next batch carries on").isEqualTo(queued("dan", 4));
+    assertThat(join(buyer("ann"), buyer("bob"), buyer("cat")))
+        .containsExactly(
+            new JoinResult("JOINED", queued("ann", 1), 1, 7, null),
+            new JoinResult("JOINED", queued("bob", 2), 2, 7, null),
+            new JoinResult("JOINED", queued("cat", 3), 3, 7, null));
+    assertThat(join(buyer("dan")).get(0).ticket())
+        .as("the next batch carries on")
+        .isEqualTo(queued("dan", 4));
   }
 
   @Test
@@ -79,14 +82,17 @@ class JoinQueueScriptTest {
     assertThat(zscore(keys.preauthQueue(), "ann")).as("pre-authorised in line order").isEqualTo(1);
     assertThat(hget(keys.payments(), "ann")).isEqualTo("AUTHORIZING");
     assertThat(hget(keys.paymentMethods(), "ann")).isEqualTo("card-ann");
-    assertThat(zscore(keys.seen(), "ann")).as("a buyer who just joined is present").isGreaterThanOrEqualTo(before);
+    assertThat(zscore(keys.seen(), "ann"))
+        .as("a buyer who just joined is present")
+        .isGreaterThanOrEqualTo(before);
   }
 
   @Test
   void aBuyerWhoJoinsAgainKeepsTheirFirstTicketAndPlace() {
     join(buyer("ann"));
 
-    List<JoinResult> again = join(new Join("ann", 2, "ticket-other", "card-other", "", Guards.NONE), buyer("ann"));
+    List<JoinResult> again =
+        join(new Join("ann", 2, "ticket-other", "card-other", "", Guards.NONE), buyer("ann"));
 
     assertThat(again).containsOnly(new JoinResult("EXISTING", queued("ann", 1), 0, 0, null));
     assertThat(get(keys.sequence())).isEqualTo("1");
@@ -99,19 +105,23 @@ class JoinQueueScriptTest {
     join(buyer("ann"), buyer("bob"));
     send(Command.ZREM, keys.line(), "ann");
 
-    assertThat(join(buyer("cat"))).containsExactly(new JoinResult("JOINED", queued("cat", 3), 2, -1, null));
+    assertThat(join(buyer("cat")))
+        .containsExactly(new JoinResult("JOINED", queued("cat", 3), 2, -1, null));
   }
 
   @Test
   void beforeTheSealAShufflingSaleHoldsBuyersInThePrequeueUnnumbered() {
-    assertThat(joinShuffled(buyer("ann"), buyer("bob"))).containsExactly(
-        new JoinResult("JOINED", queued("ann", 0), 1, -1, null),
-        new JoinResult("JOINED", queued("bob", 0), 2, -1, null));
+    assertThat(joinShuffled(buyer("ann"), buyer("bob")))
+        .containsExactly(
+            new JoinResult("JOINED", queued("ann", 0), 1, -1, null),
+            new JoinResult("JOINED", queued("bob", 0), 2, -1, null));
 
     assertThat(TestRedis.smembers(keys.prequeue())).containsExactlyInAnyOrder("ann", "bob");
     assertThat(TestRedis.exists(keys.line())).isFalse();
     assertThat(TestRedis.exists(keys.sequence())).isFalse();
-    assertThat(zscore(keys.preauthQueue(), "ann")).as("pre-queue buyers are pre-authorised first").isZero();
+    assertThat(zscore(keys.preauthQueue(), "ann"))
+        .as("pre-queue buyers are pre-authorised first")
+        .isZero();
   }
 
   @Test
@@ -119,7 +129,8 @@ class JoinQueueScriptTest {
     send(Command.SET, keys.sealed(), 1);
     send(Command.SET, keys.sequence(), 5);
 
-    assertThat(joinShuffled(buyer("ann"))).containsExactly(new JoinResult("JOINED", queued("ann", 6), 1, -1, null));
+    assertThat(joinShuffled(buyer("ann")))
+        .containsExactly(new JoinResult("JOINED", queued("ann", 6), 1, -1, null));
     assertThat(TestRedis.exists(keys.prequeue())).isFalse();
   }
 
@@ -128,7 +139,8 @@ class JoinQueueScriptTest {
     send(Command.SADD, keys.blacklist(), "ann");
     send(Command.SADD, keys.blacklistedDevices(), "device-x");
 
-    List<JoinResult> results = join(buyer("ann"), new Join("bob", 1, "ticket-bob", "card-bob", "device-x", Guards.NONE));
+    List<JoinResult> results =
+        join(buyer("ann"), new Join("bob", 1, "ticket-bob", "card-bob", "device-x", Guards.NONE));
 
     assertThat(results).containsExactly(refused("BLACKLISTED"), refused("BLACKLISTED_DEVICE"));
     assertThat(hget(keys.rejections(), "BLACKLISTED")).isEqualTo("1");
@@ -155,7 +167,8 @@ class JoinQueueScriptTest {
     assertThat(results.get(0).outcome()).isEqualTo("JOINED");
     assertThat(results.get(1)).isEqualTo(refused("POW_REPLAYED"));
     assertThat(hget(keys.rejections(), "POW_REPLAYED")).isEqualTo("1");
-    assertThat(send(Command.PTTL, keys.usedChallenge("nonce-1")).toLong()).as("the mark lives as long as the proof")
+    assertThat(send(Command.PTTL, keys.usedChallenge("nonce-1")).toLong())
+        .as("the mark lives as long as the proof")
         .isBetween(1L, 60_000L);
   }
 

@@ -31,7 +31,11 @@ class MarkPresentScriptTest {
   }
 
   private void ticket(String user, long number, TicketState state) {
-    send(Command.HSET, keys.tickets(), user, new Ticket("ticket-" + user, number, 1, state, null, 0).encode());
+    send(
+        Command.HSET,
+        keys.tickets(),
+        user,
+        new Ticket("ticket-" + user, number, 1, state, null, 0).encode());
   }
 
   @Test
@@ -53,7 +57,9 @@ class MarkPresentScriptTest {
 
     seen("ann", "bob");
 
-    assertThat(zscore(keys.seen(), "ann")).as("seen within the interval: not written").isEqualTo(now - 1_000);
+    assertThat(zscore(keys.seen(), "ann"))
+        .as("seen within the interval: not written")
+        .isEqualTo(now - 1_000);
     assertThat(zscore(keys.seen(), "bob")).isGreaterThanOrEqualTo(now);
   }
 
@@ -65,10 +71,14 @@ class MarkPresentScriptTest {
 
     seen("ann");
 
-    assertThat(TestRedis.zrange(keys.line())).as("ahead of everyone who joined after them").containsExactly("ann", "bob");
+    assertThat(TestRedis.zrange(keys.line()))
+        .as("ahead of everyone who joined after them")
+        .containsExactly("ann", "bob");
     assertThat(zscore(keys.line(), "ann")).isEqualTo(4);
     assertThat(TestRedis.exists(keys.away())).isFalse();
-    assertThat(TestRedis.lrange(keys.departures())).as("live feeds count them ahead again").containsExactly("-4");
+    assertThat(TestRedis.lrange(keys.departures()))
+        .as("live feeds count them ahead again")
+        .containsExactly("-4");
   }
 
   @Test

@@ -10,13 +10,14 @@ import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
 /**
- * The pre-queue draw is a uniform shuffle: over many draws every buyer lands in every place
- * equally often. Seeded, so the verdict is the same on every run and cannot flake.
+ * The pre-queue draw is a uniform shuffle: over many draws every buyer lands in every place equally
+ * often. Seeded, so the verdict is the same on every run and cannot flake.
  */
 class PrequeueShuffleTest {
 
   private static final int BUYERS = 10;
   private static final int DRAWS = 50_000;
+
   /** Chi-square critical value for 81 degrees of freedom ((10-1)²) at the 0.1% level. */
   private static final double CRITICAL = 131.0;
 
@@ -30,11 +31,12 @@ class PrequeueShuffleTest {
   @Test
   void theTestWouldCatchAShuffleThatSometimesKeepsArrivalOrder() {
     Random random = new Random(20261123);
-    Consumer<List<String>> biased = order -> {
-      if (random.nextInt(10) != 0) {
-        Collections.shuffle(order, random);
-      }
-    };
+    Consumer<List<String>> biased =
+        order -> {
+          if (random.nextInt(10) != 0) {
+            Collections.shuffle(order, random);
+          }
+        };
 
     assertThat(chiSquare(biased)).isGreaterThan(CRITICAL);
   }

@@ -34,8 +34,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Presence-aware admission on a FIFO sale of 100 units and 1,000 queued buyers, 30% of whom go
- * silent after joining (a tenth of those come back within the grace period). The verdict comes
- * from PostgreSQL and from each buyer's own answer.
+ * silent after joining (a tenth of those come back within the grace period). The verdict comes from
+ * PostgreSQL and from each buyer's own answer.
  */
 class PresenceTest {
 
@@ -43,11 +43,13 @@ class PresenceTest {
   private static final int BUYERS = 1_000;
 
   @RegisterExtension
-  static final Engine engine = Engine.start(Map.of(
-      "FLASHSALE_WAITINGROOM_PRESENCE_WINDOW_SECONDS", "3",
-      "FLASHSALE_WAITINGROOM_PRESENCE_GRACE_SECONDS", "5",
-      "FLASHSALE_CHECKOUT_SWEEP_MS", "200",
-      "FLASHSALE_LIFECYCLE_TICK_MS", "200"));
+  static final Engine engine =
+      Engine.start(
+          Map.of(
+              "FLASHSALE_WAITINGROOM_PRESENCE_WINDOW_SECONDS", "3",
+              "FLASHSALE_WAITINGROOM_PRESENCE_GRACE_SECONDS", "5",
+              "FLASHSALE_CHECKOUT_SWEEP_MS", "200",
+              "FLASHSALE_LIFECYCLE_TICK_MS", "200"));
 
   private static boolean silent(int buyer) {
     return buyer % 10 == 3 || buyer % 10 == 6 || buyer % 10 == 9;
@@ -59,12 +61,23 @@ class PresenceTest {
   }
 
   @Test
-  void unitsGoToPresentBuyersReturnersKeepTheirOrderAndDroppedBuyersHoldsAreVoided() throws Exception {
+  void unitsGoToPresentBuyersReturnersKeepTheirOrderAndDroppedBuyersHoldsAreVoided()
+      throws Exception {
     Instant start = Instant.now().plusSeconds(5);
-    String saleId = Await.result(engine.server().createSale(UNITS, new JsonObject()
-        .put("waitingRoom", true).put("queuePolicy", "FIFO").put("admissionRatePerSecond", 20)
-        .put("checkoutTtlSeconds", 120).put("startTime", start.toString())
-        .put("endTime", start.plusSeconds(120).toString()))).getString("saleId");
+    String saleId =
+        Await.result(
+                engine
+                    .server()
+                    .createSale(
+                        UNITS,
+                        new JsonObject()
+                            .put("waitingRoom", true)
+                            .put("queuePolicy", "FIFO")
+                            .put("admissionRatePerSecond", 20)
+                            .put("checkoutTtlSeconds", 120)
+                            .put("startTime", start.toString())
+                            .put("endTime", start.plusSeconds(120).toString())))
+            .getString("saleId");
 
     List<Future<HttpResponse<Buffer>>> joins = new ArrayList<>();
     for (int i = 0; i < BUYERS; i++) {
@@ -81,20 +94,30 @@ class PresenceTest {
     // Present buyers keep polling while they wait; returners start again one second after T-0.
     Map<String, String> states = new ConcurrentHashMap<>();
     Instant returnAt = start.plusSeconds(1);
-    long poller = engine.vertx().setPeriodic(500, tick -> {
-      boolean returned = Instant.now().isAfter(returnAt);
-      for (int i = 0; i < BUYERS; i++) {
-        String buyer = "pr-" + i;
-        String state = states.getOrDefault(buyer, "QUEUED");
-        if ((!silent(i) || (returns(i) && returned)) && (state.equals("QUEUED") || state.equals("SOLD_OUT"))) {
-          engine.server().queueStatus(saleId, buyer).onSuccess(reply -> {
-            if (reply.statusCode() == 200) {
-              states.put(buyer, reply.bodyAsJsonObject().getString("state"));
-            }
-          });
-        }
-      }
-    });
+    long poller =
+        engine
+            .vertx()
+            .setPeriodic(
+                500,
+                tick -> {
+                  boolean returned = Instant.now().isAfter(returnAt);
+                  for (int i = 0; i < BUYERS; i++) {
+                    String buyer = "pr-" + i;
+                    String state = states.getOrDefault(buyer, "QUEUED");
+                    if ((!silent(i) || (returns(i) && returned))
+                        && (state.equals("QUEUED") || state.equals("SOLD_OUT"))) {
+                      engine
+                          .server()
+                          .queueStatus(saleId, buyer)
+                          .onSuccess(
+                              reply -> {
+                                if (reply.statusCode() == 200) {
+                                  states.put(buyer, reply.bodyAsJsonObject().getString("state"));
+                                }
+                              });
+                    }
+                  }
+                });
     try {
       Poll.until(() -> soldAndHeld(saleId), sold -> sold == UNITS, Duration.ofSeconds(40));
     } finally {
@@ -107,57 +130,106 @@ class PresenceTest {
         eligible.add("pr-" + i);
       }
     }
-    List<String> expectedWinners = eligible.stream().sorted(Comparator.comparing(numbers::get)).limit(UNITS).toList();
+    List<String> expectedWinners =
+        eligible.stream().sorted(Comparator.comparing(numbers::get)).limit(UNITS).toList();
     Set<String> holders = holders(saleId);
-    assertThat(holders).as("no unit is held by a buyer who was away at their turn").isSubsetOf(eligible);
-    assertThat(holders).as("the units went to the first present buyers in queue order, returners in their place")
+    assertThat(holders)
+        .as("no unit is held by a buyer who was away at their turn")
+        .isSubsetOf(eligible);
+    assertThat(holders)
+        .as("the units went to the first present buyers in queue order, returners in their place")
         .containsExactlyInAnyOrderElementsOf(expectedWinners);
-    assertThat(holders.stream().filter(buyer -> returns(Integer.parseInt(buyer.substring(3)))).count())
-        .as("returners within the grace period won their units").isPositive();
+    assertThat(
+            holders.stream().filter(buyer -> returns(Integer.parseInt(buyer.substring(3)))).count())
+        .as("returners within the grace period won their units")
+        .isPositive();
 
     // Silent buyers passed over are dropped once their grace runs out. Asking a buyer's own
     // status would count as their presence, so the operator's export is what is read here.
     long lastWinner = expectedWinners.stream().mapToLong(numbers::get).max().orElseThrow();
-    Set<String> skippedSilent = numbers.keySet().stream()
-        .filter(buyer -> !eligible.contains(buyer) && numbers.get(buyer) < lastWinner).collect(Collectors.toSet());
-    Set<String> dropped = Poll.until(() -> dropped(saleId), now -> now.size() >= skippedSilent.size(),
-        Duration.ofSeconds(20));
-    assertThat(dropped).as("every silent buyer passed over is dropped, nobody else").isEqualTo(skippedSilent);
-    assertThat(Await.result(engine.server().queueStatus(saleId, dropped.iterator().next())).bodyAsJsonObject()
-        .getString("state")).as("a dropped buyer who comes back is told").isEqualTo("DROPPED");
+    Set<String> skippedSilent =
+        numbers.keySet().stream()
+            .filter(buyer -> !eligible.contains(buyer) && numbers.get(buyer) < lastWinner)
+            .collect(Collectors.toSet());
+    Set<String> dropped =
+        Poll.until(
+            () -> dropped(saleId),
+            now -> now.size() >= skippedSilent.size(),
+            Duration.ofSeconds(20));
+    assertThat(dropped)
+        .as("every silent buyer passed over is dropped, nobody else")
+        .isEqualTo(skippedSilent);
+    assertThat(
+            Await.result(engine.server().queueStatus(saleId, dropped.iterator().next()))
+                .bodyAsJsonObject()
+                .getString("state"))
+        .as("a dropped buyer who comes back is told")
+        .isEqualTo("DROPPED");
 
     try (Connection db = engine.server().database()) {
-      Poll.until(() -> openAuthorizations(db, saleId, dropped), open -> open == 0, Duration.ofSeconds(20));
+      Poll.until(
+          () -> openAuthorizations(db, saleId, dropped), open -> open == 0, Duration.ofSeconds(20));
       assertThat(Invariants.assertNoOversell(db, saleId).quantitySold()).as("I3").isEqualTo(UNITS);
     }
     JsonObject report = Await.result(engine.server().report(saleId));
-    assertThat(report.getJsonObject("invariants").getBoolean("I4")).as("I4: Redis stock + sold = available").isTrue();
+    assertThat(report.getJsonObject("invariants").getBoolean("I4"))
+        .as("I4: Redis stock + sold = available")
+        .isTrue();
     String metrics = Await.result(engine.server().client().get("/metrics").send()).bodyAsString();
-    assertThat(metrics).contains("flashsale_admissions_skipped_total{reason=\"ABSENT\"}")
-        .contains("flashsale_queue_dropped_total").contains("flashsale_queue_away{sale=\"" + saleId + "\"}");
+    assertThat(metrics)
+        .contains("flashsale_admissions_skipped_total{reason=\"ABSENT\"}")
+        .contains("flashsale_queue_dropped_total")
+        .contains("flashsale_queue_away{sale=\"" + saleId + "\"}");
 
     // I6: the operator ends the sale; every buyer who joined has a final answer.
-    HttpResponse<Buffer> ended = Await.result(engine.server().client().post("/api/admin/sales/" + saleId + "/end")
-        .bearerTokenAuthentication(engine.server().adminToken()).send());
+    HttpResponse<Buffer> ended =
+        Await.result(
+            engine
+                .server()
+                .client()
+                .post("/api/admin/sales/" + saleId + "/end")
+                .bearerTokenAuthentication(engine.server().adminToken())
+                .send());
     assertThat(ended.statusCode()).isEqualTo(200);
-    Map<String, Integer> finals = Poll.until(() -> tally(answers(saleId)),
-        tally -> !tally.containsKey("QUEUED") && !tally.containsKey("SOLD_OUT") && !tally.containsKey("RESERVED"),
-        Duration.ofSeconds(20));
+    Map<String, Integer> finals =
+        Poll.until(
+            () -> tally(answers(saleId)),
+            tally ->
+                !tally.containsKey("QUEUED")
+                    && !tally.containsKey("SOLD_OUT")
+                    && !tally.containsKey("RESERVED"),
+            Duration.ofSeconds(20));
     assertThat(finals.keySet()).isSubsetOf(Set.of("EXPIRED", "ENDED", "DROPPED"));
     assertThat(finals.get("EXPIRED")).as("unpaid holds expired with the sale").isEqualTo(UNITS);
     try (Connection db = engine.server().database()) {
-      Poll.until(() -> openAuthorizations(db, saleId, Set.copyOf(numbers.keySet())), open -> open == 0,
+      Poll.until(
+          () -> openAuthorizations(db, saleId, Set.copyOf(numbers.keySet())),
+          open -> open == 0,
           Duration.ofSeconds(20));
       Invariants.assertNoOversell(db, saleId);
     }
   }
 
   private static Set<String> dropped(String saleId) {
-    String csv = Await.result(engine.server().client().get("/api/admin/sales/" + saleId + "/export/queue.csv")
-        .bearerTokenAuthentication(engine.server().adminToken()).send()).bodyAsString();
+    String csv =
+        Await.result(
+                engine
+                    .server()
+                    .client()
+                    .get("/api/admin/sales/" + saleId + "/export/queue.csv")
+                    .bearerTokenAuthentication(engine.server().adminToken())
+                    .send())
+            .bodyAsString();
     try {
-      return CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).get().parse(new StringReader(csv))
-          .stream().filter(row -> row.get("state").equals("DROPPED")).map(row -> row.get("user_id"))
+      return CSVFormat.RFC4180
+          .builder()
+          .setHeader()
+          .setSkipHeaderRecord(true)
+          .get()
+          .parse(new StringReader(csv))
+          .stream()
+          .filter(row -> row.get("state").equals("DROPPED"))
+          .map(row -> row.get("user_id"))
           .collect(Collectors.toSet());
     } catch (IOException e) {
       throw new AssertionError(e);
@@ -175,8 +247,12 @@ class PresenceTest {
   private static Set<String> holders(String saleId) throws Exception {
     Set<String> holders = new HashSet<>();
     try (Connection db = engine.server().database();
-         ResultSet rows = Sql.query(db, "SELECT user_id FROM sale_orders WHERE sale_id = ?"
-             + " AND status IN ('RESERVED', 'PAID')", UUID.fromString(saleId))) {
+        ResultSet rows =
+            Sql.query(
+                db,
+                "SELECT user_id FROM sale_orders WHERE sale_id = ?"
+                    + " AND status IN ('RESERVED', 'PAID')",
+                UUID.fromString(saleId))) {
       while (rows.next()) {
         holders.add(rows.getString(1));
       }
@@ -205,8 +281,12 @@ class PresenceTest {
 
   private static int openAuthorizations(Connection db, String saleId, Set<String> users) {
     try {
-      return Invariants.count(db, "SELECT count(*) FROM payment_authorizations WHERE sale_id = ? AND status = 'AUTHORIZED'"
-          + " AND user_id = ANY(?)", UUID.fromString(saleId), db.createArrayOf("text", users.toArray()));
+      return Invariants.count(
+          db,
+          "SELECT count(*) FROM payment_authorizations WHERE sale_id = ? AND status = 'AUTHORIZED'"
+              + " AND user_id = ANY(?)",
+          UUID.fromString(saleId),
+          db.createArrayOf("text", users.toArray()));
     } catch (Exception e) {
       throw new AssertionError(e);
     }

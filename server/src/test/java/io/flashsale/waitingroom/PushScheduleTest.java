@@ -8,7 +8,9 @@ import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** Who is due for a push, simulated on a clock rather than timed; and the position message's text. */
+/**
+ * Who is due for a push, simulated on a clock rather than timed; and the position message's text.
+ */
 class PushScheduleTest {
 
   @Test
@@ -36,7 +38,8 @@ class PushScheduleTest {
     for (long pulse : List.of(50L, 100L, 250L, 500L, 1_000L)) {
       PushSchedule schedule = PushSchedule.forPulse(pulse);
       assertThat(schedule.heartbeatMillis() + 2 * schedule.sweepMillis())
-          .as("pulse %d ms", pulse).isLessThanOrEqualTo(PushSchedule.PROMISED_GAP_MILLIS);
+          .as("pulse %d ms", pulse)
+          .isLessThanOrEqualTo(PushSchedule.PROMISED_GAP_MILLIS);
       assertThat(schedule.due(0, schedule.heartbeatMillis() - 1)).isFalse();
       assertThat(schedule.due(0, schedule.heartbeatMillis())).isTrue();
     }
@@ -55,9 +58,17 @@ class PushScheduleTest {
     for (String type : List.of("position", "state")) {
       for (String state : List.of("QUEUED", "SOLD_OUT")) {
         String encoded = frame.encode(type, state, 42, 1_042, 9);
-        assertThat(encoded).isEqualTo(new JsonObject().put("type", type).put("saleId", saleId).put("state", state)
-            .put("position", 42L).put("ahead", 41L).put("queueNumber", 1_042L).put("estimatedWaitSeconds", 9L)
-            .encode());
+        assertThat(encoded)
+            .isEqualTo(
+                new JsonObject()
+                    .put("type", type)
+                    .put("saleId", saleId)
+                    .put("state", state)
+                    .put("position", 42L)
+                    .put("ahead", 41L)
+                    .put("queueNumber", 1_042L)
+                    .put("estimatedWaitSeconds", 9L)
+                    .encode());
       }
     }
   }

@@ -48,7 +48,8 @@ class QueueStatusScriptTest {
     send(Command.SET, keys.stock(), 7);
     send(Command.HSET, keys.payments(), "cat", "AUTHORIZED");
 
-    assertThat(status("cat")).isEqualTo(new Status(Outcome.TICKET, cat, 2, 7, 0, "AUTHORIZED", null));
+    assertThat(status("cat"))
+        .isEqualTo(new Status(Outcome.TICKET, cat, 2, 7, 0, "AUTHORIZED", null));
   }
 
   @Test
@@ -78,7 +79,8 @@ class QueueStatusScriptTest {
   void aBuyerWithoutATicketSinceTheLineWasLostIsToldWhenItWas() {
     send(Command.SET, keys.lineLost(), "1700000000000");
 
-    assertThat(status("ann")).isEqualTo(new Status(Outcome.LINE_LOST, null, -1, -1, 0, "", "1700000000000"));
+    assertThat(status("ann"))
+        .isEqualTo(new Status(Outcome.LINE_LOST, null, -1, -1, 0, "", "1700000000000"));
   }
 
   @Test

@@ -62,7 +62,8 @@ class SealPrequeueScriptTest {
   @Test
   void carriesThePreauthorisationQueueOverToTheNewNumbers() {
     inPrequeue("ann", "bob");
-    // bob's pre-authorisation has already started: he is no longer in its queue, and is not put back.
+    // bob's pre-authorisation has already started: he is no longer in its queue, and is not put
+    // back.
     send(Command.ZREM, keys.preauthQueue(), "bob");
 
     seal(true, "bob", "ann");
@@ -86,7 +87,11 @@ class SealPrequeueScriptTest {
   @Test
   void skipsABuyerNoLongerInThePrequeue() {
     inPrequeue("ann");
-    send(Command.HSET, keys.tickets(), "bob", new Ticket("ticket-bob", 0, 2, TicketState.LEFT, null, 0).encode());
+    send(
+        Command.HSET,
+        keys.tickets(),
+        "bob",
+        new Ticket("ticket-bob", 0, 2, TicketState.LEFT, null, 0).encode());
 
     seal(true, "bob", "ann");
 

@@ -2,6 +2,7 @@ package io.flashsale.waitingroom;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flashsale.infra.SaleKeys;
 import io.flashsale.support.Await;
 import io.flashsale.support.Engine;
 import io.flashsale.support.TestServer;
@@ -12,7 +13,6 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
-import io.flashsale.infra.SaleKeys;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
@@ -22,15 +22,22 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /** Refusals at the waiting room's door: each a problem+json, none leaving a trace. */
 class WaitingRoomBadInputTest {
 
-  @RegisterExtension
-  static final Engine engine = Engine.start();
+  @RegisterExtension static final Engine engine = Engine.start();
 
   private static String openSale;
 
   @BeforeAll
   static void openASale() {
-    openSale = Await.result(engine.server().createSale(10, new JsonObject().put("waitingRoom", true)
-        .put("startTime", Instant.now().plusSeconds(120).toString()))).getString("saleId");
+    openSale =
+        Await.result(
+                engine
+                    .server()
+                    .createSale(
+                        10,
+                        new JsonObject()
+                            .put("waitingRoom", true)
+                            .put("startTime", Instant.now().plusSeconds(120).toString())))
+            .getString("saleId");
   }
 
   @Test
@@ -41,15 +48,25 @@ class WaitingRoomBadInputTest {
     HttpResponse<Buffer> again = Await.result(engine.server().join(openSale, "twice", 1));
 
     assertProblem(again, 409, "CONFLICT");
-    assertThat(again.bodyAsJsonObject().getJsonObject("ticket").getString("ticketId")).isEqualTo(ticket.getString("ticketId"));
-    assertThat(again.bodyAsJsonObject().getJsonObject("ticket").getLong("position")).isEqualTo(ticket.getLong("position"));
+    assertThat(again.bodyAsJsonObject().getJsonObject("ticket").getString("ticketId"))
+        .isEqualTo(ticket.getString("ticketId"));
+    assertThat(again.bodyAsJsonObject().getJsonObject("ticket").getLong("position"))
+        .isEqualTo(ticket.getLong("position"));
     assertThat(redisState(openSale)).isEqualTo(before);
   }
 
   @Test
   void aSaleWhoseWaitingRoomIsNotOpenYetTurnsBuyersAway() {
-    String later = Await.result(engine.server().createSale(10, new JsonObject().put("waitingRoom", true)
-        .put("startTime", Instant.now().plusSeconds(3_600).toString()))).getString("saleId");
+    String later =
+        Await.result(
+                engine
+                    .server()
+                    .createSale(
+                        10,
+                        new JsonObject()
+                            .put("waitingRoom", true)
+                            .put("startTime", Instant.now().plusSeconds(3_600).toString())))
+            .getString("saleId");
 
     assertProblem(Await.result(engine.server().join(later, "eager", 1)), 409, "SALE_NOT_ACTIVE");
     assertThat(redisState(later)).isEqualTo(emptyState());
@@ -57,17 +74,24 @@ class WaitingRoomBadInputTest {
 
   @Test
   void aBlacklistedAccountCannotJoin() {
-    HttpResponse<Buffer> flagged = Await.result(engine.server().client().post("/api/admin/blacklist")
-        .bearerTokenAuthentication(engine.server().adminToken())
-        .sendJsonObject(new JsonObject().put("userId", "scalper").put("reason", "resold 400 pairs")));
+    HttpResponse<Buffer> flagged =
+        Await.result(
+            engine
+                .server()
+                .client()
+                .post("/api/admin/blacklist")
+                .bearerTokenAuthentication(engine.server().adminToken())
+                .sendJsonObject(
+                    new JsonObject().put("userId", "scalper").put("reason", "resold 400 pairs")));
     assertThat(flagged.statusCode()).isEqualTo(201);
     String before = redisState(openSale);
 
     assertProblem(Await.result(engine.server().join(openSale, "scalper", 1)), 403, "FORBIDDEN");
     assertThat(redisState(openSale)).isEqualTo(before);
 
-    String newSale = Await.result(engine.server().createSale(3, new JsonObject().put("waitingRoom", true)))
-        .getString("saleId");
+    String newSale =
+        Await.result(engine.server().createSale(3, new JsonObject().put("waitingRoom", true)))
+            .getString("saleId");
     assertProblem(Await.result(engine.server().join(newSale, "scalper", 1)), 403, "FORBIDDEN");
   }
 
@@ -75,25 +99,37 @@ class WaitingRoomBadInputTest {
   void aBuyerCannotAskForMoreThanTheLimit() {
     String before = redisState(openSale);
     assertProblem(Await.result(engine.server().join(openSale, "greedy", 2)), 409, "LIMIT_EXCEEDED");
-    assertProblem(Await.result(engine.server().join(openSale, "greedy", 0)), 400, "VALIDATION_FAILED");
+    assertProblem(
+        Await.result(engine.server().join(openSale, "greedy", 0)), 400, "VALIDATION_FAILED");
     assertThat(redisState(openSale)).isEqualTo(before);
   }
 
   @Test
   void aForgedOrBorrowedAdmissionTokenProvesNothing() {
-    String forged = Tokens.hs256(TestServer.JWT_SECRET, new JsonObject().put("sub", "forger").put("sale", openSale)
-        .put("order", "00000000-0000-0000-0000-000000000000"));
+    String forged =
+        Tokens.hs256(
+            TestServer.JWT_SECRET,
+            new JsonObject()
+                .put("sub", "forger")
+                .put("sale", openSale)
+                .put("order", "00000000-0000-0000-0000-000000000000"));
     for (String token : List.of(forged, engine.server().token("forger"), "garbage")) {
-      HttpResponse<Buffer> refused = Await.result(engine.server().client().post("/api/admission/verify")
-          .bearerTokenAuthentication(engine.server().token("forger"))
-          .sendJsonObject(new JsonObject().put("admissionToken", token)));
+      HttpResponse<Buffer> refused =
+          Await.result(
+              engine
+                  .server()
+                  .client()
+                  .post("/api/admission/verify")
+                  .bearerTokenAuthentication(engine.server().token("forger"))
+                  .sendJsonObject(new JsonObject().put("admissionToken", token)));
       assertProblem(refused, 403, "FORBIDDEN");
     }
   }
 
   @Test
   void askingForAPlaceWithoutHavingJoinedIsNotFound() {
-    assertProblem(Await.result(engine.server().queueStatus(openSale, "stranger")), 404, "NOT_FOUND");
+    assertProblem(
+        Await.result(engine.server().queueStatus(openSale, "stranger")), 404, "NOT_FOUND");
   }
 
   private static void assertProblem(HttpResponse<Buffer> response, int status, String code) {
@@ -109,11 +145,21 @@ class WaitingRoomBadInputTest {
   private static String redisState(String saleId) {
     Redis redis = engine.server().services().api().redis();
     SaleKeys keys = new SaleKeys(saleId);
-    var replies = Await.result(redis.batch(List.of(
-        Request.cmd(Command.HLEN).arg(keys.tickets()),
-        Request.cmd(Command.ZCARD).arg(keys.line()),
-        Request.cmd(Command.SCARD).arg(keys.prequeue()),
-        Request.cmd(Command.GET).arg(keys.sequence()))));
-    return "tickets=" + replies.get(0) + " line=" + replies.get(1) + " prequeue=" + replies.get(2) + " seq=" + replies.get(3);
+    var replies =
+        Await.result(
+            redis.batch(
+                List.of(
+                    Request.cmd(Command.HLEN).arg(keys.tickets()),
+                    Request.cmd(Command.ZCARD).arg(keys.line()),
+                    Request.cmd(Command.SCARD).arg(keys.prequeue()),
+                    Request.cmd(Command.GET).arg(keys.sequence()))));
+    return "tickets="
+        + replies.get(0)
+        + " line="
+        + replies.get(1)
+        + " prequeue="
+        + replies.get(2)
+        + " seq="
+        + replies.get(3);
   }
 }

@@ -32,31 +32,54 @@ class WaitingRoomLiveTest {
   static final Engine engine = Engine.start(Map.of("FLASHSALE_WAITINGROOM_LIVE_PUSH_MS", "100"));
 
   @Test
-  void aWaitingBuyerSeesTheLineMoveThenSoldOutWhileAWinnerHearsOfTheReservationAtOnce() throws Exception {
+  void aWaitingBuyerSeesTheLineMoveThenSoldOutWhileAWinnerHearsOfTheReservationAtOnce()
+      throws Exception {
     Instant start = Instant.now().plusSeconds(2);
     String saleId = sale(2, 4, start);
     for (int i = 1; i <= 6; i++) {
-      assertThat(Await.result(engine.server().join(saleId, "live-" + i, 1)).statusCode()).isEqualTo(202);
+      assertThat(Await.result(engine.server().join(saleId, "live-" + i, 1)).statusCode())
+          .isEqualTo(202);
     }
     List<JsonObject> first = listen(saleId, "live-1");
     List<JsonObject> last = listen(saleId, "live-6");
 
-    JsonObject reserved = Poll.until(() -> first.stream().filter(m -> "RESERVED".equals(m.getString("state")))
-        .findFirst().orElse(null), m -> m != null, Duration.ofSeconds(20));
-    Poll.until(() -> last.stream().anyMatch(m -> "SOLD_OUT".equals(m.getString("state"))), done -> done,
+    JsonObject reserved =
+        Poll.until(
+            () ->
+                first.stream()
+                    .filter(m -> "RESERVED".equals(m.getString("state")))
+                    .findFirst()
+                    .orElse(null),
+            m -> m != null,
+            Duration.ofSeconds(20));
+    Poll.until(
+        () -> last.stream().anyMatch(m -> "SOLD_OUT".equals(m.getString("state"))),
+        done -> done,
         Duration.ofSeconds(20));
 
     assertThat(reserved.getString("type")).isEqualTo("outcome");
     assertThat(reserved.getString("orderId")).isNotBlank();
     assertThat(last.get(0).getLong("position")).as("first message: place in line").isEqualTo(6);
-    assertThat(last.stream().filter(m -> m.containsKey("position")).map(m -> m.getLong("position")).toList())
-        .as("positions only go down").isSortedAccordingTo((a, b) -> Long.compare(b, a));
+    assertThat(
+            last.stream()
+                .filter(m -> m.containsKey("position"))
+                .map(m -> m.getLong("position"))
+                .toList())
+        .as("positions only go down")
+        .isSortedAccordingTo((a, b) -> Long.compare(b, a));
 
-    HttpResponse<Buffer> verified = Await.result(engine.server().client().post("/api/admission/verify")
-        .bearerTokenAuthentication(engine.server().token("live-1"))
-        .sendJsonObject(new JsonObject().put("admissionToken", reserved.getString("admissionToken"))));
+    HttpResponse<Buffer> verified =
+        Await.result(
+            engine
+                .server()
+                .client()
+                .post("/api/admission/verify")
+                .bearerTokenAuthentication(engine.server().token("live-1"))
+                .sendJsonObject(
+                    new JsonObject().put("admissionToken", reserved.getString("admissionToken"))));
     assertThat(verified.statusCode()).isEqualTo(200);
-    assertThat(verified.bodyAsJsonObject().getString("orderId")).isEqualTo(reserved.getString("orderId"));
+    assertThat(verified.bodyAsJsonObject().getString("orderId"))
+        .isEqualTo(reserved.getString("orderId"));
   }
 
   @Test
@@ -65,15 +88,28 @@ class WaitingRoomLiveTest {
     for (String buyer : List.of("wl-1", "wl-2", "wl-3")) {
       Await.result(engine.server().join(saleId, buyer, 1));
     }
-    JsonObject winner = Poll.until(() -> status(saleId, "wl-1"), v -> v.getString("state").equals("RESERVED"),
+    JsonObject winner =
+        Poll.until(
+            () -> status(saleId, "wl-1"),
+            v -> v.getString("state").equals("RESERVED"),
+            Duration.ofSeconds(20));
+    Poll.until(
+        () -> status(saleId, "wl-2"),
+        v -> v.getString("state").equals("SOLD_OUT"),
         Duration.ofSeconds(20));
-    Poll.until(() -> status(saleId, "wl-2"), v -> v.getString("state").equals("SOLD_OUT"), Duration.ofSeconds(20));
     List<JsonObject> second = listen(saleId, "wl-2");
 
-    Await.result(engine.server().client().post("/api/orders/" + winner.getString("orderId") + "/cancel")
-        .bearerTokenAuthentication(engine.server().token("wl-1")).send());
+    Await.result(
+        engine
+            .server()
+            .client()
+            .post("/api/orders/" + winner.getString("orderId") + "/cancel")
+            .bearerTokenAuthentication(engine.server().token("wl-1"))
+            .send());
 
-    Poll.until(() -> second.stream().anyMatch(m -> "RESERVED".equals(m.getString("state"))), told -> told,
+    Poll.until(
+        () -> second.stream().anyMatch(m -> "RESERVED".equals(m.getString("state"))),
+        told -> told,
         Duration.ofSeconds(20));
     assertThat(status(saleId, "wl-2").getString("state")).isEqualTo("RESERVED");
     assertThat(status(saleId, "wl-3").getString("state")).isEqualTo("SOLD_OUT");
@@ -84,38 +120,66 @@ class WaitingRoomLiveTest {
   }
 
   @Test
-  void aSlowCardDoesNotStallTheLineAndItsOwnerIsLetOutAtTheirPlaceOnceAuthorised() throws Exception {
+  void aSlowCardDoesNotStallTheLineAndItsOwnerIsLetOutAtTheirPlaceOnceAuthorised()
+      throws Exception {
     String saleId = sale(5, 100, Instant.now().plusSeconds(1));
     for (int i = 1; i <= 6; i++) {
       String card = i == 1 ? SimulatedPaymentGateway.SLOW_CARD : "pm_card_visa";
-      Await.result(engine.server().client().post("/api/sales/" + saleId + "/queue")
-          .bearerTokenAuthentication(engine.server().token("slow-" + i))
-          .sendJsonObject(new JsonObject().put("quantity", 1).put("paymentMethodId", card)));
+      Await.result(
+          engine
+              .server()
+              .client()
+              .post("/api/sales/" + saleId + "/queue")
+              .bearerTokenAuthentication(engine.server().token("slow-" + i))
+              .sendJsonObject(new JsonObject().put("quantity", 1).put("paymentMethodId", card)));
     }
 
-    Poll.until(() -> status(saleId, "slow-5"), v -> v.getString("state").equals("RESERVED"), Duration.ofSeconds(20));
-    Poll.until(() -> status(saleId, "slow-1"), v -> v.getString("state").equals("RESERVED"), Duration.ofSeconds(20));
-    Poll.until(() -> status(saleId, "slow-6"), v -> v.getString("state").equals("SOLD_OUT"), Duration.ofSeconds(20));
+    Poll.until(
+        () -> status(saleId, "slow-5"),
+        v -> v.getString("state").equals("RESERVED"),
+        Duration.ofSeconds(20));
+    Poll.until(
+        () -> status(saleId, "slow-1"),
+        v -> v.getString("state").equals("RESERVED"),
+        Duration.ofSeconds(20));
+    Poll.until(
+        () -> status(saleId, "slow-6"),
+        v -> v.getString("state").equals("SOLD_OUT"),
+        Duration.ofSeconds(20));
 
     JsonObject fairness = Await.result(engine.server().report(saleId)).getJsonObject("fairness");
     assertThat(fairness.getBoolean("winnersAreHeadOfLine")).as("%s", fairness).isTrue();
-    try (Connection db = engine.server().database(); var order = Sql.query(db,
-        "SELECT user_id FROM sale_orders WHERE sale_id = ? ORDER BY reserved_at, user_id", UUID.fromString(saleId))) {
+    try (Connection db = engine.server().database();
+        var order =
+            Sql.query(
+                db,
+                "SELECT user_id FROM sale_orders WHERE sale_id = ? ORDER BY reserved_at, user_id",
+                UUID.fromString(saleId))) {
       List<String> reservedInOrder = new ArrayList<>();
       while (order.next()) {
         reservedInOrder.add(order.getString(1));
       }
-      assertThat(reservedInOrder).as("the line went on past the slow card").startsWith("slow-2").endsWith("slow-1");
+      assertThat(reservedInOrder)
+          .as("the line went on past the slow card")
+          .startsWith("slow-2")
+          .endsWith("slow-1");
     }
   }
 
   @Test
   void aSocketWithoutAValidTokenIsRefusedBeforeTheUpgrade() {
     String saleId = sale(1, 10, Instant.now());
-    for (String token : new String[] {"", "forged.token.value", engine.server().token("x") + "tampered"}) {
-      var refused = engine.vertx().createWebSocketClient()
-          .connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(engine.server().port())
-          .setURI("/api/sales/" + saleId + "/live?access_token=" + token));
+    for (String token :
+        new String[] {"", "forged.token.value", engine.server().token("x") + "tampered"}) {
+      var refused =
+          engine
+              .vertx()
+              .createWebSocketClient()
+              .connect(
+                  new WebSocketConnectOptions()
+                      .setHost("127.0.0.1")
+                      .setPort(engine.server().port())
+                      .setURI("/api/sales/" + saleId + "/live?access_token=" + token));
       Await.result(refused.transform(done -> Future.succeededFuture()));
       assertThat(refused.failed()).isTrue();
       assertThat(refused.cause().getMessage()).contains("401");
@@ -123,9 +187,17 @@ class WaitingRoomLiveTest {
   }
 
   private static String sale(int units, int rate, Instant start) {
-    return Await.result(engine.server().createSale(units, new JsonObject()
-        .put("waitingRoom", true).put("queuePolicy", "FIFO").put("admissionRatePerSecond", rate)
-        .put("startTime", start.toString()))).getString("saleId");
+    return Await.result(
+            engine
+                .server()
+                .createSale(
+                    units,
+                    new JsonObject()
+                        .put("waitingRoom", true)
+                        .put("queuePolicy", "FIFO")
+                        .put("admissionRatePerSecond", rate)
+                        .put("startTime", start.toString())))
+        .getString("saleId");
   }
 
   private static JsonObject status(String saleId, String user) {
@@ -134,10 +206,20 @@ class WaitingRoomLiveTest {
 
   private static List<JsonObject> listen(String saleId, String user) {
     List<JsonObject> messages = new CopyOnWriteArrayList<>();
-    WebSocket socket = Await.result(engine.vertx().createWebSocketClient()
-        .connect(new WebSocketConnectOptions().setHost("127.0.0.1")
-        .setPort(engine.server().port())
-            .setURI("/api/sales/" + saleId + "/live?access_token=" + engine.server().token(user))));
+    WebSocket socket =
+        Await.result(
+            engine
+                .vertx()
+                .createWebSocketClient()
+                .connect(
+                    new WebSocketConnectOptions()
+                        .setHost("127.0.0.1")
+                        .setPort(engine.server().port())
+                        .setURI(
+                            "/api/sales/"
+                                + saleId
+                                + "/live?access_token="
+                                + engine.server().token(user))));
     socket.textMessageHandler(text -> messages.add(new JsonObject(text)));
     Poll.until(() -> messages.size(), n -> n > 0, Duration.ofSeconds(10));
     return messages;

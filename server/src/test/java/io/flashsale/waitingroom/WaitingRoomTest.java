@@ -32,9 +32,19 @@ class WaitingRoomTest {
   static final Engine engine = Engine.start(Map.of("FLASHSALE_WAITINGROOM_SHUFFLE_SEED", "11"));
 
   @Test
-  void twentyThousandConcurrentJoinsForTwoHundredUnitsAdmitExactlyTheHeadOfTheLine() throws Exception {
-    String saleId = Await.result(engine.server().createSale(200, new JsonObject()
-        .put("waitingRoom", true).put("queuePolicy", "FIFO").put("admissionRatePerSecond", 2_000))).getString("saleId");
+  void twentyThousandConcurrentJoinsForTwoHundredUnitsAdmitExactlyTheHeadOfTheLine()
+      throws Exception {
+    String saleId =
+        Await.result(
+                engine
+                    .server()
+                    .createSale(
+                        200,
+                        new JsonObject()
+                            .put("waitingRoom", true)
+                            .put("queuePolicy", "FIFO")
+                            .put("admissionRatePerSecond", 2_000)))
+            .getString("saleId");
     int buyers = 20_000;
     double batchesBefore = engine.server().metric("flashsale_queue_join_batch_count");
 
@@ -57,19 +67,27 @@ class WaitingRoomTest {
     assertThat(numbers).as("every buyer has a place of their own").hasSize(buyers);
     assertThat(numbers.stream().mapToLong(Long::longValue).max().orElseThrow()).isEqualTo(buyers);
     // Coalesced: joins that reached an event loop together went to Redis in one script call.
-    assertThat(engine.server().metric("flashsale_queue_join_batch_count") - batchesBefore).as("join script calls")
+    assertThat(engine.server().metric("flashsale_queue_join_batch_count") - batchesBefore)
+        .as("join script calls")
         .isLessThan(buyers);
-    assertThat(engine.server().metric("flashsale_queue_join_batch_max")).as("the largest batch").isGreaterThan(1);
+    assertThat(engine.server().metric("flashsale_queue_join_batch_max"))
+        .as("the largest batch")
+        .isGreaterThan(1);
 
-    JsonObject report = Poll.until(() -> Await.result(engine.server().report(saleId)),
-        r -> r.getJsonObject("database").getInteger("quantitySold") == 200
-            && r.getJsonObject("fairness").getInteger("winners") == 200,
-        Duration.ofSeconds(60));
+    JsonObject report =
+        Poll.until(
+            () -> Await.result(engine.server().report(saleId)),
+            r ->
+                r.getJsonObject("database").getInteger("quantitySold") == 200
+                    && r.getJsonObject("fairness").getInteger("winners") == 200,
+            Duration.ofSeconds(60));
     assertThat(report.getJsonObject("fairness").getBoolean("winnersAreHeadOfLine"))
-        .as("winners are exactly queue numbers 1..200: %s", report.getJsonObject("fairness")).isTrue();
+        .as("winners are exactly queue numbers 1..200: %s", report.getJsonObject("fairness"))
+        .isTrue();
     assertThat(report.getJsonObject("redis").getLong("stock")).isZero();
-    assertThat(report.getJsonObject("invariants")).isEqualTo(new JsonObject()
-        .put("I1", true).put("I2", true).put("I3", true).put("I4", true));
+    assertThat(report.getJsonObject("invariants"))
+        .isEqualTo(
+            new JsonObject().put("I1", true).put("I2", true).put("I3", true).put("I4", true));
     try (Connection db = engine.server().database()) {
       assertThat(Invariants.assertNoOversell(db, saleId).quantitySold()).isEqualTo(200);
     }
@@ -93,8 +111,17 @@ class WaitingRoomTest {
 
   @Test
   void aBuyerJoiningTwiceAtOnceGetsOnePlace() {
-    String saleId = Await.result(engine.server().createSale(10, new JsonObject()
-        .put("waitingRoom", true).put("queuePolicy", "FIFO").put("admissionRatePerSecond", 1))).getString("saleId");
+    String saleId =
+        Await.result(
+                engine
+                    .server()
+                    .createSale(
+                        10,
+                        new JsonObject()
+                            .put("waitingRoom", true)
+                            .put("queuePolicy", "FIFO")
+                            .put("admissionRatePerSecond", 1)))
+            .getString("saleId");
     List<Future<HttpResponse<Buffer>>> joins = new ArrayList<>();
     for (int i = 0; i < 200; i++) {
       // Both joins of a buyer are sent back to back: most share a batch.
@@ -108,23 +135,30 @@ class WaitingRoomTest {
     for (int i = 0; i < joins.size(); i += 2) {
       List<HttpResponse<Buffer>> pair = List.of(joins.get(i).result(), joins.get(i + 1).result());
       pair.forEach(reply -> statuses.merge(Integer.toString(reply.statusCode()), 1, Integer::sum));
-      assertThat(pair).extracting(HttpResponse::statusCode).as("twice-%d", i / 2).containsExactlyInAnyOrder(202, 409);
+      assertThat(pair)
+          .extracting(HttpResponse::statusCode)
+          .as("twice-%d", i / 2)
+          .containsExactlyInAnyOrder(202, 409);
       HttpResponse<Buffer> second = pair.get(0).statusCode() == 409 ? pair.get(0) : pair.get(1);
       HttpResponse<Buffer> first = pair.get(0).statusCode() == 202 ? pair.get(0) : pair.get(1);
       long number = first.bodyAsJsonObject().getLong("queueNumber");
-      assertThat(second.bodyAsString()).as("the refusal carries the ticket already held").contains(
-          first.bodyAsJsonObject().getString("ticketId"));
+      assertThat(second.bodyAsString())
+          .as("the refusal carries the ticket already held")
+          .contains(first.bodyAsJsonObject().getString("ticketId"));
       numbers.add(number);
     }
     assertThat(statuses).isEqualTo(Map.of("202", 200, "409", 200));
-    assertThat(numbers).as("one number per buyer, none skipped").hasSize(200)
+    assertThat(numbers)
+        .as("one number per buyer, none skipped")
+        .hasSize(200)
         .allMatch(number -> number >= 1 && number <= 200);
   }
 
   @Test
   void theDirectPurchasePathIsClosedForAQueuedSale() {
-    String saleId = Await.result(engine.server().createSale(5, new JsonObject().put("waitingRoom", true)))
-        .getString("saleId");
+    String saleId =
+        Await.result(engine.server().createSale(5, new JsonObject().put("waitingRoom", true)))
+            .getString("saleId");
 
     HttpResponse<Buffer> direct = Await.result(engine.server().purchase(saleId, "skipper", 1));
 
@@ -136,9 +170,18 @@ class WaitingRoomTest {
   void earlyJoinersAreShuffledAtTheStartAheadOfEveryoneLater() {
     // Room for 300 joins one after another on a loaded 2-core machine (3 s was once too short).
     Instant start = Instant.now().plusSeconds(8);
-    String saleId = Await.result(engine.server().createSale(1_000, new JsonObject()
-        .put("waitingRoom", true).put("queuePolicy", "RANDOMIZED_PREQUEUE").put("admissionRatePerSecond", 1)
-        .put("startTime", start.toString()))).getString("saleId");
+    String saleId =
+        Await.result(
+                engine
+                    .server()
+                    .createSale(
+                        1_000,
+                        new JsonObject()
+                            .put("waitingRoom", true)
+                            .put("queuePolicy", "RANDOMIZED_PREQUEUE")
+                            .put("admissionRatePerSecond", 1)
+                            .put("startTime", start.toString())))
+            .getString("saleId");
     int early = 300;
     List<String> joinOrder = new ArrayList<>();
     for (int i = 0; i < early; i++) {
@@ -149,19 +192,26 @@ class WaitingRoomTest {
     }
     assertThat(Instant.now()).as("the pre-queue filled before T-0").isBefore(start);
 
-    Poll.until(() -> Await.result(engine.server().report(saleId)).getJsonObject("redis").getLong("prequeue"),
-        left -> left == 0, Duration.ofSeconds(20));
+    Poll.until(
+        () ->
+            Await.result(engine.server().report(saleId)).getJsonObject("redis").getLong("prequeue"),
+        left -> left == 0,
+        Duration.ofSeconds(20));
     HttpResponse<Buffer> late = Await.result(engine.server().join(saleId, "late", 1));
 
     List<Long> numbers = new ArrayList<>();
     for (String buyer : joinOrder) {
-      numbers.add(Await.result(engine.server().queueStatus(saleId, buyer)).bodyAsJsonObject().getLong("queueNumber"));
+      numbers.add(
+          Await.result(engine.server().queueStatus(saleId, buyer))
+              .bodyAsJsonObject()
+              .getLong("queueNumber"));
     }
-    assertThat(new HashSet<>(numbers)).as("the early joiners hold places 1..300")
+    assertThat(new HashSet<>(numbers))
+        .as("the early joiners hold places 1..300")
         .isEqualTo(LongStream.rangeClosed(1, early).boxed().collect(Collectors.toSet()));
     assertThat(late.bodyAsJsonObject().getLong("queueNumber")).isGreaterThan(early);
-    long keptTheirArrivalPlace = IntStream.range(0, early).filter(i -> numbers.get(i) == i + 1).count();
+    long keptTheirArrivalPlace =
+        IntStream.range(0, early).filter(i -> numbers.get(i) == i + 1).count();
     assertThat(keptTheirArrivalPlace).as("arrival order does not decide").isLessThan(10);
   }
-
 }
