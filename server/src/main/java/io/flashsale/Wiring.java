@@ -49,6 +49,7 @@ import io.flashsale.waitingroom.AdmissionTokens;
 import io.flashsale.waitingroom.Admissions;
 import io.flashsale.waitingroom.PrequeueShuffle;
 import io.flashsale.waitingroom.Presence;
+import io.flashsale.waitingroom.SalePulses;
 import io.flashsale.waitingroom.WaitingRoom;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
@@ -249,7 +250,7 @@ public final class Wiring {
                 stores.pg(), sales, catalog, admissionControl, operatorLog, vertx.eventBus()),
             operatorLog,
             new SaleExport(stores.pg(), stores.redis(), operatorLog),
-            room.livePushMillis(),
+            new SalePulses(vertx, stores.redis(), room.livePushMillis()),
             metrics,
             new WebPages.Settings(config.demo(), room.prequeueWindow()),
             clock);

@@ -14,6 +14,7 @@ import io.flashsale.sale.SaleCatalog;
 import io.flashsale.sale.SaleRepository;
 import io.flashsale.waitingroom.AdmissionTokens;
 import io.flashsale.waitingroom.Presence;
+import io.flashsale.waitingroom.SalePulses;
 import io.flashsale.waitingroom.WaitingRoom;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.redis.client.Redis;
@@ -43,7 +44,7 @@ public record ApiServices(
     SaleControls controls,
     OperatorLog operatorLog,
     SaleExport export,
-    long livePushMillis,
+    SalePulses pulses,
     PrometheusMeterRegistry metrics,
     WebPages.Settings web,
     Clock clock) {}

@@ -49,10 +49,9 @@ public final class HttpServerVerticle extends VerticleBase {
     LiveFeed live =
         new LiveFeed(
             vertx,
-            services.redis(),
+            services.pulses(),
             services.waitingRoom(),
             services.presence(),
-            services.livePushMillis(),
             services.clock());
     return live.start()
         .compose(

@@ -3,13 +3,11 @@ package io.flashsale.waitingroom;
 import io.flashsale.events.BuyerOutcome;
 import io.flashsale.events.SaleChanged;
 import io.flashsale.events.SoldOut;
-import io.flashsale.infra.SaleKeys;
 import io.flashsale.sale.FlashSale;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.ServerWebSocket;
-import io.vertx.redis.client.Redis;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,37 +19,35 @@ import java.util.UUID;
 
 /**
  * Live positions and outcomes over WebSocket, for the connections of one HTTP verticle. Per sale,
- * one Redis read per push interval gives the admission cursor and the stock; every connection
- * derives its own position from its queue number, so a waiting buyer costs no Redis call per tick.
- * A buyer's own state is read again only when the cursor passes them, when an admission on this
- * instance names them, or once the pre-queue is shuffled. A pulse pushes only positions that
- * changed; a sweep, more often and without Redis, re-sends to connections about to go a second
- * without a push ({@link PushSchedule}).
+ * one Redis read per push interval for the whole process ({@link SalePulses}, shared by every HTTP
+ * verticle) gives the admission cursor and the stock; every connection derives its own position
+ * from its queue number, so a waiting buyer costs no Redis call per tick. A buyer's own state is
+ * read again only when the cursor passes them, when an admission on this instance names them, or
+ * once the pre-queue is shuffled. A pulse pushes only positions that changed; a sweep, more often
+ * and without Redis, re-sends to connections about to go a second without a push ({@link
+ * PushSchedule}).
  */
 public final class LiveFeed {
 
   private final Vertx vertx;
   private final WaitingRoom room;
   private final Presence presence;
-  private final long pushMillis;
   private final Clock clock;
   private final PushSchedule schedule;
-  private final SalePulseScript pulse;
-  private static final int MOST_DEPARTURES_PER_PULSE = 10_000;
+  private final SalePulses salePulses;
   private static final long NEAR_SECONDS = 10;
 
   private final Map<String, SaleChannel> channels = new HashMap<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
 
   public LiveFeed(
-      Vertx vertx, Redis redis, WaitingRoom room, Presence presence, long pushMillis, Clock clock) {
+      Vertx vertx, SalePulses salePulses, WaitingRoom room, Presence presence, Clock clock) {
     this.vertx = vertx;
     this.room = room;
     this.presence = presence;
-    this.pushMillis = pushMillis;
     this.clock = clock;
-    this.schedule = PushSchedule.forPulse(pushMillis);
-    this.pulse = new SalePulseScript(redis);
+    this.schedule = PushSchedule.forPulse(salePulses.pushMillis());
+    this.salePulses = salePulses;
   }
 
   /**
@@ -126,7 +122,6 @@ public final class LiveFeed {
 
   private final class SaleChannel {
     final FlashSale sale;
-    final SaleKeys keys;
 
     /**
      * Every connection, and the same ones by buyer: an outcome finds its buyer's sockets without a
@@ -136,36 +131,31 @@ public final class LiveFeed {
 
     final Map<String, List<Connection>> byUser = new HashMap<>();
     final PositionFrame frame;
-    long timerId = -1;
+    SalePulses.Subscription pulses;
+    boolean closed;
     long sweepTimerId = -1;
     long presenceTimerId = -1;
     long cursor;
 
-    /**
-     * Departures read from Redis so far, and the queue numbers gone from ahead of the cursor,
-     * sorted.
-     */
-    long departuresRead;
-
+    /** The queue numbers gone from ahead of the cursor, sorted, as the last pulse read them. */
     long[] departedAhead = new long[0];
+
     long stock = -1;
     boolean sealed;
-    boolean pulsing;
 
     /** A pulse has answered: cursor, stock and departures are read, so positions can be derived. */
     boolean pulsed;
 
     SaleChannel(FlashSale sale) {
       this.sale = sale;
-      this.keys = new SaleKeys(sale.saleId());
       this.frame = new PositionFrame(sale.saleId());
     }
 
     void add(Connection connection) {
       connections.add(connection);
       byUser.computeIfAbsent(connection.userId, id -> new ArrayList<>(1)).add(connection);
-      if (timerId < 0) {
-        timerId = vertx.setPeriodic(pushMillis, id -> pulse());
+      if (pulses == null) {
+        pulses = salePulses.listen(sale.saleId(), this::onPulse);
         sweepTimerId = vertx.setPeriodic(schedule.sweepMillis(), id -> sweep());
         presenceTimerId =
             vertx.setPeriodic(presence.settings().refresh().toMillis(), id -> refreshPresence());
@@ -189,7 +179,8 @@ public final class LiveFeed {
         byUser.remove(connection.userId);
       }
       if (connections.isEmpty()) {
-        vertx.cancelTimer(timerId);
+        pulses.cancel();
+        closed = true;
         vertx.cancelTimer(sweepTimerId);
         vertx.cancelTimer(presenceTimerId);
         channels.remove(sale.saleId());
@@ -200,38 +191,30 @@ public final class LiveFeed {
       return List.copyOf(byUser.getOrDefault(userId, List.of()));
     }
 
-    void pulse() {
-      if (pulsing) {
+    /** A new read of the sale's line: derive every waiting connection's place from it. */
+    void onPulse(SalePulses.Snapshot read) {
+      if (closed) {
         return;
       }
-      pulsing = true;
-      pulse
-          .run(keys, departuresRead, MOST_DEPARTURES_PER_PULSE)
-          .onSuccess(
-              read -> {
-                cursor = read.cursor();
-                stock = read.stock();
-                departuresRead = read.departuresRead();
-                departedAhead = DeparturesAhead.update(departedAhead, read.departures(), cursor);
-                boolean nowSealed = read.sealed();
-                boolean justSealed = nowSealed && !sealed;
-                sealed = nowSealed;
-                pulsed = true;
-                long now = clock.millis();
-                for (Connection connection : List.copyOf(connections)) {
-                  if (connection.answered || connection.resolving) {
-                    continue;
-                  }
-                  if ((connection.number == 0 && justSealed)
-                      || (connection.number > 0 && connection.number <= cursor)) {
-                    resolve(connection);
-                  } else if (connection.number > 0
-                      && (!farBack(connection) || schedule.due(connection.lastPushMillis, now))) {
-                    pushPosition(connection, now, false);
-                  }
-                }
-              })
-          .onComplete(done -> pulsing = false);
+      cursor = read.cursor();
+      stock = read.stock();
+      departedAhead = read.departedAhead();
+      boolean justSealed = read.sealed() && !sealed;
+      sealed = read.sealed();
+      pulsed = true;
+      long now = clock.millis();
+      for (Connection connection : List.copyOf(connections)) {
+        if (connection.answered || connection.resolving) {
+          continue;
+        }
+        if ((connection.number == 0 && justSealed)
+            || (connection.number > 0 && connection.number <= cursor)) {
+          resolve(connection);
+        } else if (connection.number > 0
+            && (!farBack(connection) || schedule.due(connection.lastPushMillis, now))) {
+          pushPosition(connection, now, false);
+        }
+      }
     }
 
     /**

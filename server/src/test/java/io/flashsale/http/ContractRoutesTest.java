@@ -70,10 +70,9 @@ class ContractRoutesTest {
             services,
             new LiveFeed(
                 vertx,
-                services.redis(),
+                services.pulses(),
                 services.waitingRoom(),
                 services.presence(),
-                services.livePushMillis(),
                 services.clock()),
             contract,
             false);
