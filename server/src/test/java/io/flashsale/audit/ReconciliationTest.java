@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -169,10 +170,16 @@ class ReconciliationTest {
         stock -> stock == 9,
         Duration.ofSeconds(20));
 
-    String metrics = Await.result(engine.server().client().get("/metrics").send()).bodyAsString();
-    assertThat(metrics)
-        .containsPattern(
-            "flashsale_reconciliation_discrepancies_total\\{kind=\"REDIS_DRIFT_REPAIRED\"} [1-9]");
+    // The repair's count is taken when its reply arrives, which may be just after the stock moved.
+    String metrics =
+        Poll.until(
+            () -> Await.result(engine.server().client().get("/metrics").send()).bodyAsString(),
+            text ->
+                Pattern.compile(
+                        "flashsale_reconciliation_discrepancies_total\\{kind=\"REDIS_DRIFT_REPAIRED\"} [1-9]")
+                    .matcher(text)
+                    .find(),
+            Duration.ofSeconds(10));
     assertThat(metrics).contains("flashsale_reconciliation_drift{sale=\"" + saleId + "\"}");
   }
 
