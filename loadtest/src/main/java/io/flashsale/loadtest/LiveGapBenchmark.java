@@ -316,20 +316,25 @@ public final class LiveGapBenchmark implements Callable<Integer> {
       return later.future();
     }
 
-    /** Heap used after a full GC (jcmd) and RSS of the server; blocking, so off the event loop. */
+    /**
+     * Live heap (the class histogram's total, taken after a full GC) and RSS of the server;
+     * blocking, so off the event loop. {@code GC.run} then {@code GC.heap_info} gave figures that
+     * varied sixtyfold between runs of one build.
+     */
     private Future<JsonObject> serverMemory(String label) {
       if (serverPid == null) {
         return Future.succeededFuture(new JsonObject());
       }
       return vertx.executeBlocking(
           () -> {
-            jcmd("GC.run");
-            Matcher used = Pattern.compile("used (\\d+)K").matcher(jcmd("GC.heap_info"));
+            Matcher used =
+                Pattern.compile("(?m)^Total\\s+\\d+\\s+(\\d+)\\s*$")
+                    .matcher(jcmd("GC.class_histogram"));
             Matcher rss =
                 Pattern.compile("VmRSS:\\s+(\\d+) kB")
                     .matcher(Files.readString(Path.of("/proc/" + serverPid + "/status")));
             return new JsonObject()
-                .put("heapUsedKb", used.find() ? Long.parseLong(used.group(1)) : -1)
+                .put("heapUsedKb", used.find() ? Long.parseLong(used.group(1)) / 1024 : -1)
                 .put("rssKb", rss.find() ? Long.parseLong(rss.group(1)) : -1);
           });
     }
