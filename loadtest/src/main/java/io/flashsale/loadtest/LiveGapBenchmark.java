@@ -6,9 +6,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
@@ -104,14 +102,7 @@ public final class LiveGapBenchmark implements Callable<Integer> {
     try {
       BearerAuth tokens = new BearerAuth(vertx, secret);
       LoadTarget target =
-          new LoadTarget(
-              vertx.createHttpClient(
-                  new HttpClientOptions()
-                      .setDefaultHost(base.getHost())
-                      .setDefaultPort(base.getPort())
-                      .setKeepAlive(true),
-                  new PoolOptions().setHttp1MaxSize(64).setMaxWaitQueueSize(-1)),
-              tokens.issue("live-bench-admin", true, 3_600));
+          LoadTarget.connect(vertx, base, 64, tokens.issue("live-bench-admin", true, 3_600));
       String runId = Long.toString(System.currentTimeMillis(), 36);
       String[] buyerTokens = new String[sockets];
       for (int i = 0; i < sockets; i++) {

@@ -2,16 +2,34 @@ package io.flashsale.loadtest;
 
 import io.flashsale.loadtest.HttpLoad.Reply;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
+import java.net.URI;
 import java.time.Instant;
 import java.util.Map;
 
 /** The server under test, as the load test talks to it: plain HTTP calls with bearer tokens. */
 record LoadTarget(HttpClient client, String adminToken) {
+
+  /**
+   * A keep-alive client to the server at {@code base} with up to {@code connections} connections.
+   */
+  static LoadTarget connect(Vertx vertx, URI base, int connections, String adminToken) {
+    return new LoadTarget(
+        vertx.createHttpClient(
+            new HttpClientOptions()
+                .setDefaultHost(base.getHost())
+                .setDefaultPort(base.getPort())
+                .setKeepAlive(true),
+            new PoolOptions().setHttp1MaxSize(connections).setMaxWaitQueueSize(-1)),
+        adminToken);
+  }
 
   Future<Reply> send(HttpMethod method, String path, String token, Buffer body) {
     return send(method, path, token, body, Map.of());

@@ -8,9 +8,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
@@ -183,13 +181,10 @@ public final class LoadTest implements Callable<Integer> {
     try {
       BearerAuth tokens = new BearerAuth(vertx, secret);
       LoadTarget target =
-          new LoadTarget(
-              vertx.createHttpClient(
-                  new HttpClientOptions()
-                      .setDefaultHost(base.getHost())
-                      .setDefaultPort(base.getPort())
-                      .setKeepAlive(true),
-                  new PoolOptions().setHttp1MaxSize(concurrency).setMaxWaitQueueSize(-1)),
+          LoadTarget.connect(
+              vertx,
+              base,
+              concurrency,
               adminToken != null ? adminToken : tokens.issue("loadtest-admin", true, 3_600));
       Run run = new Run(vertx, target, tokens, base);
       JsonObject report =
