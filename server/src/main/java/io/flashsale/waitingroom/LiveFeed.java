@@ -11,11 +11,10 @@ import io.vertx.core.http.ServerWebSocket;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
+import java.util.function.Consumer;
 
 /**
  * Live positions and outcomes over WebSocket, for the connections of one HTTP verticle. Per sale,
@@ -74,7 +73,7 @@ public final class LiveFeed {
                 message -> {
                   SaleChannel channel = channels.get(message.body().saleId());
                   if (channel != null) {
-                    List.copyOf(channel.connections).forEach(channel::resolve);
+                    channel.forEachConnection(channel::resolve);
                   }
                 }));
     consumers.add(
@@ -114,6 +113,9 @@ public final class LiveFeed {
 
     boolean answered;
 
+    /** Where this connection sits in its channel's list; -1 once removed. */
+    int index = -1;
+
     Connection(ServerWebSocket socket, String userId) {
       this.socket = socket;
       this.userId = userId;
@@ -124,10 +126,11 @@ public final class LiveFeed {
     final FlashSale sale;
 
     /**
-     * Every connection, and the same ones by buyer: an outcome finds its buyer's sockets without a
-     * scan.
+     * Every connection, in an array each knows its place in (removal swaps the last one in, so it
+     * is O(1), and a walk is a walk over an array), and the same ones by buyer: an outcome finds
+     * its buyer's sockets without a scan.
      */
-    final Set<Connection> connections = new LinkedHashSet<>();
+    final List<Connection> connections = new ArrayList<>();
 
     final Map<String, List<Connection>> byUser = new HashMap<>();
     final PositionFrame frame;
@@ -152,6 +155,7 @@ public final class LiveFeed {
     }
 
     void add(Connection connection) {
+      connection.index = connections.size();
       connections.add(connection);
       byUser.computeIfAbsent(connection.userId, id -> new ArrayList<>(1)).add(connection);
       if (pulses == null) {
@@ -173,7 +177,16 @@ public final class LiveFeed {
     }
 
     void remove(Connection connection) {
-      connections.remove(connection);
+      int at = connection.index;
+      if (at < 0) {
+        return;
+      }
+      Connection last = connections.remove(connections.size() - 1);
+      if (last != connection) {
+        connections.set(at, last);
+        last.index = at;
+      }
+      connection.index = -1;
       List<Connection> mine = byUser.get(connection.userId);
       if (mine != null && mine.remove(connection) && mine.isEmpty()) {
         byUser.remove(connection.userId);
@@ -184,6 +197,19 @@ public final class LiveFeed {
         vertx.cancelTimer(sweepTimerId);
         vertx.cancelTimer(presenceTimerId);
         channels.remove(sale.saleId());
+      }
+    }
+
+    /**
+     * Every connection, without a copy: from the end, so a connection that closes meanwhile (its
+     * place taken by the last one, already visited) costs at most a second visit, which finds
+     * nothing due.
+     */
+    void forEachConnection(Consumer<Connection> action) {
+      for (int i = connections.size() - 1; i >= 0; i--) {
+        if (i < connections.size()) {
+          action.accept(connections.get(i));
+        }
       }
     }
 
@@ -203,18 +229,19 @@ public final class LiveFeed {
       sealed = read.sealed();
       pulsed = true;
       long now = clock.millis();
-      for (Connection connection : List.copyOf(connections)) {
-        if (connection.answered || connection.resolving) {
-          continue;
-        }
-        if ((connection.number == 0 && justSealed)
-            || (connection.number > 0 && connection.number <= cursor)) {
-          resolve(connection);
-        } else if (connection.number > 0
-            && (!farBack(connection) || schedule.due(connection.lastPushMillis, now))) {
-          pushPosition(connection, now, false);
-        }
-      }
+      forEachConnection(
+          connection -> {
+            if (connection.answered || connection.resolving) {
+              return;
+            }
+            if ((connection.number == 0 && justSealed)
+                || (connection.number > 0 && connection.number <= cursor)) {
+              resolve(connection);
+            } else if (connection.number > 0
+                && (!farBack(connection) || schedule.due(connection.lastPushMillis, now))) {
+              pushPosition(connection, now, false);
+            }
+          });
     }
 
     /**
@@ -225,26 +252,30 @@ public final class LiveFeed {
      */
     void sweep() {
       long now = clock.millis();
-      for (Connection connection : List.copyOf(connections)) {
-        if (connection.answered
-            || connection.resolving
-            || !schedule.due(connection.lastPushMillis, now)) {
-          continue;
-        }
-        if (connection.number > 0 && connection.number > cursor && pulsed) {
-          pushPosition(connection, now, true);
-        } else if (connection.number == 0) {
-          resolve(connection);
-        }
-      }
+      forEachConnection(
+          connection -> {
+            if (connection.answered
+                || connection.resolving
+                || !schedule.due(connection.lastPushMillis, now)) {
+              return;
+            }
+            if (connection.number > 0 && connection.number > cursor && pulsed) {
+              pushPosition(connection, now, true);
+            } else if (connection.number == 0) {
+              resolve(connection);
+            }
+          });
     }
 
     void soldOut() {
       stock = 0;
       long now = clock.millis();
-      connections.stream()
-          .filter(c -> !c.answered && !c.resolving && c.number > cursor)
-          .forEach(c -> pushPosition(c, now, false));
+      forEachConnection(
+          c -> {
+            if (!c.answered && !c.resolving && c.number > cursor) {
+              pushPosition(c, now, false);
+            }
+          });
     }
 
     /**
