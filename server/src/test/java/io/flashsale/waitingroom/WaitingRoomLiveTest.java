@@ -186,6 +186,22 @@ class WaitingRoomLiveTest {
     }
   }
 
+  @Test
+  void aBuyerInALineThatDoesNotMoveStillHearsFromItEverySecondOrSo() {
+    // Nothing changes before the start: every push after the first is a heartbeat from the sweep.
+    String saleId = sale(5, 1, Instant.now().plusSeconds(120));
+    for (String user : List.of("still-1", "still-2")) {
+      assertThat(Await.result(engine.server().join(saleId, user, 1)).statusCode()).isEqualTo(202);
+    }
+    List<JsonObject> heard = listen(saleId, "still-2");
+    int first = heard.size();
+
+    // The promise is one push a second; four seconds must bring at least two, however busy the
+    // machine (a feed that forgot the connection brings none).
+    Poll.until(() -> heard.size(), n -> n >= first + 2, Duration.ofSeconds(4));
+    assertThat(heard.get(heard.size() - 1).getLong("position")).isEqualTo(2);
+  }
+
   private static String sale(int units, int rate, Instant start) {
     return Await.result(
             engine
