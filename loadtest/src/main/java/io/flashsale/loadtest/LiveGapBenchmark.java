@@ -1,6 +1,5 @@
 package io.flashsale.loadtest;
 
-import io.flashsale.config.AppConfig;
 import io.flashsale.http.BearerAuth;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -28,6 +27,7 @@ import java.util.regex.Pattern;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -44,13 +44,7 @@ import picocli.CommandLine.Option;
         "Opens N WebSockets to /api/sales/{id}/live and reports the gap between pushes per socket.")
 public final class LiveGapBenchmark implements Callable<Integer> {
 
-  @Option(names = "--url", description = "server base URL (default: ${DEFAULT-VALUE})")
-  String url = "http://127.0.0.1:8080";
-
-  @Option(
-      names = "--jwt-secret",
-      description = "the server's HS256 secret (default: from conf/ and FLASHSALE_JWT_SECRET)")
-  String jwtSecret;
+  @Mixin ServerOptions server = new ServerOptions();
 
   @Option(
       names = "--sockets",
@@ -96,8 +90,8 @@ public final class LiveGapBenchmark implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    URI base = URI.create(url);
-    String secret = jwtSecret != null ? jwtSecret : AppConfig.load().jwtSecret();
+    URI base = server.base();
+    String secret = server.secret();
     Vertx vertx = Vertx.vertx();
     try {
       BearerAuth tokens = new BearerAuth(vertx, secret);

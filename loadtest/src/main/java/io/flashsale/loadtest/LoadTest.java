@@ -1,7 +1,6 @@
 package io.flashsale.loadtest;
 
 import io.flashsale.antibot.ProofOfWork;
-import io.flashsale.config.AppConfig;
 import io.flashsale.http.BearerAuth;
 import io.flashsale.loadtest.HttpLoad.Reply;
 import io.vertx.core.Future;
@@ -33,6 +32,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -55,8 +55,7 @@ public final class LoadTest implements Callable<Integer> {
     direct
   }
 
-  @Option(names = "--url", description = "server base URL (default: ${DEFAULT-VALUE})")
-  String url = "http://127.0.0.1:8080";
+  @Mixin ServerOptions server = new ServerOptions();
 
   @Option(
       names = "--sale",
@@ -69,11 +68,6 @@ public final class LoadTest implements Callable<Integer> {
       names = "--admin-token",
       description = "an admin bearer token for the server (default: minted with the JWT secret)")
   String adminToken;
-
-  @Option(
-      names = "--jwt-secret",
-      description = "the server's HS256 secret (default: from conf/ and FLASHSALE_JWT_SECRET)")
-  String jwtSecret;
 
   @Option(names = "--mode", description = "queue or direct (default: ${DEFAULT-VALUE})")
   Mode mode = Mode.queue;
@@ -175,8 +169,8 @@ public final class LoadTest implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    URI base = URI.create(url);
-    String secret = jwtSecret != null ? jwtSecret : AppConfig.load().jwtSecret();
+    URI base = server.base();
+    String secret = server.secret();
     Vertx vertx = Vertx.vertx();
     try {
       BearerAuth tokens = new BearerAuth(vertx, secret);
@@ -290,7 +284,7 @@ public final class LoadTest implements Callable<Integer> {
                       "no sale "
                           + existingSaleId
                           + " on "
-                          + url
+                          + server.url
                           + ": "
                           + reply.status()
                           + " "
