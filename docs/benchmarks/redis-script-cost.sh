@@ -28,8 +28,8 @@ measure() {
   printf '%-44s %6.1f us server CPU per join   (%s calls, %s per call)\n' "$label" \
     "$(echo "($c1-$c0)*1000000/($n*$per)" | bc -l)" "$rps" "$per"
 }
-JOIN_KEYS=(${K}tickets ${K}blacklist ${K}seq ${K}line ${K}prequeue ${K}sealed ${K}stock ${K}authq ${K}payment
-           ${K}pm ${K}blacklist-devices ${K}rejections ${K}seen)
+JOIN_KEYS=(${K}tickets ${K}blacklist ${K}seq ${K}line-bits ${K}roster ${K}waiting ${K}prequeue ${K}sealed ${K}stock
+           ${K}authq ${K}blacklist-devices ${K}rejections ${K}presence)
 # join_args BATCH DEFENCES(0|1): sets CMD to the EVALSHA of a batch of BATCH distinct random buyers.
 join_args() {
   local batch=$1 defences=$2 keys=("${JOIN_KEYS[@]}") args=(0 "$batch") i

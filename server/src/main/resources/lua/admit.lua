@@ -11,17 +11,19 @@
 -- away when the grace runs out is dropped. Operator controls (paused, rate, ended) are read
 -- here, so they hold on every instance from the next step on.
 -- Java: waitingroom/AdmitScript.
--- KEYS: line, tickets, stock, buyers, bucket, cursor, payment, inflight (the ticket id is the
---   order id to be), seen, away, departures, control, authq, authing.
+-- KEYS: line, roster, waiting (the prelude's line), tickets, stock, buyers, bucket, cursor,
+--   inflight (the ticket id is the order id to be), presence, away, departures, control, authq,
+--   authing.
 -- ARGV: the sale's admissions per second (control.rate overrides it), tick in ms, how many buyers
 --   still being authorised a step may pass before it stops looking, presence window in ms (0:
 --   presence is not checked), grace in ms, most absent buyers one step sets aside.
--- Reply: OK, stock left (-1: counter not loaded), buyers waiting, buyers away, buyers present,
---   skipped for absence, D, then D dropped entries, then the admitted entries (the prelude's
---   codecs).
-local line, tickets, stock_key, buyers, bucket, cursor_key, payments, inflight =
+-- Reply: OK, stock left (-1: counter not loaded), buyers waiting, buyers away, buyers seen within
+--   the window (to the second), skipped for absence, D, then D dropped entries, then the admitted
+--   entries (the prelude's codecs).
+local line, roster, waiting, tickets, stock_key, buyers, bucket, cursor_key =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
-local seen, away, departures, control_key, authq, authing = KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14]
+local inflight, presence, away, departures, control_key, authq, authing =
+  KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15]
 local sale_rate, tick, passable = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local window, grace, most_absent_per_step = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 
@@ -67,71 +69,59 @@ if stock > 0 and batch > 0 then
   local passed = 0
   -- Units not promised to a buyer passed over on the way.
   local free = stock
-  local function finished()
-    return free <= 0 or #admitted >= batch or passed > passable
-  end
-  -- The head of the line, a page at a time: only a page that set absent buyers aside makes the
-  -- step read further, so a line of present buyers costs what it did before presence existed.
-  local after = '-inf'
-  while not finished() do
-    local heads = redis.call('ZRANGEBYSCORE', line, after, '+inf', 'WITHSCORES', 'LIMIT', 0, batch + passable)
-    local set_aside = 0
-    for i = 1, #heads, 2 do
-      if finished() then
-        break
-      end
-      local user = heads[i]
-      local number = tonumber(heads[i + 1])
-      after = '(' .. number
-      local present = window == 0 or tonumber(redis.call('ZSCORE', seen, user) or '0') >= seen_since
-      if not present then
-        if skipped < most_absent then
-          skipped = skipped + 1
-          set_aside = set_aside + 1
-          redis.call('ZREM', line, user)
-          redis.call('ZADD', away, now, user)
-          if number > cursor then
-            redis.call('RPUSH', departures, number)
-          end
-        end
-      else
-        local payment = redis.call('HGET', payments, user)
-        local ticket = decode_ticket(redis.call('HGET', tickets, user))
-        if payment == 'AUTHORIZED' then
-          -- The last units go to the head of the line even if fewer than asked: nothing is left unsold.
-          local quantity = math.min(ticket.quantity, free)
-          stock = stock - quantity
-          free = free - quantity
-          redis.call('DECRBY', stock_key, quantity)
-          redis.call('HINCRBY', buyers, user, quantity)
-          local let_out = {id = ticket.id, number = number, quantity = quantity, state = 'ADMITTED', order = '',
-                           admitted_at = now}
-          redis.call('HSET', tickets, user, encode_ticket(let_out))
-          redis.call('ZREM', line, user)
-          redis.call('HSET', inflight, ticket.id, encode_inflight(user, quantity, now))
-          if number > cursor then
-            cursor = number
-            redis.call('SET', cursor_key, number)
-          end
-          tokens = tokens - 1
-          admitted[#admitted + 1] = encode_admitted(user, let_out)
-        elseif payment == 'DECLINED' then
-          redis.call('ZREM', line, user)
-        else
-          passed = passed + 1
-          free = free - ticket.quantity
-        end
-      end
-    end
-    if set_aside == 0 or skipped >= most_absent then
+  -- The head of the line, one waiting number after another: a step looks at no more buyers than
+  -- it may admit, pass over or set aside.
+  local looked, most_looked = 0, batch + passable + most_absent
+  local number = 0
+  while free > 0 and #admitted < batch and passed <= passable and looked < most_looked do
+    number = line_next(line, number)
+    if not number then
       break
+    end
+    looked = looked + 1
+    local user = redis.call('LINDEX', roster, number - 1)
+    local ticket = decode_ticket(redis.call('HGET', tickets, user))
+    local present = window == 0 or ticket.seen >= seen_since
+    if not present then
+      if skipped < most_absent then
+        skipped = skipped + 1
+        line_take(line, waiting, number)
+        redis.call('ZADD', away, now, user)
+        if number > cursor then
+          redis.call('RPUSH', departures, number)
+        end
+      end
+    elseif ticket.pay == 'Y' then
+      -- The last units go to the head of the line even if fewer than asked: nothing is left unsold.
+      local quantity = math.min(ticket.quantity, free)
+      stock = stock - quantity
+      free = free - quantity
+      redis.call('DECRBY', stock_key, quantity)
+      redis.call('HINCRBY', buyers, user, quantity)
+      local let_out = ticket_in(ticket, 'ADMITTED', '', now)
+      let_out.quantity = quantity
+      redis.call('HSET', tickets, user, encode_ticket(let_out))
+      line_take(line, waiting, number)
+      redis.call('HSET', inflight, ticket.id, encode_inflight(user, quantity, now))
+      if number > cursor then
+        cursor = number
+        redis.call('SET', cursor_key, number)
+      end
+      tokens = tokens - 1
+      admitted[#admitted + 1] = encode_admitted(user, let_out)
+    elseif ticket.pay == 'N' then
+      line_take(line, waiting, number)
+    else
+      passed = passed + 1
+      free = free - ticket.quantity
     end
   end
 end
 redis.call('HSET', bucket, 'tokens', tostring(tokens), 'at', now)
 
-local present = window > 0 and redis.call('ZCOUNT', seen, now - window, '+inf') or 0
-answer('OK', stock, redis.call('ZCARD', line), redis.call('ZCARD', away), present, skipped, #dropped)
+local present = window > 0 and presence_since(presence, now - window) or 0
+answer('OK', stock, tonumber(redis.call('GET', waiting) or '0'), redis.call('ZCARD', away), present, skipped,
+  #dropped)
 for i = 1, #dropped do
   reply[#reply + 1] = dropped[i]
 end

@@ -4,11 +4,14 @@
 -- the single-use mark of a good proof), then dedupe, the account and device blacklists, then a
 -- number and a place in line. Every refusal is counted in the sale's rejections hash.
 -- Java: waitingroom/JoinQueueScript.
--- KEYS: tickets (hash user -> ticket), blacklist, seq (last queue number handed out), line (zset
---   user -> queue number), prequeue (set: joined before the pre-queue was sealed), sealed (exists
---   once the pre-queue is shuffled), stock, authq, payment, pm, blacklist-devices, rejections
---   (hash reason -> count), seen (a buyer who just joined is present); then the batch's rate-limit
---   keys and spent-challenge marks, each named once, referred to by index.
+-- A waiting buyer costs one ticket (which holds their payment state, payment method and when they
+-- were last seen) and one roster entry; the line bitmap and presence counts are shared.
+-- KEYS: tickets (hash user -> ticket), blacklist, seq (last queue number handed out), line, roster,
+--   waiting (the prelude's line), prequeue (set: joined before the pre-queue was sealed), sealed
+--   (exists once the pre-queue is shuffled), stock, authq (zset: pre-queue buyers whose card
+--   authorisation has not started), blacklist-devices, rejections (hash reason -> count), presence
+--   (a buyer who just joined is present); then the batch's rate-limit keys and spent-challenge
+--   marks, each named once, referred to by index.
 -- ARGV: shuffles ('1' if the sale shuffles its pre-queue), the number of buyers, then per buyer:
 --   user id, quantity, new ticket id, payment method to pre-authorise while the buyer waits,
 --   device fingerprint or '', the proof of work's refusal reason or '' (e.g. POW_MISSING: the
@@ -20,14 +23,21 @@
 --   BLACKLISTED_DEVICE, POW_REPLAYED or the proof's refusal, '', 0, 0; RATE_LIMITED, '', retry
 --   after ms, index of the refusing limit among the buyer's own (1-based).
 --#include gcra
-local tickets, blacklist, sequence, line, prequeue, sealed = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
-local stock_key, authq, payments, methods = KEYS[7], KEYS[8], KEYS[9], KEYS[10]
-local blacklisted_devices, rejections, seen = KEYS[11], KEYS[12], KEYS[13]
+local tickets, blacklist, sequence, line, roster, waiting = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local prequeue, sealed, stock_key, authq = KEYS[7], KEYS[8], KEYS[9], KEYS[10]
+local blacklisted_devices, rejections, presence = KEYS[11], KEYS[12], KEYS[13]
 local shuffles, buyers = ARGV[1] == '1', tonumber(ARGV[2])
 
 local now = now_millis()
 local in_prequeue = shuffles and redis.call('EXISTS', sealed) == 0
 local stock = tonumber(redis.call('GET', stock_key) or '-1')
+-- Most sales flag nobody: then no buyer's join asks the blacklists.
+local flags = redis.call('EXISTS', blacklist, blacklisted_devices) > 0
+-- What the batch adds, written once at its end: one call per structure, not per buyer.
+local sequence_now = tonumber(redis.call('GET', sequence) or '0')
+local in_line = tonumber(redis.call('GET', waiting) or '0')
+local in_prequeue_count = in_prequeue and redis.call('SCARD', prequeue) or 0
+local new_tickets, new_users, new_bits, joined = {}, {}, {}, {}
 
 local function refuse(reason)
   redis.call('HINCRBY', rejections, reason, 1)
@@ -50,35 +60,69 @@ for _ = 1, buyers do
   elseif mark > 0 and not redis.call('SET', KEYS[mark], '1', 'NX', 'PX', mark_ttl) then
     refuse('POW_REPLAYED')
   else
-    local existing = redis.call('HGET', tickets, user)
-    local flagged = not existing and blacklisted(blacklist, blacklisted_devices, user, device)
+    local existing = joined[user] or redis.call('HGET', tickets, user)
+    local flagged = not existing and flags and blacklisted(blacklist, blacklisted_devices, user, device)
     if existing then
       answer('EXISTING', existing, 0, 0)
     elseif flagged then
       refuse(flagged)
     else
-      local ticket = {id = ticket_id, quantity = quantity, state = 'QUEUED', order = '', admitted_at = ''}
+      -- The card is pre-authorised while the buyer waits, head of the line first.
+      local ticket = {id = ticket_id, number = 0, quantity = quantity, state = 'QUEUED', order = '',
+                      admitted_at = '', pay = 'Q', seen = now, method = method}
       local position
       if in_prequeue then
         -- Pre-queue: no number yet; everyone here is shuffled into the line at T-0.
-        redis.call('SADD', prequeue, user)
-        ticket.number = 0
-        position = redis.call('SCARD', prequeue)
-        redis.call('ZADD', authq, 0, user)
+        in_prequeue_count = in_prequeue_count + 1
+        position = in_prequeue_count
       else
-        ticket.number = redis.call('INCR', sequence)
-        redis.call('ZADD', line, ticket.number, user)
-        position = redis.call('ZRANK', line, user) + 1
-        redis.call('ZADD', authq, ticket.number, user)
+        sequence_now = sequence_now + 1
+        ticket.number = sequence_now
+        new_bits[#new_bits + 1] = sequence_now
+        -- The newest number is the last in line.
+        in_line = in_line + 1
+        position = in_line
       end
       local encoded = encode_ticket(ticket)
-      redis.call('HSET', tickets, user, encoded)
-      redis.call('ZADD', seen, now, user)
-      -- The card is pre-authorised while the buyer waits, head of the line first.
-      redis.call('HSET', payments, user, 'AUTHORIZING')
-      redis.call('HSET', methods, user, method)
+      joined[user] = encoded
+      new_users[#new_users + 1] = user
+      new_tickets[#new_tickets + 1] = user
+      new_tickets[#new_tickets + 1] = encoded
       answer('JOINED', encoded, position, stock)
     end
+  end
+end
+
+-- unpack() takes a few thousand values at most: long lists go in slices.
+local function each_slice(values, width, write)
+  for from = 1, #values, width do
+    write(unpack(values, from, math.min(#values, from + width - 1)))
+  end
+end
+
+if #new_users > 0 then
+  each_slice(new_tickets, 1000, function(...) redis.call('HSET', tickets, ...) end)
+  redis.call('HINCRBY', presence, math.floor(now / 1000), #new_users)
+  if in_prequeue then
+    each_slice(new_users, 500, function(...) redis.call('SADD', prequeue, ...) end)
+    local front = {}
+    for i = 1, #new_users do
+      front[#front + 1] = 0
+      front[#front + 1] = new_users[i]
+    end
+    each_slice(front, 1000, function(...) redis.call('ZADD', authq, ...) end)
+  else
+    redis.call('SET', sequence, sequence_now)
+    each_slice(new_users, 500, function(...) redis.call('RPUSH', roster, ...) end)
+    local bits = {}
+    for i = 1, #new_bits do
+      bits[#bits + 1] = 'SET'
+      bits[#bits + 1] = 'u1'
+      bits[#bits + 1] = new_bits[i]
+      bits[#bits + 1] = 1
+    end
+    each_slice(bits, 1000, function(...) redis.call('BITFIELD', line, ...) end)
+    redis.call('SET', waiting, in_line)
   end
 end
 return reply

@@ -1,13 +1,13 @@
 -- A buyer leaves a sale's line of their own accord. Atomic with admission: either they were
 -- let out first (the answer says so) or they are out of every queue before the next step.
 -- Java: waitingroom/LeaveQueueScript.
--- KEYS: tickets, line, away, prequeue, authq, authing, departures, cursor.
+-- KEYS: tickets, line, waiting (the prelude's line), away, prequeue, authq, authing, departures, cursor.
 -- ARGV: user id, the ticket id the caller named or '' (then theirs).
 -- Reply: LEFT, the closed ticket; NOT_WAITING, the ticket as it is (RESERVED, ADMITTED, LEFT,
 --   DROPPED, ...) if it was no longer waiting; NOT_IN_LINE when the buyer never joined; NOT_YOURS
 --   when the named ticket is another.
-local tickets, line, away, prequeue, authq, authing, departures, cursor =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local tickets, line, waiting, away, prequeue, authq, authing, departures, cursor =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local user, named = ARGV[1], ARGV[2]
 
 local encoded = redis.call('HGET', tickets, user)
@@ -24,7 +24,7 @@ if ticket.state ~= 'QUEUED' then
   answer('NOT_WAITING', encoded)
   return reply
 end
-redis.call('ZREM', line, user)
+line_take(line, waiting, ticket.number)
 redis.call('ZREM', away, user)
 redis.call('SREM', prequeue, user)
 redis.call('ZREM', authq, user)

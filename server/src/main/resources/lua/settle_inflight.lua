@@ -4,12 +4,12 @@
 -- pool and an admitted buyer goes back to their place in line. The buyer's live connections
 -- are told the ticket's new state, since the process that would have told them is gone.
 -- Java: audit/SettleInFlightScript.
--- KEYS: inflight, stock, buyers, tickets, line.
+-- KEYS: inflight, stock, buyers, tickets, line, waiting (the prelude's line).
 -- ARGV: order id (for an admission, the ticket id), '1' if the database has the order.
 -- Reply: outcome, units returned to the pool, the admitted buyer's ticket state now ('' when no
 --   admission was settled): ALREADY_SETTLED, 0, ''; WRITTEN, 0, 'RESERVED' or ''; RETURNED,
 --   units, 'QUEUED' (back in line) or ''.
-local inflight, stock, buyers, tickets, line = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local inflight, stock, buyers, tickets, line, waiting = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local order_id, written = ARGV[1], ARGV[2] == '1'
 
 local entry = redis.call('HGET', inflight, order_id)
@@ -44,7 +44,7 @@ else
 end
 if admission then
   redis.call('HSET', tickets, taken.user, encode_ticket(ticket_in(ticket, 'QUEUED', '', '')))
-  redis.call('ZADD', line, ticket.number, taken.user)
+  line_put(line, waiting, ticket.number)
   answer('RETURNED', taken.quantity, 'QUEUED')
 else
   answer('RETURNED', taken.quantity, '')

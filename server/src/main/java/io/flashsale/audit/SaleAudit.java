@@ -67,7 +67,7 @@ public final class SaleAudit {
         redis.batch(
             List.of(
                 Request.cmd(Command.GET).arg(keys.stock()),
-                Request.cmd(Command.ZCARD).arg(keys.line()),
+                Request.cmd(Command.GET).arg(keys.waiting()),
                 Request.cmd(Command.SCARD).arg(keys.prequeue()),
                 Request.cmd(Command.HLEN).arg(keys.tickets()),
                 Request.cmd(Command.GET).arg(keys.cursor()),
@@ -198,7 +198,7 @@ public final class SaleAudit {
             "redis",
             new JsonObject()
                 .put("stock", stock)
-                .put("waiting", redisFigures.get(1).toLong())
+                .put("waiting", redisFigures.get(1) == null ? 0 : redisFigures.get(1).toLong())
                 .put("prequeue", redisFigures.get(2).toLong())
                 .put("tickets", redisFigures.get(3).toLong())
                 .put(

@@ -75,7 +75,7 @@ public final class SaleStats {
         redis.batch(
             List.of(
                 Request.cmd(Command.GET).arg(keys.stock()),
-                Request.cmd(Command.ZCARD).arg(keys.line()),
+                Request.cmd(Command.GET).arg(keys.waiting()),
                 Request.cmd(Command.SCARD).arg(keys.prequeue()),
                 Request.cmd(Command.GET).arg(keys.cursor()),
                 Request.cmd(Command.HLEN).arg(keys.tickets()),
@@ -94,7 +94,7 @@ public final class SaleStats {
     int sold = db.getInteger("quantity_sold");
     long heldOrPaid = db.getLong("held_or_paid_units");
     long stock = redisFigures.get(0) == null ? -1 : redisFigures.get(0).toLong();
-    long waiting = redisFigures.get(1).toLong();
+    long waiting = redisFigures.get(1) == null ? 0 : redisFigures.get(1).toLong();
     long prequeue = redisFigures.get(2).toLong();
     long inFlight = 0;
     for (Response entry : redisFigures.get(6)) {

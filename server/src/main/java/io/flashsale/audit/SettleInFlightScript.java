@@ -34,6 +34,7 @@ final class SettleInFlightScript extends RedisScript {
 
   /** The keys, in the order the script's header names them. */
   static List<String> keys(SaleKeys keys) {
-    return List.of(keys.inflight(), keys.stock(), keys.buyers(), keys.tickets(), keys.line());
+    return List.of(
+        keys.inflight(), keys.stock(), keys.buyers(), keys.tickets(), keys.line(), keys.waiting());
   }
 }

@@ -21,7 +21,7 @@ final class ClaimPreauthorizationsScript extends RedisScript {
   /** A buyer whose card is to be pre-authorised: {@code user|ticketId|quantity|paymentMethod}. */
   record Claimed(String userId, String ticketId, int quantity, String paymentMethodId) {
     static Claimed decode(String encoded) {
-      String[] parts = encoded.split("\\|", -1);
+      String[] parts = encoded.split("\\|", 4);
       return new Claimed(parts[0], parts[1], Integer.parseInt(parts[2]), parts[3]);
     }
 
@@ -55,10 +55,13 @@ final class ClaimPreauthorizationsScript extends RedisScript {
     return List.of(
         keys.preauthQueue(),
         keys.preauthorizing(),
-        keys.paymentMethods(),
         keys.tickets(),
         keys.cursor(),
         keys.stock(),
-        keys.control());
+        keys.control(),
+        keys.line(),
+        keys.roster(),
+        keys.sequence(),
+        keys.claimedTo());
   }
 }

@@ -39,6 +39,11 @@ final class RecordPreauthorizationsScript extends RedisScript {
   /** The keys, in the order the script's header names them. */
   static List<String> keys(SaleKeys keys) {
     return List.of(
-        keys.preauthorizing(), keys.payments(), keys.line(), keys.tickets(), keys.prequeue());
+        keys.preauthorizing(),
+        keys.tickets(),
+        keys.line(),
+        keys.waiting(),
+        keys.prequeue(),
+        keys.preauthQueue());
   }
 }

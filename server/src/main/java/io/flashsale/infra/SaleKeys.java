@@ -22,11 +22,6 @@ public record SaleKeys(String saleId) {
     return prefix() + "inflight";
   }
 
-  /** Zset user id → admission time (ms): admitted buyers whose reservation is not yet recorded. */
-  public String admitted() {
-    return prefix() + "admitted";
-  }
-
   /** Exists while Redis holds this sale's state; gone after a Redis restart without persistence. */
   public String epoch() {
     return prefix() + "epoch";
@@ -42,14 +37,30 @@ public record SaleKeys(String saleId) {
     return prefix() + "reconcile-lease";
   }
 
-  /** Hash user id → ticket, one per buyer who joined the waiting room. */
+  /**
+   * Hash user id → ticket, one per buyer who joined the waiting room: their number, state, card
+   * pre-authorisation state, payment method and when they were last seen (waitingroom/Ticket).
+   */
   public String tickets() {
     return prefix() + "tickets";
   }
 
-  /** Zset user id → queue number, the buyers still waiting, in line order. */
+  /**
+   * Bitmap: bit n is set while queue number n waits in line (not admitted, gone or set aside for
+   * absence). A buyer's place is the set bits before theirs.
+   */
   public String line() {
-    return prefix() + "line";
+    return prefix() + "line-bits";
+  }
+
+  /** List: entry n - 1 is the user id of queue number n, appended as numbers are handed out. */
+  public String roster() {
+    return prefix() + "roster";
+  }
+
+  /** How many bits of {@link #line()} are set: the buyers waiting in line. */
+  public String waiting() {
+    return prefix() + "waiting";
   }
 
   /** The last queue number handed out. */
@@ -83,7 +94,9 @@ public record SaleKeys(String saleId) {
   }
 
   /**
-   * Zset user id → queue number: buyers whose card pre-authorisation has not started, head first.
+   * Zset user id → queue number (0: the front): buyers whose card pre-authorisation has not started
+   * and whom the claim step's walk of the line will not reach: pre-queue buyers, expired leases,
+   * buyers back from being away.
    */
   public String preauthQueue() {
     return prefix() + "authq";
@@ -94,14 +107,9 @@ public record SaleKeys(String saleId) {
     return prefix() + "authing";
   }
 
-  /** Hash user id → AUTHORIZING, AUTHORIZED or DECLINED. */
-  public String payments() {
-    return prefix() + "payment";
-  }
-
-  /** Hash user id → the saved payment method to pre-authorise. */
-  public String paymentMethods() {
-    return prefix() + "pm";
+  /** The queue number up to which the claim step has walked the line for pre-authorisations. */
+  public String claimedTo() {
+    return prefix() + "authed-to";
   }
 
   /** Set of user ids flagged for abuse, checked before any stock work. */
@@ -129,9 +137,12 @@ public record SaleKeys(String saleId) {
     return prefix() + "pow:" + nonce;
   }
 
-  /** Zset user id → when they were last seen (ms, Redis' clock): an open WebSocket or a poll. */
-  public String seen() {
-    return prefix() + "seen";
+  /**
+   * Hash second (Redis' clock) → how many buyers were last seen in it (an open WebSocket or a
+   * poll); each ticket holds its buyer's own time.
+   */
+  public String presence() {
+    return prefix() + "presence";
   }
 
   /**

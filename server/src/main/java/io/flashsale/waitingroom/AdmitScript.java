@@ -42,8 +42,18 @@ final class AdmitScript extends RedisScript {
       return userId + "|" + ticketId + "|" + number + "|" + quantity + "|" + admittedAtMillis;
     }
 
+    /** Their ticket in a new state: admitted buyers were authorised. */
     Ticket ticket(TicketState state, String orderId) {
-      return new Ticket(ticketId, number, quantity, state, orderId, admittedAtMillis);
+      return new Ticket(
+          ticketId,
+          number,
+          quantity,
+          state,
+          orderId,
+          admittedAtMillis,
+          Ticket.Payment.AUTHORIZED,
+          0,
+          "");
     }
   }
 
@@ -102,14 +112,15 @@ final class AdmitScript extends RedisScript {
   static List<String> keys(SaleKeys keys) {
     return List.of(
         keys.line(),
+        keys.roster(),
+        keys.waiting(),
         keys.tickets(),
         keys.stock(),
         keys.buyers(),
         keys.bucket(),
         keys.cursor(),
-        keys.payments(),
         keys.inflight(),
-        keys.seen(),
+        keys.presence(),
         keys.away(),
         keys.departures(),
         keys.control(),

@@ -93,14 +93,14 @@ final class JoinQueueScript extends RedisScript {
         keys.blacklist(),
         keys.sequence(),
         keys.line(),
+        keys.roster(),
+        keys.waiting(),
         keys.prequeue(),
         keys.sealed(),
         keys.stock(),
         keys.preauthQueue(),
-        keys.payments(),
-        keys.paymentMethods(),
         keys.blacklistedDevices(),
         keys.rejections(),
-        keys.seen());
+        keys.presence());
   }
 }

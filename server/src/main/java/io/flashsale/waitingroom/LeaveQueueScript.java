@@ -40,6 +40,7 @@ final class LeaveQueueScript extends RedisScript {
     return List.of(
         keys.tickets(),
         keys.line(),
+        keys.waiting(),
         keys.away(),
         keys.prequeue(),
         keys.preauthQueue(),

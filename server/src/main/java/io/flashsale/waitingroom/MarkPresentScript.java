@@ -27,6 +27,14 @@ final class MarkPresentScript extends RedisScript {
 
   /** The keys, in the order the script's header names them. */
   static List<String> keys(SaleKeys keys) {
-    return List.of(keys.seen(), keys.away(), keys.line(), keys.tickets(), keys.departures());
+    return List.of(
+        keys.tickets(),
+        keys.away(),
+        keys.line(),
+        keys.waiting(),
+        keys.departures(),
+        keys.presence(),
+        keys.preauthQueue(),
+        keys.claimedTo());
   }
 }

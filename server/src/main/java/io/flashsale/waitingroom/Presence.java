@@ -8,8 +8,9 @@ import java.util.Collection;
 
 /**
  * Who is still there. A buyer is present while their WebSocket is open or they polled within the
- * window; presence lives in one sorted set per sale (user → last seen), written at most once per
- * refresh interval per buyer, so it works across pods at the cost of a write every few seconds.
+ * window; the time a buyer was last seen lives on their ticket (and a per-second count of them in
+ * the sale's presence hash), written at most once per refresh interval per buyer, so it works
+ * across pods at the cost of a write every few seconds.
  */
 public final class Presence {
 

@@ -56,12 +56,6 @@ final class QueueStatusScript extends RedisScript {
 
   /** The keys, in the order the script's header names them. */
   static List<String> keys(SaleKeys keys) {
-    return List.of(
-        keys.tickets(),
-        keys.line(),
-        keys.stock(),
-        keys.prequeue(),
-        keys.payments(),
-        keys.lineLost());
+    return List.of(keys.tickets(), keys.line(), keys.stock(), keys.prequeue(), keys.lineLost());
   }
 }

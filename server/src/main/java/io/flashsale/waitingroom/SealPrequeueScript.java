@@ -36,6 +36,8 @@ final class SealPrequeueScript extends RedisScript {
         keys.tickets(),
         keys.sequence(),
         keys.line(),
+        keys.roster(),
+        keys.waiting(),
         keys.prequeue(),
         keys.sealed(),
         keys.preauthQueue());

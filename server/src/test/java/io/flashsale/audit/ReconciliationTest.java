@@ -208,13 +208,6 @@ class ReconciliationTest {
         "RESERVED"::equals,
         Duration.ofSeconds(20));
     Await.result(
-        redis()
-            .send(
-                Request.cmd(Command.HSET)
-                    .arg(new SaleKeys(saleId).payments())
-                    .arg("waiting")
-                    .arg("AUTHORIZING")));
-    Await.result(
         engine
             .server()
             .join(saleId, "waiting", 1)

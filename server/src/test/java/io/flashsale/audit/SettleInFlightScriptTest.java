@@ -3,7 +3,6 @@ package io.flashsale.audit;
 import static io.flashsale.support.TestRedis.get;
 import static io.flashsale.support.TestRedis.hget;
 import static io.flashsale.support.TestRedis.send;
-import static io.flashsale.support.TestRedis.zscore;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flashsale.audit.SettleInFlightScript.Outcome;
@@ -11,8 +10,10 @@ import io.flashsale.audit.SettleInFlightScript.Settled;
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.inventory.InFlight;
 import io.flashsale.support.Await;
+import io.flashsale.support.TestLine;
 import io.flashsale.support.TestRedis;
 import io.flashsale.waitingroom.Ticket;
+import io.flashsale.waitingroom.Ticket.Payment;
 import io.flashsale.waitingroom.TicketState;
 import io.vertx.redis.client.Command;
 import java.util.UUID;
@@ -24,8 +25,10 @@ class SettleInFlightScriptTest {
 
   private static final SettleInFlightScript script = new SettleInFlightScript(TestRedis.client());
   private static final long TAKEN_AT = 1_700_000_000_000L;
+  private static final long SEEN = 1_699_999_990_000L;
 
   private final SaleKeys keys = new SaleKeys(UUID.randomUUID().toString());
+  private final TestLine line = new TestLine(keys);
 
   @AfterEach
   void forgetSale() {
@@ -43,15 +46,34 @@ class SettleInFlightScriptTest {
   }
 
   /**
-   * What admit.lua leaves after letting {@code user} out under {@code number}: the ticket id is the
-   * order id.
+   * What admit.lua leaves after letting {@code user} out under {@code number}: out of line, the
+   * ticket ADMITTED with an authorised card, the ticket id is the order id.
    */
   private Ticket admitted(String user, long number, int quantity) {
-    Ticket ticket =
-        new Ticket("ticket-" + user, number, quantity, TicketState.ADMITTED, null, TAKEN_AT);
-    send(Command.HSET, keys.tickets(), user, ticket.encode());
+    Ticket ticket = ticket(user, number, quantity, TicketState.ADMITTED, null, TAKEN_AT);
+    line.holds(user, ticket);
+    line.numbered(user, number);
     taken(ticket.ticketId(), user, quantity);
     return ticket;
+  }
+
+  private static Ticket ticket(
+      String user,
+      long number,
+      int quantity,
+      TicketState state,
+      String orderId,
+      long admittedAtMillis) {
+    return new Ticket(
+        "ticket-" + user,
+        number,
+        quantity,
+        state,
+        orderId,
+        admittedAtMillis,
+        Payment.AUTHORIZED,
+        SEEN,
+        "card-" + user);
   }
 
   @Test
@@ -80,9 +102,9 @@ class SettleInFlightScriptTest {
 
     assertThat(settle(ann.ticketId(), true)).isEqualTo(new Settled(Outcome.WRITTEN, 0, "RESERVED"));
 
-    assertThat(Ticket.decode(hget(keys.tickets(), "ann")))
-        .isEqualTo(
-            new Ticket(ann.ticketId(), 4, 2, TicketState.RESERVED, ann.ticketId(), TAKEN_AT));
+    assertThat(line.ticket("ann"))
+        .isEqualTo(ticket("ann", 4, 2, TicketState.RESERVED, ann.ticketId(), TAKEN_AT));
+    assertThat(line.waits(4)).isFalse();
   }
 
   @Test
@@ -114,14 +136,16 @@ class SettleInFlightScriptTest {
   void anAdmissionTheDatabaseLacksPutsTheBuyerBackInLineUnderTheirNumber() {
     send(Command.SET, keys.stock(), 0);
     Ticket ann = admitted("ann", 4, 2);
-    send(Command.ZADD, keys.line(), 9, "bob");
+    line.waiting("bob", 9);
 
     assertThat(settle(ann.ticketId(), false)).isEqualTo(new Settled(Outcome.RETURNED, 2, "QUEUED"));
 
-    assertThat(TestRedis.zrange(keys.line())).containsExactly("ann", "bob");
-    assertThat(zscore(keys.line(), "ann")).isEqualTo(4);
-    assertThat(Ticket.decode(hget(keys.tickets(), "ann")))
-        .isEqualTo(new Ticket(ann.ticketId(), 4, 2, TicketState.QUEUED, null, 0));
+    assertThat(line.inLine()).containsExactly("ann", "bob");
+    assertThat(line.waits(4)).isTrue();
+    assertThat(line.waitingCount()).isEqualTo(2);
+    assertThat(line.ticket("ann"))
+        .as("card still authorised: let out again when their turn comes")
+        .isEqualTo(ticket("ann", 4, 2, TicketState.QUEUED, null, 0));
     assertThat(get(keys.stock())).isEqualTo("2");
   }
 
@@ -133,10 +157,11 @@ class SettleInFlightScriptTest {
         Command.HSET,
         keys.tickets(),
         "ann",
-        new Ticket(ann.ticketId(), 4, 2, TicketState.ENDED, null, TAKEN_AT).encode());
+        ticket("ann", 4, 2, TicketState.ENDED, null, TAKEN_AT).encode());
 
     assertThat(settle(ann.ticketId(), false)).isEqualTo(new Settled(Outcome.RETURNED, 2, ""));
-    assertThat(TestRedis.exists(keys.line())).isFalse();
+    assertThat(line.waits(4)).isFalse();
+    assertThat(line.waitingCount()).isZero();
   }
 
   @Test

@@ -28,7 +28,7 @@ class ClaimedCodecTest {
             eval(
                 "return encode_claimed(ARGV[1], decode_ticket(ARGV[2]), ARGV[3])",
                 "user-7",
-                "9b2c7e3a-0d41-4c55-9a7e-2f1d5c6b8e90|12|2|QUEUED||",
+                "9b2c7e3a-0d41-4c55-9a7e-2f1d5c6b8e90|12|2|QUEUED|||A|0|pm_card_visa",
                 "pm_card_visa"))
         .containsExactly(GOLDEN);
   }

@@ -8,8 +8,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.flashsale.checkout.RecordPreauthorizationsScript.Answered;
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.support.Await;
+import io.flashsale.support.TestLine;
 import io.flashsale.support.TestRedis;
 import io.flashsale.waitingroom.Ticket;
+import io.flashsale.waitingroom.Ticket.Payment;
 import io.flashsale.waitingroom.TicketState;
 import io.vertx.redis.client.Command;
 import java.util.List;
@@ -22,8 +24,10 @@ class RecordPreauthorizationsScriptTest {
 
   private static final RecordPreauthorizationsScript script =
       new RecordPreauthorizationsScript(TestRedis.client());
+  private static final long SEEN = 1_700_000_000_000L;
 
   private final SaleKeys keys = new SaleKeys(UUID.randomUUID().toString());
+  private final TestLine line = new TestLine(keys);
 
   @AfterEach
   void forgetSale() {
@@ -34,9 +38,13 @@ class RecordPreauthorizationsScriptTest {
     return Await.result(script.run(keys, List.of(answers)));
   }
 
-  private Ticket ticket(String user, long number, TicketState state) {
-    Ticket ticket = new Ticket("ticket-" + user, number, 1, state, null, 0);
-    send(Command.HSET, keys.tickets(), user, ticket.encode());
+  private static Ticket ticket(String user, long number, TicketState state, Payment payment) {
+    return new Ticket("ticket-" + user, number, 1, state, null, 0, payment, SEEN, "card-" + user);
+  }
+
+  private Ticket holds(String user, long number, TicketState state) {
+    Ticket ticket = ticket(user, number, state, Payment.AUTHORIZING);
+    line.holds(user, ticket);
     return ticket;
   }
 
@@ -44,46 +52,52 @@ class RecordPreauthorizationsScriptTest {
    * A buyer in line whose pre-authorisation is running, as claim_preauthorizations.lua leaves them.
    */
   private Ticket authorizing(String user, long number) {
-    send(Command.ZADD, keys.line(), number, user);
+    line.waiting(user, number);
     send(Command.ZADD, keys.preauthorizing(), 1, user);
-    send(Command.HSET, keys.payments(), user, "AUTHORIZING");
-    return ticket(user, number, TicketState.QUEUED);
+    return holds(user, number, TicketState.QUEUED);
   }
 
   @Test
   void anAuthorisedBuyerBecomesAdmissibleAndKeepsTheirPlace() {
-    Ticket ann = authorizing("ann", 1);
+    authorizing("ann", 1);
 
     assertThat(record(new Answered("ann", true))).isEmpty();
 
-    assertThat(hget(keys.payments(), "ann")).isEqualTo("AUTHORIZED");
+    assertThat(line.ticket("ann"))
+        .as("only the card's state changes")
+        .isEqualTo(ticket("ann", 1, TicketState.QUEUED, Payment.AUTHORIZED));
     assertThat(zscore(keys.preauthorizing(), "ann")).as("the lease is released").isNull();
-    assertThat(zscore(keys.line(), "ann")).isEqualTo(1);
-    assertThat(hget(keys.tickets(), "ann")).isEqualTo(ann.encode());
+    assertThat(line.inLine()).containsExactly("ann");
+    assertThat(line.waitingCount()).isEqualTo(1);
   }
 
   @Test
   void aDeclinedBuyerLeavesTheLineWithTheAnswerOnTheirTicket() {
-    Ticket ann = authorizing("ann", 1);
+    authorizing("ann", 1);
     authorizing("bob", 2);
 
     assertThat(record(new Answered("ann", false))).isEmpty();
 
-    assertThat(hget(keys.payments(), "ann")).isEqualTo("DECLINED");
-    assertThat(TestRedis.zrange(keys.line())).containsExactly("bob");
+    assertThat(line.ticket("ann"))
+        .isEqualTo(ticket("ann", 1, TicketState.DECLINED, Payment.DECLINED));
+    assertThat(line.inLine()).containsExactly("bob");
+    assertThat(line.waitingCount()).isEqualTo(1);
     assertThat(TestRedis.zrange(keys.preauthorizing())).containsExactly("bob");
-    assertThat(hget(keys.tickets(), "ann"))
-        .isEqualTo(new Ticket(ann.ticketId(), 1, 1, TicketState.DECLINED, null, 0).encode());
   }
 
   @Test
-  void aDeclinedBuyerLeavesThePrequeueToo() {
-    ticket("ann", 0, TicketState.QUEUED);
+  void aDeclinedBuyerLeavesThePrequeueAndAuthqToo() {
+    holds("ann", 0, TicketState.QUEUED);
     send(Command.SADD, keys.prequeue(), "ann", "bob");
+    // A lease that ran out put ann back in authq before the answer came.
+    send(Command.ZADD, keys.preauthQueue(), 0, "ann", 0, "bob");
 
     record(new Answered("ann", false));
 
     assertThat(TestRedis.smembers(keys.prequeue())).containsExactly("bob");
+    assertThat(TestRedis.zrange(keys.preauthQueue())).containsExactly("bob");
+    assertThat(TestRedis.exists(keys.waiting())).as("no number, no line").isFalse();
+    assertThat(line.ticket("ann").state()).isEqualTo(TicketState.DECLINED);
   }
 
   @Test
@@ -91,7 +105,7 @@ class RecordPreauthorizationsScriptTest {
     // Redis lost the sale's state while a card was being authorised: the group's other answers
     // must still be recorded (this call used to fail on the missing ticket, half applied).
     authorizing("bob", 2);
-    ticket("cat", 3, TicketState.LEFT);
+    holds("cat", 3, TicketState.LEFT);
 
     List<String> toVoid =
         record(
@@ -99,26 +113,29 @@ class RecordPreauthorizationsScriptTest {
 
     assertThat(toVoid).containsExactly("cat");
     assertThat(hget(keys.tickets(), "nobody")).isNull();
-    assertThat(hget(keys.payments(), "bob")).isEqualTo("DECLINED");
-    assertThat(TestRedis.zrange(keys.line())).isEmpty();
+    assertThat(line.ticket("bob").payment()).isEqualTo(Payment.DECLINED);
+    assertThat(line.inLine()).isEmpty();
+    assertThat(line.waitingCount()).isZero();
   }
 
   @Test
-  void aDeclineForATicketNoLongerWaitingLeavesTheTicketAsItIs() {
-    Ticket ann = ticket("ann", 1, TicketState.ADMITTED);
+  void aDeclineForATicketNoLongerWaitingLeavesItsStateAsItIs() {
+    holds("ann", 1, TicketState.ADMITTED);
+    authorizing("bob", 2);
 
     record(new Answered("ann", false));
 
-    assertThat(hget(keys.tickets(), "ann")).isEqualTo(ann.encode());
-    assertThat(hget(keys.payments(), "ann")).isEqualTo("DECLINED");
+    assertThat(line.ticket("ann"))
+        .isEqualTo(ticket("ann", 1, TicketState.ADMITTED, Payment.DECLINED));
+    assertThat(line.waitingCount()).as("ann was not counted in line").isEqualTo(1);
   }
 
   @Test
   void namesTheBuyersAuthorisedAfterTheyLeftOrWereDroppedSoTheirHoldsAreVoided() {
-    ticket("ann", 1, TicketState.LEFT);
+    holds("ann", 1, TicketState.LEFT);
     authorizing("bob", 2);
-    ticket("cat", 3, TicketState.DROPPED);
-    ticket("dan", 4, TicketState.ADMITTED);
+    holds("cat", 3, TicketState.DROPPED);
+    holds("dan", 4, TicketState.ADMITTED);
 
     List<String> toVoid =
         record(
@@ -128,13 +145,14 @@ class RecordPreauthorizationsScriptTest {
             new Answered("dan", true));
 
     assertThat(toVoid).containsExactly("ann", "cat");
+    assertThat(line.ticket("ann").payment()).isEqualTo(Payment.AUTHORIZED);
   }
 
   @Test
   void recordingTheSameAnswersAgainChangesNothing() {
     authorizing("ann", 1);
     authorizing("bob", 2);
-    ticket("cat", 3, TicketState.LEFT);
+    holds("cat", 3, TicketState.LEFT);
     Answered[] answers = {
       new Answered("ann", true), new Answered("bob", false), new Answered("cat", true)
     };
@@ -144,8 +162,9 @@ class RecordPreauthorizationsScriptTest {
     assertThat(record(answers)).isEqualTo(first);
 
     assertThat(hget(keys.tickets(), "bob")).isEqualTo(bobsTicket);
-    assertThat(TestRedis.zrange(keys.line())).containsExactly("ann");
-    assertThat(List.of(hget(keys.payments(), "ann"), hget(keys.payments(), "bob")))
-        .containsExactly("AUTHORIZED", "DECLINED");
+    assertThat(line.inLine()).containsExactly("ann");
+    assertThat(line.waitingCount()).as("bob counted out once").isEqualTo(1);
+    assertThat(List.of(line.ticket("ann").payment(), line.ticket("bob").payment()))
+        .containsExactly(Payment.AUTHORIZED, Payment.DECLINED);
   }
 }

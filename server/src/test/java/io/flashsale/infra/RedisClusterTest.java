@@ -181,11 +181,14 @@ class RedisClusterTest {
           List.of(
               keys.stock(),
               keys.line(),
+              keys.roster(),
+              keys.waiting(),
               keys.tickets(),
               keys.sequence(),
               keys.bucket(),
               keys.inflight(),
-              keys.payments(),
+              keys.presence(),
+              keys.claimedTo(),
               keys.preauthQueue())) {
         assertThat(cluster.nodeOf(key))
             .as("%s shares its sale's slot", key)
@@ -250,7 +253,15 @@ class RedisClusterTest {
       assertThat(Long.parseLong(cluster.command(node, "GET", keys.cursor())))
           .as("admission cursor")
           .isGreaterThanOrEqualTo(UNITS);
-      assertThat(Long.parseLong(cluster.command(node, "HLEN", keys.payments())))
+      assertThat(
+              Long.parseLong(
+                  cluster.command(
+                      node,
+                      "EVAL",
+                      "local n = 0 for _, t in ipairs(redis.call('HVALS', KEYS[1])) do"
+                          + " if string.find(t, '|Y|', 1, true) then n = n + 1 end end return n",
+                      "1",
+                      keys.tickets())))
           .as("pre-authorisations recorded")
           .isGreaterThanOrEqualTo(UNITS);
       assertThat(cluster.command(node, "HLEN", keys.inflight()))

@@ -44,13 +44,13 @@ class AdmitRecordsCodecTest {
             eval(
                 "return encode_dropped(ARGV[1], decode_ticket(ARGV[2]))",
                 "user-8",
-                "t-3|43|1|QUEUED||"))
+                "t-3|43|1|QUEUED|||Q|1767225600000|pm_card_visa"))
         .containsExactly(DROPPED);
   }
 
   @Test
   void anAdmittedBuyersTicketIsTheTicketCodecs() {
     assertThat(ADMITTED_BUYER.ticket(TicketState.ADMITTED, null).encode())
-        .isEqualTo("9b2c7e3a-0d41-4c55-9a7e-2f1d5c6b8e90|42|2|ADMITTED||1767225600123");
+        .isEqualTo("9b2c7e3a-0d41-4c55-9a7e-2f1d5c6b8e90|42|2|ADMITTED||1767225600123|Y|0|");
   }
 }

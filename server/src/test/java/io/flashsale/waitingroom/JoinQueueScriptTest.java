@@ -11,9 +11,11 @@ import io.flashsale.antibot.RateLimits;
 import io.flashsale.antibot.Rejection;
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.support.Await;
+import io.flashsale.support.TestLine;
 import io.flashsale.support.TestRedis;
 import io.flashsale.waitingroom.JoinQueueScript.Join;
 import io.flashsale.waitingroom.JoinQueueScript.JoinResult;
+import io.flashsale.waitingroom.Ticket.Payment;
 import io.vertx.redis.client.Command;
 import java.util.List;
 import java.util.UUID;
@@ -26,6 +28,7 @@ class JoinQueueScriptTest {
   private static final JoinQueueScript script = new JoinQueueScript(TestRedis.client());
 
   private final SaleKeys keys = new SaleKeys(UUID.randomUUID().toString());
+  private final TestLine line = new TestLine(keys);
 
   @AfterEach
   void forgetSale() {
@@ -48,8 +51,38 @@ class JoinQueueScriptTest {
     return new Join(user, 1, "ticket-" + user, "card-" + user, "", guards);
   }
 
+  /**
+   * The ticket join_queue.lua writes for a new buyer, the time they were seen left out: waiting for
+   * their card's pre-authorisation, with the payment method to use.
+   */
   private static String queued(String user, long number) {
-    return new Ticket("ticket-" + user, number, 1, TicketState.QUEUED, null, 0).encode();
+    return new Ticket(
+            "ticket-" + user,
+            number,
+            1,
+            TicketState.QUEUED,
+            null,
+            0,
+            Payment.WAITING,
+            0,
+            "card-" + user)
+        .encode();
+  }
+
+  /** The results with each ticket's seen time (Redis' clock) left out. */
+  private static List<JoinResult> unseen(List<JoinResult> results) {
+    return results.stream()
+        .map(
+            result ->
+                result.ticket().isEmpty()
+                    ? result
+                    : new JoinResult(
+                        result.outcome(),
+                        TestLine.unseen(result.ticket()),
+                        result.number(),
+                        result.detail(),
+                        result.refusedBy()))
+        .toList();
   }
 
   private static JoinResult refused(String reason) {
@@ -60,78 +93,105 @@ class JoinQueueScriptTest {
   void numbersNewBuyersInArrivalOrderAndAnswersTheStockLeft() {
     send(Command.SET, keys.stock(), 7);
 
-    assertThat(join(buyer("ann"), buyer("bob"), buyer("cat")))
+    assertThat(unseen(join(buyer("ann"), buyer("bob"), buyer("cat"))))
         .containsExactly(
             new JoinResult("JOINED", queued("ann", 1), 1, 7, null),
             new JoinResult("JOINED", queued("bob", 2), 2, 7, null),
             new JoinResult("JOINED", queued("cat", 3), 3, 7, null));
-    assertThat(join(buyer("dan")).get(0).ticket())
+    assertThat(unseen(join(buyer("dan"))).get(0).ticket())
         .as("the next batch carries on")
         .isEqualTo(queued("dan", 4));
+    assertThat(line.roster()).containsExactly("ann", "bob", "cat", "dan");
   }
 
   @Test
-  void putsANewBuyerInLineAndStartsTheirCardPreauthorisation() {
+  void putsANewBuyerInLineAndLeavesTheirCardToTheWalkOfTheLine() {
+    JoinResult ann = join(buyer("ann")).get(0);
+
+    assertThat(ann.detail()).as("no stock loaded").isEqualTo(-1);
+    assertThat(ann.number()).as("their place: the buyers waiting").isEqualTo(1);
+    assertThat(hget(keys.tickets(), "ann")).as("answered as stored").isEqualTo(ann.ticket());
+    assertThat(TestLine.unseen(line.ticket("ann")))
+        .as("payment Q: the claim step's walk of the line will find them")
+        .isEqualTo(Ticket.decode(queued("ann", 1)));
+    assertThat(get(keys.sequence())).isEqualTo("1");
+    assertThat(line.roster()).containsExactly("ann");
+    assertThat(line.waits(1)).isTrue();
+    assertThat(line.waitingCount()).isEqualTo(1);
+    assertThat(zscore(keys.preauthQueue(), "ann"))
+        .as("authq only holds buyers the walk cannot reach")
+        .isNull();
+  }
+
+  @Test
+  void aNewBuyerIsSeenOnRedisClockAndCountedPresentInThatSecond() {
     long before = TestRedis.nowMillis();
 
-    assertThat(join(buyer("ann")).get(0).detail()).as("no stock loaded").isEqualTo(-1);
+    join(buyer("ann"), buyer("bob"));
 
-    assertThat(hget(keys.tickets(), "ann")).isEqualTo(queued("ann", 1));
-    assertThat(get(keys.sequence())).isEqualTo("1");
-    assertThat(zscore(keys.line(), "ann")).isEqualTo(1);
-    assertThat(zscore(keys.preauthQueue(), "ann")).as("pre-authorised in line order").isEqualTo(1);
-    assertThat(hget(keys.payments(), "ann")).isEqualTo("AUTHORIZING");
-    assertThat(hget(keys.paymentMethods(), "ann")).isEqualTo("card-ann");
-    assertThat(zscore(keys.seen(), "ann"))
-        .as("a buyer who just joined is present")
-        .isGreaterThanOrEqualTo(before);
+    long seen = line.ticket("ann").seenAtMillis();
+    assertThat(seen).isBetween(before, TestRedis.nowMillis());
+    assertThat(line.ticket("bob").seenAtMillis()).as("one batch, one clock").isEqualTo(seen);
+    assertThat(line.seenInSecondOf(seen)).isEqualTo(2);
+    assertThat(line.presenceSeconds()).isEqualTo(1);
   }
 
   @Test
   void aBuyerWhoJoinsAgainKeepsTheirFirstTicketAndPlace() {
     join(buyer("ann"));
+    String first = hget(keys.tickets(), "ann");
 
     List<JoinResult> again =
         join(new Join("ann", 2, "ticket-other", "card-other", "", Guards.NONE), buyer("ann"));
 
-    assertThat(again).containsOnly(new JoinResult("EXISTING", queued("ann", 1), 0, 0, null));
+    assertThat(again).containsOnly(new JoinResult("EXISTING", first, 0, 0, null));
+    assertThat(hget(keys.tickets(), "ann")).isEqualTo(first);
     assertThat(get(keys.sequence())).isEqualTo("1");
-    assertThat(TestRedis.zrange(keys.line())).containsExactly("ann");
-    assertThat(hget(keys.paymentMethods(), "ann")).isEqualTo("card-ann");
+    assertThat(line.roster()).containsExactly("ann");
+    assertThat(line.waitingCount()).isEqualTo(1);
+    assertThat(line.ticket("ann").paymentMethod()).isEqualTo("card-ann");
   }
 
   @Test
   void thePlaceInLineCountsOnlyBuyersStillWaiting() {
     join(buyer("ann"), buyer("bob"));
-    send(Command.ZREM, keys.line(), "ann");
+    line.take(1);
 
-    assertThat(join(buyer("cat")))
+    assertThat(unseen(join(buyer("cat"))))
         .containsExactly(new JoinResult("JOINED", queued("cat", 3), 2, -1, null));
+    assertThat(line.roster()).containsExactly("ann", "bob", "cat");
+    assertThat(line.inLine()).containsExactly("bob", "cat");
+    assertThat(line.waitingCount()).isEqualTo(2);
   }
 
   @Test
   void beforeTheSealAShufflingSaleHoldsBuyersInThePrequeueUnnumbered() {
-    assertThat(joinShuffled(buyer("ann"), buyer("bob")))
+    assertThat(unseen(joinShuffled(buyer("ann"), buyer("bob"))))
         .containsExactly(
             new JoinResult("JOINED", queued("ann", 0), 1, -1, null),
             new JoinResult("JOINED", queued("bob", 0), 2, -1, null));
 
     assertThat(TestRedis.smembers(keys.prequeue())).containsExactlyInAnyOrder("ann", "bob");
     assertThat(TestRedis.exists(keys.line())).isFalse();
+    assertThat(TestRedis.exists(keys.roster())).isFalse();
+    assertThat(TestRedis.exists(keys.waiting())).isFalse();
     assertThat(TestRedis.exists(keys.sequence())).isFalse();
     assertThat(zscore(keys.preauthQueue(), "ann"))
-        .as("pre-queue buyers are pre-authorised first")
+        .as("pre-queue buyers are pre-authorised first, from authq")
         .isZero();
+    assertThat(zscore(keys.preauthQueue(), "bob")).isZero();
   }
 
   @Test
   void afterTheSealAShufflingSaleNumbersNewBuyersBehindTheLine() {
     send(Command.SET, keys.sealed(), 1);
-    send(Command.SET, keys.sequence(), 5);
+    line.numbered("eve", 5);
 
-    assertThat(joinShuffled(buyer("ann")))
+    assertThat(unseen(joinShuffled(buyer("ann"))))
         .containsExactly(new JoinResult("JOINED", queued("ann", 6), 1, -1, null));
     assertThat(TestRedis.exists(keys.prequeue())).isFalse();
+    assertThat(line.roster()).as("entry 5 is number 6").hasSize(6).endsWith("ann");
+    assertThat(line.inLine()).containsExactly("ann");
   }
 
   @Test
@@ -147,6 +207,8 @@ class JoinQueueScriptTest {
     assertThat(hget(keys.rejections(), "BLACKLISTED_DEVICE")).isEqualTo("1");
     assertThat(TestRedis.exists(keys.tickets())).isFalse();
     assertThat(TestRedis.exists(keys.sequence())).as("a refusal uses no number").isFalse();
+    assertThat(TestRedis.exists(keys.roster())).isFalse();
+    assertThat(TestRedis.exists(keys.waiting())).isFalse();
   }
 
   @Test

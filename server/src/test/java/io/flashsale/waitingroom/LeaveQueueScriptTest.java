@@ -7,9 +7,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.support.Await;
+import io.flashsale.support.TestLine;
 import io.flashsale.support.TestRedis;
 import io.flashsale.waitingroom.LeaveQueueScript.Left;
 import io.flashsale.waitingroom.LeaveQueueScript.Outcome;
+import io.flashsale.waitingroom.Ticket.Payment;
 import io.vertx.redis.client.Command;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
@@ -21,6 +23,7 @@ class LeaveQueueScriptTest {
   private static final LeaveQueueScript script = new LeaveQueueScript(TestRedis.client());
 
   private final SaleKeys keys = new SaleKeys(UUID.randomUUID().toString());
+  private final TestLine line = new TestLine(keys);
 
   @AfterEach
   void forgetSale() {
@@ -32,33 +35,74 @@ class LeaveQueueScriptTest {
   }
 
   private Ticket ticket(String user, long number, TicketState state) {
-    Ticket ticket = new Ticket("ticket-" + user, number, 2, state, null, 0);
-    send(Command.HSET, keys.tickets(), user, ticket.encode());
+    Ticket ticket =
+        new Ticket(
+            "ticket-" + user,
+            number,
+            2,
+            state,
+            null,
+            0,
+            Payment.WAITING,
+            1_700_000_000_000L,
+            "card-" + user);
+    line.holds(user, ticket);
     return ticket;
   }
 
   /** A buyer waiting in line under {@code number}, card pre-authorisation not started yet. */
   private Ticket waiting(String user, long number) {
-    send(Command.ZADD, keys.line(), number, user);
-    send(Command.ZADD, keys.preauthQueue(), number, user);
+    line.waiting(user, number);
     return ticket(user, number, TicketState.QUEUED);
+  }
+
+  private static Ticket in(Ticket ticket, TicketState state) {
+    return new Ticket(
+        ticket.ticketId(),
+        ticket.number(),
+        ticket.quantity(),
+        state,
+        ticket.orderId(),
+        ticket.admittedAtMillis(),
+        ticket.payment(),
+        ticket.seenAtMillis(),
+        ticket.paymentMethod());
   }
 
   @Test
   void aWaitingBuyerLeavesEveryQueueAndTheirTicketIsClosed() {
     Ticket ann = waiting("ann", 3);
     waiting("bob", 4);
+    // Every queue at once, whatever brought them there: back from being away behind the walk, a
+    // pre-authorisation running.
     send(Command.ZADD, keys.away(), 1, "ann");
+    send(Command.ZADD, keys.preauthQueue(), 3, "ann");
     send(Command.ZADD, keys.preauthorizing(), 1, "ann");
 
-    Ticket closed = new Ticket(ann.ticketId(), 3, 2, TicketState.LEFT, null, 0);
+    Ticket closed = in(ann, TicketState.LEFT);
     assertThat(leave("ann", null)).isEqualTo(new Left(Outcome.LEFT, closed));
 
     assertThat(hget(keys.tickets(), "ann")).isEqualTo(closed.encode());
-    assertThat(TestRedis.zrange(keys.line())).containsExactly("bob");
-    assertThat(TestRedis.zrange(keys.preauthQueue())).containsExactly("bob");
+    assertThat(line.inLine()).containsExactly("bob");
+    assertThat(line.waitingCount()).isEqualTo(1);
+    assertThat(line.roster()).as("the roster keeps its number").contains("ann");
+    assertThat(zscore(keys.preauthQueue(), "ann")).isNull();
     assertThat(zscore(keys.away(), "ann")).isNull();
     assertThat(zscore(keys.preauthorizing(), "ann")).isNull();
+  }
+
+  @Test
+  void aBuyerSetAsideForAbsenceLeavesWithoutCountingTheLineDownAgain() {
+    ticket("ann", 3, TicketState.QUEUED);
+    line.numbered("ann", 3);
+    send(Command.ZADD, keys.away(), 1, "ann");
+    waiting("bob", 4);
+
+    assertThat(leave("ann", null).outcome()).isEqualTo(Outcome.LEFT);
+
+    assertThat(line.inLine()).containsExactly("bob");
+    assertThat(line.waitingCount()).isEqualTo(1);
+    assertThat(TestRedis.exists(keys.away())).isFalse();
   }
 
   @Test
@@ -66,8 +110,12 @@ class LeaveQueueScriptTest {
     ticket("ann", 0, TicketState.QUEUED);
     send(Command.SADD, keys.prequeue(), "ann", "bob");
 
+    send(Command.ZADD, keys.preauthQueue(), 0, "ann", 0, "bob");
+
     assertThat(leave("ann", null).outcome()).isEqualTo(Outcome.LEFT);
     assertThat(TestRedis.smembers(keys.prequeue())).containsExactly("bob");
+    assertThat(TestRedis.zrange(keys.preauthQueue())).containsExactly("bob");
+    assertThat(TestRedis.exists(keys.waiting())).as("no number, no line").isFalse();
   }
 
   @Test
@@ -103,7 +151,8 @@ class LeaveQueueScriptTest {
 
     assertThat(leave("ann", bob.ticketId())).isEqualTo(new Left(Outcome.NOT_YOURS, null));
     assertThat(hget(keys.tickets(), "ann")).isEqualTo(ann.encode());
-    assertThat(TestRedis.zrange(keys.line())).containsExactly("ann", "bob");
+    assertThat(line.inLine()).containsExactly("ann", "bob");
+    assertThat(line.waitingCount()).isEqualTo(2);
   }
 
   @Test

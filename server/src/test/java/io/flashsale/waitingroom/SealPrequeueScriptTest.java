@@ -1,15 +1,15 @@
 package io.flashsale.waitingroom;
 
 import static io.flashsale.support.TestRedis.get;
-import static io.flashsale.support.TestRedis.hget;
 import static io.flashsale.support.TestRedis.send;
-import static io.flashsale.support.TestRedis.zscore;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.support.Await;
+import io.flashsale.support.TestLine;
 import io.flashsale.support.TestRedis;
 import io.flashsale.waitingroom.SealPrequeueScript.Sealing;
+import io.flashsale.waitingroom.Ticket.Payment;
 import io.vertx.redis.client.Command;
 import java.util.List;
 import java.util.UUID;
@@ -20,8 +20,10 @@ import org.junit.jupiter.api.Test;
 class SealPrequeueScriptTest {
 
   private static final SealPrequeueScript script = new SealPrequeueScript(TestRedis.client());
+  private static final long SEEN = 1_700_000_000_000L;
 
   private final SaleKeys keys = new SaleKeys(UUID.randomUUID().toString());
+  private final TestLine line = new TestLine(keys);
 
   @AfterEach
   void forgetSale() {
@@ -37,12 +39,13 @@ class SealPrequeueScriptTest {
     for (String user : users) {
       send(Command.SADD, keys.prequeue(), user);
       send(Command.ZADD, keys.preauthQueue(), 0, user);
-      send(Command.HSET, keys.tickets(), user, ticket(user, 0).encode());
+      line.holds(user, ticket(user, 0, Payment.WAITING));
     }
   }
 
-  private static Ticket ticket(String user, long number) {
-    return new Ticket("ticket-" + user, number, 2, TicketState.QUEUED, null, 0);
+  private static Ticket ticket(String user, long number, Payment payment) {
+    return new Ticket(
+        "ticket-" + user, number, 2, TicketState.QUEUED, null, 0, payment, SEEN, "card-" + user);
   }
 
   @Test
@@ -51,25 +54,30 @@ class SealPrequeueScriptTest {
 
     assertThat(seal(true, "cat", "ann", "bob")).isEqualTo(new Sealing(true, 0));
 
-    assertThat(TestRedis.zrange(keys.line())).containsExactly("cat", "ann", "bob");
-    assertThat(zscore(keys.line(), "bob")).isEqualTo(3);
+    assertThat(line.roster()).containsExactly("cat", "ann", "bob");
+    assertThat(line.inLine()).containsExactly("cat", "ann", "bob");
+    assertThat(line.waitingCount()).isEqualTo(3);
     assertThat(get(keys.sequence())).isEqualTo("3");
-    assertThat(hget(keys.tickets(), "cat")).isEqualTo(ticket("cat", 1).encode());
+    assertThat(line.ticket("cat")).isEqualTo(ticket("cat", 1, Payment.WAITING));
+    assertThat(line.ticket("bob").number()).isEqualTo(3);
     assertThat(TestRedis.exists(keys.prequeue())).isFalse();
     assertThat(TestRedis.exists(keys.sealed())).isTrue();
   }
 
   @Test
-  void carriesThePreauthorisationQueueOverToTheNewNumbers() {
+  void handsThePreauthorisationsNotStartedOverToTheWalkOfTheLine() {
     inPrequeue("ann", "bob");
-    // bob's pre-authorisation has already started: he is no longer in its queue, and is not put
-    // back.
+    // bob's pre-authorisation has already started: he is no longer in authq.
     send(Command.ZREM, keys.preauthQueue(), "bob");
+    line.holds("bob", ticket("bob", 0, Payment.AUTHORIZING));
 
     seal(true, "bob", "ann");
 
-    assertThat(zscore(keys.preauthQueue(), "ann")).isEqualTo(2);
-    assertThat(zscore(keys.preauthQueue(), "bob")).isNull();
+    assertThat(TestRedis.exists(keys.preauthQueue()))
+        .as("numbered and in line, ann is found by the walk")
+        .isFalse();
+    assertThat(line.ticket("ann")).isEqualTo(ticket("ann", 2, Payment.WAITING));
+    assertThat(line.ticket("bob")).isEqualTo(ticket("bob", 1, Payment.AUTHORIZING));
   }
 
   @Test
@@ -79,24 +87,24 @@ class SealPrequeueScriptTest {
 
     assertThat(seal(true, "ann", "bob")).isEqualTo(new Sealing(true, 0));
 
-    assertThat(TestRedis.zrange(keys.line())).containsExactly("bob", "ann");
+    assertThat(line.roster()).containsExactly("bob", "ann");
+    assertThat(line.inLine()).containsExactly("bob", "ann");
+    assertThat(line.waitingCount()).isEqualTo(2);
     assertThat(get(keys.sequence())).isEqualTo("2");
-    assertThat(hget(keys.tickets(), "ann")).isEqualTo(ticket("ann", 2).encode());
+    assertThat(line.ticket("ann")).isEqualTo(ticket("ann", 2, Payment.WAITING));
   }
 
   @Test
   void skipsABuyerNoLongerInThePrequeue() {
     inPrequeue("ann");
-    send(
-        Command.HSET,
-        keys.tickets(),
-        "bob",
-        new Ticket("ticket-bob", 0, 2, TicketState.LEFT, null, 0).encode());
+    line.holds("bob", new Ticket("ticket-bob", 0, 2, TicketState.LEFT, null, 0));
 
     seal(true, "bob", "ann");
 
-    assertThat(TestRedis.zrange(keys.line())).containsExactly("ann");
-    assertThat(zscore(keys.line(), "ann")).isEqualTo(1);
+    assertThat(line.roster()).containsExactly("ann");
+    assertThat(line.inLine()).containsExactly("ann");
+    assertThat(line.ticket("ann").number()).isEqualTo(1);
+    assertThat(line.ticket("bob").number()).isZero();
   }
 
   @Test
@@ -113,11 +121,13 @@ class SealPrequeueScriptTest {
 
   @Test
   void numbersAfterTheLastNumberHandedOut() {
-    send(Command.SET, keys.sequence(), 7);
+    line.numbered("gus", 7);
     inPrequeue("ann");
 
     seal(true, "ann");
 
-    assertThat(zscore(keys.line(), "ann")).isEqualTo(8);
+    assertThat(line.ticket("ann").number()).isEqualTo(8);
+    assertThat(line.roster()).as("entry 7 is number 8").hasSize(8).endsWith("ann");
+    assertThat(line.inLine()).containsExactly("ann");
   }
 }

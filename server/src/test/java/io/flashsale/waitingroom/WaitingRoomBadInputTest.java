@@ -150,7 +150,7 @@ class WaitingRoomBadInputTest {
             redis.batch(
                 List.of(
                     Request.cmd(Command.HLEN).arg(keys.tickets()),
-                    Request.cmd(Command.ZCARD).arg(keys.line()),
+                    Request.cmd(Command.BITCOUNT).arg(keys.line()),
                     Request.cmd(Command.SCARD).arg(keys.prequeue()),
                     Request.cmd(Command.GET).arg(keys.sequence()))));
     return "tickets="
