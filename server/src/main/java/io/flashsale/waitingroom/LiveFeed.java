@@ -116,6 +116,11 @@ public final class LiveFeed {
     /** Where this connection sits in its channel's list; -1 once removed. */
     int index = -1;
 
+    /** Neighbours in the channel's list by last push, oldest first. */
+    Connection older;
+
+    Connection newer;
+
     Connection(ServerWebSocket socket, String userId) {
       this.socket = socket;
       this.userId = userId;
@@ -133,6 +138,14 @@ public final class LiveFeed {
     final List<Connection> connections = new ArrayList<>();
 
     final Map<String, List<Connection>> byUser = new HashMap<>();
+
+    /**
+     * The same connections by when they were last pushed to, oldest first (a push moves one to the
+     * end): the sweep reads from the front only as far as connections are due, not the whole list.
+     */
+    Connection oldest;
+
+    Connection newest;
     final PositionFrame frame;
     SalePulses.Subscription pulses;
     boolean closed;
@@ -157,6 +170,7 @@ public final class LiveFeed {
     void add(Connection connection) {
       connection.index = connections.size();
       connections.add(connection);
+      toNewest(connection);
       byUser.computeIfAbsent(connection.userId, id -> new ArrayList<>(1)).add(connection);
       if (pulses == null) {
         pulses = salePulses.listen(sale.saleId(), this::onPulse);
@@ -187,6 +201,7 @@ public final class LiveFeed {
         last.index = at;
       }
       connection.index = -1;
+      unlink(connection);
       List<Connection> mine = byUser.get(connection.userId);
       if (mine != null && mine.remove(connection) && mine.isEmpty()) {
         byUser.remove(connection.userId);
@@ -211,6 +226,32 @@ public final class LiveFeed {
           action.accept(connections.get(i));
         }
       }
+    }
+
+    private void unlink(Connection connection) {
+      if (connection.older != null) {
+        connection.older.newer = connection.newer;
+      } else if (oldest == connection) {
+        oldest = connection.newer;
+      }
+      if (connection.newer != null) {
+        connection.newer.older = connection.older;
+      } else if (newest == connection) {
+        newest = connection.older;
+      }
+      connection.older = null;
+      connection.newer = null;
+    }
+
+    private void toNewest(Connection connection) {
+      unlink(connection);
+      connection.older = newest;
+      if (newest != null) {
+        newest.newer = connection;
+      } else {
+        oldest = connection;
+      }
+      newest = connection;
     }
 
     List<Connection> connectionsOf(String userId) {
@@ -247,24 +288,29 @@ public final class LiveFeed {
     /**
      * No Redis: re-sends the last known position to connections the pulse left silent for {@link
      * PushSchedule#heartbeatMillis()}, so a slow or skipped pulse never stretches a gap past a
-     * second. A buyer still in the unshuffled pre-queue has no number to derive a position from:
-     * their ticket is read again.
+     * second. It reads the connections oldest push first and stops at the first that is not due, so
+     * it costs the connections it pushes to, not all of them. A buyer still in the unshuffled
+     * pre-queue has no number to derive a position from: their ticket is read again.
      */
     void sweep() {
       long now = clock.millis();
-      forEachConnection(
-          connection -> {
-            if (connection.answered
-                || connection.resolving
-                || !schedule.due(connection.lastPushMillis, now)) {
-              return;
-            }
-            if (connection.number > 0 && connection.number > cursor && pulsed) {
-              pushPosition(connection, now, true);
-            } else if (connection.number == 0) {
-              resolve(connection);
-            }
-          });
+      // Each connection visited at most once: one that is due but not pushed to now (answered,
+      // being read, no pulse yet) goes to the end, and is looked at again a heartbeat later.
+      for (int visits = connections.size(); visits > 0 && oldest != null; visits--) {
+        Connection connection = oldest;
+        if (!schedule.due(connection.lastPushMillis, now)) {
+          return;
+        }
+        toNewest(connection);
+        if (connection.answered || connection.resolving) {
+          continue;
+        }
+        if (connection.number > 0 && connection.number > cursor && pulsed) {
+          pushPosition(connection, now, true);
+        } else if (connection.number == 0) {
+          resolve(connection);
+        }
+      }
     }
 
     void soldOut() {
@@ -349,6 +395,9 @@ public final class LiveFeed {
       if (!connection.socket.isClosed()) {
         connection.socket.writeTextMessage(message);
         connection.lastPushMillis = now;
+        if (connection.index >= 0) {
+          toNewest(connection);
+        }
       }
     }
   }
