@@ -7,7 +7,7 @@
 #
 # join_queue.lua takes a batch of joins (the joins of one sale that reached one event loop
 # within waitingroom.join-window-ms); each buyer here carries every bot defence the script
-# applies: three rate limits (user, IP, device) and a proof of work's single-use mark.
+# applies: three rate limits (user, IP, device); a good proof of work is spent by the ticket.
 set -euo pipefail
 PORT=${PORT:-7391}
 source "$(dirname "$0")/redis-lib.sh"
@@ -30,28 +30,20 @@ measure() {
 }
 JOIN_KEYS=(${K}tickets ${K}blacklist ${K}seq ${K}line-bits ${K}roster ${K}waiting ${K}prequeue ${K}sealed ${K}stock
            ${K}authq ${K}blacklist-devices ${K}rejections ${K}presence)
-# join_args BATCH DEFENCES: sets CMD to the EVALSHA of a batch of BATCH distinct random buyers.
-# DEFENCES: 0 none, 1 all (the proof's mark and three rate limits), mark (the mark alone), limits
-# (the three rate limits alone).
+# join_args BATCH DEFENCES(0|1): sets CMD to the EVALSHA of a batch of BATCH distinct random buyers.
+# With defences, each buyer carries the three rate limits (user, IP, device); the proof of work is
+# verified by the instance and spent by the ticket it buys, so it costs Redis nothing.
 join_args() {
   local batch=$1 defences=$2 keys=("${JOIN_KEYS[@]}") args=(0 "$batch") i n
   for ((i = 0; i < batch; i++)); do
     args+=("u$i:__rand_int__" 1 "t$i-__rand_int__" pm_card_visa "dev$i:__rand_int__" "")
-    case $defences in
-      1)
-        keys+=("${K}pow:$i:__rand_int__" "${K}rl:user:$i:__rand_int__" "${K}rl:ip:$i:__rand_int__" "${K}rl:device:$i:__rand_int__")
-        n=${#keys[@]}
-        args+=($((n - 3)) 120000 3 $((n - 2)) 200 10 $((n - 1)) 50 40 "$n" 200 10) ;;
-      mark)
-        keys+=("${K}pow:$i:__rand_int__")
-        args+=(${#keys[@]} 120000 0) ;;
-      limits)
-        keys+=("${K}rl:user:$i:__rand_int__" "${K}rl:ip:$i:__rand_int__" "${K}rl:device:$i:__rand_int__")
-        n=${#keys[@]}
-        args+=(0 0 3 $((n - 2)) 200 10 $((n - 1)) 50 40 "$n" 200 10) ;;
-      *)
-        args+=(0 0 0) ;;
-    esac
+    if [[ $defences == 1 ]]; then
+      keys+=("${K}rl:user:$i:__rand_int__" "${K}rl:ip:$i:__rand_int__" "${K}rl:device:$i:__rand_int__")
+      n=${#keys[@]}
+      args+=(1 3 $((n - 2)) 200 10 $((n - 1)) 50 40 "$n" 200 10)
+    else
+      args+=(0 0)
+    fi
   done
   CMD=(EVALSHA "$JOIN" "${#keys[@]}" "${keys[@]}" "${args[@]}")
 }
@@ -76,9 +68,3 @@ fresh
 measure "SET (PoW nonce) alone, no pipeline" 200000 1 -P 1 SET "${K}pow:__rand_int__" 1 NX EX 120
 fresh
 measure "rate_limit.lua (3 limits) alone" 200000 1 -P 1 EVALSHA "$LIMIT" 3 "${K}rl:user:__rand_int__" "${K}rl:ip:__rand_int__" "${K}rl:device:__rand_int__" 200 10 50 40 200 10
-# Where the defences' cost goes, at the engine's largest batch.
-for defences in mark limits; do
-  fresh
-  join_args 64 "$defences"
-  measure "join_queue.lua, only $defences, batch 64" 3125 64 -P 1 "${CMD[@]}"
-done

@@ -1,8 +1,13 @@
 -- Buyers join a sale's waiting room: a batch of joins that reached one instance within about a
--- millisecond, in arrival order, in one atomic call. For each buyer, cheapest refusal first:
--- the rate limits (lib/gcra.lua), the proof of work (a refusal the instance already found, or
--- the single-use mark of a good proof), then dedupe, the account and device blacklists, then a
--- number and a place in line. Every refusal is counted in the sale's rejections hash.
+-- millisecond, in arrival order, in one atomic call. A buyer who holds a ticket is answered with
+-- it, whatever else they send: a join is idempotent, and nothing is written. For anyone else,
+-- cheapest refusal first: the rate limits (lib/gcra.lua), the proof of work's refusal (the
+-- instance verified the proof), the account and device blacklists, then a number and a place in
+-- line. Every refusal is counted in the sale's rejections hash.
+-- A good proof of work is spent by the ticket it buys: the challenge names the sale and the user,
+-- who holds one ticket, so a replay can buy nothing and needs no mark of its own. For the same
+-- reason a joined buyer's own rate limit is not counted (their next join is answered with the
+-- ticket before any limit is read); a refused join counts against every limit.
 -- Java: waitingroom/JoinQueueScript.
 -- A waiting buyer costs one ticket (which holds their payment state, payment method and when they
 -- were last seen) and one roster entry; the line bitmap and presence counts are shared.
@@ -10,18 +15,18 @@
 --   waiting (the prelude's line), prequeue (set: joined before the pre-queue was sealed), sealed
 --   (exists once the pre-queue is shuffled), stock, authq (zset: pre-queue buyers whose card
 --   authorisation has not started), blacklist-devices, rejections (hash reason -> count), presence
---   (a buyer who just joined is present); then the batch's rate-limit keys and spent-challenge
---   marks, each named once, referred to by index.
+--   (a buyer who just joined is present); then the batch's rate-limit keys, each named once,
+--   referred to by index.
 -- ARGV: shuffles ('1' if the sale shuffles its pre-queue), the number of buyers, then per buyer:
 --   user id, quantity, new ticket id, payment method to pre-authorise while the buyer waits,
 --   device fingerprint or '', the proof of work's refusal reason or '' (e.g. POW_MISSING: the
---   answer if the rate limits pass), index into KEYS of a good proof's mark (0: none), the mark's
---   lifetime in ms, then the buyer's rate limits (lib/gcra.lua: batch_limits).
+--   answer if the rate limits pass), the index among the buyer's limits of their own per-user
+--   limit (0: none), then the buyer's rate limits (lib/gcra.lua: batch_limits).
 -- Reply, per buyer: outcome, ticket, number, detail:
 --   JOINED, the new ticket, its place in line (for a pre-queue ticket: the pre-queue's size, an
 --   upper bound), the stock left; EXISTING, the buyer's ticket, 0, 0; BLACKLISTED,
---   BLACKLISTED_DEVICE, POW_REPLAYED or the proof's refusal, '', 0, 0; RATE_LIMITED, '', retry
---   after ms, index of the refusing limit among the buyer's own (1-based).
+--   BLACKLISTED_DEVICE or the proof's refusal, '', 0, 0; RATE_LIMITED, '', retry after ms, index
+--   of the refusing limit among the buyer's own (1-based).
 --#include gcra
 local tickets, blacklist, sequence, line, roster, waiting = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local prequeue, sealed, stock_key, authq = KEYS[7], KEYS[8], KEYS[9], KEYS[10]
@@ -48,25 +53,27 @@ local at = 3
 for _ = 1, buyers do
   local user, quantity, ticket_id = ARGV[at], tonumber(ARGV[at + 1]), ARGV[at + 2]
   local method, device, pow_refusal = ARGV[at + 3], ARGV[at + 4], ARGV[at + 5]
-  local mark, mark_ttl = tonumber(ARGV[at + 6]), ARGV[at + 7]
+  local own_limit = tonumber(ARGV[at + 6])
   local limits
-  limits, at = batch_limits(at + 8)
-  local retry_after, refusing = gcra(now, limits)
-  if retry_after then
-    redis.call('HINCRBY', rejections, 'RATE_LIMITED', 1)
-    answer('RATE_LIMITED', '', retry_after, refusing)
-  elseif pow_refusal ~= '' then
-    refuse(pow_refusal)
-  elseif mark > 0 and not redis.call('SET', KEYS[mark], '1', 'NX', 'PX', mark_ttl) then
-    refuse('POW_REPLAYED')
+  limits, at = batch_limits(at + 7)
+  local existing = joined[user] or redis.call('HGET', tickets, user)
+  if existing then
+    answer('EXISTING', existing, 0, 0)
   else
-    local existing = joined[user] or redis.call('HGET', tickets, user)
-    local flagged = not existing and flags and blacklisted(blacklist, blacklisted_devices, user, device)
-    if existing then
-      answer('EXISTING', existing, 0, 0)
+    local retry_after, checked = gcra_check(now, limits)
+    local flagged = not retry_after and pow_refusal == '' and flags
+      and blacklisted(blacklist, blacklisted_devices, user, device)
+    if retry_after then
+      redis.call('HINCRBY', rejections, 'RATE_LIMITED', 1)
+      answer('RATE_LIMITED', '', retry_after, checked)
+    elseif pow_refusal ~= '' then
+      gcra_count(now, limits, checked, 0)
+      refuse(pow_refusal)
     elseif flagged then
+      gcra_count(now, limits, checked, 0)
       refuse(flagged)
     else
+      gcra_count(now, limits, checked, own_limit)
       -- The card is pre-authorised while the buyer waits, head of the line first.
       local ticket = {id = ticket_id, number = 0, quantity = quantity, state = 'QUEUED', order = '',
                       admitted_at = '', pay = 'Q', seen = now, method = method}

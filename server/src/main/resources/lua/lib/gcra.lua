@@ -5,9 +5,9 @@
 -- Time is Redis' own clock (now_millis, in the prelude), so every instance agrees.
 
 -- limits: a list of {key, milliseconds between requests at the steady rate, burst}.
--- Returns nil when the request passes (and counts it against every limit), or the milliseconds
--- to wait and the 1-based index of the refusing limit.
-local function gcra(now, limits)
+-- Returns nil and the cells' new values when the request passes (count them with gcra_count), or
+-- the milliseconds to wait and the 1-based index of the refusing limit.
+local function gcra_check(now, limits)
   local tats = {}
   for i, limit in ipairs(limits) do
     local tolerance = limit[2] * (limit[3] - 1)
@@ -17,9 +17,26 @@ local function gcra(now, limits)
     end
     tats[i] = tat + limit[2]
   end
+  return nil, tats
+end
+
+-- Counts a passed request against its limits, except the one at index `moot` (0: none).
+local function gcra_count(now, limits, tats, moot)
   for i, limit in ipairs(limits) do
-    redis.call('SET', limit[1], tats[i], 'PX', tats[i] - now + 1000)
+    if i ~= moot then
+      redis.call('SET', limit[1], tats[i], 'PX', tats[i] - now + 1000)
+    end
   end
+end
+
+-- Both at once: nil when the request passes (and is counted against every limit), or the
+-- milliseconds to wait and the index of the refusing limit.
+local function gcra(now, limits)
+  local retry_after, refusing_or_tats = gcra_check(now, limits)
+  if retry_after then
+    return retry_after, refusing_or_tats
+  end
+  gcra_count(now, limits, refusing_or_tats, 0)
   return nil
 end
 

@@ -19,18 +19,14 @@ import java.util.List;
 public final class BotDefence {
 
   /**
-   * What a join must still pass in its batch's own Redis call: its rate limits, then either the
-   * refusal its proof of work already earned ({@code refusal}, counted by the script) or the mark
-   * that spends a verified proof ({@code spentChallengeKey}); both null when the sale asks for
-   * none.
+   * What a join must still pass in its batch's own Redis call: its rate limits, then the refusal
+   * its proof of work already earned ({@code refusal}, counted by the script; null for a good proof
+   * or a sale that asks for none). A good proof is spent by the ticket it buys (the challenge names
+   * the sale and the user, who holds one ticket), so a join needs no mark.
    */
-  public record Guards(
-      List<RateLimits.Check> limits,
-      Rejection.RejectedException refusal,
-      String spentChallengeKey,
-      long challengeTtlMillis) {
+  public record Guards(List<RateLimits.Check> limits, Rejection.RejectedException refusal) {
     /** Nothing left to pass: every check already ran. */
-    public static final Guards NONE = new Guards(List.of(), null, null, 0);
+    public static final Guards NONE = new Guards(List.of(), null);
   }
 
   /** What the request claims about itself; the user id comes from the verified token. */
@@ -106,31 +102,26 @@ public final class BotDefence {
   /**
    * The checks before a join, in the same order as {@link #check} (rate limits, then the proof of
    * work), in the join batch's one Redis call: the proof is verified here (an HMAC and a hash, no
-   * I/O) and the script applies the verdict after the rate limits, spending a good proof or
-   * counting a bad one. A sale that asks for a CAPTCHA runs every check first, as in {@link
-   * #check}: the rate limits guard the CAPTCHA provider.
+   * I/O) and the script applies the verdict after the rate limits, counting a bad one; a good one
+   * is spent by the ticket it buys. A sale that asks for a CAPTCHA runs every check first, as in
+   * {@link #check} (which marks the proof used): the rate limits guard the CAPTCHA provider.
    */
   private Guards beforeJoin(FlashSale sale, Attempt attempt) {
     List<RateLimits.Check> limits =
         rateLimits.checks(sale.saleId(), attempt.userId(), attempt.ip(), attempt.device());
     if (sale.powDifficulty() <= 0) {
-      return new Guards(limits, null, null, 0);
+      return new Guards(limits, null);
     }
     try {
-      Verified verified =
-          proofOfWork.verify(
-              attempt.powChallenge(),
-              attempt.powSolution(),
-              sale.saleId(),
-              attempt.userId(),
-              sale.powDifficulty());
-      return new Guards(
-          limits,
-          null,
-          new SaleKeys(sale.saleId()).usedChallenge(verified.nonce()),
-          verified.validForMillis());
+      proofOfWork.verify(
+          attempt.powChallenge(),
+          attempt.powSolution(),
+          sale.saleId(),
+          attempt.userId(),
+          sale.powDifficulty());
+      return new Guards(limits, null);
     } catch (Rejection.RejectedException refused) {
-      return new Guards(limits, refused, null, 0);
+      return new Guards(limits, refused);
     }
   }
 

@@ -29,6 +29,9 @@ public final class RateLimits {
    * One limit one request must pass: its key, steady interval, burst, and what it limits ("user",
    * "ip", "device").
    */
+  /** The dimension of the per-user limit. */
+  public static final String USER = "user";
+
   public record Check(String key, long intervalMillis, int burst, String dimension) {
     /** The refusal a buyer sees when this limit says wait. */
     public Rejection.RejectedException refusal(long retryAfterMillis) {
@@ -71,7 +74,7 @@ public final class RateLimits {
   public List<Check> checks(String saleId, String userId, String ip, String device) {
     SaleKeys keys = new SaleKeys(saleId);
     List<Check> checks = new ArrayList<>(3);
-    add(settings.perUser(), "user", userId, keys, checks);
+    add(settings.perUser(), USER, userId, keys, checks);
     add(settings.perIp(), "ip", ip, keys, checks);
     add(settings.perDevice(), "device", device, keys, checks);
     return checks;

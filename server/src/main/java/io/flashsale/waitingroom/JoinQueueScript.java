@@ -56,11 +56,7 @@ final class JoinQueueScript extends RedisScript {
       args.add(join.paymentMethodId());
       args.add(join.device());
       args.add(guards.refusal() == null ? "" : guards.refusal().reason().name());
-      args.add(
-          guards.spentChallengeKey() == null
-              ? "0"
-              : Integer.toString(scriptKeys.indexOf(guards.spentChallengeKey())));
-      args.add(Long.toString(guards.challengeTtlMillis()));
+      args.add(Integer.toString(ownLimit(guards.limits())));
       RateLimitScript.appendBatchLimits(guards.limits(), scriptKeys, args);
     }
     return call(scriptKeys.list(), args)
@@ -84,6 +80,19 @@ final class JoinQueueScript extends RedisScript {
               }
               return results;
             });
+  }
+
+  /**
+   * The 1-based index of the buyer's own per-user limit among their limits (0: none): a join that
+   * gets a ticket is not counted against it, since the ticket answers the buyer's next join.
+   */
+  static int ownLimit(List<RateLimits.Check> limits) {
+    for (int i = 0; i < limits.size(); i++) {
+      if (limits.get(i).dimension().equals(RateLimits.USER)) {
+        return i + 1;
+      }
+    }
+    return 0;
   }
 
   /** The keys, in the order the script's header names them. */

@@ -114,10 +114,6 @@ public final class WaitingRoom {
                           .compose(view -> Future.failedFuture(new AlreadyQueuedException(view)));
                   case "RATE_LIMITED" ->
                       refused(Rejection.RATE_LIMITED, answer.refusedBy().refusal(answer.number()));
-                  case "POW_REPLAYED" ->
-                      refused(
-                          Rejection.POW_REPLAYED,
-                          Rejection.POW_REPLAYED.exception("this challenge was already used"));
                   case "BLACKLISTED", "BLACKLISTED_DEVICE" -> {
                     metrics
                         .counter("flashsale.bot.rejections", "reason", answer.outcome())

@@ -213,7 +213,7 @@ class JoinQueueScriptTest {
 
   @Test
   void refusesAJoinByTheReasonItsProofOfWorkFailedAndCountsIt() {
-    Guards badProof = new Guards(List.of(), Rejection.POW_WRONG.exception("wrong answer"), null, 0);
+    Guards badProof = new Guards(List.of(), Rejection.POW_WRONG.exception("wrong answer"));
 
     assertThat(join(buyer("ann", badProof))).containsExactly(refused("POW_WRONG"));
     assertThat(hget(keys.rejections(), "POW_WRONG")).isEqualTo("1");
@@ -221,30 +221,69 @@ class JoinQueueScriptTest {
   }
 
   @Test
-  void spendsAGoodProofOfWorkOnceAndRefusesItsReplay() {
-    Guards proof = new Guards(List.of(), null, keys.usedChallenge("nonce-1"), 60_000);
+  void aGoodProofIsSpentByTheTicketItBuysSoItsReplayIsAnsweredWithThatTicket() {
+    // The instance verified the proof (it names this sale and ann): nothing is left to refuse.
+    Guards verified = new Guards(List.of(), null);
 
-    List<JoinResult> results = join(buyer("ann", proof), buyer("bob", proof));
+    JoinResult first = join(buyer("ann", verified)).get(0);
+    List<JoinResult> replays = join(buyer("ann", verified), buyer("ann", verified));
 
-    assertThat(results.get(0).outcome()).isEqualTo("JOINED");
-    assertThat(results.get(1)).isEqualTo(refused("POW_REPLAYED"));
-    assertThat(hget(keys.rejections(), "POW_REPLAYED")).isEqualTo("1");
-    assertThat(send(Command.PTTL, keys.usedChallenge("nonce-1")).toLong())
-        .as("the mark lives as long as the proof")
-        .isBetween(1L, 60_000L);
+    assertThat(first.outcome()).isEqualTo("JOINED");
+    assertThat(replays)
+        .containsOnly(new JoinResult("EXISTING", first.ticket(), 0, 0, null))
+        .hasSize(2);
+    assertThat(line.inLine()).containsExactly("ann");
+    assertThat(TestRedis.exists(keys.rejections())).as("nothing to refuse").isFalse();
   }
 
   @Test
   void refusesARateLimitedJoinNamingTheLimitAndCountsIt() {
-    RateLimits.Check user = new RateLimits.Check(keys.rateLimit("user", "ann"), 60_000, 1, "user");
-    Guards limited = new Guards(List.of(user), null, null, 0);
+    RateLimits.Check ip = new RateLimits.Check(keys.rateLimit("ip", "10.0.0.1"), 60_000, 1, "ip");
+    Guards limited = new Guards(List.of(ip), null);
 
-    List<JoinResult> results = join(buyer("ann", limited), buyer("ann", limited));
+    List<JoinResult> results = join(buyer("ann", limited), buyer("bob", limited));
 
     assertThat(results.get(0).outcome()).isEqualTo("JOINED");
-    assertThat(results.get(1).outcome()).as("checked before the dedupe").isEqualTo("RATE_LIMITED");
+    assertThat(results.get(1).outcome()).isEqualTo("RATE_LIMITED");
     assertThat(results.get(1).number()).as("milliseconds to wait").isBetween(1L, 60_000L);
-    assertThat(results.get(1).refusedBy()).isEqualTo(user);
+    assertThat(results.get(1).refusedBy()).isEqualTo(ip);
     assertThat(hget(keys.rejections(), "RATE_LIMITED")).isEqualTo("1");
+    assertThat(line.inLine()).containsExactly("ann");
+  }
+
+  @Test
+  void aTicketHolderIsAnsweredWithTheirTicketBeforeAnyLimitIsReadOrCounted() {
+    RateLimits.Check ip = new RateLimits.Check(keys.rateLimit("ip", "10.0.0.1"), 60_000, 1, "ip");
+    JoinResult joined = join(buyer("ann")).get(0);
+
+    assertThat(join(buyer("ann", new Guards(List.of(ip), null))))
+        .containsExactly(new JoinResult("EXISTING", joined.ticket(), 0, 0, null));
+    assertThat(TestRedis.exists(keys.rateLimit("ip", "10.0.0.1"))).isFalse();
+  }
+
+  @Test
+  void aJoinThatGetsATicketLeavesTheBuyersOwnLimitUncountedAndEveryOtherCounted() {
+    RateLimits.Check user = new RateLimits.Check(keys.rateLimit("user", "ann"), 60_000, 1, "user");
+    RateLimits.Check ip = new RateLimits.Check(keys.rateLimit("ip", "10.0.0.1"), 60_000, 2, "ip");
+
+    assertThat(join(buyer("ann", new Guards(List.of(user, ip), null))).get(0).outcome())
+        .isEqualTo("JOINED");
+
+    assertThat(TestRedis.exists(keys.rateLimit("user", "ann")))
+        .as("the ticket answers ann's next join")
+        .isFalse();
+    assertThat(send(Command.PTTL, keys.rateLimit("ip", "10.0.0.1")).toLong()).isPositive();
+  }
+
+  @Test
+  void aRefusedJoinCountsAgainstEveryLimitIncludingTheBuyersOwn() {
+    RateLimits.Check user = new RateLimits.Check(keys.rateLimit("user", "ann"), 60_000, 1, "user");
+    Guards noProof = new Guards(List.of(user), Rejection.POW_MISSING.exception("no proof"));
+
+    List<JoinResult> results = join(buyer("ann", noProof), buyer("ann", noProof));
+
+    assertThat(results.get(0)).isEqualTo(refused("POW_MISSING"));
+    assertThat(results.get(1).outcome()).isEqualTo("RATE_LIMITED");
+    assertThat(results.get(1).refusedBy()).isEqualTo(user);
   }
 }
