@@ -61,17 +61,20 @@ public final class HttpServerVerticle extends VerticleBase {
                         new HttpServerOptions()
                             .setPort(port)
                             .setCompressionSupported(false)
-                            // Live pushes are ~150-byte frames: deflate saves nothing there, and a
-                            // socket that
-                            // negotiated it (every browser asks) keeps a zlib deflater and inflater
-                            // for its life.
+                            // Live pushes are ~150-byte frames: deflate saves nothing there, and
+                            // a socket that negotiated it (every browser asks) keeps a zlib
+                            // deflater and inflater for its life.
                             .setPerMessageWebSocketCompressionSupported(false)
                             .setPerFrameWebSocketCompressionSupported(false)
                             .setTcpNoDelay(true)
+                            // Every response and push is written from its connection's own event
+                            // loop (infra/CallerContext, the stores' deadline wrappers), so a
+                            // connection needs no queue for writes from other threads: about
+                            // 4.7 KB less per open WebSocket.
+                            .setStrictThreadMode(true)
                             // HTTP/1.1 only (no h2c upgrade): the pipeline is then built when the
-                            // connection
-                            // opens, before its first request, so the HTTP-version guard sees that
-                            // request too.
+                            // connection opens, before its first request, so the HTTP-version
+                            // guard sees that request too.
                             .setHttp2ClearTextEnabled(false))
                     .requestHandler(
                         new RequestGate(

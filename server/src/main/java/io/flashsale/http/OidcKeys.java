@@ -1,5 +1,6 @@
 package io.flashsale.http;
 
+import io.flashsale.infra.CallerContext;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -120,7 +121,7 @@ public final class OidcKeys {
   private Future<JWTAuth> refetch() {
     Future<JWTAuth> inProgress = fetching.get();
     if (inProgress != null) {
-      return inProgress;
+      return CallerContext.resume(inProgress);
     }
     long sinceLast = System.nanoTime() - lastFetchStartedNanos;
     JWTAuth current = verifier.get();
@@ -136,7 +137,7 @@ public final class OidcKeys {
     Promise<JWTAuth> promise = Promise.promise();
     Future<JWTAuth> mine = promise.future();
     if (!fetching.compareAndSet(null, mine)) {
-      return fetching.get() == null ? fetch() : fetching.get();
+      return fetching.get() == null ? fetch() : CallerContext.resume(fetching.get());
     }
     lastFetchStartedNanos = System.nanoTime();
     jwksUrl()
@@ -151,7 +152,7 @@ public final class OidcKeys {
               fetching.set(null);
               promise.handle(done);
             });
-    return mine;
+    return CallerContext.resume(mine);
   }
 
   private Future<String> jwksUrl() {

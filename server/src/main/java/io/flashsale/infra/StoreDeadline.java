@@ -3,6 +3,7 @@ package io.flashsale.infra;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -22,6 +23,16 @@ import java.util.function.Supplier;
  * "unavailable".
  */
 final class StoreDeadline {
+
+  /**
+   * A promise whose callbacks run on the caller's context, whichever thread the store's client
+   * answers on: a pooled connection belongs to the event loop that opened it, so without this the
+   * rest of a request (its response included) would run on that loop, not the request's own.
+   */
+  private static <T> Promise<T> callersPromise() {
+    ContextInternal caller = ContextInternal.current();
+    return caller != null ? caller.promise() : Promise.promise();
+  }
 
   /** The longest a call waits on a store that is still answering others, in deadlines. */
   static final int BUSY_FACTOR = 4;
@@ -51,7 +62,7 @@ final class StoreDeadline {
       Function<C, Future<T>> work,
       Consumer<C> giveBack,
       Consumer<C> discard) {
-    Promise<T> answer = Promise.promise();
+    Promise<T> answer = callersPromise();
     // Holds the connection while the work runs; whoever takes it out (the work finishing or
     // the deadline passing) decides its fate, exactly once.
     AtomicReference<C> busy = new AtomicReference<>();
@@ -138,7 +149,7 @@ final class StoreDeadline {
    * Just the lease, bounded; one that arrives too late goes straight back through {@code giveBack}.
    */
   <C> Future<C> lease(Supplier<Future<C>> lease, Consumer<C> giveBack) {
-    Promise<C> answer = Promise.promise();
+    Promise<C> answer = callersPromise();
     watch(System.nanoTime(), answer, () -> {});
     lease
         .get()

@@ -1,5 +1,6 @@
 package io.flashsale.sale;
 
+import io.flashsale.infra.CallerContext;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import java.time.Clock;
@@ -52,7 +53,7 @@ public final class SaleCatalog {
           refresh(saleId, claimed);
         }
       }
-      return cached.sale().map(Optional::get);
+      return Future.succeededFuture(cached.sale().result().get());
     }
     Entry entry =
         entries.compute(
@@ -70,8 +71,8 @@ public final class SaleCatalog {
                 entries.remove(saleId, entry);
               }
             });
-    return entry
-        .sale()
+    // Every caller waiting on the read goes on on its own event loop, not the reader's.
+    return CallerContext.resume(entry.sale())
         .map(
             found ->
                 found.orElseThrow(
