@@ -15,6 +15,8 @@ public final class Main {
         loadtest   replays a flash sale against a running server (loadtest --help for options)
         pow-bench  measures proof-of-work solving and checking (pow-bench --help)
         live-bench measures live-feed push gaps against a running server (live-bench --help)
+        join-burst offers N buyers' joins within a window, open loop, to a running server
+                   (100,000 in 1 s by default; join-burst --help)
         help       prints this (also -h, --help)
 
       The server itself is java -jar server/target/flash-sale.jar (see README.md).
@@ -29,6 +31,7 @@ public final class Main {
       case "loadtest" -> System.exit(LoadTest.run(rest));
       case "pow-bench" -> System.exit(PowBenchmark.run(rest));
       case "live-bench" -> System.exit(LiveGapBenchmark.run(rest));
+      case "join-burst" -> System.exit(JoinBurst.run(rest));
       case "help", "-h", "--help" -> {
         System.out.print(USAGE);
         System.exit(0);
