@@ -4,6 +4,7 @@ import io.flashsale.events.BuyerOutcome;
 import io.flashsale.events.SaleChanged;
 import io.flashsale.events.SoldOut;
 import io.flashsale.sale.FlashSale;
+import io.flashsale.sale.FlashSaleException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -380,7 +381,22 @@ public final class LiveFeed {
                   connection.lastPosition = view.position();
                 }
               })
-          .onFailure(e -> connection.socket.close((short) 4404, "not in this sale's line"))
+          .onFailure(
+              failure -> {
+                if (failure instanceof FlashSaleException) {
+                  // A verdict (never joined, the line lost in an outage): this socket has
+                  // nothing to follow.
+                  connection.socket.close((short) 4404, "not in this sale's line");
+                } else {
+                  // The store did not answer (a timeout, a failover): keep the socket, and read
+                  // again at the next heartbeat (a buyer never read has number 0, which the
+                  // sweep reads again).
+                  connection.lastPushMillis = clock.millis();
+                  if (connection.index >= 0) {
+                    toNewest(connection);
+                  }
+                }
+              })
           .onComplete(
               done -> {
                 connection.resolving = false;

@@ -2,6 +2,7 @@ package io.flashsale.waitingroom;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flashsale.infra.SaleKeys;
 import io.flashsale.payment.SimulatedPaymentGateway;
 import io.flashsale.support.Await;
 import io.flashsale.support.Engine;
@@ -14,6 +15,9 @@ import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
 import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
@@ -22,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -200,6 +205,77 @@ class WaitingRoomLiveTest {
     // machine (a feed that forgot the connection brings none).
     Poll.until(() -> heard.size(), n -> n >= first + 2, Duration.ofSeconds(4));
     assertThat(heard.get(heard.size() - 1).getLong("position")).isEqualTo(2);
+  }
+
+  @Test
+  void aSocketWhoseFirstReadFailsStaysOpenAndHearsItsPlaceOnceTheStoreAnswersAgain()
+      throws Exception {
+    String saleId = sale(5, 1, Instant.now().minusSeconds(1));
+    Await.result(engine.server().join(saleId, "patient", 1));
+    Redis redis = engine.server().services().api().redis();
+    String tickets = new SaleKeys(saleId).tickets();
+    // The tickets under another name and a string in their place: every read of the buyer's
+    // ticket fails in Redis (a store error, not a verdict on the buyer).
+    Await.result(redis.send(Request.cmd(Command.RENAME).arg(tickets).arg(tickets + "-aside")));
+    Await.result(redis.send(Request.cmd(Command.SET).arg(tickets).arg("not a hash")));
+
+    List<JsonObject> messages = new CopyOnWriteArrayList<>();
+    AtomicReference<Short> closedWith = new AtomicReference<>();
+    WebSocket socket =
+        Await.result(
+            engine
+                .vertx()
+                .createWebSocketClient()
+                .connect(
+                    new WebSocketConnectOptions()
+                        .setHost("127.0.0.1")
+                        .setPort(engine.server().port())
+                        .setURI(
+                            "/api/sales/"
+                                + saleId
+                                + "/live?access_token="
+                                + engine.server().token("patient"))));
+    socket.textMessageHandler(text -> messages.add(new JsonObject(text)));
+    socket.closeHandler(closed -> closedWith.set(socket.closeStatusCode()));
+    Thread.sleep(2_000);
+    assertThat(closedWith.get()).as("kept open while the store fails").isNull();
+    assertThat(messages).isEmpty();
+
+    Await.result(redis.send(Request.cmd(Command.DEL).arg(tickets)));
+    Await.result(redis.send(Request.cmd(Command.RENAME).arg(tickets + "-aside").arg(tickets)));
+    Poll.until(() -> messages.size(), n -> n > 0, Duration.ofSeconds(10));
+    // Their own state, read at last: still waiting, or already let out (the line moves at 1/s).
+    assertThat(messages.get(0).getString("state")).isIn("QUEUED", "ADMITTED", "RESERVED");
+    assertThat(messages.get(0).getLong("queueNumber")).isEqualTo(1L);
+    assertThat(closedWith.get()).isNull();
+    socket.close();
+  }
+
+  @Test
+  void aSocketOfABuyerWhoNeverJoinedIsClosedWith4404() {
+    String saleId = sale(5, 1, Instant.now().minusSeconds(1));
+    AtomicReference<Short> closedWith = new AtomicReference<>();
+    WebSocket socket =
+        Await.result(
+            engine
+                .vertx()
+                .createWebSocketClient()
+                .connect(
+                    new WebSocketConnectOptions()
+                        .setHost("127.0.0.1")
+                        .setPort(engine.server().port())
+                        .setURI(
+                            "/api/sales/"
+                                + saleId
+                                + "/live?access_token="
+                                + engine.server().token("stranger"))));
+    try {
+      socket.closeHandler(closed -> closedWith.set(socket.closeStatusCode()));
+    } catch (IllegalStateException closedAlready) {
+      closedWith.set(socket.closeStatusCode());
+    }
+    Poll.until(closedWith::get, code -> code != null, Duration.ofSeconds(10));
+    assertThat(closedWith.get()).isEqualTo((short) 4404);
   }
 
   private static String sale(int units, int rate, Instant start) {
