@@ -113,12 +113,7 @@ public final class BotDefence {
       return new Guards(limits, null);
     }
     try {
-      proofOfWork.verify(
-          attempt.powChallenge(),
-          attempt.powSolution(),
-          sale.saleId(),
-          attempt.userId(),
-          sale.powDifficulty());
+      verify(sale, attempt);
       return new Guards(limits, null);
     } catch (Rejection.RejectedException refused) {
       return new Guards(limits, refused);
@@ -136,13 +131,7 @@ public final class BotDefence {
   private Future<Void> spend(FlashSale sale, Attempt attempt) {
     Verified verified;
     try {
-      verified =
-          proofOfWork.verify(
-              attempt.powChallenge(),
-              attempt.powSolution(),
-              sale.saleId(),
-              attempt.userId(),
-              sale.powDifficulty());
+      verified = verify(sale, attempt);
     } catch (Rejection.RejectedException refused) {
       return Future.failedFuture(refused);
     }
@@ -160,6 +149,16 @@ public final class BotDefence {
                     ? Future.succeededFuture()
                     : Future.failedFuture(
                         Rejection.POW_REPLAYED.exception("this challenge was already used")));
+  }
+
+  /** The attempt's proof of work against this sale's difficulty; no I/O. */
+  private Verified verify(FlashSale sale, Attempt attempt) {
+    return proofOfWork.verify(
+        attempt.powChallenge(),
+        attempt.powSolution(),
+        sale.saleId(),
+        attempt.userId(),
+        sale.powDifficulty());
   }
 
   private <T> Future<T> counted(FlashSale sale, Future<T> checked) {

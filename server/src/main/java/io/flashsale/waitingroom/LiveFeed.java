@@ -244,7 +244,18 @@ public final class LiveFeed {
       connection.newer = null;
     }
 
+    /** The connection's heartbeat counts from {@code now}: it goes to the end of the list. */
+    private void nextHeartbeatFrom(Connection connection, long now) {
+      connection.lastPushMillis = now;
+      if (connection.index >= 0) {
+        toNewest(connection);
+      }
+    }
+
     private void toNewest(Connection connection) {
+      if (newest == connection) {
+        return;
+      }
       unlink(connection);
       connection.older = newest;
       if (newest != null) {
@@ -391,10 +402,7 @@ public final class LiveFeed {
                   // The store did not answer (a timeout, a failover): keep the socket, and read
                   // again at the next heartbeat (a buyer never read has number 0, which the
                   // sweep reads again).
-                  connection.lastPushMillis = clock.millis();
-                  if (connection.index >= 0) {
-                    toNewest(connection);
-                  }
+                  nextHeartbeatFrom(connection, clock.millis());
                 }
               })
           .onComplete(
@@ -410,10 +418,7 @@ public final class LiveFeed {
     private void send(Connection connection, long now, String message) {
       if (!connection.socket.isClosed()) {
         connection.socket.writeTextMessage(message);
-        connection.lastPushMillis = now;
-        if (connection.index >= 0) {
-          toNewest(connection);
-        }
+        nextHeartbeatFrom(connection, now);
       }
     }
   }

@@ -110,19 +110,7 @@ public final class TestLine {
    * counted in that second's presence, as join_queue.lua and mark_present.lua leave them.
    */
   public void lastSeen(String user, long millis) {
-    Ticket ticket = ticket(user);
-    holds(
-        user,
-        new Ticket(
-            ticket.ticketId(),
-            ticket.number(),
-            ticket.quantity(),
-            ticket.state(),
-            ticket.orderId(),
-            ticket.admittedAtMillis(),
-            ticket.payment(),
-            millis,
-            ticket.paymentMethod()));
+    holds(user, seenAt(ticket(user), millis));
     TestRedis.send(Command.HINCRBY, keys.presence(), millis / 1_000, 1);
   }
 
@@ -142,18 +130,21 @@ public final class TestLine {
    * clock, so tests compare the rest.
    */
   public static Ticket unseen(Ticket ticket) {
-    return ticket == null
-        ? null
-        : new Ticket(
-            ticket.ticketId(),
-            ticket.number(),
-            ticket.quantity(),
-            ticket.state(),
-            ticket.orderId(),
-            ticket.admittedAtMillis(),
-            ticket.payment(),
-            0,
-            ticket.paymentMethod());
+    return ticket == null ? null : seenAt(ticket, 0);
+  }
+
+  /** {@code ticket} with another last-seen time. */
+  private static Ticket seenAt(Ticket ticket, long millis) {
+    return new Ticket(
+        ticket.ticketId(),
+        ticket.number(),
+        ticket.quantity(),
+        ticket.state(),
+        ticket.orderId(),
+        ticket.admittedAtMillis(),
+        ticket.payment(),
+        millis,
+        ticket.paymentMethod());
   }
 
   /** The same for a ticket as a script answers it, encoded. */

@@ -221,20 +221,7 @@ class WaitingRoomLiveTest {
 
     List<JsonObject> messages = new CopyOnWriteArrayList<>();
     AtomicReference<Short> closedWith = new AtomicReference<>();
-    WebSocket socket =
-        Await.result(
-            engine
-                .vertx()
-                .createWebSocketClient()
-                .connect(
-                    new WebSocketConnectOptions()
-                        .setHost("127.0.0.1")
-                        .setPort(engine.server().port())
-                        .setURI(
-                            "/api/sales/"
-                                + saleId
-                                + "/live?access_token="
-                                + engine.server().token("patient"))));
+    WebSocket socket = connect(saleId, "patient");
     socket.textMessageHandler(text -> messages.add(new JsonObject(text)));
     socket.closeHandler(closed -> closedWith.set(socket.closeStatusCode()));
     Thread.sleep(2_000);
@@ -255,20 +242,7 @@ class WaitingRoomLiveTest {
   void aSocketOfABuyerWhoNeverJoinedIsClosedWith4404() {
     String saleId = sale(5, 1, Instant.now().minusSeconds(1));
     AtomicReference<Short> closedWith = new AtomicReference<>();
-    WebSocket socket =
-        Await.result(
-            engine
-                .vertx()
-                .createWebSocketClient()
-                .connect(
-                    new WebSocketConnectOptions()
-                        .setHost("127.0.0.1")
-                        .setPort(engine.server().port())
-                        .setURI(
-                            "/api/sales/"
-                                + saleId
-                                + "/live?access_token="
-                                + engine.server().token("stranger"))));
+    WebSocket socket = connect(saleId, "stranger");
     try {
       socket.closeHandler(closed -> closedWith.set(socket.closeStatusCode()));
     } catch (IllegalStateException closedAlready) {
@@ -296,22 +270,26 @@ class WaitingRoomLiveTest {
     return Await.result(engine.server().queueStatus(saleId, user)).bodyAsJsonObject();
   }
 
+  /** {@code user}'s live socket on the sale. */
+  private static WebSocket connect(String saleId, String user) {
+    return Await.result(
+        engine
+            .vertx()
+            .createWebSocketClient()
+            .connect(
+                new WebSocketConnectOptions()
+                    .setHost("127.0.0.1")
+                    .setPort(engine.server().port())
+                    .setURI(
+                        "/api/sales/"
+                            + saleId
+                            + "/live?access_token="
+                            + engine.server().token(user))));
+  }
+
   private static List<JsonObject> listen(String saleId, String user) {
     List<JsonObject> messages = new CopyOnWriteArrayList<>();
-    WebSocket socket =
-        Await.result(
-            engine
-                .vertx()
-                .createWebSocketClient()
-                .connect(
-                    new WebSocketConnectOptions()
-                        .setHost("127.0.0.1")
-                        .setPort(engine.server().port())
-                        .setURI(
-                            "/api/sales/"
-                                + saleId
-                                + "/live?access_token="
-                                + engine.server().token(user))));
+    WebSocket socket = connect(saleId, user);
     socket.textMessageHandler(text -> messages.add(new JsonObject(text)));
     Poll.until(() -> messages.size(), n -> n > 0, Duration.ofSeconds(10));
     return messages;
