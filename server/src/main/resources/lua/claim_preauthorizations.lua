@@ -7,6 +7,8 @@
 -- rate when set), plus a buffer, of the admission cursor. A buyer further back is authorised
 -- when the line has moved up to them, long before their turn; nobody far back has money held
 -- for nothing, and a sale with more units than buyers does not authorise its whole line at once.
+-- On one shard of a sharded line (the stock and controls are the shard's copies), the places are
+-- the shard's share: the admission step takes the shards' heads in turn.
 -- The line is walked once: a claim cursor remembers how far it got. Buyers it cannot walk to
 -- wait in authq: pre-queue buyers (before they have a number), a buyer whose lease ran out (at
 -- the front), and one who was away when the walk passed them and has come back.
@@ -14,13 +16,13 @@
 -- KEYS: authq (zset user -> queue number, 0 for the front), authing, tickets, cursor, stock,
 --   control, line, roster (the prelude's line), seq, authed-to (the claim cursor).
 -- ARGV: how many, lease in milliseconds, buffer of places beyond the units left, the sale's
---   admissions per second, horizon in seconds.
+--   admissions per second, horizon in seconds, how many shards the line has.
 -- Reply: OK, then one claimed entry per buyer (the prelude's codec).
 local authq, authing, tickets, cursor_key, stock_key, control =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local line, roster, sequence, claimed_to_key = KEYS[7], KEYS[8], KEYS[9], KEYS[10]
-local most, lease, buffer, sale_rate, horizon =
-  tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
+local most, lease, buffer, sale_rate, horizon, shards =
+  tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 
 local now = now_millis()
 
@@ -37,7 +39,7 @@ end
 local cursor = tonumber(redis.call('GET', cursor_key) or '0')
 local stock = math.max(0, tonumber(redis.call('GET', stock_key) or '0'))
 local rate = tonumber(redis.call('HGET', control, 'rate') or sale_rate)
-local reach = math.floor(cursor + math.min(2 * stock, rate * horizon) + buffer)
+local reach = math.floor(cursor + (math.min(2 * stock, rate * horizon) + buffer) / shards)
 
 answer('OK')
 local claimed = 0

@@ -4,12 +4,17 @@
 -- pool and an admitted buyer goes back to their place in line. The buyer's live connections
 -- are told the ticket's new state, since the process that would have told them is gone.
 -- Java: audit/SettleInFlightScript.
--- KEYS: inflight, stock, buyers, tickets, line, waiting (the prelude's line).
+-- KEYS: inflight, stock, buyers, admitted (a sharded line's set of ticket ids given units: a ticket
+--   whose units go back leaves it), then, when the buyer's line shard shares the sale's slot, tickets,
+--   line, waiting (the prelude's line); without them the ticket is settled by settle_ticket.lua on
+--   its own shard.
 -- ARGV: order id (for an admission, the ticket id), '1' if the database has the order.
 -- Reply: outcome, units returned to the pool, the admitted buyer's ticket state now ('' when no
 --   admission was settled): ALREADY_SETTLED, 0, ''; WRITTEN, 0, 'RESERVED' or ''; RETURNED,
 --   units, 'QUEUED' (back in line) or ''.
-local inflight, stock, buyers, tickets, line, waiting = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local inflight, stock, buyers, admitted_set = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local tickets, line, waiting = KEYS[5], KEYS[6], KEYS[7]
+local tickets_here = #KEYS == 7
 local order_id, written = ARGV[1], ARGV[2] == '1'
 
 local entry = redis.call('HGET', inflight, order_id)
@@ -20,7 +25,7 @@ end
 redis.call('HDEL', inflight, order_id)
 local taken = decode_inflight(entry)
 
-local ticket = decode_ticket(redis.call('HGET', tickets, taken.user))
+local ticket = tickets_here and decode_ticket(redis.call('HGET', tickets, taken.user))
 local admission = ticket and ticket.id == order_id and ticket.state == 'ADMITTED'
 
 if written then
@@ -36,6 +41,7 @@ end
 if redis.call('EXISTS', stock) == 1 then
   redis.call('INCRBY', stock, taken.quantity)
 end
+redis.call('SREM', admitted_set, order_id)
 local held = tonumber(redis.call('HGET', buyers, taken.user) or '0')
 if held <= taken.quantity then
   redis.call('HDEL', buyers, taken.user)

@@ -90,7 +90,8 @@ public final class Main {
                 false,
                 QueuePolicy.RANDOMIZED_PREQUEUE,
                 0,
-                false));
+                false,
+                0));
   }
 
   /**
@@ -118,7 +119,8 @@ public final class Main {
                 true,
                 QueuePolicy.RANDOMIZED_PREQUEUE,
                 14,
-                false))
+                false,
+                0))
         .onSuccess(
             sale ->
                 LOG.info(

@@ -126,6 +126,7 @@ public final class Wiring {
             vertx.eventBus(),
             metrics,
             saleMeters,
+            stockGate,
             room.tickMillis());
     PrequeueShuffle prequeue =
         new PrequeueShuffle(
@@ -212,6 +213,7 @@ public final class Wiring {
                     config.lifecycle().warmUpLead(),
                     config.lifecycle().firstNoticeLead(),
                     config.lifecycle().lastNoticeLead()),
+                config.waitingRoom().lineShards(),
                 clock),
             new DirectPurchase(reservationDesk, clock),
             new Checkout(

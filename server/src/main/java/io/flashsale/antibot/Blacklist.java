@@ -1,5 +1,6 @@
 package io.flashsale.antibot;
 
+import io.flashsale.infra.LineKeys;
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.sale.FlashSale;
 import io.flashsale.sale.SaleRepository;
@@ -24,15 +25,27 @@ public final class Blacklist {
 
   /** What can be flagged: its table, its column, and its Redis set per sale. */
   public enum Kind {
-    ACCOUNT("blacklisted_accounts", "user_id", "userId", SaleKeys::blacklist),
-    DEVICE("blacklisted_fingerprints", "fingerprint", "fingerprint", SaleKeys::blacklistedDevices);
+    ACCOUNT("blacklisted_accounts", "user_id", "userId", SaleKeys::blacklist, LineKeys::blacklist),
+    DEVICE(
+        "blacklisted_fingerprints",
+        "fingerprint",
+        "fingerprint",
+        SaleKeys::blacklistedDevices,
+        LineKeys::blacklistedDevices);
 
     private final String table;
     private final String column;
     private final String field;
     private final Function<SaleKeys, String> redisSet;
+    private final Function<LineKeys, String> lineSet;
 
-    Kind(String table, String column, String field, Function<SaleKeys, String> redisSet) {
+    Kind(
+        String table,
+        String column,
+        String field,
+        Function<SaleKeys, String> redisSet,
+        Function<LineKeys, String> lineSet) {
+      this.lineSet = lineSet;
       this.table = table;
       this.column = column;
       this.field = field;
@@ -104,11 +117,27 @@ public final class Blacklist {
   }
 
   /** Copies both lists into one sale's Redis sets (creation and warm-up). */
-  public Future<Void> loadInto(String saleId) {
-    return Future.all(loadInto(saleId, Kind.ACCOUNT), loadInto(saleId, Kind.DEVICE)).mapEmpty();
+  public Future<Void> loadInto(FlashSale sale) {
+    return Future.all(loadInto(sale, Kind.ACCOUNT), loadInto(sale, Kind.DEVICE)).mapEmpty();
   }
 
-  private Future<Void> loadInto(String saleId, Kind kind) {
+  /**
+   * The sale's set of this kind, and the copy on each shard of its line that lives in a slot of its
+   * own (the join script reads its shard's copy).
+   */
+  private static List<String> sets(FlashSale sale, Kind kind) {
+    SaleKeys keys = new SaleKeys(sale.saleId());
+    List<String> sets = new ArrayList<>();
+    sets.add(kind.redisSet.apply(keys));
+    for (LineKeys line : keys.lines(sale.lineShards())) {
+      if (!line.inSaleSlot()) {
+        sets.add(kind.lineSet.apply(line));
+      }
+    }
+    return sets;
+  }
+
+  private Future<Void> loadInto(FlashSale sale, Kind kind) {
     return pool.query("SELECT " + kind.column + " FROM " + kind.table)
         .execute()
         .compose(
@@ -116,11 +145,12 @@ public final class Blacklist {
               List<String> subjects = new ArrayList<>(rows.size());
               rows.forEach(row -> subjects.add(row.getString(kind.column)));
               List<Future<?>> writes = new ArrayList<>();
-              for (int from = 0; from < subjects.size(); from += CHUNK) {
-                Request add =
-                    Request.cmd(Command.SADD).arg(kind.redisSet.apply(new SaleKeys(saleId)));
-                subjects.subList(from, Math.min(subjects.size(), from + CHUNK)).forEach(add::arg);
-                writes.add(redis.send(add));
+              for (String set : sets(sale, kind)) {
+                for (int from = 0; from < subjects.size(); from += CHUNK) {
+                  Request add = Request.cmd(Command.SADD).arg(set);
+                  subjects.subList(from, Math.min(subjects.size(), from + CHUNK)).forEach(add::arg);
+                  writes.add(redis.send(add));
+                }
               }
               return Future.all(writes).mapEmpty();
             });
@@ -133,13 +163,8 @@ public final class Blacklist {
             open ->
                 Future.all(
                         open.stream()
-                            .map(FlashSale::saleId)
-                            .map(
-                                saleId ->
-                                    redis.send(
-                                        Request.cmd(command)
-                                            .arg(kind.redisSet.apply(new SaleKeys(saleId)))
-                                            .arg(subject)))
+                            .flatMap(sale -> sets(sale, kind).stream())
+                            .map(set -> redis.send(Request.cmd(command).arg(set).arg(subject)))
                             .toList())
                     .mapEmpty());
   }

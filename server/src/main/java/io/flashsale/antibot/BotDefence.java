@@ -108,7 +108,11 @@ public final class BotDefence {
    */
   private Guards beforeJoin(FlashSale sale, Attempt attempt) {
     List<RateLimits.Check> limits =
-        rateLimits.checks(sale.saleId(), attempt.userId(), attempt.ip(), attempt.device());
+        rateLimits.forJoin(
+            new SaleKeys(sale.saleId()).lineOf(attempt.userId(), sale.lineShards()),
+            attempt.userId(),
+            attempt.ip(),
+            attempt.device());
     if (sale.powDifficulty() <= 0) {
       return new Guards(limits, null);
     }

@@ -1,10 +1,12 @@
 package io.flashsale.antibot;
 
+import io.flashsale.infra.LineKeys;
 import io.flashsale.infra.SaleKeys;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiFunction;
 
 /**
  * Cluster-wide request limits per user, per client IP and per device fingerprint, for one sale,
@@ -73,19 +75,39 @@ public final class RateLimits {
    */
   public List<Check> checks(String saleId, String userId, String ip, String device) {
     SaleKeys keys = new SaleKeys(saleId);
+    return checks(keys::rateLimit, userId, ip, device);
+  }
+
+  /**
+   * The limits a join must pass, kept on the shard of the line that holds the buyer's ticket (the
+   * join script's slot). A user's joins all reach their own shard, so their limit is whole there.
+   * An address or device is counted on each shard it reaches: used under one account (an honest
+   * buyer) it has its whole limit; spread over many accounts it can reach each shard's, up to S
+   * times the limit in all (docs/scaling.md).
+   */
+  public List<Check> forJoin(LineKeys line, String userId, String ip, String device) {
+    return checks(line::rateLimit, userId, ip, device);
+  }
+
+  private List<Check> checks(
+      BiFunction<String, String, String> keyOf, String userId, String ip, String device) {
     List<Check> checks = new ArrayList<>(3);
-    add(settings.perUser(), USER, userId, keys, checks);
-    add(settings.perIp(), "ip", ip, keys, checks);
-    add(settings.perDevice(), "device", device, keys, checks);
+    add(settings.perUser(), USER, userId, keyOf, checks);
+    add(settings.perIp(), "ip", ip, keyOf, checks);
+    add(settings.perDevice(), "device", device, keyOf, checks);
     return checks;
   }
 
   private static void add(
-      Limit limit, String dimension, String subject, SaleKeys keys, List<Check> checks) {
+      Limit limit,
+      String dimension,
+      String subject,
+      BiFunction<String, String, String> keyOf,
+      List<Check> checks) {
     if (limit.on() && subject != null && !subject.isEmpty()) {
       checks.add(
           new Check(
-              keys.rateLimit(dimension, subject),
+              keyOf.apply(dimension, subject),
               limit.intervalMillis(),
               Math.max(1, limit.burst()),
               dimension));

@@ -3,6 +3,7 @@ package io.flashsale.audit;
 import io.flashsale.events.BuyerOutcome;
 import io.flashsale.events.SaleEvents;
 import io.flashsale.events.UnitsReturned;
+import io.flashsale.infra.LineKeys;
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.inventory.InFlight;
 import io.flashsale.sale.FlashSale;
@@ -77,6 +78,7 @@ public final class Reconciliation {
   private final EventBus eventBus;
   private final String owner = UUID.randomUUID().toString();
   private final SettleInFlightScript settle;
+  private final SettleTicketScript settleTicket;
   private final RepairStockScript repair;
   private final Map<String, Figures> suspicious = new ConcurrentHashMap<>();
 
@@ -100,11 +102,12 @@ public final class Reconciliation {
     this.metrics = metrics;
     this.saleMeters = saleMeters;
     this.settle = new SettleInFlightScript(redis);
+    this.settleTicket = new SettleTicketScript(redis);
     this.repair = new RepairStockScript(redis);
   }
 
   public Future<Void> loadScripts() {
-    return Future.all(settle.load(), repair.load()).mapEmpty();
+    return Future.all(settle.load(), settleTicket.load(), repair.load()).mapEmpty();
   }
 
   /** One round over every open sale. */
@@ -133,6 +136,30 @@ public final class Reconciliation {
                     : settleStale(sale, keys)
                         .compose(settled -> figures(sale, keys))
                         .compose(figures -> judge(sale, keys, figures)));
+  }
+
+  /**
+   * One stale in-flight take: the units in the sale's slot, and the admitted buyer's ticket with
+   * them, or after them on its own shard of a sharded line.
+   */
+  private Future<SettleInFlightScript.Settled> settleOne(
+      FlashSale sale, SaleKeys keys, Stale entry, boolean written) {
+    String userId = entry.entry().userId();
+    LineKeys line = keys.lineOf(userId, sale.lineShards());
+    Future<SettleInFlightScript.Settled> settled = settle.run(keys, line, entry.orderId(), written);
+    if (line.inSaleSlot()) {
+      return settled;
+    }
+    return settled.compose(
+        units ->
+            units.outcome() == SettleInFlightScript.Outcome.ALREADY_SETTLED
+                ? Future.succeededFuture(units)
+                : settleTicket
+                    .run(line, userId, entry.orderId(), written)
+                    .map(
+                        state ->
+                            new SettleInFlightScript.Settled(
+                                units.outcome(), units.unitsReturned(), state)));
   }
 
   private Future<Void> settleStale(FlashSale sale, SaleKeys keys) {
@@ -165,10 +192,10 @@ public final class Reconciliation {
                                 stale.stream()
                                     .map(
                                         entry ->
-                                            settle
-                                                .run(
+                                            settleOne(
+                                                    sale,
                                                     keys,
-                                                    entry.orderId(),
+                                                    entry,
                                                     written.contains(entry.orderId()))
                                                 .onSuccess(
                                                     settled -> {

@@ -1,9 +1,11 @@
 package io.flashsale.audit;
 
 import io.flashsale.antibot.Blacklist;
+import io.flashsale.infra.LineKeys;
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.sale.FlashSale;
 import io.flashsale.sale.OpenSales;
+import io.flashsale.waitingroom.AdmissionControl;
 import io.flashsale.waitingroom.Ticket;
 import io.flashsale.waitingroom.TicketState;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -56,15 +58,29 @@ public final class RedisRecovery {
     this.metrics = metrics;
   }
 
-  /** Marks a sale's state as present in Redis (creation, warm-up). */
-  public Future<Void> markPresent(String saleId) {
-    return redis
-        .send(
-            Request.cmd(Command.SET)
-                .arg(new SaleKeys(saleId).epoch())
-                .arg(clock.instant().toString())
-                .arg("NX"))
-        .mapEmpty();
+  /** Marks a sale's state as present in Redis (creation, warm-up), and each shard's. */
+  public Future<Void> markPresent(FlashSale sale) {
+    List<Future<Response>> marks = new ArrayList<>();
+    for (String epoch : epochs(sale)) {
+      marks.add(
+          redis.send(
+              Request.cmd(Command.SET).arg(epoch).arg(clock.instant().toString()).arg("NX")));
+    }
+    return Future.all(marks).mapEmpty();
+  }
+
+  /**
+   * The sale's epoch key, then, for a line on several shards, each shard's (in shard order): each
+   * lives on the master that would lose it.
+   */
+  private static List<String> epochs(FlashSale sale) {
+    SaleKeys keys = new SaleKeys(sale.saleId());
+    List<String> epochs = new ArrayList<>();
+    epochs.add(keys.epoch());
+    if (sale.lineShards() > 1) {
+      keys.lines(sale.lineShards()).forEach(line -> epochs.add(line.epoch()));
+    }
+    return epochs;
   }
 
   /** One check over every open sale; rebuilds the ones Redis has forgotten. */
@@ -80,20 +96,32 @@ public final class RedisRecovery {
     // One EXISTS per sale, not one batch: on Redis Cluster the sales' keys live on different
     // masters,
     // and a batch must stay on one node (the client refuses it with CROSSSLOT).
-    List<Future<Response>> present =
-        open.stream()
-            .map(
-                sale ->
-                    redis.send(
-                        Request.cmd(Command.EXISTS).arg(new SaleKeys(sale.saleId()).epoch())))
-            .toList();
-    return Future.all(present)
+    List<List<Future<Response>>> present = new ArrayList<>(open.size());
+    List<Future<Response>> all = new ArrayList<>();
+    for (FlashSale sale : open) {
+      List<Future<Response>> ofSale = new ArrayList<>();
+      for (String epoch : epochs(sale)) {
+        ofSale.add(redis.send(Request.cmd(Command.EXISTS).arg(epoch)));
+      }
+      present.add(ofSale);
+      all.addAll(ofSale);
+    }
+    return Future.all(all)
         .compose(
             answered -> {
               List<Future<Void>> rebuilt = new ArrayList<>();
               for (int i = 0; i < open.size(); i++) {
-                if (present.get(i).result().toInteger() == 0) {
-                  rebuilt.add(rebuild(open.get(i)));
+                FlashSale sale = open.get(i);
+                List<Future<Response>> ofSale = present.get(i);
+                if (ofSale.get(0).result().toInteger() == 0) {
+                  rebuilt.add(rebuild(sale));
+                }
+                for (int k = 1; k < ofSale.size(); k++) {
+                  if (ofSale.get(k).result().toInteger() == 0) {
+                    rebuilt.add(
+                        rebuildShard(
+                            sale, new SaleKeys(sale.saleId()).line(k - 1, sale.lineShards())));
+                  }
                 }
               }
               return Future.all(rebuilt).map(rebuilt.size());
@@ -137,50 +165,100 @@ public final class RedisRecovery {
                       ? Future.succeededFuture()
                       : redis.batch(writes).<Void>mapEmpty();
                 });
-    Future<Void> winners =
-        pool.preparedQuery(
-                """
-            SELECT order_id, user_id, quantity, status FROM sale_orders
-             WHERE sale_id = $1 AND status IN ('RESERVED', 'PAID')""")
-            .execute(Tuple.of(saleId))
-            .compose(
-                rows -> {
-                  List<Request> writes = new ArrayList<>();
-                  for (var row : rows) {
-                    String orderId = row.getUUID("order_id").toString();
-                    writes.add(
-                        Request.cmd(Command.HSET)
-                            .arg(keys.tickets())
-                            .arg(row.getString("user_id"))
-                            .arg(
-                                new Ticket(
-                                        orderId,
-                                        0,
-                                        row.getInteger("quantity"),
-                                        TicketState.RESERVED,
-                                        orderId,
-                                        0)
-                                    .encode()));
-                  }
-                  return writes.isEmpty()
-                      ? Future.succeededFuture()
-                      : redis.batch(writes).<Void>mapEmpty();
-                });
-    return Future.all(stock, buyers, winners, blacklist.loadInto(sale.saleId()))
+    Future<Void> winners = winnersTickets(sale, null);
+    return Future.all(stock, buyers, winners, blacklist.loadInto(sale))
         .compose(
-            done ->
-                redis.batch(
-                    List.of(
-                        Request.cmd(Command.SET)
-                            .arg(keys.lineLost())
-                            .arg(clock.instant().toString()),
-                        Request.cmd(Command.SET)
-                            .arg(keys.epoch())
-                            .arg(clock.instant().toString()))))
+            done -> {
+              String at = clock.instant().toString();
+              List<Future<Response>> marks = new ArrayList<>();
+              // A line on several shards keeps its buyers when only the sale's own slot was lost
+              // (each shard has its own epoch, and is rebuilt on its own when it loses its data).
+              if (sale.lineShards() == 1) {
+                marks.add(redis.send(Request.cmd(Command.SET).arg(keys.lineLost()).arg(at)));
+              }
+              marks.add(redis.send(Request.cmd(Command.SET).arg(keys.epoch()).arg(at)));
+              return Future.all(marks);
+            })
         .onSuccess(
             done ->
                 LOG.warn(
-                    "sale " + sale.saleId() + ": Redis state rebuilt; the waiting line was lost"))
+                    "sale "
+                        + sale.saleId()
+                        + ": Redis state rebuilt"
+                        + (sale.lineShards() == 1 ? "; the waiting line was lost" : "")))
         .mapEmpty();
+  }
+
+  /**
+   * One shard of a sharded line whose master lost its data: its waiting buyers are told the line
+   * was lost (and may join again), its winners' tickets, the blacklists' and controls' copies come
+   * back; the stock copy comes with the next admission step.
+   */
+  private Future<Void> rebuildShard(FlashSale sale, LineKeys line) {
+    LOG.error(
+        "sale "
+            + sale.saleId()
+            + ": Redis has lost line shard "
+            + line.shard()
+            + "; rebuilding it from PostgreSQL");
+    metrics.counter("flashsale.redis.rebuilds").increment();
+    String at = clock.instant().toString();
+    return Future.all(
+            winnersTickets(sale, line),
+            blacklist.loadInto(sale),
+            redis.send(AdmissionControl.write(line.control(), sale)),
+            redis.send(Request.cmd(Command.SET).arg(line.lineLost()).arg(at)))
+        .compose(done -> redis.send(Request.cmd(Command.SET).arg(line.epoch()).arg(at)))
+        .onSuccess(
+            done ->
+                LOG.warn(
+                    "sale "
+                        + sale.saleId()
+                        + ": line shard "
+                        + line.shard()
+                        + " rebuilt; the buyers waiting on it were told the line was lost"))
+        .mapEmpty();
+  }
+
+  /**
+   * A RESERVED ticket for every buyer holding an order, so winners keep seeing their outcome: all
+   * of them, or ({@code only} not null) those whose tickets live on that shard.
+   */
+  private Future<Void> winnersTickets(FlashSale sale, LineKeys only) {
+    SaleKeys keys = new SaleKeys(sale.saleId());
+    UUID saleId = UUID.fromString(sale.saleId());
+    return pool.preparedQuery(
+            """
+            SELECT order_id, user_id, quantity, status FROM sale_orders
+             WHERE sale_id = $1 AND status IN ('RESERVED', 'PAID')""")
+        .execute(Tuple.of(saleId))
+        .compose(
+            rows -> {
+              List<Request> writes = new ArrayList<>();
+              for (var row : rows) {
+                String orderId = row.getUUID("order_id").toString();
+                LineKeys line = keys.lineOf(row.getString("user_id"), sale.lineShards());
+                if (only != null && line.shard() != only.shard()) {
+                  continue;
+                }
+                writes.add(
+                    Request.cmd(Command.HSET)
+                        .arg(line.tickets())
+                        .arg(row.getString("user_id"))
+                        .arg(
+                            new Ticket(
+                                    orderId,
+                                    0,
+                                    row.getInteger("quantity"),
+                                    TicketState.RESERVED,
+                                    orderId,
+                                    0)
+                                .encode()));
+              }
+              // The tickets may live on several shards (slots): one send each.
+              List<Future<Response>> sent = new ArrayList<>(writes.size());
+              writes.forEach(write -> sent.add(redis.send(write)));
+              return Future.all(sent).<Void>mapEmpty();
+            });
   }
 }

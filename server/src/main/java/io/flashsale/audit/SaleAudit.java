@@ -1,6 +1,8 @@
 package io.flashsale.audit;
 
+import io.flashsale.infra.LineKeys;
 import io.flashsale.infra.SaleKeys;
+import io.flashsale.waitingroom.LineFigures;
 import io.flashsale.waitingroom.Ticket;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -14,7 +16,9 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -38,6 +42,7 @@ public final class SaleAudit {
     return pool.preparedQuery(
             """
             SELECT s.quantity_available, s.quantity_sold, s.per_user_limit, s.status, s.admission_rate_per_second,
+                   s.line_shards,
                    coalesce(sum(o.quantity) FILTER (WHERE o.status IN ('RESERVED', 'PAID')), 0) AS held_or_paid,
                    coalesce(sum(o.quantity) FILTER (WHERE o.status = 'RESERVED'), 0) AS held,
                    coalesce(sum(o.quantity) FILTER (WHERE o.status = 'PAID'), 0) AS paid,
@@ -63,23 +68,22 @@ public final class SaleAudit {
 
   private Future<JsonObject> withRedis(UUID saleId, Row db) {
     SaleKeys keys = new SaleKeys(saleId.toString());
-    Future<List<Response>> figures =
-        redis.batch(
-            List.of(
-                Request.cmd(Command.GET).arg(keys.stock()),
-                Request.cmd(Command.GET).arg(keys.waiting()),
-                Request.cmd(Command.SCARD).arg(keys.prequeue()),
-                Request.cmd(Command.HLEN).arg(keys.tickets()),
-                Request.cmd(Command.GET).arg(keys.cursor()),
-                Request.cmd(Command.HGETALL).arg(keys.rejections())));
-    Future<List<Winner>> winners = winners(saleId, keys);
-    return Future.all(figures, winners).map(all -> judge(db, figures.result(), winners.result()));
+    int shards = db.getInteger("line_shards");
+    Future<Response> stock = redis.send(Request.cmd(Command.GET).arg(keys.stock()));
+    Future<LineFigures> line = LineFigures.read(redis, saleId.toString(), shards);
+    Future<List<Winner>> winners = winners(saleId, keys, shards);
+    return Future.all(stock, line, winners)
+        .map(all -> judge(db, stock.result(), line.result(), winners.result()));
   }
 
-  /** A buyer who got an order: {@code units} still held or paid (0 if their orders ended). */
-  private record Winner(String userId, int quantity, long queueNumber, long admittedAtMillis) {}
+  /**
+   * A buyer who got an order: {@code units} still held or paid (0 if their orders ended), their
+   * place on their line shard.
+   */
+  private record Winner(
+      String userId, int quantity, int shard, long queueNumber, long admittedAtMillis) {}
 
-  private Future<List<Winner>> winners(UUID saleId, SaleKeys keys) {
+  private Future<List<Winner>> winners(UUID saleId, SaleKeys keys, int shards) {
     return pool.preparedQuery(
             """
             SELECT user_id, coalesce(sum(quantity) FILTER (WHERE status IN ('RESERVED', 'PAID')), 0) AS units
@@ -98,20 +102,44 @@ public final class SaleAudit {
               if (users.isEmpty()) {
                 return Future.succeededFuture(List.of());
               }
-              Request tickets = Request.cmd(Command.HMGET).arg(keys.tickets());
-              users.forEach(tickets::arg);
-              return redis
-                  .send(tickets)
+              // One HMGET per shard, for the winners whose tickets it holds.
+              Map<Integer, List<Integer>> byShard = new HashMap<>();
+              for (int i = 0; i < users.size(); i++) {
+                byShard
+                    .computeIfAbsent(LineKeys.shardOf(users.get(i), shards), k -> new ArrayList<>())
+                    .add(i);
+              }
+              Ticket[] tickets = new Ticket[users.size()];
+              List<Future<Void>> reads = new ArrayList<>(byShard.size());
+              byShard.forEach(
+                  (shard, indexes) -> {
+                    Request read =
+                        Request.cmd(Command.HMGET).arg(keys.line(shard, shards).tickets());
+                    indexes.forEach(i -> read.arg(users.get(i)));
+                    reads.add(
+                        redis
+                            .send(read)
+                            .map(
+                                reply -> {
+                                  for (int j = 0; j < indexes.size(); j++) {
+                                    Response ticket = reply.get(j);
+                                    tickets[indexes.get(j)] =
+                                        ticket == null ? null : Ticket.decode(ticket.toString());
+                                  }
+                                  return null;
+                                }));
+                  });
+              return Future.all(reads)
                   .map(
-                      reply -> {
+                      done -> {
                         List<Winner> winners = new ArrayList<>(users.size());
                         for (int i = 0; i < users.size(); i++) {
-                          Ticket ticket =
-                              reply.get(i) == null ? null : Ticket.decode(reply.get(i).toString());
+                          Ticket ticket = tickets[i];
                           winners.add(
                               new Winner(
                                   users.get(i),
                                   units.get(i),
+                                  LineKeys.shardOf(users.get(i), shards),
                                   ticket == null ? 0 : ticket.number(),
                                   ticket == null ? 0 : ticket.admittedAtMillis()));
                         }
@@ -131,21 +159,37 @@ public final class SaleAudit {
     return Math.round(0.8 * events / (p90Seconds - p10Seconds) * 10) / 10.0;
   }
 
-  private static JsonObject rejections(Response tally) {
+  private static JsonObject rejections(Map<String, Long> tally) {
     JsonObject byReason = new JsonObject();
-    if (tally != null) {
-      tally.getKeys().forEach(reason -> byReason.put(reason, tally.get(reason).toLong()));
-    }
+    tally.forEach(byReason::put);
     return byReason;
   }
 
-  private static JsonObject judge(Row db, List<Response> redisFigures, List<Winner> buyers) {
+  /**
+   * Everyone listed was let out in line order on their shard: on each shard, places 1..n with
+   * nobody skipped.
+   */
+  private static boolean inLineOrder(List<Winner> buyers) {
+    Map<Integer, long[]> byShard = new HashMap<>();
+    for (Winner buyer : buyers) {
+      if (buyer.queueNumber() <= 0) {
+        return false;
+      }
+      long[] countAndMax = byShard.computeIfAbsent(buyer.shard(), k -> new long[2]);
+      countAndMax[0]++;
+      countAndMax[1] = Math.max(countAndMax[1], buyer.queueNumber());
+    }
+    return byShard.values().stream().allMatch(countAndMax -> countAndMax[0] == countAndMax[1]);
+  }
+
+  private static JsonObject judge(
+      Row db, Response stockRead, LineFigures line, List<Winner> buyers) {
     int available = db.getInteger("quantity_available");
     int sold = db.getInteger("quantity_sold");
     long heldOrPaid = db.getLong("held_or_paid");
     long maxPerUser = db.getLong("max_per_user");
     int limit = db.getInteger("per_user_limit");
-    long stock = redisFigures.get(0) == null ? -1 : redisFigures.get(0).toLong();
+    long stock = stockRead == null ? -1 : stockRead.toLong();
     long orders = db.getLong("orders");
     OffsetDateTime first = db.getOffsetDateTime("first_reserved");
     OffsetDateTime last = db.getOffsetDateTime("last_reserved");
@@ -168,8 +212,6 @@ public final class SaleAudit {
     List<Winner> winners = buyers.stream().filter(w -> w.quantity() > 0).toList();
     long queued = winners.stream().filter(w -> w.queueNumber() > 0).count();
     long maxWinnerNumber = winners.stream().mapToLong(Winner::queueNumber).max().orElse(0);
-    long maxAdmittedNumber = admitted.stream().mapToLong(Winner::queueNumber).max().orElse(0);
-    boolean admittedNumbered = admitted.stream().allMatch(w -> w.queueNumber() > 0);
     JsonArray winnerList = new JsonArray();
     winners.forEach(
         w ->
@@ -198,12 +240,11 @@ public final class SaleAudit {
             "redis",
             new JsonObject()
                 .put("stock", stock)
-                .put("waiting", redisFigures.get(1) == null ? 0 : redisFigures.get(1).toLong())
-                .put("prequeue", redisFigures.get(2).toLong())
-                .put("tickets", redisFigures.get(3).toLong())
-                .put(
-                    "lastAdmittedQueueNumber",
-                    redisFigures.get(4) == null ? 0 : redisFigures.get(4).toLong()))
+                .put("waiting", line.waiting())
+                .put("prequeue", line.prequeue())
+                .put("tickets", line.joined())
+                // With a sharded line, the sum of the shards' last admitted numbers.
+                .put("lastAdmittedQueueNumber", line.admittedTo()))
         .put(
             "admission",
             new JsonObject()
@@ -223,22 +264,16 @@ public final class SaleAudit {
                 // purpose is
                 // admitted after the buyers behind it, so the listed prefix may miss a lower
                 // number.
-                .put(
-                    "winnersAreHeadOfLine",
-                    truncated
-                        ? null
-                        : queued == winners.size() && maxWinnerNumber == winners.size())
+                .put("winnersAreHeadOfLine", truncated ? null : inLineOrder(winners))
                 // With units coming back, later buyers win too: what must hold is that everyone let
                 // out of the line was let out in line order, places 1..n with nobody skipped.
                 .put("admitted", admitted.size())
-                .put(
-                    "admittedInLineOrder",
-                    truncated ? null : admittedNumbered && maxAdmittedNumber == admitted.size())
+                .put("admittedInLineOrder", truncated ? null : inLineOrder(admitted))
                 // True when only the first MAX_WINNERS_LISTED winners (by reservation time) were
                 // read:
                 // the figures above are about them.
                 .put("truncated", truncated))
-        .put("botRejections", rejections(redisFigures.get(5)))
+        .put("botRejections", rejections(line.rejections()))
         .put("winners", winnerList)
         .put(
             "invariants",

@@ -2,6 +2,7 @@ package io.flashsale.audit;
 
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.inventory.InFlight;
+import io.flashsale.waitingroom.LineFigures;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -44,7 +45,7 @@ public final class SaleStats {
         pool.preparedQuery(
                 """
             SELECT s.status, s.product_name, s.quantity_available, s.quantity_sold, s.start_time, s.end_time,
-                   s.waiting_room, s.admission_rate_per_second,
+                   s.waiting_room, s.admission_rate_per_second, s.line_shards,
                    o.orders, o.reserved, o.paid, o.cancelled, o.expired, o.held_or_paid_units,
                    a.authorized, a.declined, a.voided, c.captured
               FROM flash_sales s
@@ -75,36 +76,32 @@ public final class SaleStats {
         redis.batch(
             List.of(
                 Request.cmd(Command.GET).arg(keys.stock()),
-                Request.cmd(Command.GET).arg(keys.waiting()),
-                Request.cmd(Command.SCARD).arg(keys.prequeue()),
-                Request.cmd(Command.GET).arg(keys.cursor()),
-                Request.cmd(Command.HLEN).arg(keys.tickets()),
-                Request.cmd(Command.HGETALL).arg(keys.rejections()),
                 Request.cmd(Command.HVALS).arg(keys.inflight())));
-    return Future.all(database, counters)
-        .map(
-            both ->
-                database.result() == null
-                    ? null
-                    : assemble(saleId, database.result(), counters.result()));
+    return database.compose(
+        row -> {
+          if (row == null) {
+            return Future.succeededFuture(null);
+          }
+          Future<LineFigures> line =
+              LineFigures.read(redis, saleId.toString(), row.getInteger("line_shards"));
+          return Future.all(counters, line)
+              .map(both -> assemble(saleId, row, counters.result(), line.result()));
+        });
   }
 
-  private JsonObject assemble(UUID saleId, Row db, List<Response> redisFigures) {
+  private JsonObject assemble(UUID saleId, Row db, List<Response> redisFigures, LineFigures line) {
     int available = db.getInteger("quantity_available");
     int sold = db.getInteger("quantity_sold");
     long heldOrPaid = db.getLong("held_or_paid_units");
     long stock = redisFigures.get(0) == null ? -1 : redisFigures.get(0).toLong();
-    long waiting = redisFigures.get(1) == null ? 0 : redisFigures.get(1).toLong();
-    long prequeue = redisFigures.get(2).toLong();
+    long waiting = line.waiting();
+    long prequeue = line.prequeue();
     long inFlight = 0;
-    for (Response entry : redisFigures.get(6)) {
+    for (Response entry : redisFigures.get(1)) {
       inFlight += InFlight.decode(entry.toString()).quantity();
     }
     JsonObject rejections = new JsonObject();
-    Response tally = redisFigures.get(5);
-    if (tally != null) {
-      tally.getKeys().forEach(reason -> rejections.put(reason, tally.get(reason).toLong()));
-    }
+    line.rejections().forEach(rejections::put);
     return new JsonObject()
         .put("saleId", saleId.toString())
         .put("at", clock.instant().toString())
@@ -120,8 +117,8 @@ public final class SaleStats {
         .put("stockLeft", stock)
         .put("queueDepth", waiting + prequeue)
         .put("prequeue", prequeue)
-        .put("admitted", redisFigures.get(3) == null ? 0 : redisFigures.get(3).toLong())
-        .put("joined", redisFigures.get(4).toLong())
+        .put("admitted", line.admittedTo())
+        .put("joined", line.joined())
         .put(
             "orders",
             new JsonObject()

@@ -1,5 +1,6 @@
 package io.flashsale.audit;
 
+import io.flashsale.infra.LineKeys;
 import io.flashsale.infra.RedisScript;
 import io.flashsale.infra.SaleKeys;
 import io.vertx.core.Future;
@@ -26,15 +27,25 @@ final class SettleInFlightScript extends RedisScript {
   }
 
   /** {@code written}: the database has the order. */
-  Future<Settled> run(SaleKeys keys, String orderId, boolean written) {
-    return call(keys(keys), List.of(orderId, written ? "1" : "0"))
+  Future<Settled> run(SaleKeys keys, LineKeys line, String orderId, boolean written) {
+    return call(keys(keys, line), List.of(orderId, written ? "1" : "0"))
         .map(
             reply -> new Settled(Outcome.valueOf(reply.string()), reply.integer(), reply.string()));
   }
 
   /** The keys, in the order the script's header names them. */
-  static List<String> keys(SaleKeys keys) {
+  static List<String> keys(SaleKeys keys, LineKeys line) {
+    if (!line.inSaleSlot()) {
+      // The ticket is settled on its own shard (SettleTicketScript).
+      return List.of(keys.inflight(), keys.stock(), keys.buyers(), keys.admittedTickets());
+    }
     return List.of(
-        keys.inflight(), keys.stock(), keys.buyers(), keys.tickets(), keys.line(), keys.waiting());
+        keys.inflight(),
+        keys.stock(),
+        keys.buyers(),
+        keys.admittedTickets(),
+        line.tickets(),
+        line.line(),
+        line.waiting());
   }
 }

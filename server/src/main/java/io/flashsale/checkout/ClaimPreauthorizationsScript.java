@@ -1,7 +1,7 @@
 package io.flashsale.checkout;
 
+import io.flashsale.infra.LineKeys;
 import io.flashsale.infra.RedisScript;
-import io.flashsale.infra.SaleKeys;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 import java.util.List;
@@ -34,14 +34,15 @@ final class ClaimPreauthorizationsScript extends RedisScript {
     super(redis, "claim_preauthorizations");
   }
 
-  Future<List<Claimed>> run(SaleKeys keys, Claim claim) {
+  Future<List<Claimed>> run(LineKeys keys, Claim claim) {
     List<String> args =
         List.of(
             Integer.toString(claim.most()),
             Long.toString(claim.leaseMillis()),
             Integer.toString(claim.buffer()),
             Integer.toString(claim.ratePerSecond()),
-            Long.toString(claim.horizonSeconds()));
+            Long.toString(claim.horizonSeconds()),
+            Integer.toString(keys.shards()));
     return call(keys(keys), args)
         .map(
             reply -> {
@@ -51,7 +52,7 @@ final class ClaimPreauthorizationsScript extends RedisScript {
   }
 
   /** The keys, in the order the script's header names them. */
-  static List<String> keys(SaleKeys keys) {
+  static List<String> keys(LineKeys keys) {
     return List.of(
         keys.preauthQueue(),
         keys.preauthorizing(),

@@ -3,6 +3,7 @@ package io.flashsale.checkout;
 import io.flashsale.checkout.ClaimPreauthorizationsScript.Claimed;
 import io.flashsale.events.BuyerOutcome;
 import io.flashsale.events.SaleEvents;
+import io.flashsale.infra.LineKeys;
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.payment.PaymentGateway;
 import io.flashsale.payment.PaymentGateway.AuthorizationRequest;
@@ -83,7 +84,18 @@ public final class Preauthorizations {
 
   /** One round for one sale, at most {@code most} cards; resolves to how many were claimed. */
   public Future<Integer> round(FlashSale sale, int most) {
-    SaleKeys keys = new SaleKeys(sale.saleId());
+    List<LineKeys> shards = new SaleKeys(sale.saleId()).lines(sale.lineShards());
+    if (shards.size() == 1) {
+      return round(sale, shards.get(0), most);
+    }
+    // Each shard claims its share, from its own head.
+    int share = (most + shards.size() - 1) / shards.size();
+    List<Future<Integer>> rounds = new ArrayList<>(shards.size());
+    shards.forEach(keys -> rounds.add(round(sale, keys, share)));
+    return Future.all(rounds).map(done -> rounds.stream().mapToInt(Future::result).sum());
+  }
+
+  private Future<Integer> round(FlashSale sale, LineKeys keys, int most) {
     // Two seconds of admissions beyond the units left: enough that the line never waits on a card.
     int buffer = Math.max(100, 2 * sale.admissionRatePerSecond());
     return claim
@@ -143,12 +155,12 @@ public final class Preauthorizations {
   /** The answers of one round, recorded a group at a time, on the context the round started on. */
   private final class AnswerGroups {
     private final FlashSale sale;
-    private final SaleKeys keys;
+    private final LineKeys keys;
     private final Context context = vertx.getOrCreateContext();
     private List<Answer> pending = new ArrayList<>();
     private Promise<Void> recorded;
 
-    AnswerGroups(FlashSale sale, SaleKeys keys) {
+    AnswerGroups(FlashSale sale, LineKeys keys) {
       this.sale = sale;
       this.keys = keys;
     }
@@ -186,7 +198,7 @@ public final class Preauthorizations {
    * Database first: a buyer becomes admissible only once their authorisation can be captured or
    * voided.
    */
-  private Future<Void> recordAnswers(FlashSale sale, SaleKeys keys, List<Answer> answers) {
+  private Future<Void> recordAnswers(FlashSale sale, LineKeys keys, List<Answer> answers) {
     return authorizations
         .recordAnswers(pool, UUID.fromString(sale.saleId()), sale.currency(), answers)
         .compose(

@@ -1,7 +1,7 @@
 package io.flashsale.checkout;
 
+import io.flashsale.infra.LineKeys;
 import io.flashsale.infra.RedisScript;
-import io.flashsale.infra.SaleKeys;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 import java.util.ArrayList;
@@ -21,7 +21,7 @@ final class RecordPreauthorizationsScript extends RedisScript {
    * Resolves to the buyers authorised after they had left the line or been dropped: their holds are
    * to be voided.
    */
-  Future<List<String>> run(SaleKeys keys, List<Answered> answers) {
+  Future<List<String>> run(LineKeys keys, List<Answered> answers) {
     List<String> args = new ArrayList<>(answers.size() * 2);
     answers.forEach(
         answer -> {
@@ -37,7 +37,7 @@ final class RecordPreauthorizationsScript extends RedisScript {
   }
 
   /** The keys, in the order the script's header names them. */
-  static List<String> keys(SaleKeys keys) {
+  static List<String> keys(LineKeys keys) {
     return List.of(
         keys.preauthorizing(),
         keys.tickets(),

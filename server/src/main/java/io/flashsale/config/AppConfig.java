@@ -90,11 +90,15 @@ public record AppConfig(
       Duration presenceWindow,
       Duration presenceGrace,
       long joinWindowMillis,
-      int joinBatchSize) {
+      int joinBatchSize,
+      int lineShards) {
     public WaitingRoomConfig {
       if (joinWindowMillis < 0 || joinBatchSize < 1) {
         throw new IllegalArgumentException(
             "waitingroom.join-window-ms must be >= 0 and waitingroom.join-batch-size >= 1");
+      }
+      if (lineShards < 1 || lineShards > 64) {
+        throw new IllegalArgumentException("waitingroom.line-shards must be between 1 and 64");
       }
     }
   }
@@ -326,7 +330,8 @@ public record AppConfig(
             Duration.ofSeconds(s.integer("waitingroom.presence-window-seconds")),
             Duration.ofSeconds(s.integer("waitingroom.presence-grace-seconds")),
             s.integer("waitingroom.join-window-ms"),
-            s.integer("waitingroom.join-batch-size")),
+            s.integer("waitingroom.join-batch-size"),
+            s.integer("waitingroom.line-shards")),
         new AntibotConfig(
             Duration.ofSeconds(s.integer("antibot.pow.validity-seconds")),
             s.decimal("antibot.rate.user-per-second"),

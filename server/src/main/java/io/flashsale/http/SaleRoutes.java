@@ -159,7 +159,8 @@ final class SaleRoutes {
             QueuePolicy.valueOf(
                 input.getString("queuePolicy", QueuePolicy.RANDOMIZED_PREQUEUE.name())),
             input.getInteger("proofOfWorkDifficulty", 0),
-            input.getBoolean("captchaRequired", false));
+            input.getBoolean("captchaRequired", false),
+            input.getInteger("lineShards", 0));
     timeline
         .create(sale)
         .onSuccess(

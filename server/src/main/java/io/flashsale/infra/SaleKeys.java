@@ -1,8 +1,12 @@
 package io.flashsale.infra;
 
+import java.util.List;
+
 /**
- * Redis key names of one sale. The braces are a Redis Cluster hash tag: every key of a sale hashes
- * to one slot, so a script may touch several of them.
+ * Redis key names of one sale's own slot: the stock, the units held, the in-flight takes, the
+ * admission bucket and controls. The braces are a Redis Cluster hash tag: every key here hashes to
+ * one slot, so a script may touch several of them. The waiting line's keys are {@link LineKeys}: in
+ * this same slot for a sale with one line shard, on their own slots for more.
  */
 public record SaleKeys(String saleId) {
 
@@ -22,60 +26,23 @@ public record SaleKeys(String saleId) {
     return prefix() + "inflight";
   }
 
+  /**
+   * Set of ticket ids a sharded line's admission step has given units to (admit_take.lua): a ticket
+   * is taken for once, however many steps see it at the head before its mark lands. A ticket whose
+   * units reconciliation gives back leaves the set, and may be admitted again in its turn.
+   */
+  public String admittedTickets() {
+    return prefix() + "admitted";
+  }
+
   /** Exists while Redis holds this sale's state; gone after a Redis restart without persistence. */
   public String epoch() {
     return prefix() + "epoch";
   }
 
-  /** Set when this sale's state was rebuilt after Redis lost it: when the waiting line was lost. */
-  public String lineLost() {
-    return prefix() + "line-lost";
-  }
-
   /** Lease held by the instance reconciling this sale. */
   public String reconcileLease() {
     return prefix() + "reconcile-lease";
-  }
-
-  /**
-   * Hash user id → ticket, one per buyer who joined the waiting room: their number, state, card
-   * pre-authorisation state, payment method and when they were last seen (waitingroom/Ticket).
-   */
-  public String tickets() {
-    return prefix() + "tickets";
-  }
-
-  /**
-   * Bitmap: bit n is set while queue number n waits in line (not admitted, gone or set aside for
-   * absence). A buyer's place is the set bits before theirs.
-   */
-  public String line() {
-    return prefix() + "line-bits";
-  }
-
-  /** List: entry n - 1 is the user id of queue number n, appended as numbers are handed out. */
-  public String roster() {
-    return prefix() + "roster";
-  }
-
-  /** How many bits of {@link #line()} are set: the buyers waiting in line. */
-  public String waiting() {
-    return prefix() + "waiting";
-  }
-
-  /** The last queue number handed out. */
-  public String sequence() {
-    return prefix() + "seq";
-  }
-
-  /** Set of buyers who joined before T-0 and wait to be shuffled into the line. */
-  public String prequeue() {
-    return prefix() + "prequeue";
-  }
-
-  /** Exists once the pre-queue has been shuffled into the line. */
-  public String sealed() {
-    return prefix() + "sealed";
   }
 
   /** Lease held by the instance shuffling the pre-queue. */
@@ -86,30 +53,6 @@ public record SaleKeys(String saleId) {
   /** The admission token bucket: tokens and the Redis time they were counted at. */
   public String bucket() {
     return prefix() + "bucket";
-  }
-
-  /** The queue number of the last buyer admitted. */
-  public String cursor() {
-    return prefix() + "cursor";
-  }
-
-  /**
-   * Zset user id → queue number (0: the front): buyers whose card pre-authorisation has not started
-   * and whom the claim step's walk of the line will not reach: pre-queue buyers, expired leases,
-   * buyers back from being away.
-   */
-  public String preauthQueue() {
-    return prefix() + "authq";
-  }
-
-  /** Zset user id → lease deadline (ms): pre-authorisations in progress. */
-  public String preauthorizing() {
-    return prefix() + "authing";
-  }
-
-  /** The queue number up to which the claim step has walked the line for pre-authorisations. */
-  public String claimedTo() {
-    return prefix() + "authed-to";
   }
 
   /** Set of user ids flagged for abuse, checked before any stock work. */
@@ -127,7 +70,10 @@ public record SaleKeys(String saleId) {
     return prefix() + "rejections";
   }
 
-  /** One GCRA limit: {@code dimension} is user, ip or device. */
+  /**
+   * One GCRA limit of a purchase or another guarded request ({@code dimension} is user, ip or
+   * device); a join's limits live on its line shard ({@link LineKeys#rateLimit}).
+   */
   public String rateLimit(String dimension, String subject) {
     return prefix() + "rl:" + dimension + ":" + subject;
   }
@@ -137,33 +83,32 @@ public record SaleKeys(String saleId) {
     return prefix() + "pow:" + nonce;
   }
 
-  /**
-   * Hash second (Redis' clock) → how many buyers were last seen in it (an open WebSocket or a
-   * poll); each ticket holds its buyer's own time.
-   */
-  public String presence() {
-    return prefix() + "presence";
-  }
-
-  /**
-   * Zset user id → when admission first skipped them for absence (ms): out of line until they
-   * return.
-   */
-  public String away() {
-    return prefix() + "away";
-  }
-
-  /**
-   * List of queue numbers that left the line ahead of the cursor ("n") or came back ("-n"), in
-   * order: live feeds read only what is new to count the buyers really ahead of each connection.
-   */
-  public String departures() {
-    return prefix() + "departures";
-  }
-
   /** Hash of operator controls every admission step obeys: paused, rate, ended. */
   public String control() {
     return prefix() + "control";
+  }
+
+  /** Shard {@code shard} of this sale's line of {@code shards}. */
+  public LineKeys line(int shard, int shards) {
+    return new LineKeys(saleId, shard, shards);
+  }
+
+  /** The shard of this sale's line that holds {@code userId}'s ticket. */
+  public LineKeys lineOf(String userId, int shards) {
+    return LineKeys.of(saleId, userId, shards);
+  }
+
+  /** Every shard of this sale's line. */
+  public List<LineKeys> lines(int shards) {
+    return LineKeys.all(saleId, shards);
+  }
+
+  /**
+   * Set when this sale's state was rebuilt after Redis lost it: when the waiting line was lost
+   * (copied into each shard of a sharded line, {@link LineKeys#lineLost()}).
+   */
+  public String lineLost() {
+    return prefix() + "line-lost";
   }
 
   private String prefix() {

@@ -41,6 +41,7 @@ public final class SaleTimeline {
   private final Notifier notifier;
   private final AdmissionControl admissionControl;
   private final Leads leads;
+  private final int defaultLineShards;
   private final Clock clock;
   private final StepClaims claims;
 
@@ -53,7 +54,9 @@ public final class SaleTimeline {
       AdmissionControl admissionControl,
       Notifier notifier,
       Leads leads,
+      int defaultLineShards,
       Clock clock) {
+    this.defaultLineShards = defaultLineShards;
     this.admissionControl = admissionControl;
     this.pool = pool;
     this.sales = sales;
@@ -70,15 +73,17 @@ public final class SaleTimeline {
    * Creates the sale and loads its stock and the blacklist into Redis before anyone can see its id.
    */
   public Future<FlashSale> create(NewSale newSale) {
-    return sales.insert(pool, newSale).compose(this::warm);
+    NewSale shaped =
+        newSale.lineShards() == 0 ? newSale.withLineShards(defaultLineShards) : newSale;
+    return sales.insert(pool, shaped).compose(this::warm);
   }
 
   private Future<FlashSale> warm(FlashSale sale) {
     return Future.all(
             gate.loadIfAbsent(sale.saleId(), sale.remaining()),
-            blacklist.loadInto(sale.saleId()),
+            blacklist.loadInto(sale),
             admissionControl.mirror(sale))
-        .compose(loaded -> recovery.markPresent(sale.saleId()))
+        .compose(loaded -> recovery.markPresent(sale))
         .map(sale);
   }
 

@@ -1,8 +1,11 @@
 package io.flashsale.operator;
 
+import io.flashsale.infra.LineKeys;
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.sale.ErrorCode;
 import io.flashsale.sale.FlashSaleException;
+import io.flashsale.waitingroom.LineFigures;
+import io.flashsale.waitingroom.LineOrder;
 import io.flashsale.waitingroom.Ticket;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -21,6 +24,7 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
@@ -107,9 +111,20 @@ public final class SaleExport {
             FROM payment_authorizations a LEFT JOIN payments p ON p.authorization_id = a.authorization_id
            WHERE a.sale_id = $1 ORDER BY a.created_at, a.user_id""");
           case QUEUE ->
-              redisHash(new SaleKeys(saleId.toString()).tickets()).map(SaleExport::queueOrder);
+              shards(saleId)
+                  .compose(
+                      shards -> {
+                        List<Future<Response>> reads = new ArrayList<>(shards);
+                        for (LineKeys line : new SaleKeys(saleId.toString()).lines(shards)) {
+                          reads.add(redisHash(line.tickets()));
+                        }
+                        return Future.all(reads)
+                            .map(done -> queueOrder(reads.stream().map(Future::result).toList()));
+                      });
           case REJECTIONS ->
-              redisHash(new SaleKeys(saleId.toString()).rejections()).map(SaleExport::rejections);
+              shards(saleId)
+                  .compose(shards -> LineFigures.read(redis, saleId.toString(), shards))
+                  .map(figures -> rejections(figures.rejections()));
         };
     return records
         .map(rows -> print(part, rows))
@@ -127,6 +142,13 @@ public final class SaleExport {
 
   private Future<List<List<Object>>> sql(UUID saleId, String query) {
     return pool.preparedQuery(query).execute(Tuple.of(saleId)).map(SaleExport::rows);
+  }
+
+  /** How many shards the sale's line has (1 for a sale that does not exist: nothing to read). */
+  private Future<Integer> shards(UUID saleId) {
+    return pool.preparedQuery("SELECT line_shards FROM flash_sales WHERE sale_id = $1")
+        .execute(Tuple.of(saleId))
+        .map(rows -> rows.size() == 0 ? 1 : rows.iterator().next().getInteger("line_shards"));
   }
 
   private Future<Response> redisHash(String key) {
@@ -148,31 +170,44 @@ public final class SaleExport {
   }
 
   /** Numbered tickets in queue order, then the pre-queue's (never drawn: the sale ended first). */
-  private static List<List<Object>> queueOrder(Response tickets) {
-    List<List<Object>> records = new ArrayList<>();
-    for (String user : tickets.getKeys()) {
-      Ticket ticket = Ticket.decode(tickets.get(user).toString());
-      records.add(
-          List.of(
-              ticket.number(),
-              user,
-              ticket.ticketId(),
-              ticket.state().name(),
-              ticket.quantity(),
-              ticket.orderId() == null ? "" : ticket.orderId()));
+  /**
+   * Every shard's tickets in line order: the admission step's merge order ({@link LineOrder});
+   * numberless (pre-queue) tickets last.
+   */
+  private static List<List<Object>> queueOrder(List<Response> shards) {
+    record Row(int shard, List<Object> record) {}
+    List<Row> rows = new ArrayList<>();
+    for (int shard = 0; shard < shards.size(); shard++) {
+      Response tickets = shards.get(shard);
+      for (String user : tickets.getKeys()) {
+        Ticket ticket = Ticket.decode(tickets.get(user).toString());
+        rows.add(
+            new Row(
+                shard,
+                List.of(
+                    ticket.number(),
+                    user,
+                    ticket.ticketId(),
+                    ticket.state().name(),
+                    ticket.quantity(),
+                    ticket.orderId() == null ? "" : ticket.orderId())));
+      }
     }
-    records.sort(
+    int count = shards.size();
+    rows.sort(
         Comparator.comparingLong(
-                (List<Object> r) -> (long) r.get(0) == 0 ? Long.MAX_VALUE : (long) r.get(0))
-            .thenComparing(r -> (String) r.get(1)));
-    return records;
+                (Row r) ->
+                    (long) r.record().get(0) == 0 ? Long.MAX_VALUE : (long) r.record().get(0))
+            .thenComparingInt(r -> LineOrder.turn(r.shard(), (long) r.record().get(0), count))
+            .thenComparing(r -> (String) r.record().get(1)));
+    return rows.stream().map(Row::record).toList();
   }
 
-  private static List<List<Object>> rejections(Response tally) {
+  private static List<List<Object>> rejections(Map<String, Long> tally) {
     List<List<Object>> records = new ArrayList<>();
-    tally.getKeys().stream()
+    tally.keySet().stream()
         .sorted()
-        .forEach(reason -> records.add(List.of(reason, tally.get(reason).toLong())));
+        .forEach(reason -> records.add(List.of(reason, tally.get(reason))));
     return records;
   }
 

@@ -24,13 +24,14 @@ public record FlashSale(
     QueuePolicy queuePolicy,
     int powDifficulty,
     boolean captchaRequired,
+    int lineShards,
     Instant createdAt,
     Instant updatedAt) {
 
   static final String COLUMNS =
       "sale_id, product_id, product_name, quantity_available, quantity_sold,"
           + " price_cents, currency, start_time, end_time, status, per_user_limit, admission_rate_per_second,"
-          + " admission_paused, checkout_ttl_seconds, waiting_room, queue_policy, pow_difficulty, captcha_required, created_at, updated_at";
+          + " admission_paused, checkout_ttl_seconds, waiting_room, queue_policy, pow_difficulty, captcha_required, line_shards, created_at, updated_at";
 
   static FlashSale fromRow(Row row) {
     return new FlashSale(
@@ -52,6 +53,7 @@ public record FlashSale(
         QueuePolicy.valueOf(row.getString("queue_policy")),
         row.getInteger("pow_difficulty"),
         row.getBoolean("captcha_required"),
+        row.getInteger("line_shards"),
         instant(row, "created_at"),
         instant(row, "updated_at"));
   }
@@ -94,6 +96,7 @@ public record FlashSale(
         .put("queuePolicy", queuePolicy.name())
         .put("proofOfWorkDifficulty", powDifficulty)
         .put("captchaRequired", captchaRequired)
+        .put("lineShards", lineShards)
         .put("createdAt", createdAt.toString())
         .put("updatedAt", updatedAt.toString());
   }

@@ -2,7 +2,10 @@ package io.flashsale.sale;
 
 import java.time.Instant;
 
-/** A validated request to create a sale. */
+/**
+ * A validated request to create a sale. {@code lineShards} 0: the configured default
+ * (waitingroom.line-shards).
+ */
 public record NewSale(
     String productId,
     String productName,
@@ -17,4 +20,26 @@ public record NewSale(
     boolean waitingRoom,
     QueuePolicy queuePolicy,
     int powDifficulty,
-    boolean captchaRequired) {}
+    boolean captchaRequired,
+    int lineShards) {
+
+  /** The same request with its line spread over {@code shards} Redis slots. */
+  public NewSale withLineShards(int shards) {
+    return new NewSale(
+        productId,
+        productName,
+        quantity,
+        priceCents,
+        currency,
+        startTime,
+        endTime,
+        perUserLimit,
+        admissionRatePerSecond,
+        checkoutTtlSeconds,
+        waitingRoom,
+        queuePolicy,
+        powDifficulty,
+        captchaRequired,
+        shards);
+  }
+}

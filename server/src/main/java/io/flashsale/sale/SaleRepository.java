@@ -23,9 +23,10 @@ public final class SaleRepository {
             """
             INSERT INTO flash_sales (sale_id, product_id, product_name, quantity_available, price_cents,
               currency, start_time, end_time, status, per_user_limit, admission_rate_per_second,
-              checkout_ttl_seconds, waiting_room, queue_policy, pow_difficulty, captcha_required)
+              checkout_ttl_seconds, waiting_room, queue_policy, pow_difficulty, captcha_required, line_shards)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
-              CASE WHEN $7 <= now() THEN 'ACTIVE' ELSE 'SCHEDULED' END, $9, $10, $11, $12, $13, $14, $15)
+              CASE WHEN $7 <= now() THEN 'ACTIVE' ELSE 'SCHEDULED' END, $9, $10, $11, $12, $13, $14, $15,
+              $16)
             RETURNING """
                 + " "
                 + FlashSale.COLUMNS)
@@ -45,7 +46,8 @@ public final class SaleRepository {
                 .addBoolean(sale.waitingRoom())
                 .addString(sale.queuePolicy().name())
                 .addInteger(sale.powDifficulty())
-                .addBoolean(sale.captchaRequired()))
+                .addBoolean(sale.captchaRequired())
+                .addInteger(sale.lineShards()))
         .map(rows -> FlashSale.fromRow(rows.iterator().next()));
   }
 

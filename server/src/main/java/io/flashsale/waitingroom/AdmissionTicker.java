@@ -82,7 +82,7 @@ public final class AdmissionTicker extends VerticleBase {
         sale.queuePolicy() == QueuePolicy.FIFO || sealed.contains(sale.saleId())
             ? Future.succeededFuture(true)
             : prequeue
-                .ensureSealed(sale.saleId())
+                .ensureSealed(sale)
                 .onSuccess(
                     done -> {
                       if (done) {

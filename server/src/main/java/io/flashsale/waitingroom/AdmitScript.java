@@ -1,5 +1,6 @@
 package io.flashsale.waitingroom;
 
+import io.flashsale.infra.LineKeys;
 import io.flashsale.infra.RedisScript;
 import io.flashsale.infra.SaleKeys;
 import io.vertx.core.Future;
@@ -83,7 +84,7 @@ final class AdmitScript extends RedisScript {
     super(redis, "admit");
   }
 
-  Future<StepResult> run(SaleKeys keys, Step step) {
+  Future<StepResult> run(SaleKeys keys, LineKeys line, Step step) {
     List<String> args =
         List.of(
             Integer.toString(step.ratePerSecond()),
@@ -92,7 +93,7 @@ final class AdmitScript extends RedisScript {
             Long.toString(step.presenceWindowMillis()),
             Long.toString(step.graceMillis()),
             Integer.toString(step.mostAbsent()));
-    return call(keys(keys), args)
+    return call(keys(keys, line), args)
         .map(
             reply -> {
               reply.string();
@@ -109,22 +110,25 @@ final class AdmitScript extends RedisScript {
   }
 
   /** The keys, in the order the script's header names them. */
-  static List<String> keys(SaleKeys keys) {
+  static List<String> keys(SaleKeys keys, LineKeys line) {
+    if (!line.inSaleSlot()) {
+      throw new IllegalArgumentException("admit.lua runs on a line in the sale's own slot");
+    }
     return List.of(
-        keys.line(),
-        keys.roster(),
-        keys.waiting(),
-        keys.tickets(),
+        line.line(),
+        line.roster(),
+        line.waiting(),
+        line.tickets(),
         keys.stock(),
         keys.buyers(),
         keys.bucket(),
-        keys.cursor(),
+        line.cursor(),
         keys.inflight(),
-        keys.presence(),
-        keys.away(),
-        keys.departures(),
+        line.presence(),
+        line.away(),
+        line.departures(),
         keys.control(),
-        keys.preauthQueue(),
-        keys.preauthorizing());
+        line.preauthQueue(),
+        line.preauthorizing());
   }
 }

@@ -1,6 +1,7 @@
 package io.flashsale.waitingroom;
 
 import io.flashsale.antibot.BotDefence.Guards;
+import io.flashsale.infra.LineKeys;
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.sale.FlashSale;
 import io.flashsale.sale.QueuePolicy;
@@ -19,10 +20,11 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * Coalesced joins: the joins of one sale that reach one event loop within {@code windowMillis} (or
- * {@code batchSize} of them, whichever comes first) go to Redis as one call of the join script,
- * which answers each buyer. Inside a batch the order is arrival order at the event loop. Each event
- * loop keeps its own lanes (in its context's data), so a join never changes thread.
+ * Coalesced joins: the joins of one sale's line shard that reach one event loop within {@code
+ * windowMillis} (or {@code batchSize} of them, whichever comes first) go to Redis as one call of
+ * the join script, which answers each buyer. Inside a batch the order is arrival order at the event
+ * loop. Each event loop keeps its own lanes (in its context's data), so a join never changes
+ * thread.
  *
  * <p>Batches of one lane may be on their way at once; two of them can reach Redis in either order
  * over the pooled connections, so arrival order holds within a batch and to within a window between
@@ -68,29 +70,34 @@ final class JoinBatches {
             new JoinQueueScript.Join(
                 userId, quantity, UUID.randomUUID().toString(), paymentMethodId, device, guards),
             Promise.promise());
+    LineKeys line = new SaleKeys(sale.saleId()).lineOf(userId, sale.lineShards());
     Context context = Vertx.currentContext();
     if (context == null || !context.isEventLoopContext()) {
-      send(sale, List.of(join));
+      send(sale, line, List.of(join));
     } else {
-      Map<String, Lane> lanes = context.get(lanesKey);
+      Map<LineKeys, Lane> lanes = context.get(lanesKey);
       if (lanes == null) {
         lanes = new HashMap<>();
         context.put(lanesKey, lanes);
       }
-      lanes.computeIfAbsent(sale.saleId(), id -> new Lane(context)).add(sale, join);
+      lanes.computeIfAbsent(line, id -> new Lane(context, line)).add(sale, join);
     }
     return join.answer().future();
   }
 
-  /** The joins of one sale waiting on one event loop; touched on that event loop only. */
+  /**
+   * The joins of one sale's line shard waiting on one event loop; touched on that event loop only.
+   */
   private final class Lane {
     private final Context context;
+    private final LineKeys line;
     private List<Pending> waiting = new ArrayList<>();
     private FlashSale sale;
     private long timer = -1;
 
-    Lane(Context context) {
+    Lane(Context context, LineKeys line) {
       this.context = context;
+      this.line = line;
     }
 
     void add(FlashSale sale, Pending join) {
@@ -117,15 +124,15 @@ final class JoinBatches {
       }
       List<Pending> batch = waiting;
       waiting = new ArrayList<>();
-      send(sale, batch);
+      send(sale, line, batch);
     }
   }
 
-  private void send(FlashSale sale, List<Pending> batch) {
+  private void send(FlashSale sale, LineKeys line, List<Pending> batch) {
     sizes.record(batch.size());
     script
         .run(
-            new SaleKeys(sale.saleId()),
+            line,
             sale.queuePolicy() == QueuePolicy.RANDOMIZED_PREQUEUE,
             batch.stream().map(Pending::join).toList())
         .onComplete(

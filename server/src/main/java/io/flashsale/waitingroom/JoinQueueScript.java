@@ -3,8 +3,8 @@ package io.flashsale.waitingroom;
 import io.flashsale.antibot.BotDefence.Guards;
 import io.flashsale.antibot.RateLimitScript;
 import io.flashsale.antibot.RateLimits;
+import io.flashsale.infra.LineKeys;
 import io.flashsale.infra.RedisScript;
-import io.flashsale.infra.SaleKeys;
 import io.flashsale.infra.ScriptKeys;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
@@ -43,7 +43,7 @@ final class JoinQueueScript extends RedisScript {
     super(redis, "join_queue");
   }
 
-  Future<List<JoinResult>> run(SaleKeys keys, boolean shufflesPrequeue, List<Join> joins) {
+  Future<List<JoinResult>> run(LineKeys keys, boolean shufflesPrequeue, List<Join> joins) {
     ScriptKeys scriptKeys = new ScriptKeys(keys(keys));
     List<String> args = new ArrayList<>(2 + joins.size() * 12);
     args.add(shufflesPrequeue ? "1" : "0");
@@ -96,7 +96,7 @@ final class JoinQueueScript extends RedisScript {
   }
 
   /** The keys, in the order the script's header names them. */
-  static List<String> keys(SaleKeys keys) {
+  static List<String> keys(LineKeys keys) {
     return List.of(
         keys.tickets(),
         keys.blacklist(),

@@ -1,7 +1,7 @@
 package io.flashsale.waitingroom;
 
+import io.flashsale.infra.LineKeys;
 import io.flashsale.infra.RedisScript;
-import io.flashsale.infra.SaleKeys;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 import java.util.List;
@@ -26,7 +26,7 @@ final class LeaveQueueScript extends RedisScript {
   }
 
   /** {@code ticketId} null: whatever ticket the buyer holds; otherwise it must be theirs. */
-  Future<Left> run(SaleKeys keys, String userId, String ticketId) {
+  Future<Left> run(LineKeys keys, String userId, String ticketId) {
     return call(keys(keys), List.of(userId, ticketId == null ? "" : ticketId))
         .map(
             reply -> {
@@ -36,7 +36,7 @@ final class LeaveQueueScript extends RedisScript {
   }
 
   /** The keys, in the order the script's header names them. */
-  static List<String> keys(SaleKeys keys) {
+  static List<String> keys(LineKeys keys) {
     return List.of(
         keys.tickets(),
         keys.line(),

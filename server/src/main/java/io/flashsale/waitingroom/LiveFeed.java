@@ -3,6 +3,7 @@ package io.flashsale.waitingroom;
 import io.flashsale.events.BuyerOutcome;
 import io.flashsale.events.SaleChanged;
 import io.flashsale.events.SoldOut;
+import io.flashsale.infra.LineKeys;
 import io.flashsale.sale.FlashSale;
 import io.flashsale.sale.FlashSaleException;
 import io.vertx.core.Future;
@@ -93,7 +94,8 @@ public final class LiveFeed {
 
   public void attach(ServerWebSocket socket, String userId, FlashSale sale) {
     SaleChannel channel = channels.computeIfAbsent(sale.saleId(), id -> new SaleChannel(sale));
-    Connection connection = new Connection(socket, userId);
+    Connection connection =
+        new Connection(socket, userId, LineKeys.shardOf(userId, sale.lineShards()));
     // Opening the socket counts as being seen (resolve() asks for the status, which marks it).
     channel.add(connection);
     socket.closeHandler(closed -> channel.remove(connection));
@@ -103,6 +105,10 @@ public final class LiveFeed {
   private static final class Connection {
     final ServerWebSocket socket;
     final String userId;
+
+    /** The shard of the sale's line that holds the buyer's ticket. */
+    final int shard;
+
     long number;
     String lastState;
     long lastPosition = -1;
@@ -122,9 +128,10 @@ public final class LiveFeed {
 
     Connection newer;
 
-    Connection(ServerWebSocket socket, String userId) {
+    Connection(ServerWebSocket socket, String userId, int shard) {
       this.socket = socket;
       this.userId = userId;
+      this.shard = shard;
     }
   }
 
@@ -152,10 +159,9 @@ public final class LiveFeed {
     boolean closed;
     long sweepTimerId = -1;
     long presenceTimerId = -1;
-    long cursor;
 
-    /** The queue numbers gone from ahead of the cursor, sorted, as the last pulse read them. */
-    long[] departedAhead = new long[0];
+    /** The line as the last pulse read it: cursors and departures of every shard. */
+    SalePulses.Snapshot view;
 
     long stock = -1;
     boolean sealed;
@@ -174,7 +180,7 @@ public final class LiveFeed {
       toNewest(connection);
       byUser.computeIfAbsent(connection.userId, id -> new ArrayList<>(1)).add(connection);
       if (pulses == null) {
-        pulses = salePulses.listen(sale.saleId(), this::onPulse);
+        pulses = salePulses.listen(sale.saleId(), sale.lineShards(), this::onPulse);
         sweepTimerId = vertx.setPeriodic(schedule.sweepMillis(), id -> sweep());
         presenceTimerId =
             vertx.setPeriodic(presence.settings().refresh().toMillis(), id -> refreshPresence());
@@ -188,7 +194,7 @@ public final class LiveFeed {
               .filter(e -> e.getValue().stream().anyMatch(c -> !c.answered))
               .map(Map.Entry::getKey)
               .toList();
-      presence.seen(sale.saleId(), waiting);
+      presence.seen(sale, waiting);
     }
 
     void remove(Connection connection) {
@@ -275,9 +281,8 @@ public final class LiveFeed {
       if (closed) {
         return;
       }
-      cursor = read.cursor();
+      view = read;
       stock = read.stock();
-      departedAhead = read.departedAhead();
       boolean justSealed = read.sealed() && !sealed;
       sealed = read.sealed();
       pulsed = true;
@@ -288,7 +293,7 @@ public final class LiveFeed {
               return;
             }
             if ((connection.number == 0 && justSealed)
-                || (connection.number > 0 && connection.number <= cursor)) {
+                || (connection.number > 0 && passed(connection))) {
               resolve(connection);
             } else if (connection.number > 0
                 && (!farBack(connection) || schedule.due(connection.lastPushMillis, now))) {
@@ -317,7 +322,7 @@ public final class LiveFeed {
         if (connection.answered || connection.resolving) {
           continue;
         }
-        if (connection.number > 0 && connection.number > cursor && pulsed) {
+        if (connection.number > 0 && pulsed && !passed(connection)) {
           pushPosition(connection, now, true);
         } else if (connection.number == 0) {
           resolve(connection);
@@ -330,7 +335,7 @@ public final class LiveFeed {
       long now = clock.millis();
       forEachConnection(
           c -> {
-            if (!c.answered && !c.resolving && c.number > cursor) {
+            if (!c.answered && !c.resolving && c.number > 0 && (!pulsed || !passed(c))) {
               pushPosition(c, now, false);
             }
           });
@@ -345,12 +350,14 @@ public final class LiveFeed {
       return connection.lastPosition > (long) sale.admissionRatePerSecond() * NEAR_SECONDS;
     }
 
-    /** The cheap path: position from the cursor, state from the stock. */
+    /** Admission has reached the connection's number on its shard: their answer is due. */
+    boolean passed(Connection connection) {
+      return connection.number <= view.cursor(connection.shard);
+    }
+
+    /** The cheap path: position from the cursors, state from the stock. */
     void pushPosition(Connection connection, long now, boolean heartbeat) {
-      long position =
-          Math.max(
-              1,
-              connection.number - cursor - DeparturesAhead.below(departedAhead, connection.number));
+      long position = view == null ? 1 : view.position(connection.shard, connection.number);
       String state = stock == 0 ? TicketState.SOLD_OUT.name() : TicketState.QUEUED.name();
       if (position == connection.lastPosition && state.equals(connection.lastState) && !heartbeat) {
         return;

@@ -1,7 +1,7 @@
 package io.flashsale.waitingroom;
 
+import io.flashsale.infra.LineKeys;
 import io.flashsale.infra.RedisScript;
-import io.flashsale.infra.SaleKeys;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 import java.util.ArrayList;
@@ -18,7 +18,7 @@ final class MarkPresentScript extends RedisScript {
   }
 
   /** Last-seen times are written at most once per {@code refreshMillis} per buyer. */
-  Future<Void> run(SaleKeys keys, long refreshMillis, Collection<String> users) {
+  Future<Void> run(LineKeys keys, long refreshMillis, Collection<String> users) {
     List<String> args = new ArrayList<>(users.size() + 1);
     args.add(Long.toString(refreshMillis));
     args.addAll(users);
@@ -26,7 +26,7 @@ final class MarkPresentScript extends RedisScript {
   }
 
   /** The keys, in the order the script's header names them. */
-  static List<String> keys(SaleKeys keys) {
+  static List<String> keys(LineKeys keys) {
     return List.of(
         keys.tickets(),
         keys.away(),

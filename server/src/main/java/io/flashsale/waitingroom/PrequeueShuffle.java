@@ -1,6 +1,8 @@
 package io.flashsale.waitingroom;
 
+import io.flashsale.infra.LineKeys;
 import io.flashsale.infra.SaleKeys;
+import io.flashsale.sale.FlashSale;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
@@ -38,10 +40,12 @@ public final class PrequeueShuffle {
   }
 
   /** Whether the sale's pre-queue is sealed; tries to seal it if not. */
-  public Future<Boolean> ensureSealed(String saleId) {
-    SaleKeys keys = new SaleKeys(saleId);
+  public Future<Boolean> ensureSealed(FlashSale sale) {
+    SaleKeys sealing = new SaleKeys(sale.saleId());
+    List<LineKeys> shards = sealing.lines(sale.lineShards());
+    // The last shard is sealed last: once it is, every shard is.
     return redis
-        .send(Request.cmd(Command.EXISTS).arg(keys.sealed()))
+        .send(Request.cmd(Command.EXISTS).arg(shards.get(shards.size() - 1).sealed()))
         .compose(
             exists ->
                 exists.toInteger() == 1
@@ -49,7 +53,7 @@ public final class PrequeueShuffle {
                     : redis
                         .send(
                             Request.cmd(Command.SET)
-                                .arg(keys.sealLease())
+                                .arg(sealing.sealLease())
                                 .arg(owner)
                                 .arg("NX")
                                 .arg("PX")
@@ -58,10 +62,21 @@ public final class PrequeueShuffle {
                             lease ->
                                 lease == null
                                     ? Future.succeededFuture(false)
-                                    : sealRemaining(keys).map(true)));
+                                    : sealEach(shards, 0).map(true)));
   }
 
-  private Future<Void> sealRemaining(SaleKeys keys) {
+  /**
+   * Each shard shuffles its own pre-queue; the admission step's merge takes the shards' k-th buyers
+   * in turn, so the whole line is the shards' shuffles interleaved.
+   */
+  private Future<Void> sealEach(List<LineKeys> shards, int from) {
+    if (from == shards.size()) {
+      return Future.succeededFuture();
+    }
+    return sealRemaining(shards.get(from)).compose(done -> sealEach(shards, from + 1));
+  }
+
+  private Future<Void> sealRemaining(LineKeys keys) {
     return redis
         .send(Request.cmd(Command.SMEMBERS).arg(keys.prequeue()))
         .compose(
@@ -74,7 +89,7 @@ public final class PrequeueShuffle {
             });
   }
 
-  private Future<Void> sealInChunks(SaleKeys keys, List<String> order, int from) {
+  private Future<Void> sealInChunks(LineKeys keys, List<String> order, int from) {
     int to = Math.min(order.size(), from + CHUNK);
     boolean last = to == order.size();
     return seal.run(keys, last, order.subList(from, to))

@@ -1,10 +1,16 @@
 package io.flashsale.waitingroom;
 
+import io.flashsale.infra.LineKeys;
 import io.flashsale.infra.SaleKeys;
+import io.flashsale.sale.FlashSale;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Who is still there. A buyer is present while their WebSocket is open or they polled within the
@@ -44,10 +50,27 @@ public final class Presence {
   }
 
   /** Marks {@code users} as seen now; any of them set aside for absence goes back into line. */
-  public Future<Void> seen(String saleId, Collection<String> users) {
+  public Future<Void> seen(FlashSale sale, Collection<String> users) {
     if (!settings.enabled() || users.isEmpty()) {
       return Future.succeededFuture();
     }
-    return mark.run(new SaleKeys(saleId), settings.refresh().toMillis(), users);
+    SaleKeys keys = new SaleKeys(sale.saleId());
+    if (sale.lineShards() == 1) {
+      return mark.run(keys.line(0, 1), settings.refresh().toMillis(), users);
+    }
+    // One call per shard that holds any of them.
+    Map<Integer, List<String>> byShard = new HashMap<>();
+    for (String user : users) {
+      byShard
+          .computeIfAbsent(LineKeys.shardOf(user, sale.lineShards()), k -> new ArrayList<>())
+          .add(user);
+    }
+    List<Future<Void>> marks = new ArrayList<>(byShard.size());
+    byShard.forEach(
+        (shard, some) ->
+            marks.add(
+                mark.run(
+                    keys.line(shard, sale.lineShards()), settings.refresh().toMillis(), some)));
+    return Future.all(marks).mapEmpty();
   }
 }

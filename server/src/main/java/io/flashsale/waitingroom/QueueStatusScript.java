@@ -1,7 +1,7 @@
 package io.flashsale.waitingroom;
 
+import io.flashsale.infra.LineKeys;
 import io.flashsale.infra.RedisScript;
-import io.flashsale.infra.SaleKeys;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 import java.util.List;
@@ -33,7 +33,7 @@ final class QueueStatusScript extends RedisScript {
     super(redis, "queue_status");
   }
 
-  Future<Status> run(SaleKeys keys, String userId) {
+  Future<Status> run(LineKeys keys, String userId) {
     return call(keys(keys), List.of(userId))
         .map(
             reply -> {
@@ -55,7 +55,7 @@ final class QueueStatusScript extends RedisScript {
   }
 
   /** The keys, in the order the script's header names them. */
-  static List<String> keys(SaleKeys keys) {
+  static List<String> keys(LineKeys keys) {
     return List.of(keys.tickets(), keys.line(), keys.stock(), keys.prequeue(), keys.lineLost());
   }
 }

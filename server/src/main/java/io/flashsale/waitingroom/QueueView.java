@@ -4,7 +4,8 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * What a buyer is told about their place: {@code position} counts from 1 at the head of the line;
- * before the pre-queue is shuffled it is an upper bound and {@code prequeue} is true.
+ * before the pre-queue is shuffled it is an upper bound and {@code prequeue} is true. On a sharded
+ * line {@code queueNumber} counts within the buyer's {@code lineShard} (-1: the line has one).
  */
 public record QueueView(
     String saleId,
@@ -17,7 +18,8 @@ public record QueueView(
     boolean prequeue,
     String orderId,
     String admissionToken,
-    String payment) {
+    String payment,
+    int lineShard) {
 
   public JsonObject toJson() {
     JsonObject json =
@@ -34,6 +36,9 @@ public record QueueView(
     }
     if (queueNumber > 0) {
       json.put("queueNumber", queueNumber);
+    }
+    if (lineShard >= 0) {
+      json.put("lineShard", lineShard);
     }
     if (orderId != null) {
       json.put("orderId", orderId);

@@ -1,7 +1,7 @@
 package io.flashsale.waitingroom;
 
+import io.flashsale.infra.LineKeys;
 import io.flashsale.infra.RedisScript;
-import io.flashsale.infra.SaleKeys;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 import java.util.List;
@@ -13,17 +13,22 @@ final class SalePulseScript extends RedisScript {
 
   /**
    * The last admitted queue number, the stock (-1 if not loaded), whether the pre-queue is sealed,
-   * how many departures have been read after this pulse, and the new ones (n: left from ahead of
-   * the cursor, -n: came back).
+   * the last queue number handed out, how many departures have been read after this pulse, and the
+   * new ones (n: left from ahead of the cursor, -n: came back).
    */
   record Pulse(
-      long cursor, long stock, boolean sealed, long departuresRead, List<Long> departures) {}
+      long cursor,
+      long stock,
+      boolean sealed,
+      long last,
+      long departuresRead,
+      List<Long> departures) {}
 
   SalePulseScript(Redis redis) {
     super(redis, "sale_pulse");
   }
 
-  Future<Pulse> run(SaleKeys keys, long departuresRead, int mostDepartures) {
+  Future<Pulse> run(LineKeys keys, long departuresRead, int mostDepartures) {
     return call(
             keys(keys), List.of(Long.toString(departuresRead), Integer.toString(mostDepartures)))
         .map(
@@ -34,12 +39,13 @@ final class SalePulseScript extends RedisScript {
                   reply.number(),
                   reply.integer() == 1,
                   reply.number(),
+                  reply.number(),
                   reply.rest().stream().map(Long::parseLong).toList());
             });
   }
 
   /** The keys, in the order the script's header names them. */
-  static List<String> keys(SaleKeys keys) {
-    return List.of(keys.cursor(), keys.stock(), keys.sealed(), keys.departures());
+  static List<String> keys(LineKeys keys) {
+    return List.of(keys.cursor(), keys.stock(), keys.sealed(), keys.departures(), keys.sequence());
   }
 }

@@ -1,9 +1,13 @@
 package io.flashsale.waitingroom;
 
+import io.flashsale.infra.LineKeys;
 import io.flashsale.infra.SaleKeys;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,11 +25,42 @@ public final class SalePulses {
   private static final int MOST_DEPARTURES_PER_PULSE = 10_000;
 
   /**
-   * What every live connection of a sale derives its view from: the last admitted queue number, the
-   * stock (-1 if not loaded), whether the pre-queue is sealed, and the queue numbers gone from
-   * ahead of the cursor, sorted. Never changed once handed out.
+   * What every live connection of a sale derives its view from: the stock (-1 if not loaded),
+   * whether the pre-queue is sealed (on every shard), and for each shard of the line its last
+   * admitted queue number, its last number handed out and the numbers gone from ahead of its
+   * cursor, sorted. Never changed once handed out.
    */
-  record Snapshot(long cursor, long stock, boolean sealed, long[] departedAhead) {}
+  record Snapshot(long stock, boolean sealed, Shard[] shards) {
+
+    record Shard(long cursor, long last, long[] departedAhead) {}
+
+    /** The last admitted queue number of {@code shard}. */
+    long cursor(int shard) {
+      return shards[shard].cursor();
+    }
+
+    /**
+     * The place of queue number {@code number} of {@code shard}: one after everyone still waiting
+     * ahead of it in the line's order ({@link LineOrder}), on every shard.
+     */
+    long position(int shard, long number) {
+      long ahead = 0;
+      for (int other = 0; other < shards.length; other++) {
+        Shard line = shards[other];
+        long lastAhead =
+            other == shard
+                ? number - 1
+                : Math.min(line.last(), LineOrder.lastAhead(other, shard, number, shards.length));
+        if (lastAhead > line.cursor()) {
+          ahead +=
+              lastAhead
+                  - line.cursor()
+                  - DeparturesAhead.below(line.departedAhead(), lastAhead + 1);
+        }
+      }
+      return Math.max(1, ahead + 1);
+    }
+  }
 
   /** Stops a listener's snapshots; the sale's reader stops with its last listener. */
   interface Subscription {
@@ -48,12 +83,12 @@ public final class SalePulses {
   }
 
   /** Call on the listener's event loop: its snapshots arrive there. */
-  Subscription listen(String saleId, Consumer<Snapshot> listener) {
+  Subscription listen(String saleId, int lineShards, Consumer<Snapshot> listener) {
     Listener entry = new Listener(Vertx.currentContext(), listener);
     readers.compute(
         saleId,
         (id, reader) -> {
-          Reader running = reader == null ? new Reader(id) : reader;
+          Reader running = reader == null ? new Reader(saleId, lineShards) : reader;
           running.listeners.add(entry);
           return running;
         });
@@ -82,16 +117,19 @@ public final class SalePulses {
 
   /** A sale's reader: its timer and its Redis replies run on one event loop, so no locking. */
   private final class Reader {
-    final SaleKeys keys;
+    final List<LineKeys> lines;
     final List<Listener> listeners = new CopyOnWriteArrayList<>();
     final long timerId;
-    long departuresRead;
-    long[] departedAhead = new long[0];
+    final long[] departuresRead;
+    final long[][] departedAhead;
     boolean reading;
     volatile boolean stopped;
 
-    Reader(String saleId) {
-      this.keys = new SaleKeys(saleId);
+    Reader(String saleId, int lineShards) {
+      this.lines = new SaleKeys(saleId).lines(lineShards);
+      this.departuresRead = new long[lines.size()];
+      this.departedAhead = new long[lines.size()][];
+      Arrays.fill(departedAhead, new long[0]);
       this.timerId = vertx.setPeriodic(pushMillis, id -> read());
     }
 
@@ -100,15 +138,25 @@ public final class SalePulses {
         return;
       }
       reading = true;
-      script
-          .run(keys, departuresRead, MOST_DEPARTURES_PER_PULSE)
+      List<Future<SalePulseScript.Pulse>> pulses = new ArrayList<>(lines.size());
+      for (LineKeys line : lines) {
+        pulses.add(script.run(line, departuresRead[line.shard()], MOST_DEPARTURES_PER_PULSE));
+      }
+      Future.all(pulses)
           .onSuccess(
-              pulse -> {
-                departuresRead = pulse.departuresRead();
-                departedAhead =
-                    DeparturesAhead.update(departedAhead, pulse.departures(), pulse.cursor());
-                Snapshot snapshot =
-                    new Snapshot(pulse.cursor(), pulse.stock(), pulse.sealed(), departedAhead);
+              all -> {
+                Snapshot.Shard[] shards = new Snapshot.Shard[lines.size()];
+                boolean sealed = true;
+                for (int k = 0; k < shards.length; k++) {
+                  SalePulseScript.Pulse pulse = pulses.get(k).result();
+                  departuresRead[k] = pulse.departuresRead();
+                  departedAhead[k] =
+                      DeparturesAhead.update(departedAhead[k], pulse.departures(), pulse.cursor());
+                  shards[k] = new Snapshot.Shard(pulse.cursor(), pulse.last(), departedAhead[k]);
+                  sealed &= pulse.sealed();
+                }
+                // Every shard holds the same stock (the sale's own, or its copy).
+                Snapshot snapshot = new Snapshot(pulses.get(0).result().stock(), sealed, shards);
                 listeners.forEach(listener -> listener.hand(snapshot));
               })
           .onComplete(done -> reading = false);

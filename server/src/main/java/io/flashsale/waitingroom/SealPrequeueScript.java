@@ -1,7 +1,7 @@
 package io.flashsale.waitingroom;
 
+import io.flashsale.infra.LineKeys;
 import io.flashsale.infra.RedisScript;
-import io.flashsale.infra.SaleKeys;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 import java.util.ArrayList;
@@ -18,7 +18,7 @@ final class SealPrequeueScript extends RedisScript {
   }
 
   /** {@code sealWhenEmpty}: this is the last chunk, so an empty pre-queue afterwards is sealed. */
-  Future<Sealing> run(SaleKeys keys, boolean sealWhenEmpty, List<String> usersInLineOrder) {
+  Future<Sealing> run(LineKeys keys, boolean sealWhenEmpty, List<String> usersInLineOrder) {
     List<String> args = new ArrayList<>(usersInLineOrder.size() + 1);
     args.add(sealWhenEmpty ? "1" : "0");
     args.addAll(usersInLineOrder);
@@ -31,7 +31,7 @@ final class SealPrequeueScript extends RedisScript {
   }
 
   /** The keys, in the order the script's header names them. */
-  static List<String> keys(SaleKeys keys) {
+  static List<String> keys(LineKeys keys) {
     return List.of(
         keys.tickets(),
         keys.sequence(),

@@ -4,6 +4,7 @@ import io.flashsale.antibot.BotDefence.Guards;
 import io.flashsale.antibot.Rejection;
 import io.flashsale.events.BuyerOutcome;
 import io.flashsale.events.SaleEvents;
+import io.flashsale.infra.LineKeys;
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.sale.AuthorizationRepository;
 import io.flashsale.sale.ErrorCode;
@@ -25,6 +26,7 @@ import io.vertx.sqlclient.Pool;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
@@ -42,6 +44,7 @@ public final class WaitingRoom {
   private final MeterRegistry metrics;
   private final JoinBatches joins;
   private final QueueStatusScript status;
+  private final LineAheadScript ahead;
   private final LeaveQueueScript leave;
   private final Presence presence;
   private final AuthorizationRepository authorizations;
@@ -63,6 +66,7 @@ public final class WaitingRoom {
       int joinBatchSize) {
     this.joins = new JoinBatches(vertx, redis, joinWindowMillis, joinBatchSize, metrics);
     this.status = new QueueStatusScript(redis);
+    this.ahead = new LineAheadScript(redis);
     this.leave = new LeaveQueueScript(redis);
     this.eventBus = vertx.eventBus();
     this.authorizations = authorizations;
@@ -77,7 +81,13 @@ public final class WaitingRoom {
   }
 
   public Future<Void> loadScripts() {
-    return Future.all(joins.loadScripts(), status.load(), leave.load(), presence.loadScripts())
+    return Future.all(
+            List.of(
+                joins.loadScripts(),
+                status.load(),
+                ahead.load(),
+                leave.load(),
+                presence.loadScripts()))
         .mapEmpty();
   }
 
@@ -105,6 +115,7 @@ public final class WaitingRoom {
                       Future.succeededFuture(
                           waiting(
                               sale,
+                              userId,
                               Ticket.decode(answer.ticket()),
                               answer.number(),
                               answer.detail(),
@@ -158,9 +169,7 @@ public final class WaitingRoom {
         .compose(
             sale ->
                 sale.waitingRoom()
-                    ? presence
-                        .seen(sale.saleId(), List.of(userId))
-                        .compose(seen -> status(userId, sale))
+                    ? presence.seen(sale, List.of(userId)).compose(seen -> status(userId, sale))
                     : Future.failedFuture(noWaitingRoom()));
   }
 
@@ -181,7 +190,10 @@ public final class WaitingRoom {
                 return Future.failedFuture(noWaitingRoom());
               }
               return leave
-                  .run(new SaleKeys(sale.saleId()), userId, ticketId)
+                  .run(
+                      new SaleKeys(sale.saleId()).lineOf(userId, sale.lineShards()),
+                      userId,
+                      ticketId)
                   .compose(left -> departure(sale, userId, left));
             });
   }
@@ -248,8 +260,7 @@ public final class WaitingRoom {
   }
 
   private Future<QueueView> status(String userId, FlashSale sale) {
-    return status
-        .run(new SaleKeys(sale.saleId()), userId)
+    return read(sale, userId)
         .compose(
             status ->
                 switch (status.outcome()) {
@@ -269,6 +280,57 @@ public final class WaitingRoom {
                 });
   }
 
+  /**
+   * The buyer's ticket and place. On a sharded line their own shard answers with the buyers ahead
+   * of them there; every other shard adds those it holds ahead of them in the line's order ({@link
+   * LineOrder}), and its pre-queue to the pre-queue's size.
+   */
+  private Future<QueueStatusScript.Status> read(FlashSale sale, String userId) {
+    int shards = sale.lineShards();
+    SaleKeys keys = new SaleKeys(sale.saleId());
+    LineKeys own = keys.lineOf(userId, shards);
+    Future<QueueStatusScript.Status> mine = status.run(own, userId);
+    if (shards == 1) {
+      return mine;
+    }
+    return mine.compose(
+        read -> {
+          if (read.outcome() != QueueStatusScript.Outcome.TICKET) {
+            return Future.succeededFuture(read);
+          }
+          long number = read.ticket().number();
+          boolean inLine = read.ahead() >= 0;
+          List<Future<LineAheadScript.Ahead>> others = new ArrayList<>(shards - 1);
+          for (LineKeys line : keys.lines(shards)) {
+            if (line.shard() != own.shard()) {
+              long last =
+                  inLine ? LineOrder.lastAhead(line.shard(), own.shard(), number, shards) : 0;
+              others.add(ahead.run(line, last));
+            }
+          }
+          return Future.all(others)
+              .map(
+                  done -> {
+                    long aheadOfThem = read.ahead();
+                    long prequeue = read.prequeueSize();
+                    for (Future<LineAheadScript.Ahead> other : others) {
+                      if (inLine) {
+                        aheadOfThem += other.result().waiting();
+                      }
+                      prequeue += other.result().prequeue();
+                    }
+                    return new QueueStatusScript.Status(
+                        read.outcome(),
+                        read.ticket(),
+                        aheadOfThem,
+                        read.stock(),
+                        prequeue,
+                        read.payment(),
+                        null);
+                  });
+        });
+  }
+
   private Future<QueueView> view(FlashSale sale, String userId, QueueStatusScript.Status read) {
     Ticket ticket = read.ticket();
     long ahead = read.ahead();
@@ -277,7 +339,8 @@ public final class WaitingRoom {
     String payment = read.payment();
     if (ticket.state().waiting()) {
       return Future.succeededFuture(
-          waiting(sale, ticket, ticket.numbered() ? ahead + 1 : prequeueSize, stock, payment));
+          waiting(
+              sale, userId, ticket, ticket.numbered() ? ahead + 1 : prequeueSize, stock, payment));
     }
     if (ticket.state() != TicketState.RESERVED) {
       return Future.succeededFuture(answered(sale, userId, ticket, ticket.state(), payment));
@@ -304,7 +367,7 @@ public final class WaitingRoom {
    * after the end.
    */
   private QueueView waiting(
-      FlashSale sale, Ticket ticket, long position, long stock, String payment) {
+      FlashSale sale, String userId, Ticket ticket, long position, long stock, String payment) {
     Instant now = clock.instant();
     TicketState state =
         sale.status() == SaleStatus.ENDED || !now.isBefore(sale.endTime())
@@ -327,7 +390,8 @@ public final class WaitingRoom {
         !ticket.numbered(),
         null,
         null,
-        payment);
+        payment,
+        lineShard(sale, userId));
   }
 
   private QueueView answered(
@@ -348,7 +412,13 @@ public final class WaitingRoom {
         false,
         ticket.orderId(),
         token,
-        payment);
+        payment,
+        lineShard(sale, userId));
+  }
+
+  /** The shard of a sharded line that numbered this ticket; -1 for a line of one shard. */
+  private static int lineShard(FlashSale sale, String userId) {
+    return sale.lineShards() == 1 ? -1 : LineKeys.shardOf(userId, sale.lineShards());
   }
 
   private FlashSaleException precheck(FlashSale sale, int quantity) {

@@ -215,10 +215,15 @@ class ReconciliationTest {
 
     // A Redis restart without persistence: every key of the sale is gone.
     SaleKeys keys = new SaleKeys(saleId);
-    var all = Await.result(redis().send(Request.cmd(Command.KEYS).arg("sale:{" + saleId + "}:*")));
-    Request delete = Request.cmd(Command.DEL);
-    all.forEach(key -> delete.arg(key.toString()));
-    Await.result(redis().send(delete));
+    // The sale's own slot and, on a sharded line, its shards' slots.
+    for (String pattern : List.of("sale:{" + saleId + "}:*", "sale:{" + saleId + "#*}:*")) {
+      var all = Await.result(redis().send(Request.cmd(Command.KEYS).arg(pattern)));
+      if (all.size() > 0) {
+        Request delete = Request.cmd(Command.DEL);
+        all.forEach(key -> delete.arg(key.toString()));
+        Await.result(redis().send(delete));
+      }
+    }
 
     Poll.until(
         () -> Await.result(redis().send(Request.cmd(Command.EXISTS).arg(keys.epoch()))).toInteger(),

@@ -36,7 +36,7 @@ class SettleInFlightScriptTest {
   }
 
   private Settled settle(String orderId, boolean written) {
-    return Await.result(script.run(keys, orderId, written));
+    return Await.result(script.run(keys, keys.line(0, 1), orderId, written));
   }
 
   /** What take_stock.lua leaves after a direct purchase: units held and in flight. */
@@ -155,7 +155,7 @@ class SettleInFlightScriptTest {
     Ticket ann = admitted("ann", 4, 2);
     send(
         Command.HSET,
-        keys.tickets(),
+        keys.line(0, 1).tickets(),
         "ann",
         ticket("ann", 4, 2, TicketState.ENDED, null, TAKEN_AT).encode());
 

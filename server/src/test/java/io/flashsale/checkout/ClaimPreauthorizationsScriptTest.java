@@ -36,7 +36,8 @@ class ClaimPreauthorizationsScriptTest {
   }
 
   private List<Claimed> claim(int most, int buffer, int rate, long horizonSeconds) {
-    return Await.result(script.run(keys, new Claim(most, LEASE, buffer, rate, horizonSeconds)));
+    return Await.result(
+        script.run(keys.line(0, 1), new Claim(most, LEASE, buffer, rate, horizonSeconds)));
   }
 
   /** Claims limited by nothing but {@code most}: plenty of stock, a fast line, a long horizon. */
@@ -67,11 +68,11 @@ class ClaimPreauthorizationsScriptTest {
   /** A pre-queue buyer, not numbered yet: their pre-authorisation waits in authq, at the front. */
   private void inPrequeue(String user) {
     ticket(user, 0, Payment.WAITING);
-    send(Command.ZADD, keys.preauthQueue(), 0, user);
+    send(Command.ZADD, keys.line(0, 1).preauthQueue(), 0, user);
   }
 
   private long claimedTo() {
-    String claimedTo = get(keys.claimedTo());
+    String claimedTo = get(keys.line(0, 1).claimedTo());
     return claimedTo == null ? 0 : Long.parseLong(claimedTo);
   }
 
@@ -105,7 +106,7 @@ class ClaimPreauthorizationsScriptTest {
 
     claim(1);
 
-    assertThat(zscore(keys.preauthorizing(), "ann"))
+    assertThat(zscore(keys.line(0, 1).preauthorizing(), "ann"))
         .isBetween(before + LEASE, TestRedis.nowMillis() + LEASE);
   }
 
@@ -122,7 +123,7 @@ class ClaimPreauthorizationsScriptTest {
     assertThat(claimedTo()).as("no further than the last number handed out").isEqualTo(5);
     assertThat(claim(10)).isEmpty();
 
-    send(Command.SET, keys.claimedTo(), 0);
+    send(Command.SET, keys.line(0, 1).claimedTo(), 0);
     assertThat(claim(10)).as("a card already being authorised is not claimed again").isEmpty();
 
     inLine("buyer-6", 6);
@@ -168,14 +169,14 @@ class ClaimPreauthorizationsScriptTest {
     send(Command.SET, keys.stock(), 100);
     inLine("bob", 1);
     inLine("ann", 2, Payment.AUTHORIZING);
-    send(Command.ZADD, keys.preauthorizing(), TestRedis.nowMillis() - 1, "ann");
+    send(Command.ZADD, keys.line(0, 1).preauthorizing(), TestRedis.nowMillis() - 1, "ann");
 
     assertThat(users(claim(1))).containsExactly("ann");
-    assertThat(zscore(keys.preauthorizing(), "ann"))
+    assertThat(zscore(keys.line(0, 1).preauthorizing(), "ann"))
         .as("under a new lease")
         .isGreaterThan(TestRedis.nowMillis());
     assertThat(line.ticket("ann").payment()).isEqualTo(Payment.AUTHORIZING);
-    assertThat(TestRedis.exists(keys.preauthQueue())).isFalse();
+    assertThat(TestRedis.exists(keys.line(0, 1).preauthQueue())).isFalse();
     assertThat(line.ticket("bob").payment()).isEqualTo(Payment.WAITING);
   }
 
@@ -184,14 +185,14 @@ class ClaimPreauthorizationsScriptTest {
     send(Command.SET, keys.stock(), 100);
     inLine("ann", 1, Payment.AUTHORIZING);
     inLine("cat", 2, Payment.AUTHORIZING);
-    send(Command.ZADD, keys.preauthorizing(), TestRedis.nowMillis() - 1, "ann");
-    send(Command.ZADD, keys.preauthorizing(), TestRedis.nowMillis() - 1, "cat");
-    send(Command.SET, keys.claimedTo(), 2);
+    send(Command.ZADD, keys.line(0, 1).preauthorizing(), TestRedis.nowMillis() - 1, "ann");
+    send(Command.ZADD, keys.line(0, 1).preauthorizing(), TestRedis.nowMillis() - 1, "cat");
+    send(Command.SET, keys.line(0, 1).claimedTo(), 2);
 
     assertThat(users(claim(1))).containsExactly("ann");
 
-    assertThat(zscore(keys.preauthQueue(), "cat")).as("back at the front").isZero();
-    assertThat(zscore(keys.preauthorizing(), "cat")).isNull();
+    assertThat(zscore(keys.line(0, 1).preauthQueue(), "cat")).as("back at the front").isZero();
+    assertThat(zscore(keys.line(0, 1).preauthorizing(), "cat")).isNull();
     assertThat(line.ticket("cat").payment()).as("not started again yet").isEqualTo(Payment.WAITING);
     assertThat(users(claim(1))).containsExactly("cat");
   }
@@ -200,31 +201,31 @@ class ClaimPreauthorizationsScriptTest {
   void aLeaseThatRanOutAfterItsAnswerCameIsNotRetried() {
     send(Command.SET, keys.stock(), 100);
     inLine("ann", 1, Payment.AUTHORIZED);
-    send(Command.ZADD, keys.preauthorizing(), TestRedis.nowMillis() - 1, "ann");
-    send(Command.SET, keys.claimedTo(), 1);
+    send(Command.ZADD, keys.line(0, 1).preauthorizing(), TestRedis.nowMillis() - 1, "ann");
+    send(Command.SET, keys.line(0, 1).claimedTo(), 1);
 
     assertThat(claim(10)).isEmpty();
-    assertThat(zscore(keys.preauthorizing(), "ann")).isNull();
-    assertThat(TestRedis.exists(keys.preauthQueue())).isFalse();
+    assertThat(zscore(keys.line(0, 1).preauthorizing(), "ann")).isNull();
+    assertThat(TestRedis.exists(keys.line(0, 1).preauthQueue())).isFalse();
     assertThat(line.ticket("ann").payment()).isEqualTo(Payment.AUTHORIZED);
   }
 
   @Test
   void aBuyerBackFromBeingAwayBehindTheWalkIsClaimedFromAuthq() {
     send(Command.SET, keys.stock(), 100);
-    send(Command.SET, keys.claimedTo(), 5);
+    send(Command.SET, keys.line(0, 1).claimedTo(), 5);
     inLine("ann", 3);
-    send(Command.ZADD, keys.preauthQueue(), 3, "ann");
+    send(Command.ZADD, keys.line(0, 1).preauthQueue(), 3, "ann");
     inLine("bob", 6);
 
     assertThat(users(claim(10))).containsExactly("ann", "bob");
-    assertThat(TestRedis.exists(keys.preauthQueue())).isFalse();
+    assertThat(TestRedis.exists(keys.line(0, 1).preauthQueue())).isFalse();
   }
 
   @Test
   void claimsOnlyBuyersWithinTwiceTheUnitsLeftAndTheBufferOfTheCursor() {
     send(Command.SET, keys.stock(), 2);
-    send(Command.SET, keys.cursor(), 10);
+    send(Command.SET, keys.line(0, 1).cursor(), 10);
     for (int number = 11; number <= 20; number++) {
       inLine("buyer-" + number, number);
     }
@@ -264,7 +265,7 @@ class ClaimPreauthorizationsScriptTest {
     inPrequeue("ann");
 
     assertThat(users(claim(1))).containsExactly("ann");
-    assertThat(TestRedis.exists(keys.preauthQueue())).isFalse();
+    assertThat(TestRedis.exists(keys.line(0, 1).preauthQueue())).isFalse();
   }
 
   @Test

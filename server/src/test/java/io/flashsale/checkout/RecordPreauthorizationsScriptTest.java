@@ -35,7 +35,7 @@ class RecordPreauthorizationsScriptTest {
   }
 
   private List<String> record(Answered... answers) {
-    return Await.result(script.run(keys, List.of(answers)));
+    return Await.result(script.run(keys.line(0, 1), List.of(answers)));
   }
 
   private static Ticket ticket(String user, long number, TicketState state, Payment payment) {
@@ -53,7 +53,7 @@ class RecordPreauthorizationsScriptTest {
    */
   private Ticket authorizing(String user, long number) {
     line.waiting(user, number);
-    send(Command.ZADD, keys.preauthorizing(), 1, user);
+    send(Command.ZADD, keys.line(0, 1).preauthorizing(), 1, user);
     return holds(user, number, TicketState.QUEUED);
   }
 
@@ -66,7 +66,9 @@ class RecordPreauthorizationsScriptTest {
     assertThat(line.ticket("ann"))
         .as("only the card's state changes")
         .isEqualTo(ticket("ann", 1, TicketState.QUEUED, Payment.AUTHORIZED));
-    assertThat(zscore(keys.preauthorizing(), "ann")).as("the lease is released").isNull();
+    assertThat(zscore(keys.line(0, 1).preauthorizing(), "ann"))
+        .as("the lease is released")
+        .isNull();
     assertThat(line.inLine()).containsExactly("ann");
     assertThat(line.waitingCount()).isEqualTo(1);
   }
@@ -82,21 +84,21 @@ class RecordPreauthorizationsScriptTest {
         .isEqualTo(ticket("ann", 1, TicketState.DECLINED, Payment.DECLINED));
     assertThat(line.inLine()).containsExactly("bob");
     assertThat(line.waitingCount()).isEqualTo(1);
-    assertThat(TestRedis.zrange(keys.preauthorizing())).containsExactly("bob");
+    assertThat(TestRedis.zrange(keys.line(0, 1).preauthorizing())).containsExactly("bob");
   }
 
   @Test
   void aDeclinedBuyerLeavesThePrequeueAndAuthqToo() {
     holds("ann", 0, TicketState.QUEUED);
-    send(Command.SADD, keys.prequeue(), "ann", "bob");
+    send(Command.SADD, keys.line(0, 1).prequeue(), "ann", "bob");
     // A lease that ran out put ann back in authq before the answer came.
-    send(Command.ZADD, keys.preauthQueue(), 0, "ann", 0, "bob");
+    send(Command.ZADD, keys.line(0, 1).preauthQueue(), 0, "ann", 0, "bob");
 
     record(new Answered("ann", false));
 
-    assertThat(TestRedis.smembers(keys.prequeue())).containsExactly("bob");
-    assertThat(TestRedis.zrange(keys.preauthQueue())).containsExactly("bob");
-    assertThat(TestRedis.exists(keys.waiting())).as("no number, no line").isFalse();
+    assertThat(TestRedis.smembers(keys.line(0, 1).prequeue())).containsExactly("bob");
+    assertThat(TestRedis.zrange(keys.line(0, 1).preauthQueue())).containsExactly("bob");
+    assertThat(TestRedis.exists(keys.line(0, 1).waiting())).as("no number, no line").isFalse();
     assertThat(line.ticket("ann").state()).isEqualTo(TicketState.DECLINED);
   }
 
@@ -112,7 +114,7 @@ class RecordPreauthorizationsScriptTest {
             new Answered("nobody", false), new Answered("bob", false), new Answered("cat", true));
 
     assertThat(toVoid).containsExactly("cat");
-    assertThat(hget(keys.tickets(), "nobody")).isNull();
+    assertThat(hget(keys.line(0, 1).tickets(), "nobody")).isNull();
     assertThat(line.ticket("bob").payment()).isEqualTo(Payment.DECLINED);
     assertThat(line.inLine()).isEmpty();
     assertThat(line.waitingCount()).isZero();
@@ -157,11 +159,11 @@ class RecordPreauthorizationsScriptTest {
       new Answered("ann", true), new Answered("bob", false), new Answered("cat", true)
     };
     List<String> first = record(answers);
-    String bobsTicket = hget(keys.tickets(), "bob");
+    String bobsTicket = hget(keys.line(0, 1).tickets(), "bob");
 
     assertThat(record(answers)).isEqualTo(first);
 
-    assertThat(hget(keys.tickets(), "bob")).isEqualTo(bobsTicket);
+    assertThat(hget(keys.line(0, 1).tickets(), "bob")).isEqualTo(bobsTicket);
     assertThat(line.inLine()).containsExactly("ann");
     assertThat(line.waitingCount()).as("bob counted out once").isEqualTo(1);
     assertThat(List.of(line.ticket("ann").payment(), line.ticket("bob").payment()))

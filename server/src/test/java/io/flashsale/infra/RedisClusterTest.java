@@ -32,6 +32,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -180,16 +181,16 @@ class RedisClusterTest {
       for (String key :
           List.of(
               keys.stock(),
-              keys.line(),
-              keys.roster(),
-              keys.waiting(),
-              keys.tickets(),
-              keys.sequence(),
+              keys.line(0, 1).line(),
+              keys.line(0, 1).roster(),
+              keys.line(0, 1).waiting(),
+              keys.line(0, 1).tickets(),
+              keys.line(0, 1).sequence(),
               keys.bucket(),
               keys.inflight(),
-              keys.presence(),
-              keys.claimedTo(),
-              keys.preauthQueue())) {
+              keys.line(0, 1).presence(),
+              keys.line(0, 1).claimedTo(),
+              keys.line(0, 1).preauthQueue())) {
         assertThat(cluster.nodeOf(key))
             .as("%s shares its sale's slot", key)
             .isEqualTo(sale.getKey());
@@ -240,17 +241,17 @@ class RedisClusterTest {
       // Each script's effect, read from the master that owns the sale (no redirects followed):
       // join_queue numbered every buyer, seal_prequeue emptied the pre-queue, admit moved the
       // cursor and took the stock, the pre-authorisation scripts recorded the cards.
-      assertThat(cluster.command(node, "HLEN", keys.tickets()))
+      assertThat(cluster.command(node, "HLEN", keys.line(0, 1).tickets()))
           .as("tickets")
           .isEqualTo(Integer.toString(BUYERS));
-      assertThat(cluster.command(node, "GET", keys.sequence()))
+      assertThat(cluster.command(node, "GET", keys.line(0, 1).sequence()))
           .as("queue numbers")
           .isEqualTo(Integer.toString(BUYERS));
-      assertThat(cluster.command(node, "SCARD", keys.prequeue()))
+      assertThat(cluster.command(node, "SCARD", keys.line(0, 1).prequeue()))
           .as("pre-queue drained")
           .isEqualTo("0");
       assertThat(cluster.command(node, "GET", keys.stock())).as("Redis stock").isEqualTo("0");
-      assertThat(Long.parseLong(cluster.command(node, "GET", keys.cursor())))
+      assertThat(Long.parseLong(cluster.command(node, "GET", keys.line(0, 1).cursor())))
           .as("admission cursor")
           .isGreaterThanOrEqualTo(UNITS);
       assertThat(
@@ -261,7 +262,7 @@ class RedisClusterTest {
                       "local n = 0 for _, t in ipairs(redis.call('HVALS', KEYS[1])) do"
                           + " if string.find(t, '|Y|', 1, true) then n = n + 1 end end return n",
                       "1",
-                      keys.tickets())))
+                      keys.line(0, 1).tickets())))
           .as("pre-authorisations recorded")
           .isGreaterThanOrEqualTo(UNITS);
       assertThat(cluster.command(node, "HLEN", keys.inflight()))
@@ -324,7 +325,12 @@ class RedisClusterTest {
                   Await.result(
                       pulse.run(
                           redis,
-                          List.of(keys.cursor(), keys.stock(), keys.sealed(), keys.departures()),
+                          List.of(
+                              keys.line(0, 1).cursor(),
+                              keys.stock(),
+                              keys.line(0, 1).sealed(),
+                              keys.line(0, 1).departures(),
+                              keys.line(0, 1).sequence()),
                           List.of("0", "10"))));
           assertThat(reply.string()).isEqualTo("OK");
           assertThat(reply.number()).as("nobody admitted in a sale that does not exist").isZero();
@@ -408,6 +414,130 @@ class RedisClusterTest {
     }
     assertThat(cluster.command(wiped, "GET", keys.stock())).isEqualTo("0");
     assertOnlyExpectedRedisErrors();
+  }
+
+  /**
+   * One sale whose line is spread over three shards, one per master: joins land on all three, the
+   * admission step merges them and sells exactly the stock within the stated fairness bound, and
+   * losing the master of one shard loses only that shard's waiting buyers (told so; they may join
+   * again), while the sale goes on and never sells a unit twice.
+   */
+  @Test
+  @Order(5)
+  void aSaleWhoseLineSpansEveryMasterSellsExactlyItsStockAndSurvivesAShardsMasterLosingItsData()
+      throws Exception {
+    int shards = 3;
+    String saleId = null;
+    List<LineKeys> lines = List.of();
+    for (int created = 0; created < 60 && saleId == null; created++) {
+      String candidate =
+          Await.result(
+                  server.createSale(
+                      40,
+                      new JsonObject()
+                          .put("waitingRoom", true)
+                          .put("queuePolicy", "FIFO")
+                          .put("lineShards", shards)
+                          .put("admissionRatePerSecond", 400)
+                          .put("startTime", Instant.now().plusSeconds(5).toString())))
+              .getString("saleId");
+      List<LineKeys> candidateLines = new SaleKeys(candidate).lines(shards);
+      Set<Integer> masters = new HashSet<>();
+      candidateLines.forEach(line -> masters.add(cluster.nodeOf(line.tickets())));
+      if (masters.size() == shards) {
+        saleId = candidate;
+        lines = candidateLines;
+      }
+    }
+    assertThat(saleId).as("a sale whose three shards sit on three masters").isNotNull();
+    String sale = saleId;
+
+    List<Future<HttpResponse<Buffer>>> joins = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      joins.add(server.join(sale, "spread-" + i, 1));
+    }
+    Await.result(Future.join(joins), Duration.ofMinutes(1));
+    joins.forEach(join -> assertThat(join.result().statusCode()).isEqualTo(202));
+    long tickets = 0;
+    for (LineKeys line : lines) {
+      long held =
+          Long.parseLong(cluster.command(cluster.nodeOf(line.tickets()), "HLEN", line.tickets()));
+      assertThat(held).as("shard %d holds buyers", line.shard()).isPositive();
+      tickets += held;
+    }
+    assertThat(tickets).isEqualTo(300);
+
+    JsonObject report =
+        Poll.until(
+            () -> Await.result(server.report(sale)),
+            r -> r.getJsonObject("database").getInteger("quantitySold") == 40,
+            Duration.ofSeconds(60));
+    assertThat(report.getJsonObject("fairness").getBoolean("winnersAreHeadOfLine")).isTrue();
+    // The fairness bound, read from each master: no buyer still waiting holds a lower number on
+    // their shard than any winner on theirs.
+    long highestWinner = 0;
+    long lowestWaiting = Long.MAX_VALUE;
+    for (LineKeys line : lines) {
+      int node = cluster.nodeOf(line.tickets());
+      for (int i = 0; i < 300; i++) {
+        String user = "spread-" + i;
+        if (LineKeys.shardOf(user, shards) != line.shard()) {
+          continue;
+        }
+        String[] ticket = cluster.command(node, "HGET", line.tickets(), user).split("\\|");
+        long number = Long.parseLong(ticket[1]);
+        if (ticket[3].equals("QUEUED")) {
+          lowestWaiting = Math.min(lowestWaiting, number);
+        } else {
+          highestWinner = Math.max(highestWinner, number);
+        }
+      }
+    }
+    assertThat(highestWinner).isLessThanOrEqualTo(lowestWaiting);
+
+    // The master of one shard restarts empty: that shard alone is rebuilt.
+    LineKeys lost = lines.get(1);
+    int wiped = cluster.nodeOf(lost.tickets());
+    assertThat(cluster.command(wiped, "FLUSHALL")).isEqualTo("OK");
+    assertThat(cluster.command(wiped, "SCRIPT", "FLUSH")).isEqualTo("OK");
+    Poll.until(
+        () -> cluster.command(wiped, "EXISTS", lost.epoch()), "1"::equals, Duration.ofSeconds(20));
+    String waitingThere =
+        IntStream.range(0, 300)
+            .mapToObj(i -> "spread-" + i)
+            .filter(user -> LineKeys.shardOf(user, shards) == lost.shard())
+            .filter(user -> Await.result(server.queueStatus(sale, user)).statusCode() == 409)
+            .findFirst()
+            .orElseThrow();
+    HttpResponse<Buffer> told = Await.result(server.queueStatus(sale, waitingThere));
+    assertThat(told.bodyAsJsonObject().getString("detail")).contains("waiting line was lost");
+    assertThat(Await.result(server.join(sale, waitingThere, 1)).statusCode())
+        .as("and may join again")
+        .isEqualTo(202);
+
+    // A winner cancels: the unit goes back and is sold again, once.
+    String winner = report.getJsonArray("winners").getJsonObject(0).getString("userId");
+    String orderId =
+        Await.result(server.queueStatus(sale, winner)).bodyAsJsonObject().getString("orderId");
+    HttpResponse<Buffer> cancelled =
+        Await.result(
+            server
+                .client()
+                .post("/api/orders/" + orderId + "/cancel")
+                .bearerTokenAuthentication(server.token(winner))
+                .send());
+    assertThat(cancelled.statusCode()).isEqualTo(200);
+    Poll.until(
+        () ->
+            Await.result(server.report(sale)).getJsonObject("database").getInteger("quantitySold"),
+        sold -> sold == 40,
+        Duration.ofSeconds(30));
+    try (Connection db = server.database()) {
+      assertThat(Invariants.assertNoOversell(db, sale).quantitySold()).isEqualTo(40);
+    }
+    JsonObject after = Await.result(server.report(sale));
+    assertThat(after.getJsonObject("invariants").getBoolean("I1")).isTrue();
+    assertThat(after.getJsonObject("invariants").getBoolean("I2")).isTrue();
   }
 
   private static final int UNITS = 60;

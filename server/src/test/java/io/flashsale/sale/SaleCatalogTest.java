@@ -151,7 +151,8 @@ class SaleCatalogTest {
         false,
         QueuePolicy.FIFO,
         0,
-        false);
+        false,
+        1);
   }
 
   /** Reads the test's moving time; only {@link SaleCatalog}'s max age looks at it here. */

@@ -50,7 +50,7 @@ public final class StoreSnapshot {
                       .batch(
                           List.of(
                               Request.cmd(Command.GET).arg(keys.stock()),
-                              Request.cmd(Command.HLEN).arg(keys.tickets()),
+                              Request.cmd(Command.HLEN).arg(keys.line(0, 1).tickets()),
                               Request.cmd(Command.HLEN).arg(keys.buyers()),
                               Request.cmd(Command.HLEN).arg(keys.inflight())))))
           .append('|');

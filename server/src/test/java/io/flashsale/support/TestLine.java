@@ -32,42 +32,42 @@ public final class TestLine {
 
   /** {@code user} holds queue number {@code number} but is out of line (admitted, left, away). */
   public void numbered(String user, long number) {
-    long handedOut = TestRedis.send(Command.LLEN, keys.roster()).toLong();
+    long handedOut = TestRedis.send(Command.LLEN, keys.line(0, 1).roster()).toLong();
     for (long placeholder = handedOut + 1; placeholder < number; placeholder++) {
-      TestRedis.send(Command.RPUSH, keys.roster(), "gone-" + placeholder);
+      TestRedis.send(Command.RPUSH, keys.line(0, 1).roster(), "gone-" + placeholder);
     }
     if (handedOut >= number) {
-      TestRedis.send(Command.LSET, keys.roster(), number - 1, user);
+      TestRedis.send(Command.LSET, keys.line(0, 1).roster(), number - 1, user);
     } else {
-      TestRedis.send(Command.RPUSH, keys.roster(), user);
+      TestRedis.send(Command.RPUSH, keys.line(0, 1).roster(), user);
     }
     if (number > lastNumber()) {
-      TestRedis.send(Command.SET, keys.sequence(), number);
+      TestRedis.send(Command.SET, keys.line(0, 1).sequence(), number);
     }
   }
 
   /** Number {@code number} waits in line again, counted once. */
   public void put(long number) {
-    if (TestRedis.send(Command.SETBIT, keys.line(), number, 1).toInteger() == 0) {
-      TestRedis.send(Command.INCR, keys.waiting());
+    if (TestRedis.send(Command.SETBIT, keys.line(0, 1).line(), number, 1).toInteger() == 0) {
+      TestRedis.send(Command.INCR, keys.line(0, 1).waiting());
     }
   }
 
   /** Number {@code number} leaves the line (a tombstone: its roster entry stays). */
   public void take(long number) {
-    if (TestRedis.send(Command.SETBIT, keys.line(), number, 0).toInteger() == 1) {
-      TestRedis.send(Command.DECR, keys.waiting());
+    if (TestRedis.send(Command.SETBIT, keys.line(0, 1).line(), number, 0).toInteger() == 1) {
+      TestRedis.send(Command.DECR, keys.line(0, 1).waiting());
     }
   }
 
   /** Whether number {@code number}'s bit is set. */
   public boolean waits(long number) {
-    return TestRedis.send(Command.GETBIT, keys.line(), number).toInteger() == 1;
+    return TestRedis.send(Command.GETBIT, keys.line(0, 1).line(), number).toInteger() == 1;
   }
 
   /** Who waits in line, head first: the roster's users whose bit is set. */
   public List<String> inLine() {
-    List<String> roster = TestRedis.lrange(keys.roster());
+    List<String> roster = TestRedis.lrange(keys.line(0, 1).roster());
     List<String> waiting = new ArrayList<>();
     for (int i = 0; i < roster.size(); i++) {
       if (waits(i + 1)) {
@@ -79,29 +79,29 @@ public final class TestLine {
 
   /** The whole roster, queue number 1 first. */
   public List<String> roster() {
-    return TestRedis.lrange(keys.roster());
+    return TestRedis.lrange(keys.line(0, 1).roster());
   }
 
   /** The waiting counter (0 when absent); the scripts keep it equal to the bits set. */
   public long waitingCount() {
-    String count = TestRedis.get(keys.waiting());
+    String count = TestRedis.get(keys.line(0, 1).waiting());
     return count == null ? 0 : Long.parseLong(count);
   }
 
   /** The last queue number handed out (0 when none). */
   public long lastNumber() {
-    String sequence = TestRedis.get(keys.sequence());
+    String sequence = TestRedis.get(keys.line(0, 1).sequence());
     return sequence == null ? 0 : Long.parseLong(sequence);
   }
 
   /** Writes {@code user}'s ticket as it is given. */
   public void holds(String user, Ticket ticket) {
-    TestRedis.send(Command.HSET, keys.tickets(), user, ticket.encode());
+    TestRedis.send(Command.HSET, keys.line(0, 1).tickets(), user, ticket.encode());
   }
 
   /** {@code user}'s ticket as Redis holds it, or null. */
   public Ticket ticket(String user) {
-    String encoded = TestRedis.hget(keys.tickets(), user);
+    String encoded = TestRedis.hget(keys.line(0, 1).tickets(), user);
     return encoded == null ? null : Ticket.decode(encoded);
   }
 
@@ -111,18 +111,18 @@ public final class TestLine {
    */
   public void lastSeen(String user, long millis) {
     holds(user, seenAt(ticket(user), millis));
-    TestRedis.send(Command.HINCRBY, keys.presence(), millis / 1_000, 1);
+    TestRedis.send(Command.HINCRBY, keys.line(0, 1).presence(), millis / 1_000, 1);
   }
 
   /** How many buyers the presence hash counts as last seen in the second of {@code millis}. */
   public long seenInSecondOf(long millis) {
-    Response count = TestRedis.send(Command.HGET, keys.presence(), millis / 1_000);
+    Response count = TestRedis.send(Command.HGET, keys.line(0, 1).presence(), millis / 1_000);
     return count == null ? 0 : count.toLong();
   }
 
   /** How many seconds the presence hash holds a count for. */
   public long presenceSeconds() {
-    return TestRedis.send(Command.HLEN, keys.presence()).toLong();
+    return TestRedis.send(Command.HLEN, keys.line(0, 1).presence()).toLong();
   }
 
   /**

@@ -79,16 +79,18 @@ public final class TestRedis {
 
   /** Deletes every key of one sale: a test's own data, gone when it ends. */
   public static void forgetSale(String saleId) {
-    String cursor = "0";
-    do {
-      Response page =
-          send(Command.SCAN, cursor, "MATCH", "sale:{" + saleId + "}:*", "COUNT", 1_000);
-      cursor = page.get(0).toString();
-      List<String> keys = strings(page.get(1));
-      if (!keys.isEmpty()) {
-        send(Command.DEL, keys.toArray());
-      }
-    } while (!cursor.equals("0"));
+    // The sale's own slot, and the shards of its line if it has several.
+    for (String pattern : List.of("sale:{" + saleId + "}:*", "sale:{" + saleId + "#*}:*")) {
+      String cursor = "0";
+      do {
+        Response page = send(Command.SCAN, cursor, "MATCH", pattern, "COUNT", 1_000);
+        cursor = page.get(0).toString();
+        List<String> keys = strings(page.get(1));
+        if (!keys.isEmpty()) {
+          send(Command.DEL, keys.toArray());
+        }
+      } while (!cursor.equals("0"));
+    }
   }
 
   private static String string(Response response) {

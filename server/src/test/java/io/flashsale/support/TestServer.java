@@ -77,6 +77,12 @@ public final class TestServer {
     env.put("FLASHSALE_ANTIBOT_RATE_USER_PER_SECOND", "0");
     env.put("FLASHSALE_ANTIBOT_RATE_IP_PER_SECOND", "0");
     env.put("FLASHSALE_ANTIBOT_RATE_DEVICE_PER_SECOND", "0");
+    // The sharded-line pass of the suite (pom.xml) runs the waiting-room tests again with sales
+    // whose line is spread over several shards.
+    String shards = System.getProperty("flashsale.test.line-shards");
+    if (shards != null) {
+      env.put("FLASHSALE_WAITINGROOM_LINE_SHARDS", shards);
+    }
     env.putAll(overrides);
     env.put("FLASHSALE_PG_URL", pgUrl);
     int port = Integer.parseInt(env.get("FLASHSALE_HTTP_PORT"));

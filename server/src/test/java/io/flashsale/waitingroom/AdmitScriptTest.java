@@ -41,7 +41,7 @@ class AdmitScriptTest {
   }
 
   private StepResult admit(Step step) {
-    return Await.result(script.run(keys, step));
+    return Await.result(script.run(keys, keys.line(0, 1), step));
   }
 
   /** A bucket last counted at time 0: the step finds it full, whatever its capacity. */
@@ -91,7 +91,7 @@ class AdmitScriptTest {
     assertThat(result.stockLeft()).isEqualTo(6);
     assertThat(result.waiting()).isZero();
     assertThat(result.dropped()).isEmpty();
-    assertThat(get(keys.cursor())).as("the last number let out").isEqualTo("3");
+    assertThat(get(keys.line(0, 1).cursor())).as("the last number let out").isEqualTo("3");
     assertThat(line.inLine()).isEmpty();
     assertThat(line.waitingCount()).isZero();
   }
@@ -199,7 +199,7 @@ class AdmitScriptTest {
         .extracting(Admitted::userId, Admitted::quantity)
         .containsExactly(tuple("ann", 2), tuple("bob", 1));
     assertThat(result.stockLeft()).isZero();
-    assertThat(Ticket.decode(hget(keys.tickets(), "bob")).quantity()).isEqualTo(1);
+    assertThat(Ticket.decode(hget(keys.line(0, 1).tickets(), "bob")).quantity()).isEqualTo(1);
     assertThat(line.inLine()).containsExactly("cat");
   }
 
@@ -257,7 +257,7 @@ class AdmitScriptTest {
     waiting("bob", 2, 1, Payment.AUTHORIZING);
     waiting("cat", 3, 1, Payment.NONE);
     waiting("dan", 4, 2, Payment.AUTHORIZED);
-    String annBefore = hget(keys.tickets(), "ann");
+    String annBefore = hget(keys.line(0, 1).tickets(), "ann");
 
     StepResult result = admit(STEP);
 
@@ -267,7 +267,7 @@ class AdmitScriptTest {
         .containsExactly(tuple("dan", 1));
     assertThat(line.inLine()).containsExactly("ann", "bob", "cat");
     assertThat(result.waiting()).isEqualTo(3);
-    assertThat(hget(keys.tickets(), "ann")).as("untouched").isEqualTo(annBefore);
+    assertThat(hget(keys.line(0, 1).tickets(), "ann")).as("untouched").isEqualTo(annBefore);
     assertThat(line.ticket("bob").payment()).isEqualTo(Payment.AUTHORIZING);
   }
 
@@ -287,7 +287,7 @@ class AdmitScriptTest {
     StepResult result = admit(STEP);
 
     assertThat(users(result)).containsExactly("bob");
-    assertThat(get(keys.cursor())).isEqualTo("21");
+    assertThat(get(keys.line(0, 1).cursor())).isEqualTo("21");
     assertThat(hget(keys.buyers(), "gone-1")).as("out of line, never admitted").isNull();
     assertThat(line.ticket("gone-1").state()).isEqualTo(TicketState.QUEUED);
   }
@@ -309,12 +309,12 @@ class AdmitScriptTest {
     assertThat(result.away()).isEqualTo(1);
     assertThat(result.present()).isEqualTo(1);
     assertThat(result.waiting()).isZero();
-    assertThat(zscore(keys.away(), "ann")).isGreaterThanOrEqualTo(now);
+    assertThat(zscore(keys.line(0, 1).away(), "ann")).isGreaterThanOrEqualTo(now);
     assertThat(line.waits(1)).isFalse();
     assertThat(line.waitingCount()).isZero();
     assertThat(line.ticket("ann").state()).as("number kept").isEqualTo(TicketState.QUEUED);
     assertThat(line.ticket("ann").number()).isEqualTo(1);
-    assertThat(TestRedis.lrange(keys.departures())).containsExactly("1");
+    assertThat(TestRedis.lrange(keys.line(0, 1).departures())).containsExactly("1");
   }
 
   @Test
@@ -332,15 +332,15 @@ class AdmitScriptTest {
     assertThat(result.skippedForAbsence()).isEqualTo(2);
     assertThat(result.admitted()).as("cat is absent too, merely not set aside yet").isEmpty();
     assertThat(line.inLine()).containsExactly("cat");
-    assertThat(TestRedis.zrange(keys.away())).containsExactlyInAnyOrder("ann", "bob");
+    assertThat(TestRedis.zrange(keys.line(0, 1).away())).containsExactlyInAnyOrder("ann", "bob");
   }
 
   @Test
   void countsTheBuyersSeenWithinTheWindowToTheSecondAndForgetsOlderSeconds() {
     long now = TestRedis.nowMillis();
-    send(Command.HSET, keys.presence(), now / 1_000, 2);
-    send(Command.HSET, keys.presence(), (now - 5_000) / 1_000, 1);
-    send(Command.HSET, keys.presence(), (now - 60_000) / 1_000, 4);
+    send(Command.HSET, keys.line(0, 1).presence(), now / 1_000, 2);
+    send(Command.HSET, keys.line(0, 1).presence(), (now - 5_000) / 1_000, 1);
+    send(Command.HSET, keys.line(0, 1).presence(), (now - 60_000) / 1_000, 4);
 
     StepResult result = admit(new Step(40, 100, 5, 10_000, 30_000, 5));
 
@@ -358,20 +358,20 @@ class AdmitScriptTest {
       long number = user.equals("ann") ? 1 : 2;
       line.holds(user, ticket(user, number, 1, Payment.WAITING));
       line.numbered(user, number);
-      send(Command.ZADD, keys.preauthQueue(), number, user);
+      send(Command.ZADD, keys.line(0, 1).preauthQueue(), number, user);
     }
-    send(Command.ZADD, keys.away(), now - 31_000, "ann");
-    send(Command.ZADD, keys.away(), now - 1_000, "bob");
+    send(Command.ZADD, keys.line(0, 1).away(), now - 31_000, "ann");
+    send(Command.ZADD, keys.line(0, 1).away(), now - 1_000, "bob");
 
     StepResult result = admit(new Step(40, 100, 5, 10_000, 30_000, 5));
 
     assertThat(result.dropped()).containsExactly(new Dropped("ann", "ticket-ann", 1));
     assertThat(line.ticket("ann").state()).isEqualTo(TicketState.DROPPED);
     assertThat(line.ticket("bob").state()).isEqualTo(TicketState.QUEUED);
-    assertThat(TestRedis.zrange(keys.away()))
+    assertThat(TestRedis.zrange(keys.line(0, 1).away()))
         .as("bob is still within the grace")
         .containsExactly("bob");
-    assertThat(TestRedis.zrange(keys.preauthQueue())).containsExactly("bob");
+    assertThat(TestRedis.zrange(keys.line(0, 1).preauthQueue())).containsExactly("bob");
     assertThat(line.inLine()).as("neither is put back").isEmpty();
   }
 }

@@ -36,11 +36,11 @@ class JoinQueueScriptTest {
   }
 
   private List<JoinResult> join(Join... joins) {
-    return Await.result(script.run(keys, false, List.of(joins)));
+    return Await.result(script.run(keys.line(0, 1), false, List.of(joins)));
   }
 
   private List<JoinResult> joinShuffled(Join... joins) {
-    return Await.result(script.run(keys, true, List.of(joins)));
+    return Await.result(script.run(keys.line(0, 1), true, List.of(joins)));
   }
 
   private static Join buyer(String user) {
@@ -110,15 +110,17 @@ class JoinQueueScriptTest {
 
     assertThat(ann.detail()).as("no stock loaded").isEqualTo(-1);
     assertThat(ann.number()).as("their place: the buyers waiting").isEqualTo(1);
-    assertThat(hget(keys.tickets(), "ann")).as("answered as stored").isEqualTo(ann.ticket());
+    assertThat(hget(keys.line(0, 1).tickets(), "ann"))
+        .as("answered as stored")
+        .isEqualTo(ann.ticket());
     assertThat(TestLine.unseen(line.ticket("ann")))
         .as("payment Q: the claim step's walk of the line will find them")
         .isEqualTo(Ticket.decode(queued("ann", 1)));
-    assertThat(get(keys.sequence())).isEqualTo("1");
+    assertThat(get(keys.line(0, 1).sequence())).isEqualTo("1");
     assertThat(line.roster()).containsExactly("ann");
     assertThat(line.waits(1)).isTrue();
     assertThat(line.waitingCount()).isEqualTo(1);
-    assertThat(zscore(keys.preauthQueue(), "ann"))
+    assertThat(zscore(keys.line(0, 1).preauthQueue(), "ann"))
         .as("authq only holds buyers the walk cannot reach")
         .isNull();
   }
@@ -139,14 +141,14 @@ class JoinQueueScriptTest {
   @Test
   void aBuyerWhoJoinsAgainKeepsTheirFirstTicketAndPlace() {
     join(buyer("ann"));
-    String first = hget(keys.tickets(), "ann");
+    String first = hget(keys.line(0, 1).tickets(), "ann");
 
     List<JoinResult> again =
         join(new Join("ann", 2, "ticket-other", "card-other", "", Guards.NONE), buyer("ann"));
 
     assertThat(again).containsOnly(new JoinResult("EXISTING", first, 0, 0, null));
-    assertThat(hget(keys.tickets(), "ann")).isEqualTo(first);
-    assertThat(get(keys.sequence())).isEqualTo("1");
+    assertThat(hget(keys.line(0, 1).tickets(), "ann")).isEqualTo(first);
+    assertThat(get(keys.line(0, 1).sequence())).isEqualTo("1");
     assertThat(line.roster()).containsExactly("ann");
     assertThat(line.waitingCount()).isEqualTo(1);
     assertThat(line.ticket("ann").paymentMethod()).isEqualTo("card-ann");
@@ -171,25 +173,26 @@ class JoinQueueScriptTest {
             new JoinResult("JOINED", queued("ann", 0), 1, -1, null),
             new JoinResult("JOINED", queued("bob", 0), 2, -1, null));
 
-    assertThat(TestRedis.smembers(keys.prequeue())).containsExactlyInAnyOrder("ann", "bob");
-    assertThat(TestRedis.exists(keys.line())).isFalse();
-    assertThat(TestRedis.exists(keys.roster())).isFalse();
-    assertThat(TestRedis.exists(keys.waiting())).isFalse();
-    assertThat(TestRedis.exists(keys.sequence())).isFalse();
-    assertThat(zscore(keys.preauthQueue(), "ann"))
+    assertThat(TestRedis.smembers(keys.line(0, 1).prequeue()))
+        .containsExactlyInAnyOrder("ann", "bob");
+    assertThat(TestRedis.exists(keys.line(0, 1).line())).isFalse();
+    assertThat(TestRedis.exists(keys.line(0, 1).roster())).isFalse();
+    assertThat(TestRedis.exists(keys.line(0, 1).waiting())).isFalse();
+    assertThat(TestRedis.exists(keys.line(0, 1).sequence())).isFalse();
+    assertThat(zscore(keys.line(0, 1).preauthQueue(), "ann"))
         .as("pre-queue buyers are pre-authorised first, from authq")
         .isZero();
-    assertThat(zscore(keys.preauthQueue(), "bob")).isZero();
+    assertThat(zscore(keys.line(0, 1).preauthQueue(), "bob")).isZero();
   }
 
   @Test
   void afterTheSealAShufflingSaleNumbersNewBuyersBehindTheLine() {
-    send(Command.SET, keys.sealed(), 1);
+    send(Command.SET, keys.line(0, 1).sealed(), 1);
     line.numbered("eve", 5);
 
     assertThat(unseen(joinShuffled(buyer("ann"))))
         .containsExactly(new JoinResult("JOINED", queued("ann", 6), 1, -1, null));
-    assertThat(TestRedis.exists(keys.prequeue())).isFalse();
+    assertThat(TestRedis.exists(keys.line(0, 1).prequeue())).isFalse();
     assertThat(line.roster()).as("entry 5 is number 6").hasSize(6).endsWith("ann");
     assertThat(line.inLine()).containsExactly("ann");
   }
@@ -205,10 +208,12 @@ class JoinQueueScriptTest {
     assertThat(results).containsExactly(refused("BLACKLISTED"), refused("BLACKLISTED_DEVICE"));
     assertThat(hget(keys.rejections(), "BLACKLISTED")).isEqualTo("1");
     assertThat(hget(keys.rejections(), "BLACKLISTED_DEVICE")).isEqualTo("1");
-    assertThat(TestRedis.exists(keys.tickets())).isFalse();
-    assertThat(TestRedis.exists(keys.sequence())).as("a refusal uses no number").isFalse();
-    assertThat(TestRedis.exists(keys.roster())).isFalse();
-    assertThat(TestRedis.exists(keys.waiting())).isFalse();
+    assertThat(TestRedis.exists(keys.line(0, 1).tickets())).isFalse();
+    assertThat(TestRedis.exists(keys.line(0, 1).sequence()))
+        .as("a refusal uses no number")
+        .isFalse();
+    assertThat(TestRedis.exists(keys.line(0, 1).roster())).isFalse();
+    assertThat(TestRedis.exists(keys.line(0, 1).waiting())).isFalse();
   }
 
   @Test
@@ -217,7 +222,7 @@ class JoinQueueScriptTest {
 
     assertThat(join(buyer("ann", badProof))).containsExactly(refused("POW_WRONG"));
     assertThat(hget(keys.rejections(), "POW_WRONG")).isEqualTo("1");
-    assertThat(hget(keys.tickets(), "ann")).isNull();
+    assertThat(hget(keys.line(0, 1).tickets(), "ann")).isNull();
   }
 
   @Test

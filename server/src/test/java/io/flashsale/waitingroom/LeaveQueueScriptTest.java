@@ -31,7 +31,7 @@ class LeaveQueueScriptTest {
   }
 
   private Left leave(String user, String ticketId) {
-    return Await.result(script.run(keys, user, ticketId));
+    return Await.result(script.run(keys.line(0, 1), user, ticketId));
   }
 
   private Ticket ticket(String user, long number, TicketState state) {
@@ -75,66 +75,66 @@ class LeaveQueueScriptTest {
     waiting("bob", 4);
     // Every queue at once, whatever brought them there: back from being away behind the walk, a
     // pre-authorisation running.
-    send(Command.ZADD, keys.away(), 1, "ann");
-    send(Command.ZADD, keys.preauthQueue(), 3, "ann");
-    send(Command.ZADD, keys.preauthorizing(), 1, "ann");
+    send(Command.ZADD, keys.line(0, 1).away(), 1, "ann");
+    send(Command.ZADD, keys.line(0, 1).preauthQueue(), 3, "ann");
+    send(Command.ZADD, keys.line(0, 1).preauthorizing(), 1, "ann");
 
     Ticket closed = in(ann, TicketState.LEFT);
     assertThat(leave("ann", null)).isEqualTo(new Left(Outcome.LEFT, closed));
 
-    assertThat(hget(keys.tickets(), "ann")).isEqualTo(closed.encode());
+    assertThat(hget(keys.line(0, 1).tickets(), "ann")).isEqualTo(closed.encode());
     assertThat(line.inLine()).containsExactly("bob");
     assertThat(line.waitingCount()).isEqualTo(1);
     assertThat(line.roster()).as("the roster keeps its number").contains("ann");
-    assertThat(zscore(keys.preauthQueue(), "ann")).isNull();
-    assertThat(zscore(keys.away(), "ann")).isNull();
-    assertThat(zscore(keys.preauthorizing(), "ann")).isNull();
+    assertThat(zscore(keys.line(0, 1).preauthQueue(), "ann")).isNull();
+    assertThat(zscore(keys.line(0, 1).away(), "ann")).isNull();
+    assertThat(zscore(keys.line(0, 1).preauthorizing(), "ann")).isNull();
   }
 
   @Test
   void aBuyerSetAsideForAbsenceLeavesWithoutCountingTheLineDownAgain() {
     ticket("ann", 3, TicketState.QUEUED);
     line.numbered("ann", 3);
-    send(Command.ZADD, keys.away(), 1, "ann");
+    send(Command.ZADD, keys.line(0, 1).away(), 1, "ann");
     waiting("bob", 4);
 
     assertThat(leave("ann", null).outcome()).isEqualTo(Outcome.LEFT);
 
     assertThat(line.inLine()).containsExactly("bob");
     assertThat(line.waitingCount()).isEqualTo(1);
-    assertThat(TestRedis.exists(keys.away())).isFalse();
+    assertThat(TestRedis.exists(keys.line(0, 1).away())).isFalse();
   }
 
   @Test
   void aPrequeueBuyerLeavesThePrequeue() {
     ticket("ann", 0, TicketState.QUEUED);
-    send(Command.SADD, keys.prequeue(), "ann", "bob");
+    send(Command.SADD, keys.line(0, 1).prequeue(), "ann", "bob");
 
-    send(Command.ZADD, keys.preauthQueue(), 0, "ann", 0, "bob");
+    send(Command.ZADD, keys.line(0, 1).preauthQueue(), 0, "ann", 0, "bob");
 
     assertThat(leave("ann", null).outcome()).isEqualTo(Outcome.LEFT);
-    assertThat(TestRedis.smembers(keys.prequeue())).containsExactly("bob");
-    assertThat(TestRedis.zrange(keys.preauthQueue())).containsExactly("bob");
-    assertThat(TestRedis.exists(keys.waiting())).as("no number, no line").isFalse();
+    assertThat(TestRedis.smembers(keys.line(0, 1).prequeue())).containsExactly("bob");
+    assertThat(TestRedis.zrange(keys.line(0, 1).preauthQueue())).containsExactly("bob");
+    assertThat(TestRedis.exists(keys.line(0, 1).waiting())).as("no number, no line").isFalse();
   }
 
   @Test
   void aBuyerAheadOfTheCursorIsRecordedAsADeparture() {
-    send(Command.SET, keys.cursor(), 2);
+    send(Command.SET, keys.line(0, 1).cursor(), 2);
     waiting("ann", 3);
 
     leave("ann", null);
 
-    assertThat(TestRedis.lrange(keys.departures())).containsExactly("3");
+    assertThat(TestRedis.lrange(keys.line(0, 1).departures())).containsExactly("3");
   }
 
   @Test
   void aBuyerTheCursorHasPassedIsNoDepartureForThoseBehind() {
-    send(Command.SET, keys.cursor(), 5);
+    send(Command.SET, keys.line(0, 1).cursor(), 5);
     waiting("ann", 3);
 
     assertThat(leave("ann", null).outcome()).isEqualTo(Outcome.LEFT);
-    assertThat(TestRedis.exists(keys.departures())).isFalse();
+    assertThat(TestRedis.exists(keys.line(0, 1).departures())).isFalse();
   }
 
   @Test
@@ -150,7 +150,7 @@ class LeaveQueueScriptTest {
     Ticket bob = waiting("bob", 2);
 
     assertThat(leave("ann", bob.ticketId())).isEqualTo(new Left(Outcome.NOT_YOURS, null));
-    assertThat(hget(keys.tickets(), "ann")).isEqualTo(ann.encode());
+    assertThat(hget(keys.line(0, 1).tickets(), "ann")).isEqualTo(ann.encode());
     assertThat(line.inLine()).containsExactly("ann", "bob");
     assertThat(line.waitingCount()).isEqualTo(2);
   }
@@ -160,12 +160,12 @@ class LeaveQueueScriptTest {
     Ticket admitted = ticket("ann", 1, TicketState.ADMITTED);
 
     assertThat(leave("ann", null)).isEqualTo(new Left(Outcome.NOT_WAITING, admitted));
-    assertThat(hget(keys.tickets(), "ann")).isEqualTo(admitted.encode());
+    assertThat(hget(keys.line(0, 1).tickets(), "ann")).isEqualTo(admitted.encode());
   }
 
   @Test
   void aBuyerWhoNeverJoinedIsNotInLine() {
     assertThat(leave("ann", null)).isEqualTo(new Left(Outcome.NOT_IN_LINE, null));
-    assertThat(TestRedis.exists(keys.tickets())).isFalse();
+    assertThat(TestRedis.exists(keys.line(0, 1).tickets())).isFalse();
   }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.flashsale.support.Await;
 import io.flashsale.support.Engine;
 import io.flashsale.support.Invariants;
+import io.flashsale.support.LineUsers;
 import io.flashsale.support.Poll;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
@@ -55,7 +56,7 @@ class LeaveQueueTest {
                             .put("startTime", Instant.now().plusSeconds(60).toString())))
             .getString("saleId");
     for (int i = 0; i < 5; i++) {
-      assertThat(Await.result(engine.server().join(saleId, "lv-" + i, 1)).statusCode())
+      assertThat(Await.result(engine.server().join(saleId, LineUsers.at("lv", i), 1)).statusCode())
           .isEqualTo(202);
     }
     List<JsonObject> live = new CopyOnWriteArrayList<>();
@@ -72,30 +73,35 @@ class LeaveQueueTest {
                             "/api/sales/"
                                 + saleId
                                 + "/live?access_token="
-                                + engine.server().token("lv-3"))));
+                                + engine.server().token(LineUsers.at("lv", 3)))));
     socket.textMessageHandler(text -> live.add(new JsonObject(text)));
     Poll.until(() -> live.size(), n -> n > 0, Duration.ofSeconds(10));
     assertThat(live.get(0).getLong("position")).isEqualTo(4);
     try (Connection db = engine.server().database()) {
       Poll.until(
-          () -> authorization(db, saleId, "lv-1"), "AUTHORIZED"::equals, Duration.ofSeconds(10));
+          () -> authorization(db, saleId, LineUsers.at("lv", 1)),
+          "AUTHORIZED"::equals,
+          Duration.ofSeconds(10));
     }
 
-    HttpResponse<Buffer> left = leave(saleId, "lv-1", "me");
+    HttpResponse<Buffer> left = leave(saleId, LineUsers.at("lv", 1), "me");
     assertThat(left.statusCode()).isEqualTo(200);
     assertThat(left.bodyAsJsonObject().getString("state")).isEqualTo("LEFT");
 
-    assertThat(status(saleId, "lv-2").getLong("position"))
+    assertThat(status(saleId, LineUsers.at("lv", 2)).getLong("position"))
         .as("the line moves up at once")
         .isEqualTo(2);
-    assertThat(status(saleId, "lv-4").getLong("position")).isEqualTo(4);
-    assertThat(status(saleId, "lv-1").getString("state")).isEqualTo("LEFT");
+    assertThat(status(saleId, LineUsers.at("lv", 4)).getLong("position")).isEqualTo(4);
+    assertThat(status(saleId, LineUsers.at("lv", 1)).getString("state")).isEqualTo("LEFT");
     Poll.until(
         () -> live.get(live.size() - 1).getLong("position"),
         position -> position == 3,
         Duration.ofSeconds(5));
     try (Connection db = engine.server().database()) {
-      Poll.until(() -> authorization(db, saleId, "lv-1"), "VOIDED"::equals, Duration.ofSeconds(10));
+      Poll.until(
+          () -> authorization(db, saleId, LineUsers.at("lv", 1)),
+          "VOIDED"::equals,
+          Duration.ofSeconds(10));
     }
     socket.close();
   }
@@ -155,27 +161,29 @@ class LeaveQueueTest {
                     .createSale(
                         1, new JsonObject().put("waitingRoom", true).put("queuePolicy", "FIFO")))
             .getString("saleId");
-    Await.result(engine.server().join(saleId, "hold-0", 1));
-    Await.result(engine.server().join(saleId, "hold-1", 1));
+    Await.result(engine.server().join(saleId, LineUsers.at("hold", 0), 1));
+    Await.result(engine.server().join(saleId, LineUsers.at("hold", 1), 1));
     Poll.until(
-        () -> status(saleId, "hold-0").getString("state"),
+        () -> status(saleId, LineUsers.at("hold", 0)).getString("state"),
         "RESERVED"::equals,
         Duration.ofSeconds(10));
 
-    HttpResponse<Buffer> released = leave(saleId, "hold-0", "me");
+    HttpResponse<Buffer> released = leave(saleId, LineUsers.at("hold", 0), "me");
     assertThat(released.statusCode()).isEqualTo(200);
     assertThat(released.bodyAsJsonObject().getString("state")).isEqualTo("CANCELLED");
     assertThat(released.bodyAsJsonObject().getString("orderId")).isNotBlank();
 
     Poll.until(
-        () -> status(saleId, "hold-1").getString("state"),
+        () -> status(saleId, LineUsers.at("hold", 1)).getString("state"),
         "RESERVED"::equals,
         Duration.ofSeconds(10));
-    assertThat(leave(saleId, "hold-0", "me").statusCode()).isEqualTo(409);
+    assertThat(leave(saleId, LineUsers.at("hold", 0), "me").statusCode()).isEqualTo(409);
     try (Connection db = engine.server().database()) {
       assertThat(Invariants.assertNoOversell(db, saleId).quantitySold()).isEqualTo(1);
       Poll.until(
-          () -> authorization(db, saleId, "hold-0"), "VOIDED"::equals, Duration.ofSeconds(10));
+          () -> authorization(db, saleId, LineUsers.at("hold", 0)),
+          "VOIDED"::equals,
+          Duration.ofSeconds(10));
     }
   }
 

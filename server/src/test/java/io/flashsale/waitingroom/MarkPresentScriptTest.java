@@ -31,7 +31,7 @@ class MarkPresentScriptTest {
   }
 
   private void seen(String... users) {
-    Await.result(script.run(keys, REFRESH, List.of(users)));
+    Await.result(script.run(keys.line(0, 1), REFRESH, List.of(users)));
   }
 
   /** {@code user}'s ticket under {@code number}, never seen; out of line unless put there. */
@@ -44,7 +44,7 @@ class MarkPresentScriptTest {
   /** A buyer admission set aside for absence: out of line, number kept, in the away set. */
   private void away(String user, long number, Payment payment) {
     ticket(user, number, TicketState.QUEUED, payment);
-    send(Command.ZADD, keys.away(), 1, user);
+    send(Command.ZADD, keys.line(0, 1).away(), 1, user);
   }
 
   @Test
@@ -66,8 +66,8 @@ class MarkPresentScriptTest {
   void aUserWithoutATicketLeavesNoTrace() {
     seen("nobody");
 
-    assertThat(TestRedis.exists(keys.tickets())).isFalse();
-    assertThat(TestRedis.exists(keys.presence())).isFalse();
+    assertThat(TestRedis.exists(keys.line(0, 1).tickets())).isFalse();
+    assertThat(TestRedis.exists(keys.line(0, 1).presence())).isFalse();
   }
 
   @Test
@@ -77,11 +77,11 @@ class MarkPresentScriptTest {
     long now = TestRedis.nowMillis();
     line.lastSeen("ann", now - 1_000);
     line.lastSeen("bob", now - REFRESH - 1_000);
-    String annBefore = hget(keys.tickets(), "ann");
+    String annBefore = hget(keys.line(0, 1).tickets(), "ann");
 
     seen("ann", "bob");
 
-    assertThat(hget(keys.tickets(), "ann"))
+    assertThat(hget(keys.line(0, 1).tickets(), "ann"))
         .as("seen within the interval: not written")
         .isEqualTo(annBefore);
     long bobSeen = line.ticket("bob").seenAtMillis();
@@ -107,8 +107,8 @@ class MarkPresentScriptTest {
         .containsExactly("ann", "bob");
     assertThat(line.waits(4)).isTrue();
     assertThat(line.waitingCount()).isEqualTo(2);
-    assertThat(TestRedis.exists(keys.away())).isFalse();
-    assertThat(TestRedis.lrange(keys.departures()))
+    assertThat(TestRedis.exists(keys.line(0, 1).away())).isFalse();
+    assertThat(TestRedis.lrange(keys.line(0, 1).departures()))
         .as("live feeds count them ahead again")
         .containsExactly("-4");
   }
@@ -116,14 +116,14 @@ class MarkPresentScriptTest {
   @Test
   void aBuyerAwayWhoseTicketIsNoLongerWaitingIsNotPutBack() {
     ticket("ann", 4, TicketState.DECLINED, Payment.DECLINED);
-    send(Command.ZADD, keys.away(), 1, "ann");
+    send(Command.ZADD, keys.line(0, 1).away(), 1, "ann");
 
     seen("ann");
 
-    assertThat(TestRedis.exists(keys.away())).isFalse();
+    assertThat(TestRedis.exists(keys.line(0, 1).away())).isFalse();
     assertThat(line.waits(4)).isFalse();
     assertThat(line.waitingCount()).isZero();
-    assertThat(TestRedis.exists(keys.departures())).isFalse();
+    assertThat(TestRedis.exists(keys.line(0, 1).departures())).isFalse();
   }
 
   @Test
@@ -135,41 +135,43 @@ class MarkPresentScriptTest {
 
     assertThat(line.inLine()).containsExactly("ann");
     assertThat(line.waitingCount()).as("counted once").isEqualTo(1);
-    assertThat(TestRedis.exists(keys.departures())).isFalse();
-    assertThat(TestRedis.exists(keys.preauthQueue())).isFalse();
+    assertThat(TestRedis.exists(keys.line(0, 1).departures())).isFalse();
+    assertThat(TestRedis.exists(keys.line(0, 1).preauthQueue())).isFalse();
   }
 
   @Test
   void aBuyerBackWhosePreauthorisationTheWalkPassedWaitsForItInAuthq() {
-    send(Command.SET, keys.claimedTo(), 4);
+    send(Command.SET, keys.line(0, 1).claimedTo(), 4);
     away("ann", 4, Payment.WAITING);
 
     seen("ann");
 
-    assertThat(zscore(keys.preauthQueue(), "ann")).as("under their own number").isEqualTo(4);
+    assertThat(zscore(keys.line(0, 1).preauthQueue(), "ann"))
+        .as("under their own number")
+        .isEqualTo(4);
     assertThat(line.waits(4)).isTrue();
   }
 
   @Test
   void aBuyerBackWhomTheWalkHasNotReachedIsLeftToIt() {
-    send(Command.SET, keys.claimedTo(), 3);
+    send(Command.SET, keys.line(0, 1).claimedTo(), 3);
     away("ann", 4, Payment.WAITING);
 
     seen("ann");
 
-    assertThat(TestRedis.exists(keys.preauthQueue())).isFalse();
+    assertThat(TestRedis.exists(keys.line(0, 1).preauthQueue())).isFalse();
     assertThat(line.waits(4)).isTrue();
   }
 
   @Test
   void aBuyerBackWhoseCardIsAuthorisedOrBeingAuthorisedIsNotQueuedForItAgain() {
-    send(Command.SET, keys.claimedTo(), 9);
+    send(Command.SET, keys.line(0, 1).claimedTo(), 9);
     away("ann", 4, Payment.AUTHORIZED);
     away("bob", 5, Payment.AUTHORIZING);
 
     seen("ann", "bob");
 
-    assertThat(TestRedis.exists(keys.preauthQueue())).isFalse();
+    assertThat(TestRedis.exists(keys.line(0, 1).preauthQueue())).isFalse();
     assertThat(line.inLine()).containsExactly("ann", "bob");
   }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.flashsale.support.Await;
 import io.flashsale.support.Engine;
 import io.flashsale.support.Invariants;
+import io.flashsale.support.LineUsers;
 import io.flashsale.support.Poll;
 import io.flashsale.support.Sql;
 import io.vertx.core.Future;
@@ -84,11 +85,17 @@ class PresenceTest {
       joins.add(engine.server().join(saleId, "pr-" + i, 1));
     }
     Await.result(Future.all(joins));
-    Map<String, Long> numbers = new HashMap<>();
+    // Each buyer's place in the line's order (on a sharded line, shards take turns).
+    Map<String, JsonObject> tickets = new HashMap<>();
     for (int i = 0; i < BUYERS; i++) {
       HttpResponse<Buffer> joined = joins.get(i).result();
       assertThat(joined.statusCode()).isEqualTo(202);
-      numbers.put("pr-" + i, joined.bodyAsJsonObject().getLong("queueNumber"));
+      tickets.put("pr-" + i, joined.bodyAsJsonObject().put("userId", "pr-" + i));
+    }
+    Map<String, Long> numbers = new HashMap<>();
+    List<JsonObject> line = LineUsers.inLine(tickets.values());
+    for (int place = 0; place < line.size(); place++) {
+      numbers.put(line.get(place).getString("userId"), (long) place + 1);
     }
 
     // Present buyers keep polling while they wait; returners start again one second after T-0.

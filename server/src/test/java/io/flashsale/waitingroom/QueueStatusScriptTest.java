@@ -29,7 +29,7 @@ class QueueStatusScriptTest {
   }
 
   private Status status(String user) {
-    return Await.result(script.run(keys, user));
+    return Await.result(script.run(keys.line(0, 1), user));
   }
 
   private Ticket ticket(String user, long number, TicketState state, Payment payment) {
@@ -116,7 +116,7 @@ class QueueStatusScriptTest {
   @Test
   void aPrequeueBuyerIsToldThePrequeuesSize() {
     Ticket ann = ticket("ann", 0, TicketState.QUEUED, Payment.WAITING);
-    send(Command.SADD, keys.prequeue(), "ann", "bob", "cat");
+    send(Command.SADD, keys.line(0, 1).prequeue(), "ann", "bob", "cat");
 
     assertThat(status("ann"))
         .isEqualTo(new Status(Outcome.TICKET, ann, -1, -1, 3, "AUTHORIZING", null));

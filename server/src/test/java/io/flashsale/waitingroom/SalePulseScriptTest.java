@@ -26,40 +26,41 @@ class SalePulseScriptTest {
   }
 
   private Pulse pulse(long departuresRead, int most) {
-    return Await.result(script.run(keys, departuresRead, most));
+    return Await.result(script.run(keys.line(0, 1), departuresRead, most));
   }
 
   @Test
   void aSaleWithNothingInRedisHasNoCursorNoStockAndNoDepartures() {
-    assertThat(pulse(0, 10)).isEqualTo(new Pulse(0, -1, false, 0, List.of()));
+    assertThat(pulse(0, 10)).isEqualTo(new Pulse(0, -1, false, 0, 0, List.of()));
   }
 
   @Test
-  void readsTheCursorTheStockAndTheSeal() {
-    send(Command.SET, keys.cursor(), 12);
+  void readsTheCursorTheStockTheSealAndTheLastNumber() {
+    send(Command.SET, keys.line(0, 1).cursor(), 12);
     send(Command.SET, keys.stock(), 30);
-    send(Command.SET, keys.sealed(), 1);
+    send(Command.SET, keys.line(0, 1).sealed(), 1);
+    send(Command.SET, keys.line(0, 1).sequence(), 40);
 
-    assertThat(pulse(0, 10)).isEqualTo(new Pulse(12, 30, true, 0, List.of()));
+    assertThat(pulse(0, 10)).isEqualTo(new Pulse(12, 30, true, 40, 0, List.of()));
   }
 
   @Test
   void returnsOnlyTheDeparturesNotReadYetAtMostTheNumberAsked() {
-    send(Command.RPUSH, keys.departures(), "3", "5", "-3", "7");
+    send(Command.RPUSH, keys.line(0, 1).departures(), "3", "5", "-3", "7");
 
     assertThat(pulse(0, 2).departures()).containsExactly(3L, 5L);
     assertThat(pulse(0, 2).departuresRead()).isEqualTo(2);
-    assertThat(pulse(2, 10)).isEqualTo(new Pulse(0, -1, false, 4, List.of(-3L, 7L)));
-    assertThat(pulse(4, 10)).isEqualTo(new Pulse(0, -1, false, 4, List.of()));
+    assertThat(pulse(2, 10)).isEqualTo(new Pulse(0, -1, false, 0, 4, List.of(-3L, 7L)));
+    assertThat(pulse(4, 10)).isEqualTo(new Pulse(0, -1, false, 0, 4, List.of()));
   }
 
   @Test
   void readsWithoutChangingAnything() {
-    send(Command.RPUSH, keys.departures(), "3");
+    send(Command.RPUSH, keys.line(0, 1).departures(), "3");
 
     pulse(0, 10);
 
-    assertThat(TestRedis.lrange(keys.departures())).containsExactly("3");
-    assertThat(TestRedis.exists(keys.cursor())).isFalse();
+    assertThat(TestRedis.lrange(keys.line(0, 1).departures())).containsExactly("3");
+    assertThat(TestRedis.exists(keys.line(0, 1).cursor())).isFalse();
   }
 }

@@ -48,15 +48,16 @@ class SalePulsesTest {
             listening.complete(
                 pulses.listen(
                     keys.saleId(),
+                    1,
                     snapshot -> heard.add(new Heard(Vertx.currentContext(), snapshot)))));
     return Await.result(listening.future());
   }
 
   @Test
   void feedsOnTwoEventLoopsShareOneReadEachOnItsOwnEventLoop() {
-    send(Command.SET, keys.cursor(), 5);
+    send(Command.SET, keys.line(0, 1).cursor(), 5);
     send(Command.SET, keys.stock(), 10);
-    send(Command.RPUSH, keys.departures(), "7", "9", "-9", "3");
+    send(Command.RPUSH, keys.line(0, 1).departures(), "7", "9", "-9", "3");
     Context first = vertx.getOrCreateContext();
     Context second = vertx.getOrCreateContext();
     List<Heard> heardFirst = new CopyOnWriteArrayList<>();
@@ -74,9 +75,11 @@ class SalePulsesTest {
     assertThat(heardFirst).allMatch(heard -> heard.context() == first);
     assertThat(heardSecond).allMatch(heard -> heard.context() == second);
     SalePulses.Snapshot last = heardSecond.get(heardSecond.size() - 1).snapshot();
-    assertThat(last.cursor()).isEqualTo(5);
+    assertThat(last.cursor(0)).isEqualTo(5);
     assertThat(last.stock()).isEqualTo(10);
-    assertThat(last.departedAhead()).as("gone from ahead of the cursor, sorted").containsExactly(7);
+    assertThat(last.shards()[0].departedAhead())
+        .as("gone from ahead of the cursor, sorted")
+        .containsExactly(7);
     // One read per interval for both: every snapshot the second feed got, the first got too.
     List<SalePulses.Snapshot> firsts = heardFirst.stream().map(Heard::snapshot).toList();
     assertThat(heardSecond).allMatch(heard -> firsts.stream().anyMatch(s -> s == heard.snapshot()));
@@ -84,7 +87,7 @@ class SalePulsesTest {
 
   @Test
   void theReadStopsWithItsLastListenerAndStartsAgainWithTheNext() throws InterruptedException {
-    send(Command.SET, keys.cursor(), 1);
+    send(Command.SET, keys.line(0, 1).cursor(), 1);
     List<Heard> before = new CopyOnWriteArrayList<>();
     SalePulses.Subscription only = listenOn(vertx.getOrCreateContext(), before);
     Poll.until(() -> before.size(), size -> size >= 1, Duration.ofSeconds(5));
@@ -96,11 +99,11 @@ class SalePulsesTest {
         .as("no reads once nobody listens")
         .isLessThanOrEqualTo(heardBeforeCancel + 1);
 
-    send(Command.SET, keys.cursor(), 2);
+    send(Command.SET, keys.line(0, 1).cursor(), 2);
     List<Heard> after = new CopyOnWriteArrayList<>();
     SalePulses.Subscription again = listenOn(vertx.getOrCreateContext(), after);
     Poll.until(() -> after.size(), size -> size >= 1, Duration.ofSeconds(5));
     again.cancel();
-    assertThat(after.get(0).snapshot().cursor()).isEqualTo(2);
+    assertThat(after.get(0).snapshot().cursor(0)).isEqualTo(2);
   }
 }

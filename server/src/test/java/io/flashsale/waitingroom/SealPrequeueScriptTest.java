@@ -31,14 +31,14 @@ class SealPrequeueScriptTest {
   }
 
   private Sealing seal(boolean sealWhenEmpty, String... usersInLineOrder) {
-    return Await.result(script.run(keys, sealWhenEmpty, List.of(usersInLineOrder)));
+    return Await.result(script.run(keys.line(0, 1), sealWhenEmpty, List.of(usersInLineOrder)));
   }
 
   /** A buyer who joined the pre-queue, as join_queue.lua leaves them. */
   private void inPrequeue(String... users) {
     for (String user : users) {
-      send(Command.SADD, keys.prequeue(), user);
-      send(Command.ZADD, keys.preauthQueue(), 0, user);
+      send(Command.SADD, keys.line(0, 1).prequeue(), user);
+      send(Command.ZADD, keys.line(0, 1).preauthQueue(), 0, user);
       line.holds(user, ticket(user, 0, Payment.WAITING));
     }
   }
@@ -57,23 +57,23 @@ class SealPrequeueScriptTest {
     assertThat(line.roster()).containsExactly("cat", "ann", "bob");
     assertThat(line.inLine()).containsExactly("cat", "ann", "bob");
     assertThat(line.waitingCount()).isEqualTo(3);
-    assertThat(get(keys.sequence())).isEqualTo("3");
+    assertThat(get(keys.line(0, 1).sequence())).isEqualTo("3");
     assertThat(line.ticket("cat")).isEqualTo(ticket("cat", 1, Payment.WAITING));
     assertThat(line.ticket("bob").number()).isEqualTo(3);
-    assertThat(TestRedis.exists(keys.prequeue())).isFalse();
-    assertThat(TestRedis.exists(keys.sealed())).isTrue();
+    assertThat(TestRedis.exists(keys.line(0, 1).prequeue())).isFalse();
+    assertThat(TestRedis.exists(keys.line(0, 1).sealed())).isTrue();
   }
 
   @Test
   void handsThePreauthorisationsNotStartedOverToTheWalkOfTheLine() {
     inPrequeue("ann", "bob");
     // bob's pre-authorisation has already started: he is no longer in authq.
-    send(Command.ZREM, keys.preauthQueue(), "bob");
+    send(Command.ZREM, keys.line(0, 1).preauthQueue(), "bob");
     line.holds("bob", ticket("bob", 0, Payment.AUTHORIZING));
 
     seal(true, "bob", "ann");
 
-    assertThat(TestRedis.exists(keys.preauthQueue()))
+    assertThat(TestRedis.exists(keys.line(0, 1).preauthQueue()))
         .as("numbered and in line, ann is found by the walk")
         .isFalse();
     assertThat(line.ticket("ann")).isEqualTo(ticket("ann", 2, Payment.WAITING));
@@ -90,7 +90,7 @@ class SealPrequeueScriptTest {
     assertThat(line.roster()).containsExactly("bob", "ann");
     assertThat(line.inLine()).containsExactly("bob", "ann");
     assertThat(line.waitingCount()).isEqualTo(2);
-    assertThat(get(keys.sequence())).isEqualTo("2");
+    assertThat(get(keys.line(0, 1).sequence())).isEqualTo("2");
     assertThat(line.ticket("ann")).isEqualTo(ticket("ann", 2, Payment.WAITING));
   }
 
@@ -113,10 +113,10 @@ class SealPrequeueScriptTest {
 
     assertThat(seal(true, "ann")).isEqualTo(new Sealing(false, 1));
     assertThat(seal(false, "bob")).isEqualTo(new Sealing(false, 0));
-    assertThat(TestRedis.exists(keys.sealed())).isFalse();
+    assertThat(TestRedis.exists(keys.line(0, 1).sealed())).isFalse();
 
     assertThat(seal(true)).isEqualTo(new Sealing(true, 0));
-    assertThat(TestRedis.exists(keys.sealed())).isTrue();
+    assertThat(TestRedis.exists(keys.line(0, 1).sealed())).isTrue();
   }
 
   @Test

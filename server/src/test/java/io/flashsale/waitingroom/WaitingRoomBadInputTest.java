@@ -149,10 +149,10 @@ class WaitingRoomBadInputTest {
         Await.result(
             redis.batch(
                 List.of(
-                    Request.cmd(Command.HLEN).arg(keys.tickets()),
-                    Request.cmd(Command.BITCOUNT).arg(keys.line()),
-                    Request.cmd(Command.SCARD).arg(keys.prequeue()),
-                    Request.cmd(Command.GET).arg(keys.sequence()))));
+                    Request.cmd(Command.HLEN).arg(keys.line(0, 1).tickets()),
+                    Request.cmd(Command.BITCOUNT).arg(keys.line(0, 1).line()),
+                    Request.cmd(Command.SCARD).arg(keys.line(0, 1).prequeue()),
+                    Request.cmd(Command.GET).arg(keys.line(0, 1).sequence()))));
     return "tickets="
         + replies.get(0)
         + " line="

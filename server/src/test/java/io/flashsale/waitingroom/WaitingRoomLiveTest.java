@@ -7,6 +7,7 @@ import io.flashsale.payment.SimulatedPaymentGateway;
 import io.flashsale.support.Await;
 import io.flashsale.support.Engine;
 import io.flashsale.support.Invariants;
+import io.flashsale.support.LineUsers;
 import io.flashsale.support.Poll;
 import io.flashsale.support.Sql;
 import io.vertx.core.Future;
@@ -42,11 +43,12 @@ class WaitingRoomLiveTest {
     Instant start = Instant.now().plusSeconds(2);
     String saleId = sale(2, 4, start);
     for (int i = 1; i <= 6; i++) {
-      assertThat(Await.result(engine.server().join(saleId, "live-" + i, 1)).statusCode())
+      assertThat(
+              Await.result(engine.server().join(saleId, LineUsers.nth("live", i), 1)).statusCode())
           .isEqualTo(202);
     }
-    List<JsonObject> first = listen(saleId, "live-1");
-    List<JsonObject> last = listen(saleId, "live-6");
+    List<JsonObject> first = listen(saleId, LineUsers.nth("live", 1));
+    List<JsonObject> last = listen(saleId, LineUsers.nth("live", 6));
 
     JsonObject reserved =
         Poll.until(
@@ -79,7 +81,7 @@ class WaitingRoomLiveTest {
                 .server()
                 .client()
                 .post("/api/admission/verify")
-                .bearerTokenAuthentication(engine.server().token("live-1"))
+                .bearerTokenAuthentication(engine.server().token(LineUsers.nth("live", 1)))
                 .sendJsonObject(
                     new JsonObject().put("admissionToken", reserved.getString("admissionToken"))));
     assertThat(verified.statusCode()).isEqualTo(200);
@@ -90,35 +92,36 @@ class WaitingRoomLiveTest {
   @Test
   void aUnitThatComesBackGoesToTheNextBuyerInLineWhoIsToldSo() throws Exception {
     String saleId = sale(1, 50, Instant.now().minusSeconds(1));
-    for (String buyer : List.of("wl-1", "wl-2", "wl-3")) {
+    for (String buyer :
+        List.of(LineUsers.nth("wl", 1), LineUsers.nth("wl", 2), LineUsers.nth("wl", 3))) {
       Await.result(engine.server().join(saleId, buyer, 1));
     }
     JsonObject winner =
         Poll.until(
-            () -> status(saleId, "wl-1"),
+            () -> status(saleId, LineUsers.nth("wl", 1)),
             v -> v.getString("state").equals("RESERVED"),
             Duration.ofSeconds(20));
     Poll.until(
-        () -> status(saleId, "wl-2"),
+        () -> status(saleId, LineUsers.nth("wl", 2)),
         v -> v.getString("state").equals("SOLD_OUT"),
         Duration.ofSeconds(20));
-    List<JsonObject> second = listen(saleId, "wl-2");
+    List<JsonObject> second = listen(saleId, LineUsers.nth("wl", 2));
 
     Await.result(
         engine
             .server()
             .client()
             .post("/api/orders/" + winner.getString("orderId") + "/cancel")
-            .bearerTokenAuthentication(engine.server().token("wl-1"))
+            .bearerTokenAuthentication(engine.server().token(LineUsers.nth("wl", 1)))
             .send());
 
     Poll.until(
         () -> second.stream().anyMatch(m -> "RESERVED".equals(m.getString("state"))),
         told -> told,
         Duration.ofSeconds(20));
-    assertThat(status(saleId, "wl-2").getString("state")).isEqualTo("RESERVED");
-    assertThat(status(saleId, "wl-3").getString("state")).isEqualTo("SOLD_OUT");
-    assertThat(status(saleId, "wl-1").getString("state")).isEqualTo("CANCELLED");
+    assertThat(status(saleId, LineUsers.nth("wl", 2)).getString("state")).isEqualTo("RESERVED");
+    assertThat(status(saleId, LineUsers.nth("wl", 3)).getString("state")).isEqualTo("SOLD_OUT");
+    assertThat(status(saleId, LineUsers.nth("wl", 1)).getString("state")).isEqualTo("CANCELLED");
     try (Connection db = engine.server().database()) {
       assertThat(Invariants.assertNoOversell(db, saleId).quantitySold()).isEqualTo(1);
     }
@@ -135,20 +138,20 @@ class WaitingRoomLiveTest {
               .server()
               .client()
               .post("/api/sales/" + saleId + "/queue")
-              .bearerTokenAuthentication(engine.server().token("slow-" + i))
+              .bearerTokenAuthentication(engine.server().token(LineUsers.nth("slow", i)))
               .sendJsonObject(new JsonObject().put("quantity", 1).put("paymentMethodId", card)));
     }
 
     Poll.until(
-        () -> status(saleId, "slow-5"),
+        () -> status(saleId, LineUsers.nth("slow", 5)),
         v -> v.getString("state").equals("RESERVED"),
         Duration.ofSeconds(20));
     Poll.until(
-        () -> status(saleId, "slow-1"),
+        () -> status(saleId, LineUsers.nth("slow", 1)),
         v -> v.getString("state").equals("RESERVED"),
         Duration.ofSeconds(20));
     Poll.until(
-        () -> status(saleId, "slow-6"),
+        () -> status(saleId, LineUsers.nth("slow", 6)),
         v -> v.getString("state").equals("SOLD_OUT"),
         Duration.ofSeconds(20));
 
@@ -166,8 +169,8 @@ class WaitingRoomLiveTest {
       }
       assertThat(reservedInOrder)
           .as("the line went on past the slow card")
-          .startsWith("slow-2")
-          .endsWith("slow-1");
+          .startsWith(LineUsers.nth("slow", 2))
+          .endsWith(LineUsers.nth("slow", 1));
     }
   }
 
@@ -195,10 +198,10 @@ class WaitingRoomLiveTest {
   void aBuyerInALineThatDoesNotMoveStillHearsFromItEverySecondOrSo() {
     // Nothing changes before the start: every push after the first is a heartbeat from the sweep.
     String saleId = sale(5, 1, Instant.now().plusSeconds(120));
-    for (String user : List.of("still-1", "still-2")) {
+    for (String user : List.of(LineUsers.nth("still", 1), LineUsers.nth("still", 2))) {
       assertThat(Await.result(engine.server().join(saleId, user, 1)).statusCode()).isEqualTo(202);
     }
-    List<JsonObject> heard = listen(saleId, "still-2");
+    List<JsonObject> heard = listen(saleId, LineUsers.nth("still", 2));
     int first = heard.size();
 
     // The promise is one push a second; four seconds must bring at least two, however busy the
@@ -213,7 +216,7 @@ class WaitingRoomLiveTest {
     String saleId = sale(5, 1, Instant.now().minusSeconds(1));
     Await.result(engine.server().join(saleId, "patient", 1));
     Redis redis = engine.server().services().api().redis();
-    String tickets = new SaleKeys(saleId).tickets();
+    String tickets = new SaleKeys(saleId).lineOf("patient", LineUsers.shards()).tickets();
     // The tickets under another name and a string in their place: every read of the buyer's
     // ticket fails in Redis (a store error, not a verdict on the buyer).
     Await.result(redis.send(Request.cmd(Command.RENAME).arg(tickets).arg(tickets + "-aside")));

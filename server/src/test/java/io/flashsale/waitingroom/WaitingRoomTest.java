@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.flashsale.support.Await;
 import io.flashsale.support.Engine;
 import io.flashsale.support.Invariants;
+import io.flashsale.support.LineUsers;
 import io.flashsale.support.Poll;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -19,9 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -54,18 +53,19 @@ class WaitingRoomTest {
     }
     Await.result(Future.join(joins), Duration.ofMinutes(3));
 
-    Set<Long> numbers = new HashSet<>();
+    List<JsonObject> tickets = new ArrayList<>(buyers);
     Map<String, Integer> statuses = new TreeMap<>();
     for (Future<HttpResponse<Buffer>> join : joins) {
       assertThat(join.succeeded()).as("join answered: %s", join.cause()).isTrue();
       statuses.merge(Integer.toString(join.result().statusCode()), 1, Integer::sum);
       JsonObject ticket = join.result().bodyAsJsonObject();
       assertThat(ticket.getLong("position")).isPositive();
-      numbers.add(ticket.getLong("queueNumber"));
+      tickets.add(ticket);
     }
     assertThat(statuses).isEqualTo(Map.of("202", buyers));
-    assertThat(numbers).as("every buyer has a place of their own").hasSize(buyers);
-    assertThat(numbers.stream().mapToLong(Long::longValue).max().orElseThrow()).isEqualTo(buyers);
+    assertThat(LineUsers.assertDenselyNumbered(tickets).values().stream().mapToInt(i -> i).sum())
+        .as("every buyer has a place of their own, none skipped")
+        .isEqualTo(buyers);
     // Coalesced: joins that reached an event loop together went to Redis in one script call.
     assertThat(engine.server().metric("flashsale_queue_join_batch_count") - batchesBefore)
         .as("join script calls")
@@ -131,7 +131,7 @@ class WaitingRoomTest {
     Await.result(Future.join(joins), Duration.ofMinutes(1));
 
     Map<String, Integer> statuses = new TreeMap<>();
-    Set<Long> numbers = new HashSet<>();
+    List<JsonObject> tickets = new ArrayList<>();
     for (int i = 0; i < joins.size(); i += 2) {
       List<HttpResponse<Buffer>> pair = List.of(joins.get(i).result(), joins.get(i + 1).result());
       pair.forEach(reply -> statuses.merge(Integer.toString(reply.statusCode()), 1, Integer::sum));
@@ -141,17 +141,15 @@ class WaitingRoomTest {
           .containsExactlyInAnyOrder(202, 409);
       HttpResponse<Buffer> second = pair.get(0).statusCode() == 409 ? pair.get(0) : pair.get(1);
       HttpResponse<Buffer> first = pair.get(0).statusCode() == 202 ? pair.get(0) : pair.get(1);
-      long number = first.bodyAsJsonObject().getLong("queueNumber");
       assertThat(second.bodyAsString())
           .as("the refusal carries the ticket already held")
           .contains(first.bodyAsJsonObject().getString("ticketId"));
-      numbers.add(number);
+      tickets.add(first.bodyAsJsonObject());
     }
     assertThat(statuses).isEqualTo(Map.of("202", 200, "409", 200));
-    assertThat(numbers)
+    assertThat(LineUsers.assertDenselyNumbered(tickets).values().stream().mapToInt(i -> i).sum())
         .as("one number per buyer, none skipped")
-        .hasSize(200)
-        .allMatch(number -> number >= 1 && number <= 200);
+        .isEqualTo(200);
   }
 
   @Test
@@ -199,19 +197,21 @@ class WaitingRoomTest {
         Duration.ofSeconds(20));
     HttpResponse<Buffer> late = Await.result(engine.server().join(saleId, "late", 1));
 
-    List<Long> numbers = new ArrayList<>();
+    List<JsonObject> views = new ArrayList<>();
     for (String buyer : joinOrder) {
-      numbers.add(
-          Await.result(engine.server().queueStatus(saleId, buyer))
-              .bodyAsJsonObject()
-              .getLong("queueNumber"));
+      views.add(Await.result(engine.server().queueStatus(saleId, buyer)).bodyAsJsonObject());
     }
-    assertThat(new HashSet<>(numbers))
-        .as("the early joiners hold places 1..300")
-        .isEqualTo(LongStream.rangeClosed(1, early).boxed().collect(Collectors.toSet()));
-    assertThat(late.bodyAsJsonObject().getLong("queueNumber")).isGreaterThan(early);
+    Map<Integer, Integer> perShard = LineUsers.assertDenselyNumbered(views);
+    assertThat(perShard.values().stream().mapToInt(i -> i).sum())
+        .as("the early joiners hold the first 300 places")
+        .isEqualTo(early);
+    JsonObject lateTicket = late.bodyAsJsonObject();
+    assertThat(lateTicket.getLong("queueNumber"))
+        .as("behind every early joiner of their shard")
+        .isGreaterThan(perShard.get(LineUsers.shardOf(lateTicket)));
+    List<JsonObject> line = LineUsers.inLine(views);
     long keptTheirArrivalPlace =
-        IntStream.range(0, early).filter(i -> numbers.get(i) == i + 1).count();
+        IntStream.range(0, early).filter(i -> line.get(i) == views.get(i)).count();
     assertThat(keptTheirArrivalPlace).as("arrival order does not decide").isLessThan(10);
   }
 }
