@@ -127,9 +127,14 @@ public record SaleKeys(String saleId) {
     return prefix() + "rejections";
   }
 
-  /** One GCRA limit: {@code dimension} is user, ip or device. */
-  public String rateLimit(String dimension, String subject) {
-    return prefix() + "rl:" + dimension + ":" + subject;
+  /**
+   * The rate-limit counters of one dimension ("user", "ip", "device") in one fixed window: a string
+   * of saturating counters of {@code type} (u4, u8, ...), a few per subject, placed by {@code
+   * antibot/RateLimitSketch}. {@code window} is the window's number since the epoch, in windows of
+   * {@code windowMillis}; the string expires soon after its window ends.
+   */
+  public String rateLimits(String dimension, String type, long windowMillis, long window) {
+    return prefix() + "rate-limits:" + dimension + ":" + type + ":" + windowMillis + ":" + window;
   }
 
   /** Marks a proof-of-work challenge as used. */

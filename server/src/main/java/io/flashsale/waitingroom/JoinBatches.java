@@ -1,6 +1,7 @@
 package io.flashsale.waitingroom;
 
 import io.flashsale.antibot.BotDefence.Guards;
+import io.flashsale.antibot.RateLimits;
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.sale.FlashSale;
 import io.flashsale.sale.QueuePolicy;
@@ -37,13 +38,21 @@ final class JoinBatches {
   private final int batchSize;
   private final DistributionSummary sizes;
   private final JoinQueueScript script;
+  private final RateLimits rateLimits;
 
   /** The key of this instance's lanes in each event loop's context data. */
   private final Object lanesKey = new Object();
 
-  JoinBatches(Vertx vertx, Redis redis, long windowMillis, int batchSize, MeterRegistry metrics) {
+  JoinBatches(
+      Vertx vertx,
+      Redis redis,
+      RateLimits rateLimits,
+      long windowMillis,
+      int batchSize,
+      MeterRegistry metrics) {
     this.vertx = vertx;
     this.script = new JoinQueueScript(redis);
+    this.rateLimits = rateLimits;
     this.windowMillis = windowMillis;
     this.batchSize = batchSize;
     this.sizes =
@@ -123,11 +132,16 @@ final class JoinBatches {
 
   private void send(FlashSale sale, List<Pending> batch) {
     sizes.record(batch.size());
-    script
-        .run(
-            new SaleKeys(sale.saleId()),
-            sale.queuePolicy() == QueuePolicy.RANDOMIZED_PREQUEUE,
-            batch.stream().map(Pending::join).toList())
+    SaleKeys keys = new SaleKeys(sale.saleId());
+    List<JoinQueueScript.Join> joins = batch.stream().map(Pending::join).toList();
+    // Every join counts against its rate limits first, the batch in one round trip; the script
+    // then refuses those over a limit, unless they hold a ticket.
+    rateLimits
+        .count(keys, joins.stream().map(join -> join.guards().limits()).toList())
+        .compose(
+            limited ->
+                script.run(
+                    keys, sale.queuePolicy() == QueuePolicy.RANDOMIZED_PREQUEUE, joins, limited))
         .onComplete(
             done -> {
               for (int i = 0; i < batch.size(); i++) {
