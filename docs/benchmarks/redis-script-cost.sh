@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # Server-side CPU per join of the join path's Redis work, on one Redis core: the inputs of
 # docs/scaling.md. Starts its own redis-server on a spare port (keeps nothing), drives it with
-# redis-benchmark (64 clients, random buyers), and divides the server's own CPU time
-# (INFO cpu: used_cpu_user + used_cpu_sys) by the joins. The client shares the machine, so the
-# throughput printed is a floor; the CPU per join is the figure that transfers.
+# 64 clients and random buyers, and divides the server's own CPU time (INFO cpu: used_cpu_user +
+# used_cpu_sys) by the joins. The client shares the machine, so the throughput printed is a
+# floor; the CPU per join is the figure that transfers.
 #
 # join_queue.lua takes a batch of joins (the joins of one sale that reached one event loop
-# within waitingroom.join-window-ms); each buyer here carries every bot defence the script
-# applies: three rate limits (user, IP, device); a good proof of work is spent by the ticket.
+# within waitingroom.join-window-ms). With every bot defence on, each buyer has three rate limits
+# (user, IP, device), each a subject of its own: the batch first counts them (antibot/
+# RateLimitSketch: per dimension one BITFIELD and one PEXPIRE, pipelined), then the script refuses
+# those over a limit; a good proof of work is spent by the ticket, so it costs Redis nothing.
+# redis-benchmark cannot name a random counter per call (its random numbers are zero-padded, and
+# BITFIELD takes no leading zeros), so redis-script-load.py drives those batches; it drives the
+# joins without defences too, beside redis-benchmark, to show the two drivers agree.
 set -euo pipefail
 PORT=${PORT:-7391}
 source "$(dirname "$0")/redis-lib.sh"
 JOIN=$(redis-cli -p "$PORT" SCRIPT LOAD "$(expand join_queue)")
-LIMIT=$(redis-cli -p "$PORT" SCRIPT LOAD "$(expand rate_limit)")
 K='sale:{bench}:'
 redis-cli -p "$PORT" SET "${K}stock" 1000 >/dev/null
 
@@ -30,41 +34,39 @@ measure() {
 }
 JOIN_KEYS=(${K}tickets ${K}blacklist ${K}seq ${K}line-bits ${K}roster ${K}waiting ${K}prequeue ${K}sealed ${K}stock
            ${K}authq ${K}blacklist-devices ${K}rejections ${K}presence)
-# join_args BATCH DEFENCES(0|1): sets CMD to the EVALSHA of a batch of BATCH distinct random buyers.
-# With defences, each buyer carries the three rate limits (user, IP, device); the proof of work is
-# verified by the instance and spent by the ticket it buys, so it costs Redis nothing.
+# join_args BATCH: sets CMD to the EVALSHA of a batch of BATCH distinct random buyers, no defences.
 join_args() {
-  local batch=$1 defences=$2 keys=("${JOIN_KEYS[@]}") args=(0 "$batch") i n
+  local batch=$1 args=(0 "$1") i
   for ((i = 0; i < batch; i++)); do
     args+=("u$i:__rand_int__" 1 "t$i-__rand_int__" pm_card_visa "dev$i:__rand_int__" "")
-    if [[ $defences == 1 ]]; then
-      keys+=("${K}rl:user:$i:__rand_int__" "${K}rl:ip:$i:__rand_int__" "${K}rl:device:$i:__rand_int__")
-      n=${#keys[@]}
-      args+=(1 3 $((n - 2)) 200 10 $((n - 1)) 50 40 "$n" 200 10)
-    else
-      args+=(0 0)
-    fi
   done
-  CMD=(EVALSHA "$JOIN" "${#keys[@]}" "${keys[@]}" "${args[@]}")
+  CMD=(EVALSHA "$JOIN" "${#JOIN_KEYS[@]}" "${JOIN_KEYS[@]}" "${args[@]}")
+}
+# load LABEL ARGS...: a measurement by redis-script-load.py (see its header for ARGS).
+load() {
+  local label=$1; shift
+  printf '%-44s %s\n' "$label" "$(python3 "$(dirname "$0")/redis-script-load.py" "$PORT" "$@")"
 }
 # Each measurement starts from an empty line (a line of 200,000 buyers at its end), so they compare.
 fresh() {
   redis-cli -p "$PORT" FLUSHALL >/dev/null
   redis-cli -p "$PORT" SET "${K}stock" 1000 >/dev/null
 }
-for defences in 0 1; do
-  for batch in 1 16 64; do
-    fresh
-    calls=$((200000 / batch))
-    join_args "$batch" "$defences"
-    measure "join_queue.lua, defences $([[ $defences == 1 ]] && echo on || echo off), batch $batch" "$calls" "$batch" \
-      -P 1 "${CMD[@]}"
-  done
+for batch in 1 16 64; do
+  fresh
+  join_args "$batch"
+  measure "join_queue.lua, defences off, batch $batch" $((200000 / batch)) "$batch" -P 1 "${CMD[@]}"
 done
-# Memory of the waiting line alone (the last batch's buyers, with their rate-limit keys and marks).
-echo "waiting buyers: $(redis-cli -p "$PORT" HLEN "${K}tickets"), Redis memory: $(redis-cli -p "$PORT" INFO memory | awk -F: '/used_memory_human/{print $2}' | tr -d '\r')"
+fresh
+load "the same, batch 64, redis-script-load.py" "$JOIN" bare 64 3125 "${JOIN_KEYS[@]}"
+for batch in 1 16 64; do
+  fresh
+  load "rate limits + join_queue.lua, batch $batch" "$JOIN" join "$batch" $((200000 / batch)) "${JOIN_KEYS[@]}"
+done
+# Memory of the waiting line (the last batch's buyers) and of the rate-limit counters (one window).
+echo "waiting buyers: $(redis-cli -p "$PORT" HLEN "${K}tickets"), rate-limit strings: $(redis-cli -p "$PORT" --scan --pattern "${K}rate-limits:*" | while read -r key; do redis-cli -p "$PORT" STRLEN "$key"; done | awk '{s+=$1} END{print s}') bytes, Redis memory: $(redis-cli -p "$PORT" INFO memory | awk -F: '/used_memory_human/{print $2}' | tr -d '\r')"
 # What a join cost before the batch script: these two calls ahead of a join of one, three round trips.
 fresh
 measure "SET (PoW nonce) alone, no pipeline" 200000 1 -P 1 SET "${K}pow:__rand_int__" 1 NX EX 120
 fresh
-measure "rate_limit.lua (3 limits) alone" 200000 1 -P 1 EVALSHA "$LIMIT" 3 "${K}rl:user:__rand_int__" "${K}rl:ip:__rand_int__" "${K}rl:device:__rand_int__" 200 10 50 40 200 10
+load "rate limits (3) of one request alone" - limits 200000

@@ -1,13 +1,12 @@
 -- Buyers join a sale's waiting room: a batch of joins that reached one instance within about a
 -- millisecond, in arrival order, in one atomic call. A buyer who holds a ticket is answered with
 -- it, whatever else they send: a join is idempotent, and nothing is written. For anyone else,
--- cheapest refusal first: the rate limits (lib/gcra.lua), the proof of work's refusal (the
--- instance verified the proof), the account and device blacklists, then a number and a place in
--- line. Every refusal is counted in the sale's rejections hash.
+-- cheapest refusal first: the refusal the instance already decided (its rate limits, counted in
+-- the sale's rate-limit sketch before this call: antibot/RateLimits; then the proof of work, which
+-- the instance verified), the account and device blacklists, then a number and a place in line.
+-- Every refusal is counted in the sale's rejections hash.
 -- A good proof of work is spent by the ticket it buys: the challenge names the sale and the user,
--- who holds one ticket, so a replay can buy nothing and needs no mark of its own. For the same
--- reason a joined buyer's own rate limit is not counted (their next join is answered with the
--- ticket before any limit is read); a refused join counts against every limit.
+-- who holds one ticket, so a replay can buy nothing and needs no mark of its own.
 -- Java: waitingroom/JoinQueueScript.
 -- A waiting buyer costs one ticket (which holds their payment state, payment method and when they
 -- were last seen) and one roster entry; the line bitmap and presence counts are shared.
@@ -15,19 +14,15 @@
 --   waiting (the prelude's line), prequeue (set: joined before the pre-queue was sealed), sealed
 --   (exists once the pre-queue is shuffled), stock, authq (zset: pre-queue buyers whose card
 --   authorisation has not started), blacklist-devices, rejections (hash reason -> count), presence
---   (a buyer who just joined is present); then the batch's rate-limit keys, each named once,
---   referred to by index.
+--   (a buyer who just joined is present).
 -- ARGV: shuffles ('1' if the sale shuffles its pre-queue), the number of buyers, then per buyer:
 --   user id, quantity, new ticket id, payment method to pre-authorise while the buyer waits,
---   device fingerprint or '', the proof of work's refusal reason or '' (e.g. POW_MISSING: the
---   answer if the rate limits pass), the index among the buyer's limits of their own per-user
---   limit (0: none), then the buyer's rate limits (lib/gcra.lua: batch_limits).
+--   device fingerprint or '', the instance's refusal or '' (RATE_LIMITED, or the proof of work's,
+--   e.g. POW_MISSING: the answer unless the buyer holds a ticket).
 -- Reply, per buyer: outcome, ticket, number, detail:
 --   JOINED, the new ticket, its place in line (for a pre-queue ticket: the pre-queue's size, an
 --   upper bound), the stock left; EXISTING, the buyer's ticket, 0, 0; BLACKLISTED,
---   BLACKLISTED_DEVICE or the proof's refusal, '', 0, 0; RATE_LIMITED, '', retry after ms, index
---   of the refusing limit among the buyer's own (1-based).
---#include gcra
+--   BLACKLISTED_DEVICE or the instance's refusal, '', 0, 0.
 local tickets, blacklist, sequence, line, roster, waiting = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local prequeue, sealed, stock_key, authq = KEYS[7], KEYS[8], KEYS[9], KEYS[10]
 local blacklisted_devices, rejections, presence = KEYS[11], KEYS[12], KEYS[13]
@@ -52,28 +47,18 @@ end
 local at = 3
 for _ = 1, buyers do
   local user, quantity, ticket_id = ARGV[at], tonumber(ARGV[at + 1]), ARGV[at + 2]
-  local method, device, pow_refusal = ARGV[at + 3], ARGV[at + 4], ARGV[at + 5]
-  local own_limit = tonumber(ARGV[at + 6])
-  local limits
-  limits, at = batch_limits(at + 7)
+  local method, device, refusal = ARGV[at + 3], ARGV[at + 4], ARGV[at + 5]
+  at = at + 6
   local existing = joined[user] or redis.call('HGET', tickets, user)
   if existing then
     answer('EXISTING', existing, 0, 0)
   else
-    local retry_after, checked = gcra_check(now, limits)
-    local flagged = not retry_after and pow_refusal == '' and flags
-      and blacklisted(blacklist, blacklisted_devices, user, device)
-    if retry_after then
-      redis.call('HINCRBY', rejections, 'RATE_LIMITED', 1)
-      answer('RATE_LIMITED', '', retry_after, checked)
-    elseif pow_refusal ~= '' then
-      gcra_count(now, limits, checked, 0)
-      refuse(pow_refusal)
+    local flagged = refusal == '' and flags and blacklisted(blacklist, blacklisted_devices, user, device)
+    if refusal ~= '' then
+      refuse(refusal)
     elseif flagged then
-      gcra_count(now, limits, checked, 0)
       refuse(flagged)
     else
-      gcra_count(now, limits, checked, own_limit)
       -- The card is pre-authorised while the buyer waits, head of the line first.
       local ticket = {id = ticket_id, number = 0, quantity = quantity, state = 'QUEUED', order = '',
                       admitted_at = '', pay = 'Q', seen = now, method = method}

@@ -3,21 +3,19 @@
 -- Redis slot one round trip per batch, and the batch is atomic: its in-flight entries are
 -- written in the same step as its takes, so a crash after this call leaves every taken unit
 -- on record for reconciliation.
--- For each buyer, cheapest refusal first: the rate limits (lib/gcra.lua: a request passes only
--- if every limit lets it, and only then counts against them all), the account and
--- device blacklists, the buyer's own count (an ineligible buyer never touches the stock), then
--- the stock, which never goes below zero, not even for an instant.
+-- For each buyer, cheapest refusal first: the instance's (its rate limits, counted in the sale's
+-- rate-limit sketch before this call: antibot/RateLimits), the account and device blacklists, the
+-- buyer's own count (an ineligible buyer never touches the stock), then the stock, which never
+-- goes below zero, not even for an instant.
 -- Java: inventory/TakeStockScript.
 -- KEYS: stock, buyers (hash user -> units held), blacklist, blacklist-devices, rejections,
---   inflight (hash order id -> in-flight entry); then the batch's rate-limit keys, each named
---   once, referred to by index.
+--   inflight (hash order id -> in-flight entry).
 -- ARGV: the number of buyers, then per buyer: user id, device fingerprint or '', quantity,
---   per-user limit, the order id the units are taken for, then the buyer's rate limits
---   (lib/gcra.lua: batch_limits).
+--   per-user limit, the order id the units are taken for, the instance's refusal or ''
+--   (RATE_LIMITED).
 -- Reply, per buyer: outcome, number, detail: TAKEN/stock left/0, LIMIT/units already held/0,
 --   SOLD_OUT/units left/0, NOT_LOADED/0/0, BLACKLISTED/0/0, BLACKLISTED_DEVICE/0/0,
---   RATE_LIMITED/retry after ms/index of the refusing limit among the buyer's own (1-based).
---#include gcra
+--   RATE_LIMITED (or another refusal of the instance's)/0/0.
 local stock_key, buyers, blacklist, blacklisted_devices, rejections, inflight =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local asks = tonumber(ARGV[1])
@@ -30,14 +28,12 @@ local at = 2
 for _ = 1, asks do
   local user, device = ARGV[at], ARGV[at + 1]
   local quantity, limit = tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3])
-  local order_id = ARGV[at + 4]
-  local limits
-  limits, at = batch_limits(at + 5)
-  local retry_after, refusing = gcra(now, limits)
-  local flagged = not retry_after and blacklisted(blacklist, blacklisted_devices, user, device)
-  if retry_after then
-    redis.call('HINCRBY', rejections, 'RATE_LIMITED', 1)
-    answer('RATE_LIMITED', retry_after, refusing)
+  local order_id, refusal = ARGV[at + 4], ARGV[at + 5]
+  at = at + 6
+  local flagged = refusal == '' and blacklisted(blacklist, blacklisted_devices, user, device)
+  if refusal ~= '' then
+    redis.call('HINCRBY', rejections, refusal, 1)
+    answer(refusal, 0, 0)
   elseif flagged then
     redis.call('HINCRBY', rejections, flagged, 1)
     answer(flagged, 0, 0)

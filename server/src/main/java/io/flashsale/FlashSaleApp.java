@@ -110,7 +110,6 @@ public final class FlashSaleApp {
                 services.admissions().loadScripts(),
                 services.prequeue().loadScripts(),
                 services.preauthorizations().loadScripts(),
-                services.rateLimits().loadScripts(),
                 services.reconciliation().loadScripts()))
         .compose(
             loaded -> {

@@ -1,6 +1,5 @@
 package io.flashsale;
 
-import io.flashsale.antibot.RateLimits;
 import io.flashsale.audit.Reconciliation;
 import io.flashsale.audit.RedisRecovery;
 import io.flashsale.checkout.HoldExpiry;
@@ -47,7 +46,6 @@ public record Services(
     Admissions admissions,
     PrequeueShuffle prequeue,
     Preauthorizations preauthorizations,
-    RateLimits rateLimits,
     RedisRecovery recovery,
     Reconciliation reconciliation,
     HoldExpiry holdExpiry,

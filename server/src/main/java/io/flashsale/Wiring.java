@@ -4,6 +4,7 @@ import io.flashsale.antibot.Blacklist;
 import io.flashsale.antibot.BotDefence;
 import io.flashsale.antibot.CaptchaVerifier;
 import io.flashsale.antibot.ProofOfWork;
+import io.flashsale.antibot.RateLimitSketch;
 import io.flashsale.antibot.RateLimits;
 import io.flashsale.audit.Reconciliation;
 import io.flashsale.audit.RedisRecovery;
@@ -82,7 +83,8 @@ public final class Wiring {
     SaleRepository sales = new SaleRepository();
     OrderRepository orders = new OrderRepository();
     AuthorizationRepository authorizations = new AuthorizationRepository();
-    StockGate stockGate = new StockGate(stores.redis());
+    RateLimits rateLimits = rateLimits(stores, config, clock);
+    StockGate stockGate = new StockGate(stores.redis(), rateLimits);
     Reservations reservations = new Reservations(stores.pg(), stockGate, sales, orders, metrics);
     // Patience: a batch waits for its store calls, each bounded by the deadline (up to 4 times
     // it while a store is busy), and may queue behind the batches already on their way.
@@ -184,7 +186,6 @@ public final class Wiring {
             clock,
             metrics,
             saleMeters);
-    RateLimits rateLimits = rateLimits(stores, config.antibot());
     ApiServices api =
         new ApiServices(
             new BearerAuth(
@@ -236,6 +237,7 @@ public final class Wiring {
                 authorizations,
                 admissionTokens,
                 presence,
+                rateLimits,
                 vertx,
                 room.prequeueWindow(),
                 clock,
@@ -272,7 +274,6 @@ public final class Wiring {
         admissions,
         prequeue,
         preauthorizations,
-        rateLimits,
         recovery,
         reconciliation,
         holdExpiry,
@@ -308,13 +309,16 @@ public final class Wiring {
                         payment.httpBreakerReset())));
   }
 
-  private static RateLimits rateLimits(Stores stores, AntibotConfig antibot) {
+  /** The sketch's hash key comes from the server secret: every instance places a subject alike. */
+  private static RateLimits rateLimits(Stores stores, AppConfig config, Clock clock) {
+    AntibotConfig antibot = config.antibot();
     return new RateLimits(
         stores.redis(),
         new RateLimits.Settings(
             new RateLimits.Limit(antibot.userPerSecond(), antibot.userBurst()),
             new RateLimits.Limit(antibot.ipPerSecond(), antibot.ipBurst()),
-            new RateLimits.Limit(antibot.devicePerSecond(), antibot.deviceBurst())));
+            new RateLimits.Limit(antibot.devicePerSecond(), antibot.deviceBurst())),
+        new RateLimitSketch(config.jwtSecret(), clock));
   }
 
   private static BotDefence botDefence(

@@ -19,10 +19,11 @@ import java.util.List;
 public final class BotDefence {
 
   /**
-   * What a join must still pass in its batch's own Redis call: its rate limits, then the refusal
-   * its proof of work already earned ({@code refusal}, counted by the script; null for a good proof
-   * or a sale that asks for none). A good proof is spent by the ticket it buys (the challenge names
-   * the sale and the user, who holds one ticket), so a join needs no mark.
+   * What a join must still pass in its batch: its rate limits (counted for the whole batch at once,
+   * before the join script), then the refusal its proof of work already earned ({@code refusal},
+   * counted by the script; null for a good proof or a sale that asks for none). A good proof is
+   * spent by the ticket it buys (the challenge names the sale and the user, who holds one ticket),
+   * so a join needs no mark.
    */
   public record Guards(List<RateLimits.Check> limits, Rejection.RejectedException refusal) {
     /** Nothing left to pass: every check already ran. */
@@ -87,32 +88,28 @@ public final class BotDefence {
 
   /**
    * The checks before a direct purchase. A sale with neither proof of work nor CAPTCHA leaves its
-   * rate limits to the purchase batch's own Redis call (one round trip for both): they are
+   * rate limits to the purchase batch, which counts every buyer's in one round trip: they are
    * returned, to be passed on. Otherwise the rate limits run first, as in {@link #check}, since
    * they guard the CAPTCHA provider and the proof-of-work store, and nothing is left to pass on.
    */
   public Future<List<RateLimits.Check>> beforePurchase(FlashSale sale, Attempt attempt) {
     if (sale.powDifficulty() <= 0 && !sale.captchaRequired()) {
       return Future.succeededFuture(
-          rateLimits.checks(sale.saleId(), attempt.userId(), attempt.ip(), attempt.device()));
+          rateLimits.checks(attempt.userId(), attempt.ip(), attempt.device()));
     }
     return check(sale, attempt).map(List.of());
   }
 
   /**
    * The checks before a join, in the same order as {@link #check} (rate limits, then the proof of
-   * work), in the join batch's one Redis call: the proof is verified here (an HMAC and a hash, no
-   * I/O) and the script applies the verdict after the rate limits, counting a bad one; a good one
-   * is spent by the ticket it buys. A sale that asks for a CAPTCHA runs every check first, as in
-   * {@link #check} (which marks the proof used): the rate limits guard the CAPTCHA provider.
+   * work), left to the join batch: the proof is verified here (an HMAC and a hash, no I/O), the
+   * batch counts the rate limits, and the script applies both verdicts, counting a bad proof; a
+   * good one is spent by the ticket it buys. A sale that asks for a CAPTCHA runs every check first,
+   * as in {@link #check} (which marks the proof used): the rate limits guard the CAPTCHA provider.
    */
   private Guards beforeJoin(FlashSale sale, Attempt attempt) {
     List<RateLimits.Check> limits =
-        rateLimits.forJoin(
-            new SaleKeys(sale.saleId()).lineOf(attempt.userId(), sale.lineShards()),
-            attempt.userId(),
-            attempt.ip(),
-            attempt.device());
+        rateLimits.checks(attempt.userId(), attempt.ip(), attempt.device());
     if (sale.powDifficulty() <= 0) {
       return new Guards(limits, null);
     }

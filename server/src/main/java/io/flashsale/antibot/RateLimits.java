@@ -1,116 +1,116 @@
 package io.flashsale.antibot;
 
-import io.flashsale.infra.LineKeys;
 import io.flashsale.infra.SaleKeys;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BiFunction;
+import java.util.Locale;
 
 /**
- * Cluster-wide request limits per user, per client IP and per device fingerprint, for one sale,
- * with GCRA in one Redis script (rate_limit.lua). A limit with a rate of 0 is off.
+ * Cluster-wide request limits per user, per client IP and per device fingerprint, for one sale. A
+ * limit of {@code perSecond} and {@code burst} lets a subject make {@code burst} requests in each
+ * window of {@code burst / perSecond} seconds; every request counts, refused or not. The counters
+ * live in the sale's rate-limit sketch ({@link RateLimitSketch}): one Redis call counts a whole
+ * batch (a join batch, a purchase batch, or one request on its own), and the join and purchase
+ * scripts are then told who was refused. A limit with a rate of 0 is off.
  */
 public final class RateLimits {
 
-  /** Steady requests per second and the burst allowed on top, for one dimension. */
+  /** Steady requests per second and the burst allowed, for one dimension. */
   public record Limit(double perSecond, int burst) {
     boolean on() {
       return perSecond > 0;
     }
 
-    long intervalMillis() {
-      return Math.max(1, Math.round(1_000 / perSecond));
+    /** How many requests a window lets through: the burst. */
+    int allowance() {
+      return Math.max(1, burst);
+    }
+
+    /** How long a window lasts: the time the steady rate takes to earn the burst. */
+    long windowMillis() {
+      return Math.max(1, Math.round(allowance() * 1_000 / perSecond));
     }
   }
 
   public record Settings(Limit perUser, Limit perIp, Limit perDevice) {}
 
-  /**
-   * One limit one request must pass: its key, steady interval, burst, and what it limits ("user",
-   * "ip", "device").
-   */
-  /** The dimension of the per-user limit. */
-  public static final String USER = "user";
+  /** What a limit counts the requests of. */
+  public enum Dimension {
+    USER,
+    IP,
+    DEVICE;
 
-  public record Check(String key, long intervalMillis, int burst, String dimension) {
-    /** The refusal a buyer sees when this limit says wait. */
-    public Rejection.RejectedException refusal(long retryAfterMillis) {
-      return Rejection.RejectedException.rateLimited(
-          retryAfterMillis, "too many requests from this " + dimension + "; slow down");
+    /** As a buyer reads it, and as the sketch's keys name it: "ip". */
+    public String word() {
+      return name().toLowerCase(Locale.ROOT);
     }
   }
 
+  /**
+   * One limit one request must pass: what it limits, whose requests (a user id, an address, a
+   * device fingerprint), how long its window lasts and how many requests a window lets through.
+   */
+  public record Check(Dimension dimension, String subject, long windowMillis, int allowance) {}
+
+  /** A request a limit refused: which one, and how long until its window ends. */
+  public record Refusal(Check check, long retryAfterMillis) {
+    /** The refusal as the buyer sees it. */
+    public Rejection.RejectedException exception() {
+      return Rejection.RejectedException.rateLimited(
+          retryAfterMillis,
+          "too many requests from this " + check.dimension().word() + "; slow down");
+    }
+  }
+
+  private final Redis redis;
   private final Settings settings;
-  private final RateLimitScript script;
+  private final RateLimitSketch sketch;
 
-  public RateLimits(Redis redis, Settings settings) {
+  public RateLimits(Redis redis, Settings settings, RateLimitSketch sketch) {
+    this.redis = redis;
     this.settings = settings;
-    this.script = new RateLimitScript(redis);
+    this.sketch = sketch;
   }
 
-  public Future<Void> loadScripts() {
-    return script.load();
-  }
-
-  /** Passes, or fails with RATE_LIMITED carrying when to try again. */
+  /** Counts one request; passes, or fails with RATE_LIMITED carrying when to try again. */
   public Future<Void> take(String saleId, String userId, String ip, String device) {
-    List<Check> checks = checks(saleId, userId, ip, device);
+    List<Check> checks = checks(userId, ip, device);
     if (checks.isEmpty()) {
       return Future.succeededFuture();
     }
-    return script
-        .run(checks)
+    return count(new SaleKeys(saleId), List.of(checks))
         .compose(
-            result ->
-                result.allowed()
+            refusals ->
+                refusals.get(0) == null
                     ? Future.succeededFuture()
-                    : Future.failedFuture(result.refusedBy().refusal(result.retryAfterMillis())));
+                    : Future.failedFuture(refusals.get(0).exception()));
   }
 
   /**
-   * The limits a request of this buyer, address and device must pass in this sale, for a script
-   * that checks them together with its own work (the purchase batch).
+   * Counts every request of a batch against its limits, in one round trip: per request, in order,
+   * null when every limit let it through, or the refusal of the limit with the longest wait.
    */
-  public List<Check> checks(String saleId, String userId, String ip, String device) {
-    SaleKeys keys = new SaleKeys(saleId);
-    return checks(keys::rateLimit, userId, ip, device);
+  public Future<List<Refusal>> count(SaleKeys keys, List<List<Check>> requests) {
+    return sketch.count(redis, keys, requests);
   }
 
   /**
-   * The limits a join must pass, kept on the shard of the line that holds the buyer's ticket (the
-   * join script's slot). A user's joins all reach their own shard, so their limit is whole there.
-   * An address or device is counted on each shard it reaches: used under one account (an honest
-   * buyer) it has its whole limit; spread over many accounts it can reach each shard's, up to S
-   * times the limit in all (docs/scaling.md).
+   * The limits a request of this buyer, address and device must pass, for a batch that counts them
+   * before its own script runs (the join and purchase batches).
    */
-  public List<Check> forJoin(LineKeys line, String userId, String ip, String device) {
-    return checks(line::rateLimit, userId, ip, device);
-  }
-
-  private List<Check> checks(
-      BiFunction<String, String, String> keyOf, String userId, String ip, String device) {
+  public List<Check> checks(String userId, String ip, String device) {
     List<Check> checks = new ArrayList<>(3);
-    add(settings.perUser(), USER, userId, keyOf, checks);
-    add(settings.perIp(), "ip", ip, keyOf, checks);
-    add(settings.perDevice(), "device", device, keyOf, checks);
+    add(settings.perUser(), Dimension.USER, userId, checks);
+    add(settings.perIp(), Dimension.IP, ip, checks);
+    add(settings.perDevice(), Dimension.DEVICE, device, checks);
     return checks;
   }
 
-  private static void add(
-      Limit limit,
-      String dimension,
-      String subject,
-      BiFunction<String, String, String> keyOf,
-      List<Check> checks) {
+  private static void add(Limit limit, Dimension dimension, String subject, List<Check> checks) {
     if (limit.on() && subject != null && !subject.isEmpty()) {
-      checks.add(
-          new Check(
-              keyOf.apply(dimension, subject),
-              limit.intervalMillis(),
-              Math.max(1, limit.burst()),
-              dimension));
+      checks.add(new Check(dimension, subject, limit.windowMillis(), limit.allowance()));
     }
   }
 }

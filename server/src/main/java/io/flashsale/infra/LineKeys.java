@@ -158,11 +158,6 @@ public record LineKeys(String saleId, int shard, int shards) {
     return prefix() + "rejections";
   }
 
-  /** One rate limit checked by the join script on this shard. */
-  public String rateLimit(String dimension, String subject) {
-    return prefix() + "rl:" + dimension + ":" + subject;
-  }
-
   private String prefix() {
     return shards == 1 ? "sale:{" + saleId + "}:" : "sale:{" + saleId + "#" + shard + "}:";
   }

@@ -71,11 +71,24 @@ public record SaleKeys(String saleId) {
   }
 
   /**
-   * One GCRA limit of a purchase or another guarded request ({@code dimension} is user, ip or
-   * device); a join's limits live on its line shard ({@link LineKeys#rateLimit}).
+   * The rate-limit counters of one dimension ("user", "ip", "device") in one fixed window: a string
+   * of saturating counters of {@code type} (u4, u8, ...), a few per subject, placed by {@code
+   * antibot/RateLimitSketch}. {@code window} is the window's number since the epoch, in windows of
+   * {@code windowMillis}; the string expires soon after its window ends. Each dimension has a slot
+   * of its own ({@code {<saleId>#rl-ip}}): the counting stays exact however many shards the line
+   * has, and spreads over three masters instead of loading the sale's own slot.
    */
-  public String rateLimit(String dimension, String subject) {
-    return prefix() + "rl:" + dimension + ":" + subject;
+  public String rateLimits(String dimension, String type, long windowMillis, long window) {
+    return "sale:{"
+        + saleId
+        + "#rl-"
+        + dimension
+        + "}:rate-limits:"
+        + type
+        + ":"
+        + windowMillis
+        + ":"
+        + window;
   }
 
   /** Marks a proof-of-work challenge as used. */

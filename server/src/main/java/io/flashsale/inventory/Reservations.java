@@ -121,7 +121,7 @@ public final class Reservations {
                         .counter(
                             "flashsale.bot.rejections", "reason", Rejection.RATE_LIMITED.name())
                         .increment();
-                    refuse(answers.get(i), take.refusedBy().refusal(take.number()));
+                    refuse(answers.get(i), take.limited().exception());
                   }
                   case BLACKLISTED, BLACKLISTED_DEVICE -> {
                     metrics
@@ -135,8 +135,8 @@ public final class Reservations {
                   }
                   case NOT_LOADED -> {
                     if (mayLoad) {
-                      // Their rate limits were counted by this call; the second try does not count
-                      // them again.
+                      // Their rate limits were counted with this batch; the second try does not
+                      // count them again.
                       notLoaded.add(
                           new Purchase(
                               purchase.sale(),

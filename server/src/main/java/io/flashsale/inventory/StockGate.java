@@ -22,15 +22,15 @@ public final class StockGate {
   }
 
   /**
-   * {@code number} is the stock left after TAKEN or SOLD_OUT, the units already held after LIMIT,
-   * the milliseconds to wait after RATE_LIMITED; {@code refusedBy} names the rate limit that
-   * refused (null otherwise).
+   * {@code number} is the stock left after TAKEN or SOLD_OUT, the units already held after LIMIT;
+   * {@code limited} is the rate limit that refused and the wait, after RATE_LIMITED (null
+   * otherwise).
    */
-  public record Take(Outcome outcome, long number, RateLimits.Check refusedBy) {}
+  public record Take(Outcome outcome, long number, RateLimits.Refusal limited) {}
 
   /**
    * One buyer's ask in a batch: {@code device} is their fingerprint or "", {@code limits} the rate
-   * limits to pass first.
+   * limits to pass first (the batch counts them before it takes any stock).
    */
   public record Ask(
       String userId,
@@ -47,11 +47,13 @@ public final class StockGate {
   public record Return(String userId, int quantity, String inflightOrderId) {}
 
   private final Redis redis;
+  private final RateLimits rateLimits;
   private final TakeStockScript take;
   private final ReturnStockScript giveBack;
 
-  public StockGate(Redis redis) {
+  public StockGate(Redis redis, RateLimits rateLimits) {
     this.redis = redis;
+    this.rateLimits = rateLimits;
     this.take = new TakeStockScript(redis);
     this.giveBack = new ReturnStockScript(redis);
   }
@@ -61,11 +63,15 @@ public final class StockGate {
   }
 
   /**
-   * The asks of a batch, in order, in one atomic script call: each buyer's rate limits, blacklists,
-   * own limit, then the stock. One answer per ask, in the same order.
+   * The asks of a batch, in order: every ask counts against its rate limits (one round trip for the
+   * batch), then one atomic script call refuses those over a limit and checks the others'
+   * blacklists, own limit, then the stock. One answer per ask, in the same order.
    */
   public Future<List<Take>> takeAll(String saleId, List<Ask> asks) {
-    return take.run(new SaleKeys(saleId), asks);
+    SaleKeys keys = new SaleKeys(saleId);
+    return rateLimits
+        .count(keys, asks.stream().map(Ask::limits).toList())
+        .compose(limited -> take.run(keys, asks, limited));
   }
 
   /**

@@ -1,9 +1,8 @@
 package io.flashsale.inventory;
 
-import io.flashsale.antibot.RateLimitScript;
+import io.flashsale.antibot.RateLimits;
 import io.flashsale.infra.RedisScript;
 import io.flashsale.infra.SaleKeys;
-import io.flashsale.infra.ScriptKeys;
 import io.flashsale.inventory.StockGate.Ask;
 import io.flashsale.inventory.StockGate.Outcome;
 import io.flashsale.inventory.StockGate.Take;
@@ -22,33 +21,32 @@ final class TakeStockScript extends RedisScript {
     super(redis, "take_stock");
   }
 
-  Future<List<Take>> run(SaleKeys keys, List<Ask> asks) {
-    ScriptKeys scriptKeys = new ScriptKeys(keys(keys));
-    List<String> args = new ArrayList<>(1 + asks.size() * 9);
+  /**
+   * {@code limited}: per ask, in order, the refusal of its rate limits (already counted), or null.
+   */
+  Future<List<Take>> run(SaleKeys keys, List<Ask> asks, List<RateLimits.Refusal> limited) {
+    List<String> args = new ArrayList<>(1 + asks.size() * 6);
     args.add(Integer.toString(asks.size()));
-    for (Ask ask : asks) {
+    for (int i = 0; i < asks.size(); i++) {
+      Ask ask = asks.get(i);
       args.add(ask.userId());
       args.add(ask.device());
       args.add(Integer.toString(ask.quantity()));
       args.add(Integer.toString(ask.perUserLimit()));
       args.add(ask.orderId());
-      RateLimitScript.appendBatchLimits(ask.limits(), scriptKeys, args);
+      args.add(limited.get(i) != null ? Outcome.RATE_LIMITED.name() : "");
     }
-    return call(scriptKeys.list(), args)
+    return call(keys(keys), args)
         .map(
             reply -> {
               List<Take> takes = new ArrayList<>(asks.size());
-              for (Ask ask : asks) {
+              for (int i = 0; i < asks.size(); i++) {
                 Outcome outcome = Outcome.valueOf(reply.string());
                 long number = reply.number();
-                long detail = reply.number();
+                reply.number();
                 takes.add(
                     new Take(
-                        outcome,
-                        number,
-                        outcome == Outcome.RATE_LIMITED
-                            ? RateLimitScript.refusing(ask.limits(), detail)
-                            : null));
+                        outcome, number, outcome == Outcome.RATE_LIMITED ? limited.get(i) : null));
               }
               return takes;
             });

@@ -1,6 +1,7 @@
 package io.flashsale.waitingroom;
 
 import io.flashsale.antibot.BotDefence.Guards;
+import io.flashsale.antibot.RateLimits;
 import io.flashsale.infra.LineKeys;
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.sale.FlashSale;
@@ -39,13 +40,21 @@ final class JoinBatches {
   private final int batchSize;
   private final DistributionSummary sizes;
   private final JoinQueueScript script;
+  private final RateLimits rateLimits;
 
   /** The key of this instance's lanes in each event loop's context data. */
   private final Object lanesKey = new Object();
 
-  JoinBatches(Vertx vertx, Redis redis, long windowMillis, int batchSize, MeterRegistry metrics) {
+  JoinBatches(
+      Vertx vertx,
+      Redis redis,
+      RateLimits rateLimits,
+      long windowMillis,
+      int batchSize,
+      MeterRegistry metrics) {
     this.vertx = vertx;
     this.script = new JoinQueueScript(redis);
+    this.rateLimits = rateLimits;
     this.windowMillis = windowMillis;
     this.batchSize = batchSize;
     this.sizes =
@@ -130,11 +139,17 @@ final class JoinBatches {
 
   private void send(FlashSale sale, LineKeys line, List<Pending> batch) {
     sizes.record(batch.size());
-    script
-        .run(
-            line,
-            sale.queuePolicy() == QueuePolicy.RANDOMIZED_PREQUEUE,
-            batch.stream().map(Pending::join).toList())
+    List<JoinQueueScript.Join> joins = batch.stream().map(Pending::join).toList();
+    // Every join counts against its rate limits first, the batch in one round trip; the script
+    // then refuses those over a limit, unless they hold a ticket.
+    rateLimits
+        .count(
+            new SaleKeys(sale.saleId()),
+            joins.stream().map(join -> join.guards().limits()).toList())
+        .compose(
+            limited ->
+                script.run(
+                    line, sale.queuePolicy() == QueuePolicy.RANDOMIZED_PREQUEUE, joins, limited))
         .onComplete(
             done -> {
               for (int i = 0; i < batch.size(); i++) {

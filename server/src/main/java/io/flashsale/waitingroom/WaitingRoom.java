@@ -1,6 +1,7 @@
 package io.flashsale.waitingroom;
 
 import io.flashsale.antibot.BotDefence.Guards;
+import io.flashsale.antibot.RateLimits;
 import io.flashsale.antibot.Rejection;
 import io.flashsale.events.BuyerOutcome;
 import io.flashsale.events.SaleEvents;
@@ -58,13 +59,15 @@ public final class WaitingRoom {
       AuthorizationRepository authorizations,
       AdmissionTokens admissionTokens,
       Presence presence,
+      RateLimits rateLimits,
       Vertx vertx,
       Duration prequeueWindow,
       Clock clock,
       MeterRegistry metrics,
       long joinWindowMillis,
       int joinBatchSize) {
-    this.joins = new JoinBatches(vertx, redis, joinWindowMillis, joinBatchSize, metrics);
+    this.joins =
+        new JoinBatches(vertx, redis, rateLimits, joinWindowMillis, joinBatchSize, metrics);
     this.status = new QueueStatusScript(redis);
     this.ahead = new LineAheadScript(redis);
     this.leave = new LeaveQueueScript(redis);
@@ -124,7 +127,7 @@ public final class WaitingRoom {
                       status(userId, sale)
                           .compose(view -> Future.failedFuture(new AlreadyQueuedException(view)));
                   case "RATE_LIMITED" ->
-                      refused(Rejection.RATE_LIMITED, answer.refusedBy().refusal(answer.number()));
+                      refused(Rejection.RATE_LIMITED, answer.limited().exception());
                   case "BLACKLISTED", "BLACKLISTED_DEVICE" -> {
                     metrics
                         .counter("flashsale.bot.rejections", "reason", answer.outcome())

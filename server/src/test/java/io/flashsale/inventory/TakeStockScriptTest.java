@@ -13,6 +13,7 @@ import io.flashsale.inventory.StockGate.Take;
 import io.flashsale.support.Await;
 import io.flashsale.support.TestRedis;
 import io.vertx.redis.client.Command;
+import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
@@ -31,7 +32,12 @@ class TakeStockScriptTest {
   }
 
   private List<Take> take(Ask... asks) {
-    return Await.result(script.run(keys, List.of(asks)));
+    return take(Arrays.asList(new RateLimits.Refusal[asks.length]), asks);
+  }
+
+  /** {@code limited}: per ask, what its rate limits said (null: let through). */
+  private List<Take> take(List<RateLimits.Refusal> limited, Ask... asks) {
+    return Await.result(script.run(keys, List.of(asks), limited));
   }
 
   private static Ask ask(String user, int quantity, int limit, String orderId) {
@@ -114,22 +120,24 @@ class TakeStockScriptTest {
   }
 
   @Test
-  void refusesARateLimitedAskNamingTheLimitThatSaidWait() {
+  void refusesAnAskItsRateLimitsRefusedBeforeItsBlacklistOrTheStock() {
     send(Command.SET, keys.stock(), 10);
-    RateLimits.Check ip = new RateLimits.Check(keys.rateLimit("ip", "10.0.0.1"), 60_000, 5, "ip");
-    RateLimits.Check user = new RateLimits.Check(keys.rateLimit("user", "ann"), 60_000, 1, "user");
-    List<RateLimits.Check> limits = List.of(ip, user);
+    send(Command.SADD, keys.blacklist(), "ann");
+    RateLimits.Refusal tooMany =
+        new RateLimits.Refusal(
+            new RateLimits.Check(RateLimits.Dimension.USER, "ann", 2_000, 10), 1_200);
 
     List<Take> takes =
         take(
-            new Ask("ann", "", 1, 5, "order-1", limits),
-            new Ask("ann", "", 1, 5, "order-2", limits));
+            Arrays.asList(null, tooMany),
+            new Ask("bob", "", 1, 5, "order-1", List.of()),
+            new Ask("ann", "", 1, 5, "order-2", List.of()));
 
-    assertThat(takes.get(0)).isEqualTo(new Take(Outcome.TAKEN, 9, null));
-    assertThat(takes.get(1).outcome()).isEqualTo(Outcome.RATE_LIMITED);
-    assertThat(takes.get(1).number()).as("milliseconds to wait").isBetween(1L, 60_000L);
-    assertThat(takes.get(1).refusedBy()).isEqualTo(user);
+    assertThat(takes)
+        .containsExactly(
+            new Take(Outcome.TAKEN, 9, null), new Take(Outcome.RATE_LIMITED, 0, tooMany));
     assertThat(hget(keys.rejections(), "RATE_LIMITED")).isEqualTo("1");
+    assertThat(hget(keys.rejections(), "BLACKLISTED")).isNull();
     assertThat(hget(keys.inflight(), "order-2")).isNull();
   }
 

@@ -17,6 +17,7 @@ import io.flashsale.waitingroom.JoinQueueScript.Join;
 import io.flashsale.waitingroom.JoinQueueScript.JoinResult;
 import io.flashsale.waitingroom.Ticket.Payment;
 import io.vertx.redis.client.Command;
+import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
@@ -36,11 +37,21 @@ class JoinQueueScriptTest {
   }
 
   private List<JoinResult> join(Join... joins) {
-    return Await.result(script.run(keys.line(0, 1), false, List.of(joins)));
+    return join(Arrays.asList(new RateLimits.Refusal[joins.length]), joins);
+  }
+
+  /** {@code limited}: per join, what its rate limits said (null: let through). */
+  private List<JoinResult> join(List<RateLimits.Refusal> limited, Join... joins) {
+    return Await.result(script.run(keys.line(0, 1), false, List.of(joins), limited));
   }
 
   private List<JoinResult> joinShuffled(Join... joins) {
-    return Await.result(script.run(keys.line(0, 1), true, List.of(joins)));
+    return Await.result(
+        script.run(
+            keys.line(0, 1),
+            true,
+            List.of(joins),
+            Arrays.asList(new RateLimits.Refusal[joins.length])));
   }
 
   private static Join buyer(String user) {
@@ -81,7 +92,7 @@ class JoinQueueScriptTest {
                         TestLine.unseen(result.ticket()),
                         result.number(),
                         result.detail(),
-                        result.refusedBy()))
+                        result.limited()))
         .toList();
   }
 
@@ -241,54 +252,36 @@ class JoinQueueScriptTest {
     assertThat(TestRedis.exists(keys.rejections())).as("nothing to refuse").isFalse();
   }
 
-  @Test
-  void refusesARateLimitedJoinNamingTheLimitAndCountsIt() {
-    RateLimits.Check ip = new RateLimits.Check(keys.rateLimit("ip", "10.0.0.1"), 60_000, 1, "ip");
-    Guards limited = new Guards(List.of(ip), null);
+  /** What the instance's rate limits said of a join they refused. */
+  private static final RateLimits.Refusal TOO_MANY =
+      new RateLimits.Refusal(
+          new RateLimits.Check(RateLimits.Dimension.IP, "10.0.0.1", 2_000, 40), 1_500);
 
-    List<JoinResult> results = join(buyer("ann", limited), buyer("bob", limited));
+  @Test
+  void refusesAJoinItsRateLimitsRefusedAndCountsIt() {
+    List<JoinResult> results = join(Arrays.asList(null, TOO_MANY), buyer("ann"), buyer("bob"));
 
     assertThat(results.get(0).outcome()).isEqualTo("JOINED");
-    assertThat(results.get(1).outcome()).isEqualTo("RATE_LIMITED");
-    assertThat(results.get(1).number()).as("milliseconds to wait").isBetween(1L, 60_000L);
-    assertThat(results.get(1).refusedBy()).isEqualTo(ip);
+    assertThat(results.get(1)).isEqualTo(new JoinResult("RATE_LIMITED", "", 0, 0, TOO_MANY));
     assertThat(hget(keys.rejections(), "RATE_LIMITED")).isEqualTo("1");
     assertThat(line.inLine()).containsExactly("ann");
   }
 
   @Test
-  void aTicketHolderIsAnsweredWithTheirTicketBeforeAnyLimitIsReadOrCounted() {
-    RateLimits.Check ip = new RateLimits.Check(keys.rateLimit("ip", "10.0.0.1"), 60_000, 1, "ip");
+  void aTicketHolderIsAnsweredWithTheirTicketEvenPastTheirRateLimits() {
     JoinResult joined = join(buyer("ann")).get(0);
 
-    assertThat(join(buyer("ann", new Guards(List.of(ip), null))))
+    assertThat(join(List.of(TOO_MANY), buyer("ann")))
         .containsExactly(new JoinResult("EXISTING", joined.ticket(), 0, 0, null));
-    assertThat(TestRedis.exists(keys.rateLimit("ip", "10.0.0.1"))).isFalse();
+    assertThat(TestRedis.exists(keys.rejections())).as("nothing refused").isFalse();
   }
 
   @Test
-  void aJoinThatGetsATicketLeavesTheBuyersOwnLimitUncountedAndEveryOtherCounted() {
-    RateLimits.Check user = new RateLimits.Check(keys.rateLimit("user", "ann"), 60_000, 1, "user");
-    RateLimits.Check ip = new RateLimits.Check(keys.rateLimit("ip", "10.0.0.1"), 60_000, 2, "ip");
+  void theRateLimitsRefuseBeforeTheProofOfWork() {
+    Guards noProof = new Guards(List.of(), Rejection.POW_MISSING.exception("no proof"));
 
-    assertThat(join(buyer("ann", new Guards(List.of(user, ip), null))).get(0).outcome())
-        .isEqualTo("JOINED");
-
-    assertThat(TestRedis.exists(keys.rateLimit("user", "ann")))
-        .as("the ticket answers ann's next join")
-        .isFalse();
-    assertThat(send(Command.PTTL, keys.rateLimit("ip", "10.0.0.1")).toLong()).isPositive();
-  }
-
-  @Test
-  void aRefusedJoinCountsAgainstEveryLimitIncludingTheBuyersOwn() {
-    RateLimits.Check user = new RateLimits.Check(keys.rateLimit("user", "ann"), 60_000, 1, "user");
-    Guards noProof = new Guards(List.of(user), Rejection.POW_MISSING.exception("no proof"));
-
-    List<JoinResult> results = join(buyer("ann", noProof), buyer("ann", noProof));
-
-    assertThat(results.get(0)).isEqualTo(refused("POW_MISSING"));
-    assertThat(results.get(1).outcome()).isEqualTo("RATE_LIMITED");
-    assertThat(results.get(1).refusedBy()).isEqualTo(user);
+    assertThat(join(List.of(TOO_MANY), buyer("ann", noProof)))
+        .containsExactly(new JoinResult("RATE_LIMITED", "", 0, 0, TOO_MANY));
+    assertThat(hget(keys.rejections(), "POW_MISSING")).isNull();
   }
 }
