@@ -6,16 +6,17 @@
 -- (payment letter X), who are set aside only if the merged step reaches their place.
 -- Java: waitingroom/AdmitPeekScript.
 -- KEYS: line, roster, waiting (the prelude's line), tickets, presence, away, authq, authing, stock
---   (the shard's copy, refreshed here), control (the shard's copy).
+--   (the shard's copy, refreshed here), control (the shard's copy), sealed (the pre-queue's size).
 -- ARGV: the sale's admissions per second, tick in ms, passable slow cards, presence window in ms
 --   (0: off), grace in ms, most absent buyers one step sets aside, the sale's stock as the instance
 --   just read it (-1: not loaded; units given back since the last step count at once).
--- Reply: OK, buyers waiting, buyers away, buyers seen within the window, the queue number the walk
+-- Reply: OK, buyers waiting, buyers away, buyers seen within the window, the shard's pre-queue size
+--   (0: none sealed), the queue number the walk
 --   stopped at before the end of the line, or 0 (the merge lets nobody out past that place: the
 --   shard may hold buyers behind it nobody named), D, then D dropped entries, then candidates
 --   "user|ticketId|number|quantity|payment" (payment X: absent).
 local line, roster, waiting, tickets, presence, away = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
-local authq, authing, stock_key, control_key = KEYS[7], KEYS[8], KEYS[9], KEYS[10]
+local authq, authing, stock_key, control_key, sealed = KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]
 local sale_rate, tick, passable = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local window, grace, most_absent = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local stock = tonumber(ARGV[7])
@@ -77,8 +78,8 @@ if stock > 0 and not halted then
 end
 
 local present = window > 0 and presence_since(presence, now - window) or 0
-answer('OK', tonumber(redis.call('GET', waiting) or '0'), redis.call('ZCARD', away), present, stopped_at,
-  #dropped)
+answer('OK', tonumber(redis.call('GET', waiting) or '0'), redis.call('ZCARD', away), present,
+  tonumber(redis.call('GET', sealed) or '0'), stopped_at, #dropped)
 for i = 1, #dropped do
   reply[#reply + 1] = dropped[i]
 end

@@ -22,7 +22,6 @@ import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -115,11 +114,22 @@ public final class SaleExport {
                   .compose(
                       shards -> {
                         List<Future<Response>> reads = new ArrayList<>(shards);
+                        List<Future<Response>> sealed = new ArrayList<>(shards);
                         for (LineKeys line : new SaleKeys(saleId.toString()).lines(shards)) {
                           reads.add(redisHash(line.tickets()));
+                          sealed.add(redis.send(Request.cmd(Command.GET).arg(line.sealed())));
                         }
-                        return Future.all(reads)
-                            .map(done -> queueOrder(reads.stream().map(Future::result).toList()));
+                        return Future.all(Future.all(reads), Future.all(sealed))
+                            .map(
+                                done -> {
+                                  long[] prequeue = new long[shards];
+                                  for (int k = 0; k < shards; k++) {
+                                    Response size = sealed.get(k).result();
+                                    prequeue[k] = size == null ? 0 : size.toLong();
+                                  }
+                                  return queueOrder(
+                                      reads.stream().map(Future::result).toList(), prequeue);
+                                });
                       });
           case REJECTIONS ->
               shards(saleId)
@@ -174,7 +184,7 @@ public final class SaleExport {
    * Every shard's tickets in line order: the admission step's merge order ({@link LineOrder});
    * numberless (pre-queue) tickets last.
    */
-  private static List<List<Object>> queueOrder(List<Response> shards) {
+  private static List<List<Object>> queueOrder(List<Response> shards, long[] prequeue) {
     record Row(int shard, List<Object> record) {}
     List<Row> rows = new ArrayList<>();
     for (int shard = 0; shard < shards.size(); shard++) {
@@ -193,13 +203,17 @@ public final class SaleExport {
                     ticket.orderId() == null ? "" : ticket.orderId())));
       }
     }
-    int count = shards.size();
     rows.sort(
-        Comparator.comparingLong(
-                (Row r) ->
-                    (long) r.record().get(0) == 0 ? Long.MAX_VALUE : (long) r.record().get(0))
-            .thenComparingInt(r -> LineOrder.turn(r.shard(), (long) r.record().get(0), count))
-            .thenComparing(r -> (String) r.record().get(1)));
+        (a, b) -> {
+          long m = (long) a.record().get(0);
+          long n = (long) b.record().get(0);
+          if (m == 0 || n == 0) {
+            return m == n
+                ? ((String) a.record().get(1)).compareTo((String) b.record().get(1))
+                : m == 0 ? 1 : -1;
+          }
+          return LineOrder.compare(a.shard(), m, b.shard(), n, prequeue);
+        });
     return rows.stream().map(Row::record).toList();
   }
 

@@ -208,11 +208,15 @@ public final class Admissions {
    */
   static List<AdmitPeekScript.Candidate> merge(
       List<Future<AdmitPeekScript.Peek>> peeks, int shards) {
+    long[] prequeue = new long[shards];
+    for (int shard = 0; shard < shards; shard++) {
+      prequeue[shard] = peeks.get(shard).result().prequeue();
+    }
     Comparator<AdmitPeekScript.Candidate> order =
-        (a, b) -> LineOrder.compare(a.shard(), a.number(), b.shard(), b.number(), shards);
+        (a, b) -> LineOrder.compare(a.shard(), a.number(), b.shard(), b.number(), prequeue);
     List<AdmitPeekScript.Candidate> merged = new ArrayList<>();
     AdmitPeekScript.Candidate horizon = null;
-    for (int shard = 0; shard < peeks.size(); shard++) {
+    for (int shard = 0; shard < shards; shard++) {
       AdmitPeekScript.Peek peeked = peeks.get(shard).result();
       merged.addAll(peeked.candidates());
       if (peeked.stoppedAt() > 0) {
@@ -262,39 +266,34 @@ public final class Admissions {
               List<Admitted> letOut = new ArrayList<>();
               List<StockGate.Return> giveBack = new ArrayList<>();
               int setAside = 0;
+              Map<String, AdmitMarkScript.Outcome> outcomes = new HashMap<>();
               for (LineKeys line : lines) {
                 List<AdmitTakeScript.Winner> winners =
                     byShard.getOrDefault(line.shard(), List.of());
                 AdmitMarkScript.Mark marked = marks.get(line.shard()).result();
                 setAside += marked.setAside();
                 for (int i = 0; i < winners.size(); i++) {
-                  AdmitTakeScript.Winner winner = winners.get(i);
-                  switch (marked.outcomes().get(i)) {
-                    case LET_OUT -> letOut.add(winner.admitted());
-                    case GONE -> {
-                      if (winner.taken()) {
-                        giveBack.add(
-                            new StockGate.Return(
-                                winner.admitted().userId(),
-                                winner.admitted().quantity(),
-                                winner.admitted().ticketId()));
-                      }
+                  outcomes.put(winners.get(i).admitted().ticketId(), marked.outcomes().get(i));
+                }
+              }
+              // The take named its winners in the line's order: they are let out in it.
+              for (AdmitTakeScript.Winner winner : taken.winners()) {
+                switch (outcomes.get(winner.admitted().ticketId())) {
+                  case LET_OUT -> letOut.add(winner.admitted());
+                  case GONE -> {
+                    if (winner.taken()) {
+                      giveBack.add(
+                          new StockGate.Return(
+                              winner.admitted().userId(),
+                              winner.admitted().quantity(),
+                              winner.admitted().ticketId()));
                     }
-                    case LET_OUT_ELSEWHERE -> {
-                      // Another step's mark let them out; that step reserves them.
-                    }
+                  }
+                  case LET_OUT_ELSEWHERE -> {
+                    // Another step's mark let them out; that step reserves them.
                   }
                 }
               }
-              // In merge order, as the one-shard step lists them.
-              letOut.sort(
-                  (a, b) ->
-                      LineOrder.compare(
-                          LineKeys.shardOf(a.userId(), lines.size()),
-                          a.number(),
-                          LineKeys.shardOf(b.userId(), lines.size()),
-                          b.number(),
-                          lines.size()));
               int aside = setAside;
               if (giveBack.isEmpty()) {
                 return Future.succeededFuture(new Marked(taken.stockLeft(), aside, letOut));

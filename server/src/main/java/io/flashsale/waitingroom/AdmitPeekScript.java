@@ -33,13 +33,15 @@ final class AdmitPeekScript extends RedisScript {
   }
 
   /**
-   * What the peek did on its shard, and the candidates in the shard's line order; {@code
-   * stoppedAt}: the queue number where the walk stopped before the end of the shard's line, or 0.
+   * What the peek did on its shard, and the candidates in the shard's line order; {@code prequeue}:
+   * the shard's sealed pre-queue size (0: none); {@code stoppedAt}: the queue number where the walk
+   * stopped before the end of the shard's line, or 0.
    */
   record Peek(
       long waiting,
       long away,
       long present,
+      long prequeue,
       long stoppedAt,
       List<Dropped> dropped,
       List<Candidate> candidates) {}
@@ -65,6 +67,7 @@ final class AdmitPeekScript extends RedisScript {
               long waiting = reply.number();
               long away = reply.number();
               long present = reply.number();
+              long prequeue = reply.number();
               long stoppedAt = reply.number();
               List<Dropped> dropped =
                   reply.strings(reply.integer()).stream().map(Dropped::decode).toList();
@@ -72,7 +75,7 @@ final class AdmitPeekScript extends RedisScript {
                   reply.rest().stream()
                       .map(encoded -> Candidate.decode(encoded, keys.shard()))
                       .toList();
-              return new Peek(waiting, away, present, stoppedAt, dropped, candidates);
+              return new Peek(waiting, away, present, prequeue, stoppedAt, dropped, candidates);
             });
   }
 
@@ -88,6 +91,7 @@ final class AdmitPeekScript extends RedisScript {
         keys.preauthQueue(),
         keys.preauthorizing(),
         keys.stock(),
-        keys.control());
+        keys.control(),
+        keys.sealed());
   }
 }

@@ -12,14 +12,14 @@ import java.util.List;
 final class SalePulseScript extends RedisScript {
 
   /**
-   * The last admitted queue number, the stock (-1 if not loaded), whether the pre-queue is sealed,
-   * the last queue number handed out, how many departures have been read after this pulse, and the
-   * new ones (n: left from ahead of the cursor, -n: came back).
+   * The last admitted queue number, the stock (-1 if not loaded), the sealed pre-queue's size (-1:
+   * not sealed), the last queue number handed out, how many departures have been read after this
+   * pulse, and the new ones (n: left from ahead of the cursor, -n: came back).
    */
   record Pulse(
       long cursor,
       long stock,
-      boolean sealed,
+      long sealed,
       long last,
       long departuresRead,
       List<Long> departures) {}
@@ -37,7 +37,7 @@ final class SalePulseScript extends RedisScript {
               return new Pulse(
                   reply.number(),
                   reply.number(),
-                  reply.integer() == 1,
+                  reply.number(),
                   reply.number(),
                   reply.number(),
                   reply.rest().stream().map(Long::parseLong).toList());

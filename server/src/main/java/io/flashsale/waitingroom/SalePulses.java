@@ -32,7 +32,11 @@ public final class SalePulses {
    */
   record Snapshot(long stock, boolean sealed, Shard[] shards) {
 
-    record Shard(long cursor, long last, long[] departedAhead) {}
+    /**
+     * One shard: its last admitted number, its last number handed out, its sealed pre-queue's size
+     * (0: none) and the numbers gone from ahead of its cursor.
+     */
+    record Shard(long cursor, long last, long prequeue, long[] departedAhead) {}
 
     /** The last admitted queue number of {@code shard}. */
     long cursor(int shard) {
@@ -44,13 +48,17 @@ public final class SalePulses {
      * ahead of it in the line's order ({@link LineOrder}), on every shard.
      */
     long position(int shard, long number) {
+      long[] prequeue = new long[shards.length];
+      for (int k = 0; k < shards.length; k++) {
+        prequeue[k] = shards[k].prequeue();
+      }
       long ahead = 0;
       for (int other = 0; other < shards.length; other++) {
         Shard line = shards[other];
         long lastAhead =
             other == shard
                 ? number - 1
-                : Math.min(line.last(), LineOrder.lastAhead(other, shard, number, shards.length));
+                : Math.min(line.last(), LineOrder.lastAhead(other, shard, number, prequeue));
         if (lastAhead > line.cursor()) {
           ahead +=
               lastAhead
@@ -152,8 +160,13 @@ public final class SalePulses {
                   departuresRead[k] = pulse.departuresRead();
                   departedAhead[k] =
                       DeparturesAhead.update(departedAhead[k], pulse.departures(), pulse.cursor());
-                  shards[k] = new Snapshot.Shard(pulse.cursor(), pulse.last(), departedAhead[k]);
-                  sealed &= pulse.sealed();
+                  shards[k] =
+                      new Snapshot.Shard(
+                          pulse.cursor(),
+                          pulse.last(),
+                          Math.max(0, pulse.sealed()),
+                          departedAhead[k]);
+                  sealed &= pulse.sealed() >= 0;
                 }
                 // Every shard holds the same stock (the sale's own, or its copy).
                 Snapshot snapshot = new Snapshot(pulses.get(0).result().stock(), sealed, shards);

@@ -22,7 +22,10 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
 import io.vertx.sqlclient.Pool;
 import java.time.Clock;
 import java.time.Duration;
@@ -36,6 +39,7 @@ import java.util.UUID;
  */
 public final class WaitingRoom {
 
+  private final Redis redis;
   private final Pool pool;
   private final SaleCatalog catalog;
   private final OrderRepository orders;
@@ -68,6 +72,7 @@ public final class WaitingRoom {
       int joinBatchSize) {
     this.joins =
         new JoinBatches(vertx, redis, rateLimits, joinWindowMillis, joinBatchSize, metrics);
+    this.redis = redis;
     this.status = new QueueStatusScript(redis);
     this.ahead = new LineAheadScript(redis);
     this.leave = new LeaveQueueScript(redis);
@@ -296,42 +301,53 @@ public final class WaitingRoom {
     if (shards == 1) {
       return mine;
     }
-    return mine.compose(
-        read -> {
-          if (read.outcome() != QueueStatusScript.Outcome.TICKET) {
-            return Future.succeededFuture(read);
-          }
-          long number = read.ticket().number();
-          boolean inLine = read.ahead() >= 0;
-          List<Future<LineAheadScript.Ahead>> others = new ArrayList<>(shards - 1);
-          for (LineKeys line : keys.lines(shards)) {
-            if (line.shard() != own.shard()) {
-              long last =
-                  inLine ? LineOrder.lastAhead(line.shard(), own.shard(), number, shards) : 0;
-              others.add(ahead.run(line, last));
-            }
-          }
-          return Future.all(others)
-              .map(
-                  done -> {
-                    long aheadOfThem = read.ahead();
-                    long prequeue = read.prequeueSize();
-                    for (Future<LineAheadScript.Ahead> other : others) {
-                      if (inLine) {
-                        aheadOfThem += other.result().waiting();
-                      }
-                      prequeue += other.result().prequeue();
-                    }
-                    return new QueueStatusScript.Status(
-                        read.outcome(),
-                        read.ticket(),
-                        aheadOfThem,
-                        read.stock(),
-                        prequeue,
-                        read.payment(),
-                        null);
-                  });
-        });
+    // Each shard's sealed pre-queue size: the line's order interleaves the pre-queues by them.
+    List<LineKeys> lines = keys.lines(shards);
+    List<Future<Response>> sealed = new ArrayList<>(shards);
+    lines.forEach(line -> sealed.add(redis.send(Request.cmd(Command.GET).arg(line.sealed()))));
+    return Future.all(mine, Future.all(sealed))
+        .compose(
+            both -> {
+              QueueStatusScript.Status read = mine.result();
+              if (read.outcome() != QueueStatusScript.Outcome.TICKET) {
+                return Future.succeededFuture(read);
+              }
+              long[] prequeue = new long[shards];
+              for (int k = 0; k < shards; k++) {
+                Response size = sealed.get(k).result();
+                prequeue[k] = size == null ? 0 : size.toLong();
+              }
+              long number = read.ticket().number();
+              boolean inLine = read.ahead() >= 0;
+              List<Future<LineAheadScript.Ahead>> others = new ArrayList<>(shards - 1);
+              for (LineKeys line : lines) {
+                if (line.shard() != own.shard()) {
+                  long last =
+                      inLine ? LineOrder.lastAhead(line.shard(), own.shard(), number, prequeue) : 0;
+                  others.add(ahead.run(line, last));
+                }
+              }
+              return Future.all(others)
+                  .map(
+                      done -> {
+                        long aheadOfThem = read.ahead();
+                        long unsealed = read.prequeueSize();
+                        for (Future<LineAheadScript.Ahead> other : others) {
+                          if (inLine) {
+                            aheadOfThem += other.result().waiting();
+                          }
+                          unsealed += other.result().prequeue();
+                        }
+                        return new QueueStatusScript.Status(
+                            read.outcome(),
+                            read.ticket(),
+                            aheadOfThem,
+                            read.stock(),
+                            unsealed,
+                            read.payment(),
+                            null);
+                      });
+            });
   }
 
   private Future<QueueView> view(FlashSale sale, String userId, QueueStatusScript.Status read) {

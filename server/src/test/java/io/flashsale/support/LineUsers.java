@@ -101,18 +101,24 @@ public final class LineUsers {
     return counts;
   }
 
-  /** Tickets sorted into the line's order (by number, shards taking turns). */
+  /** Tickets of a line with no pre-queue (FIFO) sorted into the line's order. */
   public static List<JsonObject> inLine(Collection<JsonObject> views) {
-    int shards = shards();
+    return inLine(views, Map.of());
+  }
+
+  /**
+   * Tickets sorted into the line's order ({@link LineOrder}); {@code prequeue}: each shard's sealed
+   * pre-queue size (absent: none).
+   */
+  public static List<JsonObject> inLine(
+      Collection<JsonObject> views, Map<Integer, Integer> prequeue) {
+    long[] sizes = new long[shards()];
+    prequeue.forEach((shard, size) -> sizes[shard] = size);
     List<JsonObject> sorted = new ArrayList<>(views);
     sorted.sort(
         (a, b) ->
             LineOrder.compare(
-                shardOf(a),
-                a.getLong("queueNumber"),
-                shardOf(b),
-                b.getLong("queueNumber"),
-                shards));
+                shardOf(a), a.getLong("queueNumber"), shardOf(b), b.getLong("queueNumber"), sizes));
     return sorted;
   }
 }

@@ -31,7 +31,7 @@ class SalePulseScriptTest {
 
   @Test
   void aSaleWithNothingInRedisHasNoCursorNoStockAndNoDepartures() {
-    assertThat(pulse(0, 10)).isEqualTo(new Pulse(0, -1, false, 0, 0, List.of()));
+    assertThat(pulse(0, 10)).isEqualTo(new Pulse(0, -1, -1, 0, 0, List.of()));
   }
 
   @Test
@@ -41,7 +41,7 @@ class SalePulseScriptTest {
     send(Command.SET, keys.line(0, 1).sealed(), 1);
     send(Command.SET, keys.line(0, 1).sequence(), 40);
 
-    assertThat(pulse(0, 10)).isEqualTo(new Pulse(12, 30, true, 40, 0, List.of()));
+    assertThat(pulse(0, 10)).isEqualTo(new Pulse(12, 30, 1, 40, 0, List.of()));
   }
 
   @Test
@@ -50,8 +50,8 @@ class SalePulseScriptTest {
 
     assertThat(pulse(0, 2).departures()).containsExactly(3L, 5L);
     assertThat(pulse(0, 2).departuresRead()).isEqualTo(2);
-    assertThat(pulse(2, 10)).isEqualTo(new Pulse(0, -1, false, 0, 4, List.of(-3L, 7L)));
-    assertThat(pulse(4, 10)).isEqualTo(new Pulse(0, -1, false, 0, 4, List.of()));
+    assertThat(pulse(2, 10)).isEqualTo(new Pulse(0, -1, -1, 0, 4, List.of(-3L, 7L)));
+    assertThat(pulse(4, 10)).isEqualTo(new Pulse(0, -1, -1, 0, 4, List.of()));
   }
 
   @Test

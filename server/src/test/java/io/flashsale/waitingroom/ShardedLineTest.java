@@ -149,7 +149,8 @@ class ShardedLineTest {
 
   private static final Comparator<Place> MERGE_ORDER =
       (a, b) ->
-          LineOrder.compare(a.shard(), a.ticket().number(), b.shard(), b.ticket().number(), SHARDS);
+          LineOrder.compare(
+              a.shard(), a.ticket().number(), b.shard(), b.ticket().number(), new long[SHARDS]);
 
   private static String sale(int units, Instant start) {
     return Await.result(

@@ -25,7 +25,7 @@ class ShardedPositionTest {
         order.add(new long[] {shard, number});
       }
     }
-    order.sort((a, b) -> LineOrder.compare((int) a[0], a[1], (int) b[0], b[1], 3));
+    order.sort((a, b) -> LineOrder.compare((int) a[0], a[1], (int) b[0], b[1], new long[3]));
     assertThat(order)
         .extracting(place -> place[0] + "#" + place[1])
         .containsExactly("1#1", "2#1", "0#1", "2#2", "0#2", "1#2");
@@ -39,14 +39,36 @@ class ShardedPositionTest {
     assertThat(view.position(0, 6)).isEqualTo(1);
   }
 
+  @Test
+  void thePreQueuesInterleaveInProportionAndGoBeforeEveryoneLater() {
+    // Shard 0 sealed 2 early joiners, shard 1 sealed 4; then each has one late joiner.
+    long[] prequeue = {2, 4};
+    List<long[]> order = new ArrayList<>();
+    for (long number = 1; number <= 3; number++) {
+      order.add(new long[] {0, number});
+    }
+    for (long number = 1; number <= 5; number++) {
+      order.add(new long[] {1, number});
+    }
+    order.sort((a, b) -> LineOrder.compare((int) a[0], a[1], (int) b[0], b[1], prequeue));
+    // Fractions of the way: 1#1 at 1/4; 0#1 and 1#2 tie at 1/2 (same turn, (0-1) and (1-2) mod 2,
+    // so by shard); 1#3 at 3/4; 0#2 and 1#4 tie at 1 (shard 0's turn at 2 is 0, shard 1's at 4 is
+    // 1). Then the late ones, first past each pre-queue: shard 1's turn (0) before shard 0's (1).
+    assertThat(order)
+        .extracting(place -> place[0] + "#" + place[1])
+        .containsExactly("1#1", "0#1", "1#2", "1#3", "0#2", "1#4", "1#5", "0#3");
+  }
+
   @RepeatedTest(20)
   void everyWaitingBuyersPlaceMatchesTheMergedOrder() {
     Random random = new Random();
     int shards = 2 + random.nextInt(4);
     SalePulses.Snapshot.Shard[] lines = new SalePulses.Snapshot.Shard[shards];
+    long[] prequeue = new long[shards];
     List<TreeSet<Long>> waiting = new ArrayList<>();
     for (int k = 0; k < shards; k++) {
       long last = random.nextInt(60);
+      prequeue[k] = random.nextBoolean() ? 0 : random.nextInt((int) last + 1);
       long cursor = last == 0 ? 0 : random.nextInt((int) last);
       TreeSet<Long> gone = new TreeSet<>();
       TreeSet<Long> left = new TreeSet<>();
@@ -57,7 +79,7 @@ class ShardedPositionTest {
           left.add(n);
         }
       }
-      lines[k] = new SalePulses.Snapshot.Shard(cursor, last, toArray(gone));
+      lines[k] = new SalePulses.Snapshot.Shard(cursor, last, prequeue[k], toArray(gone));
       waiting.add(left);
     }
     SalePulses.Snapshot view = new SalePulses.Snapshot(100, true, lines);
@@ -67,7 +89,7 @@ class ShardedPositionTest {
         merged.add(new long[] {k, n});
       }
     }
-    merged.sort((a, b) -> LineOrder.compare((int) a[0], a[1], (int) b[0], b[1], shards));
+    merged.sort((a, b) -> LineOrder.compare((int) a[0], a[1], (int) b[0], b[1], prequeue));
     for (int i = 0; i < merged.size(); i++) {
       long[] place = merged.get(i);
       assertThat(view.position((int) place[0], place[1]))
@@ -107,7 +129,7 @@ class ShardedPositionTest {
 
   private static AdmitPeekScript.Peek peek(
       long stoppedAt, List<AdmitPeekScript.Candidate> candidates) {
-    return new AdmitPeekScript.Peek(candidates.size(), 0, 0, stoppedAt, List.of(), candidates);
+    return new AdmitPeekScript.Peek(candidates.size(), 0, 0, 0, stoppedAt, List.of(), candidates);
   }
 
   private static List<AdmitPeekScript.Candidate> candidates(int shard, long... numbers) {
@@ -120,7 +142,7 @@ class ShardedPositionTest {
   }
 
   private static SalePulses.Snapshot.Shard shard(long cursor, long last, long... departed) {
-    return new SalePulses.Snapshot.Shard(cursor, last, departed);
+    return new SalePulses.Snapshot.Shard(cursor, last, 0, departed);
   }
 
   private static long[] toArray(TreeSet<Long> numbers) {

@@ -206,10 +206,12 @@ class WaitingRoomTest {
         .as("the early joiners hold the first 300 places")
         .isEqualTo(early);
     JsonObject lateTicket = late.bodyAsJsonObject();
-    assertThat(lateTicket.getLong("queueNumber"))
-        .as("behind every early joiner of their shard")
-        .isGreaterThan(perShard.get(LineUsers.shardOf(lateTicket)));
-    List<JsonObject> line = LineUsers.inLine(views);
+    List<JsonObject> withLate = new ArrayList<>(views);
+    withLate.add(lateTicket);
+    assertThat(LineUsers.inLine(withLate, perShard).get(early))
+        .as("behind every early joiner, of every shard")
+        .isSameAs(lateTicket);
+    List<JsonObject> line = LineUsers.inLine(views, perShard);
     long keptTheirArrivalPlace =
         IntStream.range(0, early).filter(i -> line.get(i) == views.get(i)).count();
     assertThat(keptTheirArrivalPlace).as("arrival order does not decide").isLessThan(10);
