@@ -29,33 +29,12 @@ local window, grace, most_absent_per_step = tonumber(ARGV[4]), tonumber(ARGV[5])
 
 local now = now_millis()
 
-local control = redis.call('HMGET', control_key, 'paused', 'rate', 'ended')
-local halted = control[1] == '1' or control[3] == '1'
-local rate = tonumber(control[2]) or sale_rate
--- A quarter second of tokens (and at least two ticks' worth): a late tick catches up, and no
--- more than a quarter second's worth can leave the line at once.
-local capacity = math.max(1, math.floor(rate / 4), math.floor(2 * rate * tick / 1000))
-
-local held = redis.call('HMGET', bucket, 'tokens', 'at')
-local tokens = tonumber(held[1]) or 0
-local at = tonumber(held[2]) or now
-tokens = math.min(capacity, tokens + math.max(0, now - at) * rate / 1000)
-if halted then
-  tokens = 0
-end
+local halted, rate, capacity = admission_controls(control_key, sale_rate, tick)
+local tokens = bucket_tokens(bucket, now, rate, capacity, halted)
 
 local dropped = {}
 if window > 0 and not halted then
-  for _, user in ipairs(redis.call('ZRANGEBYSCORE', away, '-inf', now - grace, 'LIMIT', 0, 100)) do
-    redis.call('ZREM', away, user)
-    redis.call('ZREM', authq, user)
-    redis.call('ZREM', authing, user)
-    local ticket = decode_ticket(redis.call('HGET', tickets, user))
-    if ticket.state == 'QUEUED' then
-      redis.call('HSET', tickets, user, encode_ticket(ticket_in(ticket, 'DROPPED')))
-      dropped[#dropped + 1] = encode_dropped(user, ticket)
-    end
-  end
+  dropped = drop_away(away, authq, authing, tickets, now, grace)
 end
 
 local stock = tonumber(redis.call('GET', stock_key) or '-1')

@@ -22,23 +22,11 @@ local window, grace, most_absent = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumbe
 local stock = tonumber(ARGV[7])
 
 local now = now_millis()
-local control = redis.call('HMGET', control_key, 'paused', 'rate', 'ended')
-local halted = control[1] == '1' or control[3] == '1'
-local rate = tonumber(control[2]) or sale_rate
-local capacity = math.max(1, math.floor(rate / 4), math.floor(2 * rate * tick / 1000))
+local halted, _, capacity = admission_controls(control_key, sale_rate, tick)
 
 local dropped = {}
 if window > 0 and not halted then
-  for _, user in ipairs(redis.call('ZRANGEBYSCORE', away, '-inf', now - grace, 'LIMIT', 0, 100)) do
-    redis.call('ZREM', away, user)
-    redis.call('ZREM', authq, user)
-    redis.call('ZREM', authing, user)
-    local ticket = decode_ticket(redis.call('HGET', tickets, user))
-    if ticket.state == 'QUEUED' then
-      redis.call('HSET', tickets, user, encode_ticket(ticket_in(ticket, 'DROPPED')))
-      dropped[#dropped + 1] = encode_dropped(user, ticket)
-    end
-  end
+  dropped = drop_away(away, authq, authing, tickets, now, grace)
 end
 
 local candidates, stopped_at = {}, 0

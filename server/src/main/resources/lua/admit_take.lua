@@ -20,17 +20,8 @@ local admitted_set = KEYS[6]
 local sale_rate, tick, passable = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 
 local now = now_millis()
-local control = redis.call('HMGET', control_key, 'paused', 'rate', 'ended')
-local halted = control[1] == '1' or control[3] == '1'
-local rate = tonumber(control[2]) or sale_rate
-local capacity = math.max(1, math.floor(rate / 4), math.floor(2 * rate * tick / 1000))
-local held = redis.call('HMGET', bucket, 'tokens', 'at')
-local tokens = tonumber(held[1]) or 0
-local at = tonumber(held[2]) or now
-tokens = math.min(capacity, tokens + math.max(0, now - at) * rate / 1000)
-if halted then
-  tokens = 0
-end
+local halted, rate, capacity = admission_controls(control_key, sale_rate, tick)
+local tokens = bucket_tokens(bucket, now, rate, capacity, halted)
 
 local stock = tonumber(redis.call('GET', stock_key) or '-1')
 local admitted, aside = {}, {}

@@ -174,3 +174,42 @@ local function blacklisted(accounts, devices, user, device)
   end
   return nil
 end
+
+-- The admission step's rules (admit.lua, and admit_peek/admit_take on a sharded line): the
+-- operator controls (paused, rate, ended) and the token bucket's capacity. A quarter second of
+-- tokens (and at least two ticks' worth): a late tick catches up, and no more than a quarter
+-- second's worth can leave the line at once.
+local function admission_controls(control_key, sale_rate, tick)
+  local control = redis.call('HMGET', control_key, 'paused', 'rate', 'ended')
+  local halted = control[1] == '1' or control[3] == '1'
+  local rate = tonumber(control[2]) or sale_rate
+  return halted, rate, math.max(1, math.floor(rate / 4), math.floor(2 * rate * tick / 1000))
+end
+
+-- The admission bucket's tokens now, refilled from Redis' clock (none while halted).
+local function bucket_tokens(bucket, now, rate, capacity, halted)
+  if halted then
+    return 0
+  end
+  local held = redis.call('HMGET', bucket, 'tokens', 'at')
+  local tokens = tonumber(held[1]) or 0
+  local at = tonumber(held[2]) or now
+  return math.min(capacity, tokens + math.max(0, now - at) * rate / 1000)
+end
+
+-- Drops the buyers away longer than the grace (at most 100 a step): out of every queue, their
+-- ticket DROPPED. Returns their dropped entries.
+local function drop_away(away, authq, authing, tickets, now, grace)
+  local dropped = {}
+  for _, user in ipairs(redis.call('ZRANGEBYSCORE', away, '-inf', now - grace, 'LIMIT', 0, 100)) do
+    redis.call('ZREM', away, user)
+    redis.call('ZREM', authq, user)
+    redis.call('ZREM', authing, user)
+    local ticket = decode_ticket(redis.call('HGET', tickets, user))
+    if ticket.state == 'QUEUED' then
+      redis.call('HSET', tickets, user, encode_ticket(ticket_in(ticket, 'DROPPED')))
+      dropped[#dropped + 1] = encode_dropped(user, ticket)
+    end
+  end
+  return dropped
+end

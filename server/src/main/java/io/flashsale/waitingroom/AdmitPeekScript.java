@@ -6,6 +6,7 @@ import io.flashsale.waitingroom.AdmitScript.Dropped;
 import io.flashsale.waitingroom.AdmitScript.Step;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -51,15 +52,8 @@ final class AdmitPeekScript extends RedisScript {
   }
 
   Future<Peek> run(LineKeys keys, Step step, long stock) {
-    List<String> args =
-        List.of(
-            Integer.toString(step.ratePerSecond()),
-            Integer.toString(step.tickMillis()),
-            Integer.toString(step.passableSlowCards()),
-            Long.toString(step.presenceWindowMillis()),
-            Long.toString(step.graceMillis()),
-            Integer.toString(step.mostAbsent()),
-            Long.toString(stock));
+    List<String> args = new ArrayList<>(step.args());
+    args.add(Long.toString(stock));
     return call(keys(keys), args)
         .map(
             reply -> {

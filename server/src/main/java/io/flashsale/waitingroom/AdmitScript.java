@@ -21,7 +21,19 @@ final class AdmitScript extends RedisScript {
       int passableSlowCards,
       long presenceWindowMillis,
       long graceMillis,
-      int mostAbsent) {}
+      int mostAbsent) {
+
+    /** As admit.lua (and admit_peek.lua) take them: ARGV[1..6]. */
+    List<String> args() {
+      return List.of(
+          Integer.toString(ratePerSecond),
+          Integer.toString(tickMillis),
+          Integer.toString(passableSlowCards),
+          Long.toString(presenceWindowMillis),
+          Long.toString(graceMillis),
+          Integer.toString(mostAbsent));
+    }
+  }
 
   /**
    * A buyer the step let out, with the units they got: {@code
@@ -85,15 +97,7 @@ final class AdmitScript extends RedisScript {
   }
 
   Future<StepResult> run(SaleKeys keys, LineKeys line, Step step) {
-    List<String> args =
-        List.of(
-            Integer.toString(step.ratePerSecond()),
-            Integer.toString(step.tickMillis()),
-            Integer.toString(step.passableSlowCards()),
-            Long.toString(step.presenceWindowMillis()),
-            Long.toString(step.graceMillis()),
-            Integer.toString(step.mostAbsent()));
-    return call(keys(keys, line), args)
+    return call(keys(keys, line), step.args())
         .map(
             reply -> {
               reply.string();
