@@ -13,7 +13,7 @@ LOADTEST_JAR=${LOADTEST_JAR:-loadtest/target/flash-sale-loadtest.jar}
 OUT=${OUT:-target/live-gap}
 mkdir -p "$OUT"
 ulimit -n 20000
-FLASHSALE_HTTP_PORT=18471 java -Xmx512m -jar "$JAR" > "$OUT/server-$LABEL.log" 2>&1 &
+FLASHSALE_HTTP_PORT=18471 java ${SERVER_JAVA_OPTS:--Xmx512m} -jar "$JAR" > "$OUT/server-$LABEL.log" 2>&1 &
 SERVER=$!
 for i in $(seq 1 180); do curl -sf http://127.0.0.1:18471/health/ready > /dev/null && break; sleep 1; done
 java -Xmx1g ${BENCH_JAVA_OPTS:-} -jar "$LOADTEST_JAR" live-bench --url http://127.0.0.1:18471 --server-pid $SERVER \

@@ -132,6 +132,19 @@ public final class LiveGapBenchmark implements Callable<Integer> {
     final AtomicLong bytes = new AtomicLong();
     volatile boolean measuring;
 
+    /** Sockets closed before the end, by close code and reason (or exception). */
+    final Map<String, Long> closes = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** When measuring began (nanos), for the timeline. */
+    volatile long measureStart;
+
+    volatile Instant measuredFrom;
+
+    /** Per second of the measured window: pushes heard, and gaps over a second that ended in it. */
+    AtomicLongArray heardPerSecond;
+
+    AtomicLongArray longGapsPerSecond;
+
     Run(Vertx vertx, LoadTarget target, URI base, String[] buyerTokens) {
       this.vertx = vertx;
       this.target = target;
@@ -204,6 +217,10 @@ public final class LiveGapBenchmark implements Callable<Integer> {
                         })
                     .compose(
                         warm -> {
+                          heardPerSecond = new AtomicLongArray(seconds + 1);
+                          longGapsPerSecond = new AtomicLongArray(seconds + 1);
+                          measureStart = System.nanoTime();
+                          measuredFrom = Instant.now();
                           measuring = true;
                           return after(seconds);
                         })
@@ -220,6 +237,9 @@ public final class LiveGapBenchmark implements Callable<Integer> {
                                   .put("p999", millis(gaps.getValueAtPercentile(99.9)))
                                   .put("max", millis(gaps.getMaxValue()))
                                   .put("min", millis(gaps.getMinValue())));
+                          report.put("measuredFrom", measuredFrom.toString());
+                          report.put("timeline", timeline());
+                          report.put("closedBeforeTheEnd", new JsonObject(Map.copyOf(closes)));
                           report.put(
                               "pushesPerSocketPerSecond",
                               (double) messages.get() / sockets / seconds);
@@ -247,8 +267,16 @@ public final class LiveGapBenchmark implements Callable<Integer> {
               });
     }
 
+    /**
+     * Held for the whole run: Vert.x closes a client, and every socket it opened, once the client
+     * object is garbage-collected. Dropped after connecting, it closed all 19,500 sockets partway
+     * through half the runs (whenever the generator's GC got round to it), which was the "bimodal"
+     * tail of 2026-12-07.
+     */
+    WebSocketClient client;
+
     private Future<Integer> openSockets(String saleId) {
-      WebSocketClient client =
+      client =
           vertx.createWebSocketClient(
               new WebSocketClientOptions()
                   .setMaxConnections(sockets)
@@ -276,6 +304,14 @@ public final class LiveGapBenchmark implements Callable<Integer> {
                           .map(
                               ws -> {
                                 ws.textMessageHandler(text -> heard(i, text.length()));
+                                ws.closeHandler(
+                                    v ->
+                                        closes.merge(
+                                            ws.closeStatusCode() + " " + ws.closeReason(),
+                                            1L,
+                                            Long::sum));
+                                ws.exceptionHandler(
+                                    e -> closes.merge("exception " + e, 1L, Long::sum));
                                 open.incrementAndGet();
                                 return new HttpLoad.Reply(101, Buffer.buffer());
                               }),
@@ -292,7 +328,28 @@ public final class LiveGapBenchmark implements Callable<Integer> {
         }
         messages.incrementAndGet();
         bytes.addAndGet(length);
+        int second = (int) Math.min(seconds, (now - measureStart) / 1_000_000_000L);
+        heardPerSecond.incrementAndGet(second);
+        if (now - previous > 1_000_000_000L) {
+          longGapsPerSecond.incrementAndGet(second);
+        }
       }
+    }
+
+    /**
+     * Second by second: pushes heard and gaps over a second that ended then, so a tail shows
+     * whether it is one stall (all sockets at once) or spread over the run.
+     */
+    private io.vertx.core.json.JsonArray timeline() {
+      io.vertx.core.json.JsonArray rows = new io.vertx.core.json.JsonArray();
+      for (int i = 0; i < seconds; i++) {
+        rows.add(
+            new JsonObject()
+                .put("second", i)
+                .put("pushes", heardPerSecond.get(i))
+                .put("gapsOverOneSecond", longGapsPerSecond.get(i)));
+      }
+      return rows;
     }
 
     private Future<Void> after(int secondsFromNow) {

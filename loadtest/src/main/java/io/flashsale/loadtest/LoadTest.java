@@ -420,12 +420,16 @@ public final class LoadTest implements Callable<Integer> {
           "loadtest-device-" + buyer);
     }
 
+    /** The live sockets' client, held while the run lasts. */
+    private WebSocketClient sockets;
+
     /** Holds WebSockets for buyers spread evenly over the line; counts what they hear. */
     private Future<Void> openSockets(String saleId) {
       if (websockets <= 0) {
         return Future.succeededFuture();
       }
-      WebSocketClient sockets =
+      // A field, not a local: Vert.x closes a client's sockets once the client is collected.
+      sockets =
           vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(websockets));
       List<Future<?>> opened = new ArrayList<>();
       int step = Math.max(1, buyers / websockets);

@@ -14,6 +14,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
@@ -60,6 +61,10 @@ class ThreeNodeClusterTest {
 
   private static Vertx vertx;
   private static WebClient client;
+
+  /** Held for the class: Vert.x closes a collected client's sockets. */
+  private static WebSocketClient webSockets;
+
   private static final List<Process> nodes = new ArrayList<>();
 
   @BeforeAll
@@ -70,6 +75,7 @@ class ThreeNodeClusterTest {
             vertx,
             new WebClientOptions().setDefaultHost("127.0.0.1").setKeepAlive(true),
             new PoolOptions().setHttp1MaxSize(64).setMaxWaitQueueSize(-1));
+    webSockets = vertx.createWebSocketClient();
   }
 
   @AfterAll
@@ -164,9 +170,7 @@ class ThreeNodeClusterTest {
     // upgrade at once.
     WebSocket socket =
         Await.result(
-            vertx
-                .createWebSocketClient()
-                .connect(
+            webSockets.connect(
                     new WebSocketConnectOptions()
                         .setHost("127.0.0.1")
                         .setPort(http[2])

@@ -8,6 +8,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
@@ -37,11 +38,19 @@ public final class TestServer {
   private final WebClient client;
   private final int port;
 
+  /**
+   * Held as long as the server: Vert.x closes a client, with every socket it opened, once the
+   * client object is garbage-collected, so a client dropped after {@code connect} can close a
+   * test's live socket at any moment.
+   */
+  private final WebSocketClient webSockets;
+
   private TestServer(RunningEngine engine, String pgUrl, WebClient client, int port) {
     this.engine = engine;
     this.pgUrl = pgUrl;
     this.client = client;
     this.port = port;
+    this.webSockets = engine.vertx().createWebSocketClient();
   }
 
   public static Future<TestServer> start(Vertx vertx) {
@@ -115,6 +124,11 @@ public final class TestServer {
 
   public int port() {
     return port;
+  }
+
+  /** A WebSocket client that lives as long as this server (see {@link #webSockets}). */
+  public WebSocketClient webSockets() {
+    return webSockets;
   }
 
   public String token(String userId) {

@@ -62,9 +62,7 @@ class LeaveQueueTest {
     List<JsonObject> live = new CopyOnWriteArrayList<>();
     WebSocket socket =
         Await.result(
-            engine
-                .vertx()
-                .createWebSocketClient()
+            engine.server().webSockets()
                 .connect(
                     new WebSocketConnectOptions()
                         .setHost("127.0.0.1")

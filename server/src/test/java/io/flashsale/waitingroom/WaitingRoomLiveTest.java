@@ -180,9 +180,7 @@ class WaitingRoomLiveTest {
     for (String token :
         new String[] {"", "forged.token.value", engine.server().token("x") + "tampered"}) {
       var refused =
-          engine
-              .vertx()
-              .createWebSocketClient()
+          engine.server().webSockets()
               .connect(
                   new WebSocketConnectOptions()
                       .setHost("127.0.0.1")
@@ -276,9 +274,7 @@ class WaitingRoomLiveTest {
   /** {@code user}'s live socket on the sale. */
   private static WebSocket connect(String saleId, String user) {
     return Await.result(
-        engine
-            .vertx()
-            .createWebSocketClient()
+        engine.server().webSockets()
             .connect(
                 new WebSocketConnectOptions()
                     .setHost("127.0.0.1")
