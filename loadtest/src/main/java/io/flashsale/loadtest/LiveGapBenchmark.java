@@ -145,6 +145,9 @@ public final class LiveGapBenchmark implements Callable<Integer> {
 
     AtomicLongArray longGapsPerSecond;
 
+    /** Per second: the generator's own worst event-loop lag (ms), to tell its stalls from ours. */
+    AtomicLongArray generatorLagPerSecond;
+
     Run(Vertx vertx, LoadTarget target, URI base, String[] buyerTokens) {
       this.vertx = vertx;
       this.target = target;
@@ -219,6 +222,8 @@ public final class LiveGapBenchmark implements Callable<Integer> {
                         warm -> {
                           heardPerSecond = new AtomicLongArray(seconds + 1);
                           longGapsPerSecond = new AtomicLongArray(seconds + 1);
+                          generatorLagPerSecond = new AtomicLongArray(seconds + 1);
+                          watchOwnLag();
                           measureStart = System.nanoTime();
                           measuredFrom = Instant.now();
                           measuring = true;
@@ -347,9 +352,33 @@ public final class LiveGapBenchmark implements Callable<Integer> {
             new JsonObject()
                 .put("second", i)
                 .put("pushes", heardPerSecond.get(i))
-                .put("gapsOverOneSecond", longGapsPerSecond.get(i)));
+                .put("gapsOverOneSecond", longGapsPerSecond.get(i))
+                .put("generatorLagMillis", generatorLagPerSecond.get(i)));
       }
       return rows;
+    }
+
+    /** A 10 ms timer on each of the generator's event loops: how late it fires is their lag. */
+    private void watchOwnLag() {
+      for (int loop = 0; loop < 2; loop++) {
+        vertx.runOnContext(
+            v -> {
+              long[] expected = {System.nanoTime() + 10_000_000L};
+              vertx.setPeriodic(
+                  10,
+                  id -> {
+                    long now = System.nanoTime();
+                    if (!measuring) {
+                      vertx.cancelTimer(id);
+                      return;
+                    }
+                    int second = (int) Math.min(seconds, (now - measureStart) / 1_000_000_000L);
+                    long lag = Math.max(0, (now - expected[0]) / 1_000_000L);
+                    generatorLagPerSecond.accumulateAndGet(second, lag, Math::max);
+                    expected[0] = now + 10_000_000L;
+                  });
+            });
+      }
     }
 
     private Future<Void> after(int secondsFromNow) {

@@ -303,29 +303,35 @@ public final class LiveFeed {
     }
 
     /**
-     * No Redis: re-sends the last known position to connections the pulse left silent for {@link
-     * PushSchedule#heartbeatMillis()}, so a slow or skipped pulse never stretches a gap past a
-     * second. It reads the connections oldest push first and stops at the first that is not due, so
-     * it costs the connections it pushes to, not all of them. A buyer still in the unshuffled
-     * pre-queue has no number to derive a position from: their ticket is read again.
+     * No Redis: re-sends the last known position to connections the pulse left silent, so a slow
+     * or skipped pulse never stretches a gap past a second, and keeps those heartbeats spread over
+     * the sweeps ({@link PushSchedule#sweepPushes}). It reads the connections oldest push first and
+     * stops at the first it does not push, so it costs the connections it pushes to, not all of
+     * them. A buyer still in the unshuffled pre-queue has no number to derive a position from:
+     * their ticket is read again.
      */
     void sweep() {
       long now = clock.millis();
+      int pushed = 0;
       // Each connection visited at most once: one that is due but not pushed to now (answered,
-      // being read, no pulse yet) goes to the end, and is looked at again a heartbeat later.
+      // being read, no pulse yet) goes to the end as if pushed, and is looked at again a
+      // heartbeat later, not at every sweep.
       for (int visits = connections.size(); visits > 0 && oldest != null; visits--) {
         Connection connection = oldest;
-        if (!schedule.due(connection.lastPushMillis, now)) {
+        if (!schedule.sweepPushes(connection.lastPushMillis, now, pushed, connections.size())) {
           return;
         }
-        toNewest(connection);
         if (connection.answered || connection.resolving) {
+          nextHeartbeatFrom(connection, now);
           continue;
         }
+        toNewest(connection);
         if (connection.number > 0 && pulsed && !passed(connection)) {
           pushPosition(connection, now, true);
+          pushed++;
         } else if (connection.number == 0) {
           resolve(connection);
+          pushed++;
         }
       }
     }
