@@ -303,9 +303,9 @@ public final class LiveFeed {
     }
 
     /**
-     * No Redis: re-sends the last known position to connections the pulse left silent, so a slow
-     * or skipped pulse never stretches a gap past a second, and keeps those heartbeats spread over
-     * the sweeps ({@link PushSchedule#sweepPushes}). It reads the connections oldest push first and
+     * No Redis: re-sends the last known position to connections the pulse left silent, so a slow or
+     * skipped pulse never stretches a gap past a second, and keeps those heartbeats spread over the
+     * sweeps ({@link PushSchedule#sweepPushes}). It reads the connections oldest push first and
      * stops at the first it does not push, so it costs the connections it pushes to, not all of
      * them. A buyer still in the unshuffled pre-queue has no number to derive a position from:
      * their ticket is read again.

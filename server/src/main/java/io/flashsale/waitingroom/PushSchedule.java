@@ -44,8 +44,8 @@ record PushSchedule(long sweepMillis, long heartbeatMillis) {
   }
 
   /**
-   * How many of {@code connections} one sweep pushes to keep every connection on a heartbeat
-   * evenly spread: all of them once per heartbeat.
+   * How many of {@code connections} one sweep pushes to keep every connection on a heartbeat evenly
+   * spread: all of them once per heartbeat.
    */
   int share(int connections) {
     return (int) ((connections * sweepMillis + heartbeatMillis - 1) / heartbeatMillis);

@@ -170,7 +170,8 @@ class ThreeNodeClusterTest {
     // upgrade at once.
     WebSocket socket =
         Await.result(
-            webSockets.connect(
+            webSockets
+                .connect(
                     new WebSocketConnectOptions()
                         .setHost("127.0.0.1")
                         .setPort(http[2])

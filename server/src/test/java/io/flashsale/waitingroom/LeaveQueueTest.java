@@ -62,7 +62,9 @@ class LeaveQueueTest {
     List<JsonObject> live = new CopyOnWriteArrayList<>();
     WebSocket socket =
         Await.result(
-            engine.server().webSockets()
+            engine
+                .server()
+                .webSockets()
                 .connect(
                     new WebSocketConnectOptions()
                         .setHost("127.0.0.1")

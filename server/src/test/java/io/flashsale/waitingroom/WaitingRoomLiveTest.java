@@ -180,7 +180,9 @@ class WaitingRoomLiveTest {
     for (String token :
         new String[] {"", "forged.token.value", engine.server().token("x") + "tampered"}) {
       var refused =
-          engine.server().webSockets()
+          engine
+              .server()
+              .webSockets()
               .connect(
                   new WebSocketConnectOptions()
                       .setHost("127.0.0.1")
@@ -274,7 +276,9 @@ class WaitingRoomLiveTest {
   /** {@code user}'s live socket on the sale. */
   private static WebSocket connect(String saleId, String user) {
     return Await.result(
-        engine.server().webSockets()
+        engine
+            .server()
+            .webSockets()
             .connect(
                 new WebSocketConnectOptions()
                     .setHost("127.0.0.1")
