@@ -113,23 +113,16 @@ public final class SaleExport {
               shards(saleId)
                   .compose(
                       shards -> {
+                        List<LineKeys> lines = new SaleKeys(saleId.toString()).lines(shards);
                         List<Future<Response>> reads = new ArrayList<>(shards);
-                        List<Future<Response>> sealed = new ArrayList<>(shards);
-                        for (LineKeys line : new SaleKeys(saleId.toString()).lines(shards)) {
-                          reads.add(redisHash(line.tickets()));
-                          sealed.add(redis.send(Request.cmd(Command.GET).arg(line.sealed())));
-                        }
-                        return Future.all(Future.all(reads), Future.all(sealed))
+                        lines.forEach(line -> reads.add(redisHash(line.tickets())));
+                        Future<long[]> prequeue = LineOrder.prequeueSizes(redis, lines);
+                        return Future.all(Future.all(reads), prequeue)
                             .map(
-                                done -> {
-                                  long[] prequeue = new long[shards];
-                                  for (int k = 0; k < shards; k++) {
-                                    Response size = sealed.get(k).result();
-                                    prequeue[k] = size == null ? 0 : size.toLong();
-                                  }
-                                  return queueOrder(
-                                      reads.stream().map(Future::result).toList(), prequeue);
-                                });
+                                done ->
+                                    queueOrder(
+                                        reads.stream().map(Future::result).toList(),
+                                        prequeue.result()));
                       });
           case REJECTIONS ->
               shards(saleId)

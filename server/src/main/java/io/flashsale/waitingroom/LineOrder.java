@@ -1,5 +1,14 @@
 package io.flashsale.waitingroom;
 
+import io.flashsale.infra.LineKeys;
+import io.vertx.core.Future;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * The order of a sharded line. Each shard numbers its own buyers; shard k's first {@code
  * prequeue[k]} numbers are its shuffled pre-queue (0 for a FIFO sale, or before T-0), and everyone
@@ -22,6 +31,20 @@ package io.flashsale.waitingroom;
 public final class LineOrder {
 
   private LineOrder() {}
+
+  /**
+   * Each shard's sealed pre-queue size (0: not sealed, or none), as {@link #compare} takes them.
+   */
+  public static Future<long[]> prequeueSizes(Redis redis, List<LineKeys> lines) {
+    List<Future<Response>> sealed = new ArrayList<>(lines.size());
+    lines.forEach(line -> sealed.add(redis.send(Request.cmd(Command.GET).arg(line.sealed()))));
+    return Future.all(sealed)
+        .map(
+            done ->
+                sealed.stream()
+                    .mapToLong(size -> size.result() == null ? 0 : size.result().toLong())
+                    .toArray());
+  }
 
   /** Where {@code shard} goes among the shards' buyers tied at {@code number}. */
   public static int turn(int shard, long number, int shards) {

@@ -30,7 +30,12 @@ public final class SalePulses {
    * admitted queue number, its last number handed out and the numbers gone from ahead of its
    * cursor, sorted. Never changed once handed out.
    */
-  record Snapshot(long stock, boolean sealed, Shard[] shards) {
+  record Snapshot(long stock, boolean sealed, Shard[] shards, long[] prequeue) {
+
+    /** {@code prequeue}, each shard's pre-queue size, is taken from the shards once, here. */
+    Snapshot(long stock, boolean sealed, Shard[] shards) {
+      this(stock, sealed, shards, Arrays.stream(shards).mapToLong(Shard::prequeue).toArray());
+    }
 
     /**
      * One shard: its last admitted number, its last number handed out, its sealed pre-queue's size
@@ -48,10 +53,6 @@ public final class SalePulses {
      * ahead of it in the line's order ({@link LineOrder}), on every shard.
      */
     long position(int shard, long number) {
-      long[] prequeue = new long[shards.length];
-      for (int k = 0; k < shards.length; k++) {
-        prequeue[k] = shards[k].prequeue();
-      }
       long ahead = 0;
       for (int other = 0; other < shards.length; other++) {
         Shard line = shards[other];

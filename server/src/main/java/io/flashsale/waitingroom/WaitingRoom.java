@@ -22,10 +22,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
-import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.Request;
-import io.vertx.redis.client.Response;
 import io.vertx.sqlclient.Pool;
 import java.time.Clock;
 import java.time.Duration;
@@ -303,20 +300,15 @@ public final class WaitingRoom {
     }
     // Each shard's sealed pre-queue size: the line's order interleaves the pre-queues by them.
     List<LineKeys> lines = keys.lines(shards);
-    List<Future<Response>> sealed = new ArrayList<>(shards);
-    lines.forEach(line -> sealed.add(redis.send(Request.cmd(Command.GET).arg(line.sealed()))));
-    return Future.all(mine, Future.all(sealed))
+    Future<long[]> sizes = LineOrder.prequeueSizes(redis, lines);
+    return Future.all(mine, sizes)
         .compose(
             both -> {
               QueueStatusScript.Status read = mine.result();
               if (read.outcome() != QueueStatusScript.Outcome.TICKET) {
                 return Future.succeededFuture(read);
               }
-              long[] prequeue = new long[shards];
-              for (int k = 0; k < shards; k++) {
-                Response size = sealed.get(k).result();
-                prequeue[k] = size == null ? 0 : size.toLong();
-              }
+              long[] prequeue = sizes.result();
               long number = read.ticket().number();
               boolean inLine = read.ahead() >= 0;
               List<Future<LineAheadScript.Ahead>> others = new ArrayList<>(shards - 1);
