@@ -99,6 +99,9 @@ public final class LiveFeed {
     // Opening the socket counts as being seen (resolve() asks for the status, which marks it).
     channel.add(connection);
     socket.closeHandler(closed -> channel.remove(connection));
+    // A server stopping (a rolling restart) tells its buyers to go elsewhere at once (1001, going
+    // away), rather than holding them until the drain ends: the pages reconnect, to another pod.
+    socket.shutdownHandler(stopping -> socket.close((short) 1001, "server going away"));
     channel.resolve(connection);
   }
 

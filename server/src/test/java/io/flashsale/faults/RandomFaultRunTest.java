@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.flashsale.http.BearerAuth;
 import io.flashsale.support.Await;
 import io.flashsale.support.Invariants;
+import io.flashsale.support.LineUsers;
 import io.flashsale.support.ServerProcess;
 import io.flashsale.support.TestServer;
 import io.vertx.core.Vertx;
@@ -311,6 +312,9 @@ class RandomFaultRunTest {
         env.put("FLASHSALE_ANTIBOT_RATE_DEVICE_PER_SECOND", "0");
         env.put("FLASHSALE_AUDIT_RECONCILE_INTERVAL_MS", "300");
         env.put("FLASHSALE_AUDIT_INFLIGHT_STALE_MS", "1500");
+        if (LineUsers.shards() > 1) {
+          env.put("FLASHSALE_WAITINGROOM_LINE_SHARDS", Integer.toString(LineUsers.shards()));
+        }
         env.put("FLASHSALE_AUDIT_REDIS_CHECK_MS", "200");
         if (count > 1) {
           env.put("FLASHSALE_CLUSTER", "true");
