@@ -16,6 +16,7 @@ import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -203,17 +204,25 @@ public final class Main {
     VertxBuilder builder =
         Tracing.install(
             Vertx.builder().withMetrics(new MicrometerMetricsFactory(metrics)), options, tracing);
-    Future<Vertx> vertx =
-        config.cluster().enabled()
-            ? builder
-                .with(Clustering.eventBus(options, config.cluster()))
-                .withClusterManager(Clustering.manager(config.cluster()))
-                .buildClustered()
-                .onSuccess(
-                    joined ->
-                        LOG.info(
-                            "joined the cluster (" + config.cluster().discovery() + " discovery)"))
-            : Future.succeededFuture(builder.with(options).build());
+    Future<Vertx> vertx;
+    if (config.cluster().enabled()) {
+      HazelcastClusterManager cluster = Clustering.manager(config.cluster());
+      vertx =
+          builder
+              .with(Clustering.eventBus(options, config.cluster()))
+              .withClusterManager(cluster)
+              .buildClustered()
+              .onSuccess(
+                  joined -> {
+                    Clustering.registerMembers(metrics, cluster);
+                    LOG.info(
+                        "joined the cluster ({} discovery): {} member(s)",
+                        config.cluster().discovery(),
+                        cluster.getNodes().size());
+                  });
+    } else {
+      vertx = Future.succeededFuture(builder.with(options).build());
+    }
     AtomicReference<RunningEngine> started = new AtomicReference<>();
     Runtime.getRuntime()
         .addShutdownHook(

@@ -4,6 +4,8 @@ import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
 import io.flashsale.config.AppConfig.ClusterConfig;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
@@ -26,6 +28,11 @@ public final class Clustering {
     hazelcast.setProperty("hazelcast.shutdownhook.enabled", "false");
     hazelcast.setProperty("hazelcast.logging.type", "slf4j");
     hazelcast.setProperty("hazelcast.phone.home.enabled", "false");
+    // Nodes that start together can form two clusters when each misses the others' first join
+    // attempt; Hazelcast merges them only when its split-brain check runs, 300 s after start by
+    // default, and until then an event-bus publish reaches only its own side. Checked every 10 s.
+    hazelcast.setProperty("hazelcast.merge.first.run.delay.seconds", "10");
+    hazelcast.setProperty("hazelcast.merge.next.run.delay.seconds", "10");
     NetworkConfig network =
         hazelcast.getNetworkConfig().setPort(cluster.port()).setPortAutoIncrement(false);
     if (!cluster.host().isBlank()) {
@@ -45,6 +52,15 @@ public final class Clustering {
       join.getTcpIpConfig().setEnabled(true).setMembers(cluster.members());
     }
     return new HazelcastClusterManager(hazelcast);
+  }
+
+  /**
+   * {@code flashsale.cluster.members}: the members this node sees, itself included (fewer than the
+   * deployment runs: a node is down, or the cluster is split and events reach only one side).
+   */
+  public static void registerMembers(MeterRegistry metrics, HazelcastClusterManager cluster) {
+    Gauge.builder("flashsale.cluster.members", cluster, members -> members.getNodes().size())
+        .register(metrics);
   }
 
   /** Where other nodes reach this node's event bus. */

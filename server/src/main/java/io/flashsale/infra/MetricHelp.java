@@ -25,6 +25,9 @@ public final class MetricHelp implements MeterFilter {
           Map.entry(
               "flashsale.checkouts", "Checkouts of held orders (one-click payment), by outcome"),
           Map.entry(
+              "flashsale.cluster.members",
+              "Cluster members this node sees, itself included (clustered mode only): fewer than run means a node is down or the cluster is split"),
+          Map.entry(
               "flashsale.eventloop.lag",
               "How much later than asked an event loop ran a probe task (every 200 ms on every loop): time requests wait"),
           Map.entry(

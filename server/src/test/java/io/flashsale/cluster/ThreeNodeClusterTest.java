@@ -113,6 +113,12 @@ class ThreeNodeClusterTest {
     for (int i = 0; i < 3; i++) {
       ServerProcess.awaitReady(client, http[i]);
     }
+    // Nodes started together can first form two clusters (Hazelcast merges them within 10 s, see
+    // infra/Clustering); events published on one side would not reach the other meanwhile.
+    for (int i = 0; i < 3; i++) {
+      int port = http[i];
+      Poll.until(() -> members(port), n -> n == 3, Duration.ofSeconds(60));
+    }
 
     BearerAuth tokens = new BearerAuth(vertx, TestServer.JWT_SECRET);
     String admin = tokens.issue("operator", true, 3_600);
@@ -473,6 +479,16 @@ class ThreeNodeClusterTest {
     } catch (Exception e) {
       throw new AssertionError(e);
     }
+  }
+
+  /** The cluster members a node sees, from its Prometheus page. */
+  private static int members(int port) {
+    String page = Await.result(client.get(port, "127.0.0.1", "/metrics").send()).bodyAsString();
+    return page.lines()
+        .filter(line -> line.startsWith("flashsale_cluster_members "))
+        .mapToInt(line -> (int) Double.parseDouble(line.substring(line.indexOf(' ') + 1)))
+        .findFirst()
+        .orElse(0);
   }
 
   private static Map<String, String> env(

@@ -51,7 +51,7 @@ import org.junit.jupiter.api.Test;
 class RandomFaultRunTest {
 
   private static final long SEED = Long.getLong("faults.seed", 20261201L);
-  private static final int SECONDS = Integer.getInteger("faults.seconds", 45);
+  private static final int SECONDS = Integer.getInteger("faults.seconds", 35);
   private static final int NODES = Integer.getInteger("faults.nodes", 1);
   private static final int UNITS = Integer.getInteger("faults.units", 60);
   private static final int BUYERS = Integer.getInteger("faults.buyers", 240);

@@ -391,8 +391,7 @@ class ReservationCrashTest {
     void start() throws IOException {
       String log = "reservation-crash-server-" + ++starts;
       // C1 only: a server living a few seconds on two shared cores starts and warms up faster.
-      Process started =
-          ServerProcess.start(env, log, "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+      Process started = ServerProcess.start(env, log, "-Xmx384m", "-XX:+UseSerialGC");
       process = started;
       // A server that dies starting up says so at once, not after the readiness bound.
       int status =

@@ -24,6 +24,9 @@ public final class ServerProcess {
       throws IOException {
     List<String> command = new ArrayList<>();
     command.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
+    // A test's server lives for seconds to a minute: C2's compile work would not pay for itself
+    // on the suite's two cores, and the quick compiler starts the server sooner.
+    command.add("-XX:TieredStopAtLevel=1");
     command.addAll(List.of(jvmOptions));
     command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.flashsale.Main"));
     ProcessBuilder builder =
