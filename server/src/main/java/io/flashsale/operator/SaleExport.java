@@ -122,7 +122,7 @@ public final class SaleExport {
                                 done ->
                                     queueOrder(
                                         reads.stream().map(Future::result).toList(),
-                                        prequeue.result()));
+                                        LineOrder.Prequeue.of(saleId, prequeue.result())));
                       });
           case REJECTIONS ->
               shards(saleId)
@@ -177,7 +177,7 @@ public final class SaleExport {
    * Every shard's tickets in line order: the admission step's merge order ({@link LineOrder});
    * numberless (pre-queue) tickets last.
    */
-  private static List<List<Object>> queueOrder(List<Response> shards, long[] prequeue) {
+  private static List<List<Object>> queueOrder(List<Response> shards, LineOrder.Prequeue prequeue) {
     record Row(int shard, List<Object> record) {}
     List<Row> rows = new ArrayList<>();
     for (int shard = 0; shard < shards.size(); shard++) {

@@ -175,7 +175,7 @@ public final class Admissions {
             })
         .compose(
             peeked -> {
-              return take.run(keys, rules, merge(peeks, shards))
+              return take.run(keys, rules, merge(UUID.fromString(sale.saleId()), peeks, shards))
                   .compose(taken -> markEach(sale, lines, taken))
                   .map(
                       admitted -> {
@@ -207,11 +207,12 @@ public final class Admissions {
    * there on that shard may hold buyers nobody named, who go before anyone behind them elsewhere.
    */
   static List<AdmitPeekScript.Candidate> merge(
-      List<Future<AdmitPeekScript.Peek>> peeks, int shards) {
-    long[] prequeue = new long[shards];
+      UUID sale, List<Future<AdmitPeekScript.Peek>> peeks, int shards) {
+    long[] sizes = new long[shards];
     for (int shard = 0; shard < shards; shard++) {
-      prequeue[shard] = peeks.get(shard).result().prequeue();
+      sizes[shard] = peeks.get(shard).result().prequeue();
     }
+    LineOrder.Prequeue prequeue = LineOrder.Prequeue.of(sale, sizes);
     Comparator<AdmitPeekScript.Candidate> order =
         (a, b) -> LineOrder.compare(a.shard(), a.number(), b.shard(), b.number(), prequeue);
     List<AdmitPeekScript.Candidate> merged = new ArrayList<>();

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
@@ -30,11 +31,17 @@ public final class SalePulses {
    * admitted queue number, its last number handed out and the numbers gone from ahead of its
    * cursor, sorted. Never changed once handed out.
    */
-  record Snapshot(long stock, boolean sealed, Shard[] shards, long[] prequeue) {
+  record Snapshot(long stock, boolean sealed, Shard[] shards, LineOrder.Prequeue prequeue) {
 
-    /** {@code prequeue}, each shard's pre-queue size, is taken from the shards once, here. */
-    Snapshot(long stock, boolean sealed, Shard[] shards) {
-      this(stock, sealed, shards, Arrays.stream(shards).mapToLong(Shard::prequeue).toArray());
+    /**
+     * {@code prequeue}, how the shards' pre-queues interleave, is taken from the shards once, here.
+     */
+    Snapshot(UUID sale, long stock, boolean sealed, Shard[] shards) {
+      this(
+          stock,
+          sealed,
+          shards,
+          LineOrder.Prequeue.of(sale, Arrays.stream(shards).mapToLong(Shard::prequeue).toArray()));
     }
 
     /**
@@ -126,6 +133,7 @@ public final class SalePulses {
 
   /** A sale's reader: its timer and its Redis replies run on one event loop, so no locking. */
   private final class Reader {
+    final UUID sale;
     final List<LineKeys> lines;
     final List<Listener> listeners = new CopyOnWriteArrayList<>();
     final long timerId;
@@ -135,6 +143,7 @@ public final class SalePulses {
     volatile boolean stopped;
 
     Reader(String saleId, int lineShards) {
+      this.sale = UUID.fromString(saleId);
       this.lines = new SaleKeys(saleId).lines(lineShards);
       this.departuresRead = new long[lines.size()];
       this.departedAhead = new long[lines.size()][];
@@ -170,7 +179,8 @@ public final class SalePulses {
                   sealed &= pulse.sealed() >= 0;
                 }
                 // Every shard holds the same stock (the sale's own, or its copy).
-                Snapshot snapshot = new Snapshot(pulses.get(0).result().stock(), sealed, shards);
+                Snapshot snapshot =
+                    new Snapshot(sale, pulses.get(0).result().stock(), sealed, shards);
                 listeners.forEach(listener -> listener.hand(snapshot));
               })
           .onComplete(done -> reading = false);

@@ -298,7 +298,7 @@ public final class WaitingRoom {
     if (shards == 1) {
       return mine;
     }
-    // Each shard's sealed pre-queue size: the line's order interleaves the pre-queues by them.
+    // Each shard's sealed pre-queue size: the line's order interleaves the pre-queues of them.
     List<LineKeys> lines = keys.lines(shards);
     Future<long[]> sizes = LineOrder.prequeueSizes(redis, lines);
     return Future.all(mine, sizes)
@@ -308,7 +308,8 @@ public final class WaitingRoom {
               if (read.outcome() != QueueStatusScript.Outcome.TICKET) {
                 return Future.succeededFuture(read);
               }
-              long[] prequeue = sizes.result();
+              LineOrder.Prequeue prequeue =
+                  LineOrder.Prequeue.of(UUID.fromString(sale.saleId()), sizes.result());
               long number = read.ticket().number();
               boolean inLine = read.ahead() >= 0;
               List<Future<LineAheadScript.Ahead>> others = new ArrayList<>(shards - 1);

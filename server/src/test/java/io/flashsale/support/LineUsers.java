@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.UUID;
 
 /**
  * Buyers and places on a line of one or several shards, for tests that run both ways (the
@@ -103,17 +104,18 @@ public final class LineUsers {
 
   /** Tickets of a line with no pre-queue (FIFO) sorted into the line's order. */
   public static List<JsonObject> inLine(Collection<JsonObject> views) {
-    return inLine(views, Map.of());
+    return inLine(UUID.randomUUID().toString(), views, Map.of());
   }
 
   /**
-   * Tickets sorted into the line's order ({@link LineOrder}); {@code prequeue}: each shard's sealed
-   * pre-queue size (absent: none).
+   * Tickets of {@code saleId} sorted into the line's order ({@link LineOrder}); {@code prequeue}:
+   * each shard's sealed pre-queue size (absent: none).
    */
   public static List<JsonObject> inLine(
-      Collection<JsonObject> views, Map<Integer, Integer> prequeue) {
-    long[] sizes = new long[shards()];
-    prequeue.forEach((shard, size) -> sizes[shard] = size);
+      String saleId, Collection<JsonObject> views, Map<Integer, Integer> prequeue) {
+    long[] counts = new long[shards()];
+    prequeue.forEach((shard, size) -> counts[shard] = size);
+    LineOrder.Prequeue sizes = LineOrder.Prequeue.of(UUID.fromString(saleId), counts);
     List<JsonObject> sorted = new ArrayList<>(views);
     sorted.sort(
         (a, b) ->

@@ -24,6 +24,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -150,7 +151,11 @@ class ShardedLineTest {
   private static final Comparator<Place> MERGE_ORDER =
       (a, b) ->
           LineOrder.compare(
-              a.shard(), a.ticket().number(), b.shard(), b.ticket().number(), new long[SHARDS]);
+              a.shard(),
+              a.ticket().number(),
+              b.shard(),
+              b.ticket().number(),
+              LineOrder.Prequeue.of(UUID.randomUUID(), new long[SHARDS]));
 
   private static String sale(int units, Instant start) {
     return Await.result(

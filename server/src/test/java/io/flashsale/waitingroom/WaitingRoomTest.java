@@ -208,10 +208,10 @@ class WaitingRoomTest {
     JsonObject lateTicket = late.bodyAsJsonObject();
     List<JsonObject> withLate = new ArrayList<>(views);
     withLate.add(lateTicket);
-    assertThat(LineUsers.inLine(withLate, perShard).get(early))
+    assertThat(LineUsers.inLine(saleId, withLate, perShard).get(early))
         .as("behind every early joiner, of every shard")
         .isSameAs(lateTicket);
-    List<JsonObject> line = LineUsers.inLine(views, perShard);
+    List<JsonObject> line = LineUsers.inLine(saleId, views, perShard);
     long keptTheirArrivalPlace =
         IntStream.range(0, early).filter(i -> line.get(i) == views.get(i)).count();
     assertThat(keptTheirArrivalPlace).as("arrival order does not decide").isLessThan(10);
