@@ -328,6 +328,7 @@ public final class Admissions {
               // One write per shard that holds any of these tickets, then the in-flight entries.
               Map<Integer, Request> tickets = new HashMap<>();
               Request settled = Request.cmd(Command.HDEL).arg(keys.inflight());
+              List<BuyerOutcome> heard = new ArrayList<>(outcomes.size());
               int known = 0;
               for (ClaimOutcome outcome : outcomes) {
                 if (outcome.unknown() != null) {
@@ -349,8 +350,7 @@ public final class Admissions {
                     .arg(buyer.ticket(state, orderId).encode());
                 settled.arg(buyer.ticketId());
                 known++;
-                SaleEvents.publish(
-                    eventBus, new BuyerOutcome(sale.saleId(), buyer.userId(), state, orderId));
+                heard.add(new BuyerOutcome(sale.saleId(), buyer.userId(), state, orderId));
               }
               // Every outcome unknown (the database did not answer): nothing to write, and an HSET
               // with no field would be refused by Redis.
@@ -358,10 +358,15 @@ public final class Admissions {
                 return Future.<Void>succeededFuture();
               }
               // The tickets first: a ticket still ADMITTED with no in-flight entry would have
-              // nothing left to settle it.
+              // nothing left to settle it. The outcomes go out once the tickets say them: a live
+              // feed that hears one reads the buyer's ticket, and on a node with no pulse of its
+              // own (or until its next one) an earlier read would have pushed ADMITTED and stopped.
               List<Future<Response>> written = new ArrayList<>(tickets.size());
               tickets.values().forEach(write -> written.add(redis.send(write)));
-              return Future.all(written).compose(done -> redis.send(settled)).<Void>mapEmpty();
+              return Future.all(written)
+                  .onComplete(done -> heard.forEach(event -> SaleEvents.publish(eventBus, event)))
+                  .compose(done -> redis.send(settled))
+                  .<Void>mapEmpty();
             });
   }
 

@@ -2,6 +2,7 @@ package io.flashsale.waitingroom;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flashsale.events.BuyerOutcome;
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.payment.SimulatedPaymentGateway;
 import io.flashsale.support.Await;
@@ -12,6 +13,7 @@ import io.flashsale.support.Poll;
 import io.flashsale.support.Sql;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
@@ -253,6 +255,54 @@ class WaitingRoomLiveTest {
     }
     Poll.until(closedWith::get, code -> code != null, Duration.ofSeconds(10));
     assertThat(closedWith.get()).isEqualTo((short) 4404);
+  }
+
+  @Test
+  void anAdmissionIsAnnouncedOnlyOnceTheBuyersTicketSaysIt() throws Exception {
+    // A live feed that hears an outcome reads the buyer's ticket and pushes what it says; a node
+    // with no pulse of its own pushes nothing more. So every RESERVED announced must already be
+    // in the ticket when a listener reads it at once.
+    Instant start = Instant.now().plusSeconds(1);
+    String saleId = sale(12, 200, start);
+    int shards = LineUsers.shards();
+    List<String> readAtOnce = new CopyOnWriteArrayList<>();
+    MessageConsumer<BuyerOutcome> listener =
+        engine
+            .vertx()
+            .eventBus()
+            .consumer(
+                BuyerOutcome.ADDRESS,
+                message -> {
+                  BuyerOutcome heard = message.body();
+                  if (!heard.saleId().equals(saleId) || heard.state() != TicketState.RESERVED) {
+                    return;
+                  }
+                  String tickets = new SaleKeys(saleId).lineOf(heard.userId(), shards).tickets();
+                  engine
+                      .server()
+                      .services()
+                      .stores()
+                      .redis()
+                      .send(Request.cmd(Command.HGET).arg(tickets).arg(heard.userId()))
+                      .onSuccess(
+                          ticket ->
+                              readAtOnce.add(Ticket.decode(ticket.toString()).state().name()));
+                });
+    Await.result(listener.completion());
+    try {
+      for (int i = 1; i <= 12; i++) {
+        assertThat(
+                Await.result(engine.server().join(saleId, LineUsers.nth("told", i), 1))
+                    .statusCode())
+            .isEqualTo(202);
+      }
+      Poll.until(readAtOnce::size, n -> n == 12, Duration.ofSeconds(20));
+      assertThat(readAtOnce)
+          .as("the ticket as a listener read it on hearing")
+          .containsOnly("RESERVED");
+    } finally {
+      Await.result(listener.unregister());
+    }
   }
 
   private static String sale(int units, int rate, Instant start) {
