@@ -329,7 +329,6 @@ public final class Admissions {
               Map<Integer, Request> tickets = new HashMap<>();
               Request settled = Request.cmd(Command.HDEL).arg(keys.inflight());
               List<BuyerOutcome> heard = new ArrayList<>(outcomes.size());
-              int known = 0;
               for (ClaimOutcome outcome : outcomes) {
                 if (outcome.unknown() != null) {
                   // The write may have landed: the ticket stays ADMITTED with its in-flight entry,
@@ -349,12 +348,11 @@ public final class Admissions {
                     .arg(buyer.userId())
                     .arg(buyer.ticket(state, orderId).encode());
                 settled.arg(buyer.ticketId());
-                known++;
                 heard.add(new BuyerOutcome(sale.saleId(), buyer.userId(), state, orderId));
               }
               // Every outcome unknown (the database did not answer): nothing to write, and an HSET
               // with no field would be refused by Redis.
-              if (known == 0) {
+              if (heard.isEmpty()) {
                 return Future.<Void>succeededFuture();
               }
               // The tickets first: a ticket still ADMITTED with no in-flight entry would have

@@ -155,13 +155,9 @@ public final class LineOrder {
 
     /**
      * Negative when number m of shard a goes before number n of shard b, both of them in their
-     * shard's pre-queue (a != b).
+     * shard's pre-queue (a != b: two shards hold early joiners, so the interleave was drawn).
      */
     int compareEarly(int a, long m, int b, long n) {
-      if (places == null) {
-        // At most one shard has early joiners, and both are early: a == b cannot reach here.
-        return Long.compare(m, n);
-      }
       return Integer.compare(places[a][(int) m - 1], places[b][(int) n - 1]);
     }
 
