@@ -72,7 +72,9 @@ public final class ApiRouter {
     router.route("/api/*").handler(services.auth()::authenticate);
     router.route("/api/admin/*").handler(BearerAuth::requireAdmin);
 
-    sales.mount(router, contract);
+    // The router tries routes in the order they were added and matches every route with a path
+    // parameter by regular expression, before it looks at the method: the routes a sale's herd
+    // calls (join, status, purchase) come first.
     queue.mount(router, contract);
     new OrderRoutes(
             services.pool(),
@@ -83,6 +85,7 @@ public final class ApiRouter {
             services.orders(),
             services.checkout())
         .mount(router, contract);
+    sales.mount(router, contract);
     new BlacklistRoutes(services.blacklist(), services.operatorLog()).mount(router, contract);
     OperatorRoutes.mount(router, services, contract);
     return router;

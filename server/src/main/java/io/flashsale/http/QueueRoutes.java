@@ -66,15 +66,15 @@ final class QueueRoutes {
   }
 
   void mount(Router router, ContractValidation contract) {
-    router
-        .get("/api/sales/:saleId/challenge")
-        .handler(contract.of("challenge"))
-        .handler(this::challenge);
     router.post("/api/sales/:saleId/queue").handler(contract.of("joinQueue")).handler(this::join);
     router
         .get("/api/sales/:saleId/queue/me")
         .handler(contract.of("queueStatus"))
         .handler(this::status);
+    router
+        .get("/api/sales/:saleId/challenge")
+        .handler(contract.of("challenge"))
+        .handler(this::challenge);
     router
         .delete("/api/sales/:saleId/queue/:ticketId")
         .handler(contract.of("leaveQueue"))
