@@ -8,6 +8,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
@@ -107,6 +108,14 @@ public final class JoinBurst implements Callable<Integer> {
   int warmup = 5_000;
 
   @Option(
+      names = "--rehearsals",
+      description =
+          "whole bursts offered first, each to a sale and buyers of its own, to warm the server's "
+              + "and the generator's JIT as a pod that has served before is warm; each is reported "
+              + "on a line of its own, the verdict is the last burst's (default: ${DEFAULT-VALUE})")
+  int rehearsals = 0;
+
+  @Option(
       names = "--answer-timeout",
       description =
           "seconds after the window to wait for the last answer; joins unanswered by then "
@@ -127,6 +136,9 @@ public final class JoinBurst implements Callable<Integer> {
           spec.commandLine(),
           "--buyers, --seconds, --connections, --pipelining and --event-loops must be positive");
     }
+    if (rehearsals < 0) {
+      throw new ParameterException(spec.commandLine(), "--rehearsals must be 0 or more");
+    }
     for (String address : localAddresses) {
       if (!address.equals("127.0.0.1") && !address.equals("::1")) {
         System.err.println(
@@ -141,7 +153,13 @@ public final class JoinBurst implements Callable<Integer> {
     try {
       JsonObject report;
       try {
-        report = measure(vertx);
+        JsonArray rehearsed = new JsonArray();
+        for (int r = 1; r <= rehearsals; r++) {
+          JsonObject rehearsal = rehearsal(r, measure(vertx));
+          System.out.print(rehearsalLine(rehearsal));
+          rehearsed.add(rehearsal);
+        }
+        report = measure(vertx).put("rehearsals", rehearsed);
       } catch (SetupFailed e) {
         System.err.println("join-burst: the run could not happen: " + e.getMessage());
         return 1;
@@ -247,6 +265,16 @@ public final class JoinBurst implements Callable<Integer> {
     await(Future.all(finished), answerTimeoutSeconds + (long) seconds + 60);
     long cpuAfter = os.getProcessCpuTime();
     double loadAfter = os.getSystemLoadAverage();
+
+    // A rehearsal's connections and lanes go before the next burst opens its own.
+    List<Future<?>> released = new ArrayList<>();
+    for (Future<String> id : deployed) {
+      released.add(vertx.undeploy(id.result()));
+    }
+    for (NetClient client : clients) {
+      released.add(client.close());
+    }
+    await(Future.join(released), 60);
 
     Long serverWaiting = null;
     try {
@@ -885,6 +913,30 @@ public final class JoinBurst implements Callable<Integer> {
         .put("held", all202 && noErrors && unique && p99Held);
   }
 
+  /** What a rehearsal's report keeps: enough to see how cold the server was. */
+  static JsonObject rehearsal(int number, JsonObject report) {
+    return new JsonObject()
+        .put("rehearsal", number)
+        .put("saleId", report.getString("saleId"))
+        .put("answers", report.getJsonObject("answers"))
+        .put("errors", report.getJsonObject("errors").getInteger("count"))
+        .put("latencyFromDueMs", report.getJsonObject("latencyFromDueMs"))
+        .put("lastAnswerSeconds", report.getValue("lastAnswerSeconds"))
+        .put("generatorCpuSeconds", report.getJsonObject("generator").getValue("cpuSeconds"))
+        .put("held", report.getBoolean("held"));
+  }
+
+  static String rehearsalLine(JsonObject r) {
+    return String.format(
+        "rehearsal %d  answers %s, %d errors, latency %s ms, last answer %s s (%s)%n",
+        r.getInteger("rehearsal"),
+        r.getJsonObject("answers").encode(),
+        r.getInteger("errors"),
+        line(r.getJsonObject("latencyFromDueMs")),
+        r.getValue("lastAnswerSeconds"),
+        r.getBoolean("held") ? "would hold" : "would miss");
+  }
+
   static String text(JsonObject r) {
     JsonObject g = r.getJsonObject("generator");
     JsonObject o = r.getJsonObject("offered");
@@ -892,10 +944,16 @@ public final class JoinBurst implements Callable<Integer> {
     JsonObject q = r.getJsonObject("queueNumbers");
     JsonObject e = r.getJsonObject("errors");
     StringBuilder out = new StringBuilder();
+    JsonArray rehearsed = r.getJsonArray("rehearsals", new JsonArray());
     out.append(
         String.format(
-            "join-burst %s, sale %s, %s%n",
-            r.getString("url"), r.getString("saleId"), r.getString("at")));
+            "join-burst %s, sale %s, %s%s%n",
+            r.getString("url"),
+            r.getString("saleId"),
+            r.getString("at"),
+            rehearsed.isEmpty()
+                ? ""
+                : ", after " + rehearsed.size() + " rehearsal burst(s) (lines above)"));
     out.append(
         String.format(
             "generator    %d connections opened of %d (%s), pipelining %d, %d event loops, %d warm-up requests%n",

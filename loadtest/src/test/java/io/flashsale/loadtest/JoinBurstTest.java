@@ -29,7 +29,7 @@ class JoinBurstTest {
   @TempDir Path dir;
 
   @Test
-  void twoThousandBuyersInOneSecondAreEachAnswered202WithAQueueNumberOfTheirOwn()
+  void twoThousandBuyersInOneSecondAreEachAnswered202WithAQueueNumberOfTheirOwnAfterARehearsal()
       throws IOException {
     Path json = dir.resolve("burst.json");
 
@@ -44,6 +44,7 @@ class JoinBurstTest {
               "--pipelining", "8",
               "--local-addresses", "127.0.0.1,127.0.0.2",
               "--warmup", "100",
+              "--rehearsals", "1",
               "--json", json.toString()
             });
 
@@ -65,6 +66,18 @@ class JoinBurstTest {
     assertThat(report.getJsonObject("latencyFromDueMs").getLong("count")).isEqualTo(2000L);
     assertThat(report.getJsonObject("targets").getBoolean("every join answered 202")).isTrue();
     assertThat(report.getJsonObject("targets").getBoolean("queue numbers unique")).isTrue();
+
+    // The rehearsal: a whole burst of its own, to a sale of its own, before the measured one.
+    assertThat(report.getJsonArray("rehearsals")).hasSize(1);
+    JsonObject rehearsal = report.getJsonArray("rehearsals").getJsonObject(0);
+    assertThat(rehearsal.getJsonObject("answers").getMap()).containsExactly(entry("202", 2000));
+    assertThat(rehearsal.getInteger("errors")).isZero();
+    assertThat(rehearsal.getString("saleId")).isNotEqualTo(report.getString("saleId"));
+    assertThat(
+            Await.result(engine.server().report(rehearsal.getString("saleId")))
+                .getJsonObject("redis")
+                .getLong("waiting"))
+        .isEqualTo(2000L);
 
     // The server's side: its own audit counts 2,000 buyers waiting in the paused line.
     JsonObject audit = Await.result(engine.server().report(report.getString("saleId")));
