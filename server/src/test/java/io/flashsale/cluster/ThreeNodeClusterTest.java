@@ -491,11 +491,7 @@ class ThreeNodeClusterTest {
   /** The cluster members a node sees, from its Prometheus page. */
   private static int members(int port) {
     String page = Await.result(client.get(port, "127.0.0.1", "/metrics").send()).bodyAsString();
-    return page.lines()
-        .filter(line -> line.startsWith("flashsale_cluster_members "))
-        .mapToInt(line -> (int) Double.parseDouble(line.substring(line.indexOf(' ') + 1)))
-        .findFirst()
-        .orElse(0);
+    return (int) TestServer.metric(page, "flashsale_cluster_members");
   }
 
   private static Map<String, String> env(

@@ -200,8 +200,12 @@ public final class TestServer {
 
   /** The first sample of {@code name} (unlabelled) on the Prometheus page, 0 if absent. */
   public double metric(String name) {
-    String text = Await.result(client().get("/metrics").send()).bodyAsString();
-    return text.lines()
+    return metric(Await.result(client().get("/metrics").send()).bodyAsString(), name);
+  }
+
+  /** An unlabelled sample's value on a Prometheus page ({@code /metrics}), 0 when absent. */
+  public static double metric(String page, String name) {
+    return page.lines()
         .filter(line -> line.startsWith(name + " "))
         .mapToDouble(line -> Double.parseDouble(line.substring(name.length() + 1)))
         .findFirst()
