@@ -6,15 +6,18 @@
 -- Java: audit/SettleInFlightScript.
 -- KEYS: inflight, stock, buyers, admitted (a sharded line's set of ticket ids given units: a ticket
 --   whose units go back leaves it), then, when the buyer's line shard shares the sale's slot, tickets,
---   line, waiting (the prelude's line); without them the ticket is settled by settle_ticket.lua on
---   its own shard.
+--   line, waiting (the prelude's line); otherwise settling (SaleKeys.settling), where the take is
+--   recorded with the units, and the ticket is settled by settle_ticket.lua on its own shard, after
+--   which the caller clears the record: a reconciler that dies in between leaves it for the next
+--   pass, not a ticket stuck ADMITTED.
 -- ARGV: order id (for an admission, the ticket id), '1' if the database has the order.
 -- Reply: outcome, units returned to the pool, the admitted buyer's ticket state now ('' when no
 --   admission was settled): ALREADY_SETTLED, 0, ''; WRITTEN, 0, 'RESERVED' or ''; RETURNED,
 --   units, 'QUEUED' (back in line) or ''.
 local inflight, stock, buyers, admitted_set = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local tickets, line, waiting = KEYS[5], KEYS[6], KEYS[7]
 local tickets_here = #KEYS == 7
+local tickets, line, waiting = KEYS[5], KEYS[6], KEYS[7]
+local settling = (not tickets_here) and KEYS[5]
 local order_id, written = ARGV[1], ARGV[2] == '1'
 
 local entry = redis.call('HGET', inflight, order_id)
@@ -24,6 +27,9 @@ if not entry then
 end
 redis.call('HDEL', inflight, order_id)
 local taken = decode_inflight(entry)
+if settling then
+  redis.call('HSET', settling, order_id, encode_inflight(taken.user, written and 1 or 0, taken.taken_at))
+end
 
 local ticket = tickets_here and decode_ticket(redis.call('HGET', tickets, taken.user))
 local admission = ticket and ticket.id == order_id and ticket.state == 'ADMITTED'

@@ -133,14 +133,16 @@ public final class Reconciliation {
             lease ->
                 lease == null
                     ? Future.succeededFuture(0L)
-                    : settleStale(sale, keys)
+                    : settleLeftTickets(sale, keys)
+                        .compose(left -> settleStale(sale, keys))
                         .compose(settled -> figures(sale, keys))
                         .compose(figures -> judge(sale, keys, figures)));
   }
 
   /**
    * One stale in-flight take: the units in the sale's slot, and the admitted buyer's ticket with
-   * them, or after them on its own shard of a sharded line.
+   * them, or after them on its own shard of a sharded line (the take waits in the settling hash in
+   * between, see {@link #settleTicket}).
    */
   private Future<SettleInFlightScript.Settled> settleOne(
       FlashSale sale, SaleKeys keys, Stale entry, boolean written) {
@@ -154,12 +156,72 @@ public final class Reconciliation {
         units ->
             units.outcome() == SettleInFlightScript.Outcome.ALREADY_SETTLED
                 ? Future.succeededFuture(units)
-                : settleTicket
-                    .run(line, userId, entry.orderId(), written)
+                : settleTicket(
+                        keys,
+                        line,
+                        entry.orderId(),
+                        new InFlight(userId, written ? 1 : 0, entry.entry().takenAtMillis()))
                     .map(
                         state ->
                             new SettleInFlightScript.Settled(
                                 units.outcome(), units.unitsReturned(), state)));
+  }
+
+  /**
+   * The ticket half of a sharded line's settled take, then its record in the settling hash
+   * ("user|written|takenAtMillis", the in-flight record's shape with the database's answer for the
+   * quantity). Run again from the record, it changes nothing: the ticket has moved on.
+   */
+  private Future<String> settleTicket(
+      SaleKeys keys, LineKeys line, String orderId, InFlight record) {
+    return settleTicket
+        .run(line, record.userId(), orderId, record.quantity() == 1, record.takenAtMillis())
+        .compose(
+            state ->
+                redis
+                    .send(Request.cmd(Command.HDEL).arg(keys.settling()).arg(orderId))
+                    .map(cleared -> state));
+  }
+
+  /**
+   * Tickets a reconciler that died between a take's units and its ticket left unsettled (only a
+   * sharded line has the two steps): each is settled now, as the pass that died would have.
+   */
+  private Future<Void> settleLeftTickets(FlashSale sale, SaleKeys keys) {
+    if (sale.lineShards() == 1) {
+      return Future.succeededFuture();
+    }
+    return redis
+        .send(Request.cmd(Command.HGETALL).arg(keys.settling()))
+        .compose(
+            all ->
+                Future.all(
+                        all.getKeys().stream()
+                            .map(
+                                orderId -> {
+                                  InFlight record = InFlight.decode(all.get(orderId).toString());
+                                  return settleTicket(
+                                          keys,
+                                          keys.lineOf(record.userId(), sale.lineShards()),
+                                          orderId,
+                                          record)
+                                      .onSuccess(
+                                          state -> announce(sale, record.userId(), orderId, state));
+                                })
+                            .toList())
+                    .mapEmpty());
+  }
+
+  /** A ticket this pass changed: the buyer's live feeds hear it from whichever node holds them. */
+  private void announce(FlashSale sale, String userId, String orderId, String ticketState) {
+    if (ticketState.isEmpty()) {
+      return;
+    }
+    TicketState state = TicketState.valueOf(ticketState);
+    SaleEvents.publish(
+        eventBus,
+        new BuyerOutcome(
+            sale.saleId(), userId, state, state == TicketState.RESERVED ? orderId : null));
   }
 
   private Future<Void> settleStale(FlashSale sale, SaleKeys keys) {
@@ -222,20 +284,11 @@ public final class Reconciliation {
                                                             new UnitsReturned(
                                                                 sale.saleId(), returned));
                                                       }
-                                                      if (!settled.ticketState().isEmpty()) {
-                                                        TicketState state =
-                                                            TicketState.valueOf(
-                                                                settled.ticketState());
-                                                        SaleEvents.publish(
-                                                            eventBus,
-                                                            new BuyerOutcome(
-                                                                sale.saleId(),
-                                                                entry.entry().userId(),
-                                                                state,
-                                                                state == TicketState.RESERVED
-                                                                    ? entry.orderId()
-                                                                    : null));
-                                                      }
+                                                      announce(
+                                                          sale,
+                                                          entry.entry().userId(),
+                                                          entry.orderId(),
+                                                          settled.ticketState());
                                                     }))
                                     .toList())
                             .mapEmpty();

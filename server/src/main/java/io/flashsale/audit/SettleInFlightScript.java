@@ -36,8 +36,10 @@ final class SettleInFlightScript extends RedisScript {
   /** The keys, in the order the script's header names them. */
   static List<String> keys(SaleKeys keys, LineKeys line) {
     if (!line.inSaleSlot()) {
-      // The ticket is settled on its own shard (SettleTicketScript).
-      return List.of(keys.inflight(), keys.stock(), keys.buyers(), keys.admittedTickets());
+      // The ticket is settled on its own shard (SettleTicketScript); until then the take waits in
+      // the settling hash.
+      return List.of(
+          keys.inflight(), keys.stock(), keys.buyers(), keys.admittedTickets(), keys.settling());
     }
     return List.of(
         keys.inflight(),

@@ -17,10 +17,11 @@ final class SettleTicketScript extends RedisScript {
   }
 
   /** Resolves to the ticket's state now if this call changed it, else "". */
-  Future<String> run(LineKeys line, String userId, String orderId, boolean written) {
+  Future<String> run(
+      LineKeys line, String userId, String orderId, boolean written, long takenAtMillis) {
     return call(
             List.of(line.tickets(), line.line(), line.waiting()),
-            List.of(userId, orderId, written ? "1" : "0"))
+            List.of(userId, orderId, written ? "1" : "0", Long.toString(takenAtMillis)))
         .map(reply -> reply.string());
   }
 }

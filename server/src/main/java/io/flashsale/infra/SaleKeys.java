@@ -27,6 +27,16 @@ public record SaleKeys(String saleId) {
   }
 
   /**
+   * Hash order id → "user|written (1 or 0)|takenAtMillis": in-flight takes of a sharded line whose
+   * units reconciliation has settled and whose ticket, on the buyer's own shard, it has yet to
+   * settle. Written with the units, cleared after the ticket: what a reconciler that dies between
+   * the two leaves for the next pass.
+   */
+  public String settling() {
+    return prefix() + "settling";
+  }
+
+  /**
    * Set of ticket ids a sharded line's admission step has given units to (admit_take.lua): a ticket
    * is taken for once, however many steps see it at the head before its mark lands. A ticket whose
    * units reconciliation gives back leaves the set, and may be admitted again in its turn.

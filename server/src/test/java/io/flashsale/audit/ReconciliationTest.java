@@ -2,6 +2,7 @@ package io.flashsale.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flashsale.infra.LineKeys;
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.inventory.InFlight;
 import io.flashsale.inventory.StockGate;
@@ -9,6 +10,8 @@ import io.flashsale.support.Await;
 import io.flashsale.support.Engine;
 import io.flashsale.support.Invariants;
 import io.flashsale.support.Poll;
+import io.flashsale.waitingroom.Ticket;
+import io.flashsale.waitingroom.TicketState;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
@@ -181,6 +184,110 @@ class ReconciliationTest {
                     .find(),
             Duration.ofSeconds(10));
     assertThat(metrics).contains("flashsale_reconciliation_drift{sale=\"" + saleId + "\"}");
+  }
+
+  /**
+   * On a sharded line a stale take is settled in two steps: its units in the sale's slot, then the
+   * ticket on the buyer's shard. What a reconciler that dies between them leaves: the units
+   * settled, nothing in flight, the ticket still ADMITTED, and the take in the settling hash. The
+   * next pass settles the ticket, and leaves alone one admitted again since (another admission
+   * time).
+   */
+  @Test
+  void aTicketLeftAdmittedByAReconcilerThatDiedBetweenTheUnitsAndTheTicketIsSettledNext() {
+    String saleId =
+        Await.result(
+                engine
+                    .server()
+                    .createSale(
+                        3,
+                        new JsonObject()
+                            .put("waitingRoom", true)
+                            .put("queuePolicy", "FIFO")
+                            .put("admissionRatePerSecond", 1)
+                            .put("lineShards", 3)))
+            .getString("saleId");
+    // Paused: the admission step must not let ann out again once she is back in line.
+    assertThat(
+            Await.result(
+                    engine
+                        .server()
+                        .client()
+                        .post("/api/admin/sales/" + saleId + "/pause")
+                        .bearerTokenAuthentication(engine.server().adminToken())
+                        .send())
+                .statusCode())
+        .isEqualTo(200);
+    SaleKeys keys = new SaleKeys(saleId);
+    long takenAt = System.currentTimeMillis() - 60_000;
+    // ann's units went back (no order written), cat's order was written; bob was let out again
+    // since his take, so his ticket carries a later admission time than the record.
+    admittedOnShard(keys, "ann", "ticket-ann", 1, takenAt);
+    admittedOnShard(keys, "bob", "ticket-bob", 2, takenAt + 5_000);
+    admittedOnShard(keys, "cat", "ticket-cat", 3, takenAt);
+    for (var left :
+        Map.of(
+                "ticket-ann", new InFlight("ann", 0, takenAt),
+                "ticket-bob", new InFlight("bob", 0, takenAt),
+                "ticket-cat", new InFlight("cat", 1, takenAt))
+            .entrySet()) {
+      Await.result(
+          redis()
+              .send(
+                  Request.cmd(Command.HSET)
+                      .arg(keys.settling())
+                      .arg(left.getKey())
+                      .arg(left.getValue().encode())));
+    }
+
+    Poll.until(
+        () ->
+            Await.result(redis().send(Request.cmd(Command.HLEN).arg(keys.settling()))).toInteger(),
+        left -> left == 0,
+        Duration.ofSeconds(20));
+
+    Ticket ann = ticketOnShard(keys, "ann");
+    assertThat(ann.state()).as("back in line under their number").isEqualTo(TicketState.QUEUED);
+    LineKeys annLine = keys.lineOf("ann", 3);
+    assertThat(
+            Await.result(redis().send(Request.cmd(Command.GETBIT).arg(annLine.line()).arg(1)))
+                .toInteger())
+        .isEqualTo(1);
+    assertThat(ticketOnShard(keys, "cat").state()).isEqualTo(TicketState.RESERVED);
+    assertThat(ticketOnShard(keys, "cat").orderId()).isEqualTo("ticket-cat");
+    assertThat(ticketOnShard(keys, "bob").state())
+        .as("admitted again since the record was made: not undone")
+        .isEqualTo(TicketState.ADMITTED);
+  }
+
+  private static void admittedOnShard(
+      SaleKeys keys, String user, String ticketId, long number, long admittedAt) {
+    Ticket ticket =
+        new Ticket(
+            ticketId,
+            number,
+            1,
+            TicketState.ADMITTED,
+            null,
+            admittedAt,
+            Ticket.Payment.AUTHORIZED,
+            admittedAt,
+            "card-" + user);
+    Await.result(
+        redis()
+            .send(
+                Request.cmd(Command.HSET)
+                    .arg(keys.lineOf(user, 3).tickets())
+                    .arg(user)
+                    .arg(ticket.encode())));
+  }
+
+  private static Ticket ticketOnShard(SaleKeys keys, String user) {
+    return Ticket.decode(
+        Await.result(
+                redis()
+                    .send(Request.cmd(Command.HGET).arg(keys.lineOf(user, 3).tickets()).arg(user)))
+            .toString());
   }
 
   @Test

@@ -150,6 +150,35 @@ class SettleInFlightScriptTest {
   }
 
   @Test
+  void onAShardedLineTheTakeWaitsForItsTicketInTheSettlingHash() {
+    send(Command.SET, keys.stock(), 0);
+    taken("ticket-ann", "ann", 2);
+    taken("order-bob", "bob", 1);
+
+    assertThat(Await.result(script.run(keys, keys.line(1, 3), "ticket-ann", false)))
+        .isEqualTo(new Settled(Outcome.RETURNED, 2, ""));
+    assertThat(Await.result(script.run(keys, keys.line(2, 3), "order-bob", true)))
+        .isEqualTo(new Settled(Outcome.WRITTEN, 0, ""));
+
+    assertThat(hget(keys.inflight(), "ticket-ann")).isNull();
+    assertThat(get(keys.stock())).isEqualTo("2");
+    assertThat(hget(keys.settling(), "ticket-ann"))
+        .as("user, whether the database has the order, when taken")
+        .isEqualTo(new InFlight("ann", 0, TAKEN_AT).encode());
+    assertThat(hget(keys.settling(), "order-bob"))
+        .isEqualTo(new InFlight("bob", 1, TAKEN_AT).encode());
+  }
+
+  @Test
+  void onOneShardNothingWaitsInTheSettlingHash() {
+    Ticket ann = admitted("ann", 4, 2);
+
+    settle(ann.ticketId(), false);
+
+    assertThat(send(Command.EXISTS, keys.settling()).toInteger()).isZero();
+  }
+
+  @Test
   void aTicketThatMovedOnIsNotPutBackInLine() {
     send(Command.SET, keys.stock(), 0);
     Ticket ann = admitted("ann", 4, 2);
