@@ -10,6 +10,7 @@ import io.flashsale.infra.SaleKeys;
 import io.flashsale.support.Await;
 import io.flashsale.support.Engine;
 import io.flashsale.support.Poll;
+import io.flashsale.support.ServerProcess;
 import io.flashsale.support.SourceTree;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -18,7 +19,6 @@ import io.vertx.redis.client.Request;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -149,7 +149,7 @@ class MonitoringPackTest {
   void aRealPrometheusFiresTheDriftAlertWhenRedisAndPostgresqlDisagree() throws Exception {
     Path prometheus = binary("prometheus");
     Path dir = Files.createTempDirectory("flashsale-prometheus");
-    int port = freePort();
+    int port = ServerProcess.freePort();
     Files.writeString(
         dir.resolve("prometheus.yml"),
         """
@@ -471,14 +471,6 @@ class MonitoringPackTest {
   private static void deleteTree(Path dir) throws IOException {
     try (Stream<Path> all = Files.walk(dir)) {
       all.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-    }
-  }
-
-  private static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
   }
 }

@@ -4,12 +4,13 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import java.io.File;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A real server process (io.flashsale.Main on the test classpath), for tests that kill or cluster
@@ -78,11 +79,30 @@ public final class ServerProcess {
         Duration.ofSeconds(90));
   }
 
+  private static final int LOWEST_PORT = 20_000;
+  private static final int PORTS = 12_000;
+
+  /** Where the next port is looked for: a random start, so two test JVMs seldom meet. */
+  private static final AtomicInteger NEXT_PORT =
+      new AtomicInteger(ThreadLocalRandom.current().nextInt(PORTS));
+
+  /**
+   * A port nothing listens on, for a server about to start, below the kernel's ephemeral range
+   * (32768-60999 by default): a port the kernel picked ({@code new ServerSocket(0)}) can be given
+   * to any outbound connection made before the server binds it (its own to PostgreSQL, Redis or its
+   * peers), and a cluster node then failed to start on "port already in use" (2026-12-07). Each
+   * port is handed out once per test JVM.
+   */
   public static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    for (int tries = 0; tries < PORTS; tries++) {
+      int port = LOWEST_PORT + Math.floorMod(NEXT_PORT.getAndIncrement(), PORTS);
+      try (ServerSocket probe = new ServerSocket(port)) {
+        return port;
+      } catch (IOException inUse) {
+        // Taken: try the next.
+      }
     }
+    throw new IllegalStateException(
+        "no free port in " + LOWEST_PORT + "-" + (LOWEST_PORT + PORTS - 1));
   }
 }

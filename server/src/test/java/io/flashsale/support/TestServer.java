@@ -13,9 +13,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -77,7 +74,7 @@ public final class TestServer {
       Vertx vertx, Map<String, String> overrides, String pgUrl) {
     Map<String, String> env = new HashMap<>();
     env.put("FLASHSALE_CONFIG", "/nonexistent");
-    env.put("FLASHSALE_HTTP_PORT", Integer.toString(freePort()));
+    env.put("FLASHSALE_HTTP_PORT", Integer.toString(ServerProcess.freePort()));
     env.put("FLASHSALE_HTTP_INSTANCES", "2");
     env.put("FLASHSALE_REDIS_URL", TestStores.get().redisUrl());
     env.put("FLASHSALE_JWT_SECRET", JWT_SECRET);
@@ -215,13 +212,5 @@ public final class TestServer {
   public Future<Void> stop() {
     client.close();
     return engine.stop();
-  }
-
-  private static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 }
