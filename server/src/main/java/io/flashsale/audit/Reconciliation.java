@@ -142,7 +142,7 @@ public final class Reconciliation {
   /**
    * One stale in-flight take: the units in the sale's slot, and the admitted buyer's ticket with
    * them, or after them on its own shard of a sharded line (the take waits in the settling hash in
-   * between, see {@link #settleTicket}).
+   * between, see {@link #settleTicketAndForget}).
    */
   private Future<SettleInFlightScript.Settled> settleOne(
       FlashSale sale, SaleKeys keys, Stale entry, boolean written) {
@@ -156,7 +156,7 @@ public final class Reconciliation {
         units ->
             units.outcome() == SettleInFlightScript.Outcome.ALREADY_SETTLED
                 ? Future.succeededFuture(units)
-                : settleTicket(
+                : settleTicketAndForget(
                         keys,
                         line,
                         entry.orderId(),
@@ -172,7 +172,7 @@ public final class Reconciliation {
    * ("user|written|takenAtMillis", the in-flight record's shape with the database's answer for the
    * quantity). Run again from the record, it changes nothing: the ticket has moved on.
    */
-  private Future<String> settleTicket(
+  private Future<String> settleTicketAndForget(
       SaleKeys keys, LineKeys line, String orderId, InFlight record) {
     return settleTicket
         .run(line, record.userId(), orderId, record.quantity() == 1, record.takenAtMillis())
@@ -200,7 +200,7 @@ public final class Reconciliation {
                             .map(
                                 orderId -> {
                                   InFlight record = InFlight.decode(all.get(orderId).toString());
-                                  return settleTicket(
+                                  return settleTicketAndForget(
                                           keys,
                                           keys.lineOf(record.userId(), sale.lineShards()),
                                           orderId,
