@@ -100,6 +100,7 @@ public final class FlashSaleApp {
     AppConfig config = services.config();
     Map<Name, String> deployed = new EnumMap<>(Name.class);
     Deployer deployer = new Deployer(vertx, deployed);
+    Rehearsal[] rehearsal = new Rehearsal[1];
     // Before anything can send or publish: the codecs, once per Vert.x.
     SaleEvents.registerCodecs(vertx.eventBus());
     ReservationMessages.registerCodec(vertx.eventBus());
@@ -216,7 +217,12 @@ public final class FlashSaleApp {
                             config.audit().reconcileInterval(),
                             services.reconciliation()::round),
                     1))
-        .compose(done -> HttpServerVerticle.loadContract(vertx))
+        .compose(
+            done -> {
+              // Before the HTTP servers listen: readiness is held from their first answer.
+              rehearsal[0] = Rehearsal.begin(vertx, services);
+              return HttpServerVerticle.loadContract(vertx);
+            })
         .compose(
             contract ->
                 deployer.deploy(
@@ -225,7 +231,12 @@ public final class FlashSaleApp {
                         new HttpServerVerticle(
                             services.api(), contract, config.httpPort(), config.httpAccessLog()),
                     config.effectiveHttpInstances()))
-        .map(done -> new RunningEngine(vertx, services, new Deployments(deployed), watchers));
+        .map(
+            done -> {
+              rehearsal[0].run();
+              return new RunningEngine(
+                  vertx, services, new Deployments(deployed), watchers, rehearsal[0]);
+            });
   }
 
   /** The on-call figures' timers outside verticles; each entry stops one. */

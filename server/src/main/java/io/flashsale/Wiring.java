@@ -23,6 +23,7 @@ import io.flashsale.http.ApiServices;
 import io.flashsale.http.BearerAuth;
 import io.flashsale.http.ClientAddress;
 import io.flashsale.http.OidcKeys;
+import io.flashsale.http.Readiness;
 import io.flashsale.http.WebPages;
 import io.flashsale.infra.Stores;
 import io.flashsale.inventory.DirectPurchase;
@@ -257,6 +258,7 @@ public final class Wiring {
             new SalePulses(vertx, stores.redis(), room.livePushMillis()),
             metrics,
             new WebPages.Settings(config.demo(), room.prequeueWindow()),
+            new Readiness(),
             clock);
     return new Services(
         config,

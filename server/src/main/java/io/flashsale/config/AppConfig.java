@@ -91,7 +91,8 @@ public record AppConfig(
       Duration presenceGrace,
       long joinWindowMillis,
       int joinBatchSize,
-      int lineShards) {
+      int lineShards,
+      int rehearsalRequests) {
     public WaitingRoomConfig {
       if (joinWindowMillis < 0 || joinBatchSize < 1) {
         throw new IllegalArgumentException(
@@ -99,6 +100,10 @@ public record AppConfig(
       }
       if (lineShards < 1 || lineShards > 64) {
         throw new IllegalArgumentException("waitingroom.line-shards must be between 1 and 64");
+      }
+      if (rehearsalRequests < 0 || rehearsalRequests > 10_000_000) {
+        throw new IllegalArgumentException(
+            "waitingroom.rehearsal-requests must be between 0 and 10000000");
       }
     }
   }
@@ -331,7 +336,8 @@ public record AppConfig(
             Duration.ofSeconds(s.integer("waitingroom.presence-grace-seconds")),
             s.integer("waitingroom.join-window-ms"),
             s.integer("waitingroom.join-batch-size"),
-            s.integer("waitingroom.line-shards")),
+            s.integer("waitingroom.line-shards"),
+            s.integer("waitingroom.rehearsal-requests")),
         new AntibotConfig(
             Duration.ofSeconds(s.integer("antibot.pow.validity-seconds")),
             s.decimal("antibot.rate.user-per-second"),

@@ -58,7 +58,8 @@ public final class ApiRouter {
       router.errorHandler(status, Problems::handleStatus);
     }
 
-    new HealthRoutes(services.pool(), services.redis(), services.metrics()).mount(router, contract);
+    new HealthRoutes(services.pool(), services.redis(), services.metrics(), services.readiness())
+        .mount(router, contract);
     ApiDocs.mount(router);
 
     router.route("/api/*").handler(JsonOnly::check);

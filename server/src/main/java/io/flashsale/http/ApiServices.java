@@ -47,4 +47,5 @@ public record ApiServices(
     SalePulses pulses,
     PrometheusMeterRegistry metrics,
     WebPages.Settings web,
+    Readiness readiness,
     Clock clock) {}

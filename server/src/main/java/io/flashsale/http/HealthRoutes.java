@@ -11,17 +11,22 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 import io.vertx.sqlclient.Pool;
 
-/** Liveness, readiness (both stores answer, the schema is migrated) and the Prometheus page. */
+/**
+ * Liveness, readiness (both stores answer, the schema is migrated, the start-up rehearsal is over)
+ * and the Prometheus page.
+ */
 final class HealthRoutes {
 
   private final Pool pool;
   private final Redis redis;
   private final PrometheusMeterRegistry metrics;
+  private final Readiness readiness;
 
-  HealthRoutes(Pool pool, Redis redis, PrometheusMeterRegistry metrics) {
+  HealthRoutes(Pool pool, Redis redis, PrometheusMeterRegistry metrics, Readiness readiness) {
     this.pool = pool;
     this.redis = redis;
     this.metrics = metrics;
+    this.readiness = readiness;
   }
 
   void mount(Router router, ContractValidation contract) {
@@ -48,12 +53,15 @@ final class HealthRoutes {
             done -> {
               boolean pgUp = pg.succeeded() && pg.result();
               boolean redisUp = pong.succeeded();
+              Readiness.Rehearsal rehearsal = readiness.rehearsal();
+              boolean up = pgUp && redisUp && rehearsal != Readiness.Rehearsal.RUNNING;
               JsonObject body =
                   new JsonObject()
-                      .put("status", pgUp && redisUp ? "UP" : "DOWN")
+                      .put("status", up ? "UP" : "DOWN")
                       .put("postgres", pgUp ? "UP" : "DOWN")
-                      .put("redis", redisUp ? "UP" : "DOWN");
-              Replies.json(ctx, pgUp && redisUp ? 200 : 503, body);
+                      .put("redis", redisUp ? "UP" : "DOWN")
+                      .put("rehearsal", rehearsal.name());
+              Replies.json(ctx, up ? 200 : 503, body);
             });
   }
 }

@@ -158,6 +158,32 @@ public record LineKeys(String saleId, int shard, int shards) {
     return prefix() + "rejections";
   }
 
+  /** Every key of this shard, as named above: what removing a sale from Redis deletes. */
+  public List<String> everyKey() {
+    return List.of(
+        tickets(),
+        line(),
+        roster(),
+        waiting(),
+        sequence(),
+        prequeue(),
+        sealed(),
+        cursor(),
+        preauthQueue(),
+        preauthorizing(),
+        claimedTo(),
+        presence(),
+        away(),
+        departures(),
+        stock(),
+        epoch(),
+        lineLost(),
+        control(),
+        blacklist(),
+        blacklistedDevices(),
+        rejections());
+  }
+
   private String prefix() {
     return shards == 1 ? "sale:{" + saleId + "}:" : "sale:{" + saleId + "#" + shard + "}:";
   }

@@ -1,6 +1,8 @@
 package io.flashsale.infra;
 
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Redis key names of one sale's own slot: the stock, the units held, the in-flight takes, the
@@ -132,6 +134,35 @@ public record SaleKeys(String saleId) {
    */
   public String lineLost() {
     return prefix() + "line-lost";
+  }
+
+  /**
+   * Every key of the sale and of its line's {@code shards} shards, each once: what removing a sale
+   * from Redis deletes. Not listed: the rate-limit strings and proof-of-work marks, which expire by
+   * themselves within seconds.
+   */
+  public List<String> everyKey(int shards) {
+    Set<String> every =
+        new LinkedHashSet<>(
+            List.of(
+                stock(),
+                buyers(),
+                inflight(),
+                settling(),
+                admittedTickets(),
+                epoch(),
+                reconcileLease(),
+                sealLease(),
+                bucket(),
+                blacklist(),
+                blacklistedDevices(),
+                rejections(),
+                control(),
+                lineLost()));
+    for (LineKeys line : lines(shards)) {
+      every.addAll(line.everyKey());
+    }
+    return List.copyOf(every);
   }
 
   private String prefix() {

@@ -78,7 +78,11 @@ public final class SaleTimeline {
     return sales.insert(pool, shaped).compose(this::warm);
   }
 
-  private Future<FlashSale> warm(FlashSale sale) {
+  /**
+   * Loads the sale's stock counter, the blacklists, its controls and its epoch into Redis (what
+   * exists already is kept): what every sale needs there before its first join or purchase.
+   */
+  public Future<FlashSale> warm(FlashSale sale) {
     return Future.all(
             gate.loadIfAbsent(sale.saleId(), sale.remaining()),
             blacklist.loadInto(sale),

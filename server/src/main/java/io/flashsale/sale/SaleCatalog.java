@@ -33,6 +33,7 @@ public final class SaleCatalog {
   private final Clock clock;
   private final long maxAgeMillis;
   private final Map<UUID, Entry> entries = new ConcurrentHashMap<>();
+  private volatile FlashSale rehearsal;
 
   public SaleCatalog(Pool pool, SaleRepository sales, Clock clock, long maxAgeMillis) {
     this.pool = pool;
@@ -59,9 +60,7 @@ public final class SaleCatalog {
         entries.compute(
             saleId,
             (id, current) ->
-                current != null && !current.sale().failed()
-                    ? current
-                    : new Entry(sales.find(pool, id), now));
+                current != null && !current.sale().failed() ? current : new Entry(read(id), now));
     // A missing sale is not remembered: random ids must not grow the map.
     entry
         .sale()
@@ -84,8 +83,7 @@ public final class SaleCatalog {
    * meanwhile. A failed read leaves the known sale, to be refreshed again after the max age.
    */
   private void refresh(UUID saleId, Entry claimed) {
-    sales
-        .find(pool, saleId)
+    read(saleId)
         .onSuccess(
             found -> {
               if (found.isPresent()) {
@@ -99,5 +97,33 @@ public final class SaleCatalog {
 
   public void forget(UUID saleId) {
     entries.remove(saleId);
+  }
+
+  /**
+   * Serves {@code sale}, which is in no database, on this instance only, until {@link
+   * #endRehearsal}: the start-up rehearsal's sale (the root package's {@code Rehearsal}). It is
+   * read, cached, refreshed and forgotten as any other, so the rehearsal runs the paths a new
+   * sale's first herd does.
+   */
+  public void rehearse(FlashSale sale) {
+    rehearsal = sale;
+  }
+
+  public void endRehearsal(UUID saleId) {
+    rehearsal = null;
+    forget(saleId);
+  }
+
+  /** Whether {@code saleId} is the start-up rehearsal's sale: kept out of the business figures. */
+  public boolean isRehearsal(String saleId) {
+    FlashSale rehearsing = rehearsal;
+    return rehearsing != null && rehearsing.saleId().equals(saleId);
+  }
+
+  private Future<Optional<FlashSale>> read(UUID saleId) {
+    FlashSale rehearsing = rehearsal;
+    return rehearsing != null && rehearsing.saleId().equals(saleId.toString())
+        ? Future.succeededFuture(Optional.of(rehearsing))
+        : sales.find(pool, saleId);
   }
 }

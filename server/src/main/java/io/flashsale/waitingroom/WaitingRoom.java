@@ -147,13 +147,17 @@ public final class WaitingRoom {
                                   "join script answered " + answer.outcome()));
                 })
         .onComplete(
-            result ->
+            result -> {
+              // The start-up rehearsal's joins are the engine warming itself, not buyers.
+              if (!catalog.isRehearsal(sale.saleId())) {
                 metrics
                     .counter(
                         "flashsale.queue.joins",
                         "outcome",
                         result.succeeded() ? "JOINED" : outcomeOf(result.cause()))
-                    .increment());
+                    .increment();
+              }
+            });
   }
 
   /**

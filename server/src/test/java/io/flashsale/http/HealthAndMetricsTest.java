@@ -21,7 +21,12 @@ class HealthAndMetricsTest {
     assertThat(live.statusCode()).isEqualTo(200);
     assertThat(ready.statusCode()).isEqualTo(200);
     assertThat(ready.bodyAsJsonObject())
-        .isEqualTo(new JsonObject().put("status", "UP").put("postgres", "UP").put("redis", "UP"));
+        .isEqualTo(
+            new JsonObject()
+                .put("status", "UP")
+                .put("postgres", "UP")
+                .put("redis", "UP")
+                .put("rehearsal", "OFF"));
   }
 
   @Test
