@@ -166,7 +166,9 @@ public final class RedisRecovery {
                       : redis.batch(writes).<Void>mapEmpty();
                 });
     Future<Void> winners = winnersTickets(sale, null);
-    return Future.all(stock, buyers, winners, blacklist.loadInto(sale))
+    // The operator's controls (paused, rate, ended): without them a paused sale would admit again.
+    Future<Response> controls = redis.send(AdmissionControl.write(keys.control(), sale));
+    return Future.all(stock, buyers, winners, blacklist.loadInto(sale), controls)
         .compose(
             done -> {
               String at = clock.instant().toString();

@@ -352,4 +352,60 @@ class ReconciliationTest {
         .as("and may join again")
         .isEqualTo(202);
   }
+
+  @Test
+  void aPausedSaleWhoseRedisStateWasLostStaysPausedOnceRebuilt() {
+    String saleId =
+        Await.result(
+                engine
+                    .server()
+                    .createSale(
+                        5,
+                        new JsonObject()
+                            .put("waitingRoom", true)
+                            .put("queuePolicy", "FIFO")
+                            .put("admissionRatePerSecond", 50)))
+            .getString("saleId");
+    assertThat(
+            Await.result(
+                    engine
+                        .server()
+                        .client()
+                        .post("/api/admin/sales/" + saleId + "/pause")
+                        .bearerTokenAuthentication(engine.server().adminToken())
+                        .send())
+                .statusCode())
+        .isEqualTo(200);
+    SaleKeys keys = new SaleKeys(saleId);
+    // Redis restarts without persistence while the sale is paused.
+    for (String pattern : List.of("sale:{" + saleId + "}:*", "sale:{" + saleId + "#*}:*")) {
+      var all = Await.result(redis().send(Request.cmd(Command.KEYS).arg(pattern)));
+      if (all.size() > 0) {
+        Request delete = Request.cmd(Command.DEL);
+        all.forEach(key -> delete.arg(key.toString()));
+        Await.result(redis().send(delete));
+      }
+    }
+    Poll.until(
+        () -> Await.result(redis().send(Request.cmd(Command.EXISTS).arg(keys.epoch()))).toInteger(),
+        present -> present == 1,
+        Duration.ofSeconds(20));
+
+    var paused =
+        Await.result(redis().send(Request.cmd(Command.HGET).arg(keys.control()).arg("paused")));
+    assertThat(paused == null ? null : paused.toString())
+        .as("the operator's pause, back with the rest of the sale")
+        .isEqualTo("1");
+    // At 50 a second a buyer would be let in within a few ticks; paused, nobody is.
+    assertThat(Await.result(engine.server().join(saleId, "after-the-loss", 1)).statusCode())
+        .isEqualTo(202);
+    long until = System.nanoTime() + 1_500_000_000L;
+    while (System.nanoTime() < until) {
+      assertThat(
+              Await.result(engine.server().queueStatus(saleId, "after-the-loss"))
+                  .bodyAsJsonObject()
+                  .getString("state"))
+          .isNotEqualTo("RESERVED");
+    }
+  }
 }
