@@ -16,7 +16,9 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -24,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,9 +42,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The sale is in no database: this instance's {@code SaleCatalog} alone serves it, so no
  * listing, report, timeline, admission step, reconciliation or other node sees it, and its joins
- * are kept out of {@code flashsale_queue_joins_total}. Its Redis keys are deleted when the
- * rehearsal ends ({@code UNLINK}: the line is freed in the background); the rate-limit strings
- * expire by themselves within seconds. Readiness ({@link Readiness}) is held back while it runs.
+ * and refusals are kept out of the business figures ({@code flashsale_queue_joins_total}, {@code
+ * flashsale_bot_rejections_total}). Its Redis keys are deleted when the rehearsal ends ({@code
+ * UNLINK}: the line is freed in the background); the rate-limit strings expire by themselves within
+ * seconds; an instance killed mid-rehearsal leaves its sale noted in {@link #UNFINISHED}, and the
+ * next instance to rehearse deletes it. Readiness ({@link Readiness}) is held back while it runs,
+ * at most {@link #MOST_MILLIS} and the answers then due.
  */
 public final class Rehearsal {
 
@@ -54,6 +60,17 @@ public final class Rehearsal {
   static final int IN_FLIGHT = 4096;
 
   static final int PIPELINING = 4;
+
+  /** Sorted set of the rehearsals not yet cleaned up: "saleId|shards", scored by their start. */
+  static final String UNFINISHED = "flashsale:rehearsals";
+
+  /** A rehearsal noted longer ago than this is over, finished or not. */
+  static final long STALE_MILLIS = 10 * 60_000;
+
+  /** How long one request may wait for its answer, and the whole rehearsal for its requests. */
+  static final long ANSWER_MILLIS = 10_000;
+
+  static final long MOST_MILLIS = 180_000;
 
   /** Every this many requests the catalog forgets the sale, to be read again. */
   static final int FORGET_EVERY = 10_000;
@@ -125,7 +142,6 @@ public final class Rehearsal {
           "127.0.0.1 is not among http.trusted-proxies: the rehearsal's buyers all count against"
               + " one address's rate limit, and most of its joins will be refused");
     }
-    SaleKeys keys = new SaleKeys(sale.saleId());
     long started = System.nanoTime();
     LOG.info(
         "start-up rehearsal: "
@@ -145,13 +161,15 @@ public final class Rehearsal {
             new PoolOptions().setHttp1MaxSize(IN_FLIGHT / PIPELINING));
     Map<Integer, Integer> statuses = new TreeMap<>();
     Future<Void> sent =
-        api.timeline().warm(sale).compose(loaded -> send(client, sale.saleId(), statuses));
+        noted()
+            .compose(noted -> api.timeline().warm(sale))
+            .compose(loaded -> send(client, sale.saleId(), statuses));
     sent.transform(
             done -> {
               if (done.failed()) {
                 LOG.warn("the start-up rehearsal could not run: " + done.cause());
               }
-              return client.close().transform(closed -> forget(keys, sale));
+              return client.close().transform(closed -> forget());
             })
         .onComplete(
             cleaned -> {
@@ -184,7 +202,11 @@ public final class Rehearsal {
   /** Stops sending, waits for what is in flight and for the clean-up. */
   Future<Outcome> stop() {
     stopping = true;
-    return finished.future();
+    // Answers still due come within ANSWER_MILLIS; the clean-up needs a store round trip more.
+    return finished
+        .future()
+        .timeout(ANSWER_MILLIS + 5_000, TimeUnit.MILLISECONDS)
+        .recover(late -> Future.succeededFuture(Outcome.none()));
   }
 
   /** The id of the rehearsal's own sale. */
@@ -226,6 +248,16 @@ public final class Rehearsal {
 
   /** {@link #IN_FLIGHT} chains, each sending the next request when its last one is answered. */
   private Future<Void> send(HttpClientAgent client, String saleId, Map<Integer, Integer> statuses) {
+    // However slow the stores are, the instance gets ready: past the deadline no more is sent.
+    long deadline =
+        vertx.setTimer(
+            MOST_MILLIS,
+            timer -> {
+              if (!stopping) {
+                LOG.warn("the start-up rehearsal ran out of time; it stops sending");
+                stopping = true;
+              }
+            });
     AtomicInteger next = new AtomicInteger();
     List<Future<Void>> chains = new ArrayList<>(IN_FLIGHT);
     for (int c = 0; c < IN_FLIGHT; c++) {
@@ -233,7 +265,7 @@ public final class Rehearsal {
       chains.add(chain.future());
       sendNext(client, saleId, next, statuses, chain);
     }
-    return Future.all(chains).mapEmpty();
+    return Future.all(chains).onComplete(done -> vertx.cancelTimer(deadline)).mapEmpty();
   }
 
   private void sendNext(
@@ -292,7 +324,12 @@ public final class Rehearsal {
     String queue = "/api/sales/" + saleId + "/queue";
     return switch (index % 20) {
       case 4 ->
-          new Call(new RequestOptions().setMethod(HttpMethod.GET).setURI("/health/live"), null);
+          new Call(
+              new RequestOptions()
+                  .setMethod(HttpMethod.GET)
+                  .setURI("/health/live")
+                  .setTimeout(ANSWER_MILLIS),
+              null);
       case 6 ->
           new Call(
               authorised(HttpMethod.GET, queue + "/me", token(index - 1, false), 0, index - 1),
@@ -321,7 +358,8 @@ public final class Rehearsal {
       HttpMethod method, String path, String token, int style, int buyer) {
     String address =
         "10." + (buyer >> 16 & 0xff) + "." + (buyer >> 8 & 0xff) + "." + (buyer & 0xff);
-    RequestOptions options = new RequestOptions().setMethod(method).setURI(path);
+    RequestOptions options =
+        new RequestOptions().setMethod(method).setURI(path).setTimeout(ANSWER_MILLIS);
     switch (style) {
       case 1 ->
           options
@@ -346,13 +384,55 @@ public final class Rehearsal {
   }
 
   /** Deletes the sale's keys from Redis and from this instance's catalog. */
-  private Future<Void> forget(SaleKeys keys, FlashSale sale) {
+  private Future<Void> forget() {
+    return unlink(sale.saleId(), sale.lineShards())
+        .onComplete(done -> api.catalog().endRehearsal(UUID.fromString(sale.saleId())));
+  }
+
+  /**
+   * Notes this rehearsal's sale in {@link #UNFINISHED} (with its line's shards and its start), and
+   * deletes the sales of rehearsals noted there by any instance more than {@link #STALE_MILLIS}
+   * ago: an instance killed mid-rehearsal cannot delete its own.
+   */
+  private Future<Void> noted() {
+    long now = api.clock().millis();
+    Redis redis = api.redis();
+    return redis
+        .send(
+            Request.cmd(Command.ZADD)
+                .arg(UNFINISHED)
+                .arg(now)
+                .arg(sale.saleId() + "|" + sale.lineShards()))
+        .compose(
+            added ->
+                redis.send(
+                    Request.cmd(Command.ZRANGEBYSCORE)
+                        .arg(UNFINISHED)
+                        .arg("-inf")
+                        .arg(now - STALE_MILLIS)))
+        .compose(
+            stale -> {
+              List<Future<Void>> deleted = new ArrayList<>();
+              for (Response member : stale) {
+                String[] parts = member.toString().split("\\|");
+                LOG.warn("deleting the sale of an unfinished start-up rehearsal: " + parts[0]);
+                deleted.add(unlink(parts[0], Integer.parseInt(parts[1])));
+              }
+              return Future.all(deleted).mapEmpty();
+            });
+  }
+
+  /** Unlinks every key of a rehearsal's sale, then its note in {@link #UNFINISHED}. */
+  private Future<Void> unlink(String saleId, int shards) {
     List<Future<?>> unlinked = new ArrayList<>();
-    for (String key : keys.everyKey(sale.lineShards())) {
+    for (String key : new SaleKeys(saleId).everyKey(shards)) {
       unlinked.add(api.redis().send(Request.cmd(Command.UNLINK).arg(key)));
     }
     return Future.all(unlinked)
-        .onComplete(done -> api.catalog().endRehearsal(UUID.fromString(sale.saleId())))
+        .compose(
+            done ->
+                api.redis()
+                    .send(Request.cmd(Command.ZREM).arg(UNFINISHED).arg(saleId + "|" + shards)))
         .mapEmpty();
   }
 }

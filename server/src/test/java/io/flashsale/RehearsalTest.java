@@ -2,6 +2,7 @@ package io.flashsale;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flashsale.infra.SaleKeys;
 import io.flashsale.support.Await;
 import io.flashsale.support.Poll;
 import io.flashsale.support.TestRedis;
@@ -19,6 +20,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -51,6 +53,16 @@ class RehearsalTest {
 
   @Test
   void aRehearsalHoldsReadinessBackThenLeavesNoTrace() throws Exception {
+    // What an instance killed in the middle of its rehearsal left, a quarter of an hour ago.
+    String crashed = UUID.randomUUID().toString();
+    SaleKeys left = new SaleKeys(crashed);
+    TestRedis.send(Command.HSET, left.line(0, 2).tickets(), "someone", "a ticket");
+    TestRedis.send(Command.SET, left.stock(), "7");
+    TestRedis.send(
+        Command.ZADD,
+        Rehearsal.UNFINISHED,
+        System.currentTimeMillis() - 15 * 60_000,
+        crashed + "|2");
     int requests = 20_000;
     TestServer server = Await.result(TestServer.start(vertx, settings(requests, 1)));
     try {
@@ -78,6 +90,10 @@ class RehearsalTest {
       assertThat(keysOf(saleId)).allMatch(key -> key.contains("#rl-"));
       Poll.until(() -> keysOf(saleId), List::isEmpty, Duration.ofSeconds(10));
       assertThat(saleRows(server, saleId)).isZero();
+      // Neither this rehearsal nor the one that never finished is left noted or in Redis.
+      assertThat(keysOf(crashed)).isEmpty();
+      assertThat(TestRedis.send(Command.ZSCORE, Rehearsal.UNFINISHED, crashed + "|2")).isNull();
+      assertThat(TestRedis.send(Command.ZSCORE, Rehearsal.UNFINISHED, saleId + "|1")).isNull();
       // Not a buyer's join in the business figures; the catalog no longer serves the sale.
       String metrics = Await.result(server.client().get("/metrics").send()).bodyAsString();
       assertThat(metrics).doesNotContain("flashsale_queue_joins_total{");
@@ -92,13 +108,16 @@ class RehearsalTest {
     int requests = 5_000_000;
     TestServer server = Await.result(TestServer.start(vertx, settings(requests, 3)));
     String saleId = server.engine().rehearsal().saleId();
-    // Once buyers wait on each of the line's shards, stop it in the middle.
-    Poll.until(
-        () -> keysOf(saleId).stream().filter(key -> key.endsWith(":tickets")).count(),
-        tickets -> tickets == 3,
-        Duration.ofSeconds(60));
-    assertThat(server.engine().rehearsed().isComplete()).isFalse();
-    Await.result(server.stop(), Duration.ofSeconds(60));
+    try {
+      // Once buyers wait on each of the line's shards, stop it in the middle.
+      Poll.until(
+          () -> keysOf(saleId).stream().filter(key -> key.endsWith(":tickets")).count(),
+          tickets -> tickets == 3,
+          Duration.ofSeconds(60));
+      assertThat(server.engine().rehearsed().isComplete()).isFalse();
+    } finally {
+      Await.result(server.stop(), Duration.ofSeconds(60));
+    }
 
     Rehearsal.Outcome outcome = Await.result(server.engine().rehearsed());
     assertThat(outcome.saleId()).isEqualTo(saleId);

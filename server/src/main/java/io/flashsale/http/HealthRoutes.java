@@ -43,6 +43,8 @@ final class HealthRoutes {
   }
 
   private void ready(RoutingContext ctx) {
+    // As it stands when asked, not after the stores answer.
+    Readiness.Rehearsal rehearsal = readiness.rehearsal();
     Future<Boolean> pg =
         pool.query("SELECT count(*) AS applied FROM flyway_schema_history WHERE success")
             .execute()
@@ -53,7 +55,6 @@ final class HealthRoutes {
             done -> {
               boolean pgUp = pg.succeeded() && pg.result();
               boolean redisUp = pong.succeeded();
-              Readiness.Rehearsal rehearsal = readiness.rehearsal();
               boolean up = pgUp && redisUp && rehearsal != Readiness.Rehearsal.RUNNING;
               JsonObject body =
                   new JsonObject()

@@ -129,11 +129,9 @@ public final class WaitingRoom {
                       status(userId, sale)
                           .compose(view -> Future.failedFuture(new AlreadyQueuedException(view)));
                   case "RATE_LIMITED" ->
-                      refused(Rejection.RATE_LIMITED, answer.limited().exception());
+                      refused(sale, Rejection.RATE_LIMITED, answer.limited().exception());
                   case "BLACKLISTED", "BLACKLISTED_DEVICE" -> {
-                    metrics
-                        .counter("flashsale.bot.rejections", "reason", answer.outcome())
-                        .increment();
+                    countRejection(sale, answer.outcome());
                     yield Future.failedFuture(
                         new FlashSaleException(
                             ErrorCode.FORBIDDEN, "this account or device may not join this sale"));
@@ -141,7 +139,7 @@ public final class WaitingRoom {
                   default ->
                       guards.refusal() != null
                               && answer.outcome().equals(guards.refusal().reason().name())
-                          ? refused(guards.refusal().reason(), guards.refusal())
+                          ? refused(sale, guards.refusal().reason(), guards.refusal())
                           : Future.failedFuture(
                               new IllegalStateException(
                                   "join script answered " + answer.outcome()));
@@ -163,9 +161,17 @@ public final class WaitingRoom {
   /**
    * A refusal the join script made and counted in the sale's tally: counted in the metrics here.
    */
-  private <T> Future<T> refused(Rejection reason, Rejection.RejectedException refusal) {
-    metrics.counter("flashsale.bot.rejections", "reason", reason.name()).increment();
+  private <T> Future<T> refused(
+      FlashSale sale, Rejection reason, Rejection.RejectedException refusal) {
+    countRejection(sale, reason.name());
     return Future.failedFuture(refusal);
+  }
+
+  /** A refused join in the bot-defence figures, unless the start-up rehearsal made it. */
+  private void countRejection(FlashSale sale, String reason) {
+    if (!catalog.isRehearsal(sale.saleId())) {
+      metrics.counter("flashsale.bot.rejections", "reason", reason).increment();
+    }
   }
 
   /**
