@@ -10,6 +10,7 @@ import io.flashsale.support.Await;
 import io.flashsale.support.Engine;
 import io.flashsale.support.Invariants;
 import io.flashsale.support.Poll;
+import io.flashsale.support.TestRedis;
 import io.flashsale.waitingroom.Ticket;
 import io.flashsale.waitingroom.TicketState;
 import io.vertx.core.json.JsonObject;
@@ -195,29 +196,9 @@ class ReconciliationTest {
    */
   @Test
   void aTicketLeftAdmittedByAReconcilerThatDiedBetweenTheUnitsAndTheTicketIsSettledNext() {
-    String saleId =
-        Await.result(
-                engine
-                    .server()
-                    .createSale(
-                        3,
-                        new JsonObject()
-                            .put("waitingRoom", true)
-                            .put("queuePolicy", "FIFO")
-                            .put("admissionRatePerSecond", 1)
-                            .put("lineShards", 3)))
-            .getString("saleId");
+    String saleId = fifoSale(3, 1, new JsonObject().put("lineShards", 3));
     // Paused: the admission step must not let ann out again once she is back in line.
-    assertThat(
-            Await.result(
-                    engine
-                        .server()
-                        .client()
-                        .post("/api/admin/sales/" + saleId + "/pause")
-                        .bearerTokenAuthentication(engine.server().adminToken())
-                        .send())
-                .statusCode())
-        .isEqualTo(200);
+    pause(saleId);
     SaleKeys keys = new SaleKeys(saleId);
     long takenAt = System.currentTimeMillis() - 60_000;
     // ann's units went back (no order written), cat's order was written; bob was let out again
@@ -295,17 +276,7 @@ class ReconciliationTest {
       throws Exception {
     // One admission a second: the early bird goes at once, and the two who join right after it
     // are still waiting (their cards authorised or not) when Redis loses everything.
-    String saleId =
-        Await.result(
-                engine
-                    .server()
-                    .createSale(
-                        3,
-                        new JsonObject()
-                            .put("waitingRoom", true)
-                            .put("queuePolicy", "FIFO")
-                            .put("admissionRatePerSecond", 1)))
-            .getString("saleId");
+    String saleId = fifoSale(3, 1, new JsonObject());
     Await.result(engine.server().join(saleId, "early-bird", 1));
     Poll.until(
         () ->
@@ -321,21 +292,7 @@ class ReconciliationTest {
             .compose(joined -> engine.server().join(saleId, "waiting-too", 1)));
 
     // A Redis restart without persistence: every key of the sale is gone.
-    SaleKeys keys = new SaleKeys(saleId);
-    // The sale's own slot and, on a sharded line, its shards' slots.
-    for (String pattern : List.of("sale:{" + saleId + "}:*", "sale:{" + saleId + "#*}:*")) {
-      var all = Await.result(redis().send(Request.cmd(Command.KEYS).arg(pattern)));
-      if (all.size() > 0) {
-        Request delete = Request.cmd(Command.DEL);
-        all.forEach(key -> delete.arg(key.toString()));
-        Await.result(redis().send(delete));
-      }
-    }
-
-    Poll.until(
-        () -> Await.result(redis().send(Request.cmd(Command.EXISTS).arg(keys.epoch()))).toInteger(),
-        present -> present == 1,
-        Duration.ofSeconds(20));
+    loseRedisStateAndAwaitRebuild(saleId);
     assertThat(Await.result(engine.server().services().stockGate().stock(saleId)))
         .as("stock from the database")
         .isEqualTo(2);
@@ -355,41 +312,11 @@ class ReconciliationTest {
 
   @Test
   void aPausedSaleWhoseRedisStateWasLostStaysPausedOnceRebuilt() {
-    String saleId =
-        Await.result(
-                engine
-                    .server()
-                    .createSale(
-                        5,
-                        new JsonObject()
-                            .put("waitingRoom", true)
-                            .put("queuePolicy", "FIFO")
-                            .put("admissionRatePerSecond", 50)))
-            .getString("saleId");
-    assertThat(
-            Await.result(
-                    engine
-                        .server()
-                        .client()
-                        .post("/api/admin/sales/" + saleId + "/pause")
-                        .bearerTokenAuthentication(engine.server().adminToken())
-                        .send())
-                .statusCode())
-        .isEqualTo(200);
-    SaleKeys keys = new SaleKeys(saleId);
+    String saleId = fifoSale(5, 50, new JsonObject());
+    pause(saleId);
     // Redis restarts without persistence while the sale is paused.
-    for (String pattern : List.of("sale:{" + saleId + "}:*", "sale:{" + saleId + "#*}:*")) {
-      var all = Await.result(redis().send(Request.cmd(Command.KEYS).arg(pattern)));
-      if (all.size() > 0) {
-        Request delete = Request.cmd(Command.DEL);
-        all.forEach(key -> delete.arg(key.toString()));
-        Await.result(redis().send(delete));
-      }
-    }
-    Poll.until(
-        () -> Await.result(redis().send(Request.cmd(Command.EXISTS).arg(keys.epoch()))).toInteger(),
-        present -> present == 1,
-        Duration.ofSeconds(20));
+    loseRedisStateAndAwaitRebuild(saleId);
+    SaleKeys keys = new SaleKeys(saleId);
 
     var paused =
         Await.result(redis().send(Request.cmd(Command.HGET).arg(keys.control()).arg("paused")));
@@ -407,5 +334,47 @@ class ReconciliationTest {
                   .getString("state"))
           .isNotEqualTo("RESERVED");
     }
+  }
+
+  /**
+   * A FIFO waiting-room sale of {@code units} letting {@code rate} a second in, plus {@code extra}.
+   */
+  private static String fifoSale(int units, int rate, JsonObject extra) {
+    return Await.result(
+            engine
+                .server()
+                .createSale(
+                    units,
+                    extra
+                        .put("waitingRoom", true)
+                        .put("queuePolicy", "FIFO")
+                        .put("admissionRatePerSecond", rate)))
+        .getString("saleId");
+  }
+
+  private static void pause(String saleId) {
+    assertThat(
+            Await.result(
+                    engine
+                        .server()
+                        .client()
+                        .post("/api/admin/sales/" + saleId + "/pause")
+                        .bearerTokenAuthentication(engine.server().adminToken())
+                        .send())
+                .statusCode())
+        .isEqualTo(200);
+  }
+
+  /**
+   * Deletes every key of the sale (its own slot and its line's shards), as a Redis restart without
+   * persistence does, and waits for the recovery check to rebuild it.
+   */
+  private static void loseRedisStateAndAwaitRebuild(String saleId) {
+    TestRedis.forgetSale(saleId);
+    String epoch = new SaleKeys(saleId).epoch();
+    Poll.until(
+        () -> Await.result(redis().send(Request.cmd(Command.EXISTS).arg(epoch))).toInteger(),
+        present -> present == 1,
+        Duration.ofSeconds(20));
   }
 }
