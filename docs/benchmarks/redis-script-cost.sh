@@ -7,9 +7,11 @@
 #
 # join_queue.lua takes a batch of joins (the joins of one sale that reached one event loop
 # within waitingroom.join-window-ms). With every bot defence on, each buyer has three rate limits
-# (user, IP, device), each a subject of its own: the batch first counts them (antibot/
-# RateLimitSketch: per dimension one BITFIELD and one PEXPIRE, pipelined), then the script refuses
-# those over a limit; a good proof of work is spent by the ticket, so it costs Redis nothing.
+# (user, IP, device), each a subject of its own, counted in the sale's sketch (antibot/
+# RateLimitSketch): on a one-slot line by the script itself, in the same call (one BITFIELD and
+# one PEXPIRE per window string); on a sharded line by the instance first (the same commands,
+# pipelined, a round trip of their own), the script then told who was refused. A good proof of
+# work is spent by the ticket, so it costs Redis nothing.
 # redis-benchmark cannot name a random counter per call (its random numbers are zero-padded, and
 # BITFIELD takes no leading zeros), so redis-script-load.py drives those batches; it drives the
 # joins without defences too, beside redis-benchmark, to show the two drivers agree.
@@ -36,7 +38,7 @@ JOIN_KEYS=(${K}tickets ${K}blacklist ${K}seq ${K}line-bits ${K}roster ${K}waitin
            ${K}authq ${K}blacklist-devices ${K}rejections ${K}presence)
 # join_args BATCH: sets CMD to the EVALSHA of a batch of BATCH distinct random buyers, no defences.
 join_args() {
-  local batch=$1 args=(0 "$1") i
+  local batch=$1 args=(0 "$1" 0) i
   for ((i = 0; i < batch; i++)); do
     args+=("u$i:__rand_int__" 1 "t$i-__rand_int__" pm_card_visa "dev$i:__rand_int__" "")
   done
@@ -61,7 +63,11 @@ fresh
 load "the same, batch 64, redis-script-load.py" "$JOIN" bare 64 3125 "${JOIN_KEYS[@]}"
 for batch in 1 16 64; do
   fresh
-  load "rate limits + join_queue.lua, batch $batch" "$JOIN" join "$batch" $((200000 / batch)) "${JOIN_KEYS[@]}"
+  load "join_queue.lua counting the limits, batch $batch" "$JOIN" join "$batch" $((200000 / batch)) "${JOIN_KEYS[@]}"
+done
+for batch in 1 16 64; do
+  fresh
+  load "limits counted first (sharded), batch $batch" "$JOIN" counted "$batch" $((200000 / batch)) "${JOIN_KEYS[@]}"
 done
 # Memory of the waiting line (the last batch's buyers) and of the rate-limit counters (one window).
 echo "waiting buyers: $(redis-cli -p "$PORT" HLEN "${K}tickets"), rate-limit strings: $(redis-cli -p "$PORT" --scan --pattern "${K}rate-limits:*" | while read -r key; do redis-cli -p "$PORT" STRLEN "$key"; done | awk '{s+=$1} END{print s}') bytes, Redis memory: $(redis-cli -p "$PORT" INFO memory | awk -F: '/used_memory_human/{print $2}' | tr -d '\r')"

@@ -1,15 +1,19 @@
 #!/usr/bin/env python3
 """The join calls of redis-script-cost.sh with every bot defence on, driven as the engine sends
-them: per batch, the rate-limit counting (antibot/RateLimitSketch: per dimension, one BITFIELD of
-OVERFLOW SAT INCRBY ops and one PEXPIRE, pipelined), then join_queue.lua with the refusals it
-decided. redis-benchmark sends one fixed command, and its random numbers are zero-padded, which
-BITFIELD does not take as offsets, so it cannot name a random counter per call.
+them. On a one-slot line (mode join) a batch is one call of join_queue.lua, which counts the
+batch's rate limits itself (antibot/RateLimitSketch.inScript: the buyers' counters are handed over,
+one BITFIELD of OVERFLOW SAT INCRBY ops and one PEXPIRE per window string inside the script). On a
+sharded line (mode counted) the instance counts them first (RateLimitSketch.count: per dimension
+one BITFIELD and one PEXPIRE, pipelined), then calls join_queue.lua with the refusals it decided:
+two round trips. redis-benchmark sends one fixed command, and its random numbers are
+zero-padded, which BITFIELD does not take as offsets, so it cannot name a random counter per call.
 
 Like redis-benchmark -c 64 -P 1: 64 connections, one batch in flight on each. The calls are built
 before the clock starts; the figure is Redis' own CPU time (INFO cpu: used_cpu_user +
 used_cpu_sys) over the calls, divided by the joins, so the speed of this client does not enter it.
 
 usage: redis-script-load.py PORT SHA join BATCH CALLS KEY...   (KEY...: join_queue.lua's keys)
+       redis-script-load.py PORT SHA counted BATCH CALLS KEY... (counted first: a sharded line)
        redis-script-load.py PORT SHA bare BATCH CALLS KEY...   (the same joins, no defences)
        redis-script-load.py PORT - limits CALLS                (the counting of one request alone)
 Each buyer has a user, address and device of their own, limited as conf/flashsale.properties
@@ -42,18 +46,25 @@ def command(*args):
     return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
 
 
+def window_key(dimension, window_ms, allowance, window):
+    return PREFIX + b"rate-limits:%s:%s:%d:%d" % (dimension, counter_type(allowance), window_ms, window)
+
+
+def cell():
+    return [b"#%d" % ((row << WIDTH_BITS) | random.getrandbits(WIDTH_BITS)) for row in range(ROWS)]
+
+
 def counting(requests, now):
     """The rate-limit commands of a batch of `requests` distinct subjects per dimension, and how
     many replies they bring."""
     commands = []
     for dimension, window_ms, allowance in LIMITS:
         window = now // window_ms
-        key = PREFIX + b"rate-limits:%s:%s:%d:%d" % (dimension, counter_type(allowance), window_ms, window)
+        key = window_key(dimension, window_ms, allowance, window)
         ops = [b"BITFIELD", key, b"OVERFLOW", b"SAT"]
         for _ in range(requests):
-            for row in range(ROWS):
-                ops += [b"INCRBY", counter_type(allowance),
-                        b"#%d" % ((row << WIDTH_BITS) | random.getrandbits(WIDTH_BITS)), b"1"]
+            for offset in cell():
+                ops += [b"INCRBY", counter_type(allowance), offset, b"1"]
         commands.append(command(*ops))
         commands.append(command(b"PEXPIRE", key, b"%d" % ((window + 1) * window_ms - now + 1000)))
     return b"".join(commands), 2 * len(LIMITS)
@@ -71,11 +82,30 @@ def refusals(replies, requests):
 
 
 def join_call(sha, keys, buyers, refused):
-    args = [b"0", b"%d" % len(buyers)]
+    """join_queue.lua told the refusals (counted before it), as on a sharded line."""
+    args = [b"0", b"%d" % len(buyers), b"0"]
     for (i, n), no in zip(buyers, refused):
         args += [b"u%d:%d" % (i, n), b"1", b"t%d-%d" % (i, n), b"pm_card_visa", b"dev%d:%d" % (i, n),
                  b"RATE_LIMITED" if no else b""]
     return command(b"EVALSHA", sha, b"%d" % len(keys), *keys, *args)
+
+
+def counting_join_call(sha, keys, buyers, now):
+    """join_queue.lua counting the batch's limits itself, as on a one-slot line: the window
+    strings as extra keys, per string its type, allowance, rows and expiry, per buyer its cells."""
+    windows, header = [], [b"%d" % len(LIMITS)]
+    for dimension, window_ms, allowance in LIMITS:
+        window = now // window_ms
+        windows.append(window_key(dimension, window_ms, allowance, window))
+        header += [counter_type(allowance), b"%d" % allowance, b"%d" % ROWS,
+                   b"%d" % ((window + 1) * window_ms - now + 1000)]
+    args = [b"0", b"%d" % len(buyers)] + header
+    for i, n in buyers:
+        args += [b"u%d:%d" % (i, n), b"1", b"t%d-%d" % (i, n), b"pm_card_visa", b"dev%d:%d" % (i, n), b""]
+        for _ in LIMITS:
+            args += cell()
+    every_key = list(keys) + windows
+    return command(b"EVALSHA", sha, b"%d" % len(every_key), *every_key, *args)
 
 
 async def reply(reader):
@@ -101,18 +131,25 @@ async def cpu(port):
 async def main():
     port, sha, mode = int(sys.argv[1]), sys.argv[2].encode(), sys.argv[3]
     now = int(time.time() * 1000)
-    if mode in ("join", "bare"):
+    if mode in ("join", "counted", "bare"):
         batch, calls, keys = int(sys.argv[4]), int(sys.argv[5]), [k.encode() for k in sys.argv[6:]]
     else:
         batch, calls, keys = 1, int(sys.argv[4]), []
     # Built before the clock starts; a batch's window is the one it was built in, as for an
     # instance whose call takes that long (the strings are the same either way).
     todo = [([(i, random.getrandbits(48)) for i in range(batch)], counting(batch, now)) for _ in range(calls)]
+    if mode == "join":
+        todo = [(counting_join_call(sha, keys, buyers, now), None) for buyers, _ in todo]
     outcomes, queue = Counter(), iter(todo)
 
     async def client():
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        for buyers, (limits, replies) in queue:
+        for buyers, counted in queue:
+            if mode == "join":
+                writer.write(buyers)
+                outcomes.update((await reply(reader))[::4])
+                continue
+            limits, replies = counted
             refused = [False] * batch
             if mode != "bare":
                 writer.write(limits)

@@ -1,9 +1,13 @@
 -- Buyers join a sale's waiting room: a batch of joins that reached one instance within about a
 -- millisecond, in arrival order, in one atomic call. A buyer who holds a ticket is answered with
 -- it, whatever else they send: a join is idempotent, and nothing is written. For anyone else,
--- cheapest refusal first: the refusal the instance already decided (its rate limits, counted in
--- the sale's rate-limit sketch before this call: antibot/RateLimits; then the proof of work, which
--- the instance verified), the account and device blacklists, then a number and a place in line.
+-- cheapest refusal first: the rate limits, then the proof of work (which the instance verified),
+-- the account and device blacklists, then a number and a place in line.
+-- Every request counts against its rate limits, refused or not, a ticket holder's included. On a
+-- one-slot line the limits are counted here, in the sale's rate-limit sketch (antibot/
+-- RateLimitSketch: the instance hands over each buyer's counters; one BITFIELD per window string
+-- for the whole batch), so a batch is one round trip. On a sharded line the instance counts them
+-- first, in slots of their own (exact across shards), and hands over its verdicts.
 -- Every refusal is counted in the sale's rejections hash.
 -- A good proof of work is spent by the ticket it buys: the challenge names the sale and the user,
 -- who holds one ticket, so a replay can buy nothing and needs no mark of its own.
@@ -14,19 +18,90 @@
 --   waiting (the prelude's line), prequeue (set: joined before the pre-queue was sealed), sealed
 --   (exists once the pre-queue is shuffled), stock, authq (zset: pre-queue buyers whose card
 --   authorisation has not started), blacklist-devices, rejections (hash reason -> count), presence
---   (a buyer who just joined is present).
--- ARGV: shuffles ('1' if the sale shuffles its pre-queue), the number of buyers, then per buyer:
---   user id, quantity, new ticket id, payment method to pre-authorise while the buyer waits,
---   device fingerprint or '', the instance's refusal or '' (RATE_LIMITED, or the proof of work's,
---   e.g. POW_MISSING: the answer unless the buyer holds a ticket).
+--   (a buyer who just joined is present), then the D rate-limit window strings counted here.
+-- ARGV: shuffles ('1' if the sale shuffles its pre-queue), the number of buyers, D (0 when the
+--   instance counted the limits), then per window string: counter type (u4...), allowance, rows
+--   (counters per subject), milliseconds to expire in; then per buyer: user id, quantity, new
+--   ticket id, payment method to pre-authorise while the buyer waits, device fingerprint or '',
+--   the instance's refusal or '' (RATE_LIMITED when it counted, or the proof of work's, e.g.
+--   POW_MISSING: the answer unless the buyer holds a ticket or a limit here refuses), then per
+--   window string its rows' counters ('#n'), or '' for a limit this buyer does not carry.
 -- Reply, per buyer: outcome, ticket, number, detail:
 --   JOINED, the new ticket, its place in line (for a pre-queue ticket: the pre-queue's size, an
---   upper bound), the stock left; EXISTING, the buyer's ticket, 0, 0; BLACKLISTED,
+--   upper bound), the stock left; EXISTING, the buyer's ticket, 0, 0; RATE_LIMITED counted here,
+--   '', the window strings that refused as a bit mask (bit d - 1: the d-th), 0; BLACKLISTED,
 --   BLACKLISTED_DEVICE or the instance's refusal, '', 0, 0.
 local tickets, blacklist, sequence, line, roster, waiting = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local prequeue, sealed, stock_key, authq = KEYS[7], KEYS[8], KEYS[9], KEYS[10]
 local blacklisted_devices, rejections, presence = KEYS[11], KEYS[12], KEYS[13]
-local shuffles, buyers = ARGV[1] == '1', tonumber(ARGV[2])
+local shuffles, buyers, windows = ARGV[1] == '1', tonumber(ARGV[2]), tonumber(ARGV[3])
+local first = 4 + windows * 4
+local width = 6
+for d = 1, windows do
+  width = width + tonumber(ARGV[4 + (d - 1) * 4 + 2])
+end
+
+-- unpack() takes a few thousand values at most: long lists go in slices.
+local function each_slice(values, size, write)
+  for from = 1, #values, size do
+    write(unpack(values, from, math.min(#values, from + size - 1)))
+  end
+end
+
+-- Who holds a ticket already, in one read.
+local users = {}
+for b = 1, buyers do
+  users[b] = ARGV[first + (b - 1) * width]
+end
+local held = {}
+each_slice(users, 1000, function(...)
+  for _, ticket in ipairs(redis.call('HMGET', tickets, ...)) do
+    held[#held + 1] = ticket
+  end
+end)
+
+-- The rate limits counted here: per window string, one counter per row per buyer who carries the
+-- limit, all added in one BITFIELD; a buyer is refused by a limit when the least of their counters
+-- is past its allowance. limited[b]: the bit mask of the limits that refused buyer b.
+local limited = {}
+local cell_at = 6
+for d = 1, windows do
+  local at = 4 + (d - 1) * 4
+  local key, type, allowance = KEYS[13 + d], ARGV[at], tonumber(ARGV[at + 1])
+  local rows, ttl = tonumber(ARGV[at + 2]), ARGV[at + 3]
+  local ops, counted = {}, {}
+  for b = 1, buyers do
+    local cell = first + (b - 1) * width + cell_at
+    if ARGV[cell] ~= '' then
+      counted[#counted + 1] = b
+      for row = 0, rows - 1 do
+        ops[#ops + 1] = 'INCRBY'
+        ops[#ops + 1] = type
+        ops[#ops + 1] = ARGV[cell + row]
+        ops[#ops + 1] = 1
+      end
+    end
+  end
+  if #ops > 0 then
+    local counts = {}
+    each_slice(ops, 1000, function(...)
+      for _, count in ipairs(redis.call('BITFIELD', key, 'OVERFLOW', 'SAT', ...)) do
+        counts[#counts + 1] = count
+      end
+    end)
+    redis.call('PEXPIRE', key, ttl)
+    for i, b in ipairs(counted) do
+      local least = counts[(i - 1) * rows + 1]
+      for row = 2, rows do
+        least = math.min(least, counts[(i - 1) * rows + row])
+      end
+      if least > allowance then
+        limited[b] = (limited[b] or 0) + 2 ^ (d - 1)
+      end
+    end
+  end
+  cell_at = cell_at + rows
+end
 
 local now = now_millis()
 local in_prequeue = shuffles and redis.call('EXISTS', sealed) == 0
@@ -39,22 +114,25 @@ local in_line = tonumber(redis.call('GET', waiting) or '0')
 local in_prequeue_count = in_prequeue and redis.call('SCARD', prequeue) or 0
 local new_tickets, new_users, new_bits, joined = {}, {}, {}, {}
 
-local function refuse(reason)
+local function refuse(reason, detail)
   redis.call('HINCRBY', rejections, reason, 1)
-  answer(reason, '', 0, 0)
+  answer(reason, '', detail or 0, 0)
 end
 
-local at = 3
-for _ = 1, buyers do
+local at = first
+for b = 1, buyers do
   local user, quantity, ticket_id = ARGV[at], tonumber(ARGV[at + 1]), ARGV[at + 2]
   local method, device, refusal = ARGV[at + 3], ARGV[at + 4], ARGV[at + 5]
-  at = at + 6
-  local existing = joined[user] or redis.call('HGET', tickets, user)
+  at = at + width
+  local existing = joined[user] or held[b]
   if existing then
     answer('EXISTING', existing, 0, 0)
   else
-    local flagged = refusal == '' and flags and blacklisted(blacklist, blacklisted_devices, user, device)
-    if refusal ~= '' then
+    local flagged = refusal == '' and not limited[b] and flags
+      and blacklisted(blacklist, blacklisted_devices, user, device)
+    if limited[b] then
+      refuse('RATE_LIMITED', limited[b])
+    elseif refusal ~= '' then
       refuse(refusal)
     elseif flagged then
       refuse(flagged)
@@ -85,13 +163,6 @@ for _ = 1, buyers do
   end
 end
 
--- unpack() takes a few thousand values at most: long lists go in slices.
-local function each_slice(values, width, write)
-  for from = 1, #values, width do
-    write(unpack(values, from, math.min(#values, from + width - 1)))
-  end
-end
-
 if #new_users > 0 then
   each_slice(new_tickets, 1000, function(...) redis.call('HSET', tickets, ...) end)
   redis.call('HINCRBY', presence, math.floor(now / 1000), #new_users)
@@ -106,12 +177,17 @@ if #new_users > 0 then
   else
     redis.call('SET', sequence, sequence_now)
     each_slice(new_users, 500, function(...) redis.call('RPUSH', roster, ...) end)
+    -- The batch's numbers follow one another: their bits are set 64 at a time (a signed field
+    -- of -1 is all ones).
     local bits = {}
-    for i = 1, #new_bits do
+    local from, last = new_bits[1], new_bits[#new_bits]
+    while from <= last do
+      local run = math.min(64, last - from + 1)
       bits[#bits + 1] = 'SET'
-      bits[#bits + 1] = 'u1'
-      bits[#bits + 1] = new_bits[i]
-      bits[#bits + 1] = 1
+      bits[#bits + 1] = 'i' .. run
+      bits[#bits + 1] = from
+      bits[#bits + 1] = -1
+      from = from + run
     end
     each_slice(bits, 1000, function(...) redis.call('BITFIELD', line, ...) end)
     redis.call('SET', waiting, in_line)

@@ -87,7 +87,7 @@ class RehearsalTest {
 
       String saleId = outcome.saleId();
       // Every key of the sale is gone; the rate-limit strings expire within a window and a second.
-      assertThat(keysOf(saleId)).allMatch(key -> key.contains("#rl-"));
+      assertThat(keysOf(saleId)).allMatch(key -> key.contains(":rate-limits:"));
       Poll.until(() -> keysOf(saleId), List::isEmpty, Duration.ofSeconds(10));
       assertThat(saleRows(server, saleId)).isZero();
       // Neither this rehearsal nor the one that never finished is left noted or in Redis.

@@ -64,7 +64,9 @@ public final class BotDefence {
    */
   public Future<Challenge> challenge(FlashSale sale, Attempt attempt) {
     return counted(
-            sale, rateLimits.take(sale.saleId(), attempt.userId(), attempt.ip(), attempt.device()))
+            sale,
+            rateLimits.take(
+                sale.saleId(), sale.lineShards(), attempt.userId(), attempt.ip(), attempt.device()))
         .map(
             allowed ->
                 proofOfWork.issue(
@@ -75,7 +77,8 @@ public final class BotDefence {
     return counted(
         sale,
         rateLimits
-            .take(sale.saleId(), attempt.userId(), attempt.ip(), attempt.device())
+            .take(
+                sale.saleId(), sale.lineShards(), attempt.userId(), attempt.ip(), attempt.device())
             .compose(
                 allowed ->
                     sale.powDifficulty() > 0 ? spend(sale, attempt) : Future.succeededFuture())

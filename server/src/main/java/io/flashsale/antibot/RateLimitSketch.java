@@ -37,7 +37,9 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <p>Windows follow this instance's clock (the injected {@link Clock}): instances' clocks differ by
  * milliseconds, windows last seconds. The counters are chosen here, not in Lua: Redis is handed
- * their offsets and only adds; the batch's scripts are then told who was refused.
+ * their offsets and only adds. Either here ({@link #count}, one round trip before the batch's
+ * script, which is then told who was refused), or inside the batch's own script ({@link #inScript},
+ * the join script of a one-slot line: the batch is one round trip).
  */
 public final class RateLimitSketch {
 
@@ -101,7 +103,8 @@ public final class RateLimitSketch {
    * per window string, pipelined): per request, null if every limit let it through, or the refusal
    * of the limit that makes it wait longest.
    */
-  Future<List<Refusal>> count(Redis redis, SaleKeys keys, List<List<Check>> requests) {
+  Future<List<Refusal>> count(
+      Redis redis, SaleKeys keys, int lineShards, List<List<Check>> requests) {
     long now = clock.millis();
     Map<String, Window> windows = new LinkedHashMap<>();
     List<Counted> counted = new ArrayList<>();
@@ -111,7 +114,8 @@ public final class RateLimitSketch {
         String type = type(check.allowance());
         Window counters =
             windows.computeIfAbsent(
-                keys.rateLimits(check.dimension().word(), type, check.windowMillis(), window),
+                keys.rateLimits(
+                    lineShards, check.dimension().word(), type, check.windowMillis(), window),
                 key -> new Window(key, (window + 1) * check.windowMillis()));
         counted.add(new Counted(counters, counters.add(type, cells(keys.saleId(), check, window))));
       }
@@ -155,6 +159,118 @@ public final class RateLimitSketch {
               }
               return refusals;
             });
+  }
+
+  /**
+   * A batch's counting as its own script does it, in the same call (one round trip): the window
+   * strings (the script's extra keys, in the sale's own slot: {@code SaleKeys.rateLimits} of a
+   * one-shard line), per string its counter type, allowance, rows and expiry, and per request its
+   * counters in each string. The script adds one to each and answers, per refused request, which
+   * strings refused it; {@link InScript#refusal} turns that into the refusal with the longest wait.
+   */
+  public InScript inScript(SaleKeys keys, List<List<Check>> requests) {
+    long now = clock.millis();
+    InScript counting = new InScript(requests.size());
+    for (int request = 0; request < requests.size(); request++) {
+      for (Check check : requests.get(request)) {
+        long window = Math.floorDiv(now, check.windowMillis());
+        String type = type(check.allowance());
+        int string =
+            counting.string(
+                keys.rateLimits(1, check.dimension().word(), type, check.windowMillis(), window),
+                type,
+                check.allowance(),
+                (window + 1) * check.windowMillis(),
+                now);
+        counting.add(request, string, check, cells(keys.saleId(), check, window));
+      }
+    }
+    return counting;
+  }
+
+  /** {@link #inScript}: what the script is handed, and how its answer is read. */
+  public static final class InScript {
+    private final List<String> keys = new ArrayList<>();
+    private final List<String> header = new ArrayList<>();
+    private final List<Long> waits = new ArrayList<>();
+    private final Check[][] checks;
+    private final List<List<String>> cells;
+
+    private InScript(int requests) {
+      this.checks = new Check[requests][];
+      this.cells = new ArrayList<>(requests);
+      for (int i = 0; i < requests; i++) {
+        cells.add(new ArrayList<>());
+      }
+    }
+
+    private int string(String key, String type, int allowance, long windowEndsAt, long now) {
+      int at = keys.indexOf(key);
+      if (at >= 0) {
+        return at;
+      }
+      keys.add(key);
+      waits.add(Math.max(1, windowEndsAt - now));
+      header.add(type);
+      header.add(Integer.toString(allowance));
+      header.add(Integer.toString(ROWS));
+      header.add(Long.toString(windowEndsAt - now + LINGER_MILLIS));
+      return keys.size() - 1;
+    }
+
+    /** A request's check and its counters in the string-th window string. */
+    private void add(int request, int string, Check check, List<String> counters) {
+      Check[] carried = checks[request] == null ? new Check[0] : checks[request];
+      if (carried.length <= string) {
+        carried = Arrays.copyOf(carried, string + 1);
+        checks[request] = carried;
+      }
+      carried[string] = check;
+      List<String> row = cells.get(request);
+      while (row.size() < (string + 1) * ROWS) {
+        row.add("");
+      }
+      for (int i = 0; i < ROWS; i++) {
+        row.set(string * ROWS + i, counters.get(i));
+      }
+    }
+
+    /** The window strings, the script's keys after its own. */
+    public List<String> keys() {
+      return keys;
+    }
+
+    /** How many window strings; then, per string, type, allowance, rows and expiry (ms). */
+    public void header(List<String> args) {
+      args.add(Integer.toString(keys.size()));
+      args.addAll(header);
+    }
+
+    /** The request's counters in each window string, {@code ""} for a limit it does not carry. */
+    public void cells(int request, List<String> args) {
+      List<String> row = cells.get(request);
+      args.addAll(row);
+      for (int i = row.size(); i < keys.size() * ROWS; i++) {
+        args.add("");
+      }
+    }
+
+    /**
+     * The refusal of a request the script refused: {@code refusedBy}, the window strings that
+     * refused it as a bit mask (bit d: the d-th string); the one whose window ends last.
+     */
+    public Refusal refusal(int request, long refusedBy) {
+      Refusal refusal = null;
+      for (int string = 0; string < keys.size(); string++) {
+        if ((refusedBy & (1L << string)) != 0) {
+          long wait = waits.get(string);
+          if (refusal == null || wait > refusal.retryAfterMillis()) {
+            refusal = new Refusal(checks[request][string], wait);
+          }
+        }
+      }
+      return refusal;
+    }
   }
 
   /** One window string of the batch: its BITFIELD, and where its answer is among the replies. */

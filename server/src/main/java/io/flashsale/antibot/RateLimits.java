@@ -12,8 +12,9 @@ import java.util.Locale;
  * limit of {@code perSecond} and {@code burst} lets a subject make {@code burst} requests in each
  * window of {@code burst / perSecond} seconds; every request counts, refused or not. The counters
  * live in the sale's rate-limit sketch ({@link RateLimitSketch}): one Redis call counts a whole
- * batch (a join batch, a purchase batch, or one request on its own), and the join and purchase
- * scripts are then told who was refused. A limit with a rate of 0 is off.
+ * batch (a purchase batch, a join batch of a sharded line, or one request on its own), and the
+ * purchase and join scripts are then told who was refused; the join script of a one-slot line
+ * counts its batch itself ({@link #inScript}). A limit with a rate of 0 is off.
  */
 public final class RateLimits {
 
@@ -74,13 +75,16 @@ public final class RateLimits {
     this.sketch = sketch;
   }
 
-  /** Counts one request; passes, or fails with RATE_LIMITED carrying when to try again. */
-  public Future<Void> take(String saleId, String userId, String ip, String device) {
+  /**
+   * Counts one request to a sale whose line has {@code lineShards} shards; passes, or fails with
+   * RATE_LIMITED carrying when to try again.
+   */
+  public Future<Void> take(String saleId, int lineShards, String userId, String ip, String device) {
     List<Check> checks = checks(userId, ip, device);
     if (checks.isEmpty()) {
       return Future.succeededFuture();
     }
-    return count(new SaleKeys(saleId), List.of(checks))
+    return count(new SaleKeys(saleId), lineShards, List.of(checks))
         .compose(
             refusals ->
                 refusals.get(0) == null
@@ -92,13 +96,21 @@ public final class RateLimits {
    * Counts every request of a batch against its limits, in one round trip: per request, in order,
    * null when every limit let it through, or the refusal of the limit with the longest wait.
    */
-  public Future<List<Refusal>> count(SaleKeys keys, List<List<Check>> requests) {
-    return sketch.count(redis, keys, requests);
+  public Future<List<Refusal>> count(SaleKeys keys, int lineShards, List<List<Check>> requests) {
+    return sketch.count(redis, keys, lineShards, requests);
+  }
+
+  /**
+   * The counting of a batch for its own script to do (the join script of a one-slot line): no round
+   * trip of its own.
+   */
+  public RateLimitSketch.InScript inScript(SaleKeys keys, List<List<Check>> requests) {
+    return sketch.inScript(keys, requests);
   }
 
   /**
    * The limits a request of this buyer, address and device must pass, for a batch that counts them
-   * before its own script runs (the join and purchase batches).
+   * (the join and purchase batches).
    */
   public List<Check> checks(String userId, String ip, String device) {
     List<Check> checks = new ArrayList<>(3);

@@ -86,21 +86,17 @@ public record SaleKeys(String saleId) {
    * The rate-limit counters of one dimension ("user", "ip", "device") in one fixed window: a string
    * of saturating counters of {@code type} (u4, u8, ...), a few per subject, placed by {@code
    * antibot/RateLimitSketch}. {@code window} is the window's number since the epoch, in windows of
-   * {@code windowMillis}; the string expires soon after its window ends. Each dimension has a slot
-   * of its own ({@code {<saleId>#rl-ip}}): the counting stays exact however many shards the line
-   * has, and spreads over three masters instead of loading the sale's own slot.
+   * {@code windowMillis}; the string expires soon after its window ends. Where it lives depends on
+   * the sale's line: with one line shard, in the sale's own slot, beside the line, so the join
+   * script counts a batch's limits in the same call as it joins them; with more, each dimension in
+   * a slot of its own ({@code {<saleId>#rl-ip}}): the counting stays exact however many shards the
+   * line has (a subject's requests reach every shard) and spreads over three masters instead of
+   * loading the sale's own slot.
    */
-  public String rateLimits(String dimension, String type, long windowMillis, long window) {
-    return "sale:{"
-        + saleId
-        + "#rl-"
-        + dimension
-        + "}:rate-limits:"
-        + type
-        + ":"
-        + windowMillis
-        + ":"
-        + window;
+  public String rateLimits(
+      int lineShards, String dimension, String type, long windowMillis, long window) {
+    String name = "rate-limits:" + dimension + ":" + type + ":" + windowMillis + ":" + window;
+    return lineShards == 1 ? prefix() + name : "sale:{" + saleId + "#rl-" + dimension + "}:" + name;
   }
 
   /** Marks a proof-of-work challenge as used. */

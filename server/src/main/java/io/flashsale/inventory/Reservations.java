@@ -79,7 +79,7 @@ public final class Reservations {
               UUID.randomUUID().toString(),
               purchase.limits()));
     }
-    gate.takeAll(sale.saleId(), asks)
+    gate.takeAll(sale.saleId(), sale.lineShards(), asks)
         .onComplete(
             taken -> {
               if (taken.failed()) {

@@ -65,12 +65,13 @@ public final class StockGate {
   /**
    * The asks of a batch, in order: every ask counts against its rate limits (one round trip for the
    * batch), then one atomic script call refuses those over a limit and checks the others'
-   * blacklists, own limit, then the stock. One answer per ask, in the same order.
+   * blacklists, own limit, then the stock. One answer per ask, in the same order. {@code
+   * lineShards}: the sale's, which places its rate-limit counters.
    */
-  public Future<List<Take>> takeAll(String saleId, List<Ask> asks) {
+  public Future<List<Take>> takeAll(String saleId, int lineShards, List<Ask> asks) {
     SaleKeys keys = new SaleKeys(saleId);
     return rateLimits
-        .count(keys, asks.stream().map(Ask::limits).toList())
+        .count(keys, lineShards, asks.stream().map(Ask::limits).toList())
         .compose(limited -> take.run(keys, asks, limited));
   }
 

@@ -140,25 +140,29 @@ final class JoinBatches {
   private void send(FlashSale sale, LineKeys line, List<Pending> batch) {
     sizes.record(batch.size());
     List<JoinQueueScript.Join> joins = batch.stream().map(Pending::join).toList();
-    // Every join counts against its rate limits first, the batch in one round trip; the script
-    // then refuses those over a limit, unless they hold a ticket.
-    rateLimits
-        .count(
-            new SaleKeys(sale.saleId()),
-            joins.stream().map(join -> join.guards().limits()).toList())
-        .compose(
-            limited ->
-                script.run(
-                    line, sale.queuePolicy() == QueuePolicy.RANDOMIZED_PREQUEUE, joins, limited))
-        .onComplete(
-            done -> {
-              for (int i = 0; i < batch.size(); i++) {
-                if (done.succeeded()) {
-                  batch.get(i).answer().complete(done.result().get(i));
-                } else {
-                  batch.get(i).answer().fail(done.cause());
-                }
-              }
-            });
+    List<List<RateLimits.Check>> limits =
+        joins.stream().map(join -> join.guards().limits()).toList();
+    boolean shuffles = sale.queuePolicy() == QueuePolicy.RANDOMIZED_PREQUEUE;
+    SaleKeys keys = new SaleKeys(sale.saleId());
+    // Every join counts against its rate limits; the script refuses those over a limit, unless
+    // they hold a ticket. A one-slot line's script counts them itself: one round trip per batch.
+    // A sharded line's limits live in slots of their own, so they are counted first, the batch in
+    // one round trip, and the shard's script is told who was refused.
+    Future<List<JoinResult>> answered =
+        sale.lineShards() == 1
+            ? script.run(line, shuffles, joins, rateLimits.inScript(keys, limits))
+            : rateLimits
+                .count(keys, sale.lineShards(), limits)
+                .compose(limited -> script.run(line, shuffles, joins, limited));
+    answered.onComplete(
+        done -> {
+          for (int i = 0; i < batch.size(); i++) {
+            if (done.succeeded()) {
+              batch.get(i).answer().complete(done.result().get(i));
+            } else {
+              batch.get(i).answer().fail(done.cause());
+            }
+          }
+        });
   }
 }

@@ -1,6 +1,7 @@
 package io.flashsale.waitingroom;
 
 import io.flashsale.antibot.BotDefence.Guards;
+import io.flashsale.antibot.RateLimitSketch;
 import io.flashsale.antibot.RateLimits;
 import io.flashsale.antibot.Rejection;
 import io.flashsale.infra.LineKeys;
@@ -12,7 +13,8 @@ import java.util.List;
 
 /**
  * {@code join_queue.lua}: a batch of joins of one sale, in arrival order, in one atomic call; one
- * result per join. The key and argument order is also that of {@code
+ * result per join. The rate limits are counted either in the same call (a one-slot line) or before
+ * it, by the instance (a sharded line). The key and argument order is also that of {@code
  * docs/benchmarks/redis-script-load.py}.
  */
 final class JoinQueueScript extends RedisScript {
@@ -48,9 +50,35 @@ final class JoinQueueScript extends RedisScript {
    */
   Future<List<JoinResult>> run(
       LineKeys keys, boolean shufflesPrequeue, List<Join> joins, List<RateLimits.Refusal> limited) {
-    List<String> args = new ArrayList<>(2 + joins.size() * 6);
+    return run(keys, shufflesPrequeue, joins, null, limited);
+  }
+
+  /**
+   * The joins of a one-slot line, whose rate limits the script counts in the same call: {@code
+   * counting} names their counters.
+   */
+  Future<List<JoinResult>> run(
+      LineKeys keys,
+      boolean shufflesPrequeue,
+      List<Join> joins,
+      RateLimitSketch.InScript counting) {
+    return run(keys, shufflesPrequeue, joins, counting, null);
+  }
+
+  private Future<List<JoinResult>> run(
+      LineKeys keys,
+      boolean shufflesPrequeue,
+      List<Join> joins,
+      RateLimitSketch.InScript counting,
+      List<RateLimits.Refusal> limited) {
+    List<String> args = new ArrayList<>(3 + joins.size() * 9);
     args.add(shufflesPrequeue ? "1" : "0");
     args.add(Integer.toString(joins.size()));
+    if (counting == null) {
+      args.add("0");
+    } else {
+      counting.header(args);
+    }
     for (int i = 0; i < joins.size(); i++) {
       Join join = joins.get(i);
       Rejection.RejectedException pow = join.guards().refusal();
@@ -60,23 +88,33 @@ final class JoinQueueScript extends RedisScript {
       args.add(join.paymentMethodId());
       args.add(join.device());
       args.add(
-          limited.get(i) != null
+          limited != null && limited.get(i) != null
               ? Rejection.RATE_LIMITED.name()
               : pow != null ? pow.reason().name() : "");
+      if (counting != null) {
+        counting.cells(i, args);
+      }
     }
-    return call(keys(keys), args)
+    List<String> allKeys = keys(keys);
+    if (counting != null && !counting.keys().isEmpty()) {
+      allKeys = new ArrayList<>(allKeys);
+      allKeys.addAll(counting.keys());
+    }
+    return call(allKeys, args)
         .map(
             reply -> {
               List<JoinResult> results = new ArrayList<>(joins.size());
               for (int i = 0; i < joins.size(); i++) {
                 String outcome = reply.string();
-                results.add(
-                    new JoinResult(
-                        outcome,
-                        reply.string(),
-                        reply.number(),
-                        reply.number(),
-                        outcome.equals(Rejection.RATE_LIMITED.name()) ? limited.get(i) : null));
+                String ticket = reply.string();
+                long number = reply.number();
+                long detail = reply.number();
+                RateLimits.Refusal refusal = null;
+                if (outcome.equals(Rejection.RATE_LIMITED.name())) {
+                  refusal = counting != null ? counting.refusal(i, number) : limited.get(i);
+                  number = 0;
+                }
+                results.add(new JoinResult(outcome, ticket, number, detail, refusal));
               }
               return results;
             });

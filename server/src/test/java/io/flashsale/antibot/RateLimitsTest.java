@@ -23,6 +23,8 @@ import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The rate limits counted in the sale's sketch ({@link RateLimitSketch}) against a real Redis, one
@@ -51,7 +53,7 @@ class RateLimitsTest {
 
   /** One request with these limits: its refusal, or null. */
   private Refusal count(Check... checks) {
-    return Await.result(limits.count(keys, List.of(List.of(checks)))).get(0);
+    return Await.result(limits.count(keys, 1, List.of(List.of(checks)))).get(0);
   }
 
   private static Check perMinute(Dimension dimension, String subject, int allowance) {
@@ -117,7 +119,9 @@ class RateLimitsTest {
     List<Refusal> refusals =
         Await.result(
             limits.count(
-                keys, List.of(List.of(ip), List.of(other), List.of(ip), List.of(), List.of(ip))));
+                keys,
+                1,
+                List.of(List.of(ip), List.of(other), List.of(ip), List.of(), List.of(ip))));
 
     assertThat(refusals).containsExactly(null, null, null, null, new Refusal(ip, 60_000));
   }
@@ -132,7 +136,7 @@ class RateLimitsTest {
 
     List<Refusal> refusals = new ArrayList<>();
     for (int from = 0; from < requests.size(); from += 1_000) {
-      refusals.addAll(Await.result(limits.count(keys, requests.subList(from, from + 1_000))));
+      refusals.addAll(Await.result(limits.count(keys, 1, requests.subList(from, from + 1_000))));
     }
 
     assertThat(refusals).hasSize(50_000).containsOnlyNulls();
@@ -150,30 +154,35 @@ class RateLimitsTest {
     return "10." + (i >> 16) + "." + (i >> 8 & 255) + "." + (i & 255);
   }
 
-  @Test
-  void keepsOneStringPerDimensionAndWindowThatExpiresSoonAfterTheWindow() {
+  /**
+   * A one-shard line's strings are in the sale's own slot, where its join script counts them; a
+   * sharded line's have a slot per dimension.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {1, 3})
+  void keepsOneStringPerDimensionAndWindowThatExpiresSoonAfterTheWindow(int lineShards) {
     for (int i = 0; i < 1_000; i++) {
-      count(limits.checks("user-" + i, "10.0.0." + (i & 255), "fp-" + i).toArray(Check[]::new));
+      Await.result(
+          limits.count(
+              keys,
+              lineShards,
+              List.of(limits.checks("user-" + i, "10.0.0." + (i & 255), "fp-" + i))));
     }
 
     // Every key of the sale: its own slot's and those of slots tagged for it ({<id>#...}).
-    Set<String> keysOfSale = new HashSet<>();
-    for (String pattern :
-        List.of("sale:{" + keys.saleId() + "}:*", "sale:{" + keys.saleId() + "#*}:*")) {
-      String cursor = "0";
-      do {
-        Response page = TestRedis.send(Command.SCAN, cursor, "MATCH", pattern);
-        cursor = page.get(0).toString();
-        page.get(1).forEach(key -> keysOfSale.add(key.toString()));
-      } while (!cursor.equals("0"));
-    }
+    Set<String> ownSlot = keysMatching("sale:{" + keys.saleId() + "}:*");
+    Set<String> tagged = keysMatching("sale:{" + keys.saleId() + "#*}:*");
     long window = clock.millis() / 2_000;
-    String ip = keys.rateLimits("ip", "u8", 2_000, window);
-    assertThat(keysOfSale)
+    String ip = keys.rateLimits(lineShards, "ip", "u8", 2_000, window);
+    assertThat(lineShards == 1 ? ownSlot : tagged)
         .containsExactlyInAnyOrder(
-            keys.rateLimits("user", "u4", 2_000, window),
+            keys.rateLimits(lineShards, "user", "u4", 2_000, window),
             ip,
-            keys.rateLimits("device", "u4", 2_000, window));
+            keys.rateLimits(lineShards, "device", "u4", 2_000, window));
+    assertThat(lineShards == 1 ? tagged : ownSlot).isEmpty();
+    if (lineShards == 1) {
+      assertThat(ip).startsWith("sale:{" + keys.saleId() + "}:");
+    }
     assertThat(TestRedis.send(Command.STRLEN, ip).toLong())
         .as("a counter of 8 bits per column of the row, at most")
         .isLessThanOrEqualTo(1L << RateLimitSketch.WIDTH_BITS);
@@ -182,16 +191,27 @@ class RateLimitsTest {
         .isBetween(1L, 3_000L);
   }
 
+  private static Set<String> keysMatching(String pattern) {
+    Set<String> found = new HashSet<>();
+    String cursor = "0";
+    do {
+      Response page = TestRedis.send(Command.SCAN, cursor, "MATCH", pattern);
+      cursor = page.get(0).toString();
+      page.get(1).forEach(key -> found.add(key.toString()));
+    } while (!cursor.equals("0"));
+    return found;
+  }
+
   @Test
   void takeRefusesARequestPastItsBurstWithWhenToTryAgain() {
     for (int i = 0; i < 10; i++) {
-      Await.result(limits.take(keys.saleId(), "ann", "10.0.0.1", ""));
+      Await.result(limits.take(keys.saleId(), 1, "ann", "10.0.0.1", ""));
     }
 
     Throwable refused =
         Await.result(
             limits
-                .take(keys.saleId(), "ann", "10.0.0.1", "")
+                .take(keys.saleId(), 1, "ann", "10.0.0.1", "")
                 .transform(taken -> Future.succeededFuture(taken.cause())));
 
     assertThat(refused)

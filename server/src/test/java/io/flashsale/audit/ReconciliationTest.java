@@ -57,6 +57,7 @@ class ReconciliationTest {
             .stockGate()
             .takeAll(
                 saleId,
+                1,
                 List.of(
                     new StockGate.Ask(
                         "crashed-buyer", "", 1, 1, UUID.randomUUID().toString(), List.of()))));

@@ -153,7 +153,7 @@ class StockGateTest {
       asks.add(new StockGate.Ask(user, "", 1, 1, UUID.randomUUID().toString(), List.of()));
     }
 
-    List<StockGate.Take> takes = Await.result(gate.takeAll(saleId, asks));
+    List<StockGate.Take> takes = Await.result(gate.takeAll(saleId, 1, asks));
 
     assertThat(takes)
         .extracting(StockGate.Take::outcome)
@@ -204,7 +204,7 @@ class StockGateTest {
     Await.result(
         redis.send(Request.cmd(Command.SADD).arg("sale:{" + saleId + "}:blacklist").arg("bob")));
 
-    List<StockGate.Take> takes = Await.result(gate.takeAll(saleId, asks));
+    List<StockGate.Take> takes = Await.result(gate.takeAll(saleId, 1, asks));
 
     assertThat(takes)
         .extracting(StockGate.Take::outcome)
@@ -255,7 +255,9 @@ class StockGateTest {
   private static Future<StockGate.Take> take(
       String saleId, String userId, String device, int quantity, int limit, String orderId) {
     return gate.takeAll(
-            saleId, List.of(new StockGate.Ask(userId, device, quantity, limit, orderId, List.of())))
+            saleId,
+            1,
+            List.of(new StockGate.Ask(userId, device, quantity, limit, orderId, List.of())))
         .map(takes -> takes.get(0));
   }
 

@@ -19,18 +19,21 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Joins as the waiting room sends them: a batch first counts every join against its rate limits
- * (the sale's sketch), then the join script refuses those over a limit. Real Redis; time is a
- * manual clock, so no window ends during a test.
+ * Joins as the waiting room sends them: every join of a batch counts against its rate limits (the
+ * sale's sketch) and the join script refuses those over a limit; on a one-slot line the script
+ * counts them itself, on a sharded line the instance counts them first. Each test runs with one
+ * line shard and with three. Real Redis; time is a manual clock, so no window ends during a test.
  */
 class JoinBatchesTest {
 
@@ -49,29 +52,32 @@ class JoinBatchesTest {
   private final JoinBatches batches =
       new JoinBatches(vertx, TestRedis.client(), limits, 0, 64, new SimpleMeterRegistry());
 
-  private final FlashSale sale =
-      new FlashSale(
-          UUID.randomUUID().toString(),
-          "product",
-          "Product",
-          100,
-          0,
-          1_000,
-          "EUR",
-          Instant.parse("2029-01-01T00:00:00Z"),
-          Instant.parse("2031-01-01T00:00:00Z"),
-          SaleStatus.ACTIVE,
-          1,
-          10,
-          false,
-          300,
-          true,
-          QueuePolicy.FIFO,
-          0,
-          false,
-          1,
-          Instant.parse("2029-01-01T00:00:00Z"),
-          Instant.parse("2029-01-01T00:00:00Z"));
+  private FlashSale sale = sale(1);
+
+  private static FlashSale sale(int lineShards) {
+    return new FlashSale(
+        UUID.randomUUID().toString(),
+        "product",
+        "Product",
+        100,
+        0,
+        1_000,
+        "EUR",
+        Instant.parse("2029-01-01T00:00:00Z"),
+        Instant.parse("2031-01-01T00:00:00Z"),
+        SaleStatus.ACTIVE,
+        1,
+        10,
+        false,
+        300,
+        true,
+        QueuePolicy.FIFO,
+        0,
+        false,
+        lineShards,
+        Instant.parse("2029-01-01T00:00:00Z"),
+        Instant.parse("2029-01-01T00:00:00Z"));
+  }
 
   @AfterEach
   void forgetSale() {
@@ -112,8 +118,10 @@ class JoinBatchesTest {
     return results.stream().map(JoinResult::outcome).toList();
   }
 
-  @Test
-  void aBatchCountsItsJoinsInArrivalOrderAndRefusesThoseOverALimit() {
+  @ParameterizedTest(name = "{0} line shard(s)")
+  @ValueSource(ints = {1, 3})
+  void aBatchCountsItsJoinsInArrivalOrderAndRefusesThoseOverALimit(int lineShards) {
+    sale = sale(lineShards);
     List<JoinResult> results =
         batch(
             new Attempt("ann", "10.0.0.1", "fp-ann", null),
@@ -121,16 +129,41 @@ class JoinBatchesTest {
             new Attempt("cat", "10.0.0.1", "fp-cat", null),
             new Attempt("dan", "10.0.0.2", "fp-dan", null));
 
-    assertThat(outcomes(results)).containsExactly("JOINED", "JOINED", "RATE_LIMITED", "JOINED");
-    RateLimits.Refusal limited = results.get(2).limited();
+    // One slot: one batch, counted in arrival order. Three shards: a batch per shard, each counted
+    // in a round trip of its own, in whichever order they reach Redis: one of the three is refused.
+    List<String> outcomes = outcomes(results);
+    if (lineShards == 1) {
+      assertThat(outcomes).containsExactly("JOINED", "JOINED", "RATE_LIMITED", "JOINED");
+    } else {
+      assertThat(outcomes.subList(0, 3))
+          .containsExactlyInAnyOrder("JOINED", "JOINED", "RATE_LIMITED");
+      assertThat(outcomes.get(3)).isEqualTo("JOINED");
+    }
+    int refused = outcomes.indexOf("RATE_LIMITED");
+    RateLimits.Refusal limited = results.get(refused).limited();
     assertThat(limited.check().dimension()).isEqualTo(RateLimits.Dimension.IP);
+    assertThat(limited.check().subject()).isEqualTo("10.0.0.1");
     assertThat(limited.retryAfterMillis()).isEqualTo(2_000);
-    assertThat(TestRedis.hget(new SaleKeys(sale.saleId()).rejections(), "RATE_LIMITED"))
+    // Counted where the script can reach them: the sale's own slot on a one-slot line.
+    long window = Instant.parse("2030-01-01T00:00:00Z").toEpochMilli() / 2_000;
+    String counters = new SaleKeys(sale.saleId()).rateLimits(lineShards, "ip", "u4", 2_000, window);
+    assertThat(counters)
+        .startsWith(
+            lineShards == 1
+                ? "sale:{" + sale.saleId() + "}:"
+                : "sale:{" + sale.saleId() + "#rl-ip}:");
+    assertThat(TestRedis.send(Command.EXISTS, counters).toLong()).isOne();
+    String user = List.of("ann", "bob", "cat").get(refused);
+    assertThat(
+            TestRedis.hget(
+                new SaleKeys(sale.saleId()).lineOf(user, lineShards).rejections(), "RATE_LIMITED"))
         .isEqualTo("1");
   }
 
-  @Test
-  void aJoinRefusedForItsProofOfWorkStillCountsAgainstItsLimits() {
+  @ParameterizedTest(name = "{0} line shard(s)")
+  @ValueSource(ints = {1, 3})
+  void aJoinRefusedForItsProofOfWorkStillCountsAgainstItsLimits(int lineShards) {
+    sale = sale(lineShards);
     Rejection.RejectedException noProof = Rejection.POW_MISSING.exception("no proof");
 
     List<String> seen = new ArrayList<>();
@@ -141,8 +174,10 @@ class JoinBatchesTest {
     assertThat(seen).containsExactly("POW_MISSING", "POW_MISSING", "RATE_LIMITED");
   }
 
-  @Test
-  void aTicketHolderIsAnsweredWithTheirTicketHoweverOftenTheyAsk() {
+  @ParameterizedTest(name = "{0} line shard(s)")
+  @ValueSource(ints = {1, 3})
+  void aTicketHolderIsAnsweredWithTheirTicketHoweverOftenTheyAsk(int lineShards) {
+    sale = sale(lineShards);
     assertThat(outcomes(batch(new Attempt("ann", "10.0.0.1", "fp-ann", null))))
         .containsExactly("JOINED");
 
