@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flashsale.config.AppConfig;
 import io.flashsale.support.Await;
+import io.flashsale.support.Poll;
 import io.flashsale.support.TestServer;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
@@ -16,9 +17,11 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -126,8 +129,16 @@ class TracingTest {
     assertThat(Await.result(server.queueStatus(queued, "traced-joiner")).statusCode())
         .isEqualTo(200);
 
-    assertThat(sdk.getSdkTracerProvider().forceFlush().join(10, TimeUnit.SECONDS).isSuccess())
-        .isTrue();
+    // A server span ends once its response is written, which can be after the client has read
+    // it: flush until the last request's span has reached the collector.
+    Poll.until(
+        () -> {
+          assertThat(sdk.getSdkTracerProvider().forceFlush().join(10, TimeUnit.SECONDS).isSuccess())
+              .isTrue();
+          return queueStatusSpan().isPresent();
+        },
+        found -> found,
+        Duration.ofSeconds(10));
 
     List<Span> callers = spansOf(CALLER_TRACE);
     assertThat(callers)
@@ -145,13 +156,7 @@ class TracingTest {
             });
 
     Span status =
-        received.stream()
-            .filter(span -> span.getKind() == Span.SpanKind.SPAN_KIND_SERVER)
-            .filter(
-                span ->
-                    (attribute(span, "url.path") + attribute(span, "http.url"))
-                        .contains("/queue/me"))
-            .findFirst()
+        queueStatusSpan()
             .orElseThrow(
                 () -> new AssertionError("no server span for queue/me in " + describe(received)));
     List<Span> statusTrace = spansOf(HexFormat.of().formatHex(status.getTraceId().toByteArray()));
@@ -162,6 +167,15 @@ class TracingTest {
               assertThat(span.getKind()).isEqualTo(Span.SpanKind.SPAN_KIND_CLIENT);
               assertThat(attribute(span, "db.system")).isEqualTo("redis");
             });
+  }
+
+  private static Optional<Span> queueStatusSpan() {
+    return received.stream()
+        .filter(span -> span.getKind() == Span.SpanKind.SPAN_KIND_SERVER)
+        .filter(
+            span ->
+                (attribute(span, "url.path") + attribute(span, "http.url")).contains("/queue/me"))
+        .findFirst();
   }
 
   private static List<Span> spansOf(String traceId) {
