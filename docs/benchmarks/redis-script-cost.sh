@@ -40,7 +40,10 @@ JOIN_KEYS=(${K}tickets ${K}blacklist ${K}seq ${K}line-bits ${K}roster ${K}waitin
 join_args() {
   local batch=$1 args=(0 "$1" 0) i
   for ((i = 0; i < batch; i++)); do
-    args+=("u$i:__rand_int__" 1 "t$i-__rand_int__" pm_card_visa "dev$i:__rand_int__" "")
+    args+=("u$i:__rand_int__")
+  done
+  for ((i = 0; i < batch; i++)); do
+    args+=(1 "t$i-__rand_int__" pm_card_visa "dev$i:__rand_int__" "")
   done
   CMD=(EVALSHA "$JOIN" "${#JOIN_KEYS[@]}" "${JOIN_KEYS[@]}" "${args[@]}")
 }

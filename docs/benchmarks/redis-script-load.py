@@ -83,29 +83,29 @@ def refusals(replies, requests):
 
 def join_call(sha, keys, buyers, refused):
     """join_queue.lua told the refusals (counted before it), as on a sharded line."""
-    args = [b"0", b"%d" % len(buyers), b"0"]
+    args = [b"0", b"%d" % len(buyers), b"0"] + [b"u%d:%d" % (i, n) for i, n in buyers]
     for (i, n), no in zip(buyers, refused):
-        args += [b"u%d:%d" % (i, n), b"1", b"t%d-%d" % (i, n), b"pm_card_visa", b"dev%d:%d" % (i, n),
-                 b"RATE_LIMITED" if no else b""]
+        args += [b"1", b"t%d-%d" % (i, n), b"pm_card_visa", b"dev%d:%d" % (i, n), b"RATE_LIMITED" if no else b""]
     return command(b"EVALSHA", sha, b"%d" % len(keys), *keys, *args)
 
 
 def counting_join_call(sha, keys, buyers, now):
     """join_queue.lua counting the batch's limits itself, as on a one-slot line: the window
-    strings as extra keys, per string its type, allowance, rows and expiry, per buyer its cells."""
-    windows, header = [], [b"%d" % len(LIMITS)]
+    strings as extra keys, per string its allowance, rows and expiry, and per string the batch's
+    BITFIELD ops (INCRBY type #n 1 per buyer and row), ready-made."""
+    windows, header, ops = [], [b"%d" % len(LIMITS)], []
     for dimension, window_ms, allowance in LIMITS:
         window = now // window_ms
         windows.append(window_key(dimension, window_ms, allowance, window))
-        header += [counter_type(allowance), b"%d" % allowance, b"%d" % ROWS,
-                   b"%d" % ((window + 1) * window_ms - now + 1000)]
-    args = [b"0", b"%d" % len(buyers)] + header
+        header += [b"%d" % allowance, b"%d" % ROWS, b"%d" % ((window + 1) * window_ms - now + 1000)]
+        for _ in buyers:
+            for offset in cell():
+                ops += [b"INCRBY", counter_type(allowance), offset, b"1"]
+    args = [b"0", b"%d" % len(buyers)] + header + [b"u%d:%d" % (i, n) for i, n in buyers]
     for i, n in buyers:
-        args += [b"u%d:%d" % (i, n), b"1", b"t%d-%d" % (i, n), b"pm_card_visa", b"dev%d:%d" % (i, n), b""]
-        for _ in LIMITS:
-            args += cell()
+        args += [b"1", b"t%d-%d" % (i, n), b"pm_card_visa", b"dev%d:%d" % (i, n), b""]
     every_key = list(keys) + windows
-    return command(b"EVALSHA", sha, b"%d" % len(every_key), *every_key, *args)
+    return command(b"EVALSHA", sha, b"%d" % len(every_key), *every_key, *(args + ops))
 
 
 async def reply(reader):

@@ -19,27 +19,22 @@
 --   (exists once the pre-queue is shuffled), stock, authq (zset: pre-queue buyers whose card
 --   authorisation has not started), blacklist-devices, rejections (hash reason -> count), presence
 --   (a buyer who just joined is present), then the D rate-limit window strings counted here.
--- ARGV: shuffles ('1' if the sale shuffles its pre-queue), the number of buyers, D (0 when the
---   instance counted the limits), then per window string: counter type (u4...), allowance, rows
---   (counters per subject), milliseconds to expire in; then per buyer: user id, quantity, new
---   ticket id, payment method to pre-authorise while the buyer waits, device fingerprint or '',
---   the instance's refusal or '' (RATE_LIMITED when it counted, or the proof of work's, e.g.
---   POW_MISSING: the answer unless the buyer holds a ticket or a limit here refuses), then per
---   window string its rows' counters ('#n'), or '' for a limit this buyer does not carry.
--- Reply, per buyer: outcome, ticket, number, detail:
---   JOINED, the new ticket, its place in line (for a pre-queue ticket: the pre-queue's size, an
---   upper bound), the stock left; EXISTING, the buyer's ticket, 0, 0; RATE_LIMITED counted here,
---   '', the window strings that refused as a bit mask (bit d - 1: the d-th), 0; BLACKLISTED,
---   BLACKLISTED_DEVICE or the instance's refusal, '', 0, 0.
+-- ARGV: shuffles ('1' if the sale shuffles its pre-queue), n (the number of buyers), D (0 when the
+--   instance counted the limits); per window string: allowance, rows (counters per subject),
+--   milliseconds to expire in; the n user ids; per buyer: quantity, new ticket id, payment method
+--   to pre-authorise while the buyer waits, device fingerprint or '', the instance's refusal or ''
+--   (RATE_LIMITED when it counted, or the proof of work's, e.g. POW_MISSING: the answer unless the
+--   buyer holds a ticket or a limit here refuses); then per window string, per buyer, per row, the
+--   four arguments of a BITFIELD op: INCRBY, the counter type (u4...), the counter ('#n'), and 1,
+--   or 0 for a limit the buyer does not carry (counted nowhere, read as nothing). The ops come
+--   ready-made so the script hands them to BITFIELD as they are.
 local tickets, blacklist, sequence, line, roster, waiting = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local prequeue, sealed, stock_key, authq = KEYS[7], KEYS[8], KEYS[9], KEYS[10]
 local blacklisted_devices, rejections, presence = KEYS[11], KEYS[12], KEYS[13]
 local shuffles, buyers, windows = ARGV[1] == '1', tonumber(ARGV[2]), tonumber(ARGV[3])
-local first = 4 + windows * 4
-local width = 6
-for d = 1, windows do
-  width = width + tonumber(ARGV[4 + (d - 1) * 4 + 2])
-end
+local users_at = 4 + windows * 3
+local fields_at = users_at + buyers
+local ops_at = fields_at + buyers * 5
 
 -- unpack() takes a few thousand values at most: long lists go in slices.
 local function each_slice(values, size, write)
@@ -48,59 +43,51 @@ local function each_slice(values, size, write)
   end
 end
 
--- Who holds a ticket already, in one read.
-local users = {}
-for b = 1, buyers do
-  users[b] = ARGV[first + (b - 1) * width]
-end
-local held = {}
-each_slice(users, 1000, function(...)
-  for _, ticket in ipairs(redis.call('HMGET', tickets, ...)) do
-    held[#held + 1] = ticket
+-- command(ARGV[from], ..., ARGV[last]) in slices of at most size arguments, the replies joined.
+local function over_argv(from, last, size, command)
+  if last - from < size then
+    return command(unpack(ARGV, from, last))
   end
-end)
-
--- The rate limits counted here: per window string, one counter per row per buyer who carries the
--- limit, all added in one BITFIELD; a buyer is refused by a limit when the least of their counters
--- is past its allowance. limited[b]: the bit mask of the limits that refused buyer b.
-local limited = {}
-local cell_at = 6
-for d = 1, windows do
-  local at = 4 + (d - 1) * 4
-  local key, type, allowance = KEYS[13 + d], ARGV[at], tonumber(ARGV[at + 1])
-  local rows, ttl = tonumber(ARGV[at + 2]), ARGV[at + 3]
-  local ops, counted = {}, {}
-  for b = 1, buyers do
-    local cell = first + (b - 1) * width + cell_at
-    if ARGV[cell] ~= '' then
-      counted[#counted + 1] = b
-      for row = 0, rows - 1 do
-        ops[#ops + 1] = 'INCRBY'
-        ops[#ops + 1] = type
-        ops[#ops + 1] = ARGV[cell + row]
-        ops[#ops + 1] = 1
-      end
+  local all = {}
+  for slice = from, last, size do
+    local got = command(unpack(ARGV, slice, math.min(last, slice + size - 1)))
+    for i = 1, #got do
+      all[#all + 1] = got[i]
     end
   end
-  if #ops > 0 then
-    local counts = {}
-    each_slice(ops, 1000, function(...)
-      for _, count in ipairs(redis.call('BITFIELD', key, 'OVERFLOW', 'SAT', ...)) do
-        counts[#counts + 1] = count
-      end
-    end)
-    redis.call('PEXPIRE', key, ttl)
-    for i, b in ipairs(counted) do
-      local least = counts[(i - 1) * rows + 1]
+  return all
+end
+
+-- Who holds a ticket already, in one read.
+local held = over_argv(users_at, fields_at - 1, 1000, function(...)
+  return redis.call('HMGET', tickets, ...)
+end)
+
+-- The rate limits counted here: per window string, every buyer's counters added in one BITFIELD;
+-- a buyer is refused by a limit when the least of their counters is past its allowance.
+-- limited[b]: the bit mask of the limits that refused buyer b.
+local limited = {}
+local from = ops_at
+for d = 1, windows do
+  local at = 4 + (d - 1) * 3
+  local key, allowance, rows, ttl = KEYS[13 + d], tonumber(ARGV[at]), tonumber(ARGV[at + 1]), ARGV[at + 2]
+  local counts = over_argv(from, from + buyers * rows * 4 - 1, 4000, function(...)
+    return redis.call('BITFIELD', key, 'OVERFLOW', 'SAT', ...)
+  end)
+  redis.call('PEXPIRE', key, ttl)
+  for b = 1, buyers do
+    local base = (b - 1) * rows
+    if ARGV[from + base * 4 + 3] == '1' then
+      local least = counts[base + 1]
       for row = 2, rows do
-        least = math.min(least, counts[(i - 1) * rows + row])
+        least = math.min(least, counts[base + row])
       end
       if least > allowance then
         limited[b] = (limited[b] or 0) + 2 ^ (d - 1)
       end
     end
   end
-  cell_at = cell_at + rows
+  from = from + buyers * rows * 4
 end
 
 local now = now_millis()
@@ -119,11 +106,11 @@ local function refuse(reason, detail)
   answer(reason, '', detail or 0, 0)
 end
 
-local at = first
+local at = fields_at
 for b = 1, buyers do
-  local user, quantity, ticket_id = ARGV[at], tonumber(ARGV[at + 1]), ARGV[at + 2]
-  local method, device, refusal = ARGV[at + 3], ARGV[at + 4], ARGV[at + 5]
-  at = at + width
+  local user, quantity, ticket_id = ARGV[users_at + b - 1], tonumber(ARGV[at]), ARGV[at + 1]
+  local method, device, refusal = ARGV[at + 2], ARGV[at + 3], ARGV[at + 4]
+  at = at + 5
   local existing = joined[user] or held[b]
   if existing then
     answer('EXISTING', existing, 0, 0)

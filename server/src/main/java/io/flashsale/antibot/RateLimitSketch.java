@@ -164,9 +164,10 @@ public final class RateLimitSketch {
   /**
    * A batch's counting as its own script does it, in the same call (one round trip): the window
    * strings (the script's extra keys, in the sale's own slot: {@code SaleKeys.rateLimits} of a
-   * one-shard line), per string its counter type, allowance, rows and expiry, and per request its
-   * counters in each string. The script adds one to each and answers, per refused request, which
-   * strings refused it; {@link InScript#refusal} turns that into the refusal with the longest wait.
+   * one-shard line), per string its allowance, rows and expiry, and per string the batch's {@code
+   * BITFIELD} ops, ready to hand over: one {@code INCRBY} per request and row. The script adds them
+   * and answers, per refused request, which strings refused it; {@link InScript#refusal} turns that
+   * into the refusal with the longest wait.
    */
   public InScript inScript(SaleKeys keys, List<List<Check>> requests) {
     long now = clock.millis();
@@ -175,14 +176,16 @@ public final class RateLimitSketch {
       for (Check check : requests.get(request)) {
         long window = Math.floorDiv(now, check.windowMillis());
         String type = type(check.allowance());
-        int string =
-            counting.string(
+        long endsAt = (window + 1) * check.windowMillis();
+        InScript.Window counters =
+            counting.window(
                 keys.rateLimits(1, check.dimension().word(), type, check.windowMillis(), window),
                 type,
                 check.allowance(),
-                (window + 1) * check.windowMillis(),
-                now);
-        counting.add(request, string, check, cells(keys.saleId(), check, window));
+                Math.max(1, endsAt - now),
+                endsAt - now + LINGER_MILLIS);
+        counters.carried[request] = check;
+        counters.cells[request] = cells(keys.saleId(), check, window).toArray(String[]::new);
       }
     }
     return counting;
@@ -190,68 +193,76 @@ public final class RateLimitSketch {
 
   /** {@link #inScript}: what the script is handed, and how its answer is read. */
   public static final class InScript {
-    private final List<String> keys = new ArrayList<>();
-    private final List<String> header = new ArrayList<>();
-    private final List<Long> waits = new ArrayList<>();
-    private final Check[][] checks;
-    private final List<List<String>> cells;
+    private final int requests;
+    private final List<Window> windows = new ArrayList<>(3);
+
+    /** One window string: its limit, and each request's check and counters there, if it has one. */
+    private static final class Window {
+      final String key;
+      final String type;
+      final int allowance;
+      final long waitMillis;
+      final long expiresInMillis;
+      final Check[] carried;
+      final String[][] cells;
+
+      Window(String key, String type, int allowance, long waitMillis, long expiresInMillis, int n) {
+        this.key = key;
+        this.type = type;
+        this.allowance = allowance;
+        this.waitMillis = waitMillis;
+        this.expiresInMillis = expiresInMillis;
+        this.carried = new Check[n];
+        this.cells = new String[n][];
+      }
+    }
 
     private InScript(int requests) {
-      this.checks = new Check[requests][];
-      this.cells = new ArrayList<>(requests);
-      for (int i = 0; i < requests; i++) {
-        cells.add(new ArrayList<>());
-      }
+      this.requests = requests;
     }
 
-    private int string(String key, String type, int allowance, long windowEndsAt, long now) {
-      int at = keys.indexOf(key);
-      if (at >= 0) {
-        return at;
+    private Window window(
+        String key, String type, int allowance, long waitMillis, long expiresInMillis) {
+      for (Window window : windows) {
+        if (window.key.equals(key)) {
+          return window;
+        }
       }
-      keys.add(key);
-      waits.add(Math.max(1, windowEndsAt - now));
-      header.add(type);
-      header.add(Integer.toString(allowance));
-      header.add(Integer.toString(ROWS));
-      header.add(Long.toString(windowEndsAt - now + LINGER_MILLIS));
-      return keys.size() - 1;
-    }
-
-    /** A request's check and its counters in the string-th window string. */
-    private void add(int request, int string, Check check, List<String> counters) {
-      Check[] carried = checks[request] == null ? new Check[0] : checks[request];
-      if (carried.length <= string) {
-        carried = Arrays.copyOf(carried, string + 1);
-        checks[request] = carried;
-      }
-      carried[string] = check;
-      List<String> row = cells.get(request);
-      while (row.size() < (string + 1) * ROWS) {
-        row.add("");
-      }
-      for (int i = 0; i < ROWS; i++) {
-        row.set(string * ROWS + i, counters.get(i));
-      }
+      Window window = new Window(key, type, allowance, waitMillis, expiresInMillis, requests);
+      windows.add(window);
+      return window;
     }
 
     /** The window strings, the script's keys after its own. */
     public List<String> keys() {
-      return keys;
+      return windows.stream().map(window -> window.key).toList();
     }
 
-    /** How many window strings; then, per string, type, allowance, rows and expiry (ms). */
+    /** How many window strings; then, per string, its allowance, rows and expiry (ms). */
     public void header(List<String> args) {
-      args.add(Integer.toString(keys.size()));
-      args.addAll(header);
+      args.add(Integer.toString(windows.size()));
+      for (Window window : windows) {
+        args.add(Integer.toString(window.allowance));
+        args.add(Integer.toString(ROWS));
+        args.add(Long.toString(window.expiresInMillis));
+      }
     }
 
-    /** The request's counters in each window string, {@code ""} for a limit it does not carry. */
-    public void cells(int request, List<String> args) {
-      List<String> row = cells.get(request);
-      args.addAll(row);
-      for (int i = row.size(); i < keys.size() * ROWS; i++) {
-        args.add("");
+    /**
+     * Per window string, per request, per row, a {@code BITFIELD} op: {@code INCRBY type #n 1}, or
+     * {@code INCRBY type #0 0} for a request that does not carry the limit (it adds nothing).
+     */
+    public void ops(List<String> args) {
+      for (Window window : windows) {
+        for (int request = 0; request < requests; request++) {
+          String[] cells = window.cells[request];
+          for (int row = 0; row < ROWS; row++) {
+            args.add("INCRBY");
+            args.add(window.type);
+            args.add(cells == null ? "#0" : cells[row]);
+            args.add(cells == null ? "0" : "1");
+          }
+        }
       }
     }
 
@@ -261,12 +272,11 @@ public final class RateLimitSketch {
      */
     public Refusal refusal(int request, long refusedBy) {
       Refusal refusal = null;
-      for (int string = 0; string < keys.size(); string++) {
-        if ((refusedBy & (1L << string)) != 0) {
-          long wait = waits.get(string);
-          if (refusal == null || wait > refusal.retryAfterMillis()) {
-            refusal = new Refusal(checks[request][string], wait);
-          }
+      for (int string = 0; string < windows.size(); string++) {
+        Window window = windows.get(string);
+        if ((refusedBy & (1L << string)) != 0
+            && (refusal == null || window.waitMillis > refusal.retryAfterMillis())) {
+          refusal = new Refusal(window.carried[request], window.waitMillis);
         }
       }
       return refusal;

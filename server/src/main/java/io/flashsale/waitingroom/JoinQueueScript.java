@@ -71,7 +71,7 @@ final class JoinQueueScript extends RedisScript {
       List<Join> joins,
       RateLimitSketch.InScript counting,
       List<RateLimits.Refusal> limited) {
-    List<String> args = new ArrayList<>(3 + joins.size() * 9);
+    List<String> args = new ArrayList<>(3 + joins.size() * 18);
     args.add(shufflesPrequeue ? "1" : "0");
     args.add(Integer.toString(joins.size()));
     if (counting == null) {
@@ -79,10 +79,12 @@ final class JoinQueueScript extends RedisScript {
     } else {
       counting.header(args);
     }
+    for (Join join : joins) {
+      args.add(join.userId());
+    }
     for (int i = 0; i < joins.size(); i++) {
       Join join = joins.get(i);
       Rejection.RejectedException pow = join.guards().refusal();
-      args.add(join.userId());
       args.add(Integer.toString(join.quantity()));
       args.add(join.ticketId());
       args.add(join.paymentMethodId());
@@ -91,9 +93,9 @@ final class JoinQueueScript extends RedisScript {
           limited != null && limited.get(i) != null
               ? Rejection.RATE_LIMITED.name()
               : pow != null ? pow.reason().name() : "");
-      if (counting != null) {
-        counting.cells(i, args);
-      }
+    }
+    if (counting != null) {
+      counting.ops(args);
     }
     List<String> allKeys = keys(keys);
     if (counting != null && !counting.keys().isEmpty()) {

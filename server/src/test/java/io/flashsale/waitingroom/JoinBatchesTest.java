@@ -160,6 +160,31 @@ class JoinBatchesTest {
         .isEqualTo("1");
   }
 
+  /**
+   * A buyer with no device carries no device limit: nothing counts for them there, and no counter
+   * there can refuse them (the script is handed a no-op on the first counter for them).
+   */
+  @ParameterizedTest(name = "{0} line shard(s)")
+  @ValueSource(ints = {1, 3})
+  void aJoinWithoutADeviceIsNotCountedOrRefusedByTheDeviceLimit(int lineShards) {
+    sale = sale(lineShards);
+    long window = Instant.parse("2030-01-01T00:00:00Z").toEpochMilli() / 2_000;
+    String devices =
+        new SaleKeys(sale.saleId()).rateLimits(lineShards, "device", "u4", 2_000, window);
+    TestRedis.send(Command.BITFIELD, devices, "SET", "u4", "#0", "15");
+
+    List<JoinResult> results =
+        batch(
+            new Attempt("ann", "10.0.0.1", "", null),
+            new Attempt("bob", "10.0.0.2", "fp-bob", null),
+            new Attempt("cat", "10.0.0.3", "", null));
+
+    assertThat(outcomes(results)).containsExactly("JOINED", "JOINED", "JOINED");
+    assertThat(TestRedis.send(Command.BITCOUNT, devices).toLong())
+        .as("the full first counter (4 bits) and bob's, at 1")
+        .isEqualTo(5);
+  }
+
   @ParameterizedTest(name = "{0} line shard(s)")
   @ValueSource(ints = {1, 3})
   void aJoinRefusedForItsProofOfWorkStillCountsAgainstItsLimits(int lineShards) {
