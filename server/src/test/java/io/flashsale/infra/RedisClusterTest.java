@@ -72,7 +72,13 @@ class RedisClusterTest {
                     "FLASHSALE_REDIS_MODE", "cluster",
                     "FLASHSALE_REDIS_URL", cluster.seedUrls(),
                     "FLASHSALE_LIFECYCLE_TICK_MS", "200",
-                    "FLASHSALE_CHECKOUT_SWEEP_MS", "200")));
+                    "FLASHSALE_CHECKOUT_SWEEP_MS", "200",
+                    // Rate limits on, never reached (every buyer comes from 127.0.0.1): every
+                    // join and purchase is counted, on the cluster, where its sale's line is.
+                    "FLASHSALE_ANTIBOT_RATE_USER_PER_SECOND", "100000",
+                    "FLASHSALE_ANTIBOT_RATE_USER_BURST", "100000",
+                    "FLASHSALE_ANTIBOT_RATE_IP_PER_SECOND", "100000",
+                    "FLASHSALE_ANTIBOT_RATE_IP_BURST", "100000")));
   }
 
   @AfterAll
@@ -215,6 +221,16 @@ class RedisClusterTest {
         .allMatch(
             join -> join.succeeded() && join.result().statusCode() == 202,
             "every join answered 202");
+    // A one-slot line's join script counted the joins' rate limits in the sale's own slot.
+    for (Map.Entry<Integer, String> sale : saleOnMaster.entrySet()) {
+      String counters =
+          cluster.command(
+              sale.getKey(), "--scan", "--pattern", "sale:{" + sale.getValue() + "}:rate-limits:*");
+      assertThat(counters)
+          .as("the rate-limit strings of %s on its master", sale.getValue())
+          .contains(":rate-limits:user:")
+          .contains(":rate-limits:ip:");
+    }
 
     // Winners check out as soon as they hold a reservation, until every unit of every sale is paid.
     Set<String> attempted = new HashSet<>();
