@@ -28,6 +28,11 @@
 --   four arguments of a BITFIELD op: INCRBY, the counter type (u4...), the counter ('#n'), and 1,
 --   or 0 for a limit the buyer does not carry (counted nowhere, read as nothing). The ops come
 --   ready-made so the script hands them to BITFIELD as they are.
+-- Reply, per buyer: outcome, ticket, number, detail:
+--   JOINED, the new ticket, its place in line (for a pre-queue ticket: the pre-queue's size, an
+--   upper bound), the stock left; EXISTING, the buyer's ticket, 0, 0; RATE_LIMITED by a limit
+--   counted here, '', the window strings that refused as a bit mask (bit d - 1: the d-th), 0;
+--   BLACKLISTED, BLACKLISTED_DEVICE or the instance's refusal, '', 0, 0.
 local tickets, blacklist, sequence, line, roster, waiting = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local prequeue, sealed, stock_key, authq = KEYS[7], KEYS[8], KEYS[9], KEYS[10]
 local blacklisted_devices, rejections, presence = KEYS[11], KEYS[12], KEYS[13]

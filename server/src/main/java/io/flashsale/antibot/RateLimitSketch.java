@@ -268,15 +268,22 @@ public final class RateLimitSketch {
 
     /**
      * The refusal of a request the script refused: {@code refusedBy}, the window strings that
-     * refused it as a bit mask (bit d: the d-th string); the one whose window ends last.
+     * refused it as a bit mask (bit d: the d-th string); the one whose window ends last, and of
+     * those the first dimension (user, IP, device), as {@link RateLimitSketch#count} chooses.
      */
     public Refusal refusal(int request, long refusedBy) {
       Refusal refusal = null;
       for (int string = 0; string < windows.size(); string++) {
         Window window = windows.get(string);
-        if ((refusedBy & (1L << string)) != 0
-            && (refusal == null || window.waitMillis > refusal.retryAfterMillis())) {
-          refusal = new Refusal(window.carried[request], window.waitMillis);
+        if ((refusedBy & (1L << string)) == 0) {
+          continue;
+        }
+        Check check = window.carried[request];
+        if (refusal == null
+            || window.waitMillis > refusal.retryAfterMillis()
+            || window.waitMillis == refusal.retryAfterMillis()
+                && check.dimension().ordinal() < refusal.check().dimension().ordinal()) {
+          refusal = new Refusal(check, window.waitMillis);
         }
       }
       return refusal;

@@ -148,9 +148,13 @@ final class JoinBatches {
     // they hold a ticket. A one-slot line's script counts them itself: one round trip per batch.
     // A sharded line's limits live in slots of their own, so they are counted first, the batch in
     // one round trip, and the shard's script is told who was refused.
+    // Composed on a completed future, so that whatever fails building the call fails the batch's
+    // answers rather than leaving them unanswered.
     Future<List<JoinResult>> answered =
         sale.lineShards() == 1
-            ? script.run(line, shuffles, joins, rateLimits.inScript(keys, limits))
+            ? Future.<Void>succeededFuture()
+                .compose(
+                    start -> script.run(line, shuffles, joins, rateLimits.inScript(keys, limits)))
             : rateLimits
                 .count(keys, sale.lineShards(), limits)
                 .compose(limited -> script.run(line, shuffles, joins, limited));

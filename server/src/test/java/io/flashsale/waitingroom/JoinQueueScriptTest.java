@@ -7,16 +7,20 @@ import static io.flashsale.support.TestRedis.zscore;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flashsale.antibot.BotDefence.Guards;
+import io.flashsale.antibot.RateLimitSketch;
 import io.flashsale.antibot.RateLimits;
 import io.flashsale.antibot.Rejection;
 import io.flashsale.infra.SaleKeys;
 import io.flashsale.support.Await;
+import io.flashsale.support.ManualClock;
 import io.flashsale.support.TestLine;
 import io.flashsale.support.TestRedis;
 import io.flashsale.waitingroom.JoinQueueScript.Join;
 import io.flashsale.waitingroom.JoinQueueScript.JoinResult;
 import io.flashsale.waitingroom.Ticket.Payment;
 import io.vertx.redis.client.Command;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
@@ -283,5 +287,49 @@ class JoinQueueScriptTest {
     assertThat(join(List.of(TOO_MANY), buyer("ann", noProof)))
         .containsExactly(new JoinResult("RATE_LIMITED", "", 0, 0, TOO_MANY));
     assertThat(hget(keys.rejections(), "POW_MISSING")).isNull();
+  }
+
+  /**
+   * A one-slot line's script counts the batch's limits itself; a batch past the script's slices
+   * (1,000 user ids per HMGET, 1,000 ops per BITFIELD) is counted in arrival order all the same.
+   */
+  @Test
+  void aLargeBatchCountsItsOwnLimitsInArrivalOrder() {
+    RateLimits limits =
+        new RateLimits(
+            TestRedis.client(),
+            new RateLimits.Settings(
+                new RateLimits.Limit(5, 10),
+                new RateLimits.Limit(525, 1_050),
+                new RateLimits.Limit(0, 0)),
+            new RateLimitSketch(
+                "a test secret, as long as jwt.secret must be",
+                new ManualClock(Instant.parse("2030-01-01T00:00:00Z"))));
+    List<Join> joins = new ArrayList<>();
+    for (int i = 0; i < 1_100; i++) {
+      String user = "buyer-" + i;
+      joins.add(buyer(user, new Guards(limits.checks(user, "10.0.0.1", ""), null)));
+    }
+
+    List<JoinResult> results =
+        Await.result(
+            script.run(
+                keys.line(0, 1),
+                false,
+                joins,
+                limits.inScript(
+                    keys, joins.stream().map(join -> join.guards().limits()).toList())));
+
+    assertThat(results.subList(0, 1_050)).allMatch(result -> result.outcome().equals("JOINED"));
+    assertThat(results.get(1_049).number()).isEqualTo(1_050);
+    assertThat(results.subList(1_050, 1_100))
+        .allSatisfy(
+            result -> {
+              assertThat(result.outcome()).isEqualTo("RATE_LIMITED");
+              assertThat(result.limited().check().dimension()).isEqualTo(RateLimits.Dimension.IP);
+              assertThat(result.limited().retryAfterMillis()).isEqualTo(2_000);
+            });
+    assertThat(send(Command.HLEN, keys.line(0, 1).tickets()).toLong()).isEqualTo(1_050);
+    assertThat(send(Command.BITCOUNT, keys.line(0, 1).line()).toLong()).isEqualTo(1_050);
   }
 }
